@@ -1,0 +1,185 @@
+//! The one tree representation: flat node arrays shared by the random forest and gradient
+//! boosting, used for prediction and (later) TreeSHAP.
+//!
+//! Node 0 is the root. An internal node sends a row left when its feature value is `<=`
+//! `threshold`, and sends missing (`NaN`) values the learned `default_left` way. Every node keeps
+//! its `value` (the leaf output, or for internal nodes the cover-weighted value of the subtree)
+//! and its `cover` (training weight / hessian mass that reached it), which TreeSHAP needs.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// Marker in [`Tree::feature`] for a leaf.
+pub const LEAF: u32 = u32::MAX;
+
+/// A binary decision tree in flat arrays (struct-of-arrays keeps prediction cache-friendly and
+/// the JSON artifact compact).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    /// Split feature per node, or [`LEAF`].
+    pub feature: Vec<u32>,
+    /// Split threshold per node: `x <= threshold` goes left. Unused for leaves.
+    pub threshold: Vec<f64>,
+    /// Where missing values go per node.
+    pub default_left: Vec<bool>,
+    /// Left child index per node (0 for leaves; the root is never a child).
+    pub left: Vec<u32>,
+    /// Right child index per node (0 for leaves).
+    pub right: Vec<u32>,
+    /// Output of a leaf; for internal nodes the cover-weighted mean of the subtree's output.
+    pub value: Vec<f64>,
+    /// Training mass (sum of weights or hessians) that reached the node.
+    pub cover: Vec<f64>,
+}
+
+impl Tree {
+    /// A tree that is a single leaf.
+    pub fn leaf(value: f64, cover: f64) -> Self {
+        Tree {
+            feature: vec![LEAF],
+            threshold: vec![0.0],
+            default_left: vec![true],
+            left: vec![0],
+            right: vec![0],
+            value: vec![value],
+            cover: vec![cover],
+        }
+    }
+
+    /// Turns leaf `node` into a split and appends its two children as leaves; returns their
+    /// indices `(left, right)`. The node's own value becomes the cover-weighted mean of the two.
+    #[allow(clippy::too_many_arguments)]
+    pub fn split(
+        &mut self,
+        node: usize,
+        feature: usize,
+        threshold: f64,
+        default_left: bool,
+        (left_value, left_cover): (f64, f64),
+        (right_value, right_cover): (f64, f64),
+    ) -> (usize, usize) {
+        debug_assert!(self.is_leaf(node));
+        let l = self.push_leaf(left_value, left_cover);
+        let r = self.push_leaf(right_value, right_cover);
+        self.feature[node] = feature as u32;
+        self.threshold[node] = threshold;
+        self.default_left[node] = default_left;
+        self.left[node] = l as u32;
+        self.right[node] = r as u32;
+        let total = left_cover + right_cover;
+        if total > 0.0 {
+            self.value[node] = (left_value * left_cover + right_value * right_cover) / total;
+        }
+        (l, r)
+    }
+
+    fn push_leaf(&mut self, value: f64, cover: f64) -> usize {
+        self.feature.push(LEAF);
+        self.threshold.push(0.0);
+        self.default_left.push(true);
+        self.left.push(0);
+        self.right.push(0);
+        self.value.push(value);
+        self.cover.push(cover);
+        self.feature.len() - 1
+    }
+
+    /// Sets a leaf's output (boosting computes it after the structure is grown).
+    pub fn set_leaf_value(&mut self, node: usize, value: f64) {
+        self.value[node] = value;
+    }
+
+    /// Recomputes internal nodes' values as cover-weighted means of their children (after leaf
+    /// values changed, e.g. shrinkage).
+    pub fn refresh_internal_values(&mut self) {
+        // Children always have larger indices than their parent, so a reverse sweep works.
+        for n in (0..self.n_nodes()).rev() {
+            if !self.is_leaf(n) {
+                let (l, r) = (self.left[n] as usize, self.right[n] as usize);
+                let total = self.cover[l] + self.cover[r];
+                if total > 0.0 {
+                    self.value[n] =
+                        (self.value[l] * self.cover[l] + self.value[r] * self.cover[r]) / total;
+                }
+            }
+        }
+    }
+
+    /// Number of nodes.
+    pub fn n_nodes(&self) -> usize {
+        self.feature.len()
+    }
+
+    /// Number of leaves.
+    pub fn n_leaves(&self) -> usize {
+        self.feature.iter().filter(|&&f| f == LEAF).count()
+    }
+
+    /// Whether `node` is a leaf.
+    pub fn is_leaf(&self, node: usize) -> bool {
+        self.feature[node] == LEAF
+    }
+
+    /// The leaf a row lands in.
+    pub fn leaf_index(&self, row: &[f64]) -> usize {
+        let mut n = 0usize;
+        while self.feature[n] != LEAF {
+            let x = row[self.feature[n] as usize];
+            let go_left = if x.is_nan() {
+                self.default_left[n]
+            } else {
+                x <= self.threshold[n]
+            };
+            n = if go_left { self.left[n] } else { self.right[n] } as usize;
+        }
+        n
+    }
+
+    /// The tree's output for one row.
+    pub fn predict(&self, row: &[f64]) -> f64 {
+        self.value[self.leaf_index(row)]
+    }
+
+    /// Depth of the deepest leaf (a single leaf has depth 0).
+    pub fn depth(&self) -> usize {
+        let mut depth = vec![0usize; self.n_nodes()];
+        let mut max = 0;
+        for n in 0..self.n_nodes() {
+            if !self.is_leaf(n) {
+                for c in [self.left[n] as usize, self.right[n] as usize] {
+                    depth[c] = depth[n] + 1;
+                    max = max.max(depth[c]);
+                }
+            }
+        }
+        max
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_predict_and_missing_direction() {
+        let mut t = Tree::leaf(0.0, 10.0);
+        let (l, r) = t.split(0, 1, 2.5, false, (-1.0, 4.0), (1.0, 6.0));
+        assert_eq!(t.predict(&[0.0, 2.5]), -1.0);
+        assert_eq!(t.predict(&[0.0, 3.0]), 1.0);
+        assert_eq!(
+            t.predict(&[0.0, f64::NAN]),
+            1.0,
+            "missing follows default_left = false"
+        );
+        assert!((t.value[0] - 0.2).abs() < 1e-12);
+        let (ll, _) = t.split(l, 0, 0.0, true, (-2.0, 1.0), (-0.5, 3.0));
+        assert_eq!(t.predict(&[f64::NAN, 1.0]), -2.0);
+        assert_eq!(t.leaf_index(&[f64::NAN, 1.0]), ll);
+        assert_eq!(t.n_leaves(), 3);
+        assert_eq!(t.depth(), 2);
+        t.set_leaf_value(r, 2.0);
+        t.refresh_internal_values();
+        assert!((t.value[0] - (-0.875 * 4.0 + 2.0 * 6.0) / 10.0).abs() < 1e-12);
+    }
+}
