@@ -16,6 +16,7 @@ extern crate std;
 pub mod error;
 pub mod model;
 pub mod rng;
+pub mod schema;
 pub mod table;
 
 pub use error::{Error, Result};
