@@ -5,4 +5,5 @@
 //! values, labels are `0.0`/`1.0`, and optional per-row weights carry class weighting.
 //! Models know nothing of column names: [`crate::features`] sits between tables and models.
 
+pub mod binning;
 pub mod tree;
