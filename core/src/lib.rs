@@ -13,7 +13,9 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod datetime;
 pub mod error;
+pub mod ingest;
 pub mod model;
 pub mod rng;
 pub mod schema;
