@@ -15,6 +15,7 @@ extern crate std;
 
 pub mod datetime;
 pub mod error;
+pub mod features;
 pub mod ingest;
 pub mod model;
 pub mod rng;
