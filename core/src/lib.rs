@@ -14,9 +14,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod rng;
 pub mod schema;
+pub mod synth;
 pub mod table;
 
 pub use error::{Error, Result};
