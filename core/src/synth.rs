@@ -529,10 +529,8 @@ impl<'a> Context<'a> {
         let mut hours = [0.0; 3];
         for k in 0..3 {
             sessions[k] = poisson(r, rates[k] * windows[k] / session_len);
-            hours[k] = f64::from(sessions[k])
-                * session_len
-                * libm::exp(0.1 * r.normal())
-                * usage_scale;
+            hours[k] =
+                f64::from(sessions[k]) * session_len * libm::exp(0.1 * r.normal()) * usage_scale;
         }
         let (last_login_secs, days_since_last_login) = last_login(r, &sessions, days_active);
         let sessions_30d = sessions[0] + sessions[1];
@@ -554,11 +552,15 @@ impl<'a> Context<'a> {
         );
         let plan_changes = poisson(r, if tenure < 12 { 0.55 } else { 0.25 });
         let referral = r.weighted_index(&self.referral_weights);
-        let nps = (7.5 - if tickets >= 2 && delays >= 1 { 1.5 } else { 0.0 }
-            - 0.8 * f64::from(delays.min(3))
-            + 2.0 * (engagement - 50.0) / 50.0
-            + 1.2 * r.normal())
-        .clamp(0.0, 10.0);
+        let nps =
+            (7.5 - if tickets >= 2 && delays >= 1 {
+                1.5
+            } else {
+                0.0
+            } - 0.8 * f64::from(delays.min(3))
+                + 2.0 * (engagement - 50.0) / 50.0
+                + 1.2 * r.normal())
+            .clamp(0.0, 10.0);
 
         // The risk score: interactions and thresholds on clean values (see the module doc).
         let h7 = hours[0] / 7.0;
@@ -948,7 +950,6 @@ pub(crate) fn days_in_month(y: i64, m: u32) -> u32 {
 mod tests {
     use super::*;
     use crate::table::parse_number;
-    use alloc::vec;
 
     fn csv(params: &SynthParams) -> String {
         let mut s = String::new();
@@ -962,7 +963,9 @@ mod tests {
 
     fn nums(t: &Table, name: &str) -> Vec<f64> {
         let c = col(t, name);
-        (0..t.n_rows()).filter_map(|r| parse_number(t.raw(r, c))).collect()
+        (0..t.n_rows())
+            .filter_map(|r| parse_number(t.raw(r, c)))
+            .collect()
     }
 
     fn mean(xs: &[f64]) -> f64 {
@@ -1056,7 +1059,7 @@ mod tests {
         assert_eq!(snapshots.len(), 12);
         assert_eq!(civil_from_days(snapshots[1]), (2025, 2, 28));
         assert_eq!(civil_from_days(snapshots[11]), (2025, 12, 31));
-        let mut seen_snapshots = vec![false; 12];
+        let mut seen_snapshots = [false; 12];
         let mut ids = hashbrown::HashSet::new();
         let get = |r: usize, name: &str| t.raw(r, col(&t, name));
         let num = |r: usize, name: &str| parse_number(get(r, name));
@@ -1103,7 +1106,8 @@ mod tests {
             assert!(referral.is_empty() || referral.starts_with("campaign_"));
         }
         assert!(seen_snapshots.iter().all(|&s| s));
-        let campaigns: hashbrown::HashSet<&str> = t.column(col(&t, "referral_source")).iter().collect();
+        let campaigns: hashbrown::HashSet<&str> =
+            t.column(col(&t, "referral_source")).iter().collect();
         assert!(campaigns.len() >= 38, "{}", campaigns.len());
     }
 
@@ -1114,7 +1118,9 @@ mod tests {
 
     #[test]
     fn churn_rate_missing_rates_and_separability() {
-        let p = SynthParams::default().with_n_customers(20_000).with_seed(11);
+        let p = SynthParams::default()
+            .with_n_customers(20_000)
+            .with_seed(11);
         let t = generate_table(&p).unwrap();
         let y = churned(&t);
         let rate = y.iter().filter(|&&c| c).count() as f64 / y.len() as f64;
@@ -1134,7 +1140,9 @@ mod tests {
         assert_eq!(share(&t, "plan", ""), 0.0);
 
         let ctx = Context::new(&p).unwrap();
-        let probs: Vec<f64> = (0..t.n_rows()).map(|i| ctx.customer(i).probability).collect();
+        let probs: Vec<f64> = (0..t.n_rows())
+            .map(|i| ctx.customer(i).probability)
+            .collect();
         let bayes = auc(&probs, &y);
         assert!((0.84..=0.93).contains(&bayes), "Bayes AUC {bayes}");
         // No single numeric column comes close to the label on its own.
@@ -1165,24 +1173,41 @@ mod tests {
         let get = |r: usize, name: &str| t.raw(r, col(&t, name));
         let num = |r: usize, name: &str| parse_number(get(r, name)).unwrap_or(f64::NAN);
         // Tickets alone barely matter; with a payment delay they do.
-        let tickets_only = rate(&|r| num(r, "support_tickets_90d") >= 2.0 && num(r, "payment_delays_6m") == 0.0);
-        let tickets_delays = rate(&|r| num(r, "support_tickets_90d") >= 2.0 && num(r, "payment_delays_6m") >= 1.0);
-        assert!(tickets_delays > 1.8 * tickets_only, "{tickets_delays} vs {tickets_only}");
+        let tickets_only =
+            rate(&|r| num(r, "support_tickets_90d") >= 2.0 && num(r, "payment_delays_6m") == 0.0);
+        let tickets_delays =
+            rate(&|r| num(r, "support_tickets_90d") >= 2.0 && num(r, "payment_delays_6m") >= 1.0);
+        assert!(
+            tickets_delays > 1.8 * tickets_only,
+            "{tickets_delays} vs {tickets_only}"
+        );
         // New customers churn more on monthly than on annual billing.
-        let new_monthly = rate(&|r| num(r, "tenure_months") < 3.0 && get(r, "billing_cycle") == "monthly");
-        let old_annual = rate(&|r| num(r, "tenure_months") >= 12.0 && get(r, "billing_cycle") == "annual");
-        assert!(new_monthly > 3.0 * old_annual, "{new_monthly} vs {old_annual}");
+        let new_monthly =
+            rate(&|r| num(r, "tenure_months") < 3.0 && get(r, "billing_cycle") == "monthly");
+        let old_annual =
+            rate(&|r| num(r, "tenure_months") >= 12.0 && get(r, "billing_cycle") == "annual");
+        assert!(
+            new_monthly > 3.0 * old_annual,
+            "{new_monthly} vs {old_annual}"
+        );
         // A declining trend on monthly billing is the high-risk segment.
-        let declining = |r: usize| num(r, "usage_hours_7d") / 7.0 < 0.3 * num(r, "usage_hours_90d") / 90.0;
+        let declining =
+            |r: usize| num(r, "usage_hours_7d") / 7.0 < 0.3 * num(r, "usage_hours_90d") / 90.0;
         let decl_monthly = rate(&|r| declining(r) && get(r, "billing_cycle") == "monthly");
         let decl_annual = rate(&|r| declining(r) && get(r, "billing_cycle") == "annual");
         assert!(decl_monthly > 0.4, "{decl_monthly}");
-        assert!(decl_monthly > 1.5 * decl_annual, "{decl_monthly} vs {decl_annual}");
+        assert!(
+            decl_monthly > 1.5 * decl_annual,
+            "{decl_monthly} vs {decl_annual}"
+        );
         // Age is U-shaped.
         let young = rate(&|r| num(r, "age") < 25.0);
         let middle = rate(&|r| (40.0..50.0).contains(&num(r, "age")));
         let old = rate(&|r| num(r, "age") > 70.0);
-        assert!(young > 1.3 * middle && old > 1.3 * middle, "{young} {middle} {old}");
+        assert!(
+            young > 1.3 * middle && old > 1.3 * middle,
+            "{young} {middle} {old}"
+        );
     }
 
     #[test]
@@ -1194,7 +1219,8 @@ mod tests {
             let ratio = mean(&nums(&b, name)) / mean(&nums(&a, name));
             assert!((0.5..0.7).contains(&ratio), "{name}: {ratio}");
         }
-        let gift = share(&b, "payment_method", "gift_card") - share(&a, "payment_method", "gift_card");
+        let gift =
+            share(&b, "payment_method", "gift_card") - share(&a, "payment_method", "gift_card");
         assert!(gift > 0.1, "{gift}");
         assert_eq!(share(&a, "plan", "student"), 0.0);
         assert!((0.1..0.14).contains(&share(&b, "plan", "student")));
@@ -1215,7 +1241,10 @@ mod tests {
             "devices",
         ] {
             let (ma, mb) = (mean(&nums(&a, name)), mean(&nums(&b, name)));
-            assert!((ma - mb).abs() < 0.05 * ma.abs().max(0.2), "{name}: {ma} vs {mb}");
+            assert!(
+                (ma - mb).abs() < 0.05 * ma.abs().max(0.2),
+                "{name}: {ma} vs {mb}"
+            );
         }
         for (name, value) in [
             ("gender", "female"),
