@@ -22,7 +22,7 @@
 //! The intercept is found by bisection so that the mean churn probability of a fixed pilot
 //! sample (4,000 customers of a fixed pilot seed, without drift) equals `churn_rate_target`; it
 //! therefore depends on nothing but the target, and drift raises the churn rate instead of being
-//! calibrated away. The Bayes-optimal AUC (the AUC of the true probability) is about 0.87.
+//! calibrated away. The Bayes-optimal AUC (the AUC of the true probability) is about 0.86.
 //!
 //! # Noise
 //!
@@ -310,7 +310,9 @@ pub fn generate_table(params: &SynthParams) -> Result<Table> {
 
 /// Writes the event log (`customer_id,timestamp,event_type,value`, header first) of the
 /// customers with indices in `customers` to `out`, one customer's events per call, sorted by
-/// time within a customer. Timestamps are `YYYY-MM-DDTHH:MM:SS` (UTC).
+/// time within a customer. Timestamps are `YYYY-MM-DDTHH:MM:SS` (UTC). An active customer has a
+/// few hundred events (two per session), so the log is meant for ranges of customers rather
+/// than a whole large table.
 pub fn generate_events(
     params: &SynthParams,
     customers: core::ops::Range<usize>,
