@@ -15,11 +15,13 @@ extern crate std;
 
 pub mod datetime;
 pub mod error;
+pub mod events;
 pub mod features;
 pub mod ingest;
 pub mod model;
 pub mod rng;
 pub mod schema;
+pub mod synth;
 pub mod table;
 
 pub use error::{Error, Result};
