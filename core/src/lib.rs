@@ -13,6 +13,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod calibrate;
 pub mod error;
 pub mod model;
 pub mod rng;
