@@ -13,6 +13,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod calibrate;
 pub mod datetime;
 pub mod error;
 pub mod events;
