@@ -14,9 +14,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod error;
+pub mod metrics;
 pub mod model;
 pub mod rng;
 pub mod schema;
+pub mod split;
 pub mod table;
 
 pub use error::{Error, Result};

@@ -29,7 +29,10 @@ impl ColumnKind {
     pub fn is_model_input(self) -> bool {
         matches!(
             self,
-            ColumnKind::Numeric | ColumnKind::Boolean | ColumnKind::Categorical | ColumnKind::Datetime
+            ColumnKind::Numeric
+                | ColumnKind::Boolean
+                | ColumnKind::Categorical
+                | ColumnKind::Datetime
         )
     }
 }
