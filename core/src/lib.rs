@@ -19,9 +19,11 @@ pub mod error;
 pub mod events;
 pub mod features;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod rng;
 pub mod schema;
+pub mod split;
 pub mod synth;
 pub mod table;
 
