@@ -15,6 +15,7 @@ extern crate std;
 
 pub mod error;
 pub mod model;
+pub mod quality;
 pub mod rng;
 pub mod schema;
 pub mod table;
