@@ -74,12 +74,13 @@ pub struct ColumnQuality {
     pub missing: usize,
     /// `missing / n_rows` (0 for an empty table).
     pub missing_rate: f64,
-    /// Distinct non-missing values: by parsed value for numeric columns (bad cells excluded),
-    /// by trimmed text otherwise.
+    /// Distinct non-missing values that parse as the column's kind (bad cells excluded): by
+    /// parsed value for numeric columns, by trimmed text otherwise.
     pub distinct: usize,
     /// Numeric columns only.
     pub numeric: Option<NumericStats>,
-    /// Categorical and boolean columns: most frequent values (ties by text), up to 10.
+    /// Categorical and boolean columns: most frequent values (ties by text, bad cells
+    /// excluded), up to 10.
     pub top_values: Vec<(String, usize)>,
     pub flags: ColumnFlags,
     /// The univariate ROC-AUC against the target, when judged (see [`report`]).
@@ -390,9 +391,12 @@ fn column_quality(
                 target_auc = auc_with_missing(&ordered, missing_group);
             }
         }
-        ColumnKind::Categorical | ColumnKind::Boolean | ColumnKind::Identifier | ColumnKind::Text => {
-            distinct = counts.len();
-            let mut levels: Vec<(&str, Tally)> = counts.iter().map(|(k, t)| (*k, *t)).collect();
+        ColumnKind::Categorical
+        | ColumnKind::Boolean
+        | ColumnKind::Identifier
+        | ColumnKind::Text => {
+            distinct = good.len();
+            let mut levels = good;
             levels.sort_unstable_by(|a, b| b.1.n.cmp(&a.1.n).then_with(|| a.0.cmp(b.0)));
             top_count = levels.first().map_or(0, |l| l.1.n);
             if matches!(kind, ColumnKind::Categorical | ColumnKind::Boolean) {
@@ -710,7 +714,7 @@ impl QualityReport {
         }
         if let Some(t) = &self.target {
             if let Some(rate) = t.positive_rate {
-                if rate < 0.01 || rate > 0.99 {
+                if !(0.01..=0.99).contains(&rate) {
                     out.push(format!(
                         "target `{}`: `{}` makes up {:.1}% of labelled rows: too few of one outcome to learn from",
                         t.column,
@@ -744,4 +748,348 @@ pub fn split_quarantine(table: &Table, report: &QualityReport) -> (Table, Table)
         table.filter_rows(|row| !is_quarantined(row)),
         table.filter_rows(is_quarantined),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use crate::schema::tests::{table, table_of};
+    use crate::schema::{infer, InferOptions, TargetSpec};
+    use alloc::vec;
+    use proptest::prelude::*;
+
+    fn col(name: &str, kind: ColumnKind, categories: &[&str]) -> ColumnSchema {
+        ColumnSchema {
+            name: name.into(),
+            kind,
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            nullable: true,
+        }
+    }
+
+    fn yes_no(name: &str) -> Option<TargetSpec> {
+        Some(TargetSpec {
+            name: name.into(),
+            positive: "yes".into(),
+            negative: "no".into(),
+        })
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    fn handmade() -> (Table, Schema) {
+        let t = table(&[
+            "id,x,plan,flag,churn",
+            "a,1,basic,yes,no",
+            "b,2,pro,no,yes",
+            "c,3,basic,yes,no",
+            "d,4,basic,yes,no",
+            "e,5,pro,no,yes",
+            "f,6,basic,yes,no",
+            "g,7,basic,yes,",
+            "h,8,basic,yes,no",
+            "i,9,basic,maybe,no",
+            "j,10,basic,yes,perhaps",
+            "k,100,pro,no,yes",
+            "k,oops,basic,yes,no",
+            "c,3,basic,yes,no",
+            "l,NA,basic,yes,no",
+        ]);
+        let schema = Schema {
+            columns: vec![
+                col("id", ColumnKind::Identifier, &[]),
+                col("x", ColumnKind::Numeric, &[]),
+                col("plan", ColumnKind::Categorical, &["basic", "pro"]),
+                col("flag", ColumnKind::Boolean, &[]),
+            ],
+            target: yes_no("churn"),
+            id_column: Some("id".into()),
+            time_column: None,
+        };
+        (t, schema)
+    }
+
+    #[test]
+    fn statistics_duplicates_and_quarantine() {
+        let (t, schema) = handmade();
+        let r = report(&t, &schema);
+        assert_eq!((r.n_rows, r.n_columns), (14, 5));
+
+        let x = r.column("x").unwrap();
+        assert_eq!((x.missing, x.distinct, x.bad_cells), (1, 11, 1));
+        assert!(close(x.missing_rate, 1.0 / 14.0));
+        assert_eq!(x.bad_examples, vec![(12, "oops".to_string())]);
+        // Parsed values: 1, 2, 3, 3, 4, ..., 10, 100 (n = 12).
+        let s = x.numeric.as_ref().unwrap();
+        assert_eq!((s.min, s.max), (1.0, 100.0));
+        assert!(close(s.mean, 158.0 / 12.0));
+        let ss: f64 = [
+            1.0, 2.0, 3.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 100.0,
+        ]
+        .iter()
+        .map(|v| (v - 158.0 / 12.0) * (v - 158.0 / 12.0))
+        .sum();
+        assert!(close(s.std, libm::sqrt(ss / 11.0)));
+        assert!(close(s.p1, 1.11), "{}", s.p1);
+        assert!(close(s.p25, 3.0));
+        assert!(close(s.p50, 5.5));
+        assert!(close(s.p75, 8.25));
+        assert!(close(s.p99, 90.1), "{}", s.p99);
+        assert_eq!(s.outliers, 1);
+        assert!(x.top_values.is_empty());
+
+        let plan = r.column("plan").unwrap();
+        assert_eq!(
+            plan.top_values,
+            vec![("basic".to_string(), 11), ("pro".to_string(), 3)]
+        );
+        assert!(plan.numeric.is_none());
+        // Too few positives to judge leakage.
+        assert_eq!(plan.target_auc, None);
+        let flag = r.column("flag").unwrap();
+        assert_eq!((flag.distinct, flag.bad_cells), (2, 1));
+        assert_eq!(flag.bad_examples, vec![(9, "maybe".to_string())]);
+        let id = r.column("id").unwrap();
+        assert_eq!((id.bad_cells, id.distinct), (0, 12));
+
+        assert_eq!(r.duplicate_rows.count, 1);
+        assert_eq!(r.duplicate_rows.examples, vec![(3, 13)]);
+        let ids = r.duplicate_ids.as_ref().unwrap();
+        assert_eq!(ids.count, 2);
+        assert_eq!(
+            ids.examples,
+            vec![("k".to_string(), 11, 12), ("c".to_string(), 3, 13)]
+        );
+
+        let target = r.target.as_ref().unwrap();
+        assert_eq!(
+            (
+                target.n_positive,
+                target.n_negative,
+                target.n_missing,
+                target.n_invalid
+            ),
+            (3, 9, 1, 1)
+        );
+        assert_eq!(target.positive_rate, Some(0.25));
+
+        assert_eq!(r.quarantined_rows(), &[6, 8, 9, 11]);
+        let sources: Vec<usize> = r.quarantine.entries.iter().map(|e| e.source_row).collect();
+        assert_eq!(sources, [7, 9, 10, 12]);
+        assert_eq!(
+            r.quarantine.entries[0].reasons,
+            ["target `churn` is missing"]
+        );
+        assert_eq!(
+            r.quarantine.entries[1].reasons,
+            ["column `flag`: `maybe` is not a yes/no value"]
+        );
+        assert_eq!(
+            r.quarantine.entries[2].reasons,
+            ["target `churn`: `perhaps` is neither `yes` nor `no`"]
+        );
+
+        let (clean, quarantined) = split_quarantine(&t, &r);
+        assert_eq!((clean.n_rows(), quarantined.n_rows()), (10, 4));
+        assert_eq!(quarantined.source_row(3), 12);
+        assert!(report(&clean, &schema).quarantined_rows().is_empty());
+
+        let warnings = r.warnings();
+        for expected in [
+            "column `x` has 1 values that are not a number (e.g. row 12: `oops`)",
+            "1 rows repeat an earlier row exactly (e.g. row 13 repeats row 3)",
+            "2 rows reuse an id of column `id` (e.g. `k` on rows 11 and 12)",
+            "4 rows are quarantined (bad values or missing target): they are set aside, not used",
+        ] {
+            assert!(
+                warnings.iter().any(|w| w == expected),
+                "{expected}: {warnings:?}"
+            );
+        }
+
+        let json = serde_json::to_string(&r).unwrap();
+        let back: QualityReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn flags() {
+        let n = 200;
+        let make = |f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<Vec<_>>();
+        let t = table_of(&[
+            ("same", make(&|_| "x".into())),
+            (
+                "almost",
+                make(&|i| if i == 0 { "b".into() } else { "a".into() }),
+            ),
+            ("zip", make(&|i| format!("z{}", i % 60))),
+            ("mixed", make(&|i| format!("m{}", i % 4))),
+        ]);
+        let schema = Schema {
+            columns: vec![
+                col("same", ColumnKind::Categorical, &["x"]),
+                col("almost", ColumnKind::Categorical, &["a", "b"]),
+                col("zip", ColumnKind::Categorical, &[]),
+                col("mixed", ColumnKind::Categorical, &[]),
+            ],
+            target: None,
+            id_column: None,
+            time_column: None,
+        };
+        let r = report(&t, &schema);
+        let f = |name: &str| r.column(name).unwrap().flags.clone();
+        assert!(f("same").constant && !f("same").near_constant);
+        assert!(f("almost").near_constant && !f("almost").constant);
+        assert!(f("zip").high_cardinality);
+        assert_eq!(f("mixed"), ColumnFlags::default());
+        assert_eq!(r.column("zip").unwrap().top_values.len(), 10);
+        assert!(r.target.is_none() && r.duplicate_ids.is_none());
+        let w = r.warnings();
+        assert!(w.iter().any(|w| w == "column `same` is constant"));
+        assert!(w
+            .iter()
+            .any(|w| w.starts_with("column `almost` is nearly constant")));
+        assert!(w
+            .iter()
+            .any(|w| w == "column `zip` has 60 distinct levels (high cardinality)"));
+        assert!(!w.iter().any(|w| w.contains("`mixed`")));
+    }
+
+    #[test]
+    fn leakage() {
+        let n = 400;
+        let mut rng = Rng::new(7);
+        let churn: Vec<bool> = (0..n).map(|_| rng.chance(0.3)).collect();
+        let mut noise_rng = rng.fork(1);
+        let noise: Vec<String> = (0..n)
+            .map(|_| format!("{:.3}", noise_rng.normal()))
+            .collect();
+        let mut plan_rng = rng.fork(2);
+        let yn = |b: bool| String::from(if b { "yes" } else { "no" });
+        let t = table_of(&[
+            ("churn", churn.iter().map(|&c| yn(c)).collect()),
+            ("churn_copy", churn.iter().map(|&c| yn(c)).collect()),
+            (
+                "total_charge",
+                churn
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| format!("{}", if c { 0 } else { 100 } + i % 50))
+                    .collect(),
+            ),
+            (
+                "cancel_date",
+                churn
+                    .iter()
+                    .map(|&c| {
+                        if c {
+                            "2024-03-01".into()
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .collect(),
+            ),
+            ("noise", noise),
+            (
+                "plan",
+                (0..n)
+                    .map(|_| ["a", "b", "c"][plan_rng.below(3)].to_string())
+                    .collect(),
+            ),
+        ]);
+        let inf = infer(&t, &InferOptions::default()).unwrap();
+        assert_eq!(inf.schema.target.as_ref().unwrap().name, "churn");
+        let r = report(&t, &inf.schema);
+        let auc = |name: &str| r.column(name).unwrap().target_auc.unwrap();
+        let leaky = |name: &str| r.column(name).unwrap().flags.leakage_suspect;
+        assert!(close(auc("churn_copy"), 1.0) && leaky("churn_copy"));
+        // Churners have the low charges: a perfect separator in reverse.
+        assert!(close(auc("total_charge"), 0.0) && leaky("total_charge"));
+        assert!(leaky("cancel_date"), "{}", auc("cancel_date"));
+        assert!((auc("noise") - 0.5).abs() < 0.15 && !leaky("noise"));
+        assert!(!leaky("plan"));
+        let w = r.warnings();
+        assert!(
+            w.iter().any(|w| w
+                == "column `total_charge` alone separates the target (AUC 0.00): possible leakage"),
+            "{w:?}"
+        );
+        assert!(!w.iter().any(|w| w.contains("`noise`")));
+    }
+
+    #[test]
+    fn auc_ties_and_missing_group() {
+        // Scores 1, 2, 2, 3 with labels 0, 1, 0, 1: of 4 pairs, 3 right and 1 tied.
+        assert_eq!(
+            ordered_auc([(0, 1), (1, 1), (1, 0)].into_iter()),
+            Some(3.5 / 4.0)
+        );
+        assert_eq!(ordered_auc([(2, 0)].into_iter()), None);
+        // 4 missing positives: below all values 3.5 of 20 pairs are right, above all 19.5;
+        // the more separating placement is kept.
+        assert_eq!(
+            auc_with_missing(&[(0, 3), (1, 1)], (4, 0)),
+            Some(19.5 / 20.0)
+        );
+        // Mirror image: 4 missing negatives above all values leave 0.5 of 20 pairs right.
+        assert_eq!(
+            auc_with_missing(&[(3, 0), (1, 1)], (0, 4)),
+            Some(0.5 / 20.0)
+        );
+        assert_eq!(
+            auc_with_missing(&[(1, 3), (3, 1)], (0, 0)),
+            ordered_auc([(1, 3), (3, 1)].into_iter())
+        );
+    }
+
+    #[test]
+    fn schema_check_and_report_agree_on_scoring_data() {
+        let (t, mut schema) = handmade();
+        schema.target = yes_no("outcome");
+        let r = report(&t, &schema);
+        assert!(r.target.is_none());
+        // Without the target only the bad `x` and `flag` cells quarantine.
+        assert_eq!(r.quarantined_rows(), &[8, 11]);
+        let check = schema.check(&t);
+        assert_eq!(check.type_changes.len(), 2);
+    }
+
+    proptest! {
+        #[test]
+        fn quarantine_and_clean_add_up(
+            rows in proptest::collection::vec((0usize..5, 0usize..4, 0usize..3), 0..60)
+        ) {
+            const X: [&str; 5] = ["1.5", "", "abc", "-2", "NA"];
+            const Y: [&str; 4] = ["yes", "no", "", "maybe"];
+            const D: [&str; 3] = ["2024-01-02", "soon", ""];
+            let mut t = Table::new(vec!["x".into(), "d".into(), "churn".into()]).unwrap();
+            for (i, (x, y, d)) in rows.iter().enumerate() {
+                t.push_row(i + 1, [X[*x], D[*d], Y[*y]]).unwrap();
+            }
+            let schema = Schema {
+                columns: vec![
+                    col("x", ColumnKind::Numeric, &[]),
+                    col("d", ColumnKind::Datetime, &[]),
+                ],
+                target: yes_no("churn"),
+                id_column: None,
+                time_column: None,
+            };
+            let r = report(&t, &schema);
+            let (clean, quarantined) = split_quarantine(&t, &r);
+            prop_assert_eq!(clean.n_rows() + quarantined.n_rows(), t.n_rows());
+            prop_assert_eq!(quarantined.n_rows(), r.quarantined_rows().len());
+            let expected = rows
+                .iter()
+                .filter(|(x, y, d)| *x == 2 || *y >= 2 || *d == 1)
+                .count();
+            prop_assert_eq!(quarantined.n_rows(), expected);
+            prop_assert!(r.quarantined_rows().windows(2).all(|w| w[0] < w[1]));
+            prop_assert!(report(&clean, &schema).quarantined_rows().is_empty());
+        }
+    }
 }

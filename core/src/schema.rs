@@ -38,7 +38,10 @@ impl ColumnKind {
     pub fn is_model_input(self) -> bool {
         matches!(
             self,
-            ColumnKind::Numeric | ColumnKind::Boolean | ColumnKind::Categorical | ColumnKind::Datetime
+            ColumnKind::Numeric
+                | ColumnKind::Boolean
+                | ColumnKind::Categorical
+                | ColumnKind::Datetime
         )
     }
 }
@@ -357,11 +360,7 @@ fn infer_kind(
     let id_name = looks_like_id(name);
 
     if freq.counts.keys().all(|k| parse_bool(k).is_some()) {
-        let mut tokens: Vec<String> = freq
-            .counts
-            .keys()
-            .map(|k| k.to_ascii_lowercase())
-            .collect();
+        let mut tokens: Vec<String> = freq.counts.keys().map(|k| k.to_ascii_lowercase()).collect();
         tokens.sort_unstable();
         tokens.dedup();
         if tokens.len() <= 2 {
@@ -409,11 +408,7 @@ fn infer_kind(
         return ColumnKind::Datetime;
     }
 
-    let chars: usize = freq
-        .counts
-        .iter()
-        .map(|(k, c)| k.chars().count() * c)
-        .sum();
+    let chars: usize = freq.counts.iter().map(|(k, c)| k.chars().count() * c).sum();
     let spaced: usize = freq
         .counts
         .iter()
@@ -587,7 +582,13 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
             continue;
         }
         let freq = Frequencies::of(table.column(i));
-        let mut kind = infer_kind(name, &freq, table.n_rows(), options.max_categories, &mut notes);
+        let mut kind = infer_kind(
+            name,
+            &freq,
+            table.n_rows(),
+            options.max_categories,
+            &mut notes,
+        );
         if Some(i) == id_index {
             if kind != ColumnKind::Identifier {
                 notes.push(format!(
@@ -618,7 +619,10 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
             time_column = Some(name.clone());
         }
         let categories = if kind == ColumnKind::Categorical {
-            freq.sorted().into_iter().map(|(v, _)| v.to_string()).collect()
+            freq.sorted()
+                .into_iter()
+                .map(|(v, _)| v.to_string())
+                .collect()
         } else {
             Vec::new()
         };
@@ -932,21 +936,42 @@ pub(crate) mod tests {
             ("opted_in", col(&|i| String::from(["Yes", "no"][i % 3 / 2]))),
             (
                 "monthly",
-                col(&|i| if i == 7 { "n/a".into() } else { format!("{}.5", i % 9) }),
+                col(&|i| {
+                    if i == 7 {
+                        "n/a".into()
+                    } else {
+                        format!("{}.5", i % 9)
+                    }
+                }),
             ),
             (
                 "tenure",
-                col(&|i| if i == 3 { "abc".into() } else { format!("{}", i % 7) }),
+                col(&|i| {
+                    if i == 3 {
+                        "abc".into()
+                    } else {
+                        format!("{}", i % 7)
+                    }
+                }),
             ),
-            ("signup", col(&|i| format!("2023-0{}-1{}", 1 + i % 9, i % 10))),
-            ("plan", col(&|i| String::from(["basic", "pro", "max"][i % 3]))),
+            (
+                "signup",
+                col(&|i| format!("2023-0{}-1{}", 1 + i % 9, i % 10)),
+            ),
+            (
+                "plan",
+                col(&|i| String::from(["basic", "pro", "max"][i % 3])),
+            ),
             (
                 "comment",
                 col(&|i| format!("customer number {i} called about the bill")),
             ),
             ("code", col(&|i| format!("Z{i}"))),
             ("empty", col(&|_| String::from("NA"))),
-            ("churn", col(&|i| String::from(["no", "yes"][usize::from(i % 4 == 0)]))),
+            (
+                "churn",
+                col(&|i| String::from(["no", "yes"][usize::from(i % 4 == 0)])),
+            ),
         ]);
         let inf = infer(&t, &InferOptions::default()).unwrap();
         assert_eq!(kind(&inf, "customer_id"), ColumnKind::Identifier);
@@ -962,7 +987,10 @@ pub(crate) mod tests {
         assert_eq!(kind(&inf, "plan"), ColumnKind::Categorical);
         assert_eq!(
             inf.schema.column("plan").unwrap().categories,
-            vec!["basic", "max", "pro"].into_iter().map(String::from).collect::<Vec<_>>()
+            vec!["basic", "max", "pro"]
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>()
         );
         assert_eq!(kind(&inf, "comment"), ColumnKind::Text);
         assert_eq!(kind(&inf, "code"), ColumnKind::Identifier);
@@ -970,15 +998,32 @@ pub(crate) mod tests {
         assert!(inf.schema.column("churn").is_none());
         assert_eq!(inf.schema.id_column.as_deref(), Some("customer_id"));
         let has = |needle: &str| inf.notes.iter().any(|n| n.contains(needle));
-        assert!(has("column `comment` looks like free text: excluded from modelling"));
-        assert!(has("column `tenure` is numeric but 1 values are not numbers (e.g. `abc`)"));
+        assert!(has(
+            "column `comment` looks like free text: excluded from modelling"
+        ));
+        assert!(has(
+            "column `tenure` is numeric but 1 values are not numbers (e.g. `abc`)"
+        ));
         assert!(has("column `empty` has no values"));
         assert!(has("target `churn` detected by its name"));
         assert!(has("column `customer_id` used as the customer id"));
-        let inputs: Vec<&str> = inf.schema.model_inputs().map(|(_, c)| c.name.as_str()).collect();
+        let inputs: Vec<&str> = inf
+            .schema
+            .model_inputs()
+            .map(|(_, c)| c.name.as_str())
+            .collect();
         assert_eq!(
             inputs,
-            ["account_length", "email_verified", "opted_in", "monthly", "tenure", "signup", "plan", "empty"]
+            [
+                "account_length",
+                "email_verified",
+                "opted_in",
+                "monthly",
+                "tenure",
+                "signup",
+                "plan",
+                "empty"
+            ]
         );
     }
 
@@ -999,7 +1044,10 @@ pub(crate) mod tests {
         assert_eq!(kind(&inf, "city"), ColumnKind::Categorical);
         let inf = infer(&t, &InferOptions::new().with_max_categories(5)).unwrap();
         assert_eq!(kind(&inf, "city"), ColumnKind::Categorical);
-        assert!(inf.notes.iter().any(|n| n.contains("`city` is categorical with 12 levels")));
+        assert!(inf
+            .notes
+            .iter()
+            .any(|n| n.contains("`city` is categorical with 12 levels")));
         // A requested id column is an identifier even when not unique.
         let inf = infer(&t, &InferOptions::new().with_id("city")).unwrap();
         assert_eq!(kind(&inf, "city"), ColumnKind::Identifier);
@@ -1012,15 +1060,27 @@ pub(crate) mod tests {
         let t = table(&["RowNumber,Exited", "1,0", "2,1", "3,0"]);
         let inf = infer(&t, &InferOptions::default()).unwrap();
         let spec = inf.schema.target.clone().unwrap();
-        assert_eq!((spec.name.as_str(), spec.positive.as_str()), ("Exited", "1"));
-        assert!(inf.notes.iter().any(|n| n == "target `Exited`: `1` -> 1 (churned), `0` -> 0"));
+        assert_eq!(
+            (spec.name.as_str(), spec.positive.as_str()),
+            ("Exited", "1")
+        );
+        assert!(inf
+            .notes
+            .iter()
+            .any(|n| n == "target `Exited`: `1` -> 1 (churned), `0` -> 0"));
 
         let t = table(&["x,Has-Churned", "1,yes", "2,no", "3,yes", "4,yes"]);
         let inf = infer(&t, &InferOptions::default()).unwrap();
         let spec = inf.schema.target.unwrap();
         assert_eq!(spec.name, "Has-Churned");
-        assert_eq!((spec.positive.as_str(), spec.negative.as_str()), ("yes", "no"));
-        assert!(inf.notes.iter().any(|n| n == "target `Has-Churned`: `yes` -> 1 (churned), `no` -> 0"));
+        assert_eq!(
+            (spec.positive.as_str(), spec.negative.as_str()),
+            ("yes", "no")
+        );
+        assert!(inf
+            .notes
+            .iter()
+            .any(|n| n == "target `Has-Churned`: `yes` -> 1 (churned), `no` -> 0"));
 
         let t = table(&["status", "Churned", "Stayed", "Churned"]);
         let spec = infer(&t, &InferOptions::new().with_target("status"))
@@ -1063,7 +1123,10 @@ pub(crate) mod tests {
         else {
             panic!("expected BadTarget")
         };
-        assert!(message.starts_with("it has 6 distinct values (`c`, `a`, `b`, `d`, `e`, ...)"), "{message}");
+        assert!(
+            message.starts_with("it has 6 distinct values (`c`, `a`, `b`, `d`, `e`, ...)"),
+            "{message}"
+        );
         let t = table(&["x,churn", "1,a", "2,b", "3,c"]);
         assert!(matches!(
             infer(&t, &InferOptions::default()),
@@ -1073,7 +1136,9 @@ pub(crate) mod tests {
         let t = table(&["x,y", "1,2"]);
         assert_eq!(
             infer(&t, &InferOptions::new().with_target("churn")).unwrap_err(),
-            Error::MissingColumn { column: "churn".into() }
+            Error::MissingColumn {
+                column: "churn".into()
+            }
         );
         assert_eq!(
             infer(&t, &InferOptions::new().with_require_target(true)).unwrap_err(),
@@ -1087,7 +1152,10 @@ pub(crate) mod tests {
             Err(Error::InvalidParameter { name: "id", .. })
         ));
         let empty = Table::new(vec!["churn".into()]).unwrap();
-        assert_eq!(infer(&empty, &InferOptions::default()).unwrap_err(), Error::EmptyInput);
+        assert_eq!(
+            infer(&empty, &InferOptions::default()).unwrap_err(),
+            Error::EmptyInput
+        );
     }
 
     #[test]
@@ -1132,9 +1200,15 @@ pub(crate) mod tests {
             }
         );
         let clean = t.filter_rows(|r| r != 3);
-        assert_eq!(spec.labels(&clean).unwrap(), vec![Some(1.0), None, Some(0.0)]);
+        assert_eq!(
+            spec.labels(&clean).unwrap(),
+            vec![Some(1.0), None, Some(0.0)]
+        );
         let other = table(&["x", "1"]);
-        assert!(matches!(spec.labels(&other), Err(Error::MissingColumn { .. })));
+        assert!(matches!(
+            spec.labels(&other),
+            Err(Error::MissingColumn { .. })
+        ));
     }
 
     fn trained() -> Schema {
@@ -1144,7 +1218,9 @@ pub(crate) mod tests {
             "b,pro,2.5,no,yes",
             "c,basic,3,yes,no",
         ]);
-        infer(&t, &InferOptions::new().with_id("id")).unwrap().schema
+        infer(&t, &InferOptions::new().with_id("id"))
+            .unwrap()
+            .schema
     }
 
     #[test]
@@ -1169,7 +1245,10 @@ pub(crate) mod tests {
         assert_eq!(check.extra_columns, ["region"]);
         assert_eq!(
             check.new_categories,
-            vec![("plan".to_string(), vec!["gold".to_string(), "silver".to_string()])]
+            vec![(
+                "plan".to_string(),
+                vec!["gold".to_string(), "silver".to_string()]
+            )]
         );
         assert_eq!(
             check.type_changes,
@@ -1185,7 +1264,12 @@ pub(crate) mod tests {
             panic!("expected a mismatch")
         };
         assert!(message.contains("`paperless`"), "{message}");
-        assert!(message.contains("column `charge` should hold a number but 1 of 4 rows do not (e.g. row 2: `x1`)"), "{message}");
+        assert!(
+            message.contains(
+                "column `charge` should hold a number but 1 of 4 rows do not (e.g. row 2: `x1`)"
+            ),
+            "{message}"
+        );
 
         // A missing non-input column (the id) is reported but does not block scoring.
         let t = table(&["plan,charge,paperless", "basic,1,no"]);
@@ -1200,7 +1284,10 @@ pub(crate) mod tests {
         let json = schema.to_json();
         assert!(json.contains("\"kind\": \"categorical\""));
         assert_eq!(Schema::from_json(&json).unwrap(), schema);
-        assert!(matches!(Schema::from_json("{\"columns\": 3}"), Err(Error::Artifact { .. })));
+        assert!(matches!(
+            Schema::from_json("{\"columns\": 3}"),
+            Err(Error::Artifact { .. })
+        ));
         let mut dup = schema.clone();
         dup.columns.push(dup.columns[0].clone());
         assert!(matches!(
