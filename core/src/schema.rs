@@ -439,6 +439,37 @@ fn infer_kind(
     ColumnKind::Categorical
 }
 
+/// One column's inferred type before the id and time options are applied.
+struct ColumnGuess {
+    kind: ColumnKind,
+    /// Levels by frequency, for categorical guesses.
+    categories: Vec<String>,
+    nullable: bool,
+    notes: Vec<String>,
+}
+
+/// Infers column `index` on its own, so columns can be read in parallel.
+fn guess_column(table: &Table, index: usize, max_categories: usize) -> ColumnGuess {
+    let freq = Frequencies::of(table.column(index));
+    let mut notes = Vec::new();
+    let name = &table.names()[index];
+    let kind = infer_kind(name, &freq, table.n_rows(), max_categories, &mut notes);
+    let categories = if kind == ColumnKind::Categorical {
+        freq.sorted()
+            .into_iter()
+            .map(|(v, _)| v.to_string())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ColumnGuess {
+        kind,
+        categories,
+        nullable: freq.missing > 0,
+        notes,
+    }
+}
+
 /// Whether a target value reads as the churn outcome.
 fn churn_like(value: &str) -> bool {
     if parse_bool(value) == Some(true) {
@@ -574,21 +605,30 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
         .map(|i| target_spec(table, i, &mut notes))
         .transpose()?;
 
+    let inputs: Vec<usize> = (0..table.n_cols())
+        .filter(|&i| Some(i) != target_index)
+        .collect();
+    let guess = |&i: &usize| guess_column(table, i, options.max_categories);
+    #[cfg(feature = "parallel")]
+    let guesses: Vec<ColumnGuess> = {
+        use rayon::prelude::*;
+        inputs.par_iter().map(guess).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let guesses: Vec<ColumnGuess> = inputs.iter().map(guess).collect();
+
     let mut columns = Vec::with_capacity(table.n_cols());
     let mut id_column = None;
     let mut time_column = None;
-    for (i, name) in table.names().iter().enumerate() {
-        if Some(i) == target_index {
-            continue;
-        }
-        let freq = Frequencies::of(table.column(i));
-        let mut kind = infer_kind(
-            name,
-            &freq,
-            table.n_rows(),
-            options.max_categories,
-            &mut notes,
-        );
+    for (i, guess) in inputs.into_iter().zip(guesses) {
+        let name = &table.names()[i];
+        let ColumnGuess {
+            mut kind,
+            mut categories,
+            nullable,
+            notes: column_notes,
+        } = guess;
+        notes.extend(column_notes);
         if Some(i) == id_index {
             if kind != ColumnKind::Identifier {
                 notes.push(format!(
@@ -618,19 +658,14 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
             }
             time_column = Some(name.clone());
         }
-        let categories = if kind == ColumnKind::Categorical {
-            freq.sorted()
-                .into_iter()
-                .map(|(v, _)| v.to_string())
-                .collect()
-        } else {
-            Vec::new()
-        };
+        if kind != ColumnKind::Categorical {
+            categories.clear();
+        }
         columns.push(ColumnSchema {
             name: name.clone(),
             kind,
             categories,
-            nullable: freq.missing > 0,
+            nullable,
         });
     }
     Ok(Inference {
