@@ -21,6 +21,7 @@ pub mod features;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
+pub mod quality;
 pub mod rng;
 pub mod schema;
 pub mod split;
