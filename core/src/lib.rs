@@ -13,10 +13,19 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod calibrate;
+pub mod datetime;
 pub mod error;
+pub mod events;
+pub mod features;
+pub mod ingest;
+pub mod metrics;
 pub mod model;
+pub mod quality;
 pub mod rng;
 pub mod schema;
+pub mod split;
+pub mod synth;
 pub mod table;
 
 pub use error::{Error, Result};

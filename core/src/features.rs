@@ -1,0 +1,986 @@
+//! The fitted feature pipeline: the one piece of code that turns a customer's raw fields into
+//! model inputs, at training time and at serving time alike.
+//!
+//! A [`FeatureParams`] is fitted on a training table ([`FeatureParams::fit_transform`]) into a
+//! [`FittedPipeline`] that is stored in the model artifact. Scoring (CLI batch, edge worker,
+//! browser what-if) calls [`FittedPipeline::transform_values`] on the same stored parameters, so
+//! there is no training/serving skew by construction.
+//!
+//! Per input column kind:
+//! - numeric: winsorised at fitted quantiles; for the linear model also median-imputed with a
+//!   missing-indicator column and standard-scaled. Tree models keep `NaN` for missing values and
+//!   learn where to send them.
+//! - boolean: 1/0, treated as numeric.
+//! - datetime: age in days at the snapshot date (the row's time column when the schema has one,
+//!   else the fitted default snapshot: the latest date seen in training), then as numeric.
+//! - categorical: levels rarer than `rare_min_count` become `other`; with few remaining levels,
+//!   one-hot columns (unseen levels at serving time fall into `other`); with many, one column of
+//!   out-of-fold target encoding (or frequency encoding).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use hashbrown::HashMap;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::datetime::parse_datetime;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::schema::{ColumnKind, Schema};
+use crate::table::{is_na, parse_bool, parse_number, Table, Value};
+
+/// Which model family the matrix is for: linear models need imputed, scaled inputs; trees
+/// handle raw scales and missing values themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Keep `NaN` for missing values, no scaling.
+    Trees,
+    /// Impute, add missing indicators, standard-scale.
+    Linear,
+}
+
+/// How to encode categorical columns with many levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HighCardinality {
+    /// Smoothed churn rate of the level, computed out of fold on training rows.
+    TargetEncoding,
+    /// Share of training rows with the level.
+    Frequency,
+}
+
+/// Settings of the feature pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureParams {
+    /// Model family the output feeds.
+    pub target: Target,
+    /// Categorical columns with at most this many levels (after rare levels are merged) are
+    /// one-hot encoded; more levels use `high_cardinality`.
+    pub one_hot_max_levels: usize,
+    /// Levels seen fewer times than this in training are merged into `other`.
+    pub rare_min_count: usize,
+    /// Encoding for categorical columns with many levels.
+    pub high_cardinality: HighCardinality,
+    /// Lower and upper quantiles numeric values are clipped to (`None` disables).
+    pub winsorize: Option<(f64, f64)>,
+    /// Folds for out-of-fold target encoding of training rows.
+    pub target_encoding_folds: usize,
+    /// Pseudo-count pulling a level's churn rate towards the overall rate.
+    pub target_encoding_smoothing: f64,
+    /// Seed of the out-of-fold assignment.
+    pub seed: u64,
+}
+
+impl Default for FeatureParams {
+    fn default() -> Self {
+        FeatureParams {
+            target: Target::Trees,
+            one_hot_max_levels: 12,
+            rare_min_count: 10,
+            high_cardinality: HighCardinality::TargetEncoding,
+            winsorize: Some((0.001, 0.999)),
+            target_encoding_folds: 5,
+            target_encoding_smoothing: 20.0,
+            seed: 0,
+        }
+    }
+}
+
+impl FeatureParams {
+    /// Default settings for the given model family.
+    pub fn for_target(target: Target) -> Self {
+        FeatureParams {
+            target,
+            ..Default::default()
+        }
+    }
+
+    /// Sets the seed of the out-of-fold target encoding.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the high-cardinality encoding.
+    pub fn with_high_cardinality(mut self, encoding: HighCardinality) -> Self {
+        self.high_cardinality = encoding;
+        self
+    }
+
+    /// Sets the one-hot level limit.
+    pub fn with_one_hot_max_levels(mut self, levels: usize) -> Self {
+        self.one_hot_max_levels = levels;
+        self
+    }
+
+    /// Fits the pipeline on `table` (clean rows only: quarantine bad rows first) and returns it
+    /// with the training matrix. Training rows get out-of-fold target encodings, so the matrix
+    /// differs from `transform_table` on the same rows by design (no target leakage).
+    pub fn fit_transform(
+        &self,
+        table: &Table,
+        schema: &Schema,
+        labels: &[f64],
+    ) -> Result<(FittedPipeline, Array2<f64>)> {
+        let n = table.n_rows();
+        if n == 0 {
+            return Err(Error::EmptyInput);
+        }
+        if labels.len() != n {
+            return Err(Error::InvalidParameter {
+                name: "labels",
+                message: format!("{} labels for {} rows", labels.len(), n),
+            });
+        }
+        let time_index = match &schema.time_column {
+            Some(name) => Some(
+                table
+                    .column_index(name)
+                    .ok_or_else(|| Error::MissingColumn {
+                        column: name.clone(),
+                    })?,
+            ),
+            None => None,
+        };
+        let excluded = |name: &str| {
+            schema.id_column.as_deref() == Some(name) || schema.time_column.as_deref() == Some(name)
+        };
+        // The default snapshot is the latest date anywhere in the training data's date columns.
+        let mut default_snapshot = f64::NEG_INFINITY;
+        for c in &schema.columns {
+            if c.kind == ColumnKind::Datetime {
+                let idx = table
+                    .column_index(&c.name)
+                    .ok_or_else(|| Error::MissingColumn {
+                        column: c.name.clone(),
+                    })?;
+                for raw in table.column(idx).iter() {
+                    if let Some(d) = parse_datetime(raw) {
+                        default_snapshot = default_snapshot.max(d);
+                    }
+                }
+            }
+        }
+        if !default_snapshot.is_finite() {
+            default_snapshot = 0.0;
+        }
+        let snapshots: Vec<f64> = match time_index {
+            Some(t) => (0..n)
+                .map(|r| snapshot_of(table.raw(r, t)).unwrap_or(default_snapshot))
+                .collect(),
+            None => vec![default_snapshot; n],
+        };
+
+        let mut inputs = Vec::new();
+        let mut columns: Vec<Vec<f64>> = Vec::new();
+        for c in schema
+            .columns
+            .iter()
+            .filter(|c| c.kind.is_model_input() && !excluded(&c.name))
+        {
+            let idx = table
+                .column_index(&c.name)
+                .ok_or_else(|| Error::MissingColumn {
+                    column: c.name.clone(),
+                })?;
+            let (encoder, mut cols) = match c.kind {
+                ColumnKind::Categorical => self.fit_categorical(table, idx, labels)?,
+                kind => {
+                    let raw: Vec<f64> = (0..n)
+                        .map(|r| numeric_of(kind, table.value(r, idx), snapshots[r]))
+                        .collect::<core::result::Result<_, _>>()
+                        .map_err(|value| Error::BadValue {
+                            row: 0,
+                            column: c.name.clone(),
+                            value,
+                            expected: kind_name(kind),
+                        })?;
+                    self.fit_numeric(raw)
+                }
+            };
+            columns.append(&mut cols);
+            inputs.push(InputColumn {
+                name: c.name.clone(),
+                kind: c.kind,
+                encoder,
+            });
+        }
+        let pipeline = FittedPipeline {
+            target: self.target,
+            inputs,
+            time_column: schema.time_column.clone(),
+            default_snapshot,
+        };
+        let width = columns.len();
+        let mut x = Array2::<f64>::zeros((n, width));
+        for (j, col) in columns.iter().enumerate() {
+            for (r, v) in col.iter().enumerate() {
+                x[[r, j]] = *v;
+            }
+        }
+        Ok((pipeline, x))
+    }
+
+    /// Fits a numeric column (already turned into numbers, `NaN` = missing) and returns its
+    /// encoder with the transformed training columns.
+    fn fit_numeric(&self, raw: Vec<f64>) -> (Encoder, Vec<Vec<f64>>) {
+        let mut present: Vec<f64> = raw.iter().copied().filter(|v| !v.is_nan()).collect();
+        present.sort_unstable_by(f64::total_cmp);
+        let has_missing = present.len() < raw.len();
+        let (clip_low, clip_high) = match (self.winsorize, present.is_empty()) {
+            (Some((lo, hi)), false) => (quantile(&present, lo), quantile(&present, hi)),
+            // Finite sentinels: JSON has no infinities.
+            _ => (f64::MIN, f64::MAX),
+        };
+        let median = if present.is_empty() {
+            0.0
+        } else {
+            quantile(&present, 0.5)
+        };
+        let mut enc = NumericEncoder {
+            clip_low,
+            clip_high,
+            median,
+            mean: 0.0,
+            scale: 1.0,
+            missing_indicator: has_missing && self.target == Target::Linear,
+        };
+        if self.target == Target::Linear {
+            // Mean and std of what the model will see: clipped and imputed values.
+            let seen: Vec<f64> = raw.iter().map(|&v| enc.clip_impute(v)).collect();
+            let mean = seen.iter().sum::<f64>() / seen.len() as f64;
+            let var = seen.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / seen.len() as f64;
+            enc.mean = mean;
+            // A constant column scales to all zeros rather than dividing by zero.
+            enc.scale = if var > 0.0 { libm::sqrt(var) } else { 1.0 };
+        }
+        let width = enc.width();
+        let mut cols = vec![Vec::with_capacity(raw.len()); width];
+        let mut buf = [0.0; 2];
+        for v in raw {
+            enc.encode(self.target, v, &mut buf[..width]);
+            for (col, b) in cols.iter_mut().zip(&buf[..width]) {
+                col.push(*b);
+            }
+        }
+        (Encoder::Numeric(enc), cols)
+    }
+
+    fn fit_categorical(
+        &self,
+        table: &Table,
+        idx: usize,
+        labels: &[f64],
+    ) -> Result<(Encoder, Vec<Vec<f64>>)> {
+        let n = table.n_rows();
+        let column = table.column(idx);
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut has_missing = false;
+        for raw in column.iter() {
+            if is_na(raw) {
+                has_missing = true;
+            } else {
+                *counts.entry(raw.trim()).or_insert(0) += 1;
+            }
+        }
+        let mut levels: Vec<(&str, usize)> = counts.into_iter().collect();
+        // Most frequent first, ties by name, so the encoding never depends on hash order.
+        levels.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let kept: Vec<String> = levels
+            .iter()
+            .filter(|(_, c)| *c >= self.rare_min_count)
+            .map(|(l, _)| l.to_string())
+            .collect();
+        let has_other = kept.len() < levels.len();
+
+        if kept.len() + usize::from(has_other) <= self.one_hot_max_levels {
+            let enc = CategoricalEncoder::OneHot {
+                levels: kept,
+                other_column: has_other,
+                missing_indicator: has_missing,
+            };
+            let width = enc.width();
+            let mut cols = vec![Vec::with_capacity(n); width];
+            let mut buf = vec![0.0; width];
+            for r in 0..n {
+                enc.encode(table.value(r, idx), &mut buf);
+                for (col, b) in cols.iter_mut().zip(&buf) {
+                    col.push(*b);
+                }
+            }
+            return Ok((Encoder::Categorical(enc), cols));
+        }
+
+        let level_index: HashMap<&str, usize> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i))
+            .collect();
+        // Level slot per row: kept levels, then `other`, then missing.
+        let other_slot = kept.len();
+        let missing_slot = kept.len() + 1;
+        let slots: Vec<usize> = column
+            .iter()
+            .map(|raw| {
+                if is_na(raw) {
+                    missing_slot
+                } else {
+                    level_index.get(raw.trim()).copied().unwrap_or(other_slot)
+                }
+            })
+            .collect();
+        drop(level_index);
+        let n_slots = kept.len() + 2;
+        let (enc, values) = match self.high_cardinality {
+            HighCardinality::Frequency => {
+                let mut freq = vec![0.0; n_slots];
+                for &s in &slots {
+                    freq[s] += 1.0;
+                }
+                for f in &mut freq {
+                    *f /= n as f64;
+                }
+                let values = slots.iter().map(|&s| freq[s]).collect();
+                (
+                    CategoricalEncoder::Encoded {
+                        levels: kept,
+                        values: freq,
+                        missing_value: 0.0,
+                    },
+                    values,
+                )
+            }
+            HighCardinality::TargetEncoding => {
+                let prior = labels.iter().sum::<f64>() / n as f64;
+                let m = self.target_encoding_smoothing;
+                let encode = |sum: f64, count: f64| (sum + m * prior) / (count + m);
+                let mut sum = vec![0.0; n_slots];
+                let mut count = vec![0.0; n_slots];
+                for (&s, &y) in slots.iter().zip(labels) {
+                    sum[s] += y;
+                    count[s] += 1.0;
+                }
+                let full: Vec<f64> = sum
+                    .iter()
+                    .zip(&count)
+                    .map(|(&s, &c)| encode(s, c))
+                    .collect();
+                // Out of fold for training rows: a row's own label never shapes its encoding.
+                let k = self.target_encoding_folds.max(2);
+                let mut rng = Rng::new(self.seed ^ 0x7E_A7E1);
+                let fold: Vec<usize> = (0..n).map(|_| rng.below(k)).collect();
+                let mut fold_sum = vec![vec![0.0; n_slots]; k];
+                let mut fold_count = vec![vec![0.0; n_slots]; k];
+                for r in 0..n {
+                    fold_sum[fold[r]][slots[r]] += labels[r];
+                    fold_count[fold[r]][slots[r]] += 1.0;
+                }
+                let values = (0..n)
+                    .map(|r| {
+                        let (s, f) = (slots[r], fold[r]);
+                        encode(sum[s] - fold_sum[f][s], count[s] - fold_count[f][s])
+                    })
+                    .collect();
+                let missing_value = full[missing_slot];
+                (
+                    CategoricalEncoder::Encoded {
+                        levels: kept,
+                        values: full,
+                        missing_value,
+                    },
+                    values,
+                )
+            }
+        };
+        let enc_width = enc.width();
+        debug_assert_eq!(enc_width, 1);
+        Ok((Encoder::Categorical(enc), vec![values]))
+    }
+}
+
+fn kind_name(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Numeric => "number",
+        ColumnKind::Boolean => "boolean (yes/no, true/false, 1/0)",
+        ColumnKind::Datetime => "ISO 8601 date",
+        ColumnKind::Categorical => "category",
+        ColumnKind::Identifier => "identifier",
+        ColumnKind::Text => "text",
+    }
+}
+
+/// A row's snapshot date from its time column (a date, or a number of days).
+fn snapshot_of(raw: &str) -> Option<f64> {
+    parse_datetime(raw).or_else(|| parse_number(raw))
+}
+
+/// Reads a value of a numeric-like column as a number; `Err` carries the offending text.
+fn numeric_of(
+    kind: ColumnKind,
+    value: Value<'_>,
+    snapshot: f64,
+) -> core::result::Result<f64, String> {
+    let bad = |s: &str| Err(s.to_string());
+    match (kind, value) {
+        (_, Value::Missing) => Ok(f64::NAN),
+        (ColumnKind::Boolean, Value::Bool(b)) => Ok(if b { 1.0 } else { 0.0 }),
+        (ColumnKind::Boolean, Value::Number(x)) if x == 0.0 || x == 1.0 => Ok(x),
+        (ColumnKind::Boolean, Value::Text(t)) => match parse_bool(t) {
+            Some(b) => Ok(if b { 1.0 } else { 0.0 }),
+            None => bad(t),
+        },
+        (ColumnKind::Datetime, Value::Text(t)) => match parse_datetime(t) {
+            Some(d) => Ok(snapshot - d),
+            None => bad(t),
+        },
+        (ColumnKind::Numeric, Value::Number(x)) if x.is_finite() => Ok(x),
+        (ColumnKind::Numeric, Value::Bool(b)) => Ok(if b { 1.0 } else { 0.0 }),
+        (ColumnKind::Numeric, Value::Text(t)) => parse_number(t).ok_or_else(|| t.to_string()),
+        (_, Value::Number(x)) => Err(format!("{x}")),
+        (_, Value::Bool(b)) => Err(format!("{b}")),
+        (_, Value::Text(t)) => bad(t),
+    }
+}
+
+/// A numeric-like value for monitoring: the number the pipeline would read, `NaN` when missing
+/// or unreadable.
+pub(crate) fn numeric_value(kind: ColumnKind, value: Value<'_>, snapshot: f64) -> f64 {
+    numeric_of(kind, value, snapshot).unwrap_or(f64::NAN)
+}
+
+/// The training levels a categorical encoder knows (empty for numeric encoders).
+pub(crate) fn categorical_levels(encoder: &Encoder) -> Vec<String> {
+    match encoder {
+        Encoder::Categorical(CategoricalEncoder::OneHot { levels, .. })
+        | Encoder::Categorical(CategoricalEncoder::Encoded { levels, .. }) => levels.clone(),
+        Encoder::Numeric(_) => Vec::new(),
+    }
+}
+
+/// A categorical value as level text (`None` when missing); numbers are written into `scratch`.
+pub(crate) fn level_text<'a>(value: Value<'a>, scratch: &'a mut String) -> Option<&'a str> {
+    match value {
+        Value::Missing => None,
+        Value::Text(t) => Some(t.trim()),
+        Value::Bool(b) => Some(if b { "true" } else { "false" }),
+        Value::Number(x) => {
+            use core::fmt::Write;
+            scratch.clear();
+            let _ = write!(scratch, "{x}");
+            Some(scratch.as_str())
+        }
+    }
+}
+
+/// Linear-interpolated quantile of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lo = pos as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    let frac = pos - lo as f64;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * frac
+}
+
+/// Fitted parameters of one numeric-like column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericEncoder {
+    /// Values below are raised to this (fitted low quantile).
+    pub clip_low: f64,
+    /// Values above are lowered to this (fitted high quantile).
+    pub clip_high: f64,
+    /// Imputed for missing values (linear model only).
+    pub median: f64,
+    /// Subtracted before scaling (linear model only).
+    pub mean: f64,
+    /// Divisor of the standard scaling (linear model only).
+    pub scale: f64,
+    /// Whether a 1/0 missing-indicator column follows the value.
+    pub missing_indicator: bool,
+}
+
+impl NumericEncoder {
+    fn width(&self) -> usize {
+        1 + usize::from(self.missing_indicator)
+    }
+
+    fn clip_impute(&self, v: f64) -> f64 {
+        if v.is_nan() {
+            self.median
+        } else {
+            v.clamp(self.clip_low, self.clip_high)
+        }
+    }
+
+    fn encode(&self, target: Target, v: f64, out: &mut [f64]) {
+        match target {
+            Target::Trees => {
+                out[0] = if v.is_nan() {
+                    v
+                } else {
+                    v.clamp(self.clip_low, self.clip_high)
+                }
+            }
+            Target::Linear => {
+                out[0] = (self.clip_impute(v) - self.mean) / self.scale;
+                if self.missing_indicator {
+                    out[1] = if v.is_nan() { 1.0 } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
+/// Fitted parameters of one categorical column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "encoding", rename_all = "snake_case")]
+pub enum CategoricalEncoder {
+    /// One 1/0 column per kept level, then `other` (rare and unseen levels) if training had
+    /// rare levels, then a missing indicator if training had missing values.
+    OneHot {
+        levels: Vec<String>,
+        other_column: bool,
+        missing_indicator: bool,
+    },
+    /// One column: `values[i]` for `levels[i]`, `values[levels.len()]` for `other`.
+    Encoded {
+        levels: Vec<String>,
+        values: Vec<f64>,
+        missing_value: f64,
+    },
+}
+
+impl CategoricalEncoder {
+    fn width(&self) -> usize {
+        match self {
+            CategoricalEncoder::OneHot {
+                levels,
+                other_column,
+                missing_indicator,
+            } => levels.len() + usize::from(*other_column) + usize::from(*missing_indicator),
+            CategoricalEncoder::Encoded { .. } => 1,
+        }
+    }
+
+    fn encode(&self, value: Value<'_>, out: &mut [f64]) {
+        let mut scratch = String::new();
+        let level = level_text(value, &mut scratch);
+        match self {
+            CategoricalEncoder::OneHot {
+                levels,
+                other_column,
+                missing_indicator,
+            } => {
+                out.iter_mut().for_each(|o| *o = 0.0);
+                match level {
+                    None if *missing_indicator => out[out.len() - 1] = 1.0,
+                    None => {}
+                    Some(l) => match levels.iter().position(|k| k == l) {
+                        Some(i) => out[i] = 1.0,
+                        None if *other_column => out[levels.len()] = 1.0,
+                        None => {}
+                    },
+                }
+            }
+            CategoricalEncoder::Encoded {
+                levels,
+                values,
+                missing_value,
+            } => {
+                out[0] = match level {
+                    None => *missing_value,
+                    Some(l) => match levels.iter().position(|k| k == l) {
+                        Some(i) => values[i],
+                        None => values[levels.len()],
+                    },
+                };
+            }
+        }
+    }
+
+    fn names(&self, column: &str) -> Vec<String> {
+        match self {
+            CategoricalEncoder::OneHot {
+                levels,
+                other_column,
+                missing_indicator,
+            } => {
+                let mut names: Vec<String> =
+                    levels.iter().map(|l| format!("{column}={l}")).collect();
+                if *other_column {
+                    names.push(format!("{column}=other"));
+                }
+                if *missing_indicator {
+                    names.push(format!("{column}__missing"));
+                }
+                names
+            }
+            CategoricalEncoder::Encoded { .. } => vec![format!("{column}__encoded")],
+        }
+    }
+}
+
+/// How one input column becomes model features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Encoder {
+    /// Numeric, boolean and datetime columns.
+    Numeric(NumericEncoder),
+    /// Categorical columns.
+    Categorical(CategoricalEncoder),
+}
+
+/// One raw input column of the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputColumn {
+    /// Header name.
+    pub name: String,
+    /// Column type.
+    pub kind: ColumnKind,
+    /// Fitted encoding.
+    pub encoder: Encoder,
+}
+
+impl InputColumn {
+    /// Number of model features this column produces.
+    pub fn width(&self) -> usize {
+        match &self.encoder {
+            Encoder::Numeric(e) => e.width(),
+            Encoder::Categorical(e) => e.width(),
+        }
+    }
+}
+
+/// The fitted pipeline stored in the artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedPipeline {
+    /// Model family the output feeds.
+    pub target: Target,
+    /// Input columns in the order values are passed to [`FittedPipeline::transform_values`].
+    pub inputs: Vec<InputColumn>,
+    /// Column holding each row's snapshot date, if any.
+    pub time_column: Option<String>,
+    /// Snapshot date (days since 1970-01-01) used for date ages when a row has none.
+    pub default_snapshot: f64,
+}
+
+impl FittedPipeline {
+    /// Number of model features.
+    pub fn n_features(&self) -> usize {
+        self.inputs.iter().map(InputColumn::width).sum()
+    }
+
+    /// Names of the model features, in matrix column order.
+    pub fn feature_names(&self) -> Vec<String> {
+        let mut names = Vec::with_capacity(self.n_features());
+        for input in &self.inputs {
+            match &input.encoder {
+                Encoder::Numeric(e) => {
+                    names.push(input.name.clone());
+                    if e.missing_indicator {
+                        names.push(format!("{}__missing", input.name));
+                    }
+                }
+                Encoder::Categorical(e) => names.extend(e.names(&input.name)),
+            }
+        }
+        names
+    }
+
+    /// For each model feature, the index of the input column it comes from (so explanations can
+    /// be summed back to fields a user knows).
+    pub fn feature_sources(&self) -> Vec<usize> {
+        self.inputs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| core::iter::repeat_n(i, c.width()))
+            .collect()
+    }
+
+    /// Names of the raw input columns, in the order `transform_values` expects.
+    pub fn input_names(&self) -> impl Iterator<Item = &str> {
+        self.inputs.iter().map(|c| c.name.as_str())
+    }
+
+    /// Transforms one customer's raw values (aligned with [`FittedPipeline::inputs`]) into
+    /// `out` (length [`FittedPipeline::n_features`]). `snapshot` overrides the default snapshot
+    /// date for date ages. A value of the wrong type is an error naming the column; `row` is only
+    /// used in that message.
+    pub fn transform_values(
+        &self,
+        values: &[Value<'_>],
+        snapshot: Option<f64>,
+        row: usize,
+        out: &mut [f64],
+    ) -> Result<()> {
+        if values.len() != self.inputs.len() || out.len() != self.n_features() {
+            return Err(Error::InvalidParameter {
+                name: "values",
+                message: format!(
+                    "expected {} values into {} features, got {} into {}",
+                    self.inputs.len(),
+                    self.n_features(),
+                    values.len(),
+                    out.len()
+                ),
+            });
+        }
+        let snapshot = snapshot.unwrap_or(self.default_snapshot);
+        let mut at = 0;
+        for (input, &value) in self.inputs.iter().zip(values) {
+            let width = input.width();
+            let slot = &mut out[at..at + width];
+            match &input.encoder {
+                Encoder::Numeric(e) => {
+                    let v =
+                        numeric_of(input.kind, value, snapshot).map_err(|v| Error::BadValue {
+                            row,
+                            column: input.name.clone(),
+                            value: v,
+                            expected: kind_name(input.kind),
+                        })?;
+                    e.encode(self.target, v, slot);
+                }
+                Encoder::Categorical(e) => e.encode(value, slot),
+            }
+            at += width;
+        }
+        Ok(())
+    }
+
+    /// Maps each input column to its index in `table` (an error names the first missing one).
+    pub fn column_indices(&self, table: &Table) -> Result<Vec<usize>> {
+        self.inputs
+            .iter()
+            .map(|c| {
+                table
+                    .column_index(&c.name)
+                    .ok_or_else(|| Error::MissingColumn {
+                        column: c.name.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// The snapshot date of `row` (from the time column when the table has it).
+    pub fn row_snapshot(
+        &self,
+        table: &Table,
+        time_index: Option<usize>,
+        row: usize,
+    ) -> Option<f64> {
+        time_index.and_then(|t| snapshot_of(table.raw(row, t)))
+    }
+
+    /// Transforms a whole table. Rows with a value of the wrong type are reported in the second
+    /// element (row index, error) and their matrix rows are left as `NaN`.
+    pub fn transform_table(&self, table: &Table) -> Result<(Array2<f64>, Vec<(usize, Error)>)> {
+        let indices = self.column_indices(table)?;
+        let time_index = self
+            .time_column
+            .as_deref()
+            .and_then(|t| table.column_index(t));
+        let width = self.n_features();
+        let mut x = Array2::<f64>::from_elem((table.n_rows(), width), f64::NAN);
+        let mut errors = Vec::new();
+        let mut values = Vec::with_capacity(indices.len());
+        let mut buf = vec![0.0; width];
+        for r in 0..table.n_rows() {
+            values.clear();
+            values.extend(indices.iter().map(|&c| table.value(r, c)));
+            let snapshot = self.row_snapshot(table, time_index, r);
+            match self.transform_values(&values, snapshot, table.source_row(r), &mut buf) {
+                Ok(()) => x.row_mut(r).iter_mut().zip(&buf).for_each(|(d, s)| *d = *s),
+                Err(e) => errors.push((r, e)),
+            }
+        }
+        Ok((x, errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::ColumnSchema;
+
+    fn table(rows: &[[&str; 4]]) -> Table {
+        let mut t = Table::new(vec![
+            "plan".into(),
+            "fee".into(),
+            "since".into(),
+            "state".into(),
+        ])
+        .unwrap();
+        for (i, r) in rows.iter().enumerate() {
+            t.push_row(i + 1, r.iter().copied()).unwrap();
+        }
+        t
+    }
+
+    fn schema() -> Schema {
+        let col = |name: &str, kind| ColumnSchema {
+            name: name.into(),
+            kind,
+            categories: vec![],
+            nullable: true,
+        };
+        Schema {
+            columns: vec![
+                col("plan", ColumnKind::Categorical),
+                col("fee", ColumnKind::Numeric),
+                col("since", ColumnKind::Datetime),
+                col("state", ColumnKind::Categorical),
+            ],
+            target: None,
+            id_column: None,
+            time_column: None,
+        }
+    }
+
+    fn sample() -> (Table, Vec<f64>) {
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        let states = [
+            "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
+        ];
+        for i in 0..240 {
+            let plan = ["basic", "premium", "family"][i % 3];
+            let fee = if i % 17 == 0 {
+                ""
+            } else {
+                ["10", "20", "30.5"][i % 3]
+            };
+            let since = ["2024-01-01", "2024-06-01", ""][i % 3];
+            let state = if i == 5 { "rare" } else { states[i % 12] };
+            rows.push([plan, fee, since, state]);
+            labels.push(if i % 4 == 0 { 1.0 } else { 0.0 });
+        }
+        (table(&rows), labels)
+    }
+
+    #[test]
+    fn trees_pipeline_keeps_missing_and_one_hots() {
+        let (t, y) = sample();
+        let params = FeatureParams::for_target(Target::Trees).with_one_hot_max_levels(4);
+        let (p, x) = params.fit_transform(&t, &schema(), &y).unwrap();
+        let names = p.feature_names();
+        assert_eq!(names[..3], ["plan=basic", "plan=family", "plan=premium"]);
+        assert_eq!(names[3], "fee");
+        assert_eq!(names[4], "since");
+        assert_eq!(names[5], "state__encoded");
+        assert_eq!(x.ncols(), 6);
+        assert!(x[[0, 3]].is_nan(), "missing fee stays NaN for trees");
+        // Age in days at the default snapshot (latest date, 2024-06-01): 152 days.
+        assert_eq!(x[[0, 4]], 152.0);
+        assert_eq!(x[[1, 4]], 0.0);
+        assert_eq!(p.feature_sources(), vec![0, 0, 0, 1, 2, 3]);
+        // Serving the same rows gives the same matrix except for out-of-fold encodings.
+        let (served, errors) = p.transform_table(&t).unwrap();
+        assert!(errors.is_empty());
+        for r in 0..t.n_rows() {
+            for j in 0..5 {
+                let (a, b) = (x[[r, j]], served[[r, j]]);
+                assert!(a == b || (a.is_nan() && b.is_nan()), "row {r} col {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn linear_pipeline_imputes_scales_and_flags_missing() {
+        let (t, y) = sample();
+        let (p, x) = FeatureParams::for_target(Target::Linear)
+            .fit_transform(&t, &schema(), &y)
+            .unwrap();
+        let names = p.feature_names();
+        let fee = names.iter().position(|n| n == "fee").unwrap();
+        assert_eq!(names[fee + 1], "fee__missing");
+        let col = x.column(fee);
+        let mean = col.sum() / col.len() as f64;
+        let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / col.len() as f64;
+        assert!(
+            mean.abs() < 1e-9 && (var - 1.0).abs() < 1e-9,
+            "{mean} {var}"
+        );
+        assert!(x.iter().all(|v| v.is_finite()));
+        assert_eq!(x[[0, fee + 1]], 1.0);
+        assert_eq!(x[[1, fee + 1]], 0.0);
+    }
+
+    #[test]
+    fn unseen_levels_go_to_other_and_wrong_types_are_errors() {
+        let (t, y) = sample();
+        let params = FeatureParams::for_target(Target::Trees).with_one_hot_max_levels(20);
+        let (p, _) = params.fit_transform(&t, &schema(), &y).unwrap();
+        let names = p.feature_names();
+        let mut out = vec![0.0; p.n_features()];
+        let values = [
+            Value::Text("brand_new"),
+            Value::Number(12.0),
+            Value::Missing,
+            Value::Text("rare"),
+        ];
+        p.transform_values(&values, None, 1, &mut out).unwrap();
+        assert!(names.contains(&"state=other".to_string()), "{names:?}");
+        let other = names.iter().position(|n| n == "state=other").unwrap();
+        assert_eq!(out[other], 1.0, "a rare level maps to other");
+        assert!(
+            out[..3].iter().all(|&v| v == 0.0),
+            "an unseen plan sets no known level"
+        );
+        let bad = [
+            Value::Text("basic"),
+            Value::Text("twelve"),
+            Value::Missing,
+            Value::Missing,
+        ];
+        let err = p.transform_values(&bad, None, 7, &mut out).unwrap_err();
+        assert_eq!(
+            err,
+            Error::BadValue {
+                row: 7,
+                column: "fee".into(),
+                value: "twelve".into(),
+                expected: "number"
+            }
+        );
+    }
+
+    #[test]
+    fn target_encoding_is_out_of_fold_and_smoothed() {
+        let (t, y) = sample();
+        let (p, x) = FeatureParams::for_target(Target::Trees)
+            .fit_transform(&t, &schema(), &y)
+            .unwrap();
+        let Encoder::Categorical(CategoricalEncoder::Encoded { values, .. }) = &p.inputs[3].encoder
+        else {
+            panic!("state should be target encoded: {:?}", p.inputs[3].encoder);
+        };
+        let prior = 0.25;
+        // Every value is pulled towards the prior, none reaches 0 or 1.
+        assert!(values.iter().all(|v| *v > 0.0 && *v < 1.0));
+        assert!(values.iter().any(|v| (*v - prior).abs() > 1e-3));
+        let (served, _) = p.transform_table(&t).unwrap();
+        let differs = (0..t.n_rows())
+            .filter(|&r| x[[r, 5]] != served[[r, 5]])
+            .count();
+        assert!(differs > 0, "training rows must get out-of-fold encodings");
+    }
+
+    #[test]
+    fn missing_column_is_named() {
+        let (t, y) = sample();
+        let mut s = schema();
+        s.columns[1].name = "monthly_fee".into();
+        let err = FeatureParams::default()
+            .fit_transform(&t, &s, &y)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::MissingColumn {
+                column: "monthly_fee".into()
+            }
+        );
+    }
+}

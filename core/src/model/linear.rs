@@ -1,0 +1,800 @@
+//! Logistic regression: an L2-penalised linear model of the log-odds of churn, fitted by
+//! Newton's method (iteratively reweighted least squares).
+//!
+//! The objective is that of scikit-learn's `LogisticRegression(C = 1 / l2)`:
+//!
+//! ```text
+//! sum_i  w_i * logloss(y_i, b + x_i · β)  +  0.5 * l2 * ||β||²
+//! ```
+//!
+//! where `w_i` is the row's class weight times its sample weight and the intercept `b` is not
+//! penalised. Each Newton step solves `(Xᵀ D X + l2 I') d = -g` by Cholesky (`I'` leaves the
+//! intercept out); a backtracking line search keeps every step a descent step, which matters on
+//! (nearly) separable data where the full Newton step overshoots.
+//!
+//! Linear models need complete rows: impute missing values before fitting or predicting.
+//! The shared link functions [`sigmoid`](super::sigmoid) and [`logit`](super::logit) live in
+//! [`crate::model`].
+
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use super::{logit, sigmoid, softplus, ClassWeight};
+use crate::error::{Error, Result};
+
+/// Armijo constant: a step must achieve this fraction of the decrease its slope promises.
+const ARMIJO: f64 = 1e-4;
+/// The line search gives up below this step length (the direction is then useless).
+const MIN_STEP: f64 = 1e-10;
+/// Rows per chunk of a pass over the data (a floor; see [`Problem::chunking`]).
+const MIN_CHUNK_ROWS: usize = 2048;
+/// Passes never split the data into more chunks than this, which bounds the memory of the
+/// per-chunk Hessians.
+const MAX_CHUNKS: usize = 64;
+
+/// Settings of a logistic regression fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticParams {
+    /// L2 penalty on the coefficients (never the intercept). `1.0` gives the same objective as
+    /// scikit-learn's `LogisticRegression(C=1.0)`; `0.0` fits without a penalty, which has no
+    /// finite solution on separable data.
+    pub l2: f64,
+    /// Per-class weighting, multiplied into the sample weights.
+    pub class_weight: ClassWeight,
+    /// Maximum number of Newton steps.
+    pub max_iter: usize,
+    /// Convergence tolerance. The fit stops when the largest gradient component is at most
+    /// `tol` times the total row weight (the gradient of the mean loss is below `tol`), or when
+    /// the Newton decrement predicts a loss change of at most `tol` relative to the loss (one
+    /// final full step is then taken, which Newton's quadratic convergence makes very accurate).
+    pub tol: f64,
+}
+
+impl Default for LogisticParams {
+    fn default() -> Self {
+        LogisticParams {
+            l2: 1.0,
+            class_weight: ClassWeight::None,
+            max_iter: 100,
+            tol: 1e-8,
+        }
+    }
+}
+
+impl LogisticParams {
+    /// Sets the L2 penalty on the coefficients (`1 / C` in scikit-learn terms).
+    pub fn with_l2(mut self, l2: f64) -> Self {
+        self.l2 = l2;
+        self
+    }
+
+    /// Sets the class weighting.
+    pub fn with_class_weight(mut self, class_weight: ClassWeight) -> Self {
+        self.class_weight = class_weight;
+        self
+    }
+
+    /// Sets the maximum number of Newton steps.
+    pub fn with_max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Sets the convergence tolerance (see [`LogisticParams::tol`]).
+    pub fn with_tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Fits the model to `x` (rows × features, no missing values), labels `y` (0 or 1) and
+    /// optional non-negative per-row `sample_weight`.
+    pub fn fit(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[f64],
+        sample_weight: Option<&[f64]>,
+    ) -> Result<LogisticModel> {
+        self.validate()?;
+        validate_data(x, y, sample_weight)?;
+        let w = self.class_weight.weights(y, sample_weight);
+        let (mut w_neg, mut w_pos) = (0.0, 0.0);
+        for (&label, &wi) in y.iter().zip(&w) {
+            if label > 0.5 {
+                w_pos += wi;
+            } else {
+                w_neg += wi;
+            }
+        }
+        for (total, class) in [(w_neg, 0), (w_pos, 1)] {
+            if total <= 0.0 {
+                return Err(Error::InvalidParameter {
+                    name: "sample_weight",
+                    message: format!(
+                        "every row of class {class} has zero weight; give some of them a positive weight"
+                    ),
+                });
+            }
+        }
+        let total_weight = w_neg + w_pos;
+
+        let problem = Problem {
+            x,
+            y,
+            w: &w,
+            l2: self.l2,
+        };
+        let p = x.ncols();
+        let mut beta = vec![0.0; p + 1];
+        // Starting from the weighted base rate makes the first step a small one.
+        beta[p] = logit(w_pos / total_weight);
+        let mut current = problem.pass(&beta, true);
+        let mut iterations = 0;
+        let mut converged = false;
+        loop {
+            if max_abs(&current.grad) <= self.tol * total_weight {
+                converged = true;
+                break;
+            }
+            if iterations >= self.max_iter {
+                break;
+            }
+            let Some(step) = solve_spd(&current.hess, p + 1, &current.grad) else {
+                break;
+            };
+            // `solve_spd` returns H⁻¹g, so the descent direction is its negative.
+            let slope = -dot(&current.grad, &step);
+            if slope.is_nan() || slope >= 0.0 {
+                break;
+            }
+            if -0.5 * slope <= self.tol * current.loss.abs() {
+                let candidate = axpy(&beta, -1.0, &step);
+                if problem.pass(&candidate, false).loss <= current.loss {
+                    beta = candidate;
+                    iterations += 1;
+                }
+                converged = true;
+                break;
+            }
+            let mut t = 1.0;
+            let mut accepted = None;
+            while t >= MIN_STEP {
+                let candidate = axpy(&beta, -t, &step);
+                let loss = problem.pass(&candidate, false).loss;
+                if loss <= current.loss + ARMIJO * t * slope {
+                    accepted = Some(candidate);
+                    break;
+                }
+                t *= 0.5;
+            }
+            let Some(next) = accepted else {
+                break;
+            };
+            beta = next;
+            iterations += 1;
+            current = problem.pass(&beta, true);
+        }
+
+        let intercept = beta.pop().unwrap_or(0.0);
+        Ok(LogisticModel {
+            intercept,
+            coefficients: beta,
+            iterations,
+            converged,
+        })
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "l2",
+                message: format!(
+                    "{} is not a penalty; use a finite value >= 0 (default 1)",
+                    self.l2
+                ),
+            });
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "tol",
+                message: format!(
+                    "{} is not a tolerance; use a finite value >= 0 (default 1e-8)",
+                    self.tol
+                ),
+            });
+        }
+        if self.max_iter == 0 {
+            return Err(Error::InvalidParameter {
+                name: "max_iter",
+                message: "must be at least 1 (default 100)".into(),
+            });
+        }
+        if let ClassWeight::Positive(w) = self.class_weight {
+            if !(w.is_finite() && w > 0.0) {
+                return Err(Error::InvalidParameter {
+                    name: "class_weight",
+                    message: format!("positive-class weight {w} must be finite and > 0"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks shapes, labels, weights and that `x` has no missing or infinite values.
+fn validate_data(x: ArrayView2<f64>, y: &[f64], sample_weight: Option<&[f64]>) -> Result<()> {
+    let n = x.nrows();
+    if n == 0 {
+        return Err(Error::EmptyInput);
+    }
+    if y.len() != n {
+        return Err(Error::InvalidParameter {
+            name: "y",
+            message: format!(
+                "has {} labels but x has {n} rows; pass one label per row",
+                y.len()
+            ),
+        });
+    }
+    if let Some(sw) = sample_weight {
+        if sw.len() != n {
+            return Err(Error::InvalidParameter {
+                name: "sample_weight",
+                message: format!(
+                    "has {} weights but x has {n} rows; pass one weight per row",
+                    sw.len()
+                ),
+            });
+        }
+        if let Some((i, w)) = sw
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+        {
+            return Err(Error::InvalidParameter {
+                name: "sample_weight",
+                message: format!("row {}: weight {w} must be finite and >= 0", i + 1),
+            });
+        }
+    }
+    super::check_labels(y)?;
+    for (i, row) in x.rows().into_iter().enumerate() {
+        if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            let message = if v.is_nan() {
+                format!(
+                    "row {}, feature {}: value is missing (NaN); logistic regression needs complete rows, so impute missing values first",
+                    i + 1,
+                    j + 1
+                )
+            } else {
+                format!(
+                    "row {}, feature {}: value {v} is infinite; replace or cap it before fitting",
+                    i + 1,
+                    j + 1
+                )
+            };
+            return Err(Error::InvalidParameter { name: "x", message });
+        }
+    }
+    Ok(())
+}
+
+/// A fitted logistic regression: `P(churn) = sigmoid(intercept + row · coefficients)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticModel {
+    /// The unpenalised constant term, in log-odds.
+    pub intercept: f64,
+    /// One weight per feature column, in log-odds per unit of the feature.
+    pub coefficients: Vec<f64>,
+    /// Newton steps taken.
+    pub iterations: usize,
+    /// Whether the tolerance was met within `max_iter` steps.
+    pub converged: bool,
+}
+
+impl LogisticModel {
+    /// The log-odds of churn for one row. `NaN` if the row's length differs from the number of
+    /// coefficients or it holds a missing value.
+    pub fn predict_raw(&self, row: &[f64]) -> f64 {
+        if row.len() != self.coefficients.len() {
+            return f64::NAN;
+        }
+        self.intercept + dot(row, &self.coefficients)
+    }
+
+    /// The probability of churn for one row (see [`LogisticModel::predict_raw`] for `NaN`).
+    pub fn predict_proba(&self, row: &[f64]) -> f64 {
+        sigmoid(self.predict_raw(row))
+    }
+
+    /// The probability of churn for every row of `x`.
+    pub fn predict_proba_matrix(&self, x: ArrayView2<f64>) -> Vec<f64> {
+        x.rows()
+            .into_iter()
+            .map(|row| match row.as_slice() {
+                Some(slice) => self.predict_proba(slice),
+                None => self.predict_proba(&row.to_vec()),
+            })
+            .collect()
+    }
+}
+
+/// The penalised, weighted log loss of one data set, evaluated in fixed chunks of rows.
+struct Problem<'x, 'd> {
+    x: ArrayView2<'x, f64>,
+    y: &'d [f64],
+    w: &'d [f64],
+    l2: f64,
+}
+
+/// Loss, gradient and Hessian (row-major, dimension `features + 1`, intercept last) of a pass.
+/// `grad` and `hess` are empty for a loss-only pass.
+struct Pass {
+    loss: f64,
+    grad: Vec<f64>,
+    hess: Vec<f64>,
+}
+
+impl Problem<'_, '_> {
+    /// The number of chunks and rows per chunk. It depends on the row count only, never on the
+    /// thread count, so sums come out bit-identical with and without the `parallel` feature.
+    fn chunking(&self) -> (usize, usize) {
+        let n = self.x.nrows();
+        let chunks = n.div_ceil(MIN_CHUNK_ROWS).clamp(1, MAX_CHUNKS);
+        (chunks, n.div_ceil(chunks))
+    }
+
+    /// The objective at `beta` (coefficients then intercept), with its gradient and Hessian
+    /// when `derivatives` is set.
+    fn pass(&self, beta: &[f64], derivatives: bool) -> Pass {
+        let n = self.x.nrows();
+        let (chunks, len) = self.chunking();
+        let run = |c: usize| self.chunk_pass(beta, c * len..((c + 1) * len).min(n), derivatives);
+        #[cfg(feature = "parallel")]
+        let parts: Vec<Pass> = {
+            use rayon::prelude::*;
+            (0..chunks).into_par_iter().map(run).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parts: Vec<Pass> = (0..chunks).map(run).collect();
+
+        let d = beta.len();
+        let p = d - 1;
+        let size = |len: usize| if derivatives { len } else { 0 };
+        let mut total = Pass {
+            loss: 0.0,
+            grad: vec![0.0; size(d)],
+            hess: vec![0.0; size(d * d)],
+        };
+        // Adding the chunks in chunk order keeps the result independent of scheduling.
+        for part in &parts {
+            total.loss += part.loss;
+            add_into(&mut total.grad, &part.grad);
+            add_into(&mut total.hess, &part.hess);
+        }
+        let coefs = &beta[..p];
+        total.loss += 0.5 * self.l2 * dot(coefs, coefs);
+        if derivatives {
+            for (j, &b) in coefs.iter().enumerate() {
+                total.grad[j] += self.l2 * b;
+                total.hess[j * d + j] += self.l2;
+            }
+            // Chunks fill the upper triangle only.
+            for a in 0..d {
+                for b in 0..a {
+                    total.hess[a * d + b] = total.hess[b * d + a];
+                }
+            }
+        }
+        total
+    }
+
+    fn chunk_pass(&self, beta: &[f64], rows: Range<usize>, derivatives: bool) -> Pass {
+        let d = beta.len();
+        let size = |len: usize| if derivatives { len } else { 0 };
+        let mut out = Pass {
+            loss: 0.0,
+            grad: vec![0.0; size(d)],
+            hess: vec![0.0; size(d * d)],
+        };
+        // The row with a trailing 1 for the intercept.
+        let mut xi = vec![1.0; d];
+        for i in rows {
+            let (wi, yi) = (self.w[i], self.y[i]);
+            if wi == 0.0 {
+                continue;
+            }
+            for (dst, &v) in xi.iter_mut().zip(self.x.row(i).iter()) {
+                *dst = v;
+            }
+            let z = dot(&xi, beta);
+            let positive = yi > 0.5;
+            out.loss += wi * softplus(if positive { -z } else { z });
+            if !derivatives {
+                continue;
+            }
+            let prob = sigmoid(z);
+            let residual = wi * (prob - yi);
+            for (g, &v) in out.grad.iter_mut().zip(&xi) {
+                *g += residual * v;
+            }
+            let curvature = wi * prob * (1.0 - prob);
+            if curvature == 0.0 {
+                continue;
+            }
+            for (a, &xa) in xi.iter().enumerate() {
+                let ha = curvature * xa;
+                // One-hot features are mostly zero; skipping them is exact.
+                if ha == 0.0 {
+                    continue;
+                }
+                for (h, &xb) in out.hess[a * d + a..(a + 1) * d].iter_mut().zip(&xi[a..]) {
+                    *h += ha * xb;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Solves `a · s = b` for a symmetric positive definite `a` (`d × d`, row-major) by Cholesky.
+/// If `a` is not numerically positive definite (collinear or constant features without a
+/// penalty), a ridge growing from a tiny fraction of the largest diagonal entry is added until
+/// it is. `None` only if the matrix holds non-finite values.
+fn solve_spd(a: &[f64], d: usize, b: &[f64]) -> Option<Vec<f64>> {
+    let max_diag = (0..d).map(|i| a[i * d + i].abs()).fold(0.0, f64::max);
+    let mut ridge = 0.0;
+    for _ in 0..12 {
+        if let Some(l) = cholesky(a, d, ridge) {
+            return Some(cholesky_solve(&l, d, b));
+        }
+        ridge = if ridge == 0.0 {
+            1e-12 * max_diag.max(f64::MIN_POSITIVE)
+        } else {
+            ridge * 100.0
+        };
+    }
+    None
+}
+
+/// The lower Cholesky factor of `a + ridge·I`, or `None` if a pivot is not safely positive.
+fn cholesky(a: &[f64], d: usize, ridge: f64) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; d * d];
+    for j in 0..d {
+        let diag = a[j * d + j] + ridge;
+        let pivot = diag - dot(&l[j * d..j * d + j], &l[j * d..j * d + j]);
+        // A pivot that is a rounding-error fraction of its diagonal means a (near) singular
+        // matrix whose solution would be noise.
+        if !(pivot.is_finite() && pivot > 1e-13 * diag.abs()) {
+            return None;
+        }
+        let ljj = libm::sqrt(pivot);
+        l[j * d + j] = ljj;
+        for i in j + 1..d {
+            let s = a[i * d + j] - dot(&l[i * d..i * d + j], &l[j * d..j * d + j]);
+            l[i * d + j] = s / ljj;
+        }
+    }
+    Some(l)
+}
+
+/// Solves `L Lᵀ s = b` given the lower factor `L`.
+fn cholesky_solve(l: &[f64], d: usize, b: &[f64]) -> Vec<f64> {
+    let mut s = b.to_vec();
+    for i in 0..d {
+        let known = dot(&l[i * d..i * d + i], &s[..i]);
+        s[i] = (s[i] - known) / l[i * d + i];
+    }
+    for i in (0..d).rev() {
+        let known: f64 = (i + 1..d).map(|k| l[k * d + i] * s[k]).sum();
+        s[i] = (s[i] - known) / l[i * d + i];
+    }
+    s
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `a + t·b`.
+fn axpy(a: &[f64], t: f64, b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| x + t * y).collect()
+}
+
+fn add_into(dst: &mut [f64], src: &[f64]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += s;
+    }
+}
+
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use ndarray::Array2;
+
+    /// `n` rows of standard normal features with labels drawn from a logistic link.
+    fn synthetic(seed: u64, n: usize, coefs: &[f64], intercept: f64) -> (Array2<f64>, Vec<f64>) {
+        let mut rng = Rng::new(seed);
+        let p = coefs.len();
+        let x = Array2::from_shape_fn((n, p), |_| rng.normal());
+        let y = x
+            .rows()
+            .into_iter()
+            .map(|r| {
+                let z = intercept + dot(r.as_slice().unwrap(), coefs);
+                if rng.chance(sigmoid(z)) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        (x, y)
+    }
+
+    /// Gradient of the documented objective, computed independently of the fitting code.
+    fn objective_gradient(
+        m: &LogisticModel,
+        x: &Array2<f64>,
+        y: &[f64],
+        w: &[f64],
+        l2: f64,
+    ) -> Vec<f64> {
+        let p = x.ncols();
+        let mut g = vec![0.0; p + 1];
+        for ((row, &yi), &wi) in x.rows().into_iter().zip(y).zip(w) {
+            let r = wi * (m.predict_proba(row.as_slice().unwrap()) - yi);
+            for j in 0..p {
+                g[j] += r * row[j];
+            }
+            g[p] += r;
+        }
+        for (gj, c) in g.iter_mut().zip(&m.coefficients) {
+            *gj += l2 * c;
+        }
+        g
+    }
+
+    #[test]
+    fn recovers_known_coefficients() {
+        let truth = [1.5, -2.0, 0.5, 0.0];
+        let (x, y) = synthetic(1, 20_000, &truth, -1.0);
+        let m = LogisticParams::default().fit(x.view(), &y, None).unwrap();
+        assert!(m.converged && m.iterations < 15, "{m:?}");
+        for (c, t) in m.coefficients.iter().zip(truth) {
+            assert!((c - t).abs() < 0.08, "{:?}", m.coefficients);
+        }
+        assert!((m.intercept + 1.0).abs() < 0.08, "{}", m.intercept);
+    }
+
+    #[test]
+    fn gradient_vanishes_at_the_solution_with_weights_and_penalty() {
+        let (x, y) = synthetic(2, 3_000, &[0.8, -0.4, 1.2], 0.3);
+        let mut rng = Rng::new(22);
+        let sw: Vec<f64> = (0..y.len()).map(|_| 2.0 * rng.next_f64()).collect();
+        let params = LogisticParams::default()
+            .with_l2(25.0)
+            .with_class_weight(ClassWeight::Positive(3.0));
+        let m = params.fit(x.view(), &y, Some(&sw)).unwrap();
+        assert!(m.converged);
+        let w = params.class_weight.weights(&y, Some(&sw));
+        let g = objective_gradient(&m, &x, &y, &w, 25.0);
+        let total: f64 = w.iter().sum();
+        assert!(max_abs(&g) / total < 1e-10, "{g:?}");
+    }
+
+    #[test]
+    fn integer_sample_weights_equal_duplicated_rows() {
+        let (x, y) = synthetic(3, 400, &[1.0, -1.0], 0.0);
+        let sw: Vec<f64> = (0..y.len()).map(|i| (i % 3) as f64).collect();
+        let weighted = LogisticParams::default()
+            .fit(x.view(), &y, Some(&sw))
+            .unwrap();
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for (i, row) in x.rows().into_iter().enumerate() {
+            for _ in 0..i % 3 {
+                rows.extend(row.iter().copied());
+                labels.push(y[i]);
+            }
+        }
+        let dup = Array2::from_shape_vec((labels.len(), 2), rows).unwrap();
+        let expanded = LogisticParams::default()
+            .fit(dup.view(), &labels, None)
+            .unwrap();
+        for (a, b) in weighted.coefficients.iter().zip(&expanded.coefficients) {
+            assert!((a - b).abs() < 1e-9);
+        }
+        assert!((weighted.intercept - expanded.intercept).abs() < 1e-9);
+    }
+
+    #[test]
+    fn class_weights_shift_the_intercept() {
+        let (x, y) = synthetic(4, 5_000, &[1.0, 0.5], -2.5);
+        let fit = |cw| {
+            LogisticParams::default()
+                .with_l2(0.0)
+                .with_class_weight(cw)
+                .fit(x.view(), &y, None)
+                .unwrap()
+        };
+        let plain = fit(ClassWeight::None);
+        let balanced = fit(ClassWeight::Balanced);
+        let up = fit(ClassWeight::Positive(4.0));
+        let down = fit(ClassWeight::Positive(0.5));
+        assert!(balanced.intercept > plain.intercept + 1.0);
+        assert!(up.intercept > plain.intercept + 1.0);
+        assert!(down.intercept < plain.intercept - 0.3);
+        // Without a penalty, up-weighting positives by w moves only the intercept, by about ln w.
+        assert!((up.intercept - plain.intercept - libm::log(4.0)).abs() < 0.15);
+        // Balanced is Positive(n_neg / n_pos) times a constant, which only rescales the loss.
+        let n_pos = y.iter().filter(|&&v| v > 0.5).count() as f64;
+        let ratio = fit(ClassWeight::Positive((y.len() as f64 - n_pos) / n_pos));
+        assert!((ratio.intercept - balanced.intercept).abs() < 1e-7);
+    }
+
+    #[test]
+    fn intercept_is_not_penalised() {
+        let x = Array2::<f64>::zeros((10, 0));
+        let y = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let m = LogisticParams::default()
+            .with_l2(1e6)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        assert!((m.intercept - logit(0.2)).abs() < 1e-12);
+        assert!((m.predict_proba(&[]) - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn separable_data_stays_finite() {
+        let x = Array2::from_shape_fn((40, 1), |(i, _)| i as f64 - 19.5);
+        let y: Vec<f64> = (0..40).map(|i| if i >= 20 { 1.0 } else { 0.0 }).collect();
+        let m = LogisticParams::default().fit(x.view(), &y, None).unwrap();
+        assert!(m.converged && m.coefficients[0].is_finite() && m.coefficients[0] > 0.0);
+        let probs = m.predict_proba_matrix(x.view());
+        assert!(probs.iter().all(|p| (0.0..=1.0).contains(p)));
+        assert!(probs.windows(2).all(|w| w[0] <= w[1]));
+        // Without a penalty the optimum is at infinity: the fit must still end with numbers.
+        let free = LogisticParams::default()
+            .with_l2(0.0)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        assert!(free.coefficients[0].is_finite() && free.intercept.is_finite());
+        assert!(free.coefficients[0] > m.coefficients[0]);
+        assert!(free
+            .predict_proba_matrix(x.view())
+            .iter()
+            .all(|p| !p.is_nan()));
+    }
+
+    #[test]
+    fn collinear_features_without_penalty_still_fit() {
+        let (x1, y) = synthetic(5, 500, &[1.0], 0.0);
+        let x = Array2::from_shape_fn((500, 3), |(i, j)| match j {
+            0 => x1[(i, 0)],
+            1 => 2.0 * x1[(i, 0)],
+            _ => 0.0,
+        });
+        let m = LogisticParams::default()
+            .with_l2(0.0)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        let reference = LogisticParams::default()
+            .with_l2(0.0)
+            .fit(x1.view(), &y, None)
+            .unwrap();
+        let slope = m.coefficients[0] + 2.0 * m.coefficients[1];
+        assert!((slope - reference.coefficients[0]).abs() < 1e-4, "{m:?}");
+        assert!(m.coefficients[2].abs() < 1e-9);
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let x = Array2::from_shape_fn((4, 2), |(i, j)| (i + j) as f64);
+        let y = [0.0, 1.0, 0.0, 1.0];
+        let p = LogisticParams::default();
+        let is_param = |r: Result<LogisticModel>, name: &str| matches!(r, Err(Error::InvalidParameter { name: n, .. }) if n == name);
+        assert!(is_param(p.fit(x.view(), &y[..3], None), "y"));
+        assert!(is_param(p.fit(x.view(), &[0.0, 2.0, 0.0, 1.0], None), "y"));
+        assert!(is_param(p.fit(x.view(), &[0.0; 4], None), "y"));
+        assert!(is_param(
+            p.fit(x.view(), &y, Some(&[1.0; 3])),
+            "sample_weight"
+        ));
+        assert!(is_param(
+            p.fit(x.view(), &y, Some(&[1.0, -1.0, 1.0, 1.0])),
+            "sample_weight"
+        ));
+        assert!(is_param(
+            p.fit(x.view(), &y, Some(&[1.0, 0.0, 1.0, 0.0])),
+            "sample_weight"
+        ));
+        let mut holey = x.clone();
+        holey[(2, 1)] = f64::NAN;
+        match p.fit(holey.view(), &y, None) {
+            Err(Error::InvalidParameter { name: "x", message }) => {
+                assert!(message.contains("row 3, feature 2") && message.contains("impute"))
+            }
+            other => panic!("{other:?}"),
+        }
+        holey[(2, 1)] = f64::INFINITY;
+        assert!(is_param(p.fit(holey.view(), &y, None), "x"));
+        let empty = Array2::<f64>::zeros((0, 2));
+        assert_eq!(p.fit(empty.view(), &[], None), Err(Error::EmptyInput));
+        assert!(is_param(
+            p.clone().with_l2(-1.0).fit(x.view(), &y, None),
+            "l2"
+        ));
+        assert!(is_param(
+            p.clone().with_tol(f64::NAN).fit(x.view(), &y, None),
+            "tol"
+        ));
+        assert!(is_param(
+            p.clone().with_max_iter(0).fit(x.view(), &y, None),
+            "max_iter"
+        ));
+        let neg = p.with_class_weight(ClassWeight::Positive(0.0));
+        assert!(is_param(neg.fit(x.view(), &y, None), "class_weight"));
+    }
+
+    #[test]
+    fn prediction_shapes_and_round_trip() {
+        let (x, y) = synthetic(6, 300, &[0.7, -0.2], 0.1);
+        let m = LogisticParams::default().fit(x.view(), &y, None).unwrap();
+        let batch = m.predict_proba_matrix(x.view());
+        let column_major = x.t().to_owned();
+        let strided = m.predict_proba_matrix(column_major.t());
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let p = m.predict_proba(row.as_slice().unwrap());
+            assert_eq!(batch[i], p);
+            assert_eq!(strided[i], p);
+            assert!((logit(p) - m.predict_raw(row.as_slice().unwrap())).abs() < 1e-9);
+        }
+        assert!(m.predict_raw(&[1.0]).is_nan(), "wrong row length");
+        let json = serde_json::to_string(&m).unwrap();
+        let back: LogisticModel = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+    }
+
+    /// smartcore minimises `sum_i logloss + 0.5 * alpha * ||β||²` with an unpenalised
+    /// intercept (no division by n), so `alpha = l2` gives the same objective. It uses L-BFGS,
+    /// so agreement is limited by its stopping rule rather than by the objective.
+    #[test]
+    fn agrees_with_smartcore() {
+        use smartcore::linalg::basic::arrays::Array;
+        use smartcore::linalg::basic::matrix::DenseMatrix;
+        use smartcore::linear::logistic_regression::{
+            LogisticRegression, LogisticRegressionParameters,
+        };
+
+        let (x, y) = synthetic(7, 800, &[1.2, -0.7, 0.3], -0.5);
+        for l2 in [1.0, 30.0] {
+            let ours = LogisticParams::default()
+                .with_l2(l2)
+                .fit(x.view(), &y, None)
+                .unwrap();
+            let rows: Vec<Vec<f64>> = x.rows().into_iter().map(|r| r.to_vec()).collect();
+            let dm = DenseMatrix::from_2d_vec(&rows).unwrap();
+            let labels: Vec<i32> = y.iter().map(|&v| v as i32).collect();
+            let params = LogisticRegressionParameters::default().with_alpha(l2);
+            let theirs = LogisticRegression::fit(&dm, &labels, params).unwrap();
+            let coefs: Vec<f64> = (0..3).map(|j| *theirs.coefficients().get((0, j))).collect();
+            let intercept = *theirs.intercept().get((0, 0));
+            let mut worst: f64 = 0.0;
+            for row in &rows {
+                let p_theirs = sigmoid(intercept + dot(row, &coefs));
+                worst = worst.max((ours.predict_proba(row) - p_theirs).abs());
+            }
+            assert!(worst < 1e-6, "l2 = {l2}: max |Δp| = {worst}");
+        }
+    }
+}
