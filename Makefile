@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 WASM_TARGET := wasm32-unknown-unknown
 
-.PHONY: run test setup fmt-check clippy unit wasm-core
+.PHONY: run test setup fmt-check clippy unit wasm-core bench
 
 ## Installs what is missing (idempotent): the wasm target named in rust-toolchain.toml.
 setup:
@@ -27,3 +27,7 @@ wasm-core:
 run: setup
 	$(CARGO) build --release -p ebb-cli
 	./target/release/ebb
+
+## Ebb against LightGBM, XGBoost and scikit-learn (slow; not part of `make test`): BENCHMARKS.md.
+bench:
+	bash bench/run.sh

@@ -1,0 +1,392 @@
+//! `ebb-bench`: Ebb's side of the benchmark against LightGBM, XGBoost and scikit-learn
+//! (`bench/run.sh` runs both sides; `bench/reference.py` is the other one).
+//!
+//! ```text
+//! ebb-bench generate --rows 100000 --seed 7 --out synth.csv
+//! ebb-bench run --data d.csv --folds d.folds --target churn [--id customer_id]
+//!               [--time snapshot_date] --name synth --out ebb_synth.json
+//!               [--models gbdt,forest,logistic] [--no-scoring]
+//! ```
+//!
+//! `run` reads the folds file written by `bench/splits.py` (per data row: the fold in which it is
+//! a test row, or -1), and for every fold infers the schema and fits the feature pipeline on the
+//! fold's training rows, fits each model family with its default parameters (only the model
+//! fit is timed, so the numbers compare with the references' `fit` calls on the same matrix
+//! rows), and evaluates ROC-AUC and PR-AUC (average precision) on the fold's test rows. On the
+//! first fold it also scores 1,000,000 rows (the test rows repeated, in chunks the size of the
+//! test set as a streaming scorer would see them) from raw table cells: pipeline transform plus
+//! prediction, once in a one-thread pool and once with all threads; and it measures the JSON
+//! size of the fitted model and of the fitted pipeline.
+
+use std::fs;
+use std::time::Instant;
+
+use ebb_core::features::{FeatureParams, FittedPipeline, Target};
+use ebb_core::ingest::{read_csv, CsvOptions};
+use ebb_core::metrics::{average_precision, roc_auc};
+use ebb_core::model::boost::{BoostModel, BoostParams};
+use ebb_core::model::forest::{ForestModel, ForestParams};
+use ebb_core::model::linear::{LogisticModel, LogisticParams};
+use ebb_core::schema::{infer, InferOptions};
+use ebb_core::synth::{generate_csv, SynthParams};
+use ebb_core::table::Table;
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+const SCORE_ROWS: usize = 1_000_000;
+const FAMILIES: [&str; 3] = ["gbdt", "forest", "logistic"];
+
+type Res<T> = Result<T, String>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("generate") => generate(&Flags::parse(&args[1..])),
+        Some("run") => run(&Flags::parse(&args[1..])),
+        _ => Err("usage: ebb-bench generate|run --flag value ... (see the source's doc)".into()),
+    };
+    if let Err(e) = result {
+        eprintln!("ebb-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `--name value` pairs and bare `--switch`es.
+struct Flags(Vec<(String, Option<String>)>);
+
+impl Flags {
+    fn parse(args: &[String]) -> Flags {
+        let mut out = Vec::new();
+        let mut it = args.iter().peekable();
+        while let Some(a) = it.next() {
+            let name = a.trim_start_matches("--").to_string();
+            let value = it.next_if(|v| !v.starts_with("--")).cloned();
+            out.push((name, value));
+        }
+        Flags(out)
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    fn need(&self, name: &str) -> Res<&str> {
+        self.get(name).ok_or_else(|| format!("--{name} is required"))
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+
+    fn number(&self, name: &str) -> Res<u64> {
+        let v = self.need(name)?;
+        v.parse().map_err(|_| format!("--{name} {v}: not a number"))
+    }
+}
+
+fn generate(flags: &Flags) -> Res<()> {
+    let rows = usize::try_from(flags.number("rows")?).map_err(|e| e.to_string())?;
+    let params = SynthParams::default()
+        .with_n_customers(rows)
+        .with_seed(flags.number("seed")?);
+    let mut csv = String::new();
+    generate_csv(&params, &mut |s| csv.push_str(s)).map_err(|e| e.to_string())?;
+    let out = flags.need("out")?;
+    fs::write(out, csv).map_err(|e| format!("{out}: {e}"))
+}
+
+/// A fitted model of one family.
+enum Fitted {
+    Gbdt(BoostModel),
+    Forest(ForestModel),
+    Logistic(LogisticModel),
+}
+
+impl Fitted {
+    fn fit(family: &str, x: ArrayView2<f64>, y: &[f64]) -> Res<Fitted> {
+        let e = |e: ebb_core::Error| format!("{family}: {e}");
+        Ok(match family {
+            "gbdt" => Fitted::Gbdt(BoostParams::default().fit(x, y, None).map_err(e)?),
+            "forest" => Fitted::Forest(ForestParams::default().fit(x, y, None).map_err(e)?),
+            "logistic" => Fitted::Logistic(LogisticParams::default().fit(x, y, None).map_err(e)?),
+            other => return Err(format!("unknown model family `{other}`")),
+        })
+    }
+
+    fn predict(&self, x: ArrayView2<f64>) -> Res<Vec<f64>> {
+        Ok(match self {
+            Fitted::Gbdt(m) => m.predict_proba_matrix(x),
+            Fitted::Forest(m) => m.predict_proba_matrix(x).map_err(|e| e.to_string())?,
+            Fitted::Logistic(m) => m.predict_proba_matrix(x),
+        })
+    }
+
+    fn json_bytes(&self) -> Res<usize> {
+        let json = match self {
+            Fitted::Gbdt(m) => serde_json::to_vec(m),
+            Fitted::Forest(m) => serde_json::to_vec(m),
+            Fitted::Logistic(m) => serde_json::to_vec(m),
+        };
+        json.map(|j| j.len()).map_err(|e| e.to_string())
+    }
+
+    /// Boosting rounds kept (trees in the model), for comparing with LightGBM's early stopping.
+    fn rounds(&self) -> Option<usize> {
+        match self {
+            Fitted::Gbdt(m) => Some(m.trees.len()),
+            _ => None,
+        }
+    }
+}
+
+fn target_of(family: &str) -> Target {
+    if family == "logistic" {
+        Target::Linear
+    } else {
+        Target::Trees
+    }
+}
+
+fn ebb_err(e: ebb_core::Error) -> String {
+    e.to_string()
+}
+
+/// Fold statistics of one family.
+#[derive(Default)]
+struct Stats {
+    roc: Vec<f64>,
+    pr: Vec<f64>,
+    fit: Vec<f64>,
+    pipeline_fit: Vec<f64>,
+    rounds: Vec<usize>,
+}
+
+fn run(flags: &Flags) -> Res<()> {
+    let data = flags.need("data")?;
+    let folds_path = flags.need("folds")?;
+    let name = flags.need("name")?;
+    let bytes = fs::read(data).map_err(|e| format!("{data}: {e}"))?;
+    let table = read_csv(&bytes, &CsvOptions::default()).map_err(ebb_err)?;
+    drop(bytes);
+    let folds: Vec<i64> = fs::read_to_string(folds_path)
+        .map_err(|e| format!("{folds_path}: {e}"))?
+        .lines()
+        .map(|l| l.trim().parse().map_err(|_| format!("{folds_path}: bad line `{l}`")))
+        .collect::<Res<_>>()?;
+    if folds.len() != table.n_rows() {
+        return Err(format!(
+            "{folds_path} has {} lines but {data} has {} rows",
+            folds.len(),
+            table.n_rows()
+        ));
+    }
+    let mut options = InferOptions::new()
+        .with_target(flags.need("target")?)
+        .with_require_target(true);
+    if let Some(id) = flags.get("id") {
+        options = options.with_id(id);
+    }
+    if let Some(time) = flags.get("time") {
+        options = options.with_time(time);
+    }
+    let families: Vec<&str> = match flags.get("models") {
+        Some(list) => list.split(',').filter(|f| !f.is_empty()).collect(),
+        None => FAMILIES.to_vec(),
+    };
+    let scoring = !flags.has("no-scoring");
+    let threads = rayon::current_num_threads();
+
+    let mut test_folds: Vec<i64> = folds.iter().copied().filter(|&f| f >= 0).collect();
+    test_folds.sort_unstable();
+    test_folds.dedup();
+    let first = *test_folds.first().ok_or("the folds file names no test fold")?;
+    let mut stats: Vec<Stats> = families.iter().map(|_| Stats::default()).collect();
+    let mut extra: Vec<serde_json::Map<String, Value>> =
+        families.iter().map(|_| serde_json::Map::new()).collect();
+    let mut train_rows = 0;
+    let mut test_rows = 0;
+    let mut notes = Vec::new();
+
+    for &k in &test_folds {
+        let train = table.filter_rows(|r| folds[r] != k);
+        let test = table.filter_rows(|r| folds[r] == k);
+        if k == first {
+            (train_rows, test_rows) = (train.n_rows(), test.n_rows());
+        }
+        let inference = infer(&train, &options).map_err(ebb_err)?;
+        let schema = inference.schema;
+        if k == first {
+            notes = inference.notes;
+        }
+        let spec = schema.target.as_ref().ok_or("no target in the inferred schema")?;
+        let y_train = complete_labels(spec.labels(&train).map_err(ebb_err)?)?;
+        let y_test = complete_labels(spec.labels(&test).map_err(ebb_err)?)?;
+
+        for (i, family) in families.iter().enumerate() {
+            let t = Instant::now();
+            let (pipeline, x) = FeatureParams::for_target(target_of(family))
+                .fit_transform(&train, &schema, &y_train)
+                .map_err(ebb_err)?;
+            let pipeline_fit = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let model = Fitted::fit(family, x.view(), &y_train)?;
+            let fit = t.elapsed().as_secs_f64();
+            drop(x);
+            let (x_test, errors) = pipeline.transform_table(&test).map_err(ebb_err)?;
+            if let Some((row, e)) = errors.first() {
+                return Err(format!("test row {row}: {e}"));
+            }
+            let p = model.predict(x_test.view())?;
+            let s = &mut stats[i];
+            s.roc.push(roc_auc(&y_test, &p).map_err(ebb_err)?);
+            s.pr.push(average_precision(&y_test, &p).map_err(ebb_err)?);
+            s.fit.push(fit);
+            s.pipeline_fit.push(pipeline_fit);
+            s.rounds.extend(model.rounds());
+            eprintln!(
+                "ebb-bench: {name} fold {k}: {family}: roc {:.4} fit {fit:.2}s{}",
+                s.roc[s.roc.len() - 1],
+                model.rounds().map(|r| format!(" rounds {r}")).unwrap_or_default()
+            );
+            if k == first {
+                let e = &mut extra[i];
+                e.insert("model_bytes".into(), json!(model.json_bytes()?));
+                let pipeline_bytes = serde_json::to_vec(&pipeline).map_err(|e| e.to_string())?;
+                e.insert("pipeline_bytes".into(), json!(pipeline_bytes.len()));
+                e.insert("features".into(), json!(pipeline.n_features()));
+                if let Fitted::Gbdt(m) = &model {
+                    e.insert("training_log".into(), json!(m.training_log));
+                }
+                if scoring {
+                    for (label, n) in [("1t", 1), ("all", threads)] {
+                        let (total, predict) = score_seconds(&pipeline, &model, &test, n)?;
+                        e.insert(format!("score_1m_seconds_{label}"), json!(total));
+                        e.insert(format!("predict_1m_seconds_{label}"), json!(predict));
+                        eprintln!(
+                            "ebb-bench: {name}: {family}: 1M rows {total:.2}s ({n} threads, \
+                             predict {predict:.2}s)"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    let version = env!("CARGO_PKG_VERSION");
+    let results: Vec<Value> = families
+        .iter()
+        .zip(stats.iter().zip(extra))
+        .map(|(family, (s, mut e))| {
+            e.insert("key".into(), json!(format!("ebb_{family}")));
+            e.insert("model".into(), json!(format!("Ebb {family}")));
+            e.insert("family".into(), json!(family));
+            e.insert("library".into(), json!(format!("ebb-core {version}")));
+            e.insert("roc_auc".into(), json!(mean(&s.roc)));
+            e.insert("pr_auc".into(), json!(mean(&s.pr)));
+            e.insert("fit_seconds".into(), json!(mean(&s.fit)));
+            e.insert("pipeline_fit_seconds".into(), json!(mean(&s.pipeline_fit)));
+            let rounds = (!s.rounds.is_empty()).then(|| s.rounds.clone());
+            e.insert("rounds".into(), json!(rounds));
+            e.insert(
+                "folds".into(),
+                json!({"roc_auc": s.roc, "pr_auc": s.pr, "fit_seconds": s.fit}),
+            );
+            Value::Object(e)
+        })
+        .collect();
+    let out = json!({
+        "side": "ebb",
+        "dataset": name,
+        "data": data,
+        "rows": table.n_rows(),
+        "test_folds": test_folds.len(),
+        "train_rows_fold0": train_rows,
+        "test_rows_fold0": test_rows,
+        "threads": threads,
+        "load_average": load_average(),
+        "schema_notes": notes,
+        "results": results,
+    });
+    let path = flags.need("out")?;
+    let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
+    fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+    eprintln!("ebb-bench: wrote {path}");
+    Ok(())
+}
+
+fn complete_labels(labels: Vec<Option<f64>>) -> Res<Vec<f64>> {
+    labels
+        .into_iter()
+        .enumerate()
+        .map(|(r, l)| l.ok_or_else(|| format!("row {r} has no target value")))
+        .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// The 1, 5 and 15 minute load averages: other work on the machine inflates wall-clock times.
+fn load_average() -> Vec<f64> {
+    fs::read_to_string("/proc/loadavg")
+        .map(|s| {
+            s.split_whitespace()
+                .take(3)
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Seconds to score `SCORE_ROWS` rows (the `test` rows repeated, one chunk per repetition) from
+/// raw cells in a pool of `threads` threads: (transform + predict, predict alone).
+fn score_seconds(
+    pipeline: &FittedPipeline,
+    model: &Fitted,
+    test: &Table,
+    threads: usize,
+) -> Res<(f64, f64)> {
+    let n = test.n_rows();
+    if n == 0 {
+        return Err("no test rows to score".into());
+    }
+    let mut chunks: Vec<&Table> = vec![test; SCORE_ROWS / n];
+    let tail = test.filter_rows(|r| r < SCORE_ROWS % n);
+    if tail.n_rows() > 0 {
+        chunks.push(&tail);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| e.to_string())?;
+    pool.install(|| {
+        let t = Instant::now();
+        let matrices: Vec<Array2<f64>> = chunks
+            .par_iter()
+            .map(|chunk| {
+                let (x, errors) = pipeline.transform_table(chunk).map_err(ebb_err)?;
+                match errors.first() {
+                    Some((row, e)) => Err(format!("scoring row {row}: {e}")),
+                    None => Ok(x),
+                }
+            })
+            .collect::<Res<_>>()?;
+        let transform = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let scored: usize = matrices
+            .par_iter()
+            .map(|x| model.predict(x.view()).map(|p| p.len()))
+            .collect::<Res<Vec<usize>>>()?
+            .iter()
+            .sum();
+        let predict = t.elapsed().as_secs_f64();
+        if scored != SCORE_ROWS {
+            return Err(format!("scored {scored} rows instead of {SCORE_ROWS}"));
+        }
+        Ok((transform + predict, predict))
+    })
+}
