@@ -30,6 +30,10 @@ pub const PROBA_EPSILON: f64 = 1e-6;
 /// the memory held by per-tree out-of-bag lists while still giving every thread work.
 const TREES_PER_BATCH: usize = 32;
 
+/// Rows scored together by [`ForestModel::predict_proba_matrix`]: enough to reuse each tree's
+/// upper nodes from cache, few enough that the block's rows stay in cache too.
+const PREDICT_BLOCK_ROWS: usize = 512;
+
 /// How many features each node may try as split candidates.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub enum MaxFeatures {
@@ -366,7 +370,7 @@ impl ForestModel {
     /// Churn probability of one row: the mean of the trees' leaf values, in `[0, 1]` and not
     /// clamped (exactly 0 or 1 when all trees agree). `row` must hold `n_features` values.
     pub fn predict_proba(&self, row: &[f64]) -> f64 {
-        let sum: f64 = self.trees.iter().map(|t| t.predict(row)).sum();
+        let sum = self.trees.iter().fold(0.0, |acc, t| acc + t.predict(row));
         sum / self.trees.len() as f64
     }
 
@@ -389,16 +393,36 @@ impl ForestModel {
                 ),
             });
         }
+        if self.n_features == 0 || self.trees.is_empty() {
+            return Err(Error::Artifact {
+                message: "the forest has no features or no trees; retrain the model".into(),
+            });
+        }
         // Rows of a standard-layout array are contiguous, so each is one slice.
         let x = x.as_standard_layout();
-        let score = |r: usize| self.predict_proba(x.row(r).as_slice().unwrap_or(&[]));
+        let width = self.n_features;
+        let data = x.as_slice().unwrap_or(&[]);
+        let n_trees = self.trees.len() as f64;
+        // Tree by tree over a block of rows keeps one tree's nodes in cache while it scores the
+        // whole block; each row still adds the trees in order, exactly as `predict_proba` does.
+        let score_block = |block: &[f64]| -> Vec<f64> {
+            let mut acc = vec![0.0; block.len() / width];
+            for tree in &self.trees {
+                for (a, row) in acc.iter_mut().zip(block.chunks_exact(width)) {
+                    *a += tree.predict(row);
+                }
+            }
+            acc.iter().map(|a| a / n_trees).collect()
+        };
+        let block = PREDICT_BLOCK_ROWS * width;
         #[cfg(feature = "parallel")]
-        let out = {
+        let blocks: Vec<Vec<f64>> = {
             use rayon::prelude::*;
-            (0..x.nrows()).into_par_iter().map(score).collect()
+            data.par_chunks(block).map(score_block).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let out = (0..x.nrows()).map(score).collect();
+        let blocks: Vec<Vec<f64>> = data.chunks(block).map(score_block).collect();
+        let out = blocks.concat();
         Ok(out)
     }
 
@@ -595,6 +619,15 @@ struct Grown {
     oob: Vec<(u32, f64)>,
 }
 
+/// An in-bag row with its weight in this tree and weight × label. Kept together so the hot
+/// loops read weights sequentially as they walk a node's rows.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    row: u32,
+    w: f64,
+    wp: f64,
+}
+
 /// A node waiting to be split: its rows are `rows[lo..hi]`, its out-of-bag rows `oob[olo..ohi]`.
 struct Task {
     node: usize,
@@ -615,6 +648,16 @@ struct Scratch {
     pairs: Vec<(u8, u32)>,
 }
 
+fn sum_stats(rows: &[Entry]) -> Stats {
+    rows.iter().fold(Stats::default(), |acc, e| {
+        acc.add(Stats {
+            n: 1,
+            w: e.w,
+            wp: e.wp,
+        })
+    })
+}
+
 /// Draws `n` rows with replacement; entry `r` is how often row `r` was drawn.
 fn bootstrap_counts(rng: &mut Rng, n: usize) -> Vec<u32> {
     let mut counts = vec![0u32; n];
@@ -624,12 +667,12 @@ fn bootstrap_counts(rng: &mut Rng, n: usize) -> Vec<u32> {
     counts
 }
 
-/// Moves rows for which `goes_left` holds to the front; returns how many there are.
-fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool) -> usize {
+/// Moves items for which `goes_left` holds to the front; returns how many there are.
+fn partition<T>(items: &mut [T], goes_left: impl Fn(&T) -> bool) -> usize {
     let mut i = 0;
-    for j in 0..rows.len() {
-        if goes_left(rows[j]) {
-            rows.swap(i, j);
+    for j in 0..items.len() {
+        if goes_left(&items[j]) {
+            items.swap(i, j);
             i += 1;
         }
     }
@@ -639,10 +682,9 @@ fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool) -> usize {
 impl Grower<'_> {
     fn grow(&self, mut rng: Rng) -> Grown {
         let n = self.binned.n_rows();
-        // (weight, weight × label) per row for this tree; bootstrap multiplicity folds into the
-        // weight, so a row drawn twice counts twice in every sum but once in row counts.
-        let mut row_w: Vec<(f64, f64)> = Vec::with_capacity(n);
-        let mut rows: Vec<u32> = Vec::with_capacity(n);
+        // Bootstrap multiplicity folds into the weight, so a row drawn twice counts twice in
+        // every sum but once in row counts.
+        let mut rows: Vec<Entry> = Vec::with_capacity(n);
         let mut oob: Vec<u32> = Vec::new();
         let counts = if self.params.bootstrap {
             bootstrap_counts(&mut rng, n)
@@ -650,16 +692,19 @@ impl Grower<'_> {
             vec![1; n]
         };
         for (r, &c) in counts.iter().enumerate() {
-            let w = c as f64 * self.weights[r];
-            row_w.push((w, w * self.y[r]));
             if c > 0 {
-                rows.push(r as u32);
+                let w = c as f64 * self.weights[r];
+                rows.push(Entry {
+                    row: r as u32,
+                    w,
+                    wp: w * self.y[r],
+                });
             } else {
                 oob.push(r as u32);
             }
         }
 
-        let root = self.sum_stats(&rows, &row_w);
+        let root = sum_stats(&rows);
         let mut tree = Tree::leaf(self.value(root), root.w);
         let mut impurity_decrease = vec![0.0; self.binned.n_features()];
         let mut oob_out = Vec::with_capacity(oob.len());
@@ -681,7 +726,7 @@ impl Grower<'_> {
         }];
         while let Some(t) = stack.pop() {
             let split = if self.can_split(&t) {
-                self.best_split(&rows[t.lo..t.hi], &row_w, t.stats, &mut rng, &mut scratch)
+                self.best_split(&rows[t.lo..t.hi], t.stats, &mut rng, &mut scratch)
             } else {
                 None
             };
@@ -700,12 +745,12 @@ impl Grower<'_> {
                     b <= s.bin
                 }
             };
-            let mid = t.lo + partition(&mut rows[t.lo..t.hi], goes_left);
-            let omid = t.olo + partition(&mut oob[t.olo..t.ohi], goes_left);
+            let mid = t.lo + partition(&mut rows[t.lo..t.hi], |e| goes_left(e.row));
+            let omid = t.olo + partition(&mut oob[t.olo..t.ohi], |&r| goes_left(r));
             // Exact sums over the partitioned rows (rather than histogram differences) keep
             // covers consistent and purity tests exact.
-            let left = self.sum_stats(&rows[t.lo..mid], &row_w);
-            let right = self.sum_stats(&rows[mid..t.hi], &row_w);
+            let left = sum_stats(&rows[t.lo..mid]);
+            let right = sum_stats(&rows[mid..t.hi]);
             impurity_decrease[s.feature] +=
                 2.0 * (t.stats.impurity() - left.impurity() - right.impurity()).max(0.0);
             let (l, r) = tree.split(
@@ -750,13 +795,6 @@ impl Grower<'_> {
         }
     }
 
-    fn sum_stats(&self, rows: &[u32], row_w: &[(f64, f64)]) -> Stats {
-        rows.iter().fold(Stats::default(), |acc, &r| {
-            let (w, wp) = row_w[r as usize];
-            acc.add(Stats { n: 1, w, wp })
-        })
-    }
-
     fn value(&self, s: Stats) -> f64 {
         if s.w > 0.0 {
             s.wp / s.w
@@ -779,8 +817,7 @@ impl Grower<'_> {
     /// can still split), and returns the split with the lowest child impurity.
     fn best_split(
         &self,
-        rows: &[u32],
-        row_w: &[(f64, f64)],
+        rows: &[Entry],
         total: Stats,
         rng: &mut Rng,
         scratch: &mut Scratch,
@@ -795,7 +832,7 @@ impl Grower<'_> {
             let j = i + rng.below(p - i);
             scratch.features.swap(i, j);
             let f = scratch.features[i];
-            self.bin_stats(f, rows, row_w, scratch);
+            self.bin_stats(f, rows, scratch);
             if scratch.bins.len() + usize::from(scratch.missing.n > 0) < 2 {
                 continue;
             }
@@ -807,7 +844,7 @@ impl Grower<'_> {
 
     /// Fills `scratch.bins` with feature `f`'s non-empty value bins in the node (ascending) and
     /// `scratch.missing` with its missing rows.
-    fn bin_stats(&self, f: usize, rows: &[u32], row_w: &[(f64, f64)], scratch: &mut Scratch) {
+    fn bin_stats(&self, f: usize, rows: &[Entry], scratch: &mut Scratch) {
         let col = self.binned.column(f);
         let n_bins = self.mapper.n_bins(f);
         let missing_bin = self.mapper.missing_bin(f);
@@ -816,13 +853,19 @@ impl Grower<'_> {
         // Small deep nodes: sorting a few rows beats clearing and scanning a 256-bin histogram.
         if rows.len() * 4 < n_bins {
             scratch.pairs.clear();
-            scratch
-                .pairs
-                .extend(rows.iter().map(|&r| (col[r as usize], r)));
+            scratch.pairs.extend(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, e)| (col[e.row as usize], i as u32)),
+            );
             scratch.pairs.sort_unstable();
-            for &(b, r) in &scratch.pairs {
-                let (w, wp) = row_w[r as usize];
-                let s = Stats { n: 1, w, wp };
+            for &(b, i) in &scratch.pairs {
+                let e = rows[i as usize];
+                let s = Stats {
+                    n: 1,
+                    w: e.w,
+                    wp: e.wp,
+                };
                 if b == missing_bin {
                     scratch.missing = scratch.missing.add(s);
                 } else {
@@ -836,12 +879,11 @@ impl Grower<'_> {
         }
         let hist = &mut scratch.hist;
         hist[..=n_bins].fill(Stats::default());
-        for &r in rows {
-            let (w, wp) = row_w[r as usize];
-            let h = &mut hist[col[r as usize] as usize];
+        for e in rows {
+            let h = &mut hist[col[e.row as usize] as usize];
             h.n += 1;
-            h.w += w;
-            h.wp += wp;
+            h.w += e.w;
+            h.wp += e.wp;
         }
         scratch.bins.extend(
             hist[..n_bins]
@@ -954,8 +996,11 @@ mod tests {
             imp[0].min(imp[1]) > imp[2..].iter().copied().fold(0.0, f64::max),
             "{imp:?}"
         );
-        for r in 0..20 {
+        // Needs more rows than one prediction block to cover block boundaries.
+        let matrix = model.predict_proba_matrix(xt.view()).unwrap();
+        for r in (0..2000).step_by(37) {
             let row = xt.row(r).to_vec();
+            assert_eq!(matrix[r], model.predict_proba(&row));
             let p = clamp_proba(model.predict_proba(&row));
             assert!((model.predict_raw(&row) - libm::log(p / (1.0 - p))).abs() < 1e-12);
         }
