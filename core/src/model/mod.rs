@@ -6,4 +6,5 @@
 //! Models know nothing of column names: [`crate::features`] sits between tables and models.
 
 pub mod binning;
+pub mod boost;
 pub mod tree;
