@@ -6,6 +6,8 @@
 //! Models know nothing of column names: [`crate::features`] sits between tables and models.
 
 pub mod binning;
+pub mod boost;
+pub mod forest;
 pub mod linear;
 pub mod tree;
 

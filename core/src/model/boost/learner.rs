@@ -1,0 +1,316 @@
+//! The tree learner: grows one tree leaf-wise (best-first) from gradient histograms.
+//!
+//! Each leaf owns a contiguous range of a row-index array; a split partitions that range stably
+//! in place, so a leaf's rows stay in ascending order and its histogram reads the bin columns
+//! almost sequentially. Only the smaller child's histogram is built from rows; the larger one is
+//! the parent's minus the smaller's. All buffers live in the learner and are reused per tree.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::histogram::{self, Layout, Split, SplitRules, Sums};
+use crate::model::binning::{BinMapper, BinnedMatrix};
+use crate::model::tree::{Tree, LEAF};
+
+/// Growth limits and shrinkage for one tree.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GrowConfig {
+    pub num_leaves: usize,
+    pub max_depth: Option<usize>,
+    pub learning_rate: f64,
+    pub rules: SplitRules,
+}
+
+impl GrowConfig {
+    fn leaf_value(&self, s: Sums) -> f64 {
+        let denom = s.h + self.rules.lambda_l2;
+        if denom > 0.0 {
+            -s.g / denom * self.learning_rate
+        } else {
+            0.0
+        }
+    }
+
+    fn can_split(&self, leaf: &Leaf) -> bool {
+        self.max_depth.is_none_or(|d| leaf.depth < d)
+            && leaf.sums.n >= 2 * self.rules.min_data_in_leaf.max(1)
+            && leaf.sums.h >= 2.0 * self.rules.min_sum_hessian
+    }
+}
+
+/// A grown tree plus what training needs beside it.
+pub(crate) struct Grown {
+    pub tree: Tree,
+    /// Per node, the split's bin threshold (for predicting binned rows); unused for leaves.
+    pub split_bins: Vec<u8>,
+    /// `(feature, gain)` of every split, for gain importance.
+    pub gains: Vec<(usize, f64)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Leaf {
+    begin: usize,
+    end: usize,
+    node: usize,
+    depth: usize,
+    sums: Sums,
+    best: Option<Split>,
+}
+
+/// Reusable state for growing trees on one binned training matrix.
+pub(crate) struct TreeLearner {
+    layout: Layout,
+    /// One histogram buffer per possible leaf.
+    pool: Vec<Vec<Sums>>,
+    indices: Vec<u32>,
+    scratch: Vec<u32>,
+    /// Gradients gathered in the order of the leaf being built.
+    ordered: Vec<[f64; 2]>,
+    leaves: Vec<Leaf>,
+}
+
+impl TreeLearner {
+    pub fn new(mapper: &BinMapper, n_rows: usize, num_leaves: usize) -> Self {
+        let layout = Layout::new(mapper);
+        let pool = (0..num_leaves)
+            .map(|_| vec![Sums::default(); layout.total_bins()])
+            .collect();
+        TreeLearner {
+            layout,
+            pool,
+            indices: Vec::with_capacity(n_rows),
+            scratch: vec![0; n_rows],
+            ordered: Vec::with_capacity(n_rows),
+            leaves: Vec::with_capacity(num_leaves),
+        }
+    }
+
+    /// Builds leaf `slot`'s histogram from its rows.
+    fn build_histogram(
+        &mut self,
+        slot: usize,
+        begin: usize,
+        end: usize,
+        binned: &BinnedMatrix,
+        active: &[usize],
+        gh: &[[f64; 2]],
+    ) {
+        let rows = &self.indices[begin..end];
+        let hist = &mut self.pool[slot];
+        if rows.len() == binned.n_rows() {
+            // Every row in order: read gradients and bins straight, no gather needed.
+            histogram::build(hist, &self.layout, binned, active, None, gh);
+        } else {
+            self.ordered.clear();
+            self.ordered.extend(rows.iter().map(|&r| gh[r as usize]));
+            histogram::build(
+                hist,
+                &self.layout,
+                binned,
+                active,
+                Some(rows),
+                &self.ordered,
+            );
+        }
+    }
+
+    fn find_split(
+        &self,
+        slot: usize,
+        leaf: &Leaf,
+        active: &[usize],
+        cfg: &GrowConfig,
+    ) -> Option<Split> {
+        if !cfg.can_split(leaf) {
+            return None;
+        }
+        histogram::best_split(
+            &self.pool[slot],
+            &self.layout,
+            active,
+            leaf.sums,
+            &cfg.rules,
+        )
+    }
+
+    /// Grows one tree on rows `bag` (all rows when `None`) using only `active` features.
+    pub fn grow(
+        &mut self,
+        binned: &BinnedMatrix,
+        mapper: &BinMapper,
+        gh: &[[f64; 2]],
+        bag: Option<&[u32]>,
+        active: &[usize],
+        cfg: &GrowConfig,
+    ) -> Grown {
+        self.indices.clear();
+        match bag {
+            Some(rows) => self.indices.extend_from_slice(rows),
+            None => self.indices.extend(0..binned.n_rows() as u32),
+        }
+        let mut root_sums = Sums::default();
+        for &r in &self.indices {
+            let [g, h] = gh[r as usize];
+            root_sums.g += g;
+            root_sums.h += h;
+        }
+        root_sums.n = self.indices.len() as u32;
+
+        let mut tree = Tree::leaf(cfg.leaf_value(root_sums), root_sums.h);
+        let mut split_bins = vec![0u8];
+        let mut gains = Vec::new();
+        self.leaves.clear();
+        let mut root = Leaf {
+            begin: 0,
+            end: self.indices.len(),
+            node: 0,
+            depth: 0,
+            sums: root_sums,
+            best: None,
+        };
+        if cfg.num_leaves >= 2 && cfg.can_split(&root) {
+            self.build_histogram(0, root.begin, root.end, binned, active, gh);
+            root.best = self.find_split(0, &root, active, cfg);
+        }
+        self.leaves.push(root);
+
+        while self.leaves.len() < cfg.num_leaves {
+            // Best-first: the leaf whose split gains most; ties keep the older leaf.
+            let mut pick: Option<(usize, Split)> = None;
+            for (i, leaf) in self.leaves.iter().enumerate() {
+                if let Some(s) = leaf.best {
+                    if pick.is_none_or(|(_, p)| s.gain > p.gain) {
+                        pick = Some((i, s));
+                    }
+                }
+            }
+            let Some((slot, split)) = pick else { break };
+            let parent = self.leaves[slot];
+            let mid = self.partition(parent.begin, parent.end, binned, mapper, &split);
+
+            let f = split.feature;
+            let threshold = if split.bin as usize + 1 >= mapper.n_bins(f) {
+                // "Every value left, missing right": the last bin's bound is +inf, which JSON
+                // cannot hold, and every finite value is <= f64::MAX.
+                f64::MAX
+            } else {
+                mapper.threshold(f, split.bin)
+            };
+            let (ln, rn) = tree.split(
+                parent.node,
+                f,
+                threshold,
+                split.default_left,
+                (cfg.leaf_value(split.left), split.left.h),
+                (cfg.leaf_value(split.right), split.right.h),
+            );
+            split_bins[parent.node] = split.bin;
+            split_bins.resize(tree.n_nodes(), 0);
+            gains.push((f, split.gain));
+
+            let left = Leaf {
+                begin: parent.begin,
+                end: mid,
+                node: ln,
+                depth: parent.depth + 1,
+                sums: split.left,
+                best: None,
+            };
+            let right = Leaf {
+                begin: mid,
+                end: parent.end,
+                node: rn,
+                depth: parent.depth + 1,
+                sums: split.right,
+                best: None,
+            };
+            let new_slot = self.leaves.len();
+            self.leaves[slot] = left;
+            self.leaves.push(right);
+            let wanted = self.leaves.len() < cfg.num_leaves
+                && (cfg.can_split(&left) || cfg.can_split(&right));
+            if !wanted {
+                continue;
+            }
+            let left_smaller = left.end - left.begin <= right.end - right.begin;
+            let small = if left_smaller { left } else { right };
+            self.build_histogram(new_slot, small.begin, small.end, binned, active, gh);
+            let (head, tail) = self.pool.split_at_mut(new_slot);
+            histogram::subtract(&mut head[slot], &tail[0], &self.layout, active);
+            if left_smaller {
+                // The left child keeps the parent's slot, so its histogram must sit there.
+                self.pool.swap(slot, new_slot);
+            }
+            self.leaves[slot].best = self.find_split(slot, &left, active, cfg);
+            self.leaves[new_slot].best = self.find_split(new_slot, &right, active, cfg);
+        }
+        Grown {
+            tree,
+            split_bins,
+            gains,
+        }
+    }
+
+    /// Stable in-place partition of `indices[begin..end]` by the split; returns where the right
+    /// part starts.
+    fn partition(
+        &mut self,
+        begin: usize,
+        end: usize,
+        binned: &BinnedMatrix,
+        mapper: &BinMapper,
+        split: &Split,
+    ) -> usize {
+        let column = binned.column(split.feature);
+        let missing = mapper.missing_bin(split.feature);
+        let rows = &mut self.indices[begin..end];
+        let (mut n_left, mut n_right) = (0, 0);
+        for i in 0..rows.len() {
+            let r = rows[i];
+            let b = column[r as usize];
+            let go_left = if b == missing {
+                split.default_left
+            } else {
+                b <= split.bin
+            };
+            if go_left {
+                rows[n_left] = r;
+                n_left += 1;
+            } else {
+                self.scratch[n_right] = r;
+                n_right += 1;
+            }
+        }
+        rows[n_left..].copy_from_slice(&self.scratch[..n_right]);
+        begin + n_left
+    }
+
+    /// The rows of each leaf of the tree just grown, with the leaf's node index.
+    pub fn leaf_rows(&self) -> impl Iterator<Item = (usize, &[u32])> + '_ {
+        self.leaves
+            .iter()
+            .map(|l| (l.node, &self.indices[l.begin..l.end]))
+    }
+}
+
+/// A grown tree's output for row `r` of a matrix binned with the same mapper.
+pub(crate) fn predict_binned(
+    grown: &Grown,
+    mapper: &BinMapper,
+    binned: &BinnedMatrix,
+    r: usize,
+) -> f64 {
+    let t = &grown.tree;
+    let mut n = 0usize;
+    while t.feature[n] != LEAF {
+        let f = t.feature[n] as usize;
+        let b = binned.get(r, f);
+        let go_left = if b == mapper.missing_bin(f) {
+            t.default_left[n]
+        } else {
+            b <= grown.split_bins[n]
+        };
+        n = if go_left { t.left[n] } else { t.right[n] } as usize;
+    }
+    t.value[n]
+}
