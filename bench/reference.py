@@ -398,6 +398,7 @@ def main() -> None:
         threads=THREADS,
         # Other work on the machine inflates wall-clock times: keep the load next to them.
         load_average=list(os.getloadavg()),
+        omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", "default"),
         results=[dict(key=m, **results[m]) for m in names],
     )
     with open(a.out, "w") as f:

@@ -14,6 +14,11 @@ out=bench/out
 venv=bench/.venv
 rows=${EBB_BENCH_ROWS:-100000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+# LightGBM and XGBoost use OpenMP, whose threads spin-wait at every barrier by default. When
+# other processes share the cores, a spinning thread waits for a descheduled peer and a 0.2 s
+# fit can take 5-30 s (measured here). Sleeping waits keep the references' timings meaningful on
+# a shared machine; set OMP_WAIT_POLICY=ACTIVE on a dedicated one to get the spinning default.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 mlc=${EBB_BENCH_MLC:-}
 if [[ -z $mlc ]]; then

@@ -75,7 +75,8 @@ impl Flags {
     }
 
     fn need(&self, name: &str) -> Res<&str> {
-        self.get(name).ok_or_else(|| format!("--{name} is required"))
+        self.get(name)
+            .ok_or_else(|| format!("--{name} is required"))
     }
 
     fn has(&self, name: &str) -> bool {
@@ -175,7 +176,11 @@ fn run(flags: &Flags) -> Res<()> {
     let folds: Vec<i64> = fs::read_to_string(folds_path)
         .map_err(|e| format!("{folds_path}: {e}"))?
         .lines()
-        .map(|l| l.trim().parse().map_err(|_| format!("{folds_path}: bad line `{l}`")))
+        .map(|l| {
+            l.trim()
+                .parse()
+                .map_err(|_| format!("{folds_path}: bad line `{l}`"))
+        })
         .collect::<Res<_>>()?;
     if folds.len() != table.n_rows() {
         return Err(format!(
@@ -203,7 +208,9 @@ fn run(flags: &Flags) -> Res<()> {
     let mut test_folds: Vec<i64> = folds.iter().copied().filter(|&f| f >= 0).collect();
     test_folds.sort_unstable();
     test_folds.dedup();
-    let first = *test_folds.first().ok_or("the folds file names no test fold")?;
+    let first = *test_folds
+        .first()
+        .ok_or("the folds file names no test fold")?;
     let mut stats: Vec<Stats> = families.iter().map(|_| Stats::default()).collect();
     let mut extra: Vec<serde_json::Map<String, Value>> =
         families.iter().map(|_| serde_json::Map::new()).collect();
@@ -222,7 +229,10 @@ fn run(flags: &Flags) -> Res<()> {
         if k == first {
             notes = inference.notes;
         }
-        let spec = schema.target.as_ref().ok_or("no target in the inferred schema")?;
+        let spec = schema
+            .target
+            .as_ref()
+            .ok_or("no target in the inferred schema")?;
         let y_train = complete_labels(spec.labels(&train).map_err(ebb_err)?)?;
         let y_test = complete_labels(spec.labels(&test).map_err(ebb_err)?)?;
 
@@ -250,7 +260,10 @@ fn run(flags: &Flags) -> Res<()> {
             eprintln!(
                 "ebb-bench: {name} fold {k}: {family}: roc {:.4} fit {fit:.2}s{}",
                 s.roc[s.roc.len() - 1],
-                model.rounds().map(|r| format!(" rounds {r}")).unwrap_or_default()
+                model
+                    .rounds()
+                    .map(|r| format!(" rounds {r}"))
+                    .unwrap_or_default()
             );
             if k == first {
                 let e = &mut extra[i];
