@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 WASM_TARGET := wasm32-unknown-unknown
+EBB := ./target/release/ebb
+DEMO := demo
 
-.PHONY: run test setup fmt-check clippy unit wasm-core
+.PHONY: run test setup fmt-check clippy unit wasm-core build-release
 
 ## Installs what is missing (idempotent): the wasm target named in rust-toolchain.toml.
 setup:
@@ -17,6 +19,7 @@ fmt-check:
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p ebb-core --all-targets --features parallel -- -D warnings
 
 unit:
 	$(CARGO) test --workspace
@@ -24,6 +27,15 @@ unit:
 wasm-core:
 	$(CARGO) build -p ebb-core --no-default-features --target $(WASM_TARGET)
 
-run: setup
+build-release: setup
 	$(CARGO) build --release -p ebb-cli
-	./target/release/ebb
+
+## The demo: generate customers, check them, run the pipeline (time-based validation on the
+## monthly snapshots), then score everyone with the saved model.
+run: build-release
+	@mkdir -p $(DEMO)
+	$(EBB) generate --rows 20000 --seed 42 --out $(DEMO)/customers.csv
+	$(EBB) validate $(DEMO)/customers.csv --save-schema $(DEMO)/schema.json
+	$(EBB) pipeline $(DEMO)/customers.csv --time snapshot_date --runs-dir $(DEMO)/runs
+	$(EBB) score $$(ls -d $(DEMO)/runs/*/ | tail -n 1)model.json $(DEMO)/customers.csv --out $(DEMO)/scores.csv
+	@echo "demo outputs are in $(DEMO)/"

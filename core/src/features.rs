@@ -653,6 +653,9 @@ impl InputColumn {
     }
 }
 
+/// Rows that could not be transformed: (table row index, what is wrong).
+pub type RowErrors = Vec<(usize, Error)>;
+
 /// The fitted pipeline stored in the artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPipeline {
@@ -776,7 +779,7 @@ impl FittedPipeline {
 
     /// Transforms a whole table. Rows with a value of the wrong type are reported in the second
     /// element (row index, error) and their matrix rows are left as `NaN`.
-    pub fn transform_table(&self, table: &Table) -> Result<(Array2<f64>, Vec<(usize, Error)>)> {
+    pub fn transform_table(&self, table: &Table) -> Result<(Array2<f64>, RowErrors)> {
         let indices = self.column_indices(table)?;
         let time_index = self
             .time_column
