@@ -2,16 +2,18 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 WASM_TARGET := wasm32-unknown-unknown
+WASI_TARGET := wasm32-wasip1
 EBB := ./target/release/ebb
 DEMO := demo
 
-.PHONY: run test setup fmt-check clippy unit wasm-core build-release
+.PHONY: run test setup fmt-check clippy unit wasm-core wasm-golden build-release
 
-## Installs what is missing (idempotent): the wasm target named in rust-toolchain.toml.
+## Installs what is missing (idempotent): the wasm targets named in rust-toolchain.toml.
 setup:
-	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	@for t in $(WASM_TARGET) $(WASI_TARGET); do \
+	  rustup target list --installed | grep -qx $$t || rustup target add $$t; done
 
-test: setup fmt-check clippy unit wasm-core
+test: setup fmt-check clippy unit wasm-core wasm-golden
 	@echo "make test: all checks passed"
 
 fmt-check:
@@ -26,6 +28,14 @@ unit:
 
 wasm-core:
 	$(CARGO) build -p ebb-core --no-default-features --target $(WASM_TARGET)
+
+## Same seed, same model, bit for bit: the golden program built as WebAssembly (run by Node's
+## WASI) must print exactly the golden file the native test also checks.
+wasm-golden:
+	$(CARGO) build --release --target $(WASI_TARGET) -p ebb-tests --bin ebb-golden
+	node --no-warnings tests/golden/run-wasi.mjs target/$(WASI_TARGET)/release/ebb-golden.wasm \
+	  | diff - tests/golden/expected.txt
+	@echo "wasm golden values match the native ones"
 
 build-release: setup
 	$(CARGO) build --release -p ebb-cli

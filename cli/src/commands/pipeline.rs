@@ -118,16 +118,9 @@ pub fn run(args: PipelineArgs) -> CliResult {
         print_json(&summary);
     } else {
         println!("run folder: {}", run_dir.display());
-        println!(
-            "{}",
-            prepared
-                .quality
-                .warnings()
-                .iter()
-                .map(|w| format!("warning: {w}\n"))
-                .collect::<String>()
-                .trim_end()
-        );
+        for w in prepared.quality.warnings() {
+            println!("warning: {w}");
+        }
         print_summary(&trained, &run_dir.join("model.json"));
         println!(
             "\nheld-out test set ({} rows never used in training):",
