@@ -42,6 +42,8 @@ enum Command {
     Validate(commands::validate::ValidateArgs),
     /// Train and compare models with cross-validation; save the best as a model artifact.
     Train(commands::train::TrainArgs),
+    /// Aggregate an event log into per-customer features and join them to a customer table.
+    Events(commands::events::EventsArgs),
     /// Evaluate a model artifact on labelled data.
     Evaluate(commands::evaluate::EvaluateArgs),
     /// Score customers: one row per input row with id, probability, decision.
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => commands::validate::run(a),
         Command::Train(a) => commands::train::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
+        Command::Events(a) => commands::events::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Pipeline(a) => commands::pipeline::run(a),
     };

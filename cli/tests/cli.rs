@@ -313,3 +313,61 @@ fn wrong_types_at_scoring_are_reported_per_row() {
         "content hash mismatch",
     );
 }
+
+#[test]
+fn event_log_features_join_the_customer_table() {
+    let dir = temp_dir("events");
+    let customers = dir.join("c.csv");
+    let log = dir.join("e.csv");
+    let joined = dir.join("j.csv");
+    let (c, e, j) = (
+        customers.to_str().unwrap(),
+        log.to_str().unwrap(),
+        joined.to_str().unwrap(),
+    );
+    json(&ebb(&[
+        "generate", "--rows", "200", "--seed", "8", "--out", c, "--events", e, "--json",
+    ]));
+    let out = json(&ebb(&[
+        "events",
+        e,
+        "--customers",
+        c,
+        "--time",
+        "snapshot_date",
+        "--out",
+        j,
+        "--json",
+    ]));
+    let features = out["features"].as_array().unwrap();
+    assert!(features.iter().any(|f| f == "login_count_30d"), "{out}");
+    assert!(
+        features
+            .iter()
+            .any(|f| f == "support_ticket_days_since_last"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&joined).unwrap();
+    let header = text.lines().next().unwrap();
+    assert_eq!(header.split(',').count(), 26 + features.len());
+    assert_eq!(text.lines().count(), 201);
+    fails_with(
+        &["events", e, "--customers", c, "--out", j],
+        2,
+        "give the snapshot as --time COLUMN",
+    );
+    fails_with(
+        &[
+            "events",
+            e,
+            "--customers",
+            c,
+            "--snapshot",
+            "yesterday",
+            "--out",
+            j,
+        ],
+        2,
+        "--snapshot `yesterday` is not an ISO 8601 date",
+    );
+}

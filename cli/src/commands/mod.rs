@@ -1,6 +1,7 @@
 //! One module per `ebb` subcommand.
 
 pub mod evaluate;
+pub mod events;
 pub mod generate;
 pub mod pipeline;
 pub mod score;
