@@ -1,4 +1,119 @@
-//! `ebb`: the command-line face of Ebb.
-fn main() {
-    println!("ebb {}", env!("CARGO_PKG_VERSION"));
+//! `ebb`: the command-line face of Ebb. Parses flags and files into core types, calls
+//! `ebb-core`, and renders the answer as a readable table or, with `--json`, one JSON object.
+//!
+//! Exit codes: 0 ok, 2 bad input (the message names the file, row and column), 1 other failure.
+
+mod commands;
+mod io;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Predict which subscription customers will cancel in the next 30 days.
+#[derive(Parser)]
+#[command(name = "ebb", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the target, customer id and time live in a data file.
+#[derive(Args, Clone, Default)]
+pub struct ColumnArgs {
+    /// Target column (default: detected by name, e.g. churn, exited, cancelled).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Customer id column (default: detected).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Time / snapshot column: turns on time-based validation.
+    #[arg(long)]
+    pub time: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a synthetic customer base (CSV) with ~15% churn.
+    Generate(commands::generate::GenerateArgs),
+    /// Infer column types and print the data-quality report.
+    Validate(commands::validate::ValidateArgs),
+    /// Train and compare models with cross-validation; save the best as a model artifact.
+    Train(commands::train::TrainArgs),
+    /// Aggregate an event log into per-customer features and join them to a customer table.
+    Events(commands::events::EventsArgs),
+    /// Evaluate a model artifact on labelled data.
+    Evaluate(commands::evaluate::EvaluateArgs),
+    /// Score customers: one row per input row with id, probability, decision.
+    Score(commands::score::ScoreArgs),
+    /// Ingest, validate, train, compare, evaluate and save everything into a run folder.
+    Pipeline(commands::pipeline::PipelineArgs),
+}
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    /// 2 for bad input, 1 for anything else.
+    pub code: u8,
+    /// What to tell the user.
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad input: the user can fix the file or the flags.
+    pub fn input(message: impl Into<String>) -> Self {
+        CliError {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// Anything else (I/O on output, internal failures).
+    pub fn other(message: impl Into<String>) -> Self {
+        CliError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    /// A core error about a given input file.
+    pub fn core(path: &std::path::Path, error: ebb_core::Error) -> Self {
+        CliError::input(format!("{}: {error}", path.display()))
+    }
+}
+
+/// Result of a command.
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Generate(a) => commands::generate::run(a),
+        Command::Validate(a) => commands::validate::run(a),
+        Command::Train(a) => commands::train::run(a),
+        Command::Evaluate(a) => commands::evaluate::run(a),
+        Command::Events(a) => commands::events::run(a),
+        Command::Score(a) => commands::score::run(a),
+        Command::Pipeline(a) => commands::pipeline::run(a),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Writes `text` to `path`, naming the file on failure.
+pub fn write_file(path: &PathBuf, text: &str) -> CliResult {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            CliError::other(format!("{}: cannot create folder: {e}", parent.display()))
+        })?;
+    }
+    std::fs::write(path, text)
+        .map_err(|e| CliError::other(format!("{}: cannot write: {e}", path.display())))
 }

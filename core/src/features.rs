@@ -653,6 +653,9 @@ impl InputColumn {
     }
 }
 
+/// Rows that could not be transformed: (table row index, what is wrong).
+pub type RowErrors = Vec<(usize, Error)>;
+
 /// The fitted pipeline stored in the artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPipeline {
@@ -776,7 +779,7 @@ impl FittedPipeline {
 
     /// Transforms a whole table. Rows with a value of the wrong type are reported in the second
     /// element (row index, error) and their matrix rows are left as `NaN`.
-    pub fn transform_table(&self, table: &Table) -> Result<(Array2<f64>, Vec<(usize, Error)>)> {
+    pub fn transform_table(&self, table: &Table) -> Result<(Array2<f64>, RowErrors)> {
         let indices = self.column_indices(table)?;
         let time_index = self
             .time_column
@@ -982,5 +985,56 @@ mod tests {
                 column: "monthly_fee".into()
             }
         );
+    }
+
+    mod invariants {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn cell() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                Just("NA".to_string()),
+                (-1e6f64..1e6).prop_map(|x| alloc::format!("{x}")),
+                "[a-e]".prop_map(|s| s),
+            ]
+        }
+
+        proptest! {
+            /// Whatever the training values: the linear pipeline never emits a non-finite value,
+            /// tree features are NaN exactly when the value is missing, and each one-hot group has
+            /// at most one 1 per row.
+            #[test]
+            fn encodings_are_well_formed(fees in prop::collection::vec(cell(), 30..80),
+                                         plans in prop::collection::vec("[a-e]?", 30..80)) {
+                let n = fees.len().min(plans.len());
+                let mut t = Table::new(vec!["plan".into(), "fee".into()]).unwrap();
+                let mut labels = Vec::new();
+                for r in 0..n {
+                    // Only numeric-looking fees belong to a numeric column; others become missing.
+                    let fee = if parse_number(&fees[r]).is_some() { fees[r].as_str() } else { "" };
+                    t.push_row(r + 1, [plans[r].as_str(), fee]).unwrap();
+                    labels.push((r % 3 == 0) as u8 as f64);
+                }
+                let col = |name: &str, kind| ColumnSchema { name: name.into(), kind, categories: vec![], nullable: true };
+                let schema = Schema {
+                    columns: vec![col("plan", ColumnKind::Categorical), col("fee", ColumnKind::Numeric)],
+                    target: None, id_column: None, time_column: None,
+                };
+                let params = FeatureParams::for_target(Target::Linear).with_one_hot_max_levels(20);
+                let (p, x) = params.fit_transform(&t, &schema, &labels).unwrap();
+                prop_assert!(x.iter().all(|v| v.is_finite()));
+                let (pt, xt) = FeatureParams::for_target(Target::Trees).with_one_hot_max_levels(20)
+                    .fit_transform(&t, &schema, &labels).unwrap();
+                let fee_col = pt.feature_names().iter().position(|n| n == "fee").unwrap();
+                let plan_width = pt.inputs[0].width();
+                for r in 0..n {
+                    prop_assert_eq!(xt[[r, fee_col]].is_nan(), is_na(t.raw(r, 1)));
+                    let ones: f64 = (0..plan_width).map(|j| xt[[r, j]]).sum();
+                    prop_assert!(ones == 0.0 || ones == 1.0, "row {} has {} ones", r, ones);
+                }
+                prop_assert_eq!(p.n_features(), x.ncols());
+            }
+        }
     }
 }

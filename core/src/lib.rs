@@ -13,8 +13,10 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod artifact;
 pub mod calibrate;
 pub mod datetime;
+pub mod drift;
 pub mod error;
 pub mod events;
 pub mod features;
@@ -24,8 +26,10 @@ pub mod model;
 pub mod quality;
 pub mod rng;
 pub mod schema;
+pub mod scorer;
 pub mod split;
 pub mod synth;
 pub mod table;
+pub mod train;
 
 pub use error::{Error, Result};

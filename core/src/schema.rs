@@ -245,67 +245,10 @@ fn normalized_name(name: &str) -> String {
         .collect()
 }
 
-fn all_digits(b: &[u8]) -> bool {
-    b.iter().all(u8::is_ascii_digit)
-}
-
-fn two_digits(b: &[u8]) -> Option<u32> {
-    match b {
-        [a, c] if a.is_ascii_digit() && c.is_ascii_digit() => {
-            Some(u32::from(a - b'0') * 10 + u32::from(c - b'0'))
-        }
-        _ => None,
-    }
-}
-
-/// Type-inference heuristic for dates: whether `raw` has the *shape* of an ISO 8601 date
-/// (`YYYY-MM-DD`) optionally followed by `T` or a space and `HH:MM[:SS[.fff]]` with an optional
-/// `Z` or `±HH[:]MM` offset. It checks month and day ranges but not calendar validity; the
-/// datetime parser decides the value later, and cells it rejects are reported as bad cells.
+/// Whether `raw` is an ISO 8601 date or date-time, by the same parser the feature pipeline uses
+/// (so a column inferred as dates never fails to parse later).
 fn looks_like_iso_datetime(raw: &str) -> bool {
-    let b = raw.trim().as_bytes();
-    if b.len() < 10 || !all_digits(&b[..4]) || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let month_ok = two_digits(&b[5..7]).is_some_and(|m| (1..=12).contains(&m));
-    let day_ok = two_digits(&b[8..10]).is_some_and(|d| (1..=31).contains(&d));
-    if !month_ok || !day_ok {
-        return false;
-    }
-    let rest = &b[10..];
-    if rest.is_empty() {
-        return true;
-    }
-    if !matches!(rest[0], b'T' | b't' | b' ') || rest.len() < 6 {
-        return false;
-    }
-    let hour_ok = two_digits(&rest[1..3]).is_some_and(|h| h <= 24);
-    let minute_ok = rest[3] == b':' && two_digits(&rest[4..6]).is_some_and(|m| m <= 59);
-    if !hour_ok || !minute_ok {
-        return false;
-    }
-    let mut tail = &rest[6..];
-    if let [b':', s1, s2, more @ ..] = tail {
-        if two_digits(&[*s1, *s2]).is_none_or(|s| s > 60) {
-            return false;
-        }
-        tail = more;
-        if let [b'.', frac @ ..] = tail {
-            let digits = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits == 0 {
-                return false;
-            }
-            tail = &frac[digits..];
-        }
-    }
-    match tail {
-        [] | [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] | [b'+' | b'-', h1, h2, m1, m2] => {
-            two_digits(&[*h1, *h2]).is_some() && two_digits(&[*m1, *m2]).is_some()
-        }
-        [b'+' | b'-', h1, h2] => two_digits(&[*h1, *h2]).is_some(),
-        _ => false,
-    }
+    crate::datetime::parse_datetime(raw).is_some()
 }
 
 /// Whether a trimmed, non-missing cell can be read as `kind`. Kinds without a parse
@@ -939,7 +882,7 @@ pub(crate) mod tests {
             "2024-01-31 10:20:30",
             "2024-01-31T10:20:30.123Z",
             "2024-01-31T10:20:30+02:00",
-            "2024-01-31T10:20:30-0500",
+            "2024-01-31T10:20:30-05:00",
         ] {
             assert!(looks_like_iso_datetime(ok), "{ok}");
         }

@@ -1,1 +1,61 @@
-//! Cross-crate and end-to-end tests live in `tests/tests/`.
+//! Cross-crate tests live in `tests/tests/`. This library holds the golden-value computation
+//! shared by the native test and the `ebb-golden` program that CI also runs as WebAssembly, so
+//! the same seed is checked to give the same model, bit for bit, on both targets.
+
+use ebb_core::artifact::{Artifact, TrainingMetadata};
+use ebb_core::quality::{report, split_quarantine};
+use ebb_core::schema::{infer, InferOptions};
+use ebb_core::synth::{generate_table, SynthParams};
+use ebb_core::train::{train, TrainParams};
+
+/// Trains all three families on seeded synthetic data and describes the result exactly: the
+/// artifact's content-derived id and the bit patterns of a few scores.
+pub fn golden_report() -> String {
+    let table = generate_table(&SynthParams::default().with_n_customers(1500).with_seed(11))
+        .expect("synthetic data");
+    let inference = infer(&table, &InferOptions::default()).expect("schema");
+    let quality = report(&table, &inference.schema);
+    let (clean, _) = split_quarantine(&table, &quality);
+    let params = TrainParams::default().with_folds(3).with_seed(7);
+    let output =
+        train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).expect("training");
+    let probabilities: Vec<f64> = output.oof_probabilities.iter().take(5).copied().collect();
+    let metadata = TrainingMetadata {
+        rows: clean.n_rows(),
+        quarantined_rows: 0,
+        seed: 7,
+        data_hash: String::new(),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        ebb_version: "golden".into(),
+        feature_names: output.pipeline.feature_names(),
+    };
+    let artifact = Artifact::build(
+        inference.schema,
+        output.pipeline,
+        output.model,
+        output.calibration,
+        output.threshold,
+        output.metrics,
+        output.reference,
+        metadata,
+    )
+    .expect("artifact");
+    let scorer = ebb_core::scorer::Scorer::new(artifact);
+    let scores = scorer.score_table(&clean).expect("scores");
+    let mut out = format!("model_id {}\n", scorer.artifact().model_id);
+    for m in &scorer.artifact().metrics.models {
+        out.push_str(&format!(
+            "cv_auc {} {:016x}\n",
+            m.name,
+            m.cv.roc_auc.to_bits()
+        ));
+    }
+    for p in probabilities {
+        out.push_str(&format!("oof {:016x}\n", p.to_bits()));
+    }
+    for s in scores.iter().take(5) {
+        let p = s.as_ref().map(|s| s.probability).unwrap_or(f64::NAN);
+        out.push_str(&format!("score {:016x}\n", p.to_bits()));
+    }
+    out
+}

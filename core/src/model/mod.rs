@@ -7,6 +7,7 @@
 
 pub mod binning;
 pub mod boost;
+pub mod family;
 pub mod forest;
 pub mod linear;
 pub mod tree;

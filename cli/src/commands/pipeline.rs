@@ -1,0 +1,132 @@
+//! `ebb pipeline`: the whole flow into one run folder — ingest, validate, hold out a test set,
+//! train and compare with cross-validation on the rest, evaluate on the held-out rows, save.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use ebb_core::split::{stratified_kfold, time_split};
+use ebb_core::train::{labels, TrainParams};
+
+use super::Prepared;
+use crate::commands::evaluate::{evaluate_table, print_report};
+use crate::commands::train::{families, print_summary, summary_json, train_artifact};
+use crate::io::{now_iso, print_json};
+use crate::{write_file, CliError, CliResult, ColumnArgs};
+
+#[derive(Args)]
+pub struct PipelineArgs {
+    /// Training data (CSV or JSON array of records).
+    data: PathBuf,
+    #[command(flatten)]
+    columns: ColumnArgs,
+    /// Model family: gbdt, forest, logistic or all.
+    #[arg(long, default_value = "all")]
+    model: String,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Seed of every random step.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Folder that receives one sub-folder per run.
+    #[arg(long, default_value = "runs")]
+    runs_dir: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: PipelineArgs) -> CliResult {
+    let params = TrainParams::default()
+        .with_families(families(&args.model)?)
+        .with_folds(args.folds)
+        .with_seed(args.seed);
+    let prepared = super::prepare(&args.data, &args.columns, true)?;
+    let schema = &prepared.inference.schema;
+    let to_input = |e: ebb_core::Error| CliError::core(&args.data, e);
+
+    // Hold out a test set the model never sees: the latest 20% with a time column, otherwise one
+    // stratified fifth.
+    let y = labels(&prepared.clean, schema).map_err(to_input)?;
+    let test_rows = match &schema.time_column {
+        Some(t) => {
+            let col = prepared
+                .clean
+                .column_index(t)
+                .ok_or_else(|| CliError::input(format!("column `{t}` is missing")))?;
+            let times: Vec<f64> = (0..prepared.clean.n_rows())
+                .map(|r| {
+                    let raw = prepared.clean.raw(r, col);
+                    ebb_core::datetime::parse_datetime(raw)
+                        .or_else(|| ebb_core::table::parse_number(raw))
+                        .unwrap_or(f64::NAN)
+                })
+                .collect();
+            time_split(&times, 0.2).map_err(to_input)?.test
+        }
+        None => {
+            stratified_kfold(&y, 5, args.seed)
+                .map_err(to_input)?
+                .swap_remove(0)
+                .test
+        }
+    };
+    let mut is_test = vec![false; prepared.clean.n_rows()];
+    test_rows.iter().for_each(|&r| is_test[r] = true);
+    let train_part = Prepared {
+        inference: prepared.inference.clone(),
+        quality: prepared.quality.clone(),
+        clean: prepared.clean.filter_rows(|r| !is_test[r]),
+        quarantined: prepared.quarantined.clone(),
+        data_hash: prepared.data_hash.clone(),
+    };
+    let test_part = prepared.clean.filter_rows(|r| is_test[r]);
+
+    let trained = train_artifact(&train_part, &params, args.json)?;
+    let artifact = &trained.artifact;
+    let holdout = evaluate_table(artifact, &test_part, &args.data)?;
+
+    let stamp = now_iso().replace([':', '-'], "");
+    let run_dir = args
+        .runs_dir
+        .join(format!("{}-{}", &stamp[..15], &artifact.model_id[2..10]));
+    let json = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    write_file(
+        &run_dir.join("model.json"),
+        &artifact.to_json().map_err(to_input)?,
+    )?;
+    write_file(&run_dir.join("schema.json"), &schema.to_json())?;
+    write_file(
+        &run_dir.join("quality.json"),
+        &json(
+            &serde_json::json!({"notes": prepared.inference.notes, "quality": prepared.quality, "warnings": prepared.quality.warnings()}),
+        ),
+    )?;
+    super::write_table_csv(&run_dir.join("quarantine.csv"), &prepared.quarantined)?;
+    let summary = serde_json::json!({
+        "run": run_dir,
+        "data": args.data,
+        "params": {"model": args.model, "folds": args.folds, "seed": args.seed},
+        "train_rows": train_part.clean.n_rows(),
+        "test_rows": test_part.n_rows(),
+        "training": summary_json(&trained, &run_dir.join("model.json")),
+        "holdout": holdout.report,
+        "holdout_skipped_rows": holdout.skipped.len(),
+    });
+    write_file(&run_dir.join("metrics.json"), &json(&summary))?;
+    if args.json {
+        print_json(&summary);
+    } else {
+        println!("run folder: {}", run_dir.display());
+        for w in prepared.quality.warnings() {
+            println!("warning: {w}");
+        }
+        print_summary(&trained, &run_dir.join("model.json"));
+        println!(
+            "\nheld-out test set ({} rows never used in training):",
+            test_part.n_rows()
+        );
+        print_report(&holdout.report);
+    }
+    Ok(())
+}

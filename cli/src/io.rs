@@ -1,0 +1,166 @@
+//! Files in and out: reading tables (CSV streamed in chunks, or JSON), loading artifacts,
+//! writing CSV, and rendering aligned text tables.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use ebb_core::artifact::Artifact;
+use ebb_core::ingest::{read_json, CsvOptions, CsvReader};
+use ebb_core::table::Table;
+
+use crate::{CliError, CliResult};
+
+/// Bytes read per step when streaming a CSV file.
+const CHUNK_BYTES: usize = 1 << 20;
+
+fn open(path: &Path) -> CliResult<File> {
+    File::open(path).map_err(|e| CliError::input(format!("{}: cannot open: {e}", path.display())))
+}
+
+fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Reads a whole table. CSV is parsed chunk by chunk so the file is never held in memory next
+/// to the table; JSON (an array of records) is read whole.
+pub fn read_table(path: &Path) -> CliResult<(Table, String)> {
+    let mut file = open(path)?;
+    if is_json(path) {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| CliError::input(format!("{}: cannot read: {e}", path.display())))?;
+        let table = read_json(&bytes).map_err(|e| CliError::core(path, e))?;
+        let hash = ebb_core::artifact::data_hash(&bytes);
+        return Ok((table, hash));
+    }
+    let mut reader = CsvReader::new(CsvOptions::default());
+    let mut hasher = ebb_core::artifact::StreamingHash::default();
+    stream_chunks(path, &mut file, |chunk| {
+        hasher.update(chunk);
+        reader.feed(chunk).map_err(|e| CliError::core(path, e))
+    })?;
+    let table = reader.finish().map_err(|e| CliError::core(path, e))?;
+    Ok((table, hasher.finish_hex()))
+}
+
+/// Streams a CSV file in batches of rows, calling `batch` with each parsed batch (same header).
+pub fn for_each_batch(path: &Path, mut batch: impl FnMut(Table) -> CliResult) -> CliResult {
+    let mut file = open(path)?;
+    if is_json(path) {
+        let (table, _) = read_table(path)?;
+        return batch(table);
+    }
+    let mut reader = CsvReader::new(CsvOptions::default());
+    let mut pending = 0usize;
+    stream_chunks(path, &mut file, |chunk| {
+        reader.feed(chunk).map_err(|e| CliError::core(path, e))?;
+        pending += chunk.len();
+        // Hand out rows every ~8 MiB of input to bound memory on million-row files.
+        if pending >= 8 * CHUNK_BYTES {
+            pending = 0;
+            if let Some(t) = reader.take_rows() {
+                batch(t)?;
+            }
+        }
+        Ok(())
+    })?;
+    let last = reader.finish().map_err(|e| CliError::core(path, e));
+    match last {
+        Ok(t) => batch(t),
+        // A file whose rows were all handed out already ends with an empty remainder.
+        Err(CliError { code: 2, message }) if message.contains("no data rows") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn stream_chunks(
+    path: &Path,
+    file: &mut File,
+    mut each: impl FnMut(&[u8]) -> CliResult,
+) -> CliResult {
+    let mut buf = vec![0u8; CHUNK_BYTES];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| CliError::input(format!("{}: cannot read: {e}", path.display())))?;
+        if n == 0 {
+            return Ok(());
+        }
+        each(&buf[..n])?;
+    }
+}
+
+/// Loads and checks a model artifact.
+pub fn read_artifact(path: &Path) -> CliResult<Artifact> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("{}: cannot read model: {e}", path.display())))?;
+    Artifact::from_json(&text).map_err(|e| CliError::core(path, e))
+}
+
+/// The current time as ISO 8601 UTC, or `SOURCE_DATE_EPOCH` when set (reproducible builds of
+/// an artifact: the same data and seed then give the same model id).
+pub fn now_iso() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        });
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        ebb_core::datetime::format_date(days),
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Renders rows as an aligned text table with a header rule.
+pub fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}", w = *w))
+            .collect();
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec(), &mut out);
+    line(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+        &mut out,
+    );
+    for row in rows {
+        line(row.iter().map(|s| s.as_str()).collect(), &mut out);
+    }
+    out
+}
+
+/// Prints a value as one line of JSON on standard output.
+pub fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string(value).unwrap_or_else(|_| "{}".into())
+    );
+}

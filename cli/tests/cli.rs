@@ -1,0 +1,373 @@
+//! End-to-end tests of the `ebb` binary on real files: the shared telecom churn data set,
+//! generated data, and malformed files, asserting exit codes and exact error messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ebb(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ebb"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .output()
+        .expect("the ebb binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
+    serde_json::from_str(stdout(o).trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+/// `../shared/data/mlc_churn.csv` relative to the repository root.
+fn mlc_churn() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let path = root.join("../shared/data/mlc_churn.csv");
+    assert!(
+        path.exists(),
+        "{} is missing: CI runs with ../shared beside the repo",
+        path.display()
+    );
+    path
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ebb-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn fails_with(args: &[&str], code: i32, needle: &str) {
+    let o = ebb(args);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "args {args:?}\nstdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(needle),
+        "expected `{needle}` in stderr: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn train_evaluate_score_on_mlc_churn() {
+    let dir = temp_dir("mlc");
+    let data = mlc_churn();
+    let data = data.to_str().unwrap();
+    let model = dir.join("model.json");
+    let model = model.to_str().unwrap();
+    let out = json(&ebb(&[
+        "train", data, "--target", "churn", "--folds", "3", "--out", model, "--json",
+    ]));
+    let models = out["models"].as_array().unwrap();
+    let names: Vec<&str> = models.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["logistic", "forest", "gbdt"]);
+    for m in models {
+        for key in ["roc_auc", "pr_auc", "log_loss", "best_f1"] {
+            let v = m["cv"][key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{key} in {m}"));
+            assert!(v.is_finite() && v > 0.0, "{key} = {v}");
+        }
+    }
+    let auc = |name: &str| {
+        models.iter().find(|m| m["name"] == name).unwrap()["cv"]["roc_auc"]
+            .as_f64()
+            .unwrap()
+    };
+    // Reference figures for this data set: logistic ~0.83, LightGBM ~0.92 (5-fold CV).
+    assert!(auc("logistic") > 0.78, "logistic {}", auc("logistic"));
+    assert!(auc("gbdt") > 0.88, "gbdt {}", auc("gbdt"));
+    assert!(["logistic", "forest", "gbdt"].contains(&out["chosen"].as_str().unwrap()));
+
+    let eval = json(&ebb(&["evaluate", model, data, "--json"]));
+    for key in [
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "brier",
+        "threshold",
+        "precision",
+        "recall",
+        "f1",
+    ] {
+        assert!(eval[key].as_f64().is_some(), "{key} missing in {eval}");
+    }
+    assert!(eval["confusion"]["tp"].as_u64().is_some());
+    assert!(eval["roc_auc"].as_f64().unwrap() > 0.85);
+
+    let scores = dir.join("scores.csv");
+    let o = ebb(&["score", model, data, "--out", scores.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "id,probability,decision");
+    assert_eq!(lines.len(), 5001, "one output row per input row");
+    let p: f64 = lines[1].split(',').nth(1).unwrap().parse().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+}
+
+#[test]
+fn same_seed_same_model_file() {
+    let dir = temp_dir("determinism");
+    let data = mlc_churn();
+    let run = |name: &str| {
+        let out = dir.join(name);
+        let o = ebb(&[
+            "train",
+            data.to_str().unwrap(),
+            "--model",
+            "gbdt",
+            "--folds",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ]);
+        json(&o);
+        std::fs::read_to_string(out).unwrap()
+    };
+    let (a, b) = (run("a.json"), run("b.json"));
+    let first_difference = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+    assert!(
+        a == b,
+        "model files differ, first at line {first_difference:?}"
+    );
+}
+
+#[test]
+fn generate_validate_and_pipeline_on_generated_data() {
+    let dir = temp_dir("generated");
+    let data = dir.join("customers.csv");
+    let data_s = data.to_str().unwrap();
+    json(&ebb(&[
+        "generate", "--rows", "3000", "--seed", "3", "--out", data_s, "--json",
+    ]));
+    let v = json(&ebb(&["validate", data_s, "--json"]));
+    assert_eq!(v["schema"]["target"]["name"], "churn");
+    assert_eq!(v["schema"]["id_column"], "customer_id");
+    let runs = dir.join("runs");
+    let p = json(&ebb(&[
+        "pipeline",
+        data_s,
+        "--time",
+        "snapshot_date",
+        "--model",
+        "gbdt,logistic",
+        "--folds",
+        "3",
+        "--runs-dir",
+        runs.to_str().unwrap(),
+        "--json",
+    ]));
+    let run_dir = PathBuf::from(p["run"].as_str().unwrap());
+    for f in [
+        "model.json",
+        "schema.json",
+        "quality.json",
+        "metrics.json",
+        "quarantine.csv",
+    ] {
+        assert!(run_dir.join(f).exists(), "{f} missing in the run folder");
+    }
+    assert!(p["holdout"]["roc_auc"].as_f64().unwrap() > 0.7, "{p}");
+    assert!(p["training"]["validation"]
+        .as_str()
+        .unwrap()
+        .contains("rolling-origin"));
+}
+
+#[test]
+fn malformed_inputs_get_exact_errors_and_exit_code_2() {
+    let dir = temp_dir("malformed");
+    let ragged = write(&dir, "ragged.csv", "a,b,churn\n1,2,yes\n3,no\n");
+    fails_with(
+        &["train", &ragged, "--out", "/dev/null"],
+        2,
+        "ragged.csv: row 2: expected 3 fields as in the header but found 2",
+    );
+    let quotes = write(&dir, "quotes.csv", "a,b,churn\n1,\"unterminated,yes\n");
+    fails_with(&["validate", &quotes], 2, "quotes.csv: row 1:");
+    let empty = write(&dir, "empty.csv", "");
+    fails_with(
+        &["validate", &empty],
+        2,
+        "empty.csv: the input holds no data rows",
+    );
+    let no_target = write(&dir, "no_target.csv", "a,b\n1,2\n3,4\n");
+    fails_with(
+        &["train", &no_target, "--out", "/dev/null"],
+        2,
+        "no target column found",
+    );
+    let one_class = write(&dir, "one_class.csv", "a,churn\n1,no\n2,no\n3,no\n");
+    fails_with(
+        &["train", &one_class, "--out", "/dev/null"],
+        2,
+        "target column `churn`",
+    );
+    fails_with(
+        &[
+            "train",
+            &one_class,
+            "--target",
+            "nope",
+            "--out",
+            "/dev/null",
+        ],
+        2,
+        "column `nope` is missing",
+    );
+    fails_with(
+        &["validate", "/nonexistent/file.csv"],
+        2,
+        "/nonexistent/file.csv: cannot open",
+    );
+    fails_with(
+        &[
+            "train",
+            &mlc_churn().to_string_lossy(),
+            "--model",
+            "svm",
+            "--out",
+            "/dev/null",
+        ],
+        2,
+        "--model `svm` is not one of",
+    );
+}
+
+#[test]
+fn wrong_types_at_scoring_are_reported_per_row() {
+    let dir = temp_dir("wrongtypes");
+    let model = dir.join("m.json");
+    json(&ebb(&[
+        "train",
+        mlc_churn().to_str().unwrap(),
+        "--model",
+        "logistic",
+        "--folds",
+        "2",
+        "--out",
+        model.to_str().unwrap(),
+        "--json",
+    ]));
+    let original = std::fs::read_to_string(mlc_churn()).unwrap();
+    let mut lines: Vec<String> = original.lines().take(4).map(String::from).collect();
+    // Row 2: account_length (second column) is text.
+    lines[2] = lines[2].replacen(",107,", ",lots,", 1);
+    let bad = write(&dir, "bad.csv", &(lines.join("\n") + "\n"));
+    let out = dir.join("s.csv");
+    let o = ebb(&[
+        "score",
+        model.to_str().unwrap(),
+        &bad,
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let v = json(&o);
+    assert_eq!(v["scored"], 2);
+    assert_eq!(v["invalid"], 1);
+    let example = v["invalid_examples"][0][1].as_str().unwrap();
+    assert_eq!(
+        example,
+        "row 2, column `account_length`: `lots` is not a valid number"
+    );
+    let text = std::fs::read_to_string(out).unwrap();
+    assert_eq!(text.lines().nth(2).unwrap(), "2,,invalid");
+
+    let mut artifact: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    artifact["threshold"] = serde_json::json!(0.01);
+    let tampered_path = write(&dir, "tampered.json", &artifact.to_string());
+    fails_with(
+        &["score", &tampered_path, &bad, "--out", "/dev/null"],
+        2,
+        "content hash mismatch",
+    );
+}
+
+#[test]
+fn event_log_features_join_the_customer_table() {
+    let dir = temp_dir("events");
+    let customers = dir.join("c.csv");
+    let log = dir.join("e.csv");
+    let joined = dir.join("j.csv");
+    let (c, e, j) = (
+        customers.to_str().unwrap(),
+        log.to_str().unwrap(),
+        joined.to_str().unwrap(),
+    );
+    json(&ebb(&[
+        "generate", "--rows", "200", "--seed", "8", "--out", c, "--events", e, "--json",
+    ]));
+    let out = json(&ebb(&[
+        "events",
+        e,
+        "--customers",
+        c,
+        "--time",
+        "snapshot_date",
+        "--out",
+        j,
+        "--json",
+    ]));
+    let features = out["features"].as_array().unwrap();
+    assert!(features.iter().any(|f| f == "login_count_30d"), "{out}");
+    assert!(
+        features
+            .iter()
+            .any(|f| f == "support_ticket_days_since_last"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&joined).unwrap();
+    let header = text.lines().next().unwrap();
+    assert_eq!(header.split(',').count(), 26 + features.len());
+    assert_eq!(text.lines().count(), 201);
+    fails_with(
+        &["events", e, "--customers", c, "--out", j],
+        2,
+        "give the snapshot as --time COLUMN",
+    );
+    fails_with(
+        &[
+            "events",
+            e,
+            "--customers",
+            c,
+            "--snapshot",
+            "yesterday",
+            "--out",
+            j,
+        ],
+        2,
+        "--snapshot `yesterday` is not an ISO 8601 date",
+    );
+}

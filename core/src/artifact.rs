@@ -1,0 +1,232 @@
+//! The model artifact: one versioned, content-hashed JSON document holding everything needed to
+//! score a customer the way training did — schema, fitted features, model, calibration,
+//! threshold — plus training metrics, drift references and training metadata.
+//!
+//! The model id is derived from a SHA-256 of the document's canonical JSON (with the id fields
+//! blank), so identical training runs give identical ids and any edit to a stored file is caught
+//! at load time.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::calibrate::Calibrator;
+use crate::drift::Reference;
+use crate::error::{Error, Result};
+use crate::features::FittedPipeline;
+use crate::metrics::Report;
+use crate::model::family::{Family, Model};
+use crate::schema::Schema;
+
+/// The artifact format this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Cross-validated metrics of one model family, as compared during training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyResult {
+    /// Family name (`logistic`, `forest`, `gbdt`).
+    pub name: String,
+    /// Metrics on out-of-fold predictions (uncalibrated, at the best-F1 threshold).
+    pub cv: Report,
+}
+
+/// What training measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingMetrics {
+    /// Every family compared, in comparison order.
+    pub models: Vec<FamilyResult>,
+    /// The family kept.
+    pub chosen: String,
+    /// How the folds were made (e.g. `stratified 5-fold`, `rolling-origin 4 folds on snapshot_date`).
+    pub validation: String,
+    /// Calibration kept (`none`, `platt`, `isotonic`) and why.
+    pub calibration: String,
+    /// Metrics of the kept model's calibrated out-of-fold predictions at the chosen threshold.
+    pub calibrated_cv: Report,
+}
+
+/// Facts about the training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingMetadata {
+    /// Clean training rows used.
+    pub rows: usize,
+    /// Rows set aside by validation (quarantined), not trained on.
+    pub quarantined_rows: usize,
+    /// Master seed of the run.
+    pub seed: u64,
+    /// SHA-256 of the training file's bytes (hex).
+    pub data_hash: String,
+    /// When the artifact was made (ISO 8601, supplied by the caller: the core has no clock).
+    pub created_at: String,
+    /// Version of Ebb that trained it.
+    pub ebb_version: String,
+    /// Names of the model features, in matrix order.
+    pub feature_names: Vec<String>,
+}
+
+/// The whole model artifact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Format version; loading rejects unknown or newer versions.
+    pub format_version: u32,
+    /// Short id derived from the content hash (`m-` + 12 hex digits).
+    pub model_id: String,
+    /// SHA-256 of the canonical JSON with `model_id` and `content_hash` blank.
+    pub content_hash: String,
+    /// Column types, target and id columns.
+    pub schema: Schema,
+    /// Fitted feature pipeline.
+    pub pipeline: FittedPipeline,
+    /// The fitted model.
+    pub model: Model,
+    /// Maps the model's probability to a calibrated one.
+    pub calibration: Calibrator,
+    /// Calibrated probability at or above which a customer is flagged.
+    pub threshold: f64,
+    /// Training metrics.
+    pub metrics: TrainingMetrics,
+    /// Reference distributions for drift monitoring.
+    pub reference: Reference,
+    /// Training metadata.
+    pub metadata: TrainingMetadata,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// SHA-256 of arbitrary bytes as hex (used for the training data hash).
+pub fn data_hash(bytes: &[u8]) -> String {
+    sha256_hex(bytes)
+}
+
+/// SHA-256 fed in pieces, for files streamed in chunks.
+#[derive(Default)]
+pub struct StreamingHash(Sha256);
+
+impl StreamingHash {
+    /// Adds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The hex digest of everything added.
+    pub fn finish_hex(self) -> String {
+        hex(&self.0.finalize())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+impl Artifact {
+    /// Assembles an artifact and stamps its content hash and model id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        schema: Schema,
+        pipeline: FittedPipeline,
+        model: Model,
+        calibration: Calibrator,
+        threshold: f64,
+        metrics: TrainingMetrics,
+        reference: Reference,
+        metadata: TrainingMetadata,
+    ) -> Result<Artifact> {
+        let mut artifact = Artifact {
+            format_version: FORMAT_VERSION,
+            model_id: String::new(),
+            content_hash: String::new(),
+            schema,
+            pipeline,
+            model,
+            calibration,
+            threshold,
+            metrics,
+            reference,
+            metadata,
+        };
+        artifact.content_hash = artifact.compute_hash()?;
+        artifact.model_id = format!("m-{}", &artifact.content_hash[..12]);
+        Ok(artifact)
+    }
+
+    /// The family of the stored model.
+    pub fn family(&self) -> Family {
+        self.model.family()
+    }
+
+    fn compute_hash(&self) -> Result<String> {
+        let mut blank = self.clone();
+        blank.model_id.clear();
+        blank.content_hash.clear();
+        let json = serde_json::to_vec(&blank).map_err(|e| Error::Artifact {
+            message: format!("cannot serialise the artifact: {e}"),
+        })?;
+        Ok(sha256_hex(&json))
+    }
+
+    /// The artifact as pretty-printed JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::Artifact {
+            message: format!("cannot serialise the artifact: {e}"),
+        })
+    }
+
+    /// Loads an artifact from JSON, checking the format version first (so a newer file gets a
+    /// clear "upgrade Ebb" message rather than a field error) and then the content hash.
+    pub fn from_json(json: &str) -> Result<Artifact> {
+        #[derive(Deserialize)]
+        struct Header {
+            format_version: Option<u32>,
+        }
+        let header: Header = serde_json::from_str(json).map_err(|e| Error::Artifact {
+            message: format!("not a model artifact (invalid JSON: {e})"),
+        })?;
+        match header.format_version {
+            None => {
+                return Err(Error::Artifact {
+                    message: "not a model artifact: `format_version` is missing".to_string(),
+                })
+            }
+            Some(v) if v > FORMAT_VERSION => {
+                return Err(Error::Artifact {
+                    message: format!(
+                        "format_version {v} is newer than this build of Ebb reads ({FORMAT_VERSION}): upgrade Ebb"
+                    ),
+                })
+            }
+            Some(0) => {
+                return Err(Error::Artifact { message: "format_version 0 is not a known format".to_string() })
+            }
+            Some(_) => {}
+        }
+        let artifact: Artifact = serde_json::from_str(json).map_err(|e| Error::Artifact {
+            message: format!("the file does not match format_version {FORMAT_VERSION}: {e}"),
+        })?;
+        let expected = artifact.compute_hash()?;
+        if expected != artifact.content_hash {
+            return Err(Error::Artifact {
+                message: format!(
+                    "content hash mismatch (stored {}, computed {expected}): the file was modified or corrupted",
+                    artifact.content_hash
+                ),
+            });
+        }
+        if artifact.model_id != format!("m-{}", &expected[..12]) {
+            return Err(Error::Artifact {
+                message: format!(
+                    "model_id `{}` does not match the content hash",
+                    artifact.model_id
+                ),
+            });
+        }
+        Ok(artifact)
+    }
+}

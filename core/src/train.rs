@@ -1,0 +1,421 @@
+//! Training orchestration: validation folds → per-family cross-validation (features fitted inside
+//! each fold, so nothing leaks from test rows) → pick the best family → calibrate on out-of-fold
+//! predictions → choose the threshold → refit on all rows → reference distributions.
+//!
+//! Folds follow the data: rolling-origin folds when the schema names a time column, grouped folds
+//! when one customer id appears on several rows, stratified folds otherwise.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::artifact::{FamilyResult, TrainingMetrics};
+use crate::calibrate::{fit_isotonic, fit_platt, Calibrator};
+use crate::datetime::parse_datetime;
+use crate::drift::Reference;
+use crate::error::{Error, Result};
+use crate::features::{FeatureParams, FittedPipeline, Target};
+use crate::metrics::{best_f1_threshold, evaluate, log_loss};
+use crate::model::boost::BoostParams;
+use crate::model::family::{Family, Model};
+use crate::model::forest::ForestParams;
+use crate::model::linear::LogisticParams;
+use crate::schema::Schema;
+use crate::split::{group_kfold, hash_group, rolling_origin, stratified_kfold, Fold};
+use crate::table::{parse_number, Table};
+
+/// Settings of a training run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainParams {
+    /// Families to compare (all three by default).
+    pub families: Vec<Family>,
+    /// Number of validation folds.
+    pub folds: usize,
+    /// Master seed: every random step derives from it.
+    pub seed: u64,
+    /// Gradient boosting settings (the seed is overridden by `seed`).
+    pub boost: BoostParams,
+    /// Random forest settings (the seed is overridden by `seed`).
+    pub forest: ForestParams,
+    /// Logistic regression settings.
+    pub logistic: LogisticParams,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            families: Family::ALL.to_vec(),
+            folds: 5,
+            seed: 42,
+            boost: BoostParams::default(),
+            forest: ForestParams::default(),
+            logistic: LogisticParams::default(),
+        }
+    }
+}
+
+impl TrainParams {
+    /// Compares only these families.
+    pub fn with_families(mut self, families: Vec<Family>) -> Self {
+        self.families = families;
+        self
+    }
+
+    /// Sets the number of folds.
+    pub fn with_folds(mut self, folds: usize) -> Self {
+        self.folds = folds;
+        self
+    }
+
+    /// Sets the master seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+/// A step of training, for progress reporting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// What is happening (e.g. `cross-validating gbdt`).
+    pub stage: String,
+    /// Steps done in this stage.
+    pub done: usize,
+    /// Steps in this stage.
+    pub total: usize,
+}
+
+/// Everything training produces (the caller adds metadata to make an artifact).
+#[derive(Debug, Clone)]
+pub struct TrainOutput {
+    /// The kept family's pipeline fitted on all rows.
+    pub pipeline: FittedPipeline,
+    /// The kept model fitted on all rows.
+    pub model: Model,
+    /// Calibration fitted on out-of-fold predictions.
+    pub calibration: Calibrator,
+    /// Decision threshold on calibrated probabilities (best F1 out of fold).
+    pub threshold: f64,
+    /// What cross-validation measured.
+    pub metrics: TrainingMetrics,
+    /// Reference distributions of the training data.
+    pub reference: Reference,
+    /// Calibrated out-of-fold probability per training row (`NaN` where a row was never tested).
+    pub oof_probabilities: Vec<f64>,
+    /// Seconds each family's cross-validation took, by the caller's clock (kept out of the
+    /// artifact so the same seed always gives the same file).
+    pub fit_seconds: Vec<Option<f64>>,
+}
+
+/// Labels of `table`'s rows from the schema's target (every row must have a valid label: set
+/// rows with a missing or unknown target aside first).
+pub fn labels(table: &Table, schema: &Schema) -> Result<Vec<f64>> {
+    let target = schema.target.as_ref().ok_or(Error::NoTarget)?;
+    let col = table
+        .column_index(&target.name)
+        .ok_or_else(|| Error::MissingColumn {
+            column: target.name.clone(),
+        })?;
+    (0..table.n_rows())
+        .map(|r| {
+            let raw = table.raw(r, col);
+            target.label(raw).ok_or_else(|| Error::BadValue {
+                row: table.source_row(r),
+                column: target.name.clone(),
+                value: raw.to_string(),
+                expected: "target value",
+            })
+        })
+        .collect()
+}
+
+fn make_folds(
+    table: &Table,
+    schema: &Schema,
+    y: &[f64],
+    k: usize,
+    seed: u64,
+) -> Result<(Vec<Fold>, String)> {
+    if let Some(time) = &schema.time_column {
+        let col = table
+            .column_index(time)
+            .ok_or_else(|| Error::MissingColumn {
+                column: time.clone(),
+            })?;
+        let times: Vec<f64> = (0..table.n_rows())
+            .map(|r| {
+                let raw = table.raw(r, col);
+                parse_datetime(raw)
+                    .or_else(|| parse_number(raw))
+                    .ok_or_else(|| Error::BadValue {
+                        row: table.source_row(r),
+                        column: time.clone(),
+                        value: raw.to_string(),
+                        expected: "date or number (time column)",
+                    })
+            })
+            .collect::<Result<_>>()?;
+        let folds = rolling_origin(&times, k - 1, 0.5)?;
+        return Ok((
+            folds,
+            format!("rolling-origin, {} folds on `{time}`", k - 1),
+        ));
+    }
+    if let Some(id) = &schema.id_column {
+        if let Some(col) = table.column_index(id) {
+            let groups: Vec<u64> = table.column(col).iter().map(hash_group).collect();
+            let mut sorted = groups.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            if sorted.len() < groups.len() {
+                let folds = group_kfold(y, &groups, k, seed)?;
+                return Ok((
+                    folds,
+                    format!("grouped {k}-fold by `{id}` (customers repeat)"),
+                ));
+            }
+        }
+    }
+    Ok((
+        stratified_kfold(y, k, seed)?,
+        format!("stratified {k}-fold"),
+    ))
+}
+
+fn fit_family(
+    family: Family,
+    params: &TrainParams,
+    table: &Table,
+    schema: &Schema,
+    y: &[f64],
+    seed: u64,
+) -> Result<(FittedPipeline, Model)> {
+    let target = if family == Family::Logistic {
+        Target::Linear
+    } else {
+        Target::Trees
+    };
+    let (pipeline, x) = FeatureParams::for_target(target)
+        .with_seed(seed)
+        .fit_transform(table, schema, y)?;
+    let model =
+        match family {
+            Family::Logistic => Model::Logistic(params.logistic.fit(x.view(), y, None)?),
+            Family::Forest => {
+                let mut forest = params
+                    .forest
+                    .clone()
+                    .with_seed(seed)
+                    .fit(x.view(), y, None)?;
+                // Per-row out-of-bag scores describe the training rows, not the model: keep the
+                // summary, drop the rows so the artifact stays small.
+                if let Some(oob) = &mut forest.oob {
+                    oob.oob_proba.clear();
+                }
+                Model::Forest(forest)
+            }
+            Family::Gbdt => Model::Gbdt(params.boost.clone().with_seed(seed).fit(
+                x.view(),
+                y,
+                None,
+            )?),
+        };
+    Ok((pipeline, model))
+}
+
+fn predict_table(pipeline: &FittedPipeline, model: &Model, table: &Table) -> Result<Vec<f64>> {
+    let (x, errors) = pipeline.transform_table(table)?;
+    if let Some((_, e)) = errors.into_iter().next() {
+        return Err(e);
+    }
+    // Rows of a fresh standard-layout matrix are contiguous; the copy is only a fallback.
+    Ok(x.rows()
+        .into_iter()
+        .map(|row| match row.as_slice() {
+            Some(slice) => model.predict_proba(slice),
+            None => model.predict_proba(&row.to_vec()),
+        })
+        .collect())
+}
+
+type CalibratorFit = dyn Fn(&[f64], &[f64]) -> Result<Calibrator>;
+
+/// Picks the calibration with the lowest out-of-fold log loss, estimated by fitting on one half
+/// of the out-of-fold predictions and scoring the other half, both ways round.
+fn choose_calibration(p: &[f64], y: &[f64]) -> Result<(Calibrator, String)> {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for i in 0..p.len() {
+        if i % 2 == 0 {
+            a.push(i)
+        } else {
+            b.push(i)
+        }
+    }
+    let pick = |idx: &[usize], src: &[f64]| idx.iter().map(|&i| src[i]).collect::<Vec<f64>>();
+    let (pa, ya, pb, yb) = (pick(&a, p), pick(&a, y), pick(&b, p), pick(&b, y));
+    let held_out = |fit: &CalibratorFit| -> Result<f64> {
+        let ca = fit(&pa, &ya)?;
+        let cb = fit(&pb, &yb)?;
+        let qb: Vec<f64> = pb.iter().map(|&v| ca.apply(v)).collect();
+        let qa: Vec<f64> = pa.iter().map(|&v| cb.apply(v)).collect();
+        Ok(
+            (log_loss(&yb, &qb)? * yb.len() as f64 + log_loss(&ya, &qa)? * ya.len() as f64)
+                / p.len() as f64,
+        )
+    };
+    let none = log_loss(y, p)?;
+    let platt = held_out(&|s, t| fit_platt(s, t))?;
+    let isotonic = held_out(&|s, t| fit_isotonic(s, t, None))?;
+    let describe = |name: &str, v: f64| {
+        format!("{name} (held-out log loss: none {none:.4}, platt {platt:.4}, isotonic {isotonic:.4}; chose {v:.4})")
+    };
+    if platt < none && platt <= isotonic {
+        Ok((fit_platt(p, y)?, describe("platt", platt)))
+    } else if isotonic < none {
+        Ok((fit_isotonic(p, y, None)?, describe("isotonic", isotonic)))
+    } else {
+        Ok((Calibrator::Identity, describe("none", none)))
+    }
+}
+
+/// Trains, compares and calibrates on a clean table (quarantined rows already set aside).
+/// `progress` is called as work advances; `clock` returns seconds (for fit times) or `None`.
+pub fn train(
+    table: &Table,
+    schema: &Schema,
+    params: &TrainParams,
+    progress: &mut dyn FnMut(&Progress),
+    clock: &dyn Fn() -> Option<f64>,
+) -> Result<TrainOutput> {
+    if params.families.is_empty() {
+        return Err(Error::InvalidParameter {
+            name: "model",
+            message: "no model family to train".into(),
+        });
+    }
+    if params.folds < 2 {
+        return Err(Error::InvalidParameter {
+            name: "folds",
+            message: format!("need at least 2 folds, got {}", params.folds),
+        });
+    }
+    let y = labels(table, schema)?;
+    let n = y.len();
+    let (folds, validation) = make_folds(table, schema, &y, params.folds, params.seed)?;
+    let fold_tables: Vec<(Table, Table, Vec<f64>)> = folds
+        .iter()
+        .map(|f| {
+            let mut in_train = vec![false; n];
+            f.train.iter().for_each(|&r| in_train[r] = true);
+            let mut in_test = vec![false; n];
+            f.test.iter().for_each(|&r| in_test[r] = true);
+            let y_train = f.train.iter().map(|&r| y[r]).collect();
+            (
+                table.filter_rows(|r| in_train[r]),
+                table.filter_rows(|r| in_test[r]),
+                y_train,
+            )
+        })
+        .collect();
+
+    let mut results = Vec::new();
+    let mut fit_seconds = Vec::new();
+    let mut oof_by_family = Vec::new();
+    for (fi, &family) in params.families.iter().enumerate() {
+        let stage = format!(
+            "cross-validating {} ({}/{})",
+            family.name(),
+            fi + 1,
+            params.families.len()
+        );
+        let started = clock();
+        let mut oof = vec![f64::NAN; n];
+        for (k, (fold, (train_t, test_t, y_train))) in folds.iter().zip(&fold_tables).enumerate() {
+            progress(&Progress {
+                stage: stage.clone(),
+                done: k,
+                total: folds.len(),
+            });
+            let seed = params.seed.wrapping_add(k as u64);
+            let (pipeline, model) = fit_family(family, params, train_t, schema, y_train, seed)?;
+            for (&r, p) in fold
+                .test
+                .iter()
+                .zip(predict_table(&pipeline, &model, test_t)?)
+            {
+                oof[r] = p;
+            }
+        }
+        progress(&Progress {
+            stage,
+            done: folds.len(),
+            total: folds.len(),
+        });
+        let tested: Vec<usize> = (0..n).filter(|&r| !oof[r].is_nan()).collect();
+        let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
+        let (threshold, _) = best_f1_threshold(&yt, &pt)?;
+        let cv = evaluate(&yt, &pt, threshold)?;
+        fit_seconds.push(match (started, clock()) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        });
+        results.push(FamilyResult {
+            name: family.name().to_string(),
+            cv,
+        });
+        oof_by_family.push(oof);
+    }
+
+    // The best family by out-of-fold ROC-AUC; log loss breaks ties.
+    let best = (0..results.len())
+        .max_by(|&a, &b| {
+            let (ra, rb) = (&results[a].cv, &results[b].cv);
+            ra.roc_auc
+                .total_cmp(&rb.roc_auc)
+                .then(rb.log_loss.total_cmp(&ra.log_loss))
+        })
+        .unwrap_or(0);
+    let family = params.families[best];
+    let oof = &oof_by_family[best];
+    let tested: Vec<usize> = (0..n).filter(|&r| !oof[r].is_nan()).collect();
+    let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
+    let (calibration, calibration_note) = choose_calibration(&pt, &yt)?;
+    let calibrated: Vec<f64> = pt.iter().map(|&p| calibration.apply(p)).collect();
+    let (threshold, _) = best_f1_threshold(&yt, &calibrated)?;
+    let calibrated_cv = evaluate(&yt, &calibrated, threshold)?;
+    let mut oof_probabilities = vec![f64::NAN; n];
+    for (&r, &p) in tested.iter().zip(&calibrated) {
+        oof_probabilities[r] = p;
+    }
+
+    progress(&Progress {
+        stage: format!("fitting {} on all rows", family.name()),
+        done: 0,
+        total: 1,
+    });
+    let (pipeline, model) = fit_family(family, params, table, schema, &y, params.seed)?;
+    progress(&Progress {
+        stage: format!("fitting {} on all rows", family.name()),
+        done: 1,
+        total: 1,
+    });
+    let reference = Reference::build(&pipeline, table, &oof_probabilities)?;
+    let metrics = TrainingMetrics {
+        models: results,
+        chosen: family.name().to_string(),
+        validation,
+        calibration: calibration_note,
+        calibrated_cv,
+    };
+    Ok(TrainOutput {
+        pipeline,
+        model,
+        calibration,
+        threshold,
+        metrics,
+        reference,
+        oof_probabilities,
+        fit_seconds,
+    })
+}
