@@ -371,3 +371,51 @@ fn event_log_features_join_the_customer_table() {
         "--snapshot `yesterday` is not an ISO 8601 date",
     );
 }
+
+#[test]
+fn json_records_and_schema_enforcement() {
+    let dir = temp_dir("schema");
+    let records = write(
+        &dir,
+        "customers.json",
+        r#"[{"id": "a", "plan": "basic", "fee": 10, "churn": "no"},
+            {"id": "b", "plan": "premium", "fee": 30.5, "churn": "yes"},
+            {"id": "c", "plan": "basic", "fee": null, "churn": "no"}]"#,
+    );
+    let schema = dir.join("schema.json");
+    let v = json(&ebb(&[
+        "validate",
+        &records,
+        "--save-schema",
+        schema.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(v["clean_rows"], 3);
+    assert_eq!(v["quality"]["columns"][2]["missing"], 1, "{v}");
+    // Later data: a column gone, a new plan level, text in a numeric column.
+    let later = write(&dir, "later.csv", "id,plan,churn\nd,student,no\n");
+    fails_with(
+        &["validate", &later, "--schema", schema.to_str().unwrap()],
+        2,
+        "fee",
+    );
+    let drifted = write(
+        &dir,
+        "drifted.csv",
+        "id,plan,fee,churn\nd,student,abc,no\ne,basic,oops,yes\n",
+    );
+    let o = ebb(&[
+        "validate",
+        &drifted,
+        "--schema",
+        schema.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let check: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(check["schema_check"]["new_categories"][0][0], "plan");
+    assert_eq!(check["schema_check"]["new_categories"][0][1][0], "student");
+    assert_eq!(check["schema_check"]["type_changes"][0]["column"], "fee");
+    let nested = write(&dir, "nested.json", r#"[{"id": "a", "tags": ["x"]}]"#);
+    fails_with(&["validate", &nested], 2, "nested.json: row 1");
+}

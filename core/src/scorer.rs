@@ -188,6 +188,15 @@ impl Scorer {
             }
             single[i] = Value::Missing;
         }
+        // Report problems in the model's field order, whatever check found them.
+        let position = |field: &str| {
+            self.artifact
+                .pipeline
+                .inputs
+                .iter()
+                .position(|c| c.name == field)
+        };
+        errors.sort_by_key(|e| position(&e.field));
         Err(errors)
     }
 
@@ -201,25 +210,33 @@ impl Scorer {
             .time_column
             .as_deref()
             .and_then(|t| table.column_index(t));
+        let width = pipeline.n_features();
+        // Rows are transformed into one block, then the model scores the block tree by tree.
         let score_range = |range: core::ops::Range<usize>| -> Vec<Result<Score>> {
             let mut values = Vec::with_capacity(indices.len());
-            let mut features = vec![0.0; pipeline.n_features()];
-            range
-                .map(|r| {
-                    values.clear();
-                    values.extend(indices.iter().map(|&c| table.value(r, c)));
-                    let snapshot = pipeline.row_snapshot(table, time_index, r);
-                    pipeline.transform_values(
-                        &values,
-                        snapshot,
-                        table.source_row(r),
-                        &mut features,
-                    )?;
-                    Ok(self.decide(self.probability_of_features(&features)))
-                })
+            let mut block = vec![0.0; range.len() * width];
+            let mut status: Vec<Result<()>> = Vec::with_capacity(range.len());
+            for (i, r) in range.clone().enumerate() {
+                let features = &mut block[i * width..(i + 1) * width];
+                values.clear();
+                values.extend(indices.iter().map(|&c| table.value(r, c)));
+                let snapshot = pipeline.row_snapshot(table, time_index, r);
+                status.push(pipeline.transform_values(
+                    &values,
+                    snapshot,
+                    table.source_row(r),
+                    features,
+                ));
+            }
+            let mut raw = vec![0.0; range.len()];
+            self.artifact.model.predict_proba_block(&block, &mut raw);
+            status
+                .into_iter()
+                .zip(raw)
+                .map(|(ok, p)| ok.map(|()| self.decide(self.artifact.calibration.apply(p))))
                 .collect()
         };
-        const CHUNK: usize = 4096;
+        const CHUNK: usize = 512;
         let n = table.n_rows();
         #[cfg(feature = "parallel")]
         {

@@ -6,24 +6,23 @@ use ebb_core::artifact::{Artifact, TrainingMetadata};
 use ebb_core::quality::{report, split_quarantine};
 use ebb_core::schema::{infer, InferOptions};
 use ebb_core::synth::{generate_table, SynthParams};
+use ebb_core::table::Table;
 use ebb_core::train::{train, TrainParams};
 
-/// Trains all three families on seeded synthetic data and describes the result exactly: the
-/// artifact's content-derived id and the bit patterns of a few scores.
-pub fn golden_report() -> String {
-    let table = generate_table(&SynthParams::default().with_n_customers(1500).with_seed(11))
+/// Trains `params` on `n` seeded synthetic customers; returns the artifact, the clean training
+/// table and the first five calibrated out-of-fold probabilities.
+pub fn synthetic_artifact(n: usize, params: &TrainParams) -> (Artifact, Table, Vec<f64>) {
+    let table = generate_table(&SynthParams::default().with_n_customers(n).with_seed(11))
         .expect("synthetic data");
     let inference = infer(&table, &InferOptions::default()).expect("schema");
     let quality = report(&table, &inference.schema);
     let (clean, _) = split_quarantine(&table, &quality);
-    let params = TrainParams::default().with_folds(3).with_seed(7);
-    let output =
-        train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).expect("training");
+    let output = train(&clean, &inference.schema, params, &mut |_| {}, &|| None).expect("training");
     let probabilities: Vec<f64> = output.oof_probabilities.iter().take(5).copied().collect();
     let metadata = TrainingMetadata {
         rows: clean.n_rows(),
         quarantined_rows: 0,
-        seed: 7,
+        seed: params.seed,
         data_hash: String::new(),
         created_at: "2026-01-01T00:00:00Z".into(),
         ebb_version: "golden".into(),
@@ -40,6 +39,14 @@ pub fn golden_report() -> String {
         metadata,
     )
     .expect("artifact");
+    (artifact, clean, probabilities)
+}
+
+/// Trains all three families on seeded synthetic data and describes the result exactly: the
+/// artifact's content-derived id and the bit patterns of a few scores.
+pub fn golden_report() -> String {
+    let params = TrainParams::default().with_folds(3).with_seed(7);
+    let (artifact, clean, probabilities) = synthetic_artifact(1500, &params);
     let scorer = ebb_core::scorer::Scorer::new(artifact);
     let scores = scorer.score_table(&clean).expect("scores");
     let mut out = format!("model_id {}\n", scorer.artifact().model_id);

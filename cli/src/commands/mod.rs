@@ -11,7 +11,7 @@ pub mod validate;
 use std::path::Path;
 
 use ebb_core::quality::{report, split_quarantine, QualityReport};
-use ebb_core::schema::{infer, InferOptions, Inference};
+use ebb_core::schema::{infer, InferOptions, Inference, Schema};
 use ebb_core::table::Table;
 
 use crate::{CliError, CliResult, ColumnArgs};
@@ -42,6 +42,27 @@ pub fn prepare(path: &Path, columns: &ColumnArgs, need_target: bool) -> CliResul
         ..InferOptions::default()
     };
     let inference = infer(&table, &options).map_err(|e| CliError::core(path, e))?;
+    finish_prepare(path, table, inference, data_hash, need_target)
+}
+
+/// Like [`prepare`], but with a saved schema instead of inferring one (for enforcement).
+pub fn prepare_with_schema(path: &Path, schema: Schema) -> CliResult<(Prepared, Table)> {
+    let (table, data_hash) = crate::io::read_table(path)?;
+    let inference = Inference {
+        schema,
+        notes: vec!["schema loaded from file, not inferred".into()],
+    };
+    let prepared = finish_prepare(path, table.clone(), inference, data_hash, false)?;
+    Ok((prepared, table))
+}
+
+fn finish_prepare(
+    path: &Path,
+    table: Table,
+    inference: Inference,
+    data_hash: String,
+    need_target: bool,
+) -> CliResult<Prepared> {
     let quality = report(&table, &inference.schema);
     let (clean, quarantined) = split_quarantine(&table, &quality);
     if need_target && clean.n_rows() == 0 {

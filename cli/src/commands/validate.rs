@@ -40,17 +40,18 @@ fn fmt_num(v: Option<f64>) -> String {
 }
 
 pub fn run(args: ValidateArgs) -> CliResult {
-    let prepared = super::prepare(&args.data, &args.columns, false)?;
-    let schema_check = match &args.schema {
+    // With a saved schema, the file is checked against it (and reported by its types) rather
+    // than re-inferred, so later files are judged by what training saw.
+    let (prepared, schema_check) = match &args.schema {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 CliError::input(format!("{}: cannot read schema: {e}", path.display()))
             })?;
             let saved = Schema::from_json(&text).map_err(|e| CliError::core(path, e))?;
-            let (table, _) = crate::io::read_table(&args.data)?;
-            Some(saved.check(&table))
+            let (prepared, table) = super::prepare_with_schema(&args.data, saved.clone())?;
+            (prepared, Some(saved.check(&table)))
         }
-        None => None,
+        None => (super::prepare(&args.data, &args.columns, false)?, None),
     };
     if let Some(path) = &args.save_schema {
         crate::write_file(path, &prepared.inference.schema.to_json())?;

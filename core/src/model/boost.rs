@@ -589,6 +589,16 @@ impl BoostModel {
         sigmoid(self.predict_raw(row))
     }
 
+    /// Churn probabilities of a row-major block of full rows (`n_features` values each) into
+    /// `out`, tree by tree; equal bit for bit to [`BoostModel::predict_proba`] per row.
+    pub fn predict_proba_block(&self, block: &[f64], out: &mut [f64]) {
+        out.fill(self.base_score);
+        for tree in &self.trees {
+            tree.accumulate(block, self.n_features, out);
+        }
+        out.iter_mut().for_each(|o| *o = sigmoid(*o));
+    }
+
     /// Churn probabilities of every row of `x`.
     pub fn predict_proba_matrix(&self, x: ArrayView2<f64>) -> Vec<f64> {
         let score_rows = |rows: ArrayView2<f64>, out: &mut [f64]| {

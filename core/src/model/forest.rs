@@ -374,6 +374,17 @@ impl ForestModel {
         sum / self.trees.len() as f64
     }
 
+    /// Churn probabilities of a row-major block of full rows (`n_features` values each) into
+    /// `out`, tree by tree; equal bit for bit to [`ForestModel::predict_proba`] per row.
+    pub fn predict_proba_block(&self, block: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        for tree in &self.trees {
+            tree.accumulate(block, self.n_features, out);
+        }
+        let n_trees = self.trees.len() as f64;
+        out.iter_mut().for_each(|o| *o /= n_trees);
+    }
+
     /// Log-odds of [`ForestModel::predict_proba`] after clamping it to
     /// `[PROBA_EPSILON, 1 - PROBA_EPSILON]`, so always finite.
     pub fn predict_raw(&self, row: &[f64]) -> f64 {

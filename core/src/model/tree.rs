@@ -141,6 +141,16 @@ impl Tree {
         self.value[self.leaf_index(row)]
     }
 
+    /// Adds this tree's output for every row of a row-major `block` (`width` values per row) to
+    /// `acc`. Scoring tree by tree over a block keeps one tree's nodes in cache for many rows,
+    /// which is several times faster than row by row over all trees; each row still receives
+    /// the same additions in the same order, so results are identical.
+    pub fn accumulate(&self, block: &[f64], width: usize, acc: &mut [f64]) {
+        for (a, row) in acc.iter_mut().zip(block.chunks_exact(width)) {
+            *a += self.predict(row);
+        }
+    }
+
     /// Depth of the deepest leaf (a single leaf has depth 0).
     pub fn depth(&self) -> usize {
         let mut depth = vec![0usize; self.n_nodes()];
