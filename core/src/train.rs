@@ -203,10 +203,14 @@ fn fit_family(
         match family {
             Family::Logistic => Model::Logistic(params.logistic.fit(x.view(), y, None)?),
             Family::Forest => {
+                // Leaves of at least ~0.02% of the rows: on big tables fully grown trees add
+                // megabytes of nodes per tree for no accuracy (the artifact must fit edge storage).
+                let min_leaf = params.forest.min_samples_leaf.max(y.len() / 5000);
                 let mut forest = params
                     .forest
                     .clone()
                     .with_seed(seed)
+                    .with_min_samples_leaf(min_leaf)
                     .fit(x.view(), y, None)?;
                 // Per-row out-of-bag scores describe the training rows, not the model: keep the
                 // summary, drop the rows so the artifact stays small.
