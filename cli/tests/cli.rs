@@ -419,3 +419,24 @@ fn json_records_and_schema_enforcement() {
     let nested = write(&dir, "nested.json", r#"[{"id": "a", "tags": ["x"]}]"#);
     fails_with(&["validate", &nested], 2, "nested.json: row 1");
 }
+
+#[test]
+fn every_family_saves_a_model_that_loads_again() {
+    // Generated data has missing values, so trees learn "present vs missing" splits whose
+    // threshold is the open end of the last bin: it must survive the JSON round trip.
+    let dir = temp_dir("families");
+    let data = dir.join("c.csv");
+    let data = data.to_str().unwrap();
+    json(&ebb(&[
+        "generate", "--rows", "1200", "--seed", "5", "--out", data, "--json",
+    ]));
+    for family in ["forest", "gbdt", "logistic"] {
+        let model = dir.join(format!("{family}.json"));
+        let model = model.to_str().unwrap();
+        json(&ebb(&[
+            "train", data, "--model", family, "--folds", "2", "--out", model, "--json",
+        ]));
+        let eval = json(&ebb(&["evaluate", model, data, "--json"]));
+        assert!(eval["roc_auc"].as_f64().unwrap() > 0.6, "{family}: {eval}");
+    }
+}

@@ -83,9 +83,11 @@ impl BinMapper {
         bounds.partition_point(|&ub| ub < x).min(bounds.len() - 1) as u8
     }
 
-    /// The raw-value threshold equivalent to "bin <= `bin`" for feature `f`.
+    /// The raw-value threshold equivalent to "bin <= `bin`" for feature `f`. The last value
+    /// bin's open upper end is reported as `f64::MAX` (every finite value passes, as with
+    /// infinity) because model artifacts are JSON, which has no infinities.
     pub fn threshold(&self, f: usize, bin: u8) -> f64 {
-        self.upper_bounds[f][bin as usize]
+        self.upper_bounds[f][bin as usize].min(f64::MAX)
     }
 
     /// Bins a whole matrix, column-major (all rows of feature 0, then feature 1, ...), which is
