@@ -392,7 +392,7 @@ pub fn audit(
         g.precision_ratio = higher_is_better(g.precision, best_precision);
         g.recall_ratio = higher_is_better(g.recall, best_recall);
         g.fpr_ratio = match (g.false_positive_rate, best_fpr) {
-            (Some(x), _) if x == 0.0 => Some(1.0),
+            (Some(0.0), _) => Some(1.0),
             (Some(x), Some(b)) => Some(b / x),
             _ => None,
         };

@@ -226,8 +226,8 @@ fn lloyd(
                 .zip(*r)
                 .for_each(|(s, v)| *s += v);
         }
-        for c in 0..k {
-            if sizes[c] == 0 {
+        for (c, &size) in sizes.iter().enumerate() {
+            if size == 0 {
                 // Move the empty cluster to the worst-served point, which then leaves its cluster.
                 let far = (0..n)
                     .max_by(|&a, &b| distance[a].total_cmp(&distance[b]).then(b.cmp(&a)))
@@ -239,12 +239,11 @@ fn lloyd(
                     .zip(rows[far])
                     .for_each(|(t, v)| *t = *v);
             } else {
-                let size = sizes[c] as f64;
                 centroids
                     .row_mut(c)
                     .iter_mut()
                     .zip(sums.row(c))
-                    .for_each(|(t, s)| *t = s / size);
+                    .for_each(|(t, s)| *t = s / size as f64);
             }
         }
     }

@@ -80,13 +80,18 @@ pub struct DecideArgs {
     json: bool,
 }
 
-/// Scores `table`; returns the row indices that could be scored, their probabilities and the
-/// `(source row, reason)` of the others. Fails when no row can be scored.
-pub fn score_rows(
-    artifact: &Artifact,
-    table: &Table,
-    path: &Path,
-) -> CliResult<(Vec<usize>, Vec<f64>, Vec<(usize, String)>)> {
+/// The rows of a table that could be scored.
+pub struct Scored {
+    /// Table row indices that could be scored.
+    pub rows: Vec<usize>,
+    /// Their calibrated probabilities.
+    pub probabilities: Vec<f64>,
+    /// `(source row, reason)` of every row that could not.
+    pub invalid: Vec<(usize, String)>,
+}
+
+/// Scores `table`. Fails when no row can be scored.
+pub fn score_rows(artifact: &Artifact, table: &Table, path: &Path) -> CliResult<Scored> {
     let scorer = Scorer::new(artifact.clone());
     let scores = scorer
         .score_table(table)
@@ -108,7 +113,11 @@ pub fn score_rows(
             path.display()
         )));
     }
-    Ok((rows, probabilities, invalid))
+    Ok(Scored {
+        rows,
+        probabilities,
+        invalid,
+    })
 }
 
 /// The customer id of a row: the id column when the model has one, else the source row number.
@@ -128,7 +137,11 @@ pub fn run(args: DecideArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let (table, _) = read_table(&args.data)?;
     let (all_values, all_monthly) = args.value.values(&table, &args.data)?;
-    let (rows, probabilities, invalid) = score_rows(&artifact, &table, &args.data)?;
+    let Scored {
+        rows,
+        probabilities,
+        invalid,
+    } = score_rows(&artifact, &table, &args.data)?;
     let values: Vec<f64> = rows.iter().map(|&r| all_values[r]).collect();
     let params = DecisionParams::default()
         .with_cost_per_contact(args.cost)

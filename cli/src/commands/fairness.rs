@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use ebb_core::fairness::{audit, FairnessParams, Grouping};
 
-use crate::commands::decide::score_rows;
+use crate::commands::decide::{score_rows, Scored};
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};
 
@@ -39,7 +39,11 @@ pub fn run(args: FairnessArgs) -> CliResult {
     // Group first: a wrong --by is the likeliest mistake and needs no scoring to report.
     let grouping = Grouping::from_column(&table, &args.by, &params)
         .map_err(|e| CliError::core(&args.data, e))?;
-    let (rows, probabilities, invalid) = score_rows(&artifact, &table, &args.data)?;
+    let Scored {
+        rows,
+        probabilities,
+        invalid,
+    } = score_rows(&artifact, &table, &args.data)?;
     let target = artifact
         .schema
         .target

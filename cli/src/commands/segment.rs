@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use ebb_core::segment::{segment, SegmentParams};
 
-use crate::commands::decide::{score_rows, ValueArgs};
+use crate::commands::decide::{score_rows, Scored, ValueArgs};
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};
 
@@ -33,7 +33,11 @@ pub fn run(args: SegmentArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let (table, _) = read_table(&args.data)?;
     let (values, _) = args.value.values(&table, &args.data)?;
-    let (rows, risk, invalid) = score_rows(&artifact, &table, &args.data)?;
+    let Scored {
+        rows,
+        probabilities: risk,
+        invalid,
+    } = score_rows(&artifact, &table, &args.data)?;
     let mut keep = vec![false; table.n_rows()];
     rows.iter().for_each(|&r| keep[r] = true);
     let scored = table.filter_rows(|r| keep[r]);
