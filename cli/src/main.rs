@@ -50,6 +50,12 @@ enum Command {
     Score(commands::score::ScoreArgs),
     /// Ingest, validate, train, compare, evaluate and save everything into a run folder.
     Pipeline(commands::pipeline::PipelineArgs),
+    /// Profit-maximising threshold, profit curve and a ranked contact list (CSV) within capacity.
+    Decide(commands::decide::DecideArgs),
+    /// Flag rates, precision, recall and false-positive rates per group, with four-fifths flags.
+    Fairness(commands::fairness::FairnessArgs),
+    /// Customer segments (k-means++ personas) with size, risk, value and what sets them apart.
+    Segment(commands::segment::SegmentArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -97,6 +103,9 @@ fn main() -> ExitCode {
         Command::Events(a) => commands::events::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Pipeline(a) => commands::pipeline::run(a),
+        Command::Decide(a) => commands::decide::run(a),
+        Command::Fairness(a) => commands::fairness::run(a),
+        Command::Segment(a) => commands::segment::run(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

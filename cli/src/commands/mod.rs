@@ -1,10 +1,13 @@
 //! One module per `ebb` subcommand.
 
+pub mod decide;
 pub mod evaluate;
 pub mod events;
+pub mod fairness;
 pub mod generate;
 pub mod pipeline;
 pub mod score;
+pub mod segment;
 pub mod train;
 pub mod validate;
 
