@@ -31,5 +31,6 @@ pub mod split;
 pub mod synth;
 pub mod table;
 pub mod train;
+pub mod tune;
 
 pub use error::{Error, Result};
