@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod model;
 pub mod quality;
+pub mod report;
 pub mod rng;
 pub mod schema;
 pub mod scorer;
