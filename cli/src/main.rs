@@ -50,6 +50,12 @@ enum Command {
     Score(commands::score::ScoreArgs),
     /// Ingest, validate, train, compare, evaluate and save everything into a run folder.
     Pipeline(commands::pipeline::PipelineArgs),
+    /// Tune boosting parameters and the imbalance strategy; optionally save the tuned model.
+    Tune(commands::tune::TuneArgs),
+    /// List, compare and mark the runs `ebb pipeline` wrote.
+    Runs(commands::runs::RunsArgs),
+    /// Write a self-contained HTML report of a model on labelled data.
+    Report(commands::report::ReportArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -97,6 +103,9 @@ fn main() -> ExitCode {
         Command::Events(a) => commands::events::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Pipeline(a) => commands::pipeline::run(a),
+        Command::Tune(a) => commands::tune::run(a),
+        Command::Runs(a) => commands::runs::run(a),
+        Command::Report(a) => commands::report::run(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -332,10 +332,7 @@ fn importance(artifact: &Artifact) -> (&'static str, Vec<Importance>) {
     };
     let inputs = &artifact.pipeline.inputs;
     let mut by_input = vec![0.0; inputs.len()];
-    for (share, source) in per_feature
-        .iter()
-        .zip(artifact.pipeline.feature_sources())
-    {
+    for (share, source) in per_feature.iter().zip(artifact.pipeline.feature_sources()) {
         if let Some(slot) = by_input.get_mut(source) {
             *slot += share;
         }
@@ -481,7 +478,11 @@ pub fn build_report(
     let best_profit = profit
         .iter()
         .copied()
-        .max_by(|a, b| a.profit.total_cmp(&b.profit).then(b.contacted.cmp(&a.contacted)))
+        .max_by(|a, b| {
+            a.profit
+                .total_cmp(&b.profit)
+                .then(b.contacted.cmp(&a.contacted))
+        })
         .unwrap_or(ProfitPoint {
             fraction: 0.0,
             contacted: 0,
@@ -552,12 +553,21 @@ struct Frame {
 impl Frame {
     fn px(&self, x: f64) -> f64 {
         let span = self.x.1 - self.x.0;
-        LEFT + if span > 0.0 { (x - self.x.0) / span } else { 0.0 } * (W - LEFT - RIGHT)
+        LEFT + if span > 0.0 {
+            (x - self.x.0) / span
+        } else {
+            0.0
+        } * (W - LEFT - RIGHT)
     }
 
     fn py(&self, y: f64) -> f64 {
         let span = self.y.1 - self.y.0;
-        H - BOTTOM - if span > 0.0 { (y - self.y.0) / span } else { 0.0 } * (H - TOP - BOTTOM)
+        H - BOTTOM
+            - if span > 0.0 {
+                (y - self.y.0) / span
+            } else {
+                0.0
+            } * (H - TOP - BOTTOM)
     }
 
     /// Opens an `<svg>` with axes, five ticks per axis and the axis labels.
@@ -727,7 +737,13 @@ impl ModelReport {
         );
         table_html(
             &mut out,
-            &["column", "PSI", "status", "missing (training)", "missing (now)"],
+            &[
+                "column",
+                "PSI",
+                "status",
+                "missing (training)",
+                "missing (now)",
+            ],
             &self
                 .drift
                 .iter()
@@ -790,10 +806,19 @@ impl ModelReport {
             y: (0.0, 1.0),
         };
         out.push_str("<figure>");
-        f.open(out, "ROC curve", "false-positive rate", "true-positive rate");
+        f.open(
+            out,
+            "ROC curve",
+            "false-positive rate",
+            "true-positive rate",
+        );
         f.polyline(out, [(0.0, 0.0), (1.0, 1.0)].into_iter(), "ref");
         let roc = &self.curves.roc;
-        f.polyline(out, roc.x.iter().copied().zip(roc.y.iter().copied()), "line");
+        f.polyline(
+            out,
+            roc.x.iter().copied().zip(roc.y.iter().copied()),
+            "line",
+        );
         let _ = write!(
             out,
             "</svg><figcaption>ROC-AUC {:.3}; the dashed line is a random ranking.</figcaption></figure>",
@@ -829,7 +854,12 @@ impl ModelReport {
             y: (0.0, 1.0),
         };
         out.push_str("<figure>");
-        f.open(out, "Calibration", "mean predicted probability", "observed churn rate");
+        f.open(
+            out,
+            "Calibration",
+            "mean predicted probability",
+            "observed churn rate",
+        );
         f.polyline(out, [(0.0, 0.0), (1.0, 1.0)].into_iter(), "ref");
         let bins: Vec<_> = self
             .curves
@@ -865,7 +895,12 @@ impl ModelReport {
             y: (0.0, top),
         };
         out.push_str("<figure>");
-        f.open(out, "Lift by decile", "decile (highest scores first)", "lift");
+        f.open(
+            out,
+            "Lift by decile",
+            "decile (highest scores first)",
+            "lift",
+        );
         for (i, d) in lift.iter().enumerate() {
             let (x0, x1) = (f.px(i as f64 + 0.1), f.px(i as f64 + 0.9));
             let y = f.py(d.lift);
@@ -885,16 +920,20 @@ impl ModelReport {
     }
 
     fn profit_chart(&self, out: &mut String) {
-        let (lo, hi) = self
-            .profit
-            .iter()
-            .fold((0.0f64, 0.0f64), |(lo, hi), p| (lo.min(p.profit), hi.max(p.profit)));
+        let (lo, hi) = self.profit.iter().fold((0.0f64, 0.0f64), |(lo, hi), p| {
+            (lo.min(p.profit), hi.max(p.profit))
+        });
         let f = Frame {
             x: (0.0, 1.0),
             y: (lo, if hi > lo { hi } else { lo + 1.0 }),
         };
         out.push_str("<figure>");
-        f.open(out, "Profit curve", "share of customers contacted", "profit");
+        f.open(
+            out,
+            "Profit curve",
+            "share of customers contacted",
+            "profit",
+        );
         f.polyline(out, [(0.0, 0.0), (1.0, 0.0)].into_iter(), "ref");
         f.polyline(
             out,
@@ -1045,21 +1084,34 @@ mod tests {
         let total: f64 = report.importance.iter().map(|i| i.share).sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
         assert_eq!(report.importance.len(), artifact.pipeline.inputs.len());
-        assert!(report.drift.iter().any(|d| d.status != "stable"), "{:?}", report.drift);
+        assert!(
+            report.drift.iter().any(|d| d.status != "stable"),
+            "{:?}",
+            report.drift
+        );
         let fairness = report.fairness.as_ref().expect("fairness table");
         assert!(fairness.groups.len() >= 2);
         assert_eq!(
             fairness.groups.iter().map(|g| g.rows).sum::<usize>(),
             report.rows
         );
-        let best = report.profit.iter().map(|p| p.profit).fold(f64::MIN, f64::max);
+        let best = report
+            .profit
+            .iter()
+            .map(|p| p.profit)
+            .fold(f64::MIN, f64::max);
         assert_eq!(report.best_profit.profit, best);
 
         let html = report.to_html();
         assert!(!html.contains("http"), "external reference in the page");
         assert!(!html.contains("<script"));
         assert_eq!(html.matches("<svg").count(), 6);
-        for section in ["ROC curve", "Profit curve", "Fairness by plan", "Drift against training"] {
+        for section in [
+            "ROC curve",
+            "Profit curve",
+            "Fairness by plan",
+            "Drift against training",
+        ] {
             assert!(html.contains(section), "{section} missing");
         }
         assert!(html.len() < 100_000, "{} bytes", html.len());

@@ -241,7 +241,11 @@ fn predict_table(pipeline: &FittedPipeline, model: &Model, table: &Table) -> Res
 }
 
 /// Per fold: its training rows, its test rows (both in table order) and the training labels.
-pub(crate) fn split_by_folds(table: &Table, y: &[f64], folds: &[Fold]) -> Vec<(Table, Table, Vec<f64>)> {
+pub(crate) fn split_by_folds(
+    table: &Table,
+    y: &[f64],
+    folds: &[Fold],
+) -> Vec<(Table, Table, Vec<f64>)> {
     let n = y.len();
     folds
         .iter()

@@ -191,14 +191,16 @@ impl TuneParams {
     }
 
     fn check(&self) -> Result<()> {
-        let bad = |name: &'static str, message: String| {
-            Err(Error::InvalidParameter { name, message })
-        };
+        let bad =
+            |name: &'static str, message: String| Err(Error::InvalidParameter { name, message });
         if self.trials == 0 {
             return bad("trials", "must be at least 1".into());
         }
         if self.folds < 2 {
-            return bad("folds", format!("need at least 2 folds, got {}", self.folds));
+            return bad(
+                "folds",
+                format!("need at least 2 folds, got {}", self.folds),
+            );
         }
         if self.eta < 2 {
             return bad("eta", format!("must be at least 2, got {}", self.eta));
@@ -492,7 +494,11 @@ pub fn tune(
     let mut stopped_by_time = false;
     let mut last_rung = 0;
     'rungs: for (rung, &(_, trees)) in schedule.iter().enumerate() {
-        let stage = format!("tuning rung {} of {} ({trees} rounds)", rung + 1, schedule.len());
+        let stage = format!(
+            "tuning rung {} of {} ({trees} rounds)",
+            rung + 1,
+            schedule.len()
+        );
         let first = trials.len();
         for (done, &c) in alive.iter().enumerate() {
             if !trials.is_empty() && out_of_time() {
@@ -687,13 +693,21 @@ mod tests {
         let names: Vec<Imbalance> = out.imbalance.iter().map(|r| r.strategy).collect();
         assert_eq!(names, Imbalance::ALL.to_vec());
         assert_eq!(out.imbalance[0].positive_weight, 1.0);
-        assert!(out.imbalance[2].positive_weight > 2.0, "{:?}", out.imbalance);
+        assert!(
+            out.imbalance[2].positive_weight > 2.0,
+            "{:?}",
+            out.imbalance
+        );
         let chosen = out
             .imbalance
             .iter()
             .find(|r| r.strategy == out.chosen_imbalance)
             .expect("chosen strategy is among the compared");
-        let best_auc = out.imbalance.iter().map(|r| r.cv.roc_auc).fold(0.0, f64::max);
+        let best_auc = out
+            .imbalance
+            .iter()
+            .map(|r| r.cv.roc_auc)
+            .fold(0.0, f64::max);
         assert!(chosen.cv.roc_auc >= best_auc - AUC_TIE);
         assert!(out
             .imbalance_explanation

@@ -4,8 +4,11 @@ pub mod evaluate;
 pub mod events;
 pub mod generate;
 pub mod pipeline;
+pub mod report;
+pub mod runs;
 pub mod score;
 pub mod train;
+pub mod tune;
 pub mod validate;
 
 use std::path::Path;
