@@ -56,6 +56,12 @@ enum Command {
     Fairness(commands::fairness::FairnessArgs),
     /// Customer segments (k-means++ personas) with size, risk, value and what sets them apart.
     Segment(commands::segment::SegmentArgs),
+    /// Tune boosting parameters and the imbalance strategy; optionally save the tuned model.
+    Tune(commands::tune::TuneArgs),
+    /// List, compare and mark the runs `ebb pipeline` wrote.
+    Runs(commands::runs::RunsArgs),
+    /// Write a self-contained HTML report of a model on labelled data.
+    Report(commands::report::ReportArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -106,6 +112,9 @@ fn main() -> ExitCode {
         Command::Decide(a) => commands::decide::run(a),
         Command::Fairness(a) => commands::fairness::run(a),
         Command::Segment(a) => commands::segment::run(a),
+        Command::Tune(a) => commands::tune::run(a),
+        Command::Runs(a) => commands::runs::run(a),
+        Command::Report(a) => commands::report::run(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,6 +26,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod model;
 pub mod quality;
+pub mod report;
 pub mod rng;
 pub mod schema;
 pub mod scorer;
@@ -34,5 +35,6 @@ pub mod split;
 pub mod synth;
 pub mod table;
 pub mod train;
+pub mod tune;
 
 pub use error::{Error, Result};

@@ -130,7 +130,8 @@ pub fn labels(table: &Table, schema: &Schema) -> Result<Vec<f64>> {
         .collect()
 }
 
-fn make_folds(
+/// Validation folds for `table`, and a sentence saying how they were made (see the module doc).
+pub(crate) fn make_folds(
     table: &Table,
     schema: &Schema,
     y: &[f64],
@@ -243,11 +244,36 @@ fn predict_table(pipeline: &FittedPipeline, model: &Model, table: &Table) -> Res
         .collect())
 }
 
+/// Per fold: its training rows, its test rows (both in table order) and the training labels.
+pub(crate) fn split_by_folds(
+    table: &Table,
+    y: &[f64],
+    folds: &[Fold],
+) -> Vec<(Table, Table, Vec<f64>)> {
+    let n = y.len();
+    folds
+        .iter()
+        .map(|f| {
+            let mut in_train = vec![false; n];
+            f.train.iter().for_each(|&r| in_train[r] = true);
+            let mut in_test = vec![false; n];
+            f.test.iter().for_each(|&r| in_test[r] = true);
+            let y_train = f.train.iter().map(|&r| y[r]).collect();
+            (
+                table.filter_rows(|r| in_train[r]),
+                table.filter_rows(|r| in_test[r]),
+                y_train,
+            )
+        })
+        .collect()
+}
+
 type CalibratorFit = dyn Fn(&[f64], &[f64]) -> Result<Calibrator>;
 
 /// Picks the calibration with the lowest out-of-fold log loss, estimated by fitting on one half
-/// of the out-of-fold predictions and scoring the other half, both ways round.
-fn choose_calibration(p: &[f64], y: &[f64]) -> Result<(Calibrator, String)> {
+/// of the out-of-fold predictions and scoring the other half, both ways round. Also returns that
+/// held-out log loss of the kept choice.
+pub(crate) fn choose_calibration(p: &[f64], y: &[f64]) -> Result<(Calibrator, String, f64)> {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for i in 0..p.len() {
         if i % 2 == 0 {
@@ -275,11 +301,15 @@ fn choose_calibration(p: &[f64], y: &[f64]) -> Result<(Calibrator, String)> {
         format!("{name} (held-out log loss: none {none:.4}, platt {platt:.4}, isotonic {isotonic:.4}; chose {v:.4})")
     };
     if platt < none && platt <= isotonic {
-        Ok((fit_platt(p, y)?, describe("platt", platt)))
+        Ok((fit_platt(p, y)?, describe("platt", platt), platt))
     } else if isotonic < none {
-        Ok((fit_isotonic(p, y, None)?, describe("isotonic", isotonic)))
+        Ok((
+            fit_isotonic(p, y, None)?,
+            describe("isotonic", isotonic),
+            isotonic,
+        ))
     } else {
-        Ok((Calibrator::Identity, describe("none", none)))
+        Ok((Calibrator::Identity, describe("none", none), none))
     }
 }
 
@@ -307,21 +337,7 @@ pub fn train(
     let y = labels(table, schema)?;
     let n = y.len();
     let (folds, validation) = make_folds(table, schema, &y, params.folds, params.seed)?;
-    let fold_tables: Vec<(Table, Table, Vec<f64>)> = folds
-        .iter()
-        .map(|f| {
-            let mut in_train = vec![false; n];
-            f.train.iter().for_each(|&r| in_train[r] = true);
-            let mut in_test = vec![false; n];
-            f.test.iter().for_each(|&r| in_test[r] = true);
-            let y_train = f.train.iter().map(|&r| y[r]).collect();
-            (
-                table.filter_rows(|r| in_train[r]),
-                table.filter_rows(|r| in_test[r]),
-                y_train,
-            )
-        })
-        .collect();
+    let fold_tables = split_by_folds(table, &y, &folds);
 
     let mut results = Vec::new();
     let mut fit_seconds = Vec::new();
@@ -384,7 +400,7 @@ pub fn train(
     let oof = &oof_by_family[best];
     let tested: Vec<usize> = (0..n).filter(|&r| !oof[r].is_nan()).collect();
     let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
-    let (calibration, calibration_note) = choose_calibration(&pt, &yt)?;
+    let (calibration, calibration_note, _) = choose_calibration(&pt, &yt)?;
     let calibrated: Vec<f64> = pt.iter().map(|&p| calibration.apply(p)).collect();
     let (threshold, _) = best_f1_threshold(&yt, &calibrated)?;
     let calibrated_cv = evaluate(&yt, &calibrated, threshold)?;

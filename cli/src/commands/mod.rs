@@ -6,9 +6,12 @@ pub mod events;
 pub mod fairness;
 pub mod generate;
 pub mod pipeline;
+pub mod report;
+pub mod runs;
 pub mod score;
 pub mod segment;
 pub mod train;
+pub mod tune;
 pub mod validate;
 
 use std::path::Path;

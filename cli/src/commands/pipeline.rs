@@ -1,9 +1,14 @@
 //! `ebb pipeline`: the whole flow into one run folder — ingest, validate, hold out a test set,
 //! train and compare with cross-validation on the rest, evaluate on the held-out rows, save.
+//!
+//! Each run gets `RUNS_DIR/<time stamp>-<model hash>/` with `params.json`, `metrics.json`,
+//! `model.json`, `schema.json`, `quality.json`, `quarantine.csv` and `report.html` (the held-out
+//! rows), and one line appended to `RUNS_DIR/index.jsonl`; `ebb runs` reads them.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use ebb_core::report::{build_report, ReportParams};
 use ebb_core::split::{stratified_kfold, time_split};
 use ebb_core::train::{labels, TrainParams};
 
@@ -103,17 +108,39 @@ pub fn run(args: PipelineArgs) -> CliResult {
         ),
     )?;
     super::write_table_csv(&run_dir.join("quarantine.csv"), &prepared.quarantined)?;
+    let report = build_report(artifact, &test_part, &ReportParams::default()).map_err(to_input)?;
+    write_file(&run_dir.join("report.html"), &report.to_html())?;
+    let run_params = serde_json::json!({
+        "model": args.model,
+        "folds": args.folds,
+        "seed": args.seed,
+        "target": args.columns.target,
+        "id": args.columns.id,
+        "time": args.columns.time,
+    });
+    write_file(
+        &run_dir.join("params.json"),
+        &json(&serde_json::json!({
+            "params": run_params,
+            "data": args.data,
+            "data_hash": prepared.data_hash,
+            "created_at": artifact.metadata.created_at,
+            "model_id": artifact.model_id,
+        })),
+    )?;
     let summary = serde_json::json!({
         "run": run_dir,
         "data": args.data,
-        "params": {"model": args.model, "folds": args.folds, "seed": args.seed},
+        "params": run_params,
         "train_rows": train_part.clean.n_rows(),
         "test_rows": test_part.n_rows(),
         "training": summary_json(&trained, &run_dir.join("model.json")),
         "holdout": holdout.report,
         "holdout_skipped_rows": holdout.skipped.len(),
+        "report": run_dir.join("report.html"),
     });
     write_file(&run_dir.join("metrics.json"), &json(&summary))?;
+    append_index(&args.runs_dir, &run_dir, &summary)?;
     if args.json {
         print_json(&summary);
     } else {
@@ -127,6 +154,33 @@ pub fn run(args: PipelineArgs) -> CliResult {
             test_part.n_rows()
         );
         print_report(&holdout.report);
+        println!("report: {}", run_dir.join("report.html").display());
     }
     Ok(())
+}
+
+/// Appends one line describing the run to `RUNS_DIR/index.jsonl`, for tools that want the history
+/// without opening every folder.
+fn append_index(
+    runs_dir: &std::path::Path,
+    run_dir: &std::path::Path,
+    summary: &serde_json::Value,
+) -> CliResult {
+    use std::io::Write;
+    let line = serde_json::json!({
+        "id": run_dir.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "model_id": summary["training"]["model_id"],
+        "chosen": summary["training"]["chosen"],
+        "data": summary["data"],
+        "params": summary["params"],
+        "cv_roc_auc": summary["training"]["calibrated_cv"]["roc_auc"],
+        "holdout_roc_auc": summary["holdout"]["roc_auc"],
+    });
+    let path = runs_dir.join("index.jsonl");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .map_err(|e| CliError::other(format!("{}: cannot append: {e}", path.display())))
 }
