@@ -19,6 +19,7 @@ pub mod datetime;
 pub mod drift;
 pub mod error;
 pub mod events;
+pub mod explain;
 pub mod features;
 pub mod ingest;
 pub mod metrics;
