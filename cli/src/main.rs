@@ -50,6 +50,10 @@ enum Command {
     Score(commands::score::ScoreArgs),
     /// Ingest, validate, train, compare, evaluate and save everything into a run folder.
     Pipeline(commands::pipeline::PipelineArgs),
+    /// Explain scores: per-customer reasons, or importance of every field over a table.
+    Explain(commands::explain::ExplainArgs),
+    /// Re-score a customer with fields changed; suggest changes that lower the risk.
+    Whatif(commands::whatif::WhatifArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -97,6 +101,8 @@ fn main() -> ExitCode {
         Command::Events(a) => commands::events::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Pipeline(a) => commands::pipeline::run(a),
+        Command::Explain(a) => commands::explain::run(a),
+        Command::Whatif(a) => commands::whatif::run(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -620,10 +620,12 @@ impl<'a> Explainer<'a> {
         Ok((values, pipeline.row_snapshot(table, time_index, row)))
     }
 
-    /// Mean `|contribution|` per input column over every row of `table` that fits the schema.
-    /// With the `parallel` feature chunks of rows run on all cores; partial sums are added in
-    /// chunk order either way, so the result does not depend on the build.
-    pub fn global_importance(&self, table: &Table) -> Result<GlobalImportance> {
+    /// Mean `|contribution|` per input column over the rows of `table` that fit the schema: all
+    /// of them, or `max_rows` evenly spaced ones when the table is larger (exact TreeSHAP of a
+    /// deep forest costs milliseconds per row). With the `parallel` feature chunks of rows run
+    /// on all cores; partial sums are added in chunk order either way, so the result does not
+    /// depend on the build.
+    pub fn global_importance(&self, table: &Table, max_rows: usize) -> Result<GlobalImportance> {
         let pipeline = &self.artifact.pipeline;
         let indices = pipeline.column_indices(table)?;
         let time_index = pipeline
@@ -631,12 +633,17 @@ impl<'a> Explainer<'a> {
             .as_deref()
             .and_then(|t| table.column_index(t));
         let n_inputs = pipeline.inputs.len();
+        let total = table.n_rows();
+        let n = total.min(max_rows);
+        // Evenly spaced rows: k · total / n never repeats a row since n <= total.
+        let pick = |k: usize| k * total / n.max(1);
         let run = |range: core::ops::Range<usize>| -> (Vec<f64>, Vec<f64>, usize, usize) {
             let mut ws = self.workspace();
             let (mut abs, mut signed) = (vec![0.0; n_inputs], vec![0.0; n_inputs]);
             let (mut done, mut skipped) = (0, 0);
             let mut values = Vec::with_capacity(indices.len());
-            for r in range {
+            for k in range {
+                let r = pick(k);
                 values.clear();
                 values.extend(indices.iter().map(|&c| table.value(r, c)));
                 let snapshot = pipeline.row_snapshot(table, time_index, r);
@@ -655,8 +662,7 @@ impl<'a> Explainer<'a> {
             }
             (abs, signed, done, skipped)
         };
-        const CHUNK: usize = 256;
-        let n = table.n_rows();
+        const CHUNK: usize = 64;
         let ranges = (0..n.div_ceil(CHUNK)).map(|c| c * CHUNK..((c + 1) * CHUNK).min(n));
         #[cfg(feature = "parallel")]
         let parts: Vec<_> = {
@@ -1522,7 +1528,9 @@ mod tests {
         // the training rows for every column, one-hot groups and missing indicators included.
         let (artifact, table) = trained(Family::Logistic);
         let explainer = Explainer::new(artifact).unwrap();
-        let g = explainer.global_importance(table).unwrap();
+        let g = explainer.global_importance(table, usize::MAX).unwrap();
+        let sample = explainer.global_importance(table, 50).unwrap();
+        assert_eq!(sample.rows, 50);
         assert_eq!(g.rows, table.n_rows());
         assert_eq!(g.space, Space::LogOdds);
         for c in &g.columns {
@@ -1695,6 +1703,111 @@ mod tests {
             Err(Error::BadValue { .. })
         ));
         assert!(explainer.explain_row(table, table.n_rows()).is_err());
+    }
+
+    /// Speed check, run by hand (numbers go in the report, never into assertions):
+    /// `cargo test -p ebb-core --release explain::tests::timing -- --ignored --nocapture`.
+    /// Trains a 300-tree, 31-leaf boosted model on 5,000 synthetic customers and explains
+    /// 1,000 of them one by one. With `EBB_SHAP_MATRIX=path` it also writes the model's feature
+    /// matrix and labels as CSV so another tool can be timed on the same shape.
+    #[test]
+    #[ignore]
+    fn timing_300_trees() {
+        use std::time::Instant;
+        let table =
+            generate_table(&SynthParams::default().with_n_customers(5000).with_seed(9)).unwrap();
+        let inference = infer(&table, &InferOptions::default()).unwrap();
+        let quality = report(&table, &inference.schema);
+        let (clean, _) = split_quarantine(&table, &quality);
+        let mut params = TrainParams::default()
+            .with_families(vec![Family::Gbdt])
+            .with_folds(2)
+            .with_seed(1);
+        params.boost.n_trees = 300;
+        params.boost.num_leaves = 31;
+        params.boost.early_stopping_rounds = None;
+        let out = train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).unwrap();
+        let metadata = TrainingMetadata {
+            rows: clean.n_rows(),
+            quarantined_rows: 0,
+            seed: 1,
+            data_hash: String::new(),
+            created_at: String::new(),
+            ebb_version: String::new(),
+            feature_names: out.pipeline.feature_names(),
+        };
+        let artifact = Artifact::build(
+            inference.schema.clone(),
+            out.pipeline,
+            out.model,
+            out.calibration,
+            out.threshold,
+            out.metrics,
+            out.reference,
+            metadata,
+        )
+        .unwrap();
+        let Model::Gbdt(m) = &artifact.model else {
+            panic!("gbdt expected")
+        };
+        let leaves: usize = m.trees.iter().map(Tree::n_leaves).sum();
+        let depth = m.trees.iter().map(Tree::depth).max().unwrap_or(0);
+        let start = Instant::now();
+        let explainer = Explainer::new(&artifact).unwrap();
+        let build = start.elapsed();
+        let rows = 1000.min(clean.n_rows());
+        let (x, _) = artifact.pipeline.transform_table(&clean).unwrap();
+        let mut ws = explainer.workspace();
+        let start = Instant::now();
+        let mut check = 0.0;
+        for r in 0..rows {
+            let row = x.row(r);
+            check += explainer
+                .explain_features(row.as_slice().unwrap(), &mut ws)
+                .unwrap();
+        }
+        let features_time = start.elapsed();
+        let start = Instant::now();
+        let mut values = Vec::new();
+        let indices = artifact.pipeline.column_indices(&clean).unwrap();
+        for r in 0..rows {
+            values.clear();
+            values.extend(indices.iter().map(|&c| clean.value(r, c)));
+            explainer
+                .explain_values_into(&values, None, &mut ws)
+                .unwrap();
+        }
+        let values_time = start.elapsed();
+        std::println!(
+            "model: {} trees, {leaves} leaves ({:.1}/tree), max depth {depth}, {} features",
+            m.trees.len(),
+            leaves as f64 / m.trees.len() as f64,
+            m.n_features
+        );
+        std::println!("explainer build: {build:?}; check {check:.3}");
+        std::println!(
+            "explain {rows} feature rows: {features_time:?} ({:.1} us/row)",
+            features_time.as_secs_f64() * 1e6 / rows as f64
+        );
+        std::println!(
+            "explain {rows} raw records (with the pipeline): {values_time:?} ({:.1} us/row)",
+            values_time.as_secs_f64() * 1e6 / rows as f64
+        );
+        if let Ok(path) = std::env::var("EBB_SHAP_MATRIX") {
+            let labels = crate::train::labels(&clean, &inference.schema).unwrap();
+            let mut csv = artifact.pipeline.feature_names().join(",");
+            csv.push_str(",label\n");
+            for (row, y) in x.rows().into_iter().zip(&labels) {
+                for v in row {
+                    if !v.is_nan() {
+                        csv.push_str(&format!("{v}"));
+                    }
+                    csv.push(',');
+                }
+                csv.push_str(&format!("{y}\n"));
+            }
+            std::fs::write(path, csv).unwrap();
+        }
     }
 
     #[test]

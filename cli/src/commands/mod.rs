@@ -2,11 +2,13 @@
 
 pub mod evaluate;
 pub mod events;
+pub mod explain;
 pub mod generate;
 pub mod pipeline;
 pub mod score;
 pub mod train;
 pub mod validate;
+pub mod whatif;
 
 use std::path::Path;
 
