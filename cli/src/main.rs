@@ -62,6 +62,10 @@ enum Command {
     Runs(commands::runs::RunsArgs),
     /// Write a self-contained HTML report of a model on labelled data.
     Report(commands::report::ReportArgs),
+    /// Explain scores: per-customer reasons, or importance of every field over a table.
+    Explain(commands::explain::ExplainArgs),
+    /// Re-score a customer with fields changed; suggest changes that lower the risk.
+    Whatif(commands::whatif::WhatifArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -115,6 +119,8 @@ fn main() -> ExitCode {
         Command::Tune(a) => commands::tune::run(a),
         Command::Runs(a) => commands::runs::run(a),
         Command::Report(a) => commands::report::run(a),
+        Command::Explain(a) => commands::explain::run(a),
+        Command::Whatif(a) => commands::whatif::run(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

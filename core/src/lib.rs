@@ -20,6 +20,7 @@ pub mod decision;
 pub mod drift;
 pub mod error;
 pub mod events;
+pub mod explain;
 pub mod fairness;
 pub mod features;
 pub mod ingest;

@@ -3,6 +3,7 @@
 pub mod decide;
 pub mod evaluate;
 pub mod events;
+pub mod explain;
 pub mod fairness;
 pub mod generate;
 pub mod pipeline;
@@ -13,6 +14,7 @@ pub mod segment;
 pub mod train;
 pub mod tune;
 pub mod validate;
+pub mod whatif;
 
 use std::path::Path;
 

@@ -1,0 +1,221 @@
+//! `ebb explain`: why customers got their scores. With `--row`, one customer's contributions
+//! and top reasons; without, the table-wide importance of every input column (mean |SHAP|)
+//! and the top reasons of the first rows.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use ebb_core::explain::{Explainer, Explanation, Reason};
+use ebb_core::table::Table;
+
+use crate::io::{print_json, read_artifact, read_table, render_table};
+use crate::{CliError, CliResult};
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// Model artifact (JSON) written by `ebb train`.
+    model: PathBuf,
+    /// Customers (CSV or JSON array of records).
+    data: PathBuf,
+    /// The customer to explain: a value of the id column, or a 1-based data-row number when the
+    /// model has no id column.
+    #[arg(long)]
+    row: Option<String>,
+    /// Number of reasons per customer.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// Without --row: how many of the first rows get their reasons shown.
+    #[arg(long, default_value_t = 5)]
+    examples: usize,
+    /// Without --row: importance is computed on at most this many evenly spaced rows.
+    #[arg(long, default_value_t = 500)]
+    sample: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The table row named by `id`: the row whose id column holds it, or the 1-based data-row
+/// number when there is no id column.
+fn find_row(table: &Table, id_column: Option<&str>, id: &str, data: &Path) -> CliResult<usize> {
+    match id_column.and_then(|c| table.column_index(c).map(|i| (c, i))) {
+        Some((name, c)) => (0..table.n_rows())
+            .find(|&r| table.raw(r, c).trim() == id.trim())
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: no row has `{id}` in the id column `{name}`",
+                    data.display()
+                ))
+            }),
+        None => {
+            let n: usize = id.trim().parse().map_err(|_| {
+                CliError::input(format!(
+                    "--row `{id}`: the data has no id column, so give a 1-based row number"
+                ))
+            })?;
+            (0..table.n_rows())
+                .find(|&r| table.source_row(r) == n)
+                .ok_or_else(|| {
+                    CliError::input(format!(
+                        "{}: there is no data row {n} (the file has {} rows)",
+                        data.display(),
+                        table.n_rows()
+                    ))
+                })
+        }
+    }
+}
+
+fn row_label(table: &Table, id_index: Option<usize>, r: usize) -> String {
+    match id_index {
+        Some(c) => table.raw(r, c).to_string(),
+        None => table.source_row(r).to_string(),
+    }
+}
+
+fn reasons_json(reasons: &[Reason]) -> serde_json::Value {
+    serde_json::to_value(reasons).unwrap_or_default()
+}
+
+fn print_reasons(reasons: &[Reason]) {
+    if reasons.is_empty() {
+        println!("  (no field moved this score away from the average)");
+    }
+    for r in reasons {
+        println!("  {}", r.text);
+    }
+}
+
+fn single(args: &ExplainArgs, e: &Explanation, id: &str, threshold: f64, model_id: &str) {
+    let reasons = e.top_reasons(args.top);
+    if args.json {
+        print_json(&serde_json::json!({
+            "model_id": model_id,
+            "row": id,
+            "space": e.space,
+            "base_value": e.base_value,
+            "raw_score": e.raw_score,
+            "probability": e.probability,
+            "decision": e.decision,
+            "threshold": threshold,
+            "reasons": reasons_json(&reasons),
+            "contributions": e.contributions,
+        }));
+        return;
+    }
+    println!(
+        "customer {id}: churn probability {:.3} ({} at threshold {threshold:.3})",
+        e.probability,
+        if e.decision { "flagged" } else { "not flagged" }
+    );
+    println!(
+        "model output {:.4} = average {:.4} + contributions ({})",
+        e.raw_score,
+        e.base_value,
+        e.space.unit()
+    );
+    let rows: Vec<Vec<String>> = e
+        .contributions
+        .iter()
+        .map(|c| {
+            vec![
+                c.column.clone(),
+                c.value_text.clone(),
+                format!("{:+.4}", c.contribution),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        render_table(&["field", "value", "contribution"], &rows)
+    );
+    println!("top reasons:");
+    print_reasons(&reasons);
+}
+
+pub fn run(args: ExplainArgs) -> CliResult {
+    let artifact = read_artifact(&args.model)?;
+    let (table, _) = read_table(&args.data)?;
+    let explainer = Explainer::new(&artifact).map_err(|e| CliError::core(&args.model, e))?;
+    let id_column = artifact.schema.id_column.as_deref();
+    let id_index = id_column.and_then(|c| table.column_index(c));
+    if let Some(id) = &args.row {
+        let r = find_row(&table, id_column, id, &args.data)?;
+        let e = explainer
+            .explain_row(&table, r)
+            .map_err(|e| CliError::core(&args.data, e))?;
+        single(&args, &e, id, artifact.threshold, &artifact.model_id);
+        return Ok(());
+    }
+    let importance = explainer
+        .global_importance(&table, args.sample)
+        .map_err(|e| CliError::core(&args.data, e))?;
+    if importance.rows == 0 {
+        return Err(CliError::input(format!(
+            "{}: no row fits the model's schema (see `ebb validate`)",
+            args.data.display()
+        )));
+    }
+    let mut examples = Vec::new();
+    for r in 0..table.n_rows().min(args.examples) {
+        if let Ok(e) = explainer.explain_row(&table, r) {
+            examples.push((row_label(&table, id_index, r), e));
+        }
+    }
+    if args.json {
+        let examples: Vec<serde_json::Value> = examples
+            .iter()
+            .map(|(id, e)| {
+                serde_json::json!({
+                    "row": id, "probability": e.probability, "decision": e.decision,
+                    "raw_score": e.raw_score, "reasons": reasons_json(&e.top_reasons(args.top)),
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({
+            "model_id": artifact.model_id,
+            "space": importance.space,
+            "base_value": explainer.base_value(),
+            "rows": importance.rows,
+            "skipped_rows": importance.skipped,
+            "importance": importance.columns,
+            "examples": examples,
+        }));
+        return Ok(());
+    }
+    println!(
+        "model {} on {} ({} rows explained, {} left out; contributions in {})",
+        artifact.model_id,
+        args.data.display(),
+        importance.rows,
+        importance.skipped,
+        importance.space.unit()
+    );
+    let rows: Vec<Vec<String>> = importance
+        .columns
+        .iter()
+        .map(|c| {
+            vec![
+                c.column.clone(),
+                format!("{:.4}", c.mean_abs),
+                format!("{:+.4}", c.mean),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        render_table(
+            &["field", "mean |contribution|", "mean contribution"],
+            &rows
+        )
+    );
+    for (id, e) in &examples {
+        println!(
+            "\ncustomer {id}: churn probability {:.3}{}",
+            e.probability,
+            if e.decision { " (flagged)" } else { "" }
+        );
+        print_reasons(&e.top_reasons(args.top));
+    }
+    Ok(())
+}

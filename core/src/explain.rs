@@ -1,0 +1,1825 @@
+//! Why a customer got their score, and what would change it.
+//!
+//! This module owns exact Shapley-value explanations of every model family, their grouping back
+//! to the customer's own input fields, readable reasons, table-wide importance and dependence
+//! data, and the what-if tools (re-scoring an edited record, and a greedy search for the
+//! smallest change of actionable fields that brings a customer under the decision threshold).
+//!
+//! # Which numbers are explained
+//! - Gradient boosting: the raw log-odds score `base_score + Σ trees`. Each tree is explained
+//!   with exact path-dependent TreeSHAP (Lundberg et al. 2018, Algorithm 2): the expectation of
+//!   a tree given a subset of features follows the known features' branches and averages the
+//!   others' by training cover (`Tree::cover`); missing values take `default_left`. The base
+//!   value is `base_score` plus every tree's cover-weighted mean leaf value.
+//! - Random forest: the forest's own output, the mean of the trees' leaf probabilities, in
+//!   **probability space** ([`Space::Probability`]). The forest is additive in its trees only in
+//!   that space, so this is the one space where the Shapley values are exact; mapping them to
+//!   log-odds would need a non-additive rescaling, so none is made.
+//! - Logistic regression: exact linear SHAP in log-odds space, `coef_j · (x_j − E[x_j])`, on
+//!   the pipeline's features. `E[x_j]` is the training mean of what the model saw: 0 for every
+//!   standard-scaled number (the pipeline centres on the mean of the clipped, imputed training
+//!   values), the training missing rate for a missing indicator, the level's training share
+//!   for a one-hot column, and the count-weighted mean of the stored level encodings for a
+//!   target- or frequency-encoded column. Shares and rates come from the artifact's drift
+//!   reference, which counts exactly those training rows, so no new artifact field is needed.
+//!
+//! Every explanation is additive: `base_value + Σ contributions = raw_score` up to rounding.
+//! Contributions of model features are summed per input column
+//! ([`FittedPipeline::feature_sources`]), so one-hot groups and missing indicators merge into
+//! the field a user knows. The reported `probability` is the calibrated one the scorer gives;
+//! calibration is monotone, so a contribution's direction is also its direction on the
+//! probability.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::artifact::Artifact;
+use crate::drift::{Bins, ColumnSketch};
+use crate::error::{Error, Result};
+use crate::features::{CategoricalEncoder, Encoder, FittedPipeline};
+use crate::model::family::Model;
+use crate::model::tree::{Tree, LEAF};
+use crate::schema::ColumnKind;
+use crate::table::{Table, Value};
+
+/// The scale contributions are measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Space {
+    /// Log-odds of churn (gradient boosting, logistic regression).
+    LogOdds,
+    /// Uncalibrated churn probability (random forest: the mean of the trees' leaves).
+    Probability,
+}
+
+impl Space {
+    /// Unit written after a contribution in reason texts.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Space::LogOdds => "log-odds",
+            Space::Probability => "probability",
+        }
+    }
+}
+
+/// One input column's share of a score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contribution {
+    /// Input column name.
+    pub column: String,
+    /// The customer's value as text (`missing` when absent).
+    pub value_text: String,
+    /// Shapley value in the explanation's [`Space`]; positive raises the churn risk.
+    pub contribution: f64,
+}
+
+/// An explained score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// Scale of `base_value`, `raw_score` and the contributions.
+    pub space: Space,
+    /// Expected model output over the training data.
+    pub base_value: f64,
+    /// The model's output for this customer: `base_value + Σ contributions`.
+    pub raw_score: f64,
+    /// Calibrated churn probability (what the scorer reports).
+    pub probability: f64,
+    /// Whether `probability` reaches the artifact's threshold.
+    pub decision: bool,
+    /// One entry per input column, largest `|contribution|` first.
+    pub contributions: Vec<Contribution>,
+}
+
+/// Which way a field pushed the risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The field made churn more likely than for the average training customer.
+    Raised,
+    /// The field made churn less likely.
+    Lowered,
+}
+
+/// A readable reason behind a score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// Input column name.
+    pub column: String,
+    /// The customer's value as text.
+    pub value: String,
+    /// Which way it pushed the risk.
+    pub direction: Direction,
+    /// Its contribution (see [`Explanation::space`]).
+    pub contribution: f64,
+    /// E.g. `days_since_last_login = 41 raised risk (+0.412 log-odds)`.
+    pub text: String,
+}
+
+impl Explanation {
+    /// The `k` largest contributions as reasons; fields that did not move the score are left out.
+    pub fn top_reasons(&self, k: usize) -> Vec<Reason> {
+        self.contributions
+            .iter()
+            .filter(|c| c.contribution != 0.0 && c.contribution.is_finite())
+            .take(k)
+            .map(|c| reason(c, self.space))
+            .collect()
+    }
+}
+
+fn reason(c: &Contribution, space: Space) -> Reason {
+    let direction = if c.contribution > 0.0 {
+        Direction::Raised
+    } else {
+        Direction::Lowered
+    };
+    let verb = match direction {
+        Direction::Raised => "raised",
+        Direction::Lowered => "lowered",
+    };
+    Reason {
+        column: c.column.clone(),
+        value: c.value_text.clone(),
+        direction,
+        contribution: c.contribution,
+        text: format!(
+            "{} = {} {verb} risk ({:+.3} {})",
+            c.column,
+            c.value_text,
+            c.contribution,
+            space.unit()
+        ),
+    }
+}
+
+/// Mean absolute and mean signed contribution of one input column over a table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnImportance {
+    /// Input column name.
+    pub column: String,
+    /// Mean `|contribution|` over the explained rows.
+    pub mean_abs: f64,
+    /// Mean signed contribution.
+    pub mean: f64,
+}
+
+/// Table-wide importance, most important column first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GlobalImportance {
+    /// Scale of the contributions.
+    pub space: Space,
+    /// Rows explained.
+    pub rows: usize,
+    /// Rows whose values did not fit the schema (left out; see `ebb validate`).
+    pub skipped: usize,
+    /// Per input column.
+    pub columns: Vec<ColumnImportance>,
+}
+
+/// One point of a dependence plot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DependencePoint {
+    /// 1-based data-row number in the source file.
+    pub row: usize,
+    /// The value as text.
+    pub value: String,
+    /// The value as the model reads it (numbers, booleans 1/0, dates as age in days); `None`
+    /// for categories and missing values.
+    pub number: Option<f64>,
+    /// The column's contribution on that row.
+    pub contribution: f64,
+}
+
+/// Value vs contribution of one column over (a sample of) a table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dependence {
+    /// Input column name.
+    pub column: String,
+    /// Scale of the contributions.
+    pub space: Space,
+    /// Points in table order.
+    pub points: Vec<DependencePoint>,
+}
+
+/// One field's part in a what-if comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// Input column name.
+    pub column: String,
+    /// Value before.
+    pub from: String,
+    /// Value after.
+    pub to: String,
+    /// Contribution before.
+    pub contribution_before: f64,
+    /// Contribution after.
+    pub contribution_after: f64,
+}
+
+/// A record scored before and after an edit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhatIf {
+    /// Explanation of the original record.
+    pub before: Explanation,
+    /// Explanation of the edited record.
+    pub after: Explanation,
+    /// Fields whose value or contribution changed, largest change of contribution first.
+    pub changes: Vec<FieldChange>,
+}
+
+/// One step of a suggested change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuggestedChange {
+    /// Input column name.
+    pub column: String,
+    /// Current value.
+    pub from: String,
+    /// Suggested value.
+    pub to: String,
+    /// Calibrated probability once this and every earlier step are applied.
+    pub probability_after: f64,
+}
+
+/// The result of the greedy search for a change under the threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    /// Calibrated probability of the record as given.
+    pub probability_before: f64,
+    /// Probability after every suggested step.
+    pub probability_after: f64,
+    /// The artifact's decision threshold.
+    pub threshold: f64,
+    /// Whether `probability_after` is under the threshold.
+    pub reached: bool,
+    /// Steps in the order found.
+    pub changes: Vec<SuggestedChange>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct PathElem {
+    feature: usize,
+    zero: f64,
+    one: f64,
+    weight: f64,
+}
+
+/// Per-tree data computed once: each internal node's left share of training cover (0.5 where
+/// a node saw no cover, so the expectation stays defined) and the tree's expected value under
+/// the same shares, which makes additivity exact.
+#[derive(Debug, Clone)]
+struct TreeInfo {
+    left_share: Vec<f64>,
+    expected: f64,
+    depth: usize,
+}
+
+impl TreeInfo {
+    fn new(tree: &Tree) -> Self {
+        let n = tree.n_nodes();
+        let mut left_share = vec![0.5; n];
+        let mut expected = tree.value.clone();
+        // Children come after parents: a reverse sweep sees children first.
+        for node in (0..n).rev() {
+            if tree.feature[node] != LEAF {
+                let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
+                let total = tree.cover[l] + tree.cover[r];
+                if total > 0.0 {
+                    left_share[node] = tree.cover[l] / total;
+                }
+                let s = left_share[node];
+                expected[node] = s * expected[l] + (1.0 - s) * expected[r];
+            }
+        }
+        TreeInfo {
+            left_share,
+            expected: expected.first().copied().unwrap_or(0.0),
+            depth: tree.depth(),
+        }
+    }
+}
+
+enum Engine<'a> {
+    Linear {
+        intercept: f64,
+        coefficients: &'a [f64],
+        means: Vec<f64>,
+    },
+    Trees {
+        trees: &'a [Tree],
+        info: Vec<TreeInfo>,
+        /// Output = offset + scale · Σ trees.
+        offset: f64,
+        scale: f64,
+    },
+}
+
+/// Reusable buffers for explaining one row at a time without allocating.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    features: Vec<f64>,
+    phi: Vec<f64>,
+    columns: Vec<f64>,
+    path: Vec<PathElem>,
+}
+
+impl Workspace {
+    /// Contributions per model feature of the last explained row.
+    pub fn feature_contributions(&self) -> &[f64] {
+        &self.phi
+    }
+
+    /// Contributions per input column of the last explained row.
+    pub fn column_contributions(&self) -> &[f64] {
+        &self.columns
+    }
+}
+
+/// Explains scores of one artifact. Building it precomputes per-tree data once; explaining a
+/// row then needs only a [`Workspace`].
+pub struct Explainer<'a> {
+    artifact: &'a Artifact,
+    engine: Engine<'a>,
+    sources: Vec<usize>,
+    base_value: f64,
+    space: Space,
+    path_capacity: usize,
+}
+
+impl<'a> Explainer<'a> {
+    /// An explainer for `artifact` (an error if its pipeline and model disagree on the number
+    /// of features, which only a hand-edited file can cause).
+    pub fn new(artifact: &'a Artifact) -> Result<Self> {
+        let pipeline = &artifact.pipeline;
+        let n = pipeline.n_features();
+        if artifact.model.n_features() != n {
+            return Err(Error::Artifact {
+                message: format!(
+                    "the pipeline makes {n} features but the model expects {}: retrain the model",
+                    artifact.model.n_features()
+                ),
+            });
+        }
+        match &artifact.model {
+            Model::Gbdt(m) => m.trees.iter().try_for_each(|t| check_tree(t, n))?,
+            Model::Forest(m) => m.trees.iter().try_for_each(|t| check_tree(t, n))?,
+            Model::Logistic(_) => {}
+        }
+        let (engine, space) = match &artifact.model {
+            Model::Logistic(m) => {
+                let means = linear_means(pipeline, &artifact.reference.columns);
+                (
+                    Engine::Linear {
+                        intercept: m.intercept,
+                        coefficients: &m.coefficients,
+                        means,
+                    },
+                    Space::LogOdds,
+                )
+            }
+            Model::Gbdt(m) => (
+                Engine::Trees {
+                    trees: &m.trees,
+                    info: m.trees.iter().map(TreeInfo::new).collect(),
+                    offset: m.base_score,
+                    scale: 1.0,
+                },
+                Space::LogOdds,
+            ),
+            Model::Forest(m) => (
+                Engine::Trees {
+                    trees: &m.trees,
+                    info: m.trees.iter().map(TreeInfo::new).collect(),
+                    offset: 0.0,
+                    scale: if m.trees.is_empty() {
+                        0.0
+                    } else {
+                        1.0 / m.trees.len() as f64
+                    },
+                },
+                Space::Probability,
+            ),
+        };
+        let (base_value, path_capacity) = match &engine {
+            Engine::Linear {
+                intercept,
+                coefficients,
+                means,
+            } => (
+                intercept
+                    + coefficients
+                        .iter()
+                        .zip(means)
+                        .map(|(c, m)| c * m)
+                        .sum::<f64>(),
+                0,
+            ),
+            Engine::Trees {
+                info,
+                offset,
+                scale,
+                ..
+            } => {
+                let depth = info.iter().map(|t| t.depth).max().unwrap_or(0);
+                (
+                    offset + scale * info.iter().map(|t| t.expected).sum::<f64>(),
+                    // One path copy per recursion level, each at most depth + 2 long.
+                    (depth + 2) * (depth + 3) / 2,
+                )
+            }
+        };
+        Ok(Explainer {
+            artifact,
+            engine,
+            sources: pipeline.feature_sources(),
+            base_value,
+            space,
+            path_capacity,
+        })
+    }
+
+    /// The expected model output over the training data.
+    pub fn base_value(&self) -> f64 {
+        self.base_value
+    }
+
+    /// The scale of the explanations.
+    pub fn space(&self) -> Space {
+        self.space
+    }
+
+    /// Fresh buffers sized for this artifact.
+    pub fn workspace(&self) -> Workspace {
+        Workspace {
+            features: vec![0.0; self.sources.len()],
+            phi: vec![0.0; self.sources.len()],
+            columns: vec![0.0; self.artifact.pipeline.inputs.len()],
+            path: vec![PathElem::default(); self.path_capacity],
+        }
+    }
+
+    /// Shapley values of an already-transformed feature row into `ws` (per feature and per
+    /// input column); returns the raw model output. `features` must hold
+    /// [`FittedPipeline::n_features`] values.
+    pub fn explain_features(&self, features: &[f64], ws: &mut Workspace) -> Result<f64> {
+        if features.len() != ws.phi.len() {
+            return Err(Error::InvalidParameter {
+                name: "features",
+                message: format!(
+                    "expected {} model features, got {}",
+                    ws.phi.len(),
+                    features.len()
+                ),
+            });
+        }
+        ws.phi.fill(0.0);
+        let raw = match &self.engine {
+            Engine::Linear {
+                intercept,
+                coefficients,
+                means,
+            } => {
+                let mut raw = *intercept;
+                for (((p, &c), &m), &x) in ws
+                    .phi
+                    .iter_mut()
+                    .zip(*coefficients)
+                    .zip(means)
+                    .zip(features)
+                {
+                    *p = c * (x - m);
+                    raw += c * x;
+                }
+                raw
+            }
+            Engine::Trees {
+                trees,
+                info,
+                offset,
+                scale,
+            } => {
+                let mut sum = 0.0;
+                for (tree, info) in trees.iter().zip(info) {
+                    sum += tree.predict(features);
+                    tree_shap(tree, info, features, &mut ws.phi, &mut ws.path);
+                }
+                ws.phi.iter_mut().for_each(|p| *p *= scale);
+                offset + scale * sum
+            }
+        };
+        ws.columns.fill(0.0);
+        for (&source, &p) in self.sources.iter().zip(&ws.phi) {
+            ws.columns[source] += p;
+        }
+        Ok(raw)
+    }
+
+    /// Transforms raw values (aligned with the pipeline's inputs) and explains them into `ws`;
+    /// returns the raw model output.
+    pub fn explain_values_into(
+        &self,
+        values: &[Value<'_>],
+        snapshot: Option<f64>,
+        ws: &mut Workspace,
+    ) -> Result<f64> {
+        let mut features = core::mem::take(&mut ws.features);
+        let transformed =
+            self.artifact
+                .pipeline
+                .transform_values(values, snapshot, 0, &mut features);
+        let result = transformed.and_then(|()| self.explain_features(&features, ws));
+        ws.features = features;
+        result
+    }
+
+    /// Explains one customer given as raw values aligned with the pipeline's inputs.
+    pub fn explain_values(
+        &self,
+        values: &[Value<'_>],
+        snapshot: Option<f64>,
+    ) -> Result<Explanation> {
+        let mut ws = self.workspace();
+        self.explain_with(values, snapshot, &mut ws)
+    }
+
+    fn explain_with(
+        &self,
+        values: &[Value<'_>],
+        snapshot: Option<f64>,
+        ws: &mut Workspace,
+    ) -> Result<Explanation> {
+        let raw = self.explain_values_into(values, snapshot, ws)?;
+        let probability = self.probability_of(&ws.features);
+        let mut contributions: Vec<Contribution> = self
+            .artifact
+            .pipeline
+            .inputs
+            .iter()
+            .zip(values)
+            .zip(&ws.columns)
+            .map(|((input, &value), &contribution)| Contribution {
+                column: input.name.clone(),
+                value_text: value_text(value),
+                contribution,
+            })
+            .collect();
+        contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+        Ok(Explanation {
+            space: self.space,
+            base_value: self.base_value,
+            raw_score: raw,
+            probability,
+            decision: probability >= self.artifact.threshold,
+            contributions,
+        })
+    }
+
+    fn probability_of(&self, features: &[f64]) -> f64 {
+        self.artifact
+            .calibration
+            .apply(self.artifact.model.predict_proba(features))
+    }
+
+    /// Explains one customer given as a JSON object of raw fields (as the scorer accepts them).
+    pub fn explain_json(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Explanation> {
+        let (values, snapshot) = record_values(&self.artifact.pipeline, record)?;
+        self.explain_values(&values, snapshot)
+    }
+
+    /// Explains row `row` (0-based) of `table`; errors name the source row and column.
+    pub fn explain_row(&self, table: &Table, row: usize) -> Result<Explanation> {
+        let mut ws = self.workspace();
+        let (values, snapshot) = self.row_values(table, row)?;
+        self.explain_with(&values, snapshot, &mut ws)
+            .map_err(|e| with_row(e, table.source_row(row)))
+    }
+
+    fn row_values<'t>(
+        &self,
+        table: &'t Table,
+        row: usize,
+    ) -> Result<(Vec<Value<'t>>, Option<f64>)> {
+        if row >= table.n_rows() {
+            return Err(Error::InvalidParameter {
+                name: "row",
+                message: format!("the table has {} rows, not {}", table.n_rows(), row + 1),
+            });
+        }
+        let pipeline = &self.artifact.pipeline;
+        let indices = pipeline.column_indices(table)?;
+        let time_index = pipeline
+            .time_column
+            .as_deref()
+            .and_then(|t| table.column_index(t));
+        let values = indices.iter().map(|&c| table.value(row, c)).collect();
+        Ok((values, pipeline.row_snapshot(table, time_index, row)))
+    }
+
+    /// Mean `|contribution|` per input column over the rows of `table` that fit the schema: all
+    /// of them, or `max_rows` evenly spaced ones when the table is larger (exact TreeSHAP of a
+    /// deep forest costs milliseconds per row). With the `parallel` feature chunks of rows run
+    /// on all cores; partial sums are added in chunk order either way, so the result does not
+    /// depend on the build.
+    pub fn global_importance(&self, table: &Table, max_rows: usize) -> Result<GlobalImportance> {
+        let pipeline = &self.artifact.pipeline;
+        let indices = pipeline.column_indices(table)?;
+        let time_index = pipeline
+            .time_column
+            .as_deref()
+            .and_then(|t| table.column_index(t));
+        let n_inputs = pipeline.inputs.len();
+        let total = table.n_rows();
+        let n = total.min(max_rows);
+        // Evenly spaced rows: k · total / n never repeats a row since n <= total.
+        let pick = |k: usize| k * total / n.max(1);
+        let run = |range: core::ops::Range<usize>| -> (Vec<f64>, Vec<f64>, usize, usize) {
+            let mut ws = self.workspace();
+            let (mut abs, mut signed) = (vec![0.0; n_inputs], vec![0.0; n_inputs]);
+            let (mut done, mut skipped) = (0, 0);
+            let mut values = Vec::with_capacity(indices.len());
+            for k in range {
+                let r = pick(k);
+                values.clear();
+                values.extend(indices.iter().map(|&c| table.value(r, c)));
+                let snapshot = pipeline.row_snapshot(table, time_index, r);
+                if self
+                    .explain_values_into(&values, snapshot, &mut ws)
+                    .is_err()
+                {
+                    skipped += 1;
+                    continue;
+                }
+                done += 1;
+                for ((a, s), &c) in abs.iter_mut().zip(&mut signed).zip(&ws.columns) {
+                    *a += c.abs();
+                    *s += c;
+                }
+            }
+            (abs, signed, done, skipped)
+        };
+        const CHUNK: usize = 64;
+        let ranges = (0..n.div_ceil(CHUNK)).map(|c| c * CHUNK..((c + 1) * CHUNK).min(n));
+        #[cfg(feature = "parallel")]
+        let parts: Vec<_> = {
+            use rayon::prelude::*;
+            let ranges: Vec<_> = ranges.collect();
+            ranges.into_par_iter().map(run).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parts: Vec<_> = ranges.map(run).collect();
+        let (mut abs, mut signed) = (vec![0.0; n_inputs], vec![0.0; n_inputs]);
+        let (mut rows, mut skipped) = (0, 0);
+        for (a, s, d, k) in parts {
+            abs.iter_mut().zip(&a).for_each(|(x, y)| *x += y);
+            signed.iter_mut().zip(&s).for_each(|(x, y)| *x += y);
+            rows += d;
+            skipped += k;
+        }
+        let denom = rows.max(1) as f64;
+        let mut columns: Vec<ColumnImportance> = pipeline
+            .inputs
+            .iter()
+            .zip(abs.iter().zip(&signed))
+            .map(|(input, (a, s))| ColumnImportance {
+                column: input.name.clone(),
+                mean_abs: a / denom,
+                mean: s / denom,
+            })
+            .collect();
+        columns.sort_by(|a, b| b.mean_abs.total_cmp(&a.mean_abs));
+        Ok(GlobalImportance {
+            space: self.space,
+            rows,
+            skipped,
+            columns,
+        })
+    }
+
+    /// Value vs contribution of `column` on at most `max_points` rows of `table`, evenly spaced
+    /// through the table (deterministic, so two runs plot the same points).
+    pub fn dependence(&self, table: &Table, column: &str, max_points: usize) -> Result<Dependence> {
+        let pipeline = &self.artifact.pipeline;
+        let position = pipeline
+            .inputs
+            .iter()
+            .position(|c| c.name == column)
+            .ok_or_else(|| Error::MissingColumn {
+                column: column.to_string(),
+            })?;
+        let input = &pipeline.inputs[position];
+        let n = table.n_rows();
+        let take = max_points.min(n);
+        let mut ws = self.workspace();
+        let mut points = Vec::with_capacity(take);
+        for k in 0..take {
+            // Evenly spaced rows: k · n / take never repeats a row since take <= n.
+            let r = k * n / take;
+            let (values, snapshot) = self.row_values(table, r)?;
+            if self
+                .explain_values_into(&values, snapshot, &mut ws)
+                .is_err()
+            {
+                continue;
+            }
+            let value = values[position];
+            let number = match (input.kind, value) {
+                (ColumnKind::Categorical, _) | (_, Value::Missing) => None,
+                _ => model_number(&input.encoder, ws.features[self.feature_start(position)]),
+            };
+            points.push(DependencePoint {
+                row: table.source_row(r),
+                value: value_text(value),
+                number,
+                contribution: ws.columns[position],
+            });
+        }
+        Ok(Dependence {
+            column: column.to_string(),
+            space: self.space,
+            points,
+        })
+    }
+
+    fn feature_start(&self, input: usize) -> usize {
+        self.sources.iter().position(|&s| s == input).unwrap_or(0)
+    }
+
+    /// Explains a record before and after replacing some of its values (`after` aligned with
+    /// the pipeline's inputs like `before`).
+    pub fn what_if(
+        &self,
+        before: &[Value<'_>],
+        after: &[Value<'_>],
+        snapshot: Option<f64>,
+    ) -> Result<WhatIf> {
+        let mut ws = self.workspace();
+        let b = self.explain_with(before, snapshot, &mut ws)?;
+        let a = self.explain_with(after, snapshot, &mut ws)?;
+        let mut changes: Vec<FieldChange> = Vec::new();
+        for (i, input) in self.artifact.pipeline.inputs.iter().enumerate() {
+            let find = |e: &Explanation| {
+                e.contributions
+                    .iter()
+                    .find(|c| c.column == input.name)
+                    .map(|c| c.contribution)
+                    .unwrap_or(0.0)
+            };
+            let (from, to) = (value_text(before[i]), value_text(after[i]));
+            let (cb, ca) = (find(&b), find(&a));
+            if from != to || cb != ca {
+                changes.push(FieldChange {
+                    column: input.name.clone(),
+                    from,
+                    to,
+                    contribution_before: cb,
+                    contribution_after: ca,
+                });
+            }
+        }
+        changes.sort_by(|x, y| {
+            let dx = (x.contribution_after - x.contribution_before).abs();
+            let dy = (y.contribution_after - y.contribution_before).abs();
+            dy.total_cmp(&dx)
+        });
+        Ok(WhatIf {
+            before: b,
+            after: a,
+            changes,
+        })
+    }
+
+    /// Greedily searches for the smallest change of the `actionable` columns that brings the
+    /// record's calibrated probability under the threshold.
+    ///
+    /// Candidate values come from the training reference: the decile edges of a number, both
+    /// values of a boolean, the kept levels of a category (dates are not suggested). Each round
+    /// tries every candidate of every actionable column not yet changed; if some single change
+    /// gets under the threshold, the one with the smallest size wins (for numbers the share of
+    /// training customers between the old and the new value, for any other change 1), else the
+    /// change that lowers the probability most is kept and the search goes on. It stops when no
+    /// candidate lowers the probability. Greedy: a smaller combination may exist.
+    pub fn suggest(
+        &self,
+        values: &[Value<'_>],
+        snapshot: Option<f64>,
+        actionable: &[&str],
+    ) -> Result<Suggestion> {
+        let pipeline = &self.artifact.pipeline;
+        let threshold = self.artifact.threshold;
+        let mut columns = Vec::with_capacity(actionable.len());
+        for name in actionable {
+            let i = pipeline
+                .inputs
+                .iter()
+                .position(|c| c.name == *name)
+                .ok_or_else(|| Error::MissingColumn {
+                    column: name.to_string(),
+                })?;
+            if !columns.contains(&i) {
+                columns.push(i);
+            }
+        }
+        let mut features = vec![0.0; pipeline.n_features()];
+        let mut score = |vals: &[Value<'_>]| -> Result<f64> {
+            pipeline.transform_values(vals, snapshot, 0, &mut features)?;
+            Ok(self.probability_of(&features))
+        };
+        let mut current: Vec<Value<'_>> = values.to_vec();
+        let before = score(&current)?;
+        let mut probability = before;
+        let mut changes = Vec::new();
+        let candidates: Vec<Vec<Value<'a>>> = columns.iter().map(|&i| self.candidates(i)).collect();
+        let mut open: Vec<usize> = (0..columns.len()).collect();
+        while probability >= threshold && !open.is_empty() {
+            // (size, probability, open slot, candidate) of the best crossing and best drop.
+            let mut best_cross: Option<(f64, f64, usize, Value<'a>)> = None;
+            let mut best_drop: Option<(f64, f64, usize, Value<'a>)> = None;
+            for (slot, &k) in open.iter().enumerate() {
+                let col = columns[k];
+                let old = current[col];
+                for &cand in &candidates[k] {
+                    if value_text(cand) == value_text(old) {
+                        continue;
+                    }
+                    current[col] = cand;
+                    let p = score(&current)?;
+                    current[col] = old;
+                    let size = self.change_size(col, old, cand);
+                    if p < threshold {
+                        if best_cross.is_none_or(|(s, q, ..)| (size, p) < (s, q)) {
+                            best_cross = Some((size, p, slot, cand));
+                        }
+                    } else if p < probability && best_drop.is_none_or(|(_, q, ..)| p < q) {
+                        best_drop = Some((size, p, slot, cand));
+                    }
+                }
+            }
+            let Some((_, p, slot, cand)) = best_cross.or(best_drop) else {
+                break;
+            };
+            let col = columns[open.remove(slot)];
+            changes.push(SuggestedChange {
+                column: pipeline.inputs[col].name.clone(),
+                from: value_text(current[col]),
+                to: value_text(cand),
+                probability_after: p,
+            });
+            current[col] = cand;
+            probability = p;
+        }
+        Ok(Suggestion {
+            probability_before: before,
+            probability_after: probability,
+            threshold,
+            reached: probability < threshold,
+            changes,
+        })
+    }
+
+    fn sketch(&self, input: usize) -> Option<&'a ColumnSketch> {
+        let name = &self.artifact.pipeline.inputs.get(input)?.name;
+        self.artifact
+            .reference
+            .columns
+            .get(input)
+            .filter(|s| &s.name == name)
+    }
+
+    fn candidates(&self, input: usize) -> Vec<Value<'a>> {
+        let Some(column) = self.artifact.pipeline.inputs.get(input) else {
+            return Vec::new();
+        };
+        match column.kind {
+            ColumnKind::Boolean => vec![Value::Bool(false), Value::Bool(true)],
+            ColumnKind::Numeric => match self.sketch(input).map(|s| &s.bins) {
+                Some(Bins::Numeric { upper_edges }) => {
+                    upper_edges.iter().map(|&e| Value::Number(e)).collect()
+                }
+                _ => Vec::new(),
+            },
+            ColumnKind::Categorical => match &column.encoder {
+                Encoder::Categorical(CategoricalEncoder::OneHot { levels, .. })
+                | Encoder::Categorical(CategoricalEncoder::Encoded { levels, .. }) => {
+                    levels.iter().map(|l| Value::Text(l.as_str())).collect()
+                }
+                Encoder::Numeric(_) => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn change_size(&self, input: usize, old: Value<'_>, new: Value<'_>) -> f64 {
+        let numeric =
+            self.artifact.pipeline.inputs.get(input).map(|c| c.kind) == Some(ColumnKind::Numeric);
+        let (Some(sketch), true) = (self.sketch(input), numeric) else {
+            return 1.0;
+        };
+        let rank = |v: Value<'_>| -> Option<f64> {
+            let x = match v {
+                Value::Number(x) => x,
+                Value::Text(t) => crate::table::parse_number(t)?,
+                Value::Bool(b) => f64::from(u8::from(b)),
+                Value::Missing => return None,
+            };
+            let Bins::Numeric { upper_edges } = &sketch.bins else {
+                return None;
+            };
+            let present = sketch.present.max(1) as f64;
+            let bin = upper_edges.partition_point(|&e| e < x);
+            let below: u64 = sketch.counts.iter().take(bin).sum();
+            let inside = sketch.counts.get(bin).copied().unwrap_or(0);
+            Some((below as f64 + 0.5 * inside as f64) / present)
+        };
+        match (rank(old), rank(new)) {
+            (Some(a), Some(b)) => (a - b).abs(),
+            _ => 1.0,
+        }
+    }
+}
+
+/// The number the model reads for a numeric-like column, unscaled (the linear pipeline's
+/// standard scaling is undone; trees see the clipped value itself).
+fn model_number(encoder: &Encoder, feature: f64) -> Option<f64> {
+    match encoder {
+        Encoder::Numeric(e) if !feature.is_nan() => Some(feature * e.scale + e.mean),
+        _ => None,
+    }
+}
+
+fn with_row(error: Error, row: usize) -> Error {
+    match error {
+        Error::BadValue {
+            column,
+            value,
+            expected,
+            ..
+        } => Error::BadValue {
+            row,
+            column,
+            value,
+            expected,
+        },
+        other => other,
+    }
+}
+
+/// A raw value as a user would write it.
+pub fn value_text(value: Value<'_>) -> String {
+    match value {
+        Value::Missing => "missing".to_string(),
+        Value::Number(x) => format!("{x}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Text(t) => t.trim().to_string(),
+    }
+}
+
+/// A JSON record's raw values aligned with `pipeline`'s inputs, and its snapshot date (from the
+/// time column, when the pipeline has one). Absent fields and `null` are missing; an array or
+/// object is an error naming the field.
+pub fn record_values<'r>(
+    pipeline: &FittedPipeline,
+    record: &'r serde_json::Map<String, serde_json::Value>,
+) -> Result<(Vec<Value<'r>>, Option<f64>)> {
+    let mut values = Vec::with_capacity(pipeline.inputs.len());
+    for input in &pipeline.inputs {
+        values.push(match record.get(&input.name) {
+            None | Some(serde_json::Value::Null) => Value::Missing,
+            Some(serde_json::Value::Number(n)) => n.as_f64().map_or(Value::Missing, Value::Number),
+            Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
+            Some(serde_json::Value::String(s)) if crate::table::is_na(s) => Value::Missing,
+            Some(serde_json::Value::String(s)) => Value::Text(s.as_str()),
+            Some(other) => {
+                return Err(Error::BadValue {
+                    row: 0,
+                    column: input.name.clone(),
+                    value: other.to_string(),
+                    expected: "number, string or null",
+                })
+            }
+        });
+    }
+    let snapshot = pipeline
+        .time_column
+        .as_ref()
+        .and_then(|t| record.get(t))
+        .and_then(|v| v.as_str())
+        .and_then(crate::datetime::parse_datetime);
+    Ok((values, snapshot))
+}
+
+/// Training means of the linear model's features (see the module docs).
+fn linear_means(pipeline: &FittedPipeline, sketches: &[ColumnSketch]) -> Vec<f64> {
+    let mut means = Vec::with_capacity(pipeline.n_features());
+    for (i, input) in pipeline.inputs.iter().enumerate() {
+        // A reference that does not line up with the inputs (never written by `train`) falls
+        // back to zero means: still exact and additive, only the base value moves.
+        let sketch = sketches.get(i).filter(|s| s.name == input.name);
+        let total = sketch.map_or(0.0, |s| (s.present + s.missing) as f64);
+        let share = |count: u64| {
+            if total > 0.0 {
+                count as f64 / total
+            } else {
+                0.0
+            }
+        };
+        let count = |bin: usize| sketch.and_then(|s| s.counts.get(bin)).copied().unwrap_or(0);
+        let missing = sketch.map_or(0, |s| s.missing);
+        match &input.encoder {
+            Encoder::Numeric(e) => {
+                means.push(0.0);
+                if e.missing_indicator {
+                    means.push(share(missing));
+                }
+            }
+            Encoder::Categorical(CategoricalEncoder::OneHot {
+                levels,
+                other_column,
+                missing_indicator,
+            }) => {
+                means.extend((0..levels.len()).map(|b| share(count(b))));
+                if *other_column {
+                    means.push(share(count(levels.len())));
+                }
+                if *missing_indicator {
+                    means.push(share(missing));
+                }
+            }
+            Encoder::Categorical(CategoricalEncoder::Encoded {
+                levels,
+                values,
+                missing_value,
+            }) => {
+                let mut m = share(missing) * missing_value;
+                for (b, v) in values.iter().enumerate().take(levels.len() + 1) {
+                    m += share(count(b)) * v;
+                }
+                means.push(m);
+            }
+        }
+    }
+    means
+}
+
+/// Checks what the explainer relies on: parallel arrays of one length, split features within
+/// the row, children after their parent (so recursion ends and reverse sweeps see children
+/// first).
+fn check_tree(tree: &Tree, n_features: usize) -> Result<()> {
+    let n = tree.n_nodes();
+    let lengths = [
+        tree.threshold.len(),
+        tree.default_left.len(),
+        tree.left.len(),
+        tree.right.len(),
+        tree.value.len(),
+        tree.cover.len(),
+    ];
+    let bad = |message: String| Err(Error::Artifact { message });
+    if n == 0 || lengths.iter().any(|&l| l != n) {
+        return bad(
+            "a tree's node arrays are empty or of different lengths: retrain the model".into(),
+        );
+    }
+    for node in 0..n {
+        let f = tree.feature[node];
+        if f == LEAF {
+            continue;
+        }
+        let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
+        if f as usize >= n_features || l <= node || r <= node || l >= n || r >= n {
+            return bad(format!(
+                "tree node {node} has an invalid split (feature {f}, children {l}, {r}): retrain the model"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Adds one tree's path-dependent TreeSHAP values for `x` into `phi`.
+fn tree_shap(tree: &Tree, info: &TreeInfo, x: &[f64], phi: &mut [f64], path: &mut [PathElem]) {
+    if tree.feature.first().is_none_or(|&f| f == LEAF) {
+        // A single leaf is its own expectation: nothing to attribute.
+        return;
+    }
+    recurse(tree, info, x, phi, path, 0, 0, 0, 1.0, 1.0, usize::MAX);
+}
+
+/// One step of Algorithm 2. `path[start..start + depth]` holds the parent's path (depth
+/// elements); this call extends it in a fresh copy at `start + depth` so siblings keep theirs.
+#[allow(clippy::too_many_arguments)]
+fn recurse(
+    tree: &Tree,
+    info: &TreeInfo,
+    x: &[f64],
+    phi: &mut [f64],
+    path: &mut [PathElem],
+    node: usize,
+    start: usize,
+    depth: usize,
+    zero: f64,
+    one: f64,
+    feature: usize,
+) {
+    let here = start + depth;
+    path.copy_within(start..here, here);
+    let mut depth = depth;
+    extend(&mut path[here..], depth, zero, one, feature);
+    let f = tree.feature[node];
+    if f == LEAF {
+        let m = &path[here..here + depth + 1];
+        let v = tree.value[node];
+        for i in 1..=depth {
+            let e = m[i];
+            if e.one == e.zero {
+                continue;
+            }
+            let w = unwound_sum(m, depth, i);
+            phi[e.feature] += w * (e.one - e.zero) * v;
+        }
+        return;
+    }
+    let f = f as usize;
+    let xv = x.get(f).copied().unwrap_or(f64::NAN);
+    let go_left = if xv.is_nan() {
+        tree.default_left[node]
+    } else {
+        xv <= tree.threshold[node]
+    };
+    let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
+    let s = info.left_share[node];
+    let (hot, cold, hot_share, cold_share) = if go_left {
+        (l, r, s, 1.0 - s)
+    } else {
+        (r, l, 1.0 - s, s)
+    };
+    // A feature met again on the path is taken out first and re-entered with its fractions
+    // multiplied, so it is counted once.
+    let (mut inc_zero, mut inc_one) = (1.0, 1.0);
+    if let Some(k) = (1..=depth).find(|&k| path[here + k].feature == f) {
+        inc_zero = path[here + k].zero;
+        inc_one = path[here + k].one;
+        unwind(&mut path[here..], depth, k);
+        depth -= 1;
+    }
+    let next = here;
+    let child_depth = depth + 1;
+    // A branch with both fractions zero (no cover, not followed) zeroes every permutation
+    // weight below it, so it adds nothing and is skipped (this also keeps UNWIND from dividing
+    // by a zero fraction).
+    let hot_zero = inc_zero * hot_share;
+    if hot_zero != 0.0 || inc_one != 0.0 {
+        recurse(
+            tree,
+            info,
+            x,
+            phi,
+            path,
+            hot,
+            next,
+            child_depth,
+            hot_zero,
+            inc_one,
+            f,
+        );
+    }
+    let cold_zero = inc_zero * cold_share;
+    if cold_zero != 0.0 {
+        recurse(
+            tree,
+            info,
+            x,
+            phi,
+            path,
+            cold,
+            next,
+            child_depth,
+            cold_zero,
+            0.0,
+            f,
+        );
+    }
+}
+
+/// EXTEND: grows a path of `depth` elements by one whose fractions are (`zero`, `one`),
+/// updating the permutation weights.
+fn extend(m: &mut [PathElem], depth: usize, zero: f64, one: f64, feature: usize) {
+    m[depth] = PathElem {
+        feature,
+        zero,
+        one,
+        weight: if depth == 0 { 1.0 } else { 0.0 },
+    };
+    let n = (depth + 1) as f64;
+    for i in (0..depth).rev() {
+        m[i + 1].weight += one * m[i].weight * (i + 1) as f64 / n;
+        m[i].weight = zero * m[i].weight * (depth - i) as f64 / n;
+    }
+}
+
+/// UNWIND: removes element `k` from a path of `depth + 1` elements, undoing its EXTEND.
+fn unwind(m: &mut [PathElem], depth: usize, k: usize) {
+    let (one, zero) = (m[k].one, m[k].zero);
+    let n = (depth + 1) as f64;
+    let mut next = m[depth].weight;
+    for j in (0..depth).rev() {
+        if one != 0.0 {
+            let t = m[j].weight;
+            m[j].weight = next * n / ((j + 1) as f64 * one);
+            next = t - m[j].weight * zero * (depth - j) as f64 / n;
+        } else {
+            m[j].weight = m[j].weight * n / (zero * (depth - j) as f64);
+        }
+    }
+    for j in k..depth {
+        m[j].feature = m[j + 1].feature;
+        m[j].zero = m[j + 1].zero;
+        m[j].one = m[j + 1].one;
+    }
+}
+
+/// Sum of the weights the path would have after UNWIND of element `k`, without changing it.
+fn unwound_sum(m: &[PathElem], depth: usize, k: usize) -> f64 {
+    let (one, zero) = (m[k].one, m[k].zero);
+    let n = (depth + 1) as f64;
+    let mut total = 0.0;
+    if one != 0.0 {
+        let mut next = m[depth].weight;
+        for j in (0..depth).rev() {
+            let w = next * n / ((j + 1) as f64 * one);
+            total += w;
+            next = m[j].weight - w * zero * (depth - j) as f64 / n;
+        }
+    } else {
+        for j in (0..depth).rev() {
+            total += m[j].weight * n / (zero * (depth - j) as f64);
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::TrainingMetadata;
+    use crate::model::family::Family;
+    use crate::quality::{report, split_quarantine};
+    use crate::rng::Rng;
+    use crate::schema::{infer, InferOptions};
+    use crate::synth::{generate_table, SynthParams};
+    use crate::train::{train, TrainParams};
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    /// A small trained artifact of one family and its clean training table (trained once per
+    /// family and shared by the tests).
+    fn trained(family: Family) -> &'static (Artifact, Table) {
+        static CACHE: [OnceLock<(Artifact, Table)>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let slot = Family::ALL.iter().position(|&f| f == family).unwrap();
+        CACHE[slot].get_or_init(|| {
+            let table =
+                generate_table(&SynthParams::default().with_n_customers(500).with_seed(3)).unwrap();
+            let inference = infer(&table, &InferOptions::default()).unwrap();
+            let quality = report(&table, &inference.schema);
+            let (clean, _) = split_quarantine(&table, &quality);
+            let mut params = TrainParams::default()
+                .with_families(vec![family])
+                .with_folds(2)
+                .with_seed(5);
+            params.boost.n_trees = 40;
+            params.forest.n_trees = 15;
+            let out = train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).unwrap();
+            let metadata = TrainingMetadata {
+                rows: clean.n_rows(),
+                quarantined_rows: 0,
+                seed: 5,
+                data_hash: String::new(),
+                created_at: String::new(),
+                ebb_version: String::new(),
+                feature_names: out.pipeline.feature_names(),
+            };
+            let artifact = Artifact::build(
+                inference.schema,
+                out.pipeline,
+                out.model,
+                out.calibration,
+                out.threshold,
+                out.metrics,
+                out.reference,
+                metadata,
+            )
+            .unwrap();
+            (artifact, clean)
+        })
+    }
+
+    fn model_raw(model: &Model, features: &[f64]) -> f64 {
+        match model {
+            Model::Logistic(m) => m.predict_raw(features),
+            Model::Gbdt(m) => m.predict_raw(features),
+            Model::Forest(m) => m.predict_proba(features),
+        }
+    }
+
+    fn assert_additive(artifact: &Artifact, e: &Explanation, features: &[f64]) {
+        let raw = model_raw(&artifact.model, features);
+        let sum: f64 = e.contributions.iter().map(|c| c.contribution).sum();
+        assert!(
+            (e.base_value + sum - raw).abs() < 1e-6 && (e.raw_score - raw).abs() < 1e-9,
+            "base {} + sum {} != raw {} ({:?})",
+            e.base_value,
+            sum,
+            raw,
+            artifact.family()
+        );
+    }
+
+    /// Shapley values by definition: every subset of features, each valued by the tree's
+    /// cover-weighted expectation given that subset (Algorithm 1 of the paper).
+    fn brute_force(tree: &Tree, x: &[f64], n_features: usize) -> Vec<f64> {
+        let info = TreeInfo::new(tree);
+        fn expect(tree: &Tree, info: &TreeInfo, x: &[f64], known: u32, node: usize) -> f64 {
+            let f = tree.feature[node];
+            if f == LEAF {
+                return tree.value[node];
+            }
+            let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
+            if known & (1 << f) != 0 {
+                let v = x[f as usize];
+                let left = if v.is_nan() {
+                    tree.default_left[node]
+                } else {
+                    v <= tree.threshold[node]
+                };
+                expect(tree, info, x, known, if left { l } else { r })
+            } else {
+                let s = info.left_share[node];
+                s * expect(tree, info, x, known, l) + (1.0 - s) * expect(tree, info, x, known, r)
+            }
+        }
+        let fact = |k: usize| (1..=k).map(|i| i as f64).product::<f64>();
+        let m = n_features;
+        let mut phi = vec![0.0; m];
+        for (i, p) in phi.iter_mut().enumerate() {
+            for subset in 0u32..(1 << m) {
+                if subset & (1 << i) != 0 {
+                    continue;
+                }
+                let size = subset.count_ones() as usize;
+                let weight = fact(size) * fact(m - size - 1) / fact(m);
+                *p += weight
+                    * (expect(tree, &info, x, subset | (1 << i), 0)
+                        - expect(tree, &info, x, subset, 0));
+            }
+        }
+        phi
+    }
+
+    /// A random tree over `n_features` features, with repeated features on paths, random
+    /// missing directions and random (sometimes zero) covers.
+    fn random_tree(rng: &mut Rng, n_features: usize, splits: usize) -> Tree {
+        let mut tree = Tree::leaf(0.0, 100.0);
+        let mut leaves = vec![0usize];
+        for _ in 0..splits {
+            let at = leaves.swap_remove(rng.below(leaves.len()));
+            let cover = tree.cover[at];
+            let share = if rng.chance(0.1) { 0.0 } else { rng.next_f64() };
+            let (l, r) = tree.split(
+                at,
+                rng.below(n_features),
+                rng.next_f64() * 2.0 - 1.0,
+                rng.chance(0.5),
+                (rng.normal(), cover * share),
+                (rng.normal(), cover * (1.0 - share)),
+            );
+            leaves.push(l);
+            leaves.push(r);
+        }
+        tree
+    }
+
+    fn shap_of(tree: &Tree, x: &[f64]) -> Vec<f64> {
+        let info = TreeInfo::new(tree);
+        let mut phi = vec![0.0; x.len()];
+        let mut path = vec![PathElem::default(); (info.depth + 2) * (info.depth + 3) / 2];
+        tree_shap(tree, &info, x, &mut phi, &mut path);
+        phi
+    }
+
+    #[test]
+    fn tree_shap_matches_brute_force_shapley_values() {
+        let mut rng = Rng::new(17);
+        for case in 0..300 {
+            let m = 1 + rng.below(5);
+            let splits = 1 + rng.below(12);
+            let tree = random_tree(&mut rng, m, splits);
+            let x: Vec<f64> = (0..m)
+                .map(|_| {
+                    if rng.chance(0.15) {
+                        f64::NAN
+                    } else {
+                        rng.next_f64() * 2.0 - 1.0
+                    }
+                })
+                .collect();
+            let fast = shap_of(&tree, &x);
+            let exact = brute_force(&tree, &x, m);
+            for (a, b) in fast.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-9, "case {case}: {fast:?} vs {exact:?}");
+            }
+            // Local accuracy for the tree alone.
+            let info = TreeInfo::new(&tree);
+            let sum: f64 = fast.iter().sum();
+            assert!(
+                (info.expected + sum - tree.predict(&x)).abs() < 1e-9,
+                "case {case}"
+            );
+        }
+    }
+
+    #[test]
+    fn single_split_tree_by_hand() {
+        // Root splits feature 1 at 0.5: left (value 1, cover 3), right (value 5, cover 1).
+        let mut tree = Tree::leaf(0.0, 4.0);
+        tree.split(0, 1, 0.5, false, (1.0, 3.0), (5.0, 1.0));
+        // Expected value 2; a row going right gets the whole difference 5 - 2 on feature 1.
+        assert_eq!(shap_of(&tree, &[0.0, 0.9]), vec![0.0, 3.0]);
+        assert_eq!(shap_of(&tree, &[0.0, 0.1]), vec![0.0, -1.0]);
+        // Missing follows default_left = false: right.
+        assert_eq!(shap_of(&tree, &[0.0, f64::NAN]), vec![0.0, 3.0]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn random_trees_are_additive(seed in any::<u64>(), splits in 1usize..40) {
+            let mut rng = Rng::new(seed);
+            let tree = random_tree(&mut rng, 6, splits);
+            let x: Vec<f64> = (0..6)
+                .map(|_| if rng.chance(0.2) { f64::NAN } else { rng.normal() })
+                .collect();
+            let phi = shap_of(&tree, &x);
+            let info = TreeInfo::new(&tree);
+            prop_assert!((info.expected + phi.iter().sum::<f64>() - tree.predict(&x)).abs() < 1e-9);
+        }
+
+        #[test]
+        fn every_family_is_additive_on_edited_records(
+            family in 0usize..3,
+            row in 0usize..400,
+            edits in proptest::collection::vec((0usize..30, -50.0f64..500.0, any::<bool>()), 0..4),
+        ) {
+            let (artifact, table) = trained(Family::ALL[family]);
+            let explainer = Explainer::new(artifact).unwrap();
+            let (mut values, snapshot) = explainer.row_values(table, row % table.n_rows()).unwrap();
+            let texts: Vec<String> = edits.iter().map(|(_, x, _)| format!("{x}")).collect();
+            for ((col, _, missing), text) in edits.iter().zip(&texts) {
+                let col = col % values.len();
+                values[col] = if *missing { Value::Missing } else { Value::Text(text) };
+            }
+            let mut features = vec![0.0; artifact.pipeline.n_features()];
+            // Numbers in categorical or date columns are fine; in boolean ones they are not.
+            if artifact.pipeline.transform_values(&values, snapshot, 0, &mut features).is_ok() {
+                let e = explainer.explain_values(&values, snapshot).unwrap();
+                assert_additive(artifact, &e, &features);
+                prop_assert_eq!(e.contributions.len(), artifact.pipeline.inputs.len());
+                let p = artifact.calibration.apply(artifact.model.predict_proba(&features));
+                prop_assert_eq!(e.probability, p);
+            }
+        }
+    }
+
+    #[test]
+    fn contributions_group_features_by_input_column() {
+        let (artifact, table) = trained(Family::Logistic);
+        let explainer = Explainer::new(artifact).unwrap();
+        // The synthetic data has one-hot categories and missing indicators: widths above one.
+        assert!(artifact.pipeline.inputs.iter().any(|c| c.width() > 1));
+        let mut ws = explainer.workspace();
+        let (values, snapshot) = explainer.row_values(table, 7).unwrap();
+        explainer
+            .explain_values_into(&values, snapshot, &mut ws)
+            .unwrap();
+        let sources = artifact.pipeline.feature_sources();
+        for (i, &grouped) in ws.column_contributions().iter().enumerate() {
+            let sum: f64 = ws
+                .feature_contributions()
+                .iter()
+                .zip(&sources)
+                .filter(|(_, &s)| s == i)
+                .map(|(p, _)| p)
+                .sum();
+            assert_eq!(grouped, sum);
+        }
+        let e = explainer.explain_row(table, 7).unwrap();
+        for pair in e.contributions.windows(2) {
+            assert!(pair[0].contribution.abs() >= pair[1].contribution.abs());
+        }
+    }
+
+    #[test]
+    fn linear_background_is_the_training_mean() {
+        // With E[x] the training mean of what the model saw, contributions average to zero over
+        // the training rows for every column, one-hot groups and missing indicators included.
+        let (artifact, table) = trained(Family::Logistic);
+        let explainer = Explainer::new(artifact).unwrap();
+        let g = explainer.global_importance(table, usize::MAX).unwrap();
+        let sample = explainer.global_importance(table, 50).unwrap();
+        assert_eq!(sample.rows, 50);
+        assert_eq!(g.rows, table.n_rows());
+        assert_eq!(g.space, Space::LogOdds);
+        for c in &g.columns {
+            assert!(c.mean.abs() < 1e-9, "{}: mean {}", c.column, c.mean);
+        }
+        assert!(g.columns[0].mean_abs > 0.0);
+        for pair in g.columns.windows(2) {
+            assert!(pair[0].mean_abs >= pair[1].mean_abs);
+        }
+    }
+
+    #[test]
+    fn forest_is_explained_in_probability_space() {
+        let (artifact, table) = trained(Family::Forest);
+        let explainer = Explainer::new(artifact).unwrap();
+        assert_eq!(explainer.space(), Space::Probability);
+        let e = explainer.explain_row(table, 0).unwrap();
+        assert!(e.raw_score >= 0.0 && e.raw_score <= 1.0);
+        assert!(e.top_reasons(1)[0].text.ends_with(" probability)"));
+    }
+
+    #[test]
+    fn reasons_read_as_text_and_skip_zero_contributions() {
+        let contribution = |column: &str, value: &str, c: f64| Contribution {
+            column: column.into(),
+            value_text: value.into(),
+            contribution: c,
+        };
+        let e = Explanation {
+            space: Space::LogOdds,
+            base_value: -1.0,
+            raw_score: -0.1,
+            probability: 0.47,
+            decision: true,
+            contributions: vec![
+                contribution("days_since_last_login", "41", 0.6),
+                contribution("tenure_months", "30", -0.25),
+                contribution("plan", "basic", 0.0),
+            ],
+        };
+        let reasons = e.top_reasons(5);
+        assert_eq!(reasons.len(), 2);
+        assert_eq!(
+            reasons[0].text,
+            "days_since_last_login = 41 raised risk (+0.600 log-odds)"
+        );
+        assert_eq!(reasons[0].direction, Direction::Raised);
+        assert_eq!(
+            reasons[1].text,
+            "tenure_months = 30 lowered risk (-0.250 log-odds)"
+        );
+        assert_eq!(reasons[1].direction, Direction::Lowered);
+        assert_eq!(e.top_reasons(1).len(), 1);
+    }
+
+    #[test]
+    fn what_if_reports_changed_fields_and_new_probability() {
+        let (artifact, table) = trained(Family::Gbdt);
+        let explainer = Explainer::new(artifact).unwrap();
+        let (values, snapshot) = explainer.row_values(table, 3).unwrap();
+        let col = artifact
+            .pipeline
+            .inputs
+            .iter()
+            .position(|c| c.name == "days_since_last_login")
+            .unwrap();
+        let mut edited = values.clone();
+        edited[col] = Value::Number(90.0);
+        let w = explainer.what_if(&values, &edited, snapshot).unwrap();
+        let change = w
+            .changes
+            .iter()
+            .find(|c| c.column == "days_since_last_login")
+            .unwrap();
+        assert_eq!(change.to, "90");
+        let delta_raw = w.after.raw_score - w.before.raw_score;
+        let delta_contrib: f64 = w
+            .changes
+            .iter()
+            .map(|c| c.contribution_after - c.contribution_before)
+            .sum();
+        // Only listed fields moved, so their changes add up to the change of the score.
+        assert!((delta_raw - delta_contrib).abs() < 1e-9);
+        let same = explainer.what_if(&values, &values, snapshot).unwrap();
+        assert!(same.changes.is_empty());
+        assert_eq!(same.before, same.after);
+    }
+
+    #[test]
+    fn suggestion_searches_actionable_fields_only() {
+        let (artifact, table) = trained(Family::Gbdt);
+        let explainer = Explainer::new(artifact).unwrap();
+        // The riskiest training customer.
+        let mut ws = explainer.workspace();
+        let mut riskiest = (0, f64::MIN);
+        for r in 0..table.n_rows() {
+            let (v, s) = explainer.row_values(table, r).unwrap();
+            let raw = explainer.explain_values_into(&v, s, &mut ws).unwrap();
+            if raw > riskiest.1 {
+                riskiest = (r, raw);
+            }
+        }
+        let (values, snapshot) = explainer.row_values(table, riskiest.0).unwrap();
+        let actionable = ["days_since_last_login", "plan", "autopay", "discount_pct"];
+        let s = explainer.suggest(&values, snapshot, &actionable).unwrap();
+        assert!(s.probability_before >= s.threshold);
+        assert!(s.changes.len() <= actionable.len());
+        let mut last = s.probability_before;
+        for c in &s.changes {
+            assert!(actionable.contains(&c.column.as_str()));
+            assert!(c.probability_after < last);
+            last = c.probability_after;
+        }
+        assert_eq!(s.reached, s.probability_after < s.threshold);
+        assert_eq!(s.probability_after, last);
+        // Nothing actionable: nothing suggested.
+        let none = explainer.suggest(&values, snapshot, &[]).unwrap();
+        assert!(none.changes.is_empty() && !none.reached);
+        assert_eq!(
+            explainer.suggest(&values, snapshot, &["shoe_size"]),
+            Err(Error::MissingColumn {
+                column: "shoe_size".into()
+            })
+        );
+    }
+
+    #[test]
+    fn dependence_pairs_values_with_contributions() {
+        let (artifact, table) = trained(Family::Gbdt);
+        let explainer = Explainer::new(artifact).unwrap();
+        let d = explainer.dependence(table, "tenure_months", 50).unwrap();
+        assert_eq!(d.points.len(), 50);
+        let rows: Vec<usize> = d.points.iter().map(|p| p.row).collect();
+        assert!(rows.windows(2).all(|w| w[0] < w[1]));
+        assert!(d.points.iter().any(|p| p.number.is_some()));
+        let e = explainer.explain_row(table, 0).unwrap();
+        let c = e
+            .contributions
+            .iter()
+            .find(|c| c.column == "tenure_months")
+            .unwrap();
+        assert_eq!(d.points[0].contribution, c.contribution);
+        assert!(matches!(
+            explainer.dependence(table, "nope", 5),
+            Err(Error::MissingColumn { .. })
+        ));
+    }
+
+    #[test]
+    fn json_records_and_bad_input() {
+        let (artifact, table) = trained(Family::Logistic);
+        let explainer = Explainer::new(artifact).unwrap();
+        let mut record = serde_json::Map::new();
+        for (i, name) in table.names().iter().enumerate() {
+            record.insert(
+                name.clone(),
+                serde_json::Value::String(table.raw(2, i).into()),
+            );
+        }
+        let from_json = explainer.explain_json(&record).unwrap();
+        assert_eq!(from_json, explainer.explain_row(table, 2).unwrap());
+        record.insert("tenure_months".into(), serde_json::json!([1, 2]));
+        assert!(matches!(
+            explainer.explain_json(&record),
+            Err(Error::BadValue { ref column, .. }) if column == "tenure_months"
+        ));
+        record.insert("tenure_months".into(), serde_json::json!("lots"));
+        assert!(matches!(
+            explainer.explain_json(&record),
+            Err(Error::BadValue { .. })
+        ));
+        assert!(explainer.explain_row(table, table.n_rows()).is_err());
+    }
+
+    /// Speed check, run by hand (numbers go in the report, never into assertions):
+    /// `cargo test -p ebb-core --release explain::tests::timing -- --ignored --nocapture`.
+    /// Trains a 300-tree, 31-leaf boosted model on 5,000 synthetic customers and explains
+    /// 1,000 of them one by one. With `EBB_SHAP_MATRIX=path` it also writes the model's feature
+    /// matrix and labels as CSV so another tool can be timed on the same shape.
+    #[test]
+    #[ignore]
+    fn timing_300_trees() {
+        use std::time::Instant;
+        let table =
+            generate_table(&SynthParams::default().with_n_customers(5000).with_seed(9)).unwrap();
+        let inference = infer(&table, &InferOptions::default()).unwrap();
+        let quality = report(&table, &inference.schema);
+        let (clean, _) = split_quarantine(&table, &quality);
+        let mut params = TrainParams::default()
+            .with_families(vec![Family::Gbdt])
+            .with_folds(2)
+            .with_seed(1);
+        params.boost.n_trees = 300;
+        params.boost.num_leaves = 31;
+        params.boost.early_stopping_rounds = None;
+        let out = train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).unwrap();
+        let metadata = TrainingMetadata {
+            rows: clean.n_rows(),
+            quarantined_rows: 0,
+            seed: 1,
+            data_hash: String::new(),
+            created_at: String::new(),
+            ebb_version: String::new(),
+            feature_names: out.pipeline.feature_names(),
+        };
+        let artifact = Artifact::build(
+            inference.schema.clone(),
+            out.pipeline,
+            out.model,
+            out.calibration,
+            out.threshold,
+            out.metrics,
+            out.reference,
+            metadata,
+        )
+        .unwrap();
+        let Model::Gbdt(m) = &artifact.model else {
+            panic!("gbdt expected")
+        };
+        let leaves: usize = m.trees.iter().map(Tree::n_leaves).sum();
+        let depth = m.trees.iter().map(Tree::depth).max().unwrap_or(0);
+        let start = Instant::now();
+        let explainer = Explainer::new(&artifact).unwrap();
+        let build = start.elapsed();
+        let rows = 1000.min(clean.n_rows());
+        let (x, _) = artifact.pipeline.transform_table(&clean).unwrap();
+        let mut ws = explainer.workspace();
+        let start = Instant::now();
+        let mut check = 0.0;
+        for r in 0..rows {
+            let row = x.row(r);
+            check += explainer
+                .explain_features(row.as_slice().unwrap(), &mut ws)
+                .unwrap();
+        }
+        let features_time = start.elapsed();
+        let start = Instant::now();
+        let mut values = Vec::new();
+        let indices = artifact.pipeline.column_indices(&clean).unwrap();
+        for r in 0..rows {
+            values.clear();
+            values.extend(indices.iter().map(|&c| clean.value(r, c)));
+            explainer
+                .explain_values_into(&values, None, &mut ws)
+                .unwrap();
+        }
+        let values_time = start.elapsed();
+        std::println!(
+            "model: {} trees, {leaves} leaves ({:.1}/tree), max depth {depth}, {} features",
+            m.trees.len(),
+            leaves as f64 / m.trees.len() as f64,
+            m.n_features
+        );
+        std::println!("explainer build: {build:?}; check {check:.3}");
+        std::println!(
+            "explain {rows} feature rows: {features_time:?} ({:.1} us/row)",
+            features_time.as_secs_f64() * 1e6 / rows as f64
+        );
+        std::println!(
+            "explain {rows} raw records (with the pipeline): {values_time:?} ({:.1} us/row)",
+            values_time.as_secs_f64() * 1e6 / rows as f64
+        );
+        if let Ok(path) = std::env::var("EBB_SHAP_MATRIX") {
+            let labels = crate::train::labels(&clean, &inference.schema).unwrap();
+            let mut csv = artifact.pipeline.feature_names().join(",");
+            csv.push_str(",label\n");
+            for (row, y) in x.rows().into_iter().zip(&labels) {
+                for v in row {
+                    if !v.is_nan() {
+                        csv.push_str(&format!("{v}"));
+                    }
+                    csv.push(',');
+                }
+                csv.push_str(&format!("{y}\n"));
+            }
+            std::fs::write(path, csv).unwrap();
+        }
+    }
+
+    #[test]
+    fn malformed_trees_are_rejected() {
+        let mut tree = Tree::leaf(0.0, 1.0);
+        tree.split(0, 0, 0.0, true, (0.0, 1.0), (1.0, 1.0));
+        assert!(check_tree(&tree, 1).is_ok());
+        assert!(check_tree(&tree, 0).is_err());
+        tree.left[0] = 0;
+        assert!(check_tree(&tree, 1).is_err());
+        tree.left[0] = 1;
+        tree.cover.pop();
+        assert!(check_tree(&tree, 1).is_err());
+    }
+}
