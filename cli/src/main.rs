@@ -50,6 +50,8 @@ enum Command {
     Score(commands::score::ScoreArgs),
     /// Ingest, validate, train, compare, evaluate and save everything into a run folder.
     Pipeline(commands::pipeline::PipelineArgs),
+    /// Compare current data with the model's training data: drift per column, score, performance.
+    Drift(commands::drift::DriftArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
         Command::Events(a) => commands::events::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Pipeline(a) => commands::pipeline::run(a),
+        Command::Drift(a) => commands::drift::run(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

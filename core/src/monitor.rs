@@ -1479,7 +1479,12 @@ mod tests {
         );
         assert_ne!(fresh.dataset_verdict, Verdict::Drift);
         assert_eq!(fresh.drifted_columns, 0);
-        assert_eq!(fresh.score_drift.verdict, Verdict::Ok, "{:?}", fresh.score_drift);
+        assert_eq!(
+            fresh.score_drift.verdict,
+            Verdict::Ok,
+            "{:?}",
+            fresh.score_drift
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! One module per `ebb` subcommand.
 
+pub mod drift;
 pub mod evaluate;
 pub mod events;
 pub mod generate;
