@@ -66,6 +66,8 @@ enum Command {
     Explain(commands::explain::ExplainArgs),
     /// Re-score a customer with fields changed; suggest changes that lower the risk.
     Whatif(commands::whatif::WhatifArgs),
+    /// Compare current data with the model's training data: drift per column, score, performance.
+    Drift(commands::drift::DriftArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -121,6 +123,7 @@ fn main() -> ExitCode {
         Command::Report(a) => commands::report::run(a),
         Command::Explain(a) => commands::explain::run(a),
         Command::Whatif(a) => commands::whatif::run(a),
+        Command::Drift(a) => commands::drift::run(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,6 +26,7 @@ pub mod features;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
+pub mod monitor;
 pub mod quality;
 pub mod report;
 pub mod rng;

@@ -1,6 +1,7 @@
 //! One module per `ebb` subcommand.
 
 pub mod decide;
+pub mod drift;
 pub mod evaluate;
 pub mod events;
 pub mod explain;
