@@ -123,8 +123,12 @@ fn decide_ranks_contacts_within_capacity() {
 
     let csv = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "id,probability,expected_value,remaining_value");
+    assert_eq!(lines[0], "id,probability,expected_value,remaining_value,top_reasons");
     assert_eq!(lines.len(), 41);
+    // Each contact carries its three strongest SHAP reasons, e.g. `tenure_months = 2 raised risk`.
+    let reasons = contacts[0]["top_reasons"].as_str().unwrap();
+    assert_eq!(reasons.split("; ").count(), 3, "{reasons}");
+    assert!(reasons.contains(" risk"), "{reasons}");
     assert!(lines[1].starts_with(contacts[0]["id"].as_str().unwrap()));
 
     // Text output names both thresholds.

@@ -61,7 +61,10 @@ pub struct DecideArgs {
     model: PathBuf,
     /// Customers to consider (CSV or JSON array of records).
     data: PathBuf,
-    /// Output CSV: the contact list (id, probability, expected_value, remaining_value).
+    /// Top reasons (exact SHAP) listed per contact; 0 leaves the column empty (faster).
+    #[arg(long, default_value_t = 3)]
+    reasons: usize,
+    /// Output CSV: the contact list (id, probability, expected_value, remaining_value, top_reasons).
     #[arg(long)]
     out: PathBuf,
     /// Cost of one contact.
@@ -154,12 +157,30 @@ pub fn run(args: DecideArgs) -> CliResult {
         .map_err(bad_flag)?;
 
     let horizon = args.value.horizon_months;
+    // Why each contact is at risk: the top reasons from the model's exact SHAP explanation.
+    let explainer =
+        ebb_core::explain::Explainer::new(&artifact).map_err(|e| CliError::core(&args.model, e))?;
+    let reasons_of = |r: usize| -> CliResult<String> {
+        if args.reasons == 0 {
+            return Ok(String::new());
+        }
+        let explanation = explainer
+            .explain_row(&table, r)
+            .map_err(|e| CliError::core(&args.data, e))?;
+        let texts: Vec<String> = explanation
+            .top_reasons(args.reasons)
+            .into_iter()
+            .map(|x| x.text)
+            .collect();
+        Ok(texts.join("; "))
+    };
     let contacts: Vec<serde_json::Value> = plan
         .contacts
         .iter()
         .map(|c| {
             let r = rows[c.row];
-            serde_json::json!({
+            Ok(serde_json::json!({
+                "top_reasons": reasons_of(r)?,
                 "id": row_id(&artifact, &table, r),
                 "row": table.source_row(r),
                 "probability": c.probability,
@@ -167,16 +188,22 @@ pub fn run(args: DecideArgs) -> CliResult {
                 "expected_saved": c.expected_saved,
                 "expected_value": c.expected_value,
                 "remaining_value": remaining_value(all_monthly[r], c.probability, horizon),
-            })
+            }))
         })
-        .collect();
+        .collect::<CliResult<_>>()?;
 
-    let mut csv = String::from("id,probability,expected_value,remaining_value\n");
+    let mut csv = String::from("id,probability,expected_value,remaining_value,top_reasons\n");
     for c in &contacts {
         let mut id = String::new();
         ebb_core::ingest::write_csv_field(&mut id, c["id"].as_str().unwrap_or(""), b',');
+        let mut reasons = String::new();
+        ebb_core::ingest::write_csv_field(
+            &mut reasons,
+            c["top_reasons"].as_str().unwrap_or(""),
+            b',',
+        );
         csv.push_str(&format!(
-            "{id},{},{},{}\n",
+            "{id},{},{},{},{reasons}\n",
             c["probability"], c["expected_value"], c["remaining_value"]
         ));
     }
