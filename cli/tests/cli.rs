@@ -1,77 +1,10 @@
 //! End-to-end tests of the `ebb` binary on real files: the shared telecom churn data set,
 //! generated data, and malformed files, asserting exit codes and exact error messages.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn ebb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebb"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .expect("the ebb binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        stdout(o),
-        stderr(o)
-    );
-    serde_json::from_str(stdout(o).trim())
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
-}
-
-/// `../shared/data/mlc_churn.csv` relative to the repository root.
-fn mlc_churn() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let path = root.join("../shared/data/mlc_churn.csv");
-    assert!(
-        path.exists(),
-        "{} is missing: CI runs with ../shared beside the repo",
-        path.display()
-    );
-    path
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ebb-cli-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_string_lossy().into_owned()
-}
-
-fn fails_with(args: &[&str], code: i32, needle: &str) {
-    let o = ebb(args);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "args {args:?}\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains(needle),
-        "expected `{needle}` in stderr: {}",
-        stderr(&o)
-    );
-}
+use std::path::PathBuf;
 
 #[test]
 fn train_evaluate_score_on_mlc_churn() {

@@ -1,53 +1,11 @@
 //! End-to-end tests of `ebb decide`, `ebb fairness` and `ebb segment` on generated data: JSON
 //! fields, the contact-list CSV, capacity, determinism, and errors with exit code 2.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
+
+use std::path::PathBuf;
 use std::sync::OnceLock;
-
-fn ebb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebb"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .expect("the ebb binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        stdout(o),
-        stderr(o)
-    );
-    serde_json::from_str(stdout(o).trim())
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
-}
-
-fn fails_with(args: &[&str], code: i32, needle: &str) {
-    let o = ebb(args);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "args {args:?}\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains(needle),
-        "expected `{needle}` in stderr: {}",
-        stderr(&o)
-    );
-}
 
 /// A generated data set (1,200 customers) and a model trained on it, made once per run.
 struct Fixture {
@@ -73,10 +31,6 @@ fn fixture() -> &'static Fixture {
         ]));
         Fixture { dir, data, model }
     })
-}
-
-fn path(dir: &Path, name: &str) -> String {
-    dir.join(name).to_string_lossy().into_owned()
 }
 
 #[test]
@@ -123,7 +77,10 @@ fn decide_ranks_contacts_within_capacity() {
 
     let csv = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "id,probability,expected_value,remaining_value,top_reasons");
+    assert_eq!(
+        lines[0],
+        "id,probability,expected_value,remaining_value,top_reasons"
+    );
     assert_eq!(lines.len(), 41);
     // Each contact carries its three strongest SHAP reasons, e.g. `tenure_months = 2 raised risk`.
     let reasons = contacts[0]["top_reasons"].as_str().unwrap();

@@ -1,52 +1,11 @@
 //! End-to-end tests of `ebb explain` and `ebb whatif` on the shared telecom churn data.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
 use std::sync::OnceLock;
-
-fn ebb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebb"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .expect("the ebb binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        stdout(o),
-        stderr(o)
-    );
-    serde_json::from_str(stdout(o).trim())
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
-}
-
-fn fails_with(args: &[&str], code: i32, needle: &str) {
-    let o = ebb(args);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains(needle),
-        "expected `{needle}` in: {}",
-        stderr(&o)
-    );
-}
 
 /// `../shared/data/mlc_churn.csv` relative to the repository root.
 fn mlc_churn() -> String {

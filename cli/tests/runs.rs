@@ -1,24 +1,11 @@
 //! End-to-end tests of run tracking (`ebb pipeline` folders, `ebb runs list/compare/mark`),
 //! `ebb tune` and `ebb report`.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn ebb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebb"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .expect("the ebb binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::Output;
 
 fn ok(o: &Output) -> String {
     assert!(
@@ -34,41 +21,6 @@ fn ok(o: &Output) -> String {
 fn json(o: &Output) -> serde_json::Value {
     let out = ok(o);
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
-/// `../shared/data/mlc_churn.csv` relative to the repository root.
-fn mlc_churn() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let path = root.join("../shared/data/mlc_churn.csv");
-    assert!(
-        path.exists(),
-        "{} is missing: CI runs with ../shared beside the repo",
-        path.display()
-    );
-    path
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ebb-runs-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn fails_with(args: &[&str], code: i32, needle: &str) {
-    let o = ebb(args);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "args {args:?}\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains(needle),
-        "expected `{needle}` in stderr: {}",
-        stderr(&o)
-    );
 }
 
 fn generated(dir: &Path, rows: &str) -> String {
