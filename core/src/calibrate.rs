@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{check_labels, logit, sigmoid, softplus};
+use crate::model::{check_labels, check_weights, logit, sigmoid, softplus};
 
 /// Platt's Newton iterations stop after this many steps at the latest.
 const PLATT_MAX_ITER: usize = 100;
@@ -249,25 +249,7 @@ fn validate(scores: &[f64], y: &[f64], weights: Option<&[f64]>) -> Result<()> {
     }
     check_labels(y)?;
     if let Some(w) = weights {
-        if w.len() != n {
-            return Err(Error::InvalidParameter {
-                name: "weights",
-                message: format!(
-                    "has {} weights for {n} scores; pass one weight per score",
-                    w.len()
-                ),
-            });
-        }
-        if let Some((i, v)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
-        {
-            return Err(Error::InvalidParameter {
-                name: "weights",
-                message: format!("row {}: weight {v} must be finite and >= 0", i + 1),
-            });
-        }
+        check_weights("weights", w, n)?;
         for class in [0.0, 1.0] {
             let total: f64 = w
                 .iter()

@@ -24,7 +24,7 @@ use core::ops::Range;
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::{logit, sigmoid, softplus, ClassWeight};
+use super::{check_weights, logit, sigmoid, softplus, ClassWeight};
 use crate::error::{Error, Result};
 
 /// Armijo constant: a step must achieve this fraction of the decrease its slope promises.
@@ -241,25 +241,7 @@ fn validate_data(x: ArrayView2<f64>, y: &[f64], sample_weight: Option<&[f64]>) -
         });
     }
     if let Some(sw) = sample_weight {
-        if sw.len() != n {
-            return Err(Error::InvalidParameter {
-                name: "sample_weight",
-                message: format!(
-                    "has {} weights but x has {n} rows; pass one weight per row",
-                    sw.len()
-                ),
-            });
-        }
-        if let Some((i, w)) = sw
-            .iter()
-            .enumerate()
-            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
-        {
-            return Err(Error::InvalidParameter {
-                name: "sample_weight",
-                message: format!("row {}: weight {w} must be finite and >= 0", i + 1),
-            });
-        }
+        check_weights("sample_weight", sw, n)?;
     }
     super::check_labels(y)?;
     for (i, row) in x.rows().into_iter().enumerate() {

@@ -104,6 +104,31 @@ impl ClassWeight {
     }
 }
 
+/// Checks optional per-row weights: one per row, each finite and non-negative. `name` is the
+/// parameter named in the error.
+pub(crate) fn check_weights(name: &'static str, weights: &[f64], n: usize) -> Result<()> {
+    if weights.len() != n {
+        return Err(Error::InvalidParameter {
+            name,
+            message: format!(
+                "has {} weights for {n} rows; pass one weight per row",
+                weights.len()
+            ),
+        });
+    }
+    if let Some((i, w)) = weights
+        .iter()
+        .enumerate()
+        .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+    {
+        return Err(Error::InvalidParameter {
+            name,
+            message: format!("row {}: weight {w} must be finite and >= 0", i + 1),
+        });
+    }
+    Ok(())
+}
+
 /// Checks that every label is exactly 0 or 1 and that both occur (error parameter `y`).
 pub(crate) fn check_labels(y: &[f64]) -> Result<()> {
     if let Some((i, v)) = y.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
