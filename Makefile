@@ -6,14 +6,19 @@ WASI_TARGET := wasm32-wasip1
 EBB := ./target/release/ebb
 DEMO := demo
 
-.PHONY: run test setup fmt-check clippy unit wasm-core wasm-golden build-release bench
+.PHONY: run test setup tools fmt-check clippy unit wasm-core wasm-golden build-release bench \
+	worker worker-test demo
 
 ## Installs what is missing (idempotent): the wasm targets named in rust-toolchain.toml.
 setup:
 	@for t in $(WASM_TARGET) $(WASI_TARGET); do \
 	  rustup target list --installed | grep -qx $$t || rustup target add $$t; done
 
-test: setup fmt-check clippy unit wasm-core wasm-golden
+## The JavaScript and wasm tooling the edge worker needs, into .tools/ and node_modules/.
+tools: setup
+	bash scripts/tools.sh
+
+test: setup fmt-check clippy unit wasm-core wasm-golden worker-test
 	@echo "make test: all checks passed"
 
 fmt-check:
@@ -22,6 +27,7 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p ebb-core --all-targets --features parallel -- -D warnings
+	$(CARGO) clippy -p ebb-worker --target $(WASM_TARGET) -- -D warnings
 
 unit:
 	$(CARGO) test --workspace
@@ -40,15 +46,30 @@ wasm-golden:
 build-release: setup
 	$(CARGO) build --release -p ebb-cli
 
+## The edge worker: worker/build/ (wasm after wasm-opt, and its JavaScript shim).
+worker: tools
+	bash scripts/worker.sh build
+
+## The worker against the real runtime: builds it, starts `wrangler dev` on a free port with a
+## fresh state directory and exercises every route (tests/tests/worker.rs).
+worker-test: worker
+	$(CARGO) build --release -p ebb-cli
+	$(CARGO) test -p ebb-tests --features worker-e2e --test worker -- --nocapture
+
 ## The demo: generate customers, check them, run the pipeline (time-based validation on the
 ## monthly snapshots), then score everyone with the saved model.
-run: build-release
+demo: build-release
 	@mkdir -p $(DEMO)
 	$(EBB) generate --rows 20000 --seed 42 --out $(DEMO)/customers.csv
 	$(EBB) validate $(DEMO)/customers.csv --save-schema $(DEMO)/schema.json
 	$(EBB) pipeline $(DEMO)/customers.csv --time snapshot_date --runs-dir $(DEMO)/runs
 	$(EBB) score $$(ls -d $(DEMO)/runs/*/ | tail -n 1)model.json $(DEMO)/customers.csv --out $(DEMO)/scores.csv
 	@echo "demo outputs are in $(DEMO)/"
+
+## Everything: the demo model, published to the local worker serving API + dashboard on
+## http://127.0.0.1:8787 until Ctrl-C.
+run: demo worker
+	bash scripts/serve.sh $$(ls -d $(DEMO)/runs/*/ | tail -n 1)model.json 8787
 
 ## Ebb against LightGBM, XGBoost and scikit-learn (slow; not part of `make test`): BENCHMARKS.md.
 bench:

@@ -46,6 +46,8 @@ enum Command {
     Events(commands::events::EventsArgs),
     /// Evaluate a model artifact on labelled data.
     Evaluate(commands::evaluate::EvaluateArgs),
+    /// Upload a model to a running edge worker (and activate it).
+    Publish(commands::publish::PublishArgs),
     /// Score customers: one row per input row with id, probability, decision.
     Score(commands::score::ScoreArgs),
     /// Ingest, validate, train, compare, evaluate and save everything into a run folder.
@@ -113,6 +115,7 @@ fn main() -> ExitCode {
         Command::Train(a) => commands::train::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
         Command::Events(a) => commands::events::run(a),
+        Command::Publish(a) => commands::publish::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Pipeline(a) => commands::pipeline::run(a),
         Command::Decide(a) => commands::decide::run(a),

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod fairness;
 pub mod generate;
 pub mod pipeline;
+pub mod publish;
 pub mod report;
 pub mod runs;
 pub mod score;

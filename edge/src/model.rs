@@ -1,0 +1,295 @@
+//! A model loaded for serving: the artifact's [`Scorer`] plus what the API adds around it
+//! (required fields, the customer-id field, top reasons, the inputs to log for monitoring).
+
+use ebb_core::artifact::Artifact;
+use ebb_core::explain::{Explainer, Reason};
+use ebb_core::schema::ColumnKind;
+use ebb_core::scorer::{RiskBand, Scorer};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, Problem};
+use crate::request::Record;
+
+/// Field holding the customer id when the training data named none.
+pub const DEFAULT_ID_FIELD: &str = "customer_id";
+
+/// One input field as the API documents it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputField {
+    /// Name as in the training CSV header.
+    pub name: String,
+    /// `numeric`, `boolean`, `categorical` or `datetime`.
+    pub kind: &'static str,
+    /// Whether a prediction must include it (the training data never missed it, so the model
+    /// has not learned what a missing value means there).
+    pub required: bool,
+}
+
+/// What the registry shows about a model without loading it again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    /// The artifact's model id (its content hash), used as the version.
+    pub version: String,
+    /// `logistic`, `forest` or `gbdt`.
+    pub family: &'static str,
+    /// Decision threshold.
+    pub threshold: f64,
+    /// Cross-validated ROC-AUC of the calibrated model.
+    pub cv_roc_auc: f64,
+    /// Cross-validated recall at the threshold.
+    pub cv_recall: f64,
+    /// Training rows.
+    pub training_rows: usize,
+    /// When the artifact was trained.
+    pub created_at: String,
+    /// The customer-id field used for A/B arms and logs.
+    pub id_field: String,
+    /// Input fields.
+    pub inputs: Vec<InputField>,
+}
+
+/// A parsed, validated artifact ready to score.
+#[derive(Debug)]
+pub struct LoadedModel {
+    scorer: Scorer,
+    required: Vec<bool>,
+    id_field: String,
+    artifact_bytes: usize,
+}
+
+/// The answer for one customer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// The customer's id when the request carried one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// Calibrated probability of churning in the horizon.
+    pub probability: f64,
+    /// `low`, `medium` or `high`.
+    pub risk_band: RiskBand,
+    /// Whether to contact the customer (probability at or above the threshold).
+    pub decision: bool,
+    /// The model's decision threshold.
+    pub threshold: f64,
+    /// Version (model id) that scored this customer.
+    pub model_version: String,
+    /// A/B arm (`control` / `treatment`) when an experiment is running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm: Option<&'static str>,
+    /// Top reasons when asked for with `?explain=K`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<Reason>>,
+    /// Fields of the request the model does not use (a typo shows up here).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored_fields: Vec<String>,
+}
+
+impl LoadedModel {
+    /// Parses and checks an artifact (format version, content hash, pipeline/model agreement).
+    pub fn from_json(json: &str) -> Result<Self, ApiError> {
+        let artifact = Artifact::from_json(json)
+            .map_err(|e| ApiError::bad_request(format!("the model artifact was rejected: {e}")))?;
+        if artifact.model.n_features() != artifact.pipeline.n_features() {
+            return Err(ApiError::bad_request(format!(
+                "the model artifact was rejected: the pipeline makes {} features but the model expects {}",
+                artifact.pipeline.n_features(),
+                artifact.model.n_features()
+            )));
+        }
+        let required = artifact
+            .pipeline
+            .inputs
+            .iter()
+            .map(|input| {
+                artifact
+                    .reference
+                    .columns
+                    .iter()
+                    .find(|c| c.name == input.name)
+                    .is_some_and(|c| c.missing == 0 && c.present > 0)
+            })
+            .collect();
+        let id_field = artifact
+            .schema
+            .id_column
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ID_FIELD.to_string());
+        Ok(LoadedModel {
+            scorer: Scorer::new(artifact),
+            required,
+            id_field,
+            artifact_bytes: json.len(),
+        })
+    }
+
+    /// The artifact.
+    pub fn artifact(&self) -> &Artifact {
+        self.scorer.artifact()
+    }
+
+    /// The version (model id).
+    pub fn version(&self) -> &str {
+        &self.artifact().model_id
+    }
+
+    /// Size of the artifact JSON in bytes.
+    pub fn artifact_bytes(&self) -> usize {
+        self.artifact_bytes
+    }
+
+    /// The field naming the customer.
+    pub fn id_field(&self) -> &str {
+        &self.id_field
+    }
+
+    /// The customer id of `record` as text (numbers are accepted too).
+    pub fn customer_id(&self, record: &Record) -> Option<String> {
+        match record.get(&self.id_field)? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The registry's description of this model.
+    pub fn summary(&self) -> ModelSummary {
+        let a = self.artifact();
+        ModelSummary {
+            version: a.model_id.clone(),
+            family: a.family().name(),
+            threshold: a.threshold,
+            cv_roc_auc: a.metrics.calibrated_cv.roc_auc,
+            cv_recall: a.metrics.calibrated_cv.recall,
+            training_rows: a.metadata.rows,
+            created_at: a.metadata.created_at.clone(),
+            id_field: self.id_field.clone(),
+            inputs: a
+                .pipeline
+                .inputs
+                .iter()
+                .zip(&self.required)
+                .map(|(input, &required)| InputField {
+                    name: input.name.clone(),
+                    kind: kind_name(input.kind),
+                    required,
+                })
+                .collect(),
+        }
+    }
+
+    /// Scores one customer; `reasons` > 0 adds that many SHAP reasons. Every problem with the
+    /// record is returned at once, by field.
+    pub fn predict(&self, record: &Record, reasons: usize) -> Result<Prediction, Vec<Problem>> {
+        let pipeline = &self.artifact().pipeline;
+        let mut problems: Vec<Problem> = pipeline
+            .inputs
+            .iter()
+            .zip(&self.required)
+            .filter(|(input, &required)| {
+                required && record.get(&input.name).is_none_or(Value::is_null)
+            })
+            .map(|(input, _)| {
+                Problem::new(
+                    input.name.clone(),
+                    format!(
+                        "is required: send a {} value (the model never saw it missing in training)",
+                        kind_name(input.kind)
+                    ),
+                )
+            })
+            .collect();
+        let score = match self.scorer.score_json(record) {
+            Ok(score) => Some(score),
+            Err(errors) => {
+                for e in errors {
+                    if !problems.iter().any(|p| p.field == e.field) {
+                        problems.push(Problem::new(e.field, e.message));
+                    }
+                }
+                None
+            }
+        };
+        let score = match score {
+            Some(score) if problems.is_empty() => score,
+            _ => {
+                let position = |field: &str| pipeline.inputs.iter().position(|c| c.name == field);
+                problems.sort_by_key(|p| position(&p.field));
+                return Err(problems);
+            }
+        };
+        let reasons = if reasons == 0 {
+            None
+        } else {
+            Some(self.reasons(record, reasons)?)
+        };
+        Ok(Prediction {
+            customer_id: self.customer_id(record),
+            probability: score.probability,
+            risk_band: score.risk_band,
+            decision: score.decision,
+            threshold: self.artifact().threshold,
+            model_version: self.version().to_string(),
+            arm: None,
+            reasons,
+            ignored_fields: self.ignored_fields(record),
+        })
+    }
+
+    fn reasons(&self, record: &Record, k: usize) -> Result<Vec<Reason>, Vec<Problem>> {
+        let explained = Explainer::new(self.artifact()).and_then(|e| e.explain_json(record));
+        explained
+            .map(|e| e.top_reasons(k))
+            .map_err(|e| vec![Problem::new("", e.to_string())])
+    }
+
+    fn ignored_fields(&self, record: &Record) -> Vec<String> {
+        let pipeline = &self.artifact().pipeline;
+        record
+            .keys()
+            .filter(|k| {
+                **k != self.id_field
+                    && pipeline.time_column.as_deref() != Some(k.as_str())
+                    && self
+                        .artifact()
+                        .schema
+                        .target
+                        .as_ref()
+                        .map(|t| t.name.as_str())
+                        != Some(k.as_str())
+                    && !pipeline.inputs.iter().any(|c| c.name == **k)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The part of `record` monitoring needs later (the model's inputs and the snapshot
+    /// column), as a JSON object: drift is computed from these raw values exactly as
+    /// `ebb drift` computes it from a CSV.
+    pub fn logged_inputs(&self, record: &Record) -> String {
+        let pipeline = &self.artifact().pipeline;
+        let mut kept = Map::new();
+        for name in pipeline
+            .inputs
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(pipeline.time_column.as_deref())
+        {
+            if let Some(v) = record.get(name).filter(|v| !v.is_null()) {
+                kept.insert(name.to_string(), v.clone());
+            }
+        }
+        Value::Object(kept).to_string()
+    }
+}
+
+fn kind_name(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Numeric => "numeric",
+        ColumnKind::Boolean => "boolean",
+        ColumnKind::Categorical => "categorical",
+        ColumnKind::Datetime => "datetime",
+        ColumnKind::Identifier => "identifier",
+        ColumnKind::Text => "text",
+    }
+}

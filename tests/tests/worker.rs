@@ -1,0 +1,699 @@
+//! The edge worker in the real runtime: builds come from `make worker-test`, which then runs
+//! this file. It starts `wrangler dev` (workerd with local KV and D1) on a free port with a
+//! fresh state directory and walks every route: auth, publish, predict (one, batch, explain),
+//! bad input, registry (activate, rollback), A/B stickiness, labels, monitoring, the cron
+//! check with its webhook, metrics, deletion, restart persistence and degraded serving.
+//! Predictions must equal `ebb score`'s to 1e-9 for 1,000 generated customers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use ebb_core::ingest::{read_csv, CsvOptions};
+use ebb_core::table::{is_na, parse_number, Table};
+use serde_json::{json, Map, Value};
+
+const API: &str = "test-api-token";
+const ADMIN: &str = "test-admin-token";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn ebb_bin() -> PathBuf {
+    std::env::var_os("EBB_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/release/ebb"))
+}
+
+fn ebb(args: &[&str]) -> String {
+    let out = Command::new(ebb_bin())
+        .args(args)
+        .output()
+        .expect("run ebb");
+    assert!(
+        out.status.success(),
+        "ebb {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `wrangler dev`, stopped (by process group) when dropped.
+struct Worker {
+    port: u16,
+    state: PathBuf,
+    vars: PathBuf,
+}
+
+impl Worker {
+    fn start(port: u16, state: &Path, vars: &Path) -> Worker {
+        let started = Instant::now();
+        let status = Command::new("bash")
+            .arg(root().join("scripts/worker.sh"))
+            .args(["start", &port.to_string()])
+            .arg(state)
+            .env("EBB_DEV_VARS", vars)
+            .status()
+            .expect("scripts/worker.sh");
+        assert!(status.success(), "wrangler dev did not start");
+        eprintln!("worker: up in {:.1} s", started.elapsed().as_secs_f64());
+        Worker {
+            port,
+            state: state.to_path_buf(),
+            vars: vars.to_path_buf(),
+        }
+    }
+
+    fn stop(&self) {
+        let _ = Command::new("bash")
+            .arg(root().join("scripts/worker.sh"))
+            .arg("stop")
+            .arg(&self.state)
+            .status();
+    }
+
+    fn restart(self) -> Worker {
+        self.stop();
+        let (port, state, vars) = (self.port, self.state.clone(), self.vars.clone());
+        std::mem::forget(self);
+        Worker::start(port, &state, &vars)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// (status, JSON body) of a request; `token` goes in `Authorization: Bearer`.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value) {
+        let (status, text) = self.call_text(method, path, token, body);
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"));
+        (status, value)
+    }
+
+    fn call_text(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        let mut request = ureq::request(method, &self.url(path));
+        if let Some(t) = token {
+            request = request.set("authorization", &format!("Bearer {t}"));
+        }
+        let answer = match body {
+            Some(b) => request
+                .set("content-type", "application/json")
+                .send_string(b),
+            None => request.call(),
+        };
+        let response = match answer {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        (status, response.into_string().unwrap())
+    }
+
+    fn kv_put(&self, key: &str, value: &str) {
+        let status = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source scripts/env.sh && wrangler kv key put --binding MODELS --local --persist-to '{}' '{key}' '{value}'",
+                self.state.display()
+            ))
+            .current_dir(root())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn table(path: &Path) -> Table {
+    read_csv(&std::fs::read(path).unwrap(), &CsvOptions::default()).unwrap()
+}
+
+/// Row `r` as the JSON a CRM would send: numbers as numbers, text as strings, no target.
+fn record(t: &Table, r: usize) -> Map<String, Value> {
+    t.names()
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.as_str() != "churn")
+        .filter_map(|(c, name)| {
+            let raw = t.raw(r, c);
+            if is_na(raw) {
+                return None;
+            }
+            let value = match parse_number(raw) {
+                Some(x) if name != "customer_id" => json!(x),
+                _ => json!(raw),
+            };
+            Some((name.clone(), value))
+        })
+        .collect()
+}
+
+fn batch_body(t: &Table, rows: std::ops::Range<usize>) -> String {
+    let customers: Vec<Value> = rows.map(|r| Value::Object(record(t, r))).collect();
+    json!({ "customers": customers }).to_string()
+}
+
+/// Waits for the single webhook POST and returns its body.
+fn webhook() -> (u16, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            if let Some(body) = read_post(stream) {
+                let _ = tx.send(body);
+            }
+        }
+    });
+    (port, rx)
+}
+
+fn read_post(mut stream: TcpStream) -> Option<String> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    stream
+        .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+        .ok()?;
+    String::from_utf8(body).ok()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_worker_serves_the_whole_api_in_the_real_runtime() {
+    let dir = root().join("target/worker-e2e");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |name: &str| dir.join(name).to_string_lossy().into_owned();
+
+    // Two models from generated data, and fresh customers (plain and drifted).
+    ebb(&[
+        "generate",
+        "--rows",
+        "4000",
+        "--seed",
+        "5",
+        "--out",
+        &p("train.csv"),
+    ]);
+    ebb(&[
+        "generate",
+        "--rows",
+        "1000",
+        "--seed",
+        "6",
+        "--out",
+        &p("fresh.csv"),
+    ]);
+    ebb(&[
+        "generate",
+        "--rows",
+        "400",
+        "--seed",
+        "7",
+        "--drift",
+        "1",
+        "--out",
+        &p("drifted.csv"),
+    ]);
+    ebb(&[
+        "train",
+        &p("train.csv"),
+        "--model",
+        "gbdt",
+        "--folds",
+        "3",
+        "--out",
+        &p("a.json"),
+    ]);
+    ebb(&[
+        "train",
+        &p("train.csv"),
+        "--model",
+        "logistic",
+        "--folds",
+        "3",
+        "--out",
+        &p("b.json"),
+    ]);
+    ebb(&[
+        "score",
+        &p("a.json"),
+        &p("fresh.csv"),
+        "--out",
+        &p("scores.csv"),
+    ]);
+    let id_of = |file: &str| -> String {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(p(file)).unwrap()).unwrap();
+        v["model_id"].as_str().unwrap().to_string()
+    };
+    let (a, b) = (id_of("a.json"), id_of("b.json"));
+
+    let (hook_port, alerts) = webhook();
+    let vars = dir.join("dev.vars");
+    std::fs::write(
+        &vars,
+        format!(
+            "API_TOKEN={API}\nADMIN_TOKEN={ADMIN}\nALERT_LEVEL=warn\nALERT_WEBHOOK=http://127.0.0.1:{hook_port}/alert\n"
+        ),
+    )
+    .unwrap();
+    let w = Worker::start(free_port(), &dir.join("state"), &vars);
+
+    // Nothing published yet: the service says so rather than failing.
+    let (status, health) = w.call("GET", "/v1/health", None, None);
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (503, Some("unavailable"))
+    );
+    let fresh = table(&dir.join("fresh.csv"));
+    let one = Value::Object(record(&fresh, 0)).to_string();
+    let (status, body) = w.call("POST", "/v1/predict", Some(API), Some(&one));
+    assert_eq!(status, 503, "{body}");
+
+    // Auth.
+    assert_eq!(w.call("POST", "/v1/predict", None, Some(&one)).0, 401);
+    assert_eq!(
+        w.call("POST", "/v1/predict", Some("wrong"), Some(&one)).0,
+        401
+    );
+    let (status, body) = w.call("POST", "/v1/rollback", Some(API), None);
+    assert_eq!(status, 401);
+    assert!(
+        body["message"].as_str().unwrap().contains("admin token"),
+        "{body}"
+    );
+
+    // Publish A (active) with the CLI; publishing again is a no-op.
+    let out = ebb(&[
+        "publish",
+        &p("a.json"),
+        "--to",
+        &w.url(""),
+        "--token",
+        ADMIN,
+        "--activate",
+    ]);
+    assert!(
+        out.contains(&format!("published {a}")) && out.contains("active"),
+        "{out}"
+    );
+    let out = ebb(&[
+        "publish",
+        &p("a.json"),
+        "--to",
+        &w.url(""),
+        "--token",
+        ADMIN,
+    ]);
+    assert!(out.contains("already there"), "{out}");
+    let refused = Command::new(ebb_bin())
+        .args(["publish", &p("a.json"), "--to", &w.url(""), "--token", API])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401"));
+
+    // Bad artifacts are rejected with the reason.
+    let a_json = std::fs::read_to_string(p("a.json")).unwrap();
+    let tampered = a_json.replacen("\"threshold\":", "\"threshold\":0.5,\"was\":", 1);
+    let (status, body) = w.call(
+        "PUT",
+        &format!("/v1/models/{a}"),
+        Some(ADMIN),
+        Some(&tampered),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("rejected"),
+        "{body}"
+    );
+    let (status, body) = w.call(
+        "PUT",
+        "/v1/models/m-000000000000",
+        Some(ADMIN),
+        Some(&a_json),
+    );
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains(&a), "{body}");
+    let (status, _) = w.call(
+        "PUT",
+        &format!("/v1/models/{a}"),
+        Some(ADMIN),
+        Some("{\"format_version\": 99}"),
+    );
+    assert_eq!(status, 400);
+
+    // One prediction, with reasons.
+    let (status, body) = w.call("POST", "/v1/predict?explain=3", Some(API), Some(&one));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["model_version"], a.as_str());
+    assert_eq!(body["reasons"].as_array().unwrap().len(), 3);
+    assert_eq!(body["degraded"], false);
+    assert!(["low", "medium", "high"].contains(&body["risk_band"].as_str().unwrap()));
+
+    // Bad input: every problem by field; limits.
+    let (status, body) = w.call(
+        "POST",
+        "/v1/predict",
+        Some(API),
+        Some("{\"tenure_months\": "),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("not valid JSON"),
+        "{body}"
+    );
+    let mut wrong = record(&fresh, 0);
+    wrong.insert("tenure_months".into(), json!("many"));
+    wrong.insert("plan".into(), json!({"name": "basic"}));
+    wrong.remove("monthly_fee");
+    let (status, body) = w.call(
+        "POST",
+        "/v1/predict",
+        Some(API),
+        Some(&Value::Object(wrong).to_string()),
+    );
+    assert_eq!(status, 400);
+    let fields: Vec<&str> = body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    for f in ["tenure_months", "plan", "monthly_fee"] {
+        assert!(fields.contains(&f), "{f} missing from {body}");
+    }
+    let (status, _) = w.call("POST", "/v1/predict", Some(API), Some("[1, 2]"));
+    assert_eq!(status, 400);
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(1_100_000));
+    assert_eq!(w.call("POST", "/v1/predict", Some(API), Some(&huge)).0, 413);
+    let too_many = format!("[{}]", vec![one.as_str(); 1001].join(","));
+    assert_eq!(
+        w.call("POST", "/v1/predict/batch", Some(API), Some(&too_many))
+            .0,
+        413
+    );
+    assert_eq!(w.call("GET", "/v1/models/m-nope", Some(API), None).0, 404);
+    assert_eq!(
+        w.call("POST", "/v1/models/m-nope/activate", Some(ADMIN), None)
+            .0,
+        404
+    );
+    assert_eq!(w.call("GET", "/v1/nothing", Some(API), None).0, 404);
+    assert_eq!(w.call("GET", "/v1/predict", Some(API), None).0, 405);
+    assert_eq!(
+        w.call("POST", "/v1/predict?explain=x", Some(API), Some(&one))
+            .0,
+        400
+    );
+
+    // Training/serving consistency: 1,000 customers through the batch route vs `ebb score`.
+    let (status, body) = w.call(
+        "POST",
+        "/v1/predict/batch",
+        Some(API),
+        Some(&batch_body(&fresh, 0..1000)),
+    );
+    assert_eq!(status, 200, "{body}");
+    let served = body["predictions"].as_array().unwrap();
+    assert_eq!(served.len(), 1000);
+    let scores = table(&dir.join("scores.csv"));
+    let mut worst = 0.0f64;
+    for (r, prediction) in served.iter().enumerate() {
+        assert_eq!(prediction["customer_id"].as_str(), Some(scores.raw(r, 0)));
+        let cli: f64 = scores.raw(r, 1).parse().unwrap();
+        worst = worst.max((prediction["probability"].as_f64().unwrap() - cli).abs());
+    }
+    assert!(worst <= 1e-9, "worker and `ebb score` differ by {worst}");
+    eprintln!("consistency: max |worker - ebb score| = {worst:e} over 1000 customers");
+
+    // Labels for those customers, then monitoring sees volume and performance.
+    let churn = fresh.column_index("churn").unwrap();
+    let labels: Vec<Value> = (0..1000)
+        .map(|r| json!({"customer_id": fresh.raw(r, 0), "churned": fresh.raw(r, churn)}))
+        .collect();
+    let (status, body) = w.call(
+        "POST",
+        "/v1/labels",
+        Some(ADMIN),
+        Some(&json!({ "labels": labels }).to_string()),
+    );
+    assert_eq!(
+        (status, body["stored"].as_u64()),
+        (200, Some(1000)),
+        "{body}"
+    );
+    let (status, body) = w.call(
+        "POST",
+        "/v1/labels",
+        Some(ADMIN),
+        Some("{\"labels\": [{\"churned\": 2}]}"),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["problems"].as_array().unwrap().len(), 2);
+    let mut report = Value::Null;
+    wait_for("1,000 logged predictions", || {
+        report = w.call("GET", "/v1/monitoring", Some(API), None).1;
+        report["predictions"].as_u64().unwrap_or(0) >= 1001
+    });
+    assert_eq!(report["model_version"], a.as_str());
+    let perf = &report["performance"];
+    assert!(perf["rows"].as_u64().unwrap() >= 900, "{report}");
+    assert!(perf["roc_auc"]["current"].as_f64().unwrap() > 0.6, "{perf}");
+    assert!(report["drift"]["columns"].as_array().unwrap().len() > 5);
+
+    // Registry: B uploaded and activated, then rolled back to A.
+    let b_json = std::fs::read_to_string(p("b.json")).unwrap();
+    let (status, body) = w.call(
+        "PUT",
+        &format!("/v1/models/{b}"),
+        Some(ADMIN),
+        Some(&b_json),
+    );
+    assert_eq!(
+        (status, body["active"].as_bool()),
+        (201, Some(false)),
+        "{body}"
+    );
+    let (status, _) = w.call(
+        "POST",
+        &format!("/v1/models/{b}/activate"),
+        Some(ADMIN),
+        None,
+    );
+    assert_eq!(status, 200);
+    let (_, body) = w.call("POST", "/v1/predict", Some(API), Some(&one));
+    assert_eq!(
+        body["model_version"],
+        b.as_str(),
+        "a new activation serves on the next request"
+    );
+    let (status, body) = w.call("POST", "/v1/rollback", Some(ADMIN), None);
+    assert_eq!(
+        (status, body["version"].as_str()),
+        (200, Some(a.as_str())),
+        "{body}"
+    );
+    let (_, models) = w.call("GET", "/v1/models", Some(API), None);
+    assert_eq!(models["active"], a.as_str());
+    assert_eq!(models["models"].as_array().unwrap().len(), 2);
+    assert_eq!(models["history"].as_array().unwrap().len(), 3);
+    let (status, body) = w.call("GET", &format!("/v1/models/{b}"), Some(API), None);
+    assert_eq!(
+        (status, body["summary"]["family"].as_str()),
+        (200, Some("logistic"))
+    );
+
+    // A/B: each customer always gets the same arm; both arms serve.
+    let (status, body) = w.call(
+        "PUT",
+        "/v1/experiment",
+        Some(ADMIN),
+        Some(&json!({"control": a, "treatment": b, "treatment_share": 0.5}).to_string()),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = w.call(
+        "PUT",
+        "/v1/experiment",
+        Some(ADMIN),
+        Some(&json!({"control": a, "treatment": "m-x"}).to_string()),
+    );
+    assert_eq!(status, 400);
+    let mut arms = std::collections::BTreeMap::new();
+    for r in 0..40 {
+        let body = Value::Object(record(&fresh, r)).to_string();
+        let (_, first) = w.call("POST", "/v1/predict", Some(API), Some(&body));
+        let (_, second) = w.call("POST", "/v1/predict", Some(API), Some(&body));
+        assert_eq!(first["arm"], second["arm"], "customer {r} switched arms");
+        let arm = first["arm"].as_str().unwrap().to_string();
+        let expected = if arm == "control" { &a } else { &b };
+        assert_eq!(first["model_version"], expected.as_str());
+        *arms.entry(arm).or_insert(0) += 1;
+    }
+    assert_eq!(arms.len(), 2, "{arms:?}");
+    let mut report = Value::Null;
+    wait_for("A/B traffic in monitoring", || {
+        report = w.call("GET", "/v1/monitoring", Some(API), None).1;
+        report["traffic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["arm"].is_string())
+            .map(|t| t["predictions"].as_u64().unwrap())
+            .sum::<u64>()
+            >= 80
+    });
+    assert_eq!(w.call("DELETE", "/v1/experiment", Some(ADMIN), None).0, 200);
+    assert_eq!(w.call("DELETE", "/v1/experiment", Some(ADMIN), None).0, 404);
+
+    // Drifted traffic, then the daily cron check posts an alert to the webhook.
+    let drifted = table(&dir.join("drifted.csv"));
+    let (status, _) = w.call(
+        "POST",
+        "/v1/predict/batch",
+        Some(API),
+        Some(&batch_body(&drifted, 0..400)),
+    );
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_secs(1));
+    let (status, _) = w.call_text("GET", "/__scheduled?cron=0+6+*+*+*", None, None);
+    assert_eq!(status, 200);
+    let alert = alerts
+        .recv_timeout(Duration::from_secs(30))
+        .expect("an alert on the webhook");
+    let alert: Value = serde_json::from_str(&alert).unwrap();
+    assert_eq!(alert["alert"], true);
+    assert_eq!(alert["model_version"], a.as_str());
+    assert!(!alert["reasons"].as_array().unwrap().is_empty(), "{alert}");
+    let (_, info) = w.call("GET", "/v1/app-info", None, None);
+    assert_eq!(info["last_monitoring_run"]["alert_sent"], 1.0, "{info}");
+    assert_eq!(info["active_model"], a.as_str());
+
+    // Metrics.
+    let (status, metrics) = w.call_text("GET", "/metrics", None, None);
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("ebb_http_requests_total{route=\"/v1/predict\",status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains(&format!("ebb_predictions_total{{model_version=\"{a}\"}}")));
+    assert!(metrics.contains("ebb_errors_total{code=\"unauthorized\"}"));
+    assert!(metrics.contains("ebb_http_request_duration_seconds_bucket"));
+
+    // Data-protection deletion.
+    let customer = fresh.raw(0, 0).to_string();
+    let (status, body) = w.call(
+        "DELETE",
+        &format!("/v1/customers/{customer}"),
+        Some(ADMIN),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(body["deleted_predictions"].as_u64().unwrap() >= 3, "{body}");
+    assert_eq!(body["deleted_labels"], 1);
+    let (_, body) = w.call(
+        "DELETE",
+        &format!("/v1/customers/{customer}"),
+        Some(ADMIN),
+        None,
+    );
+    assert_eq!(
+        (
+            body["deleted_predictions"].as_u64(),
+            body["deleted_labels"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+
+    // Restart: the registry survives; then a corrupt active model falls back to the last good.
+    let w = w.restart();
+    let (status, body) = w.call("POST", "/v1/predict", Some(API), Some(&one));
+    assert_eq!(
+        (status, body["model_version"].as_str()),
+        (200, Some(a.as_str())),
+        "{body}"
+    );
+    w.kv_put(
+        &format!("model:{a}"),
+        "{\"format_version\": 1, \"broken\": true}",
+    );
+    let w = w.restart();
+    let (status, body) = w.call("POST", "/v1/predict", Some(API), Some(&one));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["degraded"], true);
+    assert_eq!(
+        body["model_version"],
+        b.as_str(),
+        "the previous active version serves"
+    );
+    let (_, health) = w.call("GET", "/v1/health", None, None);
+    assert_eq!(health["status"], "degraded");
+    w.kv_put(&format!("model:{b}"), "not json");
+    let w = w.restart();
+    let (status, body) = w.call("POST", "/v1/predict", Some(API), Some(&one));
+    assert_eq!(status, 503);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no usable model"),
+        "{body}"
+    );
+    drop(w);
+}

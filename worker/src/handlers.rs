@@ -1,0 +1,596 @@
+//! The Workers entry points (`fetch`, `scheduled`) and one handler per route.
+
+use std::rc::Rc;
+
+use ebb_core::monitor::Verdict;
+use ebb_edge::auth::{authorize, Tokens};
+use ebb_edge::error::Problem;
+use ebb_edge::experiment::{Arm, ExperimentRequest};
+use ebb_edge::labels::parse_labels;
+use ebb_edge::model::{LoadedModel, Prediction};
+use ebb_edge::monitoring::{self, MonitoringReport};
+use ebb_edge::registry::{self, Registered, Registry, MAX_MODEL_BYTES};
+use ebb_edge::request::{
+    check_body_length, check_declared_length, explain_count, number_param, parse_batch,
+    parse_customer, parse_json, Record,
+};
+use ebb_edge::ApiError;
+use serde_json::{json, Value};
+use worker::{
+    event, Context, Date, Env, Fetch, Headers, Method, Request, RequestInit, Response,
+    ScheduleContext, ScheduledEvent,
+};
+
+use crate::route::Route;
+use crate::store::{self, with_isolate, LogRow, MonitoringRun, Serving};
+
+const OPENAPI: &str = include_str!("../openapi.yaml");
+/// Default monitoring window and the most rows one report reads (bounds CPU time).
+const DEFAULT_WINDOW_HOURS: u64 = 24;
+const DEFAULT_MONITORING_ROWS: u64 = 10_000;
+
+/// An answer: status, body and content type.
+struct Answer {
+    status: u16,
+    body: String,
+    content_type: &'static str,
+}
+
+impl Answer {
+    fn json(status: u16, body: &impl serde::Serialize) -> Answer {
+        Answer {
+            status,
+            body: serde_json::to_string(body).unwrap_or_default(),
+            content_type: "application/json",
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let started = now_ms();
+    let method = req.method().to_string();
+    let path = req.path();
+    let route = Route::parse(&method, &path);
+    let pattern = route.as_ref().map_or("unmatched", Route::pattern);
+    let answer = match route {
+        Ok(route) => match handle(route, req, &env, &ctx).await {
+            Ok(answer) => answer,
+            Err(e) => error_answer(&e),
+        },
+        Err(e) => error_answer(&e),
+    };
+    let elapsed = now_ms().saturating_sub(started) as f64 / 1000.0;
+    with_isolate(|i| i.metrics.observe_request(pattern, answer.status, elapsed));
+    let headers = Headers::new();
+    headers.set("content-type", answer.content_type)?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::ok(answer.body)?
+        .with_status(answer.status)
+        .with_headers(headers))
+}
+
+fn error_answer(e: &ApiError) -> Answer {
+    with_isolate(|i| i.metrics.observe_error(e.error));
+    Answer {
+        status: e.status,
+        body: e.to_json(),
+        content_type: "application/json",
+    }
+}
+
+fn tokens(env: &Env) -> Tokens {
+    let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
+    Tokens {
+        api: secret("API_TOKEN"),
+        admin: secret("ADMIN_TOKEN"),
+    }
+}
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+async fn body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let declared = req.headers().get("content-length").ok().flatten();
+    if limit == ebb_edge::request::MAX_BODY_BYTES {
+        check_declared_length(declared.as_deref())?;
+    } else if let Some(n) = declared.and_then(|d| d.trim().parse::<usize>().ok()) {
+        if n > limit {
+            return Err(ApiError::too_large(format!(
+                "the artifact has {n} bytes; the limit is {limit}"
+            )));
+        }
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+    if limit == ebb_edge::request::MAX_BODY_BYTES {
+        check_body_length(&bytes)?;
+    } else if bytes.len() > limit {
+        return Err(ApiError::too_large(format!(
+            "the artifact has {} bytes; the limit is {limit}",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
+async fn handle(
+    route: Route,
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+) -> Result<Answer, ApiError> {
+    let header = req.headers().get("authorization").ok().flatten();
+    authorize(header.as_deref(), route.role(), &tokens(env))?;
+    let query = req
+        .url()
+        .ok()
+        .and_then(|u| u.query().map(String::from))
+        .unwrap_or_default();
+    match route {
+        Route::Health => health(env).await,
+        Route::AppInfo => app_info(env).await,
+        Route::Metrics => Ok(Answer {
+            status: 200,
+            body: with_isolate(|i| i.metrics.render()),
+            content_type: "text/plain; version=0.0.4",
+        }),
+        Route::OpenApi => Ok(Answer {
+            status: 200,
+            body: OPENAPI.to_string(),
+            content_type: "application/yaml",
+        }),
+        Route::Predict => {
+            let reasons = explain_count(&query)?;
+            let record = parse_customer(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
+            predict(env, ctx, vec![record], reasons, false).await
+        }
+        Route::PredictBatch => {
+            let reasons = explain_count(&query)?;
+            let records = parse_batch(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
+            predict(env, ctx, records, reasons, true).await
+        }
+        Route::ListModels => {
+            let registry = store::registry(&store::kv(env)?).await?;
+            Ok(Answer::json(
+                200,
+                &json!({
+                    "active": registry.active,
+                    "models": registry.models,
+                    "history": registry.history,
+                    "experiment": registry.experiment,
+                }),
+            ))
+        }
+        Route::GetModel(id) => get_model(env, &id).await,
+        Route::PutModel(id) => {
+            let bytes = body(&mut req, MAX_MODEL_BYTES).await?;
+            put_model(env, &id, &bytes, &query).await
+        }
+        Route::Activate(id) => {
+            let kv = store::kv(env)?;
+            let mut registry = store::registry(&kv).await?;
+            if !registry.contains(&id) {
+                return Err(registry::unknown(&id));
+            }
+            // Refuse to activate what cannot serve.
+            store::load_model(&kv, &id)
+                .await
+                .map_err(|reason| ApiError::conflict(format!("cannot activate: {reason}")))?;
+            let activation = registry.activate(&id, now_ms())?.clone();
+            store::save_registry(&kv, &registry).await?;
+            Ok(Answer::json(200, &activation))
+        }
+        Route::Rollback => {
+            let kv = store::kv(env)?;
+            let mut registry = store::registry(&kv).await?;
+            let activation = registry.rollback(now_ms())?.clone();
+            store::save_registry(&kv, &registry).await?;
+            Ok(Answer::json(200, &activation))
+        }
+        Route::GetExperiment => {
+            let registry = store::registry(&store::kv(env)?).await?;
+            Ok(Answer::json(
+                200,
+                &json!({ "experiment": registry.experiment }),
+            ))
+        }
+        Route::PutExperiment => {
+            let value = parse_json(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
+            let kv = store::kv(env)?;
+            let mut registry = store::registry(&kv).await?;
+            let experiment = ExperimentRequest::parse(&value, |v| registry.contains(v), now_ms())?;
+            for version in [&experiment.control, &experiment.treatment] {
+                store::load_model(&kv, version).await.map_err(|reason| {
+                    ApiError::conflict(format!("cannot start the experiment: {reason}"))
+                })?;
+            }
+            registry.experiment = Some(experiment.clone());
+            store::save_registry(&kv, &registry).await?;
+            Ok(Answer::json(200, &json!({ "experiment": experiment })))
+        }
+        Route::EndExperiment => {
+            let kv = store::kv(env)?;
+            let mut registry = store::registry(&kv).await?;
+            let ended = registry
+                .experiment
+                .take()
+                .ok_or_else(|| ApiError::not_found("no experiment is running"))?;
+            store::save_registry(&kv, &registry).await?;
+            Ok(Answer::json(200, &json!({ "ended": ended })))
+        }
+        Route::Labels => {
+            let labels = parse_labels(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
+            store::save_labels(&store::db(env)?, &labels, now_ms()).await?;
+            Ok(Answer::json(200, &json!({ "stored": labels.len() })))
+        }
+        Route::Monitoring => {
+            let hours = number_param(&query, "hours", window_hours(env), 1..=24 * 90)?;
+            let limit = number_param(&query, "limit", DEFAULT_MONITORING_ROWS, 1..=50_000)?;
+            let (report, _) = monitoring_report(env, hours, limit).await?;
+            Ok(Answer::json(200, &report))
+        }
+        Route::DeleteCustomer(id) => {
+            let (predictions, labels) = store::delete_customer(&store::db(env)?, &id).await?;
+            Ok(Answer::json(
+                200,
+                &json!({ "customer_id": id, "deleted_predictions": predictions, "deleted_labels": labels }),
+            ))
+        }
+    }
+}
+
+async fn predict(
+    env: &Env,
+    ctx: &Context,
+    records: Vec<Record>,
+    reasons: usize,
+    batch: bool,
+) -> Result<Answer, ApiError> {
+    let kv = store::kv(env)?;
+    let registry = store::registry(&kv).await?;
+    let active = registry.active.clone().ok_or_else(|| {
+        ApiError::unavailable(
+            "no model is active: upload one with PUT /v1/models/{id} and POST /v1/models/{id}/activate",
+        )
+    })?;
+    let control = store::serving_model(&kv, &registry, &active).await?;
+    // In an experiment each customer's arm picks the version; a broken arm falls back to the
+    // active model (flagged degraded) rather than failing the customer.
+    let mut arms: Vec<(Arm, Serving)> = Vec::new();
+    if let Some(experiment) = &registry.experiment {
+        for arm in [Arm::Control, Arm::Treatment] {
+            let serving = store::serving_model(&kv, &registry, experiment.version(arm)).await;
+            let serving = match serving {
+                Ok(s) => s,
+                Err(e) => Serving {
+                    model: control.model.clone(),
+                    degraded: Some(e.message),
+                },
+            };
+            arms.push((arm, serving));
+        }
+    }
+    let mut predictions: Vec<Prediction> = Vec::with_capacity(records.len());
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut logs = Vec::with_capacity(records.len());
+    let mut degraded: Option<String> = control.degraded.clone();
+    for (i, record) in records.iter().enumerate() {
+        let (model, arm): (&Rc<LoadedModel>, Option<Arm>) = match &registry.experiment {
+            Some(experiment) => {
+                let arm = experiment.arm_for(control.model.customer_id(record).as_deref());
+                let serving = &arms.iter().find(|(a, _)| *a == arm).expect("both arms").1;
+                if serving.degraded.is_some() {
+                    degraded = serving.degraded.clone();
+                }
+                (&serving.model, Some(arm))
+            }
+            None => (&control.model, None),
+        };
+        match model.predict(record, reasons) {
+            Ok(mut p) => {
+                p.arm = arm.map(Arm::name);
+                logs.push(LogRow {
+                    customer_id: p.customer_id.clone(),
+                    model_version: p.model_version.clone(),
+                    arm: p.arm,
+                    probability: p.probability,
+                    decision: p.decision,
+                    inputs: model.logged_inputs(record),
+                });
+                predictions.push(p);
+            }
+            Err(found) => problems.extend(found.into_iter().map(|p| Problem {
+                field: if batch {
+                    if p.field.is_empty() {
+                        format!("customers[{i}]")
+                    } else {
+                        format!("customers[{i}].{}", p.field)
+                    }
+                } else {
+                    p.field
+                },
+                message: p.message,
+            })),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid_fields(problems));
+    }
+    with_isolate(|i| {
+        for p in &predictions {
+            i.metrics.observe_predictions(&p.model_version, 1);
+        }
+    });
+    match store::db(env) {
+        Ok(db) => {
+            let now = now_ms();
+            ctx.wait_until(store::log_predictions(db, logs, now));
+        }
+        Err(e) => worker::console_error!("prediction log unavailable: {}", e.message),
+    }
+    let degraded_flag = degraded.is_some();
+    if batch {
+        Ok(Answer::json(
+            200,
+            &json!({
+                "predictions": predictions,
+                "count": predictions.len(),
+                "degraded": degraded_flag,
+                "degraded_reason": degraded,
+            }),
+        ))
+    } else {
+        let mut body = serde_json::to_value(&predictions[0]).unwrap_or(Value::Null);
+        if let Value::Object(o) = &mut body {
+            o.insert("degraded".into(), Value::Bool(degraded_flag));
+            if let Some(reason) = degraded {
+                o.insert("degraded_reason".into(), Value::String(reason));
+            }
+        }
+        Ok(Answer::json(200, &body))
+    }
+}
+
+async fn get_model(env: &Env, id: &str) -> Result<Answer, ApiError> {
+    let kv = store::kv(env)?;
+    let registry = store::registry(&kv).await?;
+    let entry = registry.get(id).ok_or_else(|| registry::unknown(id))?;
+    let model = store::load_model(&kv, id)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(Answer::json(
+        200,
+        &json!({
+            "version": id,
+            "active": registry.active.as_deref() == Some(id),
+            "uploaded_at_ms": entry.uploaded_at_ms,
+            "bytes": entry.bytes,
+            "summary": model.summary(),
+            "training_metrics": model.artifact().metrics,
+        }),
+    ))
+}
+
+async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Answer, ApiError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("the artifact is not UTF-8 JSON"))?;
+    let model = LoadedModel::from_json(text)?;
+    let kv = store::kv(env)?;
+    let mut registry = store::registry(&kv).await?;
+    let summary = model.summary();
+    let outcome = registry.register(id, &summary, bytes.len(), now_ms())?;
+    if outcome == Registered::Added {
+        store::save_artifact(&kv, id, text).await?;
+    }
+    let activate = ebb_edge::request::query_param(query, "activate")
+        .is_some_and(|v| v.is_empty() || v == "true" || v == "1");
+    if activate && registry.active.as_deref() != Some(id) {
+        registry.activate(id, now_ms())?;
+    }
+    store::save_registry(&kv, &registry).await?;
+    Ok(Answer::json(
+        if outcome == Registered::Added {
+            201
+        } else {
+            200
+        },
+        &json!({
+            "version": id,
+            "created": outcome == Registered::Added,
+            "active": registry.active.as_deref() == Some(id),
+            "summary": summary,
+        }),
+    ))
+}
+
+async fn health(env: &Env) -> Result<Answer, ApiError> {
+    let kv = store::kv(env)?;
+    let registry = store::registry(&kv).await?;
+    let Some(active) = registry.active.clone() else {
+        return Ok(Answer::json(
+            503,
+            &json!({"status": "unavailable", "reason": "no model is active", "degraded": false}),
+        ));
+    };
+    match store::serving_model(&kv, &registry, &active).await {
+        Ok(serving) => Ok(Answer::json(
+            200,
+            &json!({
+                "status": if serving.degraded.is_some() { "degraded" } else { "ok" },
+                "degraded": serving.degraded.is_some(),
+                "degraded_reason": serving.degraded,
+                "active_model": active,
+                "serving_model": serving.model.version(),
+            }),
+        )),
+        Err(e) => Ok(Answer::json(
+            503,
+            &json!({"status": "unavailable", "reason": e.message, "degraded": true, "active_model": active}),
+        )),
+    }
+}
+
+async fn app_info(env: &Env) -> Result<Answer, ApiError> {
+    let kv = store::kv(env)?;
+    let registry = store::registry(&kv).await?;
+    let serving = match &registry.active {
+        Some(active) => Some(store::serving_model(&kv, &registry, active).await),
+        None => None,
+    };
+    let last_run = match store::db(env) {
+        Ok(db) => store::last_monitoring_run(&db).await.ok().flatten(),
+        Err(_) => None,
+    };
+    let (status, model) = match &serving {
+        None => ("unavailable", Value::Null),
+        Some(Err(_)) => ("unavailable", Value::Null),
+        Some(Ok(s)) => (
+            if s.degraded.is_some() {
+                "degraded"
+            } else {
+                "ok"
+            },
+            json!({
+                "summary": s.model.summary(),
+                "training_metrics": s.model.artifact().metrics.calibrated_cv,
+            }),
+        ),
+    };
+    Ok(Answer::json(
+        200,
+        &json!({
+            "name": "ebb",
+            "version": env!("CARGO_PKG_VERSION"),
+            "status": status,
+            "degraded": matches!(&serving, Some(Ok(s)) if s.degraded.is_some()),
+            "active_model": registry.active,
+            "serving_model": model,
+            "experiment": registry.experiment,
+            "registered_models": registry.models.len(),
+            "last_monitoring_run": last_run,
+            "limits": {
+                "max_body_bytes": ebb_edge::request::MAX_BODY_BYTES,
+                "max_batch": ebb_edge::request::MAX_BATCH,
+                "max_model_bytes": MAX_MODEL_BYTES,
+            },
+        }),
+    ))
+}
+
+fn window_hours(env: &Env) -> u64 {
+    var(env, "MONITORING_WINDOW_HOURS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_WINDOW_HOURS)
+}
+
+fn alert_level(env: &Env) -> Verdict {
+    match var(env, "ALERT_LEVEL").as_deref() {
+        Some("warn") => Verdict::Warn,
+        _ => Verdict::Drift,
+    }
+}
+
+async fn monitoring_report(
+    env: &Env,
+    hours: u64,
+    limit: u64,
+) -> Result<(MonitoringReport, Registry), ApiError> {
+    let kv = store::kv(env)?;
+    let registry = store::registry(&kv).await?;
+    let active = registry
+        .active
+        .clone()
+        .ok_or_else(|| ApiError::unavailable("no model is active: nothing to monitor"))?;
+    let model = store::load_model(&kv, &active)
+        .await
+        .map_err(ApiError::unavailable)?;
+    let end = now_ms();
+    let start = end.saturating_sub(hours * 3_600_000);
+    let rows = store::recent_predictions(&store::db(env)?, start, limit).await?;
+    let report = monitoring::report(&model, &rows, (start, end), alert_level(env));
+    Ok((report, registry))
+}
+
+/// The daily check: the same report as `GET /v1/monitoring`, stored in D1, and an alert JSON
+/// posted to `ALERT_WEBHOOK` when it fires.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let hours = window_hours(&env);
+    let (report, _) = match monitoring_report(&env, hours, DEFAULT_MONITORING_ROWS).await {
+        Ok(r) => r,
+        Err(e) => {
+            worker::console_error!("scheduled monitoring ({}): {}", event.cron(), e.message);
+            return;
+        }
+    };
+    let mut alert_sent = false;
+    if report.alert {
+        if let Some(url) = var(&env, "ALERT_WEBHOOK") {
+            alert_sent = post_alert(&url, &report).await;
+        }
+    }
+    let run = MonitoringRun {
+        ts_ms: now_ms() as f64,
+        trigger: "cron".into(),
+        model_version: report.model_version.clone(),
+        status: report.status.to_string(),
+        alert: if report.alert { 1.0 } else { 0.0 },
+        alert_sent: if alert_sent { 1.0 } else { 0.0 },
+    };
+    let text = serde_json::to_string(&report).unwrap_or_default();
+    match store::db(&env) {
+        Ok(db) => {
+            if let Err(e) = store::save_monitoring_run(&db, &run, &text).await {
+                worker::console_error!("scheduled monitoring: {}", e.message);
+            }
+        }
+        Err(e) => worker::console_error!("scheduled monitoring: {}", e.message),
+    }
+}
+
+async fn post_alert(url: &str, report: &MonitoringReport) -> bool {
+    let body = json!({
+        "source": "ebb",
+        "alert": true,
+        "model_version": report.model_version,
+        "status": report.status,
+        "reasons": report.alert_reasons,
+        "predictions": report.predictions,
+        "window_start_ms": report.window_start_ms,
+        "window_end_ms": report.window_end_ms,
+    });
+    let headers = Headers::new();
+    if headers.set("content-type", "application/json").is_err() {
+        return false;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.to_string().into()));
+    let sent = match Request::new_with_init(url, &init) {
+        Ok(request) => Fetch::Request(request).send().await,
+        Err(e) => Err(e),
+    };
+    match sent {
+        Ok(response) if (200..300).contains(&response.status_code()) => true,
+        Ok(response) => {
+            worker::console_error!("alert webhook answered {}", response.status_code());
+            false
+        }
+        Err(e) => {
+            worker::console_error!("alert webhook failed: {e}");
+            false
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! Storage: the registry and artifacts in Workers KV, the per-isolate model cache, and the
+//! prediction/label/monitoring logs in D1. Storage failures become 503s with the reason, never
+//! panics.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use ebb_edge::labels::Label;
+use ebb_edge::metrics::Metrics;
+use ebb_edge::model::LoadedModel;
+use ebb_edge::monitoring::LoggedPrediction;
+use ebb_edge::registry::{model_key, Registry, REGISTRY_KEY};
+use ebb_edge::ApiError;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env, KvStore};
+
+/// Parsed models kept per isolate (artifacts are content-addressed, so a cached version
+/// never goes stale).
+const CACHED_MODELS: usize = 4;
+
+/// What one isolate remembers between requests.
+#[derive(Default)]
+pub struct Isolate {
+    models: Vec<Rc<LoadedModel>>,
+    /// The version that last served successfully: the fallback when the active one breaks.
+    pub last_good: Option<String>,
+    /// Prometheus counters.
+    pub metrics: Metrics,
+}
+
+thread_local! {
+    static ISOLATE: RefCell<Isolate> = RefCell::new(Isolate::default());
+}
+
+/// Runs `f` on this isolate's state (never across an await).
+pub fn with_isolate<T>(f: impl FnOnce(&mut Isolate) -> T) -> T {
+    ISOLATE.with(|i| f(&mut i.borrow_mut()))
+}
+
+fn cached(version: &str) -> Option<Rc<LoadedModel>> {
+    with_isolate(|i| i.models.iter().find(|m| m.version() == version).cloned())
+}
+
+fn remember(model: Rc<LoadedModel>) {
+    with_isolate(|i| {
+        i.models.retain(|m| m.version() != model.version());
+        i.models.insert(0, model);
+        i.models.truncate(CACHED_MODELS);
+    })
+}
+
+/// Storage failure: the service, not the request, is at fault.
+pub fn storage(what: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::unavailable(format!("{what} failed: {e}; retry shortly"))
+}
+
+/// The KV namespace of models.
+pub fn kv(env: &Env) -> Result<KvStore, ApiError> {
+    env.kv("MODELS")
+        .map_err(|e| storage("opening the MODELS KV namespace", e))
+}
+
+/// The D1 database of logs.
+pub fn db(env: &Env) -> Result<D1Database, ApiError> {
+    env.d1("EBB")
+        .map_err(|e| storage("opening the EBB D1 database", e))
+}
+
+/// Reads the registry document.
+pub async fn registry(kv: &KvStore) -> Result<Registry, ApiError> {
+    let text = kv
+        .get(REGISTRY_KEY)
+        .text()
+        .await
+        .map_err(|e| storage("reading the registry", e))?;
+    Registry::from_stored(text.as_deref())
+}
+
+/// Writes the registry document.
+pub async fn save_registry(kv: &KvStore, registry: &Registry) -> Result<(), ApiError> {
+    kv.put(REGISTRY_KEY, registry.to_json())
+        .map_err(|e| storage("writing the registry", e))?
+        .execute()
+        .await
+        .map_err(|e| storage("writing the registry", e))
+}
+
+/// Stores an artifact's JSON.
+pub async fn save_artifact(kv: &KvStore, version: &str, json: &str) -> Result<(), ApiError> {
+    kv.put(&model_key(version), json)
+        .map_err(|e| storage("storing the model", e))?
+        .execute()
+        .await
+        .map_err(|e| storage("storing the model", e))
+}
+
+/// Loads a version, from the isolate cache when possible. `Err` says why it cannot serve.
+pub async fn load_model(kv: &KvStore, version: &str) -> Result<Rc<LoadedModel>, String> {
+    if let Some(model) = cached(version) {
+        return Ok(model);
+    }
+    let text = kv
+        .get(&model_key(version))
+        .text()
+        .await
+        .map_err(|e| format!("reading model {version} from KV failed: {e}"))?
+        .ok_or_else(|| format!("model {version} is missing from KV"))?;
+    let model = LoadedModel::from_json(&text)
+        .map_err(|e| format!("model {version} is unusable: {}", e.message))?;
+    if model.version() != version {
+        return Err(format!(
+            "the artifact stored as {version} is model {}",
+            model.version()
+        ));
+    }
+    let model = Rc::new(model);
+    remember(model.clone());
+    Ok(model)
+}
+
+/// A model ready to serve, and whether it is a fallback.
+pub struct Serving {
+    /// The model.
+    pub model: Rc<LoadedModel>,
+    /// Why the intended version is not serving, when it is not.
+    pub degraded: Option<String>,
+}
+
+/// Loads `version`, or the last good version, or the registry's earlier active versions,
+/// in that order; 503 with every reason when none loads.
+pub async fn serving_model(
+    kv: &KvStore,
+    registry: &Registry,
+    version: &str,
+) -> Result<Serving, ApiError> {
+    let failure = match load_model(kv, version).await {
+        Ok(model) => {
+            with_isolate(|i| i.last_good = Some(version.to_string()));
+            return Ok(Serving {
+                model,
+                degraded: None,
+            });
+        }
+        Err(reason) => reason,
+    };
+    let mut candidates: Vec<String> = with_isolate(|i| i.last_good.clone())
+        .into_iter()
+        .chain(registry.fallbacks())
+        .filter(|v| v != version)
+        .collect();
+    candidates.dedup();
+    let mut reasons = vec![failure.clone()];
+    for candidate in candidates {
+        match load_model(kv, &candidate).await {
+            Ok(model) => {
+                return Ok(Serving {
+                    model,
+                    degraded: Some(failure),
+                })
+            }
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    Err(ApiError::unavailable(format!(
+        "no usable model: {}; upload a valid model and activate it",
+        reasons.join("; ")
+    )))
+}
+
+/// One row to log.
+pub struct LogRow {
+    /// Customer id.
+    pub customer_id: Option<String>,
+    /// Version that scored.
+    pub model_version: String,
+    /// A/B arm.
+    pub arm: Option<&'static str>,
+    /// Probability served.
+    pub probability: f64,
+    /// Decision served.
+    pub decision: bool,
+    /// Raw inputs (JSON object).
+    pub inputs: String,
+}
+
+fn opt(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// Logs predictions (run inside `wait_until`, off the response path). D1 batches run as one
+/// transaction; a failure is reported to the worker's log, never to the caller.
+pub async fn log_predictions(db: D1Database, rows: Vec<LogRow>, now_ms: u64) {
+    const SQL: &str = "INSERT INTO predictions (customer_id, ts_ms, model_version, arm, probability, decision, inputs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    let mut statements = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let bound = db.prepare(SQL).bind(&[
+            opt(row.customer_id.as_deref()),
+            JsValue::from_f64(now_ms as f64),
+            JsValue::from_str(&row.model_version),
+            opt(row.arm),
+            JsValue::from_f64(row.probability),
+            JsValue::from_f64(if row.decision { 1.0 } else { 0.0 }),
+            JsValue::from_str(&row.inputs),
+        ]);
+        match bound {
+            Ok(s) => statements.push(s),
+            Err(e) => worker::console_error!("prediction log: binding failed: {e}"),
+        }
+    }
+    if let Err(e) = db.batch(statements).await {
+        worker::console_error!("prediction log: writing {} rows failed: {e}", rows.len());
+    }
+}
+
+/// Stores labels (one per customer, the latest wins).
+pub async fn save_labels(db: &D1Database, labels: &[Label], now_ms: u64) -> Result<(), ApiError> {
+    const SQL: &str = "INSERT INTO labels (customer_id, churned, ts_ms) VALUES (?1, ?2, ?3) ON CONFLICT (customer_id) DO UPDATE SET churned = excluded.churned, ts_ms = excluded.ts_ms";
+    let statements = labels
+        .iter()
+        .map(|l| {
+            db.prepare(SQL).bind(&[
+                JsValue::from_str(&l.customer_id),
+                JsValue::from_f64(if l.churned { 1.0 } else { 0.0 }),
+                JsValue::from_f64(now_ms as f64),
+            ])
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| storage("preparing the labels", e))?;
+    db.batch(statements)
+        .await
+        .map_err(|e| storage("storing the labels", e))?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Row {
+    customer_id: Option<String>,
+    model_version: String,
+    arm: Option<String>,
+    probability: f64,
+    inputs: String,
+    churned: Option<f64>,
+}
+
+/// The most recent `limit` predictions since `since_ms`, oldest first, with labels joined.
+pub async fn recent_predictions(
+    db: &D1Database,
+    since_ms: u64,
+    limit: u64,
+) -> Result<Vec<LoggedPrediction>, ApiError> {
+    let result = db
+        .prepare(
+            "SELECT p.customer_id, p.model_version, p.arm, p.probability, p.inputs, l.churned \
+             FROM predictions p LEFT JOIN labels l ON l.customer_id = p.customer_id \
+             WHERE p.ts_ms >= ?1 ORDER BY p.id DESC LIMIT ?2",
+        )
+        .bind(&[
+            JsValue::from_f64(since_ms as f64),
+            JsValue::from_f64(limit as f64),
+        ])
+        .map_err(|e| storage("querying predictions", e))?
+        .all()
+        .await
+        .map_err(|e| storage("querying predictions", e))?;
+    let rows: Vec<Row> = result
+        .results()
+        .map_err(|e| storage("reading predictions", e))?;
+    Ok(rows
+        .into_iter()
+        .rev()
+        .map(|r| LoggedPrediction {
+            customer_id: r.customer_id,
+            model_version: r.model_version,
+            arm: r.arm,
+            probability: r.probability,
+            inputs: r.inputs,
+            churned: r.churned.map(|c| c as i64),
+        })
+        .collect())
+}
+
+/// Deletes a customer's predictions and labels; returns the rows removed from each.
+pub async fn delete_customer(db: &D1Database, id: &str) -> Result<(usize, usize), ApiError> {
+    let statements = [
+        "DELETE FROM predictions WHERE customer_id = ?1",
+        "DELETE FROM labels WHERE customer_id = ?1",
+    ]
+    .into_iter()
+    .map(|sql| db.prepare(sql).bind(&[JsValue::from_str(id)]))
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(|e| storage("preparing the deletion", e))?;
+    let results = db
+        .batch(statements)
+        .await
+        .map_err(|e| storage("deleting the customer's data", e))?;
+    let changes = |i: usize| {
+        results
+            .get(i)
+            .and_then(|r| r.meta().ok().flatten())
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+    };
+    Ok((changes(0), changes(1)))
+}
+
+/// A stored monitoring run.
+#[derive(Deserialize, serde::Serialize)]
+pub struct MonitoringRun {
+    /// When (ms).
+    pub ts_ms: f64,
+    /// `cron` or `manual`.
+    pub trigger: String,
+    /// Model checked.
+    pub model_version: String,
+    /// `ok` / `warn` / `drift`.
+    pub status: String,
+    /// Whether it alerted.
+    pub alert: f64,
+    /// Whether the webhook accepted the alert.
+    pub alert_sent: f64,
+}
+
+/// Records a monitoring run.
+pub async fn save_monitoring_run(
+    db: &D1Database,
+    run: &MonitoringRun,
+    report: &str,
+) -> Result<(), ApiError> {
+    db.prepare("INSERT INTO monitoring_runs (ts_ms, trigger, model_version, status, alert, alert_sent, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .bind(&[
+            JsValue::from_f64(run.ts_ms),
+            JsValue::from_str(&run.trigger),
+            JsValue::from_str(&run.model_version),
+            JsValue::from_str(&run.status),
+            JsValue::from_f64(run.alert),
+            JsValue::from_f64(run.alert_sent),
+            JsValue::from_str(report),
+        ])
+        .map_err(|e| storage("preparing the monitoring run", e))?
+        .run()
+        .await
+        .map_err(|e| storage("storing the monitoring run", e))?;
+    Ok(())
+}
+
+/// The latest monitoring run, if any.
+pub async fn last_monitoring_run(db: &D1Database) -> Result<Option<MonitoringRun>, ApiError> {
+    db.prepare("SELECT ts_ms, trigger, model_version, status, alert, alert_sent FROM monitoring_runs ORDER BY id DESC LIMIT 1")
+        .first::<MonitoringRun>(None)
+        .await
+        .map_err(|e| storage("reading the last monitoring run", e))
+}
