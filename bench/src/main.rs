@@ -6,6 +6,7 @@
 //! ebb-bench run --data d.csv --folds d.folds --target churn [--id customer_id]
 //!               [--time snapshot_date] --name synth --out ebb_synth.json
 //!               [--models gbdt,forest,logistic] [--no-scoring]
+//! ebb-bench drift --model model.json --data current.csv [--repeats 3] --out drift.json
 //! ```
 //!
 //! `run` reads the folds file written by `bench/splits.py` (per data row: the fold in which it is
@@ -17,18 +18,24 @@
 //! test set as a streaming scorer would see them) from raw table cells: pipeline transform plus
 //! prediction, once in a one-thread pool and once with all threads; and it measures the JSON
 //! size of the fitted model and of the fitted pipeline.
+//!
+//! `drift` (for `bench/drift.sh`) times `monitor::drift_of_table` in-process on a table already
+//! parsed, the median of `--repeats` runs, with artifact loading and CSV parsing timed apart,
+//! and writes every column's verdict with the columns the synthetic drift really shifts.
 
 use std::fs;
 use std::time::Instant;
 
+use ebb_core::artifact::Artifact;
 use ebb_core::features::{FeatureParams, FittedPipeline, Target};
 use ebb_core::ingest::{read_csv, CsvOptions};
 use ebb_core::metrics::{average_precision, roc_auc};
 use ebb_core::model::boost::{BoostModel, BoostParams};
 use ebb_core::model::forest::{ForestModel, ForestParams};
 use ebb_core::model::linear::{LogisticModel, LogisticParams};
+use ebb_core::monitor::{drift_of_table, DriftParams, Verdict};
 use ebb_core::schema::{infer, InferOptions};
-use ebb_core::synth::{generate_csv, SynthParams};
+use ebb_core::synth::{drifted_columns, generate_csv, SynthParams};
 use ebb_core::table::Table;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -44,7 +51,10 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("generate") => generate(&Flags::parse(&args[1..])),
         Some("run") => run(&Flags::parse(&args[1..])),
-        _ => Err("usage: ebb-bench generate|run --flag value ... (see the source's doc)".into()),
+        Some("drift") => drift(&Flags::parse(&args[1..])),
+        _ => Err(
+            "usage: ebb-bench generate|run|drift --flag value ... (see the source's doc)".into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("ebb-bench: {e}");
@@ -98,6 +108,57 @@ fn generate(flags: &Flags) -> Res<()> {
     generate_csv(&params, &mut |s| csv.push_str(s)).map_err(|e| e.to_string())?;
     let out = flags.need("out")?;
     fs::write(out, csv).map_err(|e| format!("{out}: {e}"))
+}
+
+fn drift(flags: &Flags) -> Res<()> {
+    let (model, data) = (flags.need("model")?, flags.need("data")?);
+    let repeats = match flags.get("repeats") {
+        Some(_) => flags.number("repeats")?.max(1),
+        None => 3,
+    };
+    let start = Instant::now();
+    let text = fs::read_to_string(model).map_err(|e| format!("{model}: {e}"))?;
+    let artifact = Artifact::from_json(&text).map_err(ebb_err)?;
+    let load_model_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let bytes = fs::read(data).map_err(|e| format!("{data}: {e}"))?;
+    let table = read_csv(&bytes, &CsvOptions::default()).map_err(ebb_err)?;
+    let read_csv_s = start.elapsed().as_secs_f64();
+    let mut runs = Vec::new();
+    let mut report = None;
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let out = drift_of_table(&artifact, &table, &DriftParams::default()).map_err(ebb_err)?;
+        runs.push(start.elapsed().as_secs_f64());
+        report = Some(out.report);
+    }
+    let report = report.ok_or("no drift run")?;
+    let mut sorted = runs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let verdicts: serde_json::Map<String, Value> = report
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), json!(c.verdict.as_str())))
+        .collect();
+    let flagged: Vec<&str> = report
+        .columns
+        .iter()
+        .filter(|c| c.verdict != Verdict::Ok)
+        .map(|c| c.name.as_str())
+        .collect();
+    let result = json!({
+        "rows": table.n_rows(),
+        "load_model_s": load_model_s,
+        "read_csv_s": read_csv_s,
+        "drift_s": sorted[sorted.len() / 2],
+        "drift_runs_s": runs,
+        "flagged": flagged,
+        "verdicts": verdicts,
+        "dataset_verdict": report.dataset_verdict.as_str(),
+        "truly_shifted": drifted_columns(),
+    });
+    let out = flags.need("out")?;
+    fs::write(out, result.to_string()).map_err(|e| format!("{out}: {e}"))
 }
 
 /// A fitted model of one family.

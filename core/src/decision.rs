@@ -151,12 +151,7 @@ impl DecisionParams {
     pub fn plan(&self, probabilities: &[f64], values: &[f64]) -> Result<Plan> {
         self.check()?;
         check_inputs(probabilities, values)?;
-        let mut by_probability: Vec<usize> = (0..probabilities.len()).collect();
-        by_probability.sort_by(|&a, &b| {
-            probabilities[b]
-                .total_cmp(&probabilities[a])
-                .then(a.cmp(&b))
-        });
+        let by_probability = rank_by_probability(probabilities);
 
         // Cut points: contacting the top `k` by probability, only where the probability changes
         // (a threshold cannot split customers with equal probabilities).
@@ -249,6 +244,18 @@ impl DecisionParams {
     }
 }
 
+/// Customer indices by falling probability, ties in row order: the order thresholds contact
+/// customers in.
+pub(crate) fn rank_by_probability(probabilities: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
+    order.sort_by(|&a, &b| {
+        probabilities[b]
+            .total_cmp(&probabilities[a])
+            .then(a.cmp(&b))
+    });
+    order
+}
+
 fn check_inputs(probabilities: &[f64], values: &[f64]) -> Result<()> {
     if probabilities.len() != values.len() {
         return Err(Error::InvalidParameter {
@@ -300,7 +307,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn nobody() -> Self {
+    pub(crate) fn nobody() -> Self {
         Outcome {
             contacted: 0,
             expected_saved: 0.0,
@@ -309,7 +316,7 @@ impl Outcome {
         }
     }
 
-    fn add(&mut self, params: &DecisionParams, probability: f64, value: f64) {
+    pub(crate) fn add(&mut self, params: &DecisionParams, probability: f64, value: f64) {
         self.contacted += 1;
         self.expected_saved += params.expected_saved(probability, value);
         self.cost += params.cost_per_contact;

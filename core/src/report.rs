@@ -6,9 +6,10 @@
 //! rows — never the rows themselves, so the page stays small whatever the table's size.
 //! [`ModelReport::to_html`] renders them.
 //!
-//! Two pieces are computed here in their simplest form until the dedicated modules land: the
-//! profit curve ([`profit_curve`], a fixed cost per contact and a value per saved customer) and
-//! the drift table ([`population_stability_index`] over the artifact's reference sketches).
+//! The pieces other modules own are borrowed, not recomputed: the profit curve ([`profit_curve`])
+//! prices contacts with [`crate::decision`]'s cost model, and the drift table bins the table into
+//! a [`crate::monitor::CurrentWindow`] and measures each column with [`crate::monitor::psi`] at
+//! the default [`DriftParams`] thresholds.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -18,20 +19,15 @@ use core::fmt::Write;
 use serde::Serialize;
 
 use crate::artifact::Artifact;
-use crate::drift::{Bins, ColumnSketch, ScoreHistogram};
+use crate::decision::{rank_by_probability, DecisionParams, Outcome};
+use crate::drift::ColumnSketch;
 use crate::error::{Error, Result};
-use crate::features::{level_text, numeric_value, Encoder};
 use crate::metrics::{curves, evaluate, roc_auc, CurveSet, Report};
 use crate::model::family::Model;
+use crate::monitor::{psi, CurrentWindow, DriftParams, TableRows};
 use crate::scorer::Scorer;
 use crate::table::{is_na, Table};
 
-/// Proportions below this count as this in the PSI, so an empty bin does not give infinity.
-const PSI_FLOOR: f64 = 1e-4;
-/// PSI at or above this is a moderate shift.
-pub const PSI_MODERATE: f64 = 0.1;
-/// PSI at or above this is a major shift.
-pub const PSI_MAJOR: f64 = 0.25;
 /// Groups shown in the fairness table; smaller groups are pooled as `(other)`.
 const MAX_GROUPS: usize = 20;
 
@@ -73,6 +69,12 @@ impl ProfitAssumptions {
     pub fn with_success_rate(mut self, v: f64) -> Self {
         self.success_rate = v;
         self
+    }
+
+    fn decision_params(&self) -> DecisionParams {
+        DecisionParams::default()
+            .with_cost_per_contact(self.cost_per_contact)
+            .with_success_rate(self.success_rate)
     }
 }
 
@@ -206,21 +208,25 @@ pub struct ModelReport {
 }
 
 /// Profit of contacting the top `k` percent by score, for `k` = 0..=100 (ties in score are
-/// broken by row order). A simple fixed-cost model; the decision module owns the full one.
+/// broken by row order), priced with [`crate::decision`]'s cost model. The profit is realised,
+/// not expected: the label stands in for the probability, so each contacted churner saves
+/// `success_rate × value_per_save` and each contacted stayer saves nothing.
 pub fn profit_curve(y: &[f64], p: &[f64], assumptions: &ProfitAssumptions) -> Vec<ProfitPoint> {
-    let mut order: Vec<usize> = (0..y.len().min(p.len())).collect();
-    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
-    let mut churners_before = Vec::with_capacity(order.len() + 1);
-    churners_before.push(0usize);
+    let n = y.len().min(p.len());
+    let p = &p[..n];
+    let order = rank_by_probability(p);
+    let decision = assumptions.decision_params();
+    let mut running = Outcome::nobody();
+    let mut net_of_top = Vec::with_capacity(n + 1);
+    net_of_top.push(running.net);
     for &i in &order {
-        let last = churners_before.last().copied().unwrap_or(0);
-        churners_before.push(last + usize::from(y[i] > 0.5));
+        let churned = if y[i] > 0.5 { 1.0 } else { 0.0 };
+        running.add(&decision, churned, assumptions.value_per_save);
+        net_of_top.push(running.net);
     }
-    let n = order.len();
     (0..=100)
         .map(|k| {
             let contacted = (k * n + 50) / 100;
-            let saved = churners_before[contacted] as f64 * assumptions.success_rate;
             ProfitPoint {
                 fraction: k as f64 / 100.0,
                 contacted,
@@ -228,91 +234,50 @@ pub fn profit_curve(y: &[f64], p: &[f64], assumptions: &ProfitAssumptions) -> Ve
                     .checked_sub(1)
                     .and_then(|i| order.get(i))
                     .map_or(1.0, |&i| p[i]),
-                profit: saved * assumptions.value_per_save
-                    - contacted as f64 * assumptions.cost_per_contact,
+                profit: net_of_top[contacted],
             }
         })
         .collect()
 }
 
-/// Population stability index `Σ (a − e) ln(a / e)` between two count vectors over the same
-/// bins, proportions floored at 1e-4. Zero when either side has no rows.
-pub fn population_stability_index(expected: &[u64], actual: &[u64]) -> f64 {
-    let (te, ta) = (
-        expected.iter().sum::<u64>() as f64,
-        actual.iter().sum::<u64>() as f64,
-    );
-    if te == 0.0 || ta == 0.0 {
-        return 0.0;
-    }
-    expected
-        .iter()
-        .zip(actual)
-        .map(|(&e, &a)| {
-            let (e, a) = (
-                (e as f64 / te).max(PSI_FLOOR),
-                (a as f64 / ta).max(PSI_FLOOR),
-            );
-            (a - e) * libm::log(a / e)
-        })
-        .sum()
-}
-
 fn drift_status(psi: f64) -> &'static str {
-    if psi >= PSI_MAJOR {
+    let thresholds = DriftParams::default();
+    if psi >= thresholds.psi_drift {
         "major"
-    } else if psi >= PSI_MODERATE {
+    } else if psi >= thresholds.psi_warn {
         "moderate"
     } else {
         "stable"
     }
 }
 
+/// Bin counts with the missing count as one more bin, so a change in missingness moves the PSI.
 fn with_missing(sketch: &ColumnSketch) -> Vec<u64> {
     let mut counts = sketch.counts.clone();
     counts.push(sketch.missing);
     counts
 }
 
-/// Every input column of `table` binned on the artifact's reference bins, compared by PSI.
-fn drift_table(artifact: &Artifact, table: &Table) -> Result<Vec<ColumnDrift>> {
-    let pipeline = &artifact.pipeline;
-    let indices = pipeline.column_indices(table)?;
-    let time_index = pipeline
-        .time_column
-        .as_deref()
-        .and_then(|t| table.column_index(t));
-    let mut rows = Vec::new();
-    for ((input, &c), reference) in pipeline
-        .inputs
+/// Every input column of the window compared with the artifact's reference by PSI.
+fn drift_table(artifact: &Artifact, window: &CurrentWindow) -> Vec<ColumnDrift> {
+    let mut rows: Vec<ColumnDrift> = artifact
+        .reference
+        .columns
         .iter()
-        .zip(&indices)
-        .zip(&artifact.reference.columns)
-    {
-        let mut current = reference.empty_like();
-        let mut scratch = String::new();
-        for r in 0..table.n_rows() {
-            match (&input.encoder, &reference.bins) {
-                (Encoder::Numeric(_), Bins::Numeric { .. }) => {
-                    let snapshot = pipeline
-                        .row_snapshot(table, time_index, r)
-                        .unwrap_or(pipeline.default_snapshot);
-                    current.observe_number(numeric_value(input.kind, table.value(r, c), snapshot));
-                }
-                _ => current.observe_level(level_text(table.value(r, c), &mut scratch)),
+        .zip(&window.columns)
+        .map(|(reference, current)| {
+            let psi = psi(&with_missing(reference), &with_missing(&current.sketch));
+            ColumnDrift {
+                column: reference.name.clone(),
+                psi,
+                status: drift_status(psi),
+                missing_reference: reference.missing_rate(),
+                missing_current: current.sketch.missing_rate(),
             }
-        }
-        let psi = population_stability_index(&with_missing(reference), &with_missing(&current));
-        rows.push(ColumnDrift {
-            column: input.name.clone(),
-            psi,
-            status: drift_status(psi),
-            missing_reference: reference.missing_rate(),
-            missing_current: current.missing_rate(),
-        });
-    }
+        })
+        .collect();
     rows.sort_by(|a, b| b.psi.total_cmp(&a.psi));
-    Ok(rows)
+    rows
 }
 
 fn importance(artifact: &Artifact) -> (&'static str, Vec<Importance>) {
@@ -448,16 +413,19 @@ pub fn build_report(
         .ok_or_else(|| Error::MissingColumn {
             column: target.name.clone(),
         })?;
+    let mut rows = TableRows::new(&artifact.pipeline, table)?;
     let scorer = Scorer::new(artifact.clone());
+    // Every row's inputs count towards drift; only labelled, scored rows count towards the score
+    // distribution, the rows every other section is about.
+    let mut window = CurrentWindow::new(artifact)?;
     let mut scored = Vec::new();
     let mut skipped_examples = Vec::new();
     let mut skipped = 0;
-    let mut current_scores = ScoreHistogram::default();
     for (r, score) in scorer.score_table(table)?.into_iter().enumerate() {
         let raw = table.raw(r, target_col);
         let reason = match (target.label(raw), score) {
             (Some(label), Ok(s)) => {
-                current_scores.observe(s.probability);
+                rows.observe(&mut window, r, Some(s.probability))?;
                 scored.push((r, label, s.probability));
                 continue;
             }
@@ -467,6 +435,7 @@ pub fn build_report(
             ),
             (_, Err(e)) => e.to_string(),
         };
+        rows.observe(&mut window, r, None)?;
         skipped += 1;
         if skipped_examples.len() < 10 {
             skipped_examples.push((table.source_row(r), reason));
@@ -508,11 +477,8 @@ pub fn build_report(
         best_profit,
         importance_method,
         importance,
-        score_psi: population_stability_index(
-            &artifact.reference.scores.counts,
-            &current_scores.counts,
-        ),
-        drift: drift_table(artifact, table)?,
+        score_psi: psi(&artifact.reference.scores.counts, &window.scores.counts),
+        drift: drift_table(artifact, &window),
         fairness,
     })
 }
@@ -729,9 +695,12 @@ impl ModelReport {
 
         self.importance_chart(&mut out);
 
+        let thresholds = DriftParams::default();
         let _ = write!(
             out,
-            "<h2>Drift against training</h2><p class=\"note\">Population stability index per input column over the training reference bins (plus a missing bin): below {PSI_MODERATE} stable, below {PSI_MAJOR} moderate, above major. Score distribution PSI: {:.3} ({}).</p>",
+            "<h2>Drift against training</h2><p class=\"note\">Population stability index per input column over the training reference bins (plus a missing bin): below {} stable, below {} moderate, above major. Score distribution PSI: {:.3} ({}).</p>",
+            thresholds.psi_warn,
+            thresholds.psi_drift,
             self.score_psi,
             drift_status(self.score_psi)
         );
@@ -1064,18 +1033,6 @@ mod tests {
     }
 
     #[test]
-    fn psi_is_zero_for_equal_shapes_and_grows_with_shift() {
-        assert_eq!(population_stability_index(&[10, 20, 30], &[1, 2, 3]), 0.0);
-        let small = population_stability_index(&[50, 50], &[55, 45]);
-        let large = population_stability_index(&[50, 50], &[90, 10]);
-        assert!(small > 0.0 && small < PSI_MODERATE, "{small}");
-        assert!(large > PSI_MAJOR, "{large}");
-        // An emptied bin stays finite thanks to the floor.
-        assert!(population_stability_index(&[50, 50], &[100, 0]).is_finite());
-        assert_eq!(population_stability_index(&[0, 0], &[1, 2]), 0.0);
-    }
-
-    #[test]
     fn report_is_self_contained_and_finds_drift_and_groups() {
         let (artifact, current) = artifact_and_table(1.0);
         let params = ReportParams::default().with_by(Some("plan".into()));
@@ -1122,7 +1079,11 @@ mod tests {
         let (artifact, current) = artifact_and_table(0.0);
         let report = build_report(&artifact, &current, &ReportParams::default()).expect("report");
         assert!(report.fairness.is_none());
-        assert!(report.score_psi < PSI_MAJOR, "{}", report.score_psi);
+        assert!(
+            report.score_psi < DriftParams::default().psi_drift,
+            "{}",
+            report.score_psi
+        );
         let err = build_report(
             &artifact,
             &current,
