@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the tools the edge worker needs into the project-local, git-ignored .tools/ folder
-# (and node_modules/ from the committed package-lock.json). Idempotent: each tool is installed
-# only when missing or at a different version, so a warm machine spends no time here.
+# Installs the tools the edge worker needs into a per-user cache ($EBB_TOOLS, default
+# ~/.cache/ebb/tools, shared by every clone so CI's fresh clones reuse it) and node_modules/ from
+# the committed package-lock.json. Idempotent: each tool is installed only when missing or at a
+# different version, so a warm machine spends no time here.
 #
 #   bash scripts/tools.sh          # everything `make run` / `make test` need
 #   source scripts/env.sh          # then: PATH and the *_BIN variables worker-build reads
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-tools=$root/.tools
+tools=${EBB_TOOLS:-$HOME/.cache/ebb/tools}
 node_version=22.22.0
 worker_build_version=0.8.7
 wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)

@@ -1,0 +1,89 @@
+//! Compute per prediction, from request JSON to response JSON, with the worker's own code path
+//! (`parse_customer` → `LoadedModel::predict` → `serde_json::to_string`), natively:
+//!
+//!     cargo bench -p ebb-edge --bench predict
+//!
+//! Trains a 300-tree, 31-leaf boosted model on 20,000 generated customers (no early stopping),
+//! then times 20,000 single-customer requests each without reasons and with `?explain=3`, and
+//! prints p50/p90/p99/max in microseconds. Timings of single calls (not averages) so the tail
+//! shows. Run on an otherwise idle machine for meaningful tails.
+
+use std::time::Instant;
+
+use ebb_core::model::family::Family;
+use ebb_core::table::{is_na, parse_number, Table};
+use ebb_core::train::TrainParams;
+use ebb_edge::model::LoadedModel;
+use ebb_edge::request::parse_customer;
+use serde_json::{json, Map, Value};
+
+const REQUESTS: usize = 20_000;
+
+fn body(table: &Table, row: usize) -> String {
+    let record: Map<String, Value> = table
+        .names()
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.as_str() != "churn")
+        .filter_map(|(c, name)| {
+            let raw = table.raw(row, c);
+            (!is_na(raw)).then(|| {
+                let v = match parse_number(raw) {
+                    Some(x) if name != "customer_id" => json!(x),
+                    _ => json!(raw),
+                };
+                (name.clone(), v)
+            })
+        })
+        .collect();
+    Value::Object(record).to_string()
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn main() {
+    let mut params = TrainParams::default()
+        .with_families(vec![Family::Gbdt])
+        .with_folds(2)
+        .with_seed(1);
+    params.boost.n_trees = 300;
+    params.boost.num_leaves = 31;
+    params.boost.early_stopping_rounds = None;
+    eprintln!("training a 300-tree model on 20,000 customers...");
+    let (artifact, table, _) = ebb_tests::synthetic_artifact(20_000, &params);
+    let trees = match &artifact.model {
+        ebb_core::model::family::Model::Gbdt(m) => m.trees.len(),
+        _ => 0,
+    };
+    let model = LoadedModel::from_json(&artifact.to_json().expect("artifact")).expect("model");
+    let bodies: Vec<String> = (0..1000).map(|r| body(&table, r)).collect();
+    println!("| request | trees | p50 µs | p90 µs | p99 µs | max µs |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (label, reasons) in [("predict", 0), ("predict?explain=3", 3)] {
+        let handle = |b: &str| {
+            let record = parse_customer(b.as_bytes()).expect("valid body");
+            let prediction = model.predict(&record, reasons).expect("valid customer");
+            serde_json::to_string(&prediction).expect("json")
+        };
+        for b in &bodies {
+            std::hint::black_box(handle(b));
+        }
+        let mut micros: Vec<f64> = (0..REQUESTS)
+            .map(|i| {
+                let start = Instant::now();
+                std::hint::black_box(handle(&bodies[i % bodies.len()]));
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        micros.sort_by(f64::total_cmp);
+        println!(
+            "| `{label}` | {trees} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            percentile(&micros, 0.5),
+            percentile(&micros, 0.9),
+            percentile(&micros, 0.99),
+            micros[micros.len() - 1]
+        );
+    }
+}
