@@ -45,6 +45,9 @@ use crate::model::tree::{Tree, LEAF};
 use crate::schema::ColumnKind;
 use crate::table::{Table, Value};
 
+mod fast;
+use fast::FastTree;
+
 /// The scale contributions are measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -310,10 +313,40 @@ enum Engine<'a> {
     Trees {
         trees: &'a [Tree],
         info: Vec<TreeInfo>,
+        /// Per tree, its fast tables when they fit the memory bounds of [`fast`].
+        fast: Vec<Option<FastTree>>,
         /// Output = offset + scale · Σ trees.
         offset: f64,
         scale: f64,
     },
+}
+
+impl<'a> Engine<'a> {
+    /// Output = `offset + scale · Σ trees`. Tables are built tree by tree until the explainer's
+    /// budget ([`fast::TOTAL_ENTRIES`]) is spent; later trees use Algorithm 2.
+    fn trees(trees: &'a [Tree], offset: f64, scale: f64) -> Self {
+        let info: Vec<TreeInfo> = trees.iter().map(TreeInfo::new).collect();
+        let mut budget = fast::TOTAL_ENTRIES;
+        let mut scratch = fast::Scratch::default();
+        let fast = trees
+            .iter()
+            .zip(&info)
+            .map(|(tree, info)| {
+                let built = FastTree::new(tree, &info.left_share, budget, &mut scratch);
+                if let Some(f) = &built {
+                    budget -= f.entries();
+                }
+                built
+            })
+            .collect();
+        Engine::Trees {
+            trees,
+            info,
+            fast,
+            offset,
+            scale,
+        }
+    }
 }
 
 /// Reusable buffers for explaining one row at a time without allocating.
@@ -323,6 +356,7 @@ pub struct Workspace {
     phi: Vec<f64>,
     columns: Vec<f64>,
     path: Vec<PathElem>,
+    masks: Vec<u32>,
 }
 
 impl Workspace {
@@ -346,6 +380,7 @@ pub struct Explainer<'a> {
     base_value: f64,
     space: Space,
     path_capacity: usize,
+    mask_capacity: usize,
 }
 
 impl<'a> Explainer<'a> {
@@ -380,29 +415,23 @@ impl<'a> Explainer<'a> {
                 )
             }
             Model::Gbdt(m) => (
-                Engine::Trees {
-                    trees: &m.trees,
-                    info: m.trees.iter().map(TreeInfo::new).collect(),
-                    offset: m.base_score,
-                    scale: 1.0,
-                },
+                Engine::trees(&m.trees, m.base_score, 1.0),
                 Space::LogOdds,
             ),
             Model::Forest(m) => (
-                Engine::Trees {
-                    trees: &m.trees,
-                    info: m.trees.iter().map(TreeInfo::new).collect(),
-                    offset: 0.0,
-                    scale: if m.trees.is_empty() {
+                Engine::trees(
+                    &m.trees,
+                    0.0,
+                    if m.trees.is_empty() {
                         0.0
                     } else {
                         1.0 / m.trees.len() as f64
                     },
-                },
+                ),
                 Space::Probability,
             ),
         };
-        let (base_value, path_capacity) = match &engine {
+        let (base_value, path_capacity, mask_capacity) = match &engine {
             Engine::Linear {
                 intercept,
                 coefficients,
@@ -415,18 +444,33 @@ impl<'a> Explainer<'a> {
                         .map(|(c, m)| c * m)
                         .sum::<f64>(),
                 0,
+                0,
             ),
             Engine::Trees {
+                trees,
                 info,
+                fast,
                 offset,
                 scale,
-                ..
             } => {
-                let depth = info.iter().map(|t| t.depth).max().unwrap_or(0);
+                // Only trees without tables need Algorithm 2's path buffer.
+                let depth = info
+                    .iter()
+                    .zip(fast)
+                    .filter(|(_, f)| f.is_none())
+                    .map(|(t, _)| t.depth)
+                    .max();
                 (
                     offset + scale * info.iter().map(|t| t.expected).sum::<f64>(),
                     // One path copy per recursion level, each at most depth + 2 long.
-                    (depth + 2) * (depth + 3) / 2,
+                    depth.map_or(0, |d| (d + 2) * (d + 3) / 2),
+                    trees
+                        .iter()
+                        .zip(fast)
+                        .filter(|(_, f)| f.is_some())
+                        .map(|(t, _)| t.n_nodes())
+                        .max()
+                        .unwrap_or(0),
                 )
             }
         };
@@ -437,6 +481,7 @@ impl<'a> Explainer<'a> {
             base_value,
             space,
             path_capacity,
+            mask_capacity,
         })
     }
 
@@ -457,6 +502,7 @@ impl<'a> Explainer<'a> {
             phi: vec![0.0; self.sources.len()],
             columns: vec![0.0; self.artifact.pipeline.inputs.len()],
             path: vec![PathElem::default(); self.path_capacity],
+            masks: vec![0; self.mask_capacity],
         }
     }
 
@@ -497,13 +543,17 @@ impl<'a> Explainer<'a> {
             Engine::Trees {
                 trees,
                 info,
+                fast,
                 offset,
                 scale,
             } => {
                 let mut sum = 0.0;
-                for (tree, info) in trees.iter().zip(info) {
+                for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
                     sum += tree.predict(features);
-                    tree_shap(tree, info, features, &mut ws.phi, &mut ws.path);
+                    match fast {
+                        Some(fast) => fast.shap(tree, features, &mut ws.phi, &mut ws.masks),
+                        None => tree_shap(tree, info, features, &mut ws.phi, &mut ws.path),
+                    }
                 }
                 ws.phi.iter_mut().for_each(|p| *p *= scale);
                 offset + scale * sum
@@ -1431,6 +1481,10 @@ mod tests {
             for (a, b) in fast.iter().zip(&exact) {
                 assert!((a - b).abs() < 1e-9, "case {case}: {fast:?} vs {exact:?}");
             }
+            let tabled = table_shap_of(&tree, &x).expect("small trees get tables");
+            for (a, b) in tabled.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-9, "case {case}: {tabled:?} vs {exact:?}");
+            }
             // Local accuracy for the tree alone.
             let info = TreeInfo::new(&tree);
             let sum: f64 = fast.iter().sum();
@@ -1466,6 +1520,12 @@ mod tests {
             let phi = shap_of(&tree, &x);
             let info = TreeInfo::new(&tree);
             prop_assert!((info.expected + phi.iter().sum::<f64>() - tree.predict(&x)).abs() < 1e-9);
+            // The tables give the same values as Algorithm 2 (up to rounding).
+            if let Some(tabled) = table_shap_of(&tree, &x) {
+                for (a, b) in tabled.iter().zip(&phi) {
+                    prop_assert!((a - b).abs() < 1e-9, "{tabled:?} vs {phi:?}");
+                }
+            }
         }
 
         #[test]
@@ -1707,6 +1767,43 @@ mod tests {
 
     /// Speed check, run by hand (numbers go in the report, never into assertions):
     /// `cargo test -p ebb-core --release explain::tests::timing -- --ignored --nocapture`.
+    /// Shapley values from the per-leaf tables, or `None` when the tree gets none.
+    fn table_shap_of(tree: &Tree, x: &[f64]) -> Option<Vec<f64>> {
+        let info = TreeInfo::new(tree);
+        let mut scratch = fast::Scratch::default();
+        let fast = FastTree::new(tree, &info.left_share, fast::TOTAL_ENTRIES, &mut scratch)?;
+        let mut phi = vec![0.0; x.len()];
+        let mut masks = vec![0; tree.n_nodes()];
+        fast.shap(tree, x, &mut phi, &mut masks);
+        Some(phi)
+    }
+
+    #[test]
+    fn tables_respect_their_memory_bounds() {
+        // A chain of splits on 14 distinct features: the deepest leaf would need 2^14 entries.
+        let mut tree = Tree::leaf(0.0, 100.0);
+        let mut at = 0;
+        for f in 0..14 {
+            let (l, _) = tree.split(at, f, 0.0, true, (1.0, 60.0), (f as f64, 40.0));
+            at = l;
+        }
+        let info = TreeInfo::new(&tree);
+        let mut scratch = fast::Scratch::default();
+        assert!(FastTree::new(&tree, &info.left_share, usize::MAX, &mut scratch).is_none());
+        // Within MAX_UNIQUE distinct features it fits, unless the remaining budget is smaller.
+        let mut small = Tree::leaf(0.0, 100.0);
+        small.split(0, 0, 0.0, true, (1.0, 60.0), (2.0, 40.0));
+        let info = TreeInfo::new(&small);
+        let built = FastTree::new(&small, &info.left_share, usize::MAX, &mut scratch).unwrap();
+        assert_eq!(built.entries(), 4);
+        assert!(FastTree::new(&small, &info.left_share, 3, &mut scratch).is_none());
+        // A tree without tables still gets exact values from Algorithm 2 in the explainer.
+        let x: Vec<f64> = (0..14).map(|i| if i % 3 == 0 { 1.0 } else { -1.0 }).collect();
+        let plain = shap_of(&tree, &x);
+        let sum: f64 = plain.iter().sum();
+        assert!((TreeInfo::new(&tree).expected + sum - tree.predict(&x)).abs() < 1e-9);
+    }
+
     /// Trains a 300-tree, 31-leaf boosted model on 5,000 synthetic customers and explains
     /// 1,000 of them one by one. With `EBB_SHAP_MATRIX=path` it also writes the model's feature
     /// matrix and labels as CSV so another tool can be timed on the same shape.
