@@ -10,7 +10,9 @@
 //!   with exact path-dependent TreeSHAP (Lundberg et al. 2018, Algorithm 2): the expectation of
 //!   a tree given a subset of features follows the known features' branches and averages the
 //!   others' by training cover (`Tree::cover`); missing values take `default_left`. The base
-//!   value is `base_score` plus every tree's cover-weighted mean leaf value.
+//!   value is `base_score` plus every tree's cover-weighted mean leaf value. Trees are
+//!   explained by the faster closed form of the `fast` submodule (same values up to rounding);
+//!   Algorithm 2 remains for trees with a leaf of more than 64 distinct path features.
 //! - Random forest: the forest's own output, the mean of the trees' leaf probabilities, in
 //!   **probability space** ([`Space::Probability`]). The forest is additive in its trees only in
 //!   that space, so this is the one space where the Shapley values are exact; mapping them to
@@ -356,7 +358,8 @@ pub struct Workspace {
     phi: Vec<f64>,
     columns: Vec<f64>,
     path: Vec<PathElem>,
-    masks: Vec<u32>,
+    masks: Vec<u64>,
+    poly: Vec<f64>,
 }
 
 impl Workspace {
@@ -381,6 +384,7 @@ pub struct Explainer<'a> {
     space: Space,
     path_capacity: usize,
     mask_capacity: usize,
+    poly_capacity: usize,
 }
 
 impl<'a> Explainer<'a> {
@@ -414,10 +418,7 @@ impl<'a> Explainer<'a> {
                     Space::LogOdds,
                 )
             }
-            Model::Gbdt(m) => (
-                Engine::trees(&m.trees, m.base_score, 1.0),
-                Space::LogOdds,
-            ),
+            Model::Gbdt(m) => (Engine::trees(&m.trees, m.base_score, 1.0), Space::LogOdds),
             Model::Forest(m) => (
                 Engine::trees(
                     &m.trees,
@@ -431,7 +432,7 @@ impl<'a> Explainer<'a> {
                 Space::Probability,
             ),
         };
-        let (base_value, path_capacity, mask_capacity) = match &engine {
+        let (base_value, path_capacity, mask_capacity, poly_capacity) = match &engine {
             Engine::Linear {
                 intercept,
                 coefficients,
@@ -443,6 +444,7 @@ impl<'a> Explainer<'a> {
                         .zip(means)
                         .map(|(c, m)| c * m)
                         .sum::<f64>(),
+                0,
                 0,
                 0,
             ),
@@ -471,6 +473,11 @@ impl<'a> Explainer<'a> {
                         .map(|(t, _)| t.n_nodes())
                         .max()
                         .unwrap_or(0),
+                    fast.iter()
+                        .flatten()
+                        .map(|f| f.widest() + 1)
+                        .max()
+                        .unwrap_or(0),
                 )
             }
         };
@@ -482,6 +489,7 @@ impl<'a> Explainer<'a> {
             space,
             path_capacity,
             mask_capacity,
+            poly_capacity,
         })
     }
 
@@ -503,6 +511,7 @@ impl<'a> Explainer<'a> {
             columns: vec![0.0; self.artifact.pipeline.inputs.len()],
             path: vec![PathElem::default(); self.path_capacity],
             masks: vec![0; self.mask_capacity],
+            poly: vec![0.0; self.poly_capacity],
         }
     }
 
@@ -551,7 +560,9 @@ impl<'a> Explainer<'a> {
                 for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
                     sum += tree.predict(features);
                     match fast {
-                        Some(fast) => fast.shap(tree, features, &mut ws.phi, &mut ws.masks),
+                        Some(fast) => {
+                            fast.shap(tree, features, &mut ws.phi, &mut ws.masks, &mut ws.poly)
+                        }
                         None => tree_shap(tree, info, features, &mut ws.phi, &mut ws.path),
                     }
                 }
@@ -1481,9 +1492,12 @@ mod tests {
             for (a, b) in fast.iter().zip(&exact) {
                 assert!((a - b).abs() < 1e-9, "case {case}: {fast:?} vs {exact:?}");
             }
-            let tabled = table_shap_of(&tree, &x).expect("small trees get tables");
-            for (a, b) in tabled.iter().zip(&exact) {
-                assert!((a - b).abs() < 1e-9, "case {case}: {tabled:?} vs {exact:?}");
+            // Per-leaf tables, and the per-row polynomials used without them.
+            for budget in [fast::TOTAL_ENTRIES, 0] {
+                let phi = fast_shap_of(&tree, &x, budget).unwrap();
+                for (a, b) in phi.iter().zip(&exact) {
+                    assert!((a - b).abs() < 1e-9, "case {case}: {phi:?} vs {exact:?}");
+                }
             }
             // Local accuracy for the tree alone.
             let info = TreeInfo::new(&tree);
@@ -1520,10 +1534,12 @@ mod tests {
             let phi = shap_of(&tree, &x);
             let info = TreeInfo::new(&tree);
             prop_assert!((info.expected + phi.iter().sum::<f64>() - tree.predict(&x)).abs() < 1e-9);
-            // The tables give the same values as Algorithm 2 (up to rounding).
-            if let Some(tabled) = table_shap_of(&tree, &x) {
-                for (a, b) in tabled.iter().zip(&phi) {
-                    prop_assert!((a - b).abs() < 1e-9, "{tabled:?} vs {phi:?}");
+            // The fast path gives the same values as Algorithm 2 (up to rounding), with and
+            // without tables.
+            for budget in [fast::TOTAL_ENTRIES, 0] {
+                let fast = fast_shap_of(&tree, &x, budget).unwrap();
+                for (a, b) in fast.iter().zip(&phi) {
+                    prop_assert!((a - b).abs() < 1e-9, "{fast:?} vs {phi:?}");
                 }
             }
         }
@@ -1767,41 +1783,101 @@ mod tests {
 
     /// Speed check, run by hand (numbers go in the report, never into assertions):
     /// `cargo test -p ebb-core --release explain::tests::timing -- --ignored --nocapture`.
-    /// Shapley values from the per-leaf tables, or `None` when the tree gets none.
-    fn table_shap_of(tree: &Tree, x: &[f64]) -> Option<Vec<f64>> {
+    /// Shapley values from [`fast`] with at most `budget` table entries, or `None` when the
+    /// tree is left to Algorithm 2.
+    fn fast_shap_of(tree: &Tree, x: &[f64], budget: usize) -> Option<Vec<f64>> {
         let info = TreeInfo::new(tree);
         let mut scratch = fast::Scratch::default();
-        let fast = FastTree::new(tree, &info.left_share, fast::TOTAL_ENTRIES, &mut scratch)?;
+        let fast = FastTree::new(tree, &info.left_share, budget, &mut scratch)?;
         let mut phi = vec![0.0; x.len()];
         let mut masks = vec![0; tree.n_nodes()];
-        fast.shap(tree, x, &mut phi, &mut masks);
+        let mut poly = vec![0.0; fast.widest() + 1];
+        fast.shap(tree, x, &mut phi, &mut masks, &mut poly);
         Some(phi)
+    }
+
+    /// A chain of splits on features `0..n`: every right child a leaf.
+    fn chain(n: usize) -> Tree {
+        let mut tree = Tree::leaf(0.0, 100.0);
+        let mut at = 0;
+        for f in 0..n {
+            let (l, _) = tree.split(at, f, 0.0, f % 2 == 0, (1.0, 60.0), (f as f64, 40.0));
+            at = l;
+        }
+        tree
+    }
+
+    #[test]
+    fn trained_models_take_the_fast_path_with_algorithm_2_values() {
+        for family in [Family::Gbdt, Family::Forest] {
+            let (artifact, table) = trained(family);
+            let explainer = Explainer::new(artifact).unwrap();
+            let Engine::Trees {
+                trees, info, fast, ..
+            } = &explainer.engine
+            else {
+                panic!("tree engine expected");
+            };
+            assert!(fast.iter().all(Option::is_some), "{family:?}");
+            let (x, _) = artifact.pipeline.transform_table(table).unwrap();
+            let mut ws = explainer.workspace();
+            let scale = if family == Family::Forest {
+                1.0 / trees.len() as f64
+            } else {
+                1.0
+            };
+            for r in (0..x.nrows()).step_by(25) {
+                let row = x.row(r).to_vec();
+                explainer.explain_features(&row, &mut ws).unwrap();
+                let mut plain = vec![0.0; row.len()];
+                let depth = info.iter().map(|t| t.depth).max().unwrap_or(0);
+                let mut path = vec![PathElem::default(); (depth + 2) * (depth + 3) / 2];
+                for (tree, info) in trees.iter().zip(info) {
+                    tree_shap(tree, info, &row, &mut plain, &mut path);
+                }
+                for (a, b) in ws.feature_contributions().iter().zip(&plain) {
+                    assert!((a - b * scale).abs() < 1e-9, "{family:?} row {r}");
+                }
+            }
+        }
     }
 
     #[test]
     fn tables_respect_their_memory_bounds() {
-        // A chain of splits on 14 distinct features: the deepest leaf would need 2^14 entries.
-        let mut tree = Tree::leaf(0.0, 100.0);
-        let mut at = 0;
-        for f in 0..14 {
-            let (l, _) = tree.split(at, f, 0.0, true, (1.0, 60.0), (f as f64, 40.0));
-            at = l;
-        }
+        // Leaves with 1..=14 distinct features: only those with at most TABLE_UNIQUE get tables
+        // (2 + 4 + ... entries), the others are computed per row, and all agree with the
+        // definition.
+        let tree = chain(14);
         let info = TreeInfo::new(&tree);
         let mut scratch = fast::Scratch::default();
-        assert!(FastTree::new(&tree, &info.left_share, usize::MAX, &mut scratch).is_none());
-        // Within MAX_UNIQUE distinct features it fits, unless the remaining budget is smaller.
-        let mut small = Tree::leaf(0.0, 100.0);
-        small.split(0, 0, 0.0, true, (1.0, 60.0), (2.0, 40.0));
-        let info = TreeInfo::new(&small);
-        let built = FastTree::new(&small, &info.left_share, usize::MAX, &mut scratch).unwrap();
-        assert_eq!(built.entries(), 4);
-        assert!(FastTree::new(&small, &info.left_share, 3, &mut scratch).is_none());
-        // A tree without tables still gets exact values from Algorithm 2 in the explainer.
-        let x: Vec<f64> = (0..14).map(|i| if i % 3 == 0 { 1.0 } else { -1.0 }).collect();
-        let plain = shap_of(&tree, &x);
-        let sum: f64 = plain.iter().sum();
-        assert!((TreeInfo::new(&tree).expected + sum - tree.predict(&x)).abs() < 1e-9);
+        let full = FastTree::new(&tree, &info.left_share, usize::MAX, &mut scratch).unwrap();
+        let tabled: usize = (1..=fast::TABLE_UNIQUE).map(|d| 1 << d).sum();
+        assert_eq!(full.entries(), tabled);
+        assert_eq!(full.widest(), 14);
+        // A smaller budget is filled in leaf order and never exceeded.
+        let part = FastTree::new(&tree, &info.left_share, 10, &mut scratch).unwrap();
+        assert_eq!(part.entries(), 2 + 4);
+        let x: Vec<f64> = (0..14)
+            .map(|i| match i % 3 {
+                0 => 1.0,
+                1 => -1.0,
+                _ => f64::NAN,
+            })
+            .collect();
+        let exact = brute_force(&tree, &x, 14);
+        for budget in [usize::MAX, 10, 0] {
+            let phi = fast_shap_of(&tree, &x, budget).unwrap();
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!(
+                    (a - b).abs() < 1e-9,
+                    "budget {budget}: {phi:?} vs {exact:?}"
+                );
+            }
+        }
+        // Past MAX_UNIQUE distinct features on a path the tree keeps Algorithm 2.
+        let deep = chain(fast::MAX_UNIQUE + 1);
+        let info = TreeInfo::new(&deep);
+        assert!(FastTree::new(&deep, &info.left_share, usize::MAX, &mut scratch).is_none());
     }
 
     /// Trains a 300-tree, 31-leaf boosted model on 5,000 synthetic customers and explains
