@@ -55,7 +55,10 @@ cat <<INFO
 
 INFO
 pid=$(cat "$state/wrangler.pid")
+parent=$PPID
+# Also stop when whoever started us (make) goes away without passing the signal on.
 while kill -0 "$pid" 2>/dev/null; do
+    kill -0 "$parent" 2>/dev/null || exit 0
     sleep 1
 done
 echo "serve: wrangler dev exited; its log is $state/wrangler.log"

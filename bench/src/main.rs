@@ -7,6 +7,7 @@
 //!               [--time snapshot_date] --name synth --out ebb_synth.json
 //!               [--models gbdt,forest,logistic] [--no-scoring]
 //! ebb-bench drift --model model.json --data current.csv [--repeats 3] --out drift.json
+//! ebb-bench explain --data synth.csv --rows 1000 --out ebb_explain.json --matrix features.csv
 //! ```
 //!
 //! `run` reads the folds file written by `bench/splits.py` (per data row: the fold in which it is
@@ -22,21 +23,32 @@
 //! `drift` (for `bench/drift.sh`) times `monitor::drift_of_table` in-process on a table already
 //! parsed, the median of `--repeats` runs, with artifact loading and CSV parsing timed apart,
 //! and writes every column's verdict with the columns the synthetic drift really shifts.
+//!
+//! `explain` trains a 300-tree, 31-leaf boosted artifact (no early stopping, 2 folds) on the
+//! whole file, then times exact TreeSHAP on one thread: `--rows` rows from the feature matrix
+//! (explanation only), the same rows from raw cells (transform + explanation), and the edge
+//! worker's case, one raw record to a calibrated probability plus its top 3 reasons, per call.
+//! It writes the model's feature matrix and labels as CSV (`--matrix`) so `bench/explain.py`
+//! can train LightGBM on exactly the same features and time `shap`'s TreeExplainer.
 
 use std::fs;
 use std::time::Instant;
 
-use ebb_core::artifact::Artifact;
+use ebb_core::artifact::{Artifact, TrainingMetadata};
+use ebb_core::explain::Explainer;
 use ebb_core::features::{FeatureParams, FittedPipeline, Target};
 use ebb_core::ingest::{read_csv, CsvOptions};
 use ebb_core::metrics::{average_precision, roc_auc};
 use ebb_core::model::boost::{BoostModel, BoostParams};
+use ebb_core::model::family::{Family, Model};
 use ebb_core::model::forest::{ForestModel, ForestParams};
 use ebb_core::model::linear::{LogisticModel, LogisticParams};
 use ebb_core::monitor::{drift_of_table, DriftParams, Verdict};
+use ebb_core::quality::{report, split_quarantine};
 use ebb_core::schema::{infer, InferOptions};
 use ebb_core::synth::{drifted_columns, generate_csv, SynthParams};
 use ebb_core::table::Table;
+use ebb_core::train::{labels, train, TrainParams};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -52,8 +64,10 @@ fn main() {
         Some("generate") => generate(&Flags::parse(&args[1..])),
         Some("run") => run(&Flags::parse(&args[1..])),
         Some("drift") => drift(&Flags::parse(&args[1..])),
+        Some("explain") => explain(&Flags::parse(&args[1..])),
         _ => Err(
-            "usage: ebb-bench generate|run|drift --flag value ... (see the source's doc)".into(),
+            "usage: ebb-bench generate|run|drift|explain --flag value ... (see the source's doc)"
+                .into(),
         ),
     };
     if let Err(e) = result {
@@ -491,4 +505,205 @@ fn score_seconds(
         }
         Ok((transform + predict, predict))
     })
+}
+
+/// Trees and leaves of the explained model (the shape `bench/explain.py` gives LightGBM).
+const EXPLAIN_TREES: usize = 300;
+const EXPLAIN_LEAVES: usize = 31;
+
+fn explain(flags: &Flags) -> Res<()> {
+    let data = flags.need("data")?;
+    let rows = usize::try_from(flags.number("rows")?).map_err(|e| e.to_string())?;
+    let bytes = fs::read(data).map_err(|e| format!("{data}: {e}"))?;
+    let table = read_csv(&bytes, &CsvOptions::default()).map_err(ebb_err)?;
+    drop(bytes);
+    let options = InferOptions::new()
+        .with_target("churn")
+        .with_require_target(true)
+        .with_id("customer_id")
+        .with_time("snapshot_date");
+    let schema = infer(&table, &options).map_err(ebb_err)?.schema;
+    let quality = report(&table, &schema);
+    let (clean, _) = split_quarantine(&table, &quality);
+    let mut params = TrainParams::default()
+        .with_families(vec![Family::Gbdt])
+        .with_folds(2)
+        .with_seed(1);
+    params.boost.n_trees = EXPLAIN_TREES;
+    params.boost.num_leaves = EXPLAIN_LEAVES;
+    params.boost.early_stopping_rounds = None;
+    let t = Instant::now();
+    let out = train(&clean, &schema, &params, &mut |_| {}, &|| None).map_err(ebb_err)?;
+    eprintln!(
+        "ebb-bench: explain: trained on {} rows in {:.1}s",
+        clean.n_rows(),
+        t.elapsed().as_secs_f64()
+    );
+    let metadata = TrainingMetadata {
+        rows: clean.n_rows(),
+        quarantined_rows: table.n_rows() - clean.n_rows(),
+        seed: 1,
+        data_hash: String::new(),
+        created_at: String::new(),
+        ebb_version: String::new(),
+        feature_names: out.pipeline.feature_names(),
+    };
+    let artifact = Artifact::build(
+        schema.clone(),
+        out.pipeline,
+        out.model,
+        out.calibration,
+        out.threshold,
+        out.metrics,
+        out.reference,
+        metadata,
+    )
+    .map_err(ebb_err)?;
+    let Model::Gbdt(model) = &artifact.model else {
+        return Err("expected a boosted model".into());
+    };
+    let leaves: usize = model.trees.iter().map(|t| t.n_leaves()).sum();
+    let depth = model.trees.iter().map(|t| t.depth()).max().unwrap_or(0);
+    let (mean_leaf_depth, mean_distinct) = leaf_paths(&model.trees);
+
+    let t = Instant::now();
+    let explainer = Explainer::new(&artifact).map_err(ebb_err)?;
+    let build_ms = t.elapsed().as_secs_f64() * 1e3;
+    let (x, _) = artifact.pipeline.transform_table(&clean).map_err(ebb_err)?;
+    let rows = rows.min(clean.n_rows());
+    let mut ws = explainer.workspace();
+
+    // Explanation alone, from model features; also checks additivity on every row.
+    let mut max_gap: f64 = 0.0;
+    let mut feature_rows = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let row = x.row(r);
+        feature_rows.push(row.iter().copied().collect::<Vec<f64>>());
+    }
+    let (t, cpu) = (Instant::now(), cpu_seconds());
+    for row in &feature_rows {
+        let raw = explainer.explain_features(row, &mut ws).map_err(ebb_err)?;
+        let sum: f64 = ws.feature_contributions().iter().sum();
+        max_gap = max_gap.max((explainer.base_value() + sum - raw).abs());
+    }
+    let features_s = t.elapsed().as_secs_f64();
+    let features_cpu = cpu_seconds() - cpu;
+
+    // From raw cells: pipeline transform + explanation.
+    let indices = artifact.pipeline.column_indices(&clean).map_err(ebb_err)?;
+    let time_index = artifact
+        .pipeline
+        .time_column
+        .as_deref()
+        .and_then(|t| clean.column_index(t));
+    let records: Vec<(Vec<_>, Option<f64>)> = (0..rows)
+        .map(|r| {
+            let values = indices.iter().map(|&c| clean.value(r, c)).collect();
+            (
+                values,
+                artifact.pipeline.row_snapshot(&clean, time_index, r),
+            )
+        })
+        .collect();
+    let (t, cpu) = (Instant::now(), cpu_seconds());
+    for (values, snapshot) in &records {
+        explainer
+            .explain_values_into(values, *snapshot, &mut ws)
+            .map_err(ebb_err)?;
+    }
+    let values_s = t.elapsed().as_secs_f64();
+    let values_cpu = cpu_seconds() - cpu;
+
+    // The worker's case: one record in, calibrated probability and top-3 reasons out, timed
+    // call by call.
+    let mut calls = Vec::with_capacity(rows);
+    let mut reasons = 0;
+    for (values, snapshot) in &records {
+        let t = Instant::now();
+        let e = explainer
+            .explain_values(values, *snapshot)
+            .map_err(ebb_err)?;
+        let top = e.top_reasons(3);
+        calls.push(t.elapsed().as_secs_f64() * 1e6);
+        reasons += top.len();
+    }
+    calls.sort_by(f64::total_cmp);
+    let pct = |q: f64| calls[((calls.len() - 1) as f64 * q).round() as usize];
+    let one_row = json!({
+        "mean_us": mean(&calls),
+        "median_us": pct(0.5),
+        "p90_us": pct(0.9),
+        "p99_us": pct(0.99),
+        "reasons_per_call": reasons as f64 / rows.max(1) as f64,
+    });
+
+    if let Some(path) = flags.get("matrix") {
+        let y = labels(&clean, &schema).map_err(ebb_err)?;
+        let mut csv = artifact.pipeline.feature_names().join(",");
+        csv.push_str(",label\n");
+        for (row, label) in x.rows().into_iter().zip(&y) {
+            for v in row {
+                if !v.is_nan() {
+                    csv.push_str(&format!("{v}"));
+                }
+                csv.push(',');
+            }
+            csv.push_str(&format!("{label}\n"));
+        }
+        fs::write(path, csv).map_err(|e| format!("{path}: {e}"))?;
+    }
+
+    let out = json!({
+        "side": "ebb",
+        "data": data,
+        "train_rows": clean.n_rows(),
+        "features": artifact.pipeline.n_features(),
+        "trees": model.trees.len(),
+        "leaves": leaves,
+        "max_depth": depth,
+        "explained_rows": rows,
+        "explainer_build_ms": build_ms,
+        "explain_ms_per_row": features_s * 1e3 / rows.max(1) as f64,
+        "explain_raw_ms_per_row": values_s * 1e3 / rows.max(1) as f64,
+        "explain_cpu_ms_per_row": features_cpu * 1e3 / rows.max(1) as f64,
+        "explain_raw_cpu_ms_per_row": values_cpu * 1e3 / rows.max(1) as f64,
+        "mean_leaf_depth": mean_leaf_depth,
+        "mean_leaf_distinct_features": mean_distinct,
+        "one_row_top3": one_row,
+        "max_additivity_gap": max_gap,
+        "threads": 1,
+        "load_average": load_average(),
+    });
+    let path = flags.need("out")?;
+    let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
+    fs::write(path, &text).map_err(|e| format!("{path}: {e}"))?;
+    eprintln!("ebb-bench: wrote {path}");
+    println!("{text}");
+    Ok(())
+}
+
+/// Mean depth and mean number of distinct split features over the root-to-leaf paths of all
+/// leaves (what exact TreeSHAP's cost per leaf grows with).
+fn leaf_paths(trees: &[ebb_core::model::tree::Tree]) -> (f64, f64) {
+    let (mut leaves, mut depth, mut distinct) = (0usize, 0usize, 0usize);
+    for tree in trees {
+        let mut paths: Vec<Vec<u32>> = vec![Vec::new(); tree.n_nodes()];
+        for node in 0..tree.n_nodes() {
+            if tree.is_leaf(node) {
+                let mut features = paths[node].clone();
+                depth += features.len();
+                features.sort_unstable();
+                features.dedup();
+                distinct += features.len();
+                leaves += 1;
+                continue;
+            }
+            let mut path = paths[node].clone();
+            path.push(tree.feature[node]);
+            paths[tree.left[node] as usize] = path.clone();
+            paths[tree.right[node] as usize] = path;
+        }
+    }
+    let n = leaves.max(1) as f64;
+    (depth as f64 / n, distinct as f64 / n)
 }

@@ -10,7 +10,9 @@
 //!   with exact path-dependent TreeSHAP (Lundberg et al. 2018, Algorithm 2): the expectation of
 //!   a tree given a subset of features follows the known features' branches and averages the
 //!   others' by training cover (`Tree::cover`); missing values take `default_left`. The base
-//!   value is `base_score` plus every tree's cover-weighted mean leaf value.
+//!   value is `base_score` plus every tree's cover-weighted mean leaf value. Trees are
+//!   explained by the faster closed form of the `fast` submodule (same values up to rounding);
+//!   Algorithm 2 remains for trees with a leaf of more than 64 distinct path features.
 //! - Random forest: the forest's own output, the mean of the trees' leaf probabilities, in
 //!   **probability space** ([`Space::Probability`]). The forest is additive in its trees only in
 //!   that space, so this is the one space where the Shapley values are exact; mapping them to
@@ -44,6 +46,9 @@ use crate::model::family::Model;
 use crate::model::tree::{Tree, LEAF};
 use crate::schema::ColumnKind;
 use crate::table::{Table, Value};
+
+mod fast;
+use fast::FastTree;
 
 /// The scale contributions are measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -310,10 +315,40 @@ enum Engine<'a> {
     Trees {
         trees: &'a [Tree],
         info: Vec<TreeInfo>,
+        /// Per tree, its fast tables when they fit the memory bounds of [`fast`].
+        fast: Vec<Option<FastTree>>,
         /// Output = offset + scale · Σ trees.
         offset: f64,
         scale: f64,
     },
+}
+
+impl<'a> Engine<'a> {
+    /// Output = `offset + scale · Σ trees`. Tables are built tree by tree until the explainer's
+    /// budget ([`fast::TOTAL_ENTRIES`]) is spent; later trees use Algorithm 2.
+    fn trees(trees: &'a [Tree], offset: f64, scale: f64) -> Self {
+        let info: Vec<TreeInfo> = trees.iter().map(TreeInfo::new).collect();
+        let mut budget = fast::TOTAL_ENTRIES;
+        let mut scratch = fast::Scratch::default();
+        let fast = trees
+            .iter()
+            .zip(&info)
+            .map(|(tree, info)| {
+                let built = FastTree::new(tree, &info.left_share, budget, &mut scratch);
+                if let Some(f) = &built {
+                    budget -= f.entries();
+                }
+                built
+            })
+            .collect();
+        Engine::Trees {
+            trees,
+            info,
+            fast,
+            offset,
+            scale,
+        }
+    }
 }
 
 /// Reusable buffers for explaining one row at a time without allocating.
@@ -323,6 +358,8 @@ pub struct Workspace {
     phi: Vec<f64>,
     columns: Vec<f64>,
     path: Vec<PathElem>,
+    masks: Vec<u64>,
+    poly: Vec<f64>,
 }
 
 impl Workspace {
@@ -346,6 +383,8 @@ pub struct Explainer<'a> {
     base_value: f64,
     space: Space,
     path_capacity: usize,
+    mask_capacity: usize,
+    poly_capacity: usize,
 }
 
 impl<'a> Explainer<'a> {
@@ -379,30 +418,21 @@ impl<'a> Explainer<'a> {
                     Space::LogOdds,
                 )
             }
-            Model::Gbdt(m) => (
-                Engine::Trees {
-                    trees: &m.trees,
-                    info: m.trees.iter().map(TreeInfo::new).collect(),
-                    offset: m.base_score,
-                    scale: 1.0,
-                },
-                Space::LogOdds,
-            ),
+            Model::Gbdt(m) => (Engine::trees(&m.trees, m.base_score, 1.0), Space::LogOdds),
             Model::Forest(m) => (
-                Engine::Trees {
-                    trees: &m.trees,
-                    info: m.trees.iter().map(TreeInfo::new).collect(),
-                    offset: 0.0,
-                    scale: if m.trees.is_empty() {
+                Engine::trees(
+                    &m.trees,
+                    0.0,
+                    if m.trees.is_empty() {
                         0.0
                     } else {
                         1.0 / m.trees.len() as f64
                     },
-                },
+                ),
                 Space::Probability,
             ),
         };
-        let (base_value, path_capacity) = match &engine {
+        let (base_value, path_capacity, mask_capacity, poly_capacity) = match &engine {
             Engine::Linear {
                 intercept,
                 coefficients,
@@ -415,18 +445,39 @@ impl<'a> Explainer<'a> {
                         .map(|(c, m)| c * m)
                         .sum::<f64>(),
                 0,
+                0,
+                0,
             ),
             Engine::Trees {
+                trees,
                 info,
+                fast,
                 offset,
                 scale,
-                ..
             } => {
-                let depth = info.iter().map(|t| t.depth).max().unwrap_or(0);
+                // Only trees without tables need Algorithm 2's path buffer.
+                let depth = info
+                    .iter()
+                    .zip(fast)
+                    .filter(|(_, f)| f.is_none())
+                    .map(|(t, _)| t.depth)
+                    .max();
                 (
                     offset + scale * info.iter().map(|t| t.expected).sum::<f64>(),
                     // One path copy per recursion level, each at most depth + 2 long.
-                    (depth + 2) * (depth + 3) / 2,
+                    depth.map_or(0, |d| (d + 2) * (d + 3) / 2),
+                    trees
+                        .iter()
+                        .zip(fast)
+                        .filter(|(_, f)| f.is_some())
+                        .map(|(t, _)| t.n_nodes())
+                        .max()
+                        .unwrap_or(0),
+                    fast.iter()
+                        .flatten()
+                        .map(|f| f.widest() + 1)
+                        .max()
+                        .unwrap_or(0),
                 )
             }
         };
@@ -437,6 +488,8 @@ impl<'a> Explainer<'a> {
             base_value,
             space,
             path_capacity,
+            mask_capacity,
+            poly_capacity,
         })
     }
 
@@ -457,6 +510,8 @@ impl<'a> Explainer<'a> {
             phi: vec![0.0; self.sources.len()],
             columns: vec![0.0; self.artifact.pipeline.inputs.len()],
             path: vec![PathElem::default(); self.path_capacity],
+            masks: vec![0; self.mask_capacity],
+            poly: vec![0.0; self.poly_capacity],
         }
     }
 
@@ -497,13 +552,19 @@ impl<'a> Explainer<'a> {
             Engine::Trees {
                 trees,
                 info,
+                fast,
                 offset,
                 scale,
             } => {
                 let mut sum = 0.0;
-                for (tree, info) in trees.iter().zip(info) {
+                for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
                     sum += tree.predict(features);
-                    tree_shap(tree, info, features, &mut ws.phi, &mut ws.path);
+                    match fast {
+                        Some(fast) => {
+                            fast.shap(tree, features, &mut ws.phi, &mut ws.masks, &mut ws.poly)
+                        }
+                        None => tree_shap(tree, info, features, &mut ws.phi, &mut ws.path),
+                    }
                 }
                 ws.phi.iter_mut().for_each(|p| *p *= scale);
                 offset + scale * sum
@@ -1431,6 +1492,13 @@ mod tests {
             for (a, b) in fast.iter().zip(&exact) {
                 assert!((a - b).abs() < 1e-9, "case {case}: {fast:?} vs {exact:?}");
             }
+            // Per-leaf tables, and the per-row polynomials used without them.
+            for budget in [fast::TOTAL_ENTRIES, 0] {
+                let phi = fast_shap_of(&tree, &x, budget).unwrap();
+                for (a, b) in phi.iter().zip(&exact) {
+                    assert!((a - b).abs() < 1e-9, "case {case}: {phi:?} vs {exact:?}");
+                }
+            }
             // Local accuracy for the tree alone.
             let info = TreeInfo::new(&tree);
             let sum: f64 = fast.iter().sum();
@@ -1466,6 +1534,14 @@ mod tests {
             let phi = shap_of(&tree, &x);
             let info = TreeInfo::new(&tree);
             prop_assert!((info.expected + phi.iter().sum::<f64>() - tree.predict(&x)).abs() < 1e-9);
+            // The fast path gives the same values as Algorithm 2 (up to rounding), with and
+            // without tables.
+            for budget in [fast::TOTAL_ENTRIES, 0] {
+                let fast = fast_shap_of(&tree, &x, budget).unwrap();
+                for (a, b) in fast.iter().zip(&phi) {
+                    prop_assert!((a - b).abs() < 1e-9, "{fast:?} vs {phi:?}");
+                }
+            }
         }
 
         #[test]
@@ -1707,6 +1783,103 @@ mod tests {
 
     /// Speed check, run by hand (numbers go in the report, never into assertions):
     /// `cargo test -p ebb-core --release explain::tests::timing -- --ignored --nocapture`.
+    /// Shapley values from [`fast`] with at most `budget` table entries, or `None` when the
+    /// tree is left to Algorithm 2.
+    fn fast_shap_of(tree: &Tree, x: &[f64], budget: usize) -> Option<Vec<f64>> {
+        let info = TreeInfo::new(tree);
+        let mut scratch = fast::Scratch::default();
+        let fast = FastTree::new(tree, &info.left_share, budget, &mut scratch)?;
+        let mut phi = vec![0.0; x.len()];
+        let mut masks = vec![0; tree.n_nodes()];
+        let mut poly = vec![0.0; fast.widest() + 1];
+        fast.shap(tree, x, &mut phi, &mut masks, &mut poly);
+        Some(phi)
+    }
+
+    /// A chain of splits on features `0..n`: every right child a leaf.
+    fn chain(n: usize) -> Tree {
+        let mut tree = Tree::leaf(0.0, 100.0);
+        let mut at = 0;
+        for f in 0..n {
+            let (l, _) = tree.split(at, f, 0.0, f % 2 == 0, (1.0, 60.0), (f as f64, 40.0));
+            at = l;
+        }
+        tree
+    }
+
+    #[test]
+    fn trained_models_take_the_fast_path_with_algorithm_2_values() {
+        for family in [Family::Gbdt, Family::Forest] {
+            let (artifact, table) = trained(family);
+            let explainer = Explainer::new(artifact).unwrap();
+            let Engine::Trees {
+                trees, info, fast, ..
+            } = &explainer.engine
+            else {
+                panic!("tree engine expected");
+            };
+            assert!(fast.iter().all(Option::is_some), "{family:?}");
+            let (x, _) = artifact.pipeline.transform_table(table).unwrap();
+            let mut ws = explainer.workspace();
+            let scale = if family == Family::Forest {
+                1.0 / trees.len() as f64
+            } else {
+                1.0
+            };
+            for r in (0..x.nrows()).step_by(25) {
+                let row = x.row(r).to_vec();
+                explainer.explain_features(&row, &mut ws).unwrap();
+                let mut plain = vec![0.0; row.len()];
+                let depth = info.iter().map(|t| t.depth).max().unwrap_or(0);
+                let mut path = vec![PathElem::default(); (depth + 2) * (depth + 3) / 2];
+                for (tree, info) in trees.iter().zip(info) {
+                    tree_shap(tree, info, &row, &mut plain, &mut path);
+                }
+                for (a, b) in ws.feature_contributions().iter().zip(&plain) {
+                    assert!((a - b * scale).abs() < 1e-9, "{family:?} row {r}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tables_respect_their_memory_bounds() {
+        // Leaves with 1..=14 distinct features: only those with at most TABLE_UNIQUE get tables
+        // (2 + 4 + ... entries), the others are computed per row, and all agree with the
+        // definition.
+        let tree = chain(14);
+        let info = TreeInfo::new(&tree);
+        let mut scratch = fast::Scratch::default();
+        let full = FastTree::new(&tree, &info.left_share, usize::MAX, &mut scratch).unwrap();
+        let tabled: usize = (1..=fast::TABLE_UNIQUE).map(|d| 1 << d).sum();
+        assert_eq!(full.entries(), tabled);
+        assert_eq!(full.widest(), 14);
+        // A smaller budget is filled in leaf order and never exceeded.
+        let part = FastTree::new(&tree, &info.left_share, 10, &mut scratch).unwrap();
+        assert_eq!(part.entries(), 2 + 4);
+        let x: Vec<f64> = (0..14)
+            .map(|i| match i % 3 {
+                0 => 1.0,
+                1 => -1.0,
+                _ => f64::NAN,
+            })
+            .collect();
+        let exact = brute_force(&tree, &x, 14);
+        for budget in [usize::MAX, 10, 0] {
+            let phi = fast_shap_of(&tree, &x, budget).unwrap();
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!(
+                    (a - b).abs() < 1e-9,
+                    "budget {budget}: {phi:?} vs {exact:?}"
+                );
+            }
+        }
+        // Past MAX_UNIQUE distinct features on a path the tree keeps Algorithm 2.
+        let deep = chain(fast::MAX_UNIQUE + 1);
+        let info = TreeInfo::new(&deep);
+        assert!(FastTree::new(&deep, &info.left_share, usize::MAX, &mut scratch).is_none());
+    }
+
     /// Trains a 300-tree, 31-leaf boosted model on 5,000 synthetic customers and explains
     /// 1,000 of them one by one. With `EBB_SHAP_MATRIX=path` it also writes the model's feature
     /// matrix and labels as CSV so another tool can be timed on the same shape.
