@@ -36,6 +36,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
+use core::ops::Deref;
 use serde::Serialize;
 
 use crate::artifact::Artifact;
@@ -306,14 +307,15 @@ impl TreeInfo {
     }
 }
 
-enum Engine<'a> {
+/// What an explainer precomputes. It holds no references into the artifact (the trees are
+/// read from it per call), so an explainer can own its artifact and be cached with it.
+enum Engine {
     Linear {
         intercept: f64,
-        coefficients: &'a [f64],
+        coefficients: Vec<f64>,
         means: Vec<f64>,
     },
     Trees {
-        trees: &'a [Tree],
         info: Vec<TreeInfo>,
         /// Per tree, its fast tables when they fit the memory bounds of [`fast`].
         fast: Vec<Option<FastTree>>,
@@ -323,10 +325,10 @@ enum Engine<'a> {
     },
 }
 
-impl<'a> Engine<'a> {
+impl Engine {
     /// Output = `offset + scale · Σ trees`. Tables are built tree by tree until the explainer's
     /// budget ([`fast::TOTAL_ENTRIES`]) is spent; later trees use Algorithm 2.
-    fn trees(trees: &'a [Tree], offset: f64, scale: f64) -> Self {
+    fn trees(trees: &[Tree], offset: f64, scale: f64) -> Self {
         let info: Vec<TreeInfo> = trees.iter().map(TreeInfo::new).collect();
         let mut budget = fast::TOTAL_ENTRIES;
         let mut scratch = fast::Scratch::default();
@@ -342,12 +344,20 @@ impl<'a> Engine<'a> {
             })
             .collect();
         Engine::Trees {
-            trees,
             info,
             fast,
             offset,
             scale,
         }
+    }
+}
+
+/// The trees of a tree model (none for a linear one).
+fn model_trees(model: &Model) -> &[Tree] {
+    match model {
+        Model::Gbdt(m) => &m.trees,
+        Model::Forest(m) => &m.trees,
+        Model::Logistic(_) => &[],
     }
 }
 
@@ -375,10 +385,13 @@ impl Workspace {
 }
 
 /// Explains scores of one artifact. Building it precomputes per-tree data once; explaining a
-/// row then needs only a [`Workspace`].
-pub struct Explainer<'a> {
-    artifact: &'a Artifact,
-    engine: Engine<'a>,
+/// row then needs only a [`Workspace`]. `A` is how it holds the artifact: `&Artifact` for a
+/// one-off, or an owning pointer (`Rc`/`Arc<Artifact>`) to keep a built explainer, e.g. per
+/// model in the edge worker, since building the tables costs milliseconds. (`Sync` because
+/// global importance explains rows on all cores with the `parallel` feature.)
+pub struct Explainer<A: Deref<Target = Artifact>> {
+    artifact: A,
+    engine: Engine,
     sources: Vec<usize>,
     base_value: f64,
     space: Space,
@@ -387,10 +400,11 @@ pub struct Explainer<'a> {
     poly_capacity: usize,
 }
 
-impl<'a> Explainer<'a> {
+impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
     /// An explainer for `artifact` (an error if its pipeline and model disagree on the number
     /// of features, which only a hand-edited file can cause).
-    pub fn new(artifact: &'a Artifact) -> Result<Self> {
+    pub fn new(owner: A) -> Result<Self> {
+        let artifact: &Artifact = &owner;
         let pipeline = &artifact.pipeline;
         let n = pipeline.n_features();
         if artifact.model.n_features() != n {
@@ -412,7 +426,7 @@ impl<'a> Explainer<'a> {
                 (
                     Engine::Linear {
                         intercept: m.intercept,
-                        coefficients: &m.coefficients,
+                        coefficients: m.coefficients.clone(),
                         means,
                     },
                     Space::LogOdds,
@@ -449,12 +463,12 @@ impl<'a> Explainer<'a> {
                 0,
             ),
             Engine::Trees {
-                trees,
                 info,
                 fast,
                 offset,
                 scale,
             } => {
+                let trees = model_trees(&artifact.model);
                 // Only trees without tables need Algorithm 2's path buffer.
                 let depth = info
                     .iter()
@@ -481,10 +495,11 @@ impl<'a> Explainer<'a> {
                 )
             }
         };
+        let sources = pipeline.feature_sources();
         Ok(Explainer {
-            artifact,
+            artifact: owner,
             engine,
-            sources: pipeline.feature_sources(),
+            sources,
             base_value,
             space,
             path_capacity,
@@ -537,12 +552,8 @@ impl<'a> Explainer<'a> {
                 means,
             } => {
                 let mut raw = *intercept;
-                for (((p, &c), &m), &x) in ws
-                    .phi
-                    .iter_mut()
-                    .zip(*coefficients)
-                    .zip(means)
-                    .zip(features)
+                for (((p, &c), &m), &x) in
+                    ws.phi.iter_mut().zip(coefficients).zip(means).zip(features)
                 {
                     *p = c * (x - m);
                     raw += c * x;
@@ -550,12 +561,12 @@ impl<'a> Explainer<'a> {
                 raw
             }
             Engine::Trees {
-                trees,
                 info,
                 fast,
                 offset,
                 scale,
             } => {
+                let trees = model_trees(&self.artifact.model);
                 let mut sum = 0.0;
                 for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
                     sum += tree.predict(features);
@@ -894,12 +905,12 @@ impl<'a> Explainer<'a> {
         let before = score(&current)?;
         let mut probability = before;
         let mut changes = Vec::new();
-        let candidates: Vec<Vec<Value<'a>>> = columns.iter().map(|&i| self.candidates(i)).collect();
+        let candidates: Vec<Vec<Value<'_>>> = columns.iter().map(|&i| self.candidates(i)).collect();
         let mut open: Vec<usize> = (0..columns.len()).collect();
         while probability >= threshold && !open.is_empty() {
             // (size, probability, open slot, candidate) of the best crossing and best drop.
-            let mut best_cross: Option<(f64, f64, usize, Value<'a>)> = None;
-            let mut best_drop: Option<(f64, f64, usize, Value<'a>)> = None;
+            let mut best_cross: Option<(f64, f64, usize, Value<'_>)> = None;
+            let mut best_drop: Option<(f64, f64, usize, Value<'_>)> = None;
             for (slot, &k) in open.iter().enumerate() {
                 let col = columns[k];
                 let old = current[col];
@@ -942,7 +953,7 @@ impl<'a> Explainer<'a> {
         })
     }
 
-    fn sketch(&self, input: usize) -> Option<&'a ColumnSketch> {
+    fn sketch(&self, input: usize) -> Option<&ColumnSketch> {
         let name = &self.artifact.pipeline.inputs.get(input)?.name;
         self.artifact
             .reference
@@ -951,7 +962,7 @@ impl<'a> Explainer<'a> {
             .filter(|s| &s.name == name)
     }
 
-    fn candidates(&self, input: usize) -> Vec<Value<'a>> {
+    fn candidates(&self, input: usize) -> Vec<Value<'_>> {
         let Some(column) = self.artifact.pipeline.inputs.get(input) else {
             return Vec::new();
         };
@@ -1812,12 +1823,10 @@ mod tests {
         for family in [Family::Gbdt, Family::Forest] {
             let (artifact, table) = trained(family);
             let explainer = Explainer::new(artifact).unwrap();
-            let Engine::Trees {
-                trees, info, fast, ..
-            } = &explainer.engine
-            else {
+            let Engine::Trees { info, fast, .. } = &explainer.engine else {
                 panic!("tree engine expected");
             };
+            let trees = model_trees(&artifact.model);
             assert!(fast.iter().all(Option::is_some), "{family:?}");
             let (x, _) = artifact.pipeline.transform_table(table).unwrap();
             let mut ws = explainer.workspace();

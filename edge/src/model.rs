@@ -1,6 +1,8 @@
 //! A model loaded for serving: the artifact's [`Scorer`] plus what the API adds around it
 //! (required fields, the customer-id field, top reasons, the inputs to log for monitoring).
 
+use std::sync::{Arc, OnceLock};
+
 use ebb_core::artifact::Artifact;
 use ebb_core::explain::{Explainer, Reason};
 use ebb_core::schema::ColumnKind;
@@ -50,12 +52,23 @@ pub struct ModelSummary {
 }
 
 /// A parsed, validated artifact ready to score.
-#[derive(Debug)]
 pub struct LoadedModel {
     scorer: Scorer,
+    /// Built on the first request for reasons (its tables take milliseconds), then kept.
+    explainer: OnceLock<Result<Explainer<Arc<Artifact>>, String>>,
     required: Vec<bool>,
     id_field: String,
     artifact_bytes: usize,
+}
+
+impl core::fmt::Debug for LoadedModel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LoadedModel")
+            .field("version", &self.version())
+            .field("id_field", &self.id_field)
+            .field("artifact_bytes", &self.artifact_bytes)
+            .finish()
+    }
 }
 
 /// The answer for one customer.
@@ -117,6 +130,7 @@ impl LoadedModel {
             .unwrap_or_else(|| DEFAULT_ID_FIELD.to_string());
         Ok(LoadedModel {
             scorer: Scorer::new(artifact),
+            explainer: OnceLock::new(),
             required,
             id_field,
             artifact_bytes: json.len(),
@@ -237,8 +251,15 @@ impl LoadedModel {
     }
 
     fn reasons(&self, record: &Record, k: usize) -> Result<Vec<Reason>, Vec<Problem>> {
-        let explained = Explainer::new(self.artifact()).and_then(|e| e.explain_json(record));
-        explained
+        let explainer = self
+            .explainer
+            .get_or_init(|| {
+                Explainer::new(Arc::new(self.artifact().clone())).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|message| vec![Problem::new("", message.clone())])?;
+        explainer
+            .explain_json(record)
             .map(|e| e.top_reasons(k))
             .map_err(|e| vec![Problem::new("", e.to_string())])
     }
