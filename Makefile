@@ -7,7 +7,7 @@ EBB := ./target/release/ebb
 DEMO := demo
 
 .PHONY: run test setup tools fmt-check clippy unit wasm-core wasm-golden build-release bench \
-	worker worker-test demo
+	worker worker-test demo bench-http
 
 ## Installs what is missing (idempotent): the wasm targets named in rust-toolchain.toml.
 setup:
@@ -74,3 +74,8 @@ run: demo worker
 ## Ebb against LightGBM, XGBoost and scikit-learn (slow; not part of `make test`): BENCHMARKS.md.
 bench:
 	bash bench/run.sh
+
+## The edge API over HTTP (wrk against wrangler dev) vs FastAPI + uvicorn + LightGBM (slow; not part
+## of `make test`): BENCHMARKS.md.
+bench-http:
+	bash bench/http.sh
