@@ -373,3 +373,23 @@ fn every_family_saves_a_model_that_loads_again() {
         assert!(eval["roc_auc"].as_f64().unwrap() > 0.6, "{family}: {eval}");
     }
 }
+
+#[test]
+fn trees_sets_the_exact_tree_count() {
+    let dir = temp_dir("trees");
+    let data = mlc_churn();
+    let data = data.to_str().unwrap();
+    let model = path(&dir, "model.json");
+    let out = ebb(&[
+        "train", data, "--model", "gbdt", "--folds", "2", "--trees", "7", "--out", &model,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let artifact: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(artifact["model"]["trees"].as_array().unwrap().len(), 7);
+    fails_with(
+        &["train", data, "--trees", "0", "--out", &model],
+        2,
+        "--trees must be at least 1",
+    );
+}

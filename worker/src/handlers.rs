@@ -9,7 +9,7 @@ use ebb_edge::experiment::{Arm, ExperimentRequest};
 use ebb_edge::labels::parse_labels;
 use ebb_edge::model::{LoadedModel, Prediction};
 use ebb_edge::monitoring::{self, MonitoringReport};
-use ebb_edge::registry::{self, Registered, Registry, MAX_MODEL_BYTES};
+use ebb_edge::registry::{self, Registered, MAX_MODEL_BYTES};
 use ebb_edge::request::{
     check_body_length, check_declared_length, explain_count, number_param, parse_batch,
     parse_customer, parse_json, Record,
@@ -161,7 +161,7 @@ async fn handle(
             predict(env, ctx, records, reasons, true).await
         }
         Route::ListModels => {
-            let registry = store::registry(&store::kv(env)?).await?;
+            let registry = store::serving_registry(&store::kv(env)?, now_ms()).await?;
             Ok(Answer::json(
                 200,
                 &json!({
@@ -179,7 +179,7 @@ async fn handle(
         }
         Route::Activate(id) => {
             let kv = store::kv(env)?;
-            let mut registry = store::registry(&kv).await?;
+            let mut registry = store::registry(&kv, now_ms()).await?;
             if !registry.contains(&id) {
                 return Err(registry::unknown(&id));
             }
@@ -188,18 +188,18 @@ async fn handle(
                 .await
                 .map_err(|reason| ApiError::conflict(format!("cannot activate: {reason}")))?;
             let activation = registry.activate(&id, now_ms())?.clone();
-            store::save_registry(&kv, &registry).await?;
+            store::save_registry(&kv, &registry, now_ms()).await?;
             Ok(Answer::json(200, &activation))
         }
         Route::Rollback => {
             let kv = store::kv(env)?;
-            let mut registry = store::registry(&kv).await?;
+            let mut registry = store::registry(&kv, now_ms()).await?;
             let activation = registry.rollback(now_ms())?.clone();
-            store::save_registry(&kv, &registry).await?;
+            store::save_registry(&kv, &registry, now_ms()).await?;
             Ok(Answer::json(200, &activation))
         }
         Route::GetExperiment => {
-            let registry = store::registry(&store::kv(env)?).await?;
+            let registry = store::serving_registry(&store::kv(env)?, now_ms()).await?;
             Ok(Answer::json(
                 200,
                 &json!({ "experiment": registry.experiment }),
@@ -208,7 +208,7 @@ async fn handle(
         Route::PutExperiment => {
             let value = parse_json(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
             let kv = store::kv(env)?;
-            let mut registry = store::registry(&kv).await?;
+            let mut registry = store::registry(&kv, now_ms()).await?;
             let experiment = ExperimentRequest::parse(&value, |v| registry.contains(v), now_ms())?;
             for version in [&experiment.control, &experiment.treatment] {
                 store::load_model(&kv, version).await.map_err(|reason| {
@@ -216,17 +216,17 @@ async fn handle(
                 })?;
             }
             registry.experiment = Some(experiment.clone());
-            store::save_registry(&kv, &registry).await?;
+            store::save_registry(&kv, &registry, now_ms()).await?;
             Ok(Answer::json(200, &json!({ "experiment": experiment })))
         }
         Route::EndExperiment => {
             let kv = store::kv(env)?;
-            let mut registry = store::registry(&kv).await?;
+            let mut registry = store::registry(&kv, now_ms()).await?;
             let ended = registry
                 .experiment
                 .take()
                 .ok_or_else(|| ApiError::not_found("no experiment is running"))?;
-            store::save_registry(&kv, &registry).await?;
+            store::save_registry(&kv, &registry, now_ms()).await?;
             Ok(Answer::json(200, &json!({ "ended": ended })))
         }
         Route::Labels => {
@@ -237,7 +237,7 @@ async fn handle(
         Route::Monitoring => {
             let hours = number_param(&query, "hours", window_hours(env), 1..=24 * 90)?;
             let limit = number_param(&query, "limit", DEFAULT_MONITORING_ROWS, 1..=50_000)?;
-            let (report, _) = monitoring_report(env, hours, limit).await?;
+            let report = monitoring_report(env, hours, limit).await?;
             Ok(Answer::json(200, &report))
         }
         Route::DeleteCustomer(id) => {
@@ -258,7 +258,7 @@ async fn predict(
     batch: bool,
 ) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::registry(&kv).await?;
+    let registry = store::serving_registry(&kv, now_ms()).await?;
     let active = registry.active.clone().ok_or_else(|| {
         ApiError::unavailable(
             "no model is active: upload one with PUT /v1/models/{id} and POST /v1/models/{id}/activate",
@@ -285,6 +285,7 @@ async fn predict(
     let mut problems: Vec<Problem> = Vec::new();
     let mut logs = Vec::with_capacity(records.len());
     let mut degraded: Option<String> = control.degraded.clone();
+    let served_at = now_ms();
     for (i, record) in records.iter().enumerate() {
         let (model, arm): (&Rc<LoadedModel>, Option<Arm>) = match &registry.experiment {
             Some(experiment) => {
@@ -307,6 +308,7 @@ async fn predict(
                     probability: p.probability,
                     decision: p.decision,
                     inputs: model.logged_inputs(record),
+                    ts_ms: served_at,
                 });
                 predictions.push(p);
             }
@@ -332,12 +334,11 @@ async fn predict(
             i.metrics.observe_predictions(&p.model_version, 1);
         }
     });
-    match store::db(env) {
-        Ok(db) => {
-            let now = now_ms();
-            ctx.wait_until(store::log_predictions(db, logs, now));
+    if store::queue_predictions(logs) {
+        match store::db(env) {
+            Ok(db) => ctx.wait_until(store::flush_predictions(db)),
+            Err(e) => worker::console_error!("prediction log unavailable: {}", e.message),
         }
-        Err(e) => worker::console_error!("prediction log unavailable: {}", e.message),
     }
     let degraded_flag = degraded.is_some();
     if batch {
@@ -364,7 +365,7 @@ async fn predict(
 
 async fn get_model(env: &Env, id: &str) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::registry(&kv).await?;
+    let registry = store::serving_registry(&kv, now_ms()).await?;
     let entry = registry.get(id).ok_or_else(|| registry::unknown(id))?;
     let model = store::load_model(&kv, id)
         .await
@@ -387,7 +388,7 @@ async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Ans
         .map_err(|_| ApiError::bad_request("the artifact is not UTF-8 JSON"))?;
     let model = LoadedModel::from_json(text)?;
     let kv = store::kv(env)?;
-    let mut registry = store::registry(&kv).await?;
+    let mut registry = store::registry(&kv, now_ms()).await?;
     let summary = model.summary();
     let outcome = registry.register(id, &summary, bytes.len(), now_ms())?;
     if outcome == Registered::Added {
@@ -398,7 +399,7 @@ async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Ans
     if activate && registry.active.as_deref() != Some(id) {
         registry.activate(id, now_ms())?;
     }
-    store::save_registry(&kv, &registry).await?;
+    store::save_registry(&kv, &registry, now_ms()).await?;
     Ok(Answer::json(
         if outcome == Registered::Added {
             201
@@ -416,7 +417,7 @@ async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Ans
 
 async fn health(env: &Env) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::registry(&kv).await?;
+    let registry = store::serving_registry(&kv, now_ms()).await?;
     let Some(active) = registry.active.clone() else {
         return Ok(Answer::json(
             503,
@@ -443,7 +444,7 @@ async fn health(env: &Env) -> Result<Answer, ApiError> {
 
 async fn app_info(env: &Env) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::registry(&kv).await?;
+    let registry = store::serving_registry(&kv, now_ms()).await?;
     let serving = match &registry.active {
         Some(active) => Some(store::serving_model(&kv, &registry, active).await),
         None => None,
@@ -505,9 +506,9 @@ async fn monitoring_report(
     env: &Env,
     hours: u64,
     limit: u64,
-) -> Result<(MonitoringReport, Registry), ApiError> {
+) -> Result<MonitoringReport, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::registry(&kv).await?;
+    let registry = store::serving_registry(&kv, now_ms()).await?;
     let active = registry
         .active
         .clone()
@@ -519,7 +520,7 @@ async fn monitoring_report(
     let start = end.saturating_sub(hours * 3_600_000);
     let rows = store::recent_predictions(&store::db(env)?, start, limit).await?;
     let report = monitoring::report(&model, &rows, (start, end), alert_level(env));
-    Ok((report, registry))
+    Ok(report)
 }
 
 /// The daily check: the same report as `GET /v1/monitoring`, stored in D1, and an alert JSON
@@ -527,7 +528,7 @@ async fn monitoring_report(
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let hours = window_hours(&env);
-    let (report, _) = match monitoring_report(&env, hours, DEFAULT_MONITORING_ROWS).await {
+    let report = match monitoring_report(&env, hours, DEFAULT_MONITORING_ROWS).await {
         Ok(r) => r,
         Err(e) => {
             worker::console_error!("scheduled monitoring ({}): {}", event.cron(), e.message);

@@ -18,6 +18,15 @@ use worker::{D1Database, Env, KvStore};
 /// Parsed models kept per isolate (artifacts are content-addressed, so a cached version
 /// never goes stale).
 const CACHED_MODELS: usize = 4;
+/// How long an isolate trusts its copy of the registry. Changes made through this isolate
+/// apply at once; changes made elsewhere within a second, sooner than Workers KV itself
+/// propagates them (up to ~60 s), so no reader can tell the difference.
+const REGISTRY_TTL_MS: u64 = 1_000;
+/// Predictions are logged in groups: the first request after a flush schedules the next one
+/// this long ahead (in its `wait_until`), and every prediction until then joins that write.
+const LOG_FLUSH_DELAY_MS: u64 = 100;
+/// Rows per D1 statement (one JSON parameter, well under D1's 2 MB value limit).
+const LOG_CHUNK: usize = 500;
 
 /// What one isolate remembers between requests.
 #[derive(Default)]
@@ -27,6 +36,9 @@ pub struct Isolate {
     pub last_good: Option<String>,
     /// Prometheus counters.
     pub metrics: Metrics,
+    registry: Option<(Rc<Registry>, u64)>,
+    pending_logs: Vec<LogRow>,
+    flush_scheduled: bool,
 }
 
 thread_local! {
@@ -67,23 +79,42 @@ pub fn db(env: &Env) -> Result<D1Database, ApiError> {
         .map_err(|e| storage("opening the EBB D1 database", e))
 }
 
-/// Reads the registry document.
-pub async fn registry(kv: &KvStore) -> Result<Registry, ApiError> {
+/// Reads the registry document from KV (for changes: read, modify, [`save_registry`]).
+pub async fn registry(kv: &KvStore, now_ms: u64) -> Result<Registry, ApiError> {
     let text = kv
         .get(REGISTRY_KEY)
         .text()
         .await
         .map_err(|e| storage("reading the registry", e))?;
-    Registry::from_stored(text.as_deref())
+    let registry = Registry::from_stored(text.as_deref())?;
+    with_isolate(|i| i.registry = Some((Rc::new(registry.clone()), now_ms)));
+    Ok(registry)
 }
 
-/// Writes the registry document.
-pub async fn save_registry(kv: &KvStore, registry: &Registry) -> Result<(), ApiError> {
+/// The registry for serving: this isolate's copy when younger than [`REGISTRY_TTL_MS`], so
+/// the prediction path does not wait on KV.
+pub async fn serving_registry(kv: &KvStore, now_ms: u64) -> Result<Rc<Registry>, ApiError> {
+    let fresh = with_isolate(|i| {
+        i.registry
+            .as_ref()
+            .filter(|(_, at)| now_ms.saturating_sub(*at) < REGISTRY_TTL_MS)
+            .map(|(r, _)| r.clone())
+    });
+    match fresh {
+        Some(r) => Ok(r),
+        None => Ok(Rc::new(registry(kv, now_ms).await?)),
+    }
+}
+
+/// Writes the registry document (and this isolate's copy, so the change serves at once).
+pub async fn save_registry(kv: &KvStore, registry: &Registry, now_ms: u64) -> Result<(), ApiError> {
     kv.put(REGISTRY_KEY, registry.to_json())
         .map_err(|e| storage("writing the registry", e))?
         .execute()
         .await
-        .map_err(|e| storage("writing the registry", e))
+        .map_err(|e| storage("writing the registry", e))?;
+    with_isolate(|i| i.registry = Some((Rc::new(registry.clone()), now_ms)));
+    Ok(())
 }
 
 /// Stores an artifact's JSON.
@@ -180,37 +211,68 @@ pub struct LogRow {
     pub probability: f64,
     /// Decision served.
     pub decision: bool,
-    /// Raw inputs (JSON object).
+    /// Raw inputs (a JSON object's text).
     pub inputs: String,
+    /// When it was served (ms since the Unix epoch).
+    pub ts_ms: u64,
 }
 
-fn opt(value: Option<&str>) -> JsValue {
-    value.map_or(JsValue::NULL, JsValue::from_str)
+/// Queues predictions for the log; `true` when the caller must schedule
+/// [`flush_predictions`] in its `wait_until` (no flush is pending yet).
+pub fn queue_predictions(rows: Vec<LogRow>) -> bool {
+    with_isolate(|i| {
+        i.pending_logs.extend(rows);
+        !std::mem::replace(&mut i.flush_scheduled, true)
+    })
 }
 
-/// Logs predictions (run inside `wait_until`, off the response path). D1 batches run as one
-/// transaction; a failure is reported to the worker's log, never to the caller.
-pub async fn log_predictions(db: D1Database, rows: Vec<LogRow>, now_ms: u64) {
-    const SQL: &str = "INSERT INTO predictions (customer_id, ts_ms, model_version, arm, probability, decision, inputs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-    let mut statements = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let bound = db.prepare(SQL).bind(&[
-            opt(row.customer_id.as_deref()),
-            JsValue::from_f64(now_ms as f64),
-            JsValue::from_str(&row.model_version),
-            opt(row.arm),
-            JsValue::from_f64(row.probability),
-            JsValue::from_f64(if row.decision { 1.0 } else { 0.0 }),
-            JsValue::from_str(&row.inputs),
-        ]);
-        match bound {
-            Ok(s) => statements.push(s),
-            Err(e) => worker::console_error!("prediction log: binding failed: {e}"),
+/// Waits [`LOG_FLUSH_DELAY_MS`], then writes every queued prediction with one statement per
+/// [`LOG_CHUNK`] rows (rows travel as one JSON parameter unpacked by SQLite's `json_each`, so a
+/// batch of 1,000 costs two statements, not 1,000). Runs after the response is sent; a failure
+/// goes to the worker's log, never to a caller.
+pub async fn flush_predictions(db: D1Database) {
+    worker::Delay::from(std::time::Duration::from_millis(LOG_FLUSH_DELAY_MS)).await;
+    let rows = with_isolate(|i| {
+        i.flush_scheduled = false;
+        std::mem::take(&mut i.pending_logs)
+    });
+    const SQL: &str = "INSERT INTO predictions (customer_id, ts_ms, model_version, arm, probability, decision, inputs) \
+        SELECT json_extract(value, '$.c'), json_extract(value, '$.t'), json_extract(value, '$.v'), json_extract(value, '$.a'), \
+        json_extract(value, '$.p'), json_extract(value, '$.d'), json_extract(value, '$.i') FROM json_each(?1)";
+    for chunk in rows.chunks(LOG_CHUNK) {
+        let json = rows_json(chunk);
+        let written = match db.prepare(SQL).bind(&[JsValue::from_str(&json)]) {
+            Ok(statement) => statement.run().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            worker::console_error!("prediction log: writing {} rows failed: {e}", chunk.len());
         }
     }
-    if let Err(e) = db.batch(statements).await {
-        worker::console_error!("prediction log: writing {} rows failed: {e}", rows.len());
+}
+
+/// `[{"c": id, "t": ms, "v": version, "a": arm, "p": probability, "d": 0|1, "i": {inputs}}]`.
+fn rows_json(rows: &[LogRow]) -> String {
+    let text = |s: Option<&str>| serde_json::to_string(&s).unwrap_or_else(|_| "null".into());
+    let mut out = String::with_capacity(rows.len() * 512);
+    out.push('[');
+    for (k, row) in rows.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!(
+            "{{\"c\":{},\"t\":{},\"v\":{},\"a\":{},\"p\":{},\"d\":{},\"i\":{}}}",
+            text(row.customer_id.as_deref()),
+            row.ts_ms,
+            text(Some(&row.model_version)),
+            text(row.arm),
+            serde_json::to_string(&row.probability).unwrap_or_else(|_| "null".into()),
+            u8::from(row.decision),
+            row.inputs
+        ));
     }
+    out.push(']');
+    out
 }
 
 /// Stores labels (one per customer, the latest wins).

@@ -27,6 +27,10 @@ pub struct TrainArgs {
     /// Seed of every random step (same seed, same model).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Exactly this many trees for gbdt and forest (gbdt then skips early stopping, which by
+    /// default picks the count on a validation split, up to 500).
+    #[arg(long)]
+    pub trees: Option<usize>,
     /// Where to write the model artifact (JSON).
     #[arg(long)]
     pub out: PathBuf,
@@ -175,10 +179,18 @@ pub fn print_summary(trained: &Trained, out: &std::path::Path) {
 }
 
 pub fn run(args: TrainArgs) -> CliResult {
-    let params = TrainParams::default()
+    let mut params = TrainParams::default()
         .with_families(families(&args.model)?)
         .with_folds(args.folds)
         .with_seed(args.seed);
+    if let Some(trees) = args.trees {
+        if trees == 0 {
+            return Err(CliError::input("--trees must be at least 1"));
+        }
+        params.boost.n_trees = trees;
+        params.boost.early_stopping_rounds = None;
+        params.forest.n_trees = trees;
+    }
     let prepared = super::prepare(&args.data, &args.columns, true)?;
     let trained = train_artifact(&prepared, &params, args.json)?;
     let json = trained
