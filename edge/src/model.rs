@@ -1,6 +1,7 @@
 //! A model loaded for serving: the artifact's [`Scorer`] plus what the API adds around it
 //! (required fields, the customer-id field, top reasons, the inputs to log for monitoring).
 
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use ebb_core::artifact::Artifact;
@@ -57,6 +58,8 @@ pub struct LoadedModel {
     /// Built on the first request for reasons (its tables take milliseconds), then kept.
     explainer: OnceLock<Result<Explainer<Arc<Artifact>>, String>>,
     required: Vec<bool>,
+    /// Every field a request may carry without being reported as ignored.
+    known_fields: HashSet<String>,
     id_field: String,
     artifact_bytes: usize,
 }
@@ -128,10 +131,20 @@ impl LoadedModel {
             .id_column
             .clone()
             .unwrap_or_else(|| DEFAULT_ID_FIELD.to_string());
+        let known_fields = artifact
+            .pipeline
+            .inputs
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(artifact.pipeline.time_column.clone())
+            .chain(artifact.schema.target.as_ref().map(|t| t.name.clone()))
+            .chain(Some(id_field.clone()))
+            .collect();
         Ok(LoadedModel {
             scorer: Scorer::new(artifact),
             explainer: OnceLock::new(),
             required,
+            known_fields,
             id_field,
             artifact_bytes: json.len(),
         })
@@ -265,21 +278,9 @@ impl LoadedModel {
     }
 
     fn ignored_fields(&self, record: &Record) -> Vec<String> {
-        let pipeline = &self.artifact().pipeline;
         record
             .keys()
-            .filter(|k| {
-                **k != self.id_field
-                    && pipeline.time_column.as_deref() != Some(k.as_str())
-                    && self
-                        .artifact()
-                        .schema
-                        .target
-                        .as_ref()
-                        .map(|t| t.name.as_str())
-                        != Some(k.as_str())
-                    && !pipeline.inputs.iter().any(|c| c.name == **k)
-            })
+            .filter(|k| !self.known_fields.contains(k.as_str()))
             .cloned()
             .collect()
     }
