@@ -28,6 +28,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p ebb-core --all-targets --features parallel -- -D warnings
 	$(CARGO) clippy -p ebb-worker --target $(WASM_TARGET) -- -D warnings
+	$(CARGO) clippy -p ebb-tests --all-targets --features worker-e2e -- -D warnings
 
 unit:
 	$(CARGO) test --workspace

@@ -11,32 +11,15 @@
 use std::time::Instant;
 
 use ebb_core::model::family::Family;
-use ebb_core::table::{is_na, parse_number, Table};
+use ebb_core::table::Table;
 use ebb_core::train::TrainParams;
 use ebb_edge::model::LoadedModel;
 use ebb_edge::request::parse_customer;
-use serde_json::{json, Map, Value};
 
 const REQUESTS: usize = 20_000;
 
 fn body(table: &Table, row: usize) -> String {
-    let record: Map<String, Value> = table
-        .names()
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.as_str() != "churn")
-        .filter_map(|(c, name)| {
-            let raw = table.raw(row, c);
-            (!is_na(raw)).then(|| {
-                let v = match parse_number(raw) {
-                    Some(x) if name != "customer_id" => json!(x),
-                    _ => json!(raw),
-                };
-                (name.clone(), v)
-            })
-        })
-        .collect();
-    Value::Object(record).to_string()
+    serde_json::Value::Object(ebb_tests::json_record(table, row)).to_string()
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {

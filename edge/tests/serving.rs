@@ -5,12 +5,12 @@ use ebb_core::model::family::Family;
 use ebb_core::monitor::Verdict;
 use ebb_core::scorer::Scorer;
 use ebb_core::synth::{generate_table, SynthParams};
-use ebb_core::table::{is_na, parse_number, Table};
+use ebb_core::table::Table;
 use ebb_core::train::TrainParams;
 use ebb_edge::model::LoadedModel;
 use ebb_edge::monitoring::{report, LoggedPrediction};
 use ebb_edge::request::Record;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::OnceLock;
 
 /// A boosted model on enough rows that its out-of-fold score distribution (the drift
@@ -31,22 +31,7 @@ fn train() -> (LoadedModel, Table) {
 }
 
 fn record(table: &Table, row: usize) -> Record {
-    table
-        .names()
-        .iter()
-        .enumerate()
-        .map(|(c, name)| {
-            let raw = table.raw(row, c);
-            let value = if is_na(raw) {
-                Value::Null
-            } else if let Some(x) = parse_number(raw) {
-                json!(x)
-            } else {
-                json!(raw)
-            };
-            (name.clone(), value)
-        })
-        .collect()
+    ebb_tests::json_record(table, row)
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! Cross-crate tests live in `tests/tests/`. This library holds the golden-value computation
 //! shared by the native test and the `ebb-golden` program that CI also runs as WebAssembly, so
-//! the same seed is checked to give the same model, bit for bit, on both targets.
+//! the same seed is checked to give the same model, bit for bit, on both targets, and the
+//! helpers the edge tests and benchmarks share.
 
 use ebb_core::artifact::{Artifact, TrainingMetadata};
 use ebb_core::quality::{report, split_quarantine};
 use ebb_core::schema::{infer, InferOptions};
 use ebb_core::synth::{generate_table, SynthParams};
-use ebb_core::table::Table;
+use ebb_core::table::{is_na, parse_number, Table};
 use ebb_core::train::{train, TrainParams};
 
 /// Trains `params` on `n` seeded synthetic customers; returns the artifact, the clean training
@@ -65,4 +66,27 @@ pub fn golden_report() -> String {
         out.push_str(&format!("score {:016x}\n", p.to_bits()));
     }
     out
+}
+
+/// Row `row` of generated customers as the JSON a CRM would send to the edge API: numbers as
+/// JSON numbers, text as strings, missing values left out, the target `churn` left out and
+/// `customer_id` kept as text.
+pub fn json_record(table: &Table, row: usize) -> serde_json::Map<String, serde_json::Value> {
+    table
+        .names()
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| name.as_str() != "churn")
+        .filter_map(|(c, name)| {
+            let raw = table.raw(row, c);
+            if is_na(raw) {
+                return None;
+            }
+            let value = match parse_number(raw) {
+                Some(x) if name != "customer_id" => serde_json::json!(x),
+                _ => serde_json::json!(raw),
+            };
+            Some((name.clone(), value))
+        })
+        .collect()
 }

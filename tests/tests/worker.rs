@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use ebb_core::ingest::{read_csv, CsvOptions};
-use ebb_core::table::{is_na, parse_number, Table};
+use ebb_core::table::Table;
 use serde_json::{json, Map, Value};
 
 const API: &str = "test-api-token";
@@ -162,24 +162,8 @@ fn table(path: &Path) -> Table {
     read_csv(&std::fs::read(path).unwrap(), &CsvOptions::default()).unwrap()
 }
 
-/// Row `r` as the JSON a CRM would send: numbers as numbers, text as strings, no target.
 fn record(t: &Table, r: usize) -> Map<String, Value> {
-    t.names()
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.as_str() != "churn")
-        .filter_map(|(c, name)| {
-            let raw = t.raw(r, c);
-            if is_na(raw) {
-                return None;
-            }
-            let value = match parse_number(raw) {
-                Some(x) if name != "customer_id" => json!(x),
-                _ => json!(raw),
-            };
-            Some((name.clone(), value))
-        })
-        .collect()
+    ebb_tests::json_record(t, r)
 }
 
 fn batch_body(t: &Table, rows: std::ops::Range<usize>) -> String {
