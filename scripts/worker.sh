@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The edge worker's local lifecycle, used by `make run`, `make test` and bench/http.sh.
 #
-#   bash scripts/worker.sh build                 # worker-build --release -> worker/build/
+#   bash scripts/worker.sh build                 # worker-build (profile "worker") -> worker/build/
 #   bash scripts/worker.sh start PORT STATE_DIR  # migrate D1, start wrangler dev, wait for it
 #   bash scripts/worker.sh stop STATE_DIR        # stop that wrangler dev (its process group)
 #
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 build() {
-    (cd worker && worker-build --release)
+    (cd worker && worker-build --profile worker)
     local wasm=worker/build/index_bg.wasm
     [[ -f $wasm ]] || wasm=$(ls worker/build/*.wasm | head -n 1)
     echo "worker: $(stat -c %s "$wasm") bytes of wasm, $(gzip -9 -c "$wasm" | wc -c) gzipped" >&2
