@@ -8,11 +8,17 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 use crate::experiment::Experiment;
 use crate::model::ModelSummary;
+use crate::request::BodyLimit;
 
 /// KV key of the registry document.
 pub const REGISTRY_KEY: &str = "registry";
 /// Largest accepted artifact upload (Workers KV stores values up to 25 MiB).
 pub const MAX_MODEL_BYTES: usize = 24 << 20;
+/// The body limit of `PUT /v1/models/{id}`.
+pub const ARTIFACT_LIMIT: BodyLimit = BodyLimit {
+    bytes: MAX_MODEL_BYTES,
+    advice: "Workers KV stores values up to 25 MiB; train a smaller model (fewer trees)",
+};
 /// Activations kept in the history.
 const MAX_HISTORY: usize = 200;
 

@@ -14,32 +14,50 @@ pub const MAX_REASONS: usize = 20;
 /// A JSON object: one customer's raw fields.
 pub type Record = Map<String, Value>;
 
-/// Rejects a declared `Content-Length` over the limit before the body is read.
-pub fn check_declared_length(content_length: Option<&str>) -> Result<(), ApiError> {
-    match content_length.map(|v| v.trim().parse::<u64>()) {
-        Some(Ok(n)) if n > MAX_BODY_BYTES as u64 => Err(too_large(n)),
-        _ => Ok(()),
-    }
+/// A size limit on request bodies, with what to do when it is exceeded.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit {
+    /// Most bytes accepted.
+    pub bytes: usize,
+    /// Advice for the caller when the body is larger.
+    pub advice: &'static str,
 }
 
-/// Rejects a body over the limit (for chunked requests without `Content-Length`).
-pub fn check_body_length(body: &[u8]) -> Result<(), ApiError> {
-    if body.len() > MAX_BODY_BYTES {
-        Err(too_large(body.len() as u64))
-    } else {
-        Ok(())
-    }
-}
+/// The limit of every JSON request except artifact uploads.
+pub const REQUEST_LIMIT: BodyLimit = BodyLimit {
+    bytes: MAX_BODY_BYTES,
+    advice: "send fewer customers per request",
+};
 
-fn too_large(n: u64) -> ApiError {
-    ApiError::too_large(format!(
-        "the body has {n} bytes; the limit is {MAX_BODY_BYTES} (1 MiB): send fewer customers per request"
-    ))
+impl BodyLimit {
+    /// Rejects a declared `Content-Length` over the limit before the body is read.
+    pub fn check_declared(&self, content_length: Option<&str>) -> Result<(), ApiError> {
+        match content_length.map(|v| v.trim().parse::<u64>()) {
+            Some(Ok(n)) if n > self.bytes as u64 => Err(self.too_large(n)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Rejects a body over the limit (for chunked requests without `Content-Length`).
+    pub fn check(&self, body: &[u8]) -> Result<(), ApiError> {
+        if body.len() > self.bytes {
+            Err(self.too_large(body.len() as u64))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn too_large(&self, n: u64) -> ApiError {
+        ApiError::too_large(format!(
+            "the body has {n} bytes; the limit is {} bytes: {}",
+            self.bytes, self.advice
+        ))
+    }
 }
 
 /// Parses a body as JSON, naming the line and column of a syntax error.
 pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
-    check_body_length(body)?;
+    REQUEST_LIMIT.check(body)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "the body is empty: send a JSON object (Content-Type: application/json)",
@@ -241,12 +259,20 @@ mod tests {
 
     #[test]
     fn body_size_limits() {
-        assert_eq!(
-            check_declared_length(Some("2000000")).unwrap_err().status,
-            413
+        let e = REQUEST_LIMIT.check_declared(Some("2000000")).unwrap_err();
+        assert_eq!(e.status, 413);
+        assert!(
+            e.message.contains("1048576 bytes: send fewer customers"),
+            "{e}"
         );
-        assert!(check_declared_length(Some("100")).is_ok());
-        assert!(check_declared_length(None).is_ok());
+        assert!(REQUEST_LIMIT.check_declared(Some("100")).is_ok());
+        assert!(REQUEST_LIMIT.check_declared(None).is_ok());
+        let small = BodyLimit {
+            bytes: 4,
+            advice: "x",
+        };
+        assert_eq!(small.check(b"12345").unwrap_err().status, 413);
+        assert!(small.check(b"1234").is_ok());
         let body = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(parse_json(&body).unwrap_err().status, 413);
     }

@@ -9,10 +9,10 @@ use ebb_edge::experiment::{Arm, ExperimentRequest};
 use ebb_edge::labels::parse_labels;
 use ebb_edge::model::{LoadedModel, Prediction};
 use ebb_edge::monitoring::{self, MonitoringReport};
-use ebb_edge::registry::{self, Registered, MAX_MODEL_BYTES};
+use ebb_edge::registry::{self, Registered, ARTIFACT_LIMIT, MAX_MODEL_BYTES};
 use ebb_edge::request::{
-    check_body_length, check_declared_length, explain_count, number_param, parse_batch,
-    parse_customer, parse_json, Record,
+    explain_count, number_param, parse_batch, parse_customer, parse_json, BodyLimit, Record,
+    REQUEST_LIMIT,
 };
 use ebb_edge::ApiError;
 use serde_json::{json, Value};
@@ -98,29 +98,14 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-async fn body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+async fn body(req: &mut Request, limit: BodyLimit) -> Result<Vec<u8>, ApiError> {
     let declared = req.headers().get("content-length").ok().flatten();
-    if limit == ebb_edge::request::MAX_BODY_BYTES {
-        check_declared_length(declared.as_deref())?;
-    } else if let Some(n) = declared.and_then(|d| d.trim().parse::<usize>().ok()) {
-        if n > limit {
-            return Err(ApiError::too_large(format!(
-                "the artifact has {n} bytes; the limit is {limit}"
-            )));
-        }
-    }
+    limit.check_declared(declared.as_deref())?;
     let bytes = req
         .bytes()
         .await
         .map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
-    if limit == ebb_edge::request::MAX_BODY_BYTES {
-        check_body_length(&bytes)?;
-    } else if bytes.len() > limit {
-        return Err(ApiError::too_large(format!(
-            "the artifact has {} bytes; the limit is {limit}",
-            bytes.len()
-        )));
-    }
+    limit.check(&bytes)?;
     Ok(bytes)
 }
 
@@ -152,12 +137,12 @@ async fn handle(
         }),
         Route::Predict => {
             let reasons = explain_count(&query)?;
-            let record = parse_customer(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
+            let record = parse_customer(&body(&mut req, REQUEST_LIMIT).await?)?;
             predict(env, ctx, vec![record], reasons, false).await
         }
         Route::PredictBatch => {
             let reasons = explain_count(&query)?;
-            let records = parse_batch(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
+            let records = parse_batch(&body(&mut req, REQUEST_LIMIT).await?)?;
             predict(env, ctx, records, reasons, true).await
         }
         Route::ListModels => {
@@ -174,7 +159,7 @@ async fn handle(
         }
         Route::GetModel(id) => get_model(env, &id).await,
         Route::PutModel(id) => {
-            let bytes = body(&mut req, MAX_MODEL_BYTES).await?;
+            let bytes = body(&mut req, ARTIFACT_LIMIT).await?;
             put_model(env, &id, &bytes, &query).await
         }
         Route::Activate(id) => {
@@ -206,7 +191,7 @@ async fn handle(
             ))
         }
         Route::PutExperiment => {
-            let value = parse_json(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
+            let value = parse_json(&body(&mut req, REQUEST_LIMIT).await?)?;
             let kv = store::kv(env)?;
             let mut registry = store::registry(&kv, now_ms()).await?;
             let experiment = ExperimentRequest::parse(&value, |v| registry.contains(v), now_ms())?;
@@ -230,7 +215,7 @@ async fn handle(
             Ok(Answer::json(200, &json!({ "ended": ended })))
         }
         Route::Labels => {
-            let labels = parse_labels(&body(&mut req, ebb_edge::request::MAX_BODY_BYTES).await?)?;
+            let labels = parse_labels(&body(&mut req, REQUEST_LIMIT).await?)?;
             store::save_labels(&store::db(env)?, &labels, now_ms()).await?;
             Ok(Answer::json(200, &json!({ "stored": labels.len() })))
         }
