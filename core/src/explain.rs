@@ -49,7 +49,7 @@ use crate::schema::ColumnKind;
 use crate::table::{Table, Value};
 
 mod fast;
-use fast::FastTree;
+use fast::{Buffers, FastTree, Rules};
 
 /// The scale contributions are measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -317,8 +317,9 @@ enum Engine {
     },
     Trees {
         info: Vec<TreeInfo>,
-        /// Per tree, its fast tables when they fit the memory bounds of [`fast`].
+        /// Per tree, its data for [`fast`] (`None`: the tree keeps Algorithm 2).
         fast: Vec<Option<FastTree>>,
+        rules: Rules,
         /// Output = offset + scale · Σ trees.
         offset: f64,
         scale: f64,
@@ -326,26 +327,19 @@ enum Engine {
 }
 
 impl Engine {
-    /// Output = `offset + scale · Σ trees`. Tables are built tree by tree until the explainer's
-    /// budget ([`fast::TOTAL_ENTRIES`]) is spent; later trees use Algorithm 2.
+    /// Output = `offset + scale · Σ trees`.
     fn trees(trees: &[Tree], offset: f64, scale: f64) -> Self {
         let info: Vec<TreeInfo> = trees.iter().map(TreeInfo::new).collect();
-        let mut budget = fast::TOTAL_ENTRIES;
-        let mut scratch = fast::Scratch::default();
+        let rules = Rules::default();
         let fast = trees
             .iter()
             .zip(&info)
-            .map(|(tree, info)| {
-                let built = FastTree::new(tree, &info.left_share, budget, &mut scratch);
-                if let Some(f) = &built {
-                    budget -= f.entries();
-                }
-                built
-            })
+            .map(|(tree, info)| FastTree::new(tree, &info.left_share, &rules))
             .collect();
         Engine::Trees {
             info,
             fast,
+            rules,
             offset,
             scale,
         }
@@ -368,8 +362,7 @@ pub struct Workspace {
     phi: Vec<f64>,
     columns: Vec<f64>,
     path: Vec<PathElem>,
-    masks: Vec<u64>,
-    poly: Vec<f64>,
+    buffers: Buffers,
 }
 
 impl Workspace {
@@ -396,8 +389,8 @@ pub struct Explainer<A: Deref<Target = Artifact>> {
     base_value: f64,
     space: Space,
     path_capacity: usize,
-    mask_capacity: usize,
-    poly_capacity: usize,
+    /// Nodes of the largest tree on the fast path, and the most rule points of any.
+    fast_capacity: (usize, usize),
 }
 
 impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
@@ -446,7 +439,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                 Space::Probability,
             ),
         };
-        let (base_value, path_capacity, mask_capacity, poly_capacity) = match &engine {
+        let (base_value, path_capacity, fast_capacity) = match &engine {
             Engine::Linear {
                 intercept,
                 coefficients,
@@ -459,14 +452,14 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                         .map(|(c, m)| c * m)
                         .sum::<f64>(),
                 0,
-                0,
-                0,
+                (0, 0),
             ),
             Engine::Trees {
                 info,
                 fast,
                 offset,
                 scale,
+                ..
             } => {
                 let trees = model_trees(&artifact.model);
                 // Only trees without tables need Algorithm 2's path buffer.
@@ -480,18 +473,20 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                     offset + scale * info.iter().map(|t| t.expected).sum::<f64>(),
                     // One path copy per recursion level, each at most depth + 2 long.
                     depth.map_or(0, |d| (d + 2) * (d + 3) / 2),
-                    trees
-                        .iter()
-                        .zip(fast)
-                        .filter(|(_, f)| f.is_some())
-                        .map(|(t, _)| t.n_nodes())
-                        .max()
-                        .unwrap_or(0),
-                    fast.iter()
-                        .flatten()
-                        .map(|f| f.widest() + 1)
-                        .max()
-                        .unwrap_or(0),
+                    (
+                        trees
+                            .iter()
+                            .zip(fast)
+                            .filter(|(_, f)| f.is_some())
+                            .map(|(t, _)| t.n_nodes())
+                            .max()
+                            .unwrap_or(0),
+                        fast.iter()
+                            .flatten()
+                            .map(FastTree::points)
+                            .max()
+                            .unwrap_or(0),
+                    ),
                 )
             }
         };
@@ -503,8 +498,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
             base_value,
             space,
             path_capacity,
-            mask_capacity,
-            poly_capacity,
+            fast_capacity,
         })
     }
 
@@ -525,8 +519,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
             phi: vec![0.0; self.sources.len()],
             columns: vec![0.0; self.artifact.pipeline.inputs.len()],
             path: vec![PathElem::default(); self.path_capacity],
-            masks: vec![0; self.mask_capacity],
-            poly: vec![0.0; self.poly_capacity],
+            buffers: Buffers::with_capacity(self.fast_capacity.0, self.fast_capacity.1),
         }
     }
 
@@ -563,6 +556,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
             Engine::Trees {
                 info,
                 fast,
+                rules,
                 offset,
                 scale,
             } => {
@@ -571,9 +565,14 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                 for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
                     sum += tree.predict(features);
                     match fast {
-                        Some(fast) => {
-                            fast.shap(tree, features, &mut ws.phi, &mut ws.masks, &mut ws.poly)
-                        }
+                        Some(fast) => fast.shap(
+                            tree,
+                            &info.left_share,
+                            rules,
+                            features,
+                            &mut ws.phi,
+                            &mut ws.buffers,
+                        ),
                         None => tree_shap(tree, info, features, &mut ws.phi, &mut ws.path),
                     }
                 }
@@ -1503,12 +1502,9 @@ mod tests {
             for (a, b) in fast.iter().zip(&exact) {
                 assert!((a - b).abs() < 1e-9, "case {case}: {fast:?} vs {exact:?}");
             }
-            // Per-leaf tables, and the per-row polynomials used without them.
-            for budget in [fast::TOTAL_ENTRIES, 0] {
-                let phi = fast_shap_of(&tree, &x, budget).unwrap();
-                for (a, b) in phi.iter().zip(&exact) {
-                    assert!((a - b).abs() < 1e-9, "case {case}: {phi:?} vs {exact:?}");
-                }
+            let phi = fast_shap_of(&tree, &x).unwrap();
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-9, "case {case}: {phi:?} vs {exact:?}");
             }
             // Local accuracy for the tree alone.
             let info = TreeInfo::new(&tree);
@@ -1545,13 +1541,10 @@ mod tests {
             let phi = shap_of(&tree, &x);
             let info = TreeInfo::new(&tree);
             prop_assert!((info.expected + phi.iter().sum::<f64>() - tree.predict(&x)).abs() < 1e-9);
-            // The fast path gives the same values as Algorithm 2 (up to rounding), with and
-            // without tables.
-            for budget in [fast::TOTAL_ENTRIES, 0] {
-                let fast = fast_shap_of(&tree, &x, budget).unwrap();
-                for (a, b) in fast.iter().zip(&phi) {
-                    prop_assert!((a - b).abs() < 1e-9, "{fast:?} vs {phi:?}");
-                }
+            // The fast path gives the same values as Algorithm 2 (up to rounding).
+            let fast = fast_shap_of(&tree, &x).unwrap();
+            for (a, b) in fast.iter().zip(&phi) {
+                prop_assert!((a - b).abs() < 1e-9, "{fast:?} vs {phi:?}");
             }
         }
 
@@ -1794,16 +1787,21 @@ mod tests {
 
     /// Speed check, run by hand (numbers go in the report, never into assertions):
     /// `cargo test -p ebb-core --release explain::tests::timing -- --ignored --nocapture`.
-    /// Shapley values from [`fast`] with at most `budget` table entries, or `None` when the
-    /// tree is left to Algorithm 2.
-    fn fast_shap_of(tree: &Tree, x: &[f64], budget: usize) -> Option<Vec<f64>> {
+    /// Shapley values from [`fast`], or `None` when the tree is left to Algorithm 2.
+    fn fast_shap_of(tree: &Tree, x: &[f64]) -> Option<Vec<f64>> {
         let info = TreeInfo::new(tree);
-        let mut scratch = fast::Scratch::default();
-        let fast = FastTree::new(tree, &info.left_share, budget, &mut scratch)?;
+        let rules = Rules::default();
+        let fast = FastTree::new(tree, &info.left_share, &rules)?;
         let mut phi = vec![0.0; x.len()];
-        let mut masks = vec![0; tree.n_nodes()];
-        let mut poly = vec![0.0; fast.widest() + 1];
-        fast.shap(tree, x, &mut phi, &mut masks, &mut poly);
+        // Empty buffers: they grow to what the tree needs.
+        fast.shap(
+            tree,
+            &info.left_share,
+            &rules,
+            x,
+            &mut phi,
+            &mut Buffers::default(),
+        );
         Some(phi)
     }
 
@@ -1852,41 +1850,70 @@ mod tests {
     }
 
     #[test]
-    fn tables_respect_their_memory_bounds() {
-        // Leaves with 1..=14 distinct features: only those with at most TABLE_UNIQUE get tables
-        // (2 + 4 + ... entries), the others are computed per row, and all agree with the
-        // definition.
-        let tree = chain(14);
-        let info = TreeInfo::new(&tree);
-        let mut scratch = fast::Scratch::default();
-        let full = FastTree::new(&tree, &info.left_share, usize::MAX, &mut scratch).unwrap();
-        let tabled: usize = (1..=fast::TABLE_UNIQUE).map(|d| 1 << d).sum();
-        assert_eq!(full.entries(), tabled);
-        assert_eq!(full.widest(), 14);
-        // A smaller budget is filled in leaf order and never exceeded.
-        let part = FastTree::new(&tree, &info.left_share, 10, &mut scratch).unwrap();
-        assert_eq!(part.entries(), 2 + 4);
-        let x: Vec<f64> = (0..14)
+    fn wide_leaves_take_larger_rules_up_to_the_limit() {
+        // Leaves with 1..=n distinct features along a chain: the rule must grow with n to stay
+        // exact (brute force is affordable up to 13 features; Algorithm 2 checks the rest).
+        let x: Vec<f64> = (0..fast::MAX_UNIQUE + 1)
             .map(|i| match i % 3 {
                 0 => 1.0,
                 1 => -1.0,
                 _ => f64::NAN,
             })
             .collect();
-        let exact = brute_force(&tree, &x, 14);
-        for budget in [usize::MAX, 10, 0] {
-            let phi = fast_shap_of(&tree, &x, budget).unwrap();
+        let rules = Rules::default();
+        for n in [1, 3, 4, 5, 9, 13, 16, 17, 24, fast::MAX_UNIQUE] {
+            let tree = chain(n);
+            let info = TreeInfo::new(&tree);
+            let fast = FastTree::new(&tree, &info.left_share, &rules).unwrap();
+            assert!(
+                2 * fast.points() >= n,
+                "{n} features, {} points",
+                fast.points()
+            );
+            let x = &x[..n];
+            let phi = fast_shap_of(&tree, x).unwrap();
+            let exact = if n <= 13 {
+                brute_force(&tree, x, n)
+            } else {
+                shap_of(&tree, x)
+            };
             for (a, b) in phi.iter().zip(&exact) {
-                assert!(
-                    (a - b).abs() < 1e-9,
-                    "budget {budget}: {phi:?} vs {exact:?}"
-                );
+                assert!((a - b).abs() < 1e-9, "{n}: {phi:?} vs {exact:?}");
             }
         }
         // Past MAX_UNIQUE distinct features on a path the tree keeps Algorithm 2.
         let deep = chain(fast::MAX_UNIQUE + 1);
         let info = TreeInfo::new(&deep);
-        assert!(FastTree::new(&deep, &info.left_share, usize::MAX, &mut scratch).is_none());
+        assert!(FastTree::new(&deep, &info.left_share, &rules).is_none());
+    }
+
+    #[test]
+    fn repeated_splits_on_one_feature_match_the_definition() {
+        // Feature 0 split four times down one path and twice down another, with other
+        // features between: exercises the ratios of repeated factors and the corrections.
+        let mut tree = Tree::leaf(0.0, 100.0);
+        let (a, b) = tree.split(0, 0, 0.0, true, (1.0, 70.0), (2.0, 30.0));
+        let (c, d) = tree.split(a, 1, 0.0, false, (3.0, 40.0), (-1.0, 30.0));
+        let (e, _) = tree.split(c, 0, -1.0, true, (0.5, 25.0), (4.0, 15.0));
+        let (g, _) = tree.split(e, 2, 0.5, false, (2.5, 5.0), (-3.0, 20.0));
+        let (i, _) = tree.split(g, 0, -2.0, true, (7.0, 3.0), (1.0, 2.0));
+        tree.split(i, 0, -3.0, false, (-2.0, 1.0), (6.0, 2.0));
+        tree.split(d, 0, -0.5, true, (0.0, 10.0), (9.0, 20.0));
+        tree.split(b, 2, 1.0, true, (1.5, 10.0), (-4.0, 20.0));
+        for x in [
+            [-3.5, -1.0, 0.0],
+            [-2.5, -1.0, 0.0],
+            [-1.5, 1.0, 1.0],
+            [-0.7, 1.0, f64::NAN],
+            [0.5, f64::NAN, 2.0],
+            [f64::NAN, -1.0, 0.7],
+        ] {
+            let exact = brute_force(&tree, &x, 3);
+            let phi = fast_shap_of(&tree, &x).unwrap();
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-12, "{x:?}: {phi:?} vs {exact:?}");
+            }
+        }
     }
 
     /// Trains a 300-tree, 31-leaf boosted model on 5,000 synthetic customers and explains

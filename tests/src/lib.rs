@@ -65,6 +65,23 @@ pub fn golden_report() -> String {
         let p = s.as_ref().map(|s| s.probability).unwrap_or(f64::NAN);
         out.push_str(&format!("score {:016x}\n", p.to_bits()));
     }
+    // Explanations too: tree SHAP's quadrature rules and sums must agree bit for bit.
+    let explainer = ebb_core::explain::Explainer::new(scorer.artifact()).expect("explainer");
+    out.push_str(&format!(
+        "explain {} base {:016x}\n",
+        scorer.artifact().model.family().name(),
+        explainer.base_value().to_bits()
+    ));
+    for row in 0..3 {
+        let explanation = explainer.explain_row(&clean, row).expect("explanation");
+        for c in explanation.contributions.iter().take(5) {
+            out.push_str(&format!(
+                "shap {row} {} {:016x}\n",
+                c.column,
+                c.contribution.to_bits()
+            ));
+        }
+    }
     out
 }
 

@@ -1,282 +1,301 @@
-//! Fast exact path-dependent TreeSHAP: per-leaf data computed once per tree, then `O(d)` to
-//! `O(|A|²)` work per leaf and row, with no division (in the spirit of Fast TreeSHAP v2, Yang
-//! 2021, in a closed form of our own).
+//! Fast exact path-dependent TreeSHAP: one pass down and one pass up a tree per row, a few
+//! operations on a small vector per node, no per-leaf work and no division.
 //!
-//! For one leaf with value `v`, let `U` be the distinct features on its path (`d` of them), `z_j`
-//! the product of the cover shares of the path's branches on feature `j`, and `A ⊆ U` the
-//! features whose every split on the path the row follows. The leaf's game is a product game,
-//! and its Shapley values reduce to
+//! For one leaf with value `v`, the distinct features `U` on its path (`d` of them) each have a
+//! cover share `z_k` (the product of the shares of the path's branches on `k`) and an indicator
+//! `o_k` (1 when the row follows every branch on `k`). The leaf's game is a product game, and
+//! with `g_k(t) = o_k·t + z_k·(1 − t)` the Shapley weights `s!(d−s−1)!/d!` are Beta integrals, so
 //!
-//! - `j ∉ A`: `−v · Z(A) · F(A)`,
-//! - `j ∈ A`: `v · (1 − z_j) · Z(A) · F(A ∖ {j})`,
+//! `φ_j = v · (o_j − z_j) · ∫₀¹ Π_{k ∈ U∖{j}} g_k(t) dt`.
 //!
-//! with `Z(A) = Π_{k ∈ U∖A} z_k` and `F(T) = Σ_{k=0}^{|T|} k!(d−k−1)!/d! · e_{|T|−k}(z_T)`
-//! (`e_m` the elementary symmetric polynomial of the `z` of `T`). One forward sweep over the
-//! nodes gives every leaf its `A`. `v · F(T)` depends on the row only through `T`, so for a leaf
-//! with few distinct features it is tabulated for all `2^d` subsets and a row costs `O(d)`
-//! look-ups; other leaves build `e(A)` (`O(|A|²)`) and get each `e(A ∖ {j})` by dividing out
-//! `(1 + z_j t)` (`O(|A|)`). Algorithm 2 of the parent module needs `O(d²)` path updates with
-//! divisions per leaf.
+//! The integrand is a polynomial of degree `d − 1`, so a Gauss–Legendre rule of `q ≥ d/2` points
+//! integrates it exactly. At each point the product over the path factorises along the tree:
+//! the pass down multiplies each node's vector `P` (the product of its path's factors at the
+//! `q` points) by its branch's factor (or, on a feature split again, by the ratio of the
+//! feature's new factor to its old one); the pass up sums `v · Π factors below a child` over the
+//! leaves under it (`B`). A split's contribution to its feature is then `(o − z)` times the
+//! weighted dot product of the parent's `P` without the feature's earlier factor and the
+//! child's `B` restricted to leaves with no later split on the same feature (the mass under
+//! such a later split, scaled by the factors in between, is subtracted: it belongs to that
+//! split). Every factor's reciprocal that this needs is either `1/(1 − t)`, a constant of the
+//! rule, or tabulated per repeated split when the tree is prepared.
 //!
-//! Memory is bounded: tables only for leaves with at most [`TABLE_UNIQUE`] distinct features
-//! (16 entries, 128 bytes each) and at most [`TOTAL_ENTRIES`] entries (8 MiB) per explainer, in
-//! tree order; everything else is `O(path length)` per leaf. Trees with a leaf of more than
-//! [`MAX_UNIQUE`] distinct features (the width of the bit masks) keep Algorithm 2. Which leaves
-//! get tables depends only on the model, and every operation runs in a fixed order, so a model
-//! is explained identically on every target.
+//! Cost per row and tree: `O(nodes · q)` multiply-adds on arrays of length `q` (vectorised),
+//! against `O(leaves · d²)` for Algorithm 2. Memory: a few numbers per node, plus `q` per split
+//! on a feature already split on above it. Trees with a leaf of more than [`MAX_UNIQUE`]
+//! distinct features keep Algorithm 2. Every operation runs in a fixed order, so a model is
+//! explained identically on every target.
 
 use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::model::tree::{Tree, LEAF};
 
-/// Most distinct features on one leaf's path this module handles (bits of a `u64` mask).
-pub(super) const MAX_UNIQUE: usize = 64;
-/// Most distinct features of a leaf that gets a table (`2^4` entries).
-pub(super) const TABLE_UNIQUE: usize = 4;
-/// Most table entries (f64) for all trees of one explainer.
-pub(super) const TOTAL_ENTRIES: usize = 1 << 20;
+/// Gauss–Legendre rule sizes compiled in; a tree uses the smallest exact for its widest leaf.
+/// (Each size is a separate instantiation of the row loop, which costs code size in wasm.)
+const RULE_SIZES: [usize; 8] = [2, 3, 4, 5, 6, 8, 12, 16];
+/// Most distinct features on one leaf's path this module handles: a rule of `q` points is exact
+/// up to degree `2q − 1`, and a leaf with `d` distinct features needs degree `d − 1`.
+pub(super) const MAX_UNIQUE: usize = 2 * RULE_SIZES[RULE_SIZES.len() - 1];
 
-/// Marks a leaf without a table.
-const NO_TABLE: u32 = u32::MAX;
+/// Marks a split whose feature was not split on above it.
+const FIRST: u32 = u32::MAX;
 
-/// One leaf's slice of a [`FastTree`]'s flat arrays.
+/// A Gauss–Legendre rule on `[0, 1]`: points `t`, `1 − t`, weights `w` and `w / (1 − t)`.
 #[derive(Debug, Clone)]
-struct Leaf {
-    node: u32,
-    /// First of its distinct features in `features`, `zero` and `one_minus_zero`.
-    start: u32,
-    /// Number of distinct features `d`.
-    len: u32,
-    /// First of its `2^d` entries in `table`, or [`NO_TABLE`].
-    table: u32,
-    value: f64,
+struct Rule {
+    t: Vec<f64>,
+    one_minus_t: Vec<f64>,
+    w: Vec<f64>,
+    w_over_one_minus_t: Vec<f64>,
 }
 
-/// A tree's precomputed per-leaf data.
+impl Rule {
+    /// The `q`-point rule, by Newton's method on the Legendre polynomial (`libm`, so every
+    /// target gets the same bits).
+    fn new(q: usize) -> Self {
+        let mut rule = Rule {
+            t: Vec::with_capacity(q),
+            one_minus_t: Vec::with_capacity(q),
+            w: Vec::with_capacity(q),
+            w_over_one_minus_t: Vec::with_capacity(q),
+        };
+        for i in 0..q {
+            // Root i of P_q on [−1, 1], largest first; the cosine guess is within Newton's reach.
+            let mut x = libm::cos(core::f64::consts::PI * (i as f64 + 0.75) / (q as f64 + 0.5));
+            for _ in 0..100 {
+                let (value, slope) = legendre(q, x);
+                let step = value / slope;
+                x -= step;
+                if step.abs() <= 1e-16 {
+                    break;
+                }
+            }
+            let derivative = legendre(q, x).1;
+            // Map [−1, 1] to [0, 1] with t = (1 − x) / 2, ascending in i.
+            let t = (1.0 - x) / 2.0;
+            let w = 1.0 / ((1.0 - x * x) * derivative * derivative);
+            rule.t.push(t);
+            rule.one_minus_t.push(1.0 - t);
+            rule.w.push(w);
+            rule.w_over_one_minus_t.push(w / (1.0 - t));
+        }
+        rule
+    }
+}
+
+/// `(P_q(x), P_q'(x))` by the three-term recurrence.
+fn legendre(q: usize, x: f64) -> (f64, f64) {
+    let (mut previous, mut current) = (1.0, x);
+    for k in 2..=q {
+        let k = k as f64;
+        let next = ((2.0 * k - 1.0) * x * current - (k - 1.0) * previous) / k;
+        previous = current;
+        current = next;
+    }
+    if q == 0 {
+        return (1.0, 0.0);
+    }
+    (current, q as f64 * (x * current - previous) / (x * x - 1.0))
+}
+
+/// The rules of every compiled size, built once per explainer.
+#[derive(Debug, Clone)]
+pub(super) struct Rules(Vec<Rule>);
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules(RULE_SIZES.iter().map(|&q| Rule::new(q)).collect())
+    }
+}
+
+/// A split on a feature already split on above it.
+#[derive(Debug, Clone)]
+struct Repeat {
+    /// Cover share of the feature's earlier branches on the path.
+    zero: f64,
+    /// The child of the nearest earlier split on the feature, on the way to this split: its
+    /// state says whether the row followed every earlier branch, and the leaves under this
+    /// split are taken out of its sum.
+    below: u32,
+}
+
+/// A tree's precomputed data.
 #[derive(Debug, Clone)]
 pub(super) struct FastTree {
-    /// Per internal node: the bit of its feature's position on the path when the node is the
-    /// feature's first split on the path, else 0 (a repeated feature keeps its earlier state).
-    first_bit: Vec<u64>,
-    /// Per internal node: the bit of its feature's position on the path.
-    bit: Vec<u64>,
-    leaves: Vec<Leaf>,
-    features: Vec<u32>,
-    zero: Vec<f64>,
-    one_minus_zero: Vec<f64>,
-    /// Shapley weights `k!(d−k−1)!/d!`, `k < d`, for every `d` up to the tree's largest, the
-    /// row of `d` starting at `d(d−1)/2`.
-    weights: Vec<f64>,
-    /// `v · F(T)` per tabled leaf and subset `T` (a bit mask over the leaf's features).
-    table: Vec<f64>,
+    /// Index of the tree's rule in [`RULE_SIZES`].
+    rule: usize,
+    parent: Vec<u32>,
+    /// Per node: its index in `repeats`, or [`FIRST`].
+    repeat: Vec<u32>,
+    repeats: Vec<Repeat>,
+    /// Per repeat, `1 / (t + (1 − t) · zero)` at the rule's points.
+    inverse_old: Vec<f64>,
+    /// Per node: whether it is some repeat's `below` (its sum needs a correction).
+    corrected: Vec<bool>,
+    /// The nodes marked in `corrected`.
+    targets: Vec<u32>,
 }
 
-/// Reusable buffers for building tables.
-#[derive(Debug, Default)]
-pub(super) struct Scratch {
-    path: Vec<(u32, bool)>,
-    poly: Vec<f64>,
+/// Reusable per-row buffers, grown on demand.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Buffers {
+    /// Per node: whether the row followed every branch on the feature of the split above it.
+    open: Vec<bool>,
+    /// Four arrays of `nodes × q` values: path products, branch factors, sums below, and
+    /// corrections.
+    quad: Vec<f64>,
 }
 
-fn weight_row(d: usize) -> core::ops::Range<usize> {
-    d * d.saturating_sub(1) / 2..d * (d + 1) / 2
+impl Buffers {
+    /// Buffers sized for trees of up to `nodes` nodes with rules of up to `points` points.
+    pub(super) fn with_capacity(nodes: usize, points: usize) -> Self {
+        Buffers {
+            open: vec![false; nodes],
+            quad: vec![0.0; 4 * nodes * points],
+        }
+    }
 }
 
 impl FastTree {
-    /// The per-leaf data of `tree` (children after parents, features checked), with tables
-    /// while `budget` entries remain, or `None` when a leaf has more than [`MAX_UNIQUE`]
-    /// distinct features.
-    pub(super) fn new(
-        tree: &Tree,
-        left_share: &[f64],
-        budget: usize,
-        scratch: &mut Scratch,
-    ) -> Option<Self> {
+    /// The data of `tree` (children after parents, features checked), or `None` for a single
+    /// leaf or when a leaf has more than [`MAX_UNIQUE`] distinct features.
+    pub(super) fn new(tree: &Tree, left_share: &[f64], rules: &Rules) -> Option<Self> {
         let n = tree.n_nodes();
         if n < 2 {
             return None;
         }
         let mut parent = vec![u32::MAX; n];
-        // Per node: the number of distinct features on the path from the root to it
-        // (excluding its own split). Positions follow first occurrence, so they agree on every
-        // path through a node.
-        let mut distinct = vec![0u32; n];
-        let mut first_bit = vec![0u64; n];
-        let mut bit = vec![0u64; n];
+        let mut distinct = vec![0usize; n];
+        let mut repeat = vec![FIRST; n];
+        let mut repeats = Vec::new();
+        let mut corrected = vec![false; n];
         let mut widest = 0;
         for node in 0..n {
             let f = tree.feature[node];
             if f == LEAF {
-                let d = distinct[node] as usize;
-                if d > MAX_UNIQUE {
-                    return None;
-                }
-                widest = widest.max(d);
+                widest = widest.max(distinct[node]);
                 continue;
             }
             let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
             parent[l] = node as u32;
             parent[r] = node as u32;
-            let mut p = parent[node];
-            let mut earlier = None;
-            while p != u32::MAX {
-                if tree.feature[p as usize] == f {
-                    earlier = Some(p as usize);
+            // Walk up: the share of the feature's earlier branches, and the nearest one.
+            let (mut child, mut zero, mut below) = (node, 1.0, None);
+            while parent[child] != u32::MAX {
+                let p = parent[child] as usize;
+                if tree.feature[p] == f {
+                    zero *= if tree.left[p] as usize == child {
+                        left_share[p]
+                    } else {
+                        1.0 - left_share[p]
+                    };
+                    below.get_or_insert(child);
                 }
-                p = parent[p as usize];
+                child = p;
             }
-            let count = distinct[node];
-            let (position, added) = match earlier {
-                Some(e) => (bit[e].trailing_zeros(), 0),
-                None => (count, 1),
-            };
-            // Positions past the mask width only occur above leaves past MAX_UNIQUE, which
-            // make the tree fall back above.
-            bit[node] = 1u64.checked_shl(position).unwrap_or(0);
-            first_bit[node] = if added == 1 { bit[node] } else { 0 };
-            distinct[l] = count + added;
-            distinct[r] = count + added;
-        }
-        let fact = |k: usize| (1..=k).fold(1.0, |a, i| a * i as f64);
-        let weights = (0..=widest)
-            .flat_map(|d| (0..d).map(move |k| (k, d)))
-            .map(|(k, d)| fact(k) * fact(d - k - 1) / fact(d))
-            .collect();
-        let mut fast = FastTree {
-            first_bit,
-            bit,
-            leaves: Vec::new(),
-            features: Vec::new(),
-            zero: Vec::new(),
-            one_minus_zero: Vec::new(),
-            weights,
-            table: Vec::new(),
-        };
-        let mut budget = budget;
-        for (node, &d) in distinct.iter().enumerate() {
-            if tree.feature[node] == LEAF {
-                let d = d as usize;
-                let tabled = d <= TABLE_UNIQUE && (1 << d) <= budget;
-                if tabled {
-                    budget -= 1 << d;
+            let added = match below {
+                Some(below) => {
+                    repeat[node] = repeats.len() as u32;
+                    repeats.push(Repeat {
+                        zero,
+                        below: below as u32,
+                    });
+                    corrected[below] = true;
+                    0
                 }
-                fast.add_leaf(tree, left_share, &parent, node, d, tabled, scratch);
-            }
-        }
-        Some(fast)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn add_leaf(
-        &mut self,
-        tree: &Tree,
-        left_share: &[f64],
-        parent: &[u32],
-        leaf: usize,
-        d: usize,
-        tabled: bool,
-        scratch: &mut Scratch,
-    ) {
-        let start = self.features.len();
-        let value = tree.value[leaf];
-        self.leaves.push(Leaf {
-            node: leaf as u32,
-            start: start as u32,
-            len: d as u32,
-            table: if tabled {
-                self.table.len() as u32
-            } else {
-                NO_TABLE
-            },
-            value,
-        });
-        // Root-to-leaf path as (split node, went left).
-        scratch.path.clear();
-        let mut child = leaf;
-        while parent[child] != u32::MAX {
-            let p = parent[child] as usize;
-            scratch
-                .path
-                .push((p as u32, tree.left[p] as usize == child));
-            child = p;
-        }
-        scratch.path.reverse();
-        self.features.resize(start + d, 0);
-        self.zero.resize(start + d, 1.0);
-        for &(node, went_left) in &scratch.path {
-            let node = node as usize;
-            let position = self.bit[node].trailing_zeros() as usize;
-            let share = if went_left {
-                left_share[node]
-            } else {
-                1.0 - left_share[node]
+                None => 1,
             };
-            self.features[start + position] = tree.feature[node];
-            self.zero[start + position] *= share;
+            distinct[l] = distinct[node] + added;
+            distinct[r] = distinct[node] + added;
         }
-        let zero = &self.zero[start..start + d];
-        self.one_minus_zero.extend(zero.iter().map(|z| 1.0 - z));
-        if !tabled {
-            return;
+        if widest > MAX_UNIQUE {
+            return None;
         }
-        let weights = &self.weights[weight_row(d)];
-        // Elementary symmetric polynomials of every subset, built from the subset without its
-        // highest feature: e(T) = e(T ∖ {j}) · (1 + z_j t).
-        let width = d + 1;
-        scratch.poly.clear();
-        scratch.poly.resize((1 << d) * width, 0.0);
-        scratch.poly[0] = 1.0;
-        self.table
-            .push(value * weights.first().copied().unwrap_or(0.0));
-        for mask in 1usize..1 << d {
-            let top = usize::BITS - 1 - mask.leading_zeros();
-            let prev = (mask ^ (1 << top)) * width;
-            let z = zero[top as usize];
-            let here = mask * width;
-            let size = mask.count_ones() as usize;
-            scratch.poly[here] = 1.0;
-            for k in 1..=size {
-                scratch.poly[here + k] = scratch.poly[prev + k] + z * scratch.poly[prev + k - 1];
-            }
-            // The full set never needs a value: with every feature followed there is no
-            // feature outside A, and A ∖ {j} is smaller.
-            let f = if size < d {
-                f_of(weights, &scratch.poly[here..here + size + 1])
-            } else {
-                0.0
-            };
-            self.table.push(value * f);
-        }
-    }
-
-    /// Widest leaf (distinct features) of the tree: the polynomial buffer of
-    /// [`FastTree::shap`] needs this length plus one.
-    pub(super) fn widest(&self) -> usize {
-        self.leaves
+        let rule = RULE_SIZES.iter().position(|&q| 2 * q >= widest)?;
+        let t = &rules.0[rule].t;
+        let inverse_old = repeats
             .iter()
-            .map(|l| l.len as usize)
-            .max()
-            .unwrap_or(0)
+            .flat_map(|rep| t.iter().map(move |&t| 1.0 / (t + (1.0 - t) * rep.zero)))
+            .collect();
+        let targets = (0..n as u32).filter(|&c| corrected[c as usize]).collect();
+        Some(FastTree {
+            rule,
+            parent,
+            repeat,
+            repeats,
+            inverse_old,
+            corrected,
+            targets,
+        })
     }
 
-    /// Adds the tree's Shapley values for row `x` into `phi`. `masks` needs one slot per node,
-    /// `poly` [`FastTree::widest`]` + 1`.
+    /// Points of the tree's rule.
+    pub(super) fn points(&self) -> usize {
+        RULE_SIZES[self.rule]
+    }
+
+    /// Adds the tree's Shapley values for row `x` into `phi`.
     pub(super) fn shap(
         &self,
         tree: &Tree,
+        left_share: &[f64],
+        rules: &Rules,
         x: &[f64],
         phi: &mut [f64],
-        masks: &mut [u64],
-        poly: &mut [f64],
+        buffers: &mut Buffers,
     ) {
-        let n = tree.n_nodes().min(masks.len());
-        if n == 0 {
-            return;
+        let rule = &rules.0[self.rule];
+        match RULE_SIZES[self.rule] {
+            2 => self.shap_with::<2>(tree, left_share, rule, x, phi, buffers),
+            3 => self.shap_with::<3>(tree, left_share, rule, x, phi, buffers),
+            4 => self.shap_with::<4>(tree, left_share, rule, x, phi, buffers),
+            5 => self.shap_with::<5>(tree, left_share, rule, x, phi, buffers),
+            6 => self.shap_with::<6>(tree, left_share, rule, x, phi, buffers),
+            8 => self.shap_with::<8>(tree, left_share, rule, x, phi, buffers),
+            12 => self.shap_with::<12>(tree, left_share, rule, x, phi, buffers),
+            _ => self.shap_with::<16>(tree, left_share, rule, x, phi, buffers),
         }
-        masks[0] = 0;
-        // Children come after parents, so one forward sweep gives every node the set of path
-        // features (by position) whose splits the row has followed so far.
+    }
+
+    fn shap_with<const Q: usize>(
+        &self,
+        tree: &Tree,
+        left_share: &[f64],
+        rule: &Rule,
+        x: &[f64],
+        phi: &mut [f64],
+        buffers: &mut Buffers,
+    ) {
+        let n = tree.n_nodes();
+        let (Ok(t), Ok(one_minus_t), Ok(w), Ok(w_over_one_minus_t)) = (
+            <&[f64; Q]>::try_from(rule.t.as_slice()),
+            <&[f64; Q]>::try_from(rule.one_minus_t.as_slice()),
+            <&[f64; Q]>::try_from(rule.w.as_slice()),
+            <&[f64; Q]>::try_from(rule.w_over_one_minus_t.as_slice()),
+        ) else {
+            return;
+        };
+        if buffers.open.len() < n {
+            buffers.open.resize(n, false);
+        }
+        if buffers.quad.len() < 4 * n * Q {
+            buffers.quad.resize(4 * n * Q, 0.0);
+        }
+        let open = &mut buffers.open[..n];
+        let (quad, _) = buffers.quad.as_chunks_mut::<Q>();
+        let (product, quad) = quad.split_at_mut(n);
+        let (factor, quad) = quad.split_at_mut(n);
+        let (below, quad) = quad.split_at_mut(n);
+        let correction = &mut quad[..n];
+        let inverse_old = |i: usize| -> &[f64; Q] {
+            let all: &[[f64; Q]] = self.inverse_old.as_chunks::<Q>().0;
+            &all[i]
+        };
+
+        // Down: the row's branch states and the product of factors along every path (leaves
+        // need only their factor).
+        product[0] = [1.0; Q];
         for node in 0..n {
             let f = tree.feature[node];
             if f == LEAF {
@@ -289,98 +308,136 @@ impl FastTree {
                 xv <= tree.threshold[node]
             };
             let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
-            let (hot, cold) = if go_left { (l, r) } else { (r, l) };
-            let m = masks[node];
-            if let Some(slot) = masks.get_mut(hot) {
-                *slot = m | self.first_bit[node];
-            }
-            if let Some(slot) = masks.get_mut(cold) {
-                *slot = m & !self.bit[node];
+            let share = left_share[node];
+            let parent_product = product[node];
+            for (child, followed, share) in [(l, go_left, share), (r, !go_left, 1.0 - share)] {
+                let o = if followed { 1.0 } else { 0.0 };
+                let mut m = [0.0; Q];
+                match self.repeat[node] {
+                    FIRST => {
+                        open[child] = followed;
+                        for q in 0..Q {
+                            m[q] = o * t[q] + one_minus_t[q] * share;
+                        }
+                    }
+                    i => {
+                        let rep = &self.repeats[i as usize];
+                        if open[rep.below as usize] {
+                            open[child] = followed;
+                            let z = rep.zero * share;
+                            let inv = inverse_old(i as usize);
+                            for q in 0..Q {
+                                m[q] = (o * t[q] + one_minus_t[q] * z) * inv[q];
+                            }
+                        } else {
+                            // Already left on this feature: only its cover share shrinks.
+                            open[child] = false;
+                            m = [share; Q];
+                        }
+                    }
+                }
+                factor[child] = m;
+                if tree.feature[child] != LEAF {
+                    let mut p = [0.0; Q];
+                    for q in 0..Q {
+                        p[q] = parent_product[q] * m[q];
+                    }
+                    product[child] = p;
+                }
             }
         }
-        let e = poly;
-        for leaf in &self.leaves {
-            let a = masks.get(leaf.node as usize).copied().unwrap_or(0);
-            let (s, d) = (leaf.start as usize, leaf.len as usize);
-            let features = &self.features[s..s + d];
-            let zero = &self.zero[s..s + d];
-            let one_minus_zero = &self.one_minus_zero[s..s + d];
-            let mut z_out = 1.0;
-            for (p, &z) in zero.iter().enumerate() {
-                if a & (1 << p) == 0 {
-                    z_out *= z;
-                }
-            }
-            if z_out == 0.0 {
-                // A feature the row leaves has an uncovered branch here: no subset reaches it.
+
+        // Up: sums below each split, and every split's contribution.
+        for &target in &self.targets {
+            correction[target as usize] = [0.0; Q];
+        }
+        for node in (0..n).rev() {
+            let f = tree.feature[node];
+            if f == LEAF {
                 continue;
             }
-            if leaf.table != NO_TABLE {
-                let t = leaf.table as usize;
-                let table = &self.table[t..t + (1 << d)];
-                let a = a as usize;
-                let outside = -z_out * table[a];
-                for (p, (&f, &omz)) in features.iter().zip(one_minus_zero).enumerate() {
-                    let b = 1 << p;
-                    phi[f as usize] += if a & b != 0 {
-                        omz * z_out * table[a ^ b]
+            let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
+            let share = left_share[node];
+            let p = &product[node];
+            // Weights times the product without this feature's earlier factor; the cover share
+            // of the earlier branches enters each child's coefficient o − z.
+            let mut weighted = [0.0; Q];
+            let mut zero_before = 1.0;
+            match self.repeat[node] {
+                FIRST => {
+                    for q in 0..Q {
+                        weighted[q] = w[q] * p[q];
+                    }
+                }
+                i => {
+                    let rep = &self.repeats[i as usize];
+                    if open[rep.below as usize] {
+                        zero_before = rep.zero;
+                        let inv = inverse_old(i as usize);
+                        for q in 0..Q {
+                            weighted[q] = w[q] * p[q] * inv[q];
+                        }
                     } else {
-                        outside
-                    };
-                }
-                continue;
-            }
-            let weights = &self.weights[weight_row(d)];
-            // e(A), adding A's features in position order.
-            let mut size = 0;
-            e[0] = 1.0;
-            for (p, &z) in zero.iter().enumerate() {
-                if a & (1 << p) != 0 {
-                    size += 1;
-                    e[size] = z * e[size - 1];
-                    for k in (1..size).rev() {
-                        e[k] += z * e[k - 1];
+                        // The old factor is (1 − t)·zero and o − z = −zero·share: the zeros
+                        // cancel, leaving 1/(1 − t) and −share.
+                        for q in 0..Q {
+                            weighted[q] = w_over_one_minus_t[q] * p[q];
+                        }
                     }
                 }
             }
-            let e = &e[..=size];
-            let vz = leaf.value * z_out;
-            let outside = if size < d {
-                -vz * f_of(weights, e)
-            } else {
-                0.0
-            };
-            let w = &weights[..size];
-            for (p, ((&f, &z), &omz)) in features.iter().zip(zero).zip(one_minus_zero).enumerate() {
-                if a & (1 << p) == 0 {
-                    phi[f as usize] += outside;
-                    continue;
+            let mut contribution = 0.0;
+            let mut sum = [0.0; Q];
+            for (child, share) in [(l, share), (r, 1.0 - share)] {
+                let m = &factor[child];
+                let dot = if tree.feature[child] == LEAF {
+                    let v = tree.value[child];
+                    for q in 0..Q {
+                        sum[q] += m[q] * v;
+                    }
+                    v * weighted.iter().sum::<f64>()
+                } else {
+                    let b = &below[child];
+                    let mut dot = 0.0;
+                    if self.corrected[child] {
+                        let c = &correction[child];
+                        for q in 0..Q {
+                            dot += weighted[q] * (b[q] - c[q]);
+                        }
+                    } else {
+                        for q in 0..Q {
+                            dot += weighted[q] * b[q];
+                        }
+                    }
+                    for q in 0..Q {
+                        sum[q] += m[q] * b[q];
+                    }
+                    dot
+                };
+                let zero = zero_before * share;
+                let open_minus_zero = if open[child] { 1.0 - zero } else { -zero };
+                contribution += open_minus_zero * dot;
+            }
+            if let Some(slot) = phi.get_mut(f as usize) {
+                *slot += contribution;
+            }
+            below[node] = sum;
+            if let Some(rep) = self.repeats.get(self.repeat[node] as usize) {
+                // This split's leaves leave the sum of the earlier split's child: scale them by
+                // the factors in between and hand them up (descendants come first going up).
+                let target = rep.below as usize;
+                let mut scaled = sum;
+                let mut at = node;
+                while at != target {
+                    for q in 0..Q {
+                        scaled[q] *= factor[at][q];
+                    }
+                    at = self.parent[at] as usize;
                 }
-                // F(A ∖ {p}) while dividing e(A) by (1 + z_p t) (synthetic division):
-                // q_0 = 1, q_k = e_k − z_p · q_{k−1}, F = Σ_k w_{size−1−k} · q_k.
-                let mut q = 0.0;
-                let mut f_sum = 0.0;
-                for (&ek, &wk) in e.iter().zip(w.iter().rev()) {
-                    q = ek - z * q;
-                    f_sum += wk * q;
+                for q in 0..Q {
+                    correction[target][q] += scaled[q];
                 }
-                phi[f as usize] += omz * vz * f_sum;
             }
         }
     }
-
-    /// Table entries held.
-    pub(super) fn entries(&self) -> usize {
-        self.table.len()
-    }
-}
-
-/// `F(T) = Σ_k w_k · e_{|T|−k}(z_T)` from `e(T)` (`|T| + 1` coefficients, `|T| < d`).
-fn f_of(weights: &[f64], e: &[f64]) -> f64 {
-    let size = e.len() - 1;
-    let mut f = 0.0;
-    for (k, w) in weights.iter().take(size + 1).enumerate() {
-        f += w * e[size - k];
-    }
-    f
 }
