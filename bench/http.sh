@@ -23,7 +23,10 @@
 # straight to the worker (no entry worker, no request logging, no observability, no inspector, no
 # dev registry). The requests are the same (same wrk script, bodies, token); predictions are still
 # logged to D1 with wait_until. What it leaves out: production's assets router (API routes are
-# run_worker_first) and request.cf (the worker does not read it).
+# run_worker_first) and request.cf (the worker does not read it). What it keeps that production
+# does not have: KV and D1 simulated in the same workerd thread as the worker, so the batched
+# prediction log (one D1 INSERT every 100 ms, worker/src/store.rs) takes ~5 ms of that thread per
+# flush locally, which shows in p90/p99; in production D1 runs elsewhere and the worker only waits.
 #
 # Environment: EBB_HTTP_SECONDS  seconds per wrk run (default 15)
 #              EBB_HTTP_PORT     first of the four local ports used (default 18787)
