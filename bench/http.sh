@@ -9,8 +9,27 @@
 # size, and the same load straight at workerd (skipping wrangler dev's proxy). Work files go to
 # bench/out/http/. Everything started is stopped on exit.
 #
+# Production-like rows ("workerd, production-like"): `wrangler dev` is a development server and
+# costs ~3-5 ms of CPU per request on top of the worker, even for a constant route: it records a
+# trace of every request into a local SQLite store for its local observability UI (a streaming
+# tail worker -> a Durable Object; on by default, X_LOCAL_OBSERVABILITY=false turns it off), posts
+# a log line per request from workerd to Node ("[wrangler:info] GET ... 200"), and puts a proxy
+# workerd, Miniflare's entry worker and the [assets] router in front of the worker. None of that
+# exists in production. So after the wrangler dev rows the same worker is loaded again through
+# bench/http/serve.mjs: Miniflare (the library wrangler dev itself runs on) starts workerd with the
+# same build (worker/build/index.js + index_bg.wasm), wrangler.toml's bindings, vars and
+# compatibility date, the same secrets, and the same local KV and D1 simulators on the same state
+# directory (the model wrangler dev got from `ebb publish`, its D1 tables), and exposes a socket
+# straight to the worker (no entry worker, no request logging, no observability, no inspector, no
+# dev registry). The requests are the same (same wrk script, bodies, token); predictions are still
+# logged to D1 with wait_until. What it leaves out: production's assets router (API routes are
+# run_worker_first) and request.cf (the worker does not read it). What it keeps that production
+# does not have: KV and D1 simulated in the same workerd thread as the worker, so the batched
+# prediction log (one D1 INSERT every 100 ms, worker/src/store.rs) takes ~5 ms of that thread per
+# flush locally, which shows in p90/p99; in production D1 runs elsewhere and the worker only waits.
+#
 # Environment: EBB_HTTP_SECONDS  seconds per wrk run (default 15)
-#              EBB_HTTP_PORT     first of the two local ports used (default 18787)
+#              EBB_HTTP_PORT     first of the four local ports used (default 18787)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -33,19 +52,23 @@ log() { echo "== $*" >&2; }
 
 state=$out/state
 base_pidfile=$out/uvicorn.pid
+prod_pidfile=$out/serve.pid
+stop_group() { # PIDFILE: stop the process group whose id it holds
+    [[ -f $1 ]] || return 0
+    local pg
+    pg=$(cat "$1")
+    kill -TERM -- "-$pg" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 -- "-$pg" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$pg" 2>/dev/null || true
+    rm -f "$1"
+}
 stop_all() {
     bash scripts/worker.sh stop "$state" 2>/dev/null || true
-    if [[ -f $base_pidfile ]]; then
-        local pg
-        pg=$(cat "$base_pidfile")
-        kill -TERM -- "-$pg" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 -- "-$pg" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL -- "-$pg" 2>/dev/null || true
-        rm -f "$base_pidfile"
-    fi
+    stop_group "$prod_pidfile"
+    stop_group "$base_pidfile"
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
@@ -170,6 +193,29 @@ else
 fi
 bash scripts/worker.sh stop "$state"
 
+# Production-like: the same worker, KV and D1 state, without wrangler dev's tooling (see the header).
+prod_port=$((port + 2))
+prod_url=http://127.0.0.1:$((port + 3))
+log "starting the worker production-like (bench/http/serve.mjs: Miniflare, direct socket $prod_url)"
+setsid bash -c 'echo $$ >"$0"; exec node bench/http/serve.mjs "$1" "$2" "$3" "$4"' \
+    "$prod_pidfile" "$prod_port" "$((port + 3))" "$state" "$out/dev.vars" >"$out/serve.log" 2>&1 </dev/null &
+for _ in $(seq 1 300); do
+    curl -s -o /dev/null "$prod_url/v1/app-info" && break
+    [[ ! -f $prod_pidfile ]] || kill -0 "$(cat "$prod_pidfile")" 2>/dev/null || break
+    sleep 0.2
+done
+read -r code _ < <(post "$prod_url/v1/predict" "$out/customer.json")
+[[ $code == 200 ]] || { cat "$out/serve.log" "$out/answer.json" >&2; exit 1; }
+for c in "${connections[@]}"; do
+    bench prod 'workerd, production-like (direct socket) `POST /v1/predict`' "$prod_url" /v1/predict "$c"
+    bench prod_explain 'workerd, production-like `POST /v1/predict?explain=3`' "$prod_url" '/v1/predict?explain=3' "$c"
+done
+bench floor_prod 'workerd, production-like `GET /v1/openapi.yaml` (floor)' "$prod_url" /v1/openapi.yaml 2 GET
+# The same instance through Miniflare's entry socket (its entry worker in front; no logging).
+bench floor_entry 'workerd through the Miniflare entry worker `GET /v1/openapi.yaml` (floor)' "http://127.0.0.1:$prod_port" /v1/openapi.yaml 2 GET
+read -r p_med _ _ < <(url=$prod_url batch "" 10)
+stop_group "$prod_pidfile"
+
 log "starting the baseline (FastAPI + uvicorn, 1 worker)"
 # setsid gives uvicorn its own process group; the pid file holds that group's id.
 EBB_HTTP_MODEL_DIR=$root/$out EBB_HTTP_TOKEN=$api_token setsid bash -c \
@@ -231,7 +277,7 @@ facts = {
     "cold": {"seconds": float("$cold_s"), "first_predict_ms": float("$first_s") * 1000,
              "warm_predict_ms": float("$warm")},
     "wasm_bytes": $(stat -c %s "$wasm"), "wasm_gzip": $(gzip -9 -c "$wasm" | wc -c),
-    "direct_port": "$direct", "direct_batch_ms": "$d_med",
+    "direct_port": "$direct", "direct_batch_ms": "$d_med", "prod_batch_ms": "$p_med",
 }
 json.dump(facts, open(sys.argv[1], "w"), indent=1)
 PY
