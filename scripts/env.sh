@@ -8,4 +8,7 @@ export WASM_OPT_BIN=$_ebb_root/node_modules/.bin/wasm-opt
 export ESBUILD_BIN=$_ebb_root/node_modules/@esbuild/linux-x64/bin/esbuild
 # Local runs never phone home.
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+# wrangler dev's local observability store records a trace of every request into SQLite: it
+# roughly halves local throughput (bench/http.sh) and nothing here reads it.
+export X_LOCAL_OBSERVABILITY=false
 unset _ebb_root _ebb_tools

@@ -11,8 +11,8 @@
 //!   a tree given a subset of features follows the known features' branches and averages the
 //!   others' by training cover (`Tree::cover`); missing values take `default_left`. The base
 //!   value is `base_score` plus every tree's cover-weighted mean leaf value. Trees are
-//!   explained by the faster closed form of the `fast` submodule (same values up to rounding);
-//!   Algorithm 2 remains for trees with a leaf of more than 64 distinct path features.
+//!   explained by the `fast` submodule's exact quadrature form (same values up to rounding);
+//!   Algorithm 2 remains for trees with a leaf of more than 32 distinct path features.
 //! - Random forest: the forest's own output, the mean of the trees' leaf probabilities, in
 //!   **probability space** ([`Space::Probability`]). The forest is additive in its trees only in
 //!   that space, so this is the one space where the Shapley values are exact; mapping them to
@@ -389,7 +389,7 @@ pub struct Explainer<A: Deref<Target = Artifact>> {
     base_value: f64,
     space: Space,
     path_capacity: usize,
-    /// Nodes of the largest tree on the fast path, and the most rule points of any.
+    /// Splits of the largest tree on the fast path, and the most rule points of any.
     fast_capacity: (usize, usize),
 }
 
@@ -461,8 +461,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                 scale,
                 ..
             } => {
-                let trees = model_trees(&artifact.model);
-                // Only trees without tables need Algorithm 2's path buffer.
+                // Only trees off the fast path need Algorithm 2's path buffer.
                 let depth = info
                     .iter()
                     .zip(fast)
@@ -474,11 +473,9 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                     // One path copy per recursion level, each at most depth + 2 long.
                     depth.map_or(0, |d| (d + 2) * (d + 3) / 2),
                     (
-                        trees
-                            .iter()
-                            .zip(fast)
-                            .filter(|(_, f)| f.is_some())
-                            .map(|(t, _)| t.n_nodes())
+                        fast.iter()
+                            .flatten()
+                            .map(FastTree::n_splits)
                             .max()
                             .unwrap_or(0),
                         fast.iter()
@@ -565,14 +562,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                 for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
                     sum += tree.predict(features);
                     match fast {
-                        Some(fast) => fast.shap(
-                            tree,
-                            &info.left_share,
-                            rules,
-                            features,
-                            &mut ws.phi,
-                            &mut ws.buffers,
-                        ),
+                        Some(fast) => fast.shap(rules, features, &mut ws.phi, &mut ws.buffers),
                         None => tree_shap(tree, info, features, &mut ws.phi, &mut ws.path),
                     }
                 }
@@ -1785,8 +1775,6 @@ mod tests {
         assert!(explainer.explain_row(table, table.n_rows()).is_err());
     }
 
-    /// Speed check, run by hand (numbers go in the report, never into assertions):
-    /// `cargo test -p ebb-core --release explain::tests::timing -- --ignored --nocapture`.
     /// Shapley values from [`fast`], or `None` when the tree is left to Algorithm 2.
     fn fast_shap_of(tree: &Tree, x: &[f64]) -> Option<Vec<f64>> {
         let info = TreeInfo::new(tree);
@@ -1794,14 +1782,7 @@ mod tests {
         let fast = FastTree::new(tree, &info.left_share, &rules)?;
         let mut phi = vec![0.0; x.len()];
         // Empty buffers: they grow to what the tree needs.
-        fast.shap(
-            tree,
-            &info.left_share,
-            &rules,
-            x,
-            &mut phi,
-            &mut Buffers::default(),
-        );
+        fast.shap(&rules, x, &mut phi, &mut Buffers::default());
         Some(phi)
     }
 

@@ -18,11 +18,12 @@
 //! child's `B` restricted to leaves with no later split on the same feature (the mass under
 //! such a later split, scaled by the factors in between, is subtracted: it belongs to that
 //! split). Every factor's reciprocal that this needs is either `1/(1 − t)`, a constant of the
-//! rule, or tabulated per repeated split when the tree is prepared.
+//! rule, or tabulated per repeated split when the tree is prepared. (Linear TreeShap, Yu et al.
+//! 2022, also evaluates this integral form along the tree, with polynomials instead.)
 //!
-//! Cost per row and tree: `O(nodes · q)` multiply-adds on arrays of length `q` (vectorised),
-//! against `O(leaves · d²)` for Algorithm 2. Memory: a few numbers per node, plus `q` per split
-//! on a feature already split on above it. Trees with a leaf of more than [`MAX_UNIQUE`]
+//! Cost per row and tree: `O(splits · q)` multiply-adds on arrays of length `q`, against
+//! `O(leaves · d²)` for Algorithm 2; leaves are handled in their parent's step. Memory: a copy of
+//! the splits and leaf values, plus `q` numbers per split on a feature already split on above it. Trees with a leaf of more than [`MAX_UNIQUE`]
 //! distinct features keep Algorithm 2. Every operation runs in a fixed order, so a model is
 //! explained identically on every target.
 
@@ -114,47 +115,80 @@ impl Default for Rules {
 struct Repeat {
     /// Cover share of the feature's earlier branches on the path.
     zero: f64,
-    /// The child of the nearest earlier split on the feature, on the way to this split: its
-    /// state says whether the row followed every earlier branch, and the leaves under this
-    /// split are taken out of its sum.
+    /// The split below the nearest earlier split on the feature, on the way to this one (or
+    /// this one): its state says whether the row followed every earlier branch, and the leaves
+    /// under this split are taken out of its sum.
     below: u32,
 }
 
-/// A tree's precomputed data.
+/// Marks a child that is a leaf (the rest of the bits index `leaf_values`).
+const LEAF_CHILD: u32 = 1 << 31;
+
+/// One internal node, with what both passes read of it in one place.
+#[derive(Debug, Clone)]
+struct Split {
+    threshold: f64,
+    /// Cover share of the left branch.
+    left_share: f64,
+    feature: u32,
+    /// Left and right child: a split index, or [`LEAF_CHILD`] and a leaf index.
+    children: [u32; 2],
+    /// Index in `repeats`, or [`FIRST`].
+    repeat: u32,
+    default_left: bool,
+}
+
+/// A tree's precomputed data: its splits in tree order (parents first), leaf values, and what
+/// repeated splits on one feature need.
 #[derive(Debug, Clone)]
 pub(super) struct FastTree {
     /// Index of the tree's rule in [`RULE_SIZES`].
     rule: usize,
+    splits: Vec<Split>,
+    leaf_values: Vec<f64>,
+    /// Per split, the split above it (the root points at itself).
     parent: Vec<u32>,
-    /// Per node: its index in `repeats`, or [`FIRST`].
-    repeat: Vec<u32>,
     repeats: Vec<Repeat>,
     /// Per repeat, `1 / (t + (1 − t) · zero)` at the rule's points.
     inverse_old: Vec<f64>,
-    /// Per node: whether it is some repeat's `below` (its sum needs a correction).
+    /// Per split: whether it is some repeat's `below` (its sum needs a correction).
     corrected: Vec<bool>,
-    /// The nodes marked in `corrected`.
+    /// The splits marked in `corrected`.
     targets: Vec<u32>,
 }
 
 /// Reusable per-row buffers, grown on demand.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Buffers {
-    /// Per node: whether the row followed every branch on the feature of the split above it.
+    /// Per split: whether the row took its left branch.
+    went_left: Vec<bool>,
+    /// Per split: whether the row followed every branch on the feature of the split above it.
     open: Vec<bool>,
-    /// Four arrays of `nodes × q` values: path products, branch factors, sums below, and
-    /// corrections.
+    /// Four arrays of `splits × q` values: path products, the factor of the branch into each
+    /// split, sums below, and corrections.
     quad: Vec<f64>,
 }
 
 impl Buffers {
-    /// Buffers sized for trees of up to `nodes` nodes with rules of up to `points` points.
-    pub(super) fn with_capacity(nodes: usize, points: usize) -> Self {
+    /// Buffers sized for trees of up to `splits` splits with rules of up to `points` points.
+    pub(super) fn with_capacity(splits: usize, points: usize) -> Self {
         Buffers {
-            open: vec![false; nodes],
-            quad: vec![0.0; 4 * nodes * points],
+            went_left: vec![false; splits],
+            open: vec![false; splits],
+            quad: vec![0.0; 4 * splits * points],
         }
     }
+}
+
+/// How a split's feature stands on the path above it.
+#[derive(Clone, Copy)]
+enum Earlier<'a, const Q: usize> {
+    /// Not split on above.
+    None,
+    /// Split on above, every branch followed: the old factor is `t + (1 − t)·zero`.
+    Followed(f64, &'a [f64; Q]),
+    /// Split on above and some branch left: the old factor is `(1 − t)·zero`.
+    Left,
 }
 
 impl FastTree {
@@ -165,25 +199,43 @@ impl FastTree {
         if n < 2 {
             return None;
         }
-        let mut parent = vec![u32::MAX; n];
+        // Node id -> split index or LEAF_CHILD | leaf index; tree order keeps parents first.
+        let mut index = vec![0u32; n];
+        let (mut n_splits, mut n_leaves) = (0u32, 0u32);
+        for (node, slot) in index.iter_mut().enumerate() {
+            if tree.feature[node] == LEAF {
+                *slot = LEAF_CHILD | n_leaves;
+                n_leaves += 1;
+            } else {
+                *slot = n_splits;
+                n_splits += 1;
+            }
+        }
+        let mut parent_node = vec![u32::MAX; n];
         let mut distinct = vec![0usize; n];
-        let mut repeat = vec![FIRST; n];
+        let mut splits = Vec::with_capacity(n_splits as usize);
+        let mut parent = Vec::with_capacity(n_splits as usize);
+        let mut leaf_values = Vec::with_capacity(n_leaves as usize);
         let mut repeats = Vec::new();
-        let mut corrected = vec![false; n];
         let mut widest = 0;
         for node in 0..n {
             let f = tree.feature[node];
             if f == LEAF {
                 widest = widest.max(distinct[node]);
+                leaf_values.push(tree.value[node]);
                 continue;
             }
             let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
-            parent[l] = node as u32;
-            parent[r] = node as u32;
+            parent_node[l] = node as u32;
+            parent_node[r] = node as u32;
+            parent.push(match parent_node[node] {
+                u32::MAX => 0,
+                p => index[p as usize],
+            });
             // Walk up: the share of the feature's earlier branches, and the nearest one.
             let (mut child, mut zero, mut below) = (node, 1.0, None);
-            while parent[child] != u32::MAX {
-                let p = parent[child] as usize;
+            while parent_node[child] != u32::MAX {
+                let p = parent_node[child] as usize;
                 if tree.feature[p] == f {
                     zero *= if tree.left[p] as usize == child {
                         left_share[p]
@@ -194,20 +246,27 @@ impl FastTree {
                 }
                 child = p;
             }
-            let added = match below {
+            let repeat = match below {
                 Some(below) => {
-                    repeat[node] = repeats.len() as u32;
                     repeats.push(Repeat {
                         zero,
-                        below: below as u32,
+                        below: index[below],
                     });
-                    corrected[below] = true;
-                    0
+                    repeats.len() as u32 - 1
                 }
-                None => 1,
+                None => FIRST,
             };
+            let added = usize::from(repeat == FIRST);
             distinct[l] = distinct[node] + added;
             distinct[r] = distinct[node] + added;
+            splits.push(Split {
+                threshold: tree.threshold[node],
+                left_share: left_share[node],
+                feature: f,
+                children: [index[l], index[r]],
+                repeat,
+                default_left: tree.default_left[node],
+            });
         }
         if widest > MAX_UNIQUE {
             return None;
@@ -218,11 +277,18 @@ impl FastTree {
             .iter()
             .flat_map(|rep| t.iter().map(move |&t| 1.0 / (t + (1.0 - t) * rep.zero)))
             .collect();
-        let targets = (0..n as u32).filter(|&c| corrected[c as usize]).collect();
+        let mut corrected = vec![false; splits.len()];
+        for rep in &repeats {
+            corrected[rep.below as usize] = true;
+        }
+        let targets = (0..splits.len() as u32)
+            .filter(|&c| corrected[c as usize])
+            .collect();
         Some(FastTree {
             rule,
+            splits,
+            leaf_values,
             parent,
-            repeat,
             repeats,
             inverse_old,
             corrected,
@@ -235,39 +301,46 @@ impl FastTree {
         RULE_SIZES[self.rule]
     }
 
+    /// Splits (internal nodes) of the tree.
+    pub(super) fn n_splits(&self) -> usize {
+        self.splits.len()
+    }
+
     /// Adds the tree's Shapley values for row `x` into `phi`.
-    pub(super) fn shap(
-        &self,
-        tree: &Tree,
-        left_share: &[f64],
-        rules: &Rules,
-        x: &[f64],
-        phi: &mut [f64],
-        buffers: &mut Buffers,
-    ) {
+    pub(super) fn shap(&self, rules: &Rules, x: &[f64], phi: &mut [f64], buffers: &mut Buffers) {
         let rule = &rules.0[self.rule];
         match RULE_SIZES[self.rule] {
-            2 => self.shap_with::<2>(tree, left_share, rule, x, phi, buffers),
-            3 => self.shap_with::<3>(tree, left_share, rule, x, phi, buffers),
-            4 => self.shap_with::<4>(tree, left_share, rule, x, phi, buffers),
-            5 => self.shap_with::<5>(tree, left_share, rule, x, phi, buffers),
-            6 => self.shap_with::<6>(tree, left_share, rule, x, phi, buffers),
-            8 => self.shap_with::<8>(tree, left_share, rule, x, phi, buffers),
-            12 => self.shap_with::<12>(tree, left_share, rule, x, phi, buffers),
-            _ => self.shap_with::<16>(tree, left_share, rule, x, phi, buffers),
+            2 => self.shap_with::<2>(rule, x, phi, buffers),
+            3 => self.shap_with::<3>(rule, x, phi, buffers),
+            4 => self.shap_with::<4>(rule, x, phi, buffers),
+            5 => self.shap_with::<5>(rule, x, phi, buffers),
+            6 => self.shap_with::<6>(rule, x, phi, buffers),
+            8 => self.shap_with::<8>(rule, x, phi, buffers),
+            12 => self.shap_with::<12>(rule, x, phi, buffers),
+            _ => self.shap_with::<16>(rule, x, phi, buffers),
         }
+    }
+
+    /// How split `s`'s feature stands above it, given the branch states so far.
+    fn earlier<'a, const Q: usize>(&'a self, s: &Split, open: &[bool]) -> Earlier<'a, Q> {
+        let Some(rep) = self.repeats.get(s.repeat as usize) else {
+            return Earlier::None;
+        };
+        if !open[rep.below as usize] {
+            return Earlier::Left;
+        }
+        let inverse: &[[f64; Q]] = self.inverse_old.as_chunks::<Q>().0;
+        Earlier::Followed(rep.zero, &inverse[s.repeat as usize])
     }
 
     fn shap_with<const Q: usize>(
         &self,
-        tree: &Tree,
-        left_share: &[f64],
         rule: &Rule,
         x: &[f64],
         phi: &mut [f64],
         buffers: &mut Buffers,
     ) {
-        let n = tree.n_nodes();
+        let k = self.splits.len();
         let (Ok(t), Ok(one_minus_t), Ok(w), Ok(w_over_one_minus_t)) = (
             <&[f64; Q]>::try_from(rule.t.as_slice()),
             <&[f64; Q]>::try_from(rule.one_minus_t.as_slice()),
@@ -276,73 +349,71 @@ impl FastTree {
         ) else {
             return;
         };
-        if buffers.open.len() < n {
-            buffers.open.resize(n, false);
+        if buffers.open.len() < k {
+            buffers.open.resize(k, false);
+            buffers.went_left.resize(k, false);
         }
-        if buffers.quad.len() < 4 * n * Q {
-            buffers.quad.resize(4 * n * Q, 0.0);
+        if buffers.quad.len() < 4 * k * Q {
+            buffers.quad.resize(4 * k * Q, 0.0);
         }
-        let open = &mut buffers.open[..n];
+        let open = &mut buffers.open[..k];
+        let went_left = &mut buffers.went_left[..k];
         let (quad, _) = buffers.quad.as_chunks_mut::<Q>();
-        let (product, quad) = quad.split_at_mut(n);
-        let (factor, quad) = quad.split_at_mut(n);
-        let (below, quad) = quad.split_at_mut(n);
-        let correction = &mut quad[..n];
-        let inverse_old = |i: usize| -> &[f64; Q] {
-            let all: &[[f64; Q]] = self.inverse_old.as_chunks::<Q>().0;
-            &all[i]
+        let (product, quad) = quad.split_at_mut(k);
+        let (factor, quad) = quad.split_at_mut(k);
+        let (below, quad) = quad.split_at_mut(k);
+        let correction = &mut quad[..k];
+        // The factor of a branch the row follows or leaves, with cover share `share`, and
+        // whether the row has then followed every branch on the feature.
+        let branch = |earlier: Earlier<'_, Q>, followed: bool, share: f64| -> ([f64; Q], bool) {
+            let o = if followed { 1.0 } else { 0.0 };
+            let mut m = [0.0; Q];
+            match earlier {
+                Earlier::None => {
+                    for q in 0..Q {
+                        m[q] = o * t[q] + one_minus_t[q] * share;
+                    }
+                    (m, followed)
+                }
+                Earlier::Followed(zero, inverse) => {
+                    let z = zero * share;
+                    for q in 0..Q {
+                        m[q] = (o * t[q] + one_minus_t[q] * z) * inverse[q];
+                    }
+                    (m, followed)
+                }
+                // Already left on this feature: only its cover share shrinks.
+                Earlier::Left => ([share; Q], false),
+            }
         };
 
-        // Down: the row's branch states and the product of factors along every path (leaves
-        // need only their factor).
+        // Down: the row's branches and the product of factors along every path to a split.
         product[0] = [1.0; Q];
-        for node in 0..n {
-            let f = tree.feature[node];
-            if f == LEAF {
-                continue;
-            }
-            let xv = x.get(f as usize).copied().unwrap_or(f64::NAN);
+        for (i, s) in self.splits.iter().enumerate() {
+            let xv = x.get(s.feature as usize).copied().unwrap_or(f64::NAN);
             let go_left = if xv.is_nan() {
-                tree.default_left[node]
+                s.default_left
             } else {
-                xv <= tree.threshold[node]
+                xv <= s.threshold
             };
-            let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
-            let share = left_share[node];
-            let parent_product = product[node];
-            for (child, followed, share) in [(l, go_left, share), (r, !go_left, 1.0 - share)] {
-                let o = if followed { 1.0 } else { 0.0 };
-                let mut m = [0.0; Q];
-                match self.repeat[node] {
-                    FIRST => {
-                        open[child] = followed;
-                        for q in 0..Q {
-                            m[q] = o * t[q] + one_minus_t[q] * share;
-                        }
-                    }
-                    i => {
-                        let rep = &self.repeats[i as usize];
-                        if open[rep.below as usize] {
-                            open[child] = followed;
-                            let z = rep.zero * share;
-                            let inv = inverse_old(i as usize);
-                            for q in 0..Q {
-                                m[q] = (o * t[q] + one_minus_t[q] * z) * inv[q];
-                            }
-                        } else {
-                            // Already left on this feature: only its cover share shrinks.
-                            open[child] = false;
-                            m = [share; Q];
-                        }
-                    }
+            went_left[i] = go_left;
+            let earlier = self.earlier::<Q>(s, open);
+            let p = product[i];
+            for (side, &child) in s.children.iter().enumerate() {
+                if child & LEAF_CHILD != 0 {
+                    continue;
                 }
-                factor[child] = m;
-                if tree.feature[child] != LEAF {
-                    let mut p = [0.0; Q];
-                    for q in 0..Q {
-                        p[q] = parent_product[q] * m[q];
-                    }
-                    product[child] = p;
+                let share = if side == 0 {
+                    s.left_share
+                } else {
+                    1.0 - s.left_share
+                };
+                let (m, child_open) = branch(earlier, go_left == (side == 0), share);
+                let c = child as usize;
+                open[c] = child_open;
+                factor[c] = m;
+                for q in 0..Q {
+                    product[c][q] = p[q] * m[q];
                 }
             }
         }
@@ -351,58 +422,57 @@ impl FastTree {
         for &target in &self.targets {
             correction[target as usize] = [0.0; Q];
         }
-        for node in (0..n).rev() {
-            let f = tree.feature[node];
-            if f == LEAF {
-                continue;
-            }
-            let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
-            let share = left_share[node];
-            let p = &product[node];
+        for (i, s) in self.splits.iter().enumerate().rev() {
+            let earlier = self.earlier::<Q>(s, open);
+            let p = &product[i];
             // Weights times the product without this feature's earlier factor; the cover share
             // of the earlier branches enters each child's coefficient o − z.
             let mut weighted = [0.0; Q];
             let mut zero_before = 1.0;
-            match self.repeat[node] {
-                FIRST => {
+            match earlier {
+                Earlier::None => {
                     for q in 0..Q {
                         weighted[q] = w[q] * p[q];
                     }
                 }
-                i => {
-                    let rep = &self.repeats[i as usize];
-                    if open[rep.below as usize] {
-                        zero_before = rep.zero;
-                        let inv = inverse_old(i as usize);
-                        for q in 0..Q {
-                            weighted[q] = w[q] * p[q] * inv[q];
-                        }
-                    } else {
-                        // The old factor is (1 − t)·zero and o − z = −zero·share: the zeros
-                        // cancel, leaving 1/(1 − t) and −share.
-                        for q in 0..Q {
-                            weighted[q] = w_over_one_minus_t[q] * p[q];
-                        }
+                Earlier::Followed(zero, inverse) => {
+                    zero_before = zero;
+                    for q in 0..Q {
+                        weighted[q] = w[q] * p[q] * inverse[q];
+                    }
+                }
+                // The old factor is (1 − t)·zero and o − z = −zero·share: the zeros cancel,
+                // leaving 1/(1 − t) and −share.
+                Earlier::Left => {
+                    for q in 0..Q {
+                        weighted[q] = w_over_one_minus_t[q] * p[q];
                     }
                 }
             }
+            let go_left = went_left[i];
             let mut contribution = 0.0;
             let mut sum = [0.0; Q];
-            for (child, share) in [(l, share), (r, 1.0 - share)] {
-                let m = &factor[child];
-                let dot = if tree.feature[child] == LEAF {
-                    let v = tree.value[child];
+            for (side, &child) in s.children.iter().enumerate() {
+                let share = if side == 0 {
+                    s.left_share
+                } else {
+                    1.0 - s.left_share
+                };
+                let (dot, child_open) = if child & LEAF_CHILD != 0 {
+                    let v = self.leaf_values[(child & !LEAF_CHILD) as usize];
+                    let (m, child_open) = branch(earlier, go_left == (side == 0), share);
                     for q in 0..Q {
                         sum[q] += m[q] * v;
                     }
-                    v * weighted.iter().sum::<f64>()
+                    (v * weighted.iter().sum::<f64>(), child_open)
                 } else {
-                    let b = &below[child];
+                    let c = child as usize;
+                    let (b, m) = (&below[c], &factor[c]);
                     let mut dot = 0.0;
-                    if self.corrected[child] {
-                        let c = &correction[child];
+                    if self.corrected[c] {
+                        let d = &correction[c];
                         for q in 0..Q {
-                            dot += weighted[q] * (b[q] - c[q]);
+                            dot += weighted[q] * (b[q] - d[q]);
                         }
                     } else {
                         for q in 0..Q {
@@ -412,22 +482,22 @@ impl FastTree {
                     for q in 0..Q {
                         sum[q] += m[q] * b[q];
                     }
-                    dot
+                    (dot, open[c])
                 };
                 let zero = zero_before * share;
-                let open_minus_zero = if open[child] { 1.0 - zero } else { -zero };
+                let open_minus_zero = if child_open { 1.0 - zero } else { -zero };
                 contribution += open_minus_zero * dot;
             }
-            if let Some(slot) = phi.get_mut(f as usize) {
+            if let Some(slot) = phi.get_mut(s.feature as usize) {
                 *slot += contribution;
             }
-            below[node] = sum;
-            if let Some(rep) = self.repeats.get(self.repeat[node] as usize) {
+            below[i] = sum;
+            if let Some(rep) = self.repeats.get(s.repeat as usize) {
                 // This split's leaves leave the sum of the earlier split's child: scale them by
                 // the factors in between and hand them up (descendants come first going up).
                 let target = rep.below as usize;
                 let mut scaled = sum;
-                let mut at = node;
+                let mut at = i;
                 while at != target {
                     for q in 0..Q {
                         scaled[q] *= factor[at][q];
