@@ -1539,6 +1539,22 @@ mod tests {
         }
 
         #[test]
+        fn large_random_trees_match_algorithm_2(seed in any::<u64>(), splits in 30usize..300) {
+            // Many features, deep paths and repeated splits: larger quadrature rules, ratios of
+            // repeated factors, corrections, and branches with no cover.
+            let mut rng = Rng::new(seed);
+            let tree = random_tree(&mut rng, 24, splits);
+            let x: Vec<f64> = (0..24)
+                .map(|_| if rng.chance(0.2) { f64::NAN } else { rng.next_f64() * 2.0 - 1.0 })
+                .collect();
+            let exact = shap_of(&tree, &x);
+            let fast = fast_shap_of(&tree, &x).unwrap();
+            for (a, b) in fast.iter().zip(&exact) {
+                prop_assert!((a - b).abs() < 1e-9, "{fast:?} vs {exact:?}");
+            }
+        }
+
+        #[test]
         fn every_family_is_additive_on_edited_records(
             family in 0usize..3,
             row in 0usize..400,
