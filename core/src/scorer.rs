@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::artifact::Artifact;
 use crate::error::{Error, Result};
+use crate::model::packed::PackedTrees;
 use crate::table::{Table, Value};
 
 /// How worried to be about a customer.
@@ -49,15 +50,19 @@ pub struct FieldError {
 pub struct Scorer {
     artifact: Artifact,
     base_rate: f64,
+    /// The model's trees laid out for single-row scoring (same values, fewer cache misses).
+    packed: Option<PackedTrees>,
 }
 
 impl Scorer {
     /// A scorer for `artifact`.
     pub fn new(artifact: Artifact) -> Self {
         let base_rate = artifact.metrics.calibrated_cv.positive_rate;
+        let packed = artifact.model.pack();
         Scorer {
             artifact,
             base_rate,
+            packed,
         }
     }
 
@@ -73,9 +78,10 @@ impl Scorer {
 
     /// Calibrated probability for an already-transformed feature row.
     pub fn probability_of_features(&self, features: &[f64]) -> f64 {
+        let model = &self.artifact.model;
         self.artifact
             .calibration
-            .apply(self.artifact.model.predict_proba(features))
+            .apply(model.predict_proba_packed(self.packed.as_ref(), features))
     }
 
     /// Turns a probability into a decision and a band.

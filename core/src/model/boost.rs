@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use self::histogram::SplitRules;
 use self::learner::{predict_binned, GrowConfig, TreeLearner};
 use self::objective::{base_score, gradients, log_loss, sigmoid};
+use super::packed::PackedTrees;
 use crate::error::{Error, Result};
 use crate::model::binning::{BinMapper, MAX_BINS};
 use crate::model::tree::{Tree, LEAF};
@@ -602,6 +603,12 @@ impl BoostModel {
     /// The churn probability of one row.
     pub fn predict_proba(&self, row: &[f64]) -> f64 {
         sigmoid(self.predict_raw(row))
+    }
+
+    /// [`BoostModel::predict_proba`] walking `packed`, this model's trees from
+    /// [`PackedTrees::new`]: the same value bit for bit, faster.
+    pub fn predict_proba_packed(&self, packed: &PackedTrees, row: &[f64]) -> f64 {
+        sigmoid(packed.sum(self.base_score, row))
     }
 
     /// Churn probabilities of a row-major block of full rows (`n_features` values each) into

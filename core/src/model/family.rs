@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::boost::BoostModel;
 use super::forest::ForestModel;
 use super::linear::LogisticModel;
+use super::packed::PackedTrees;
 
 /// The model families Ebb trains and compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,6 +85,26 @@ impl Model {
             }
             Model::Forest(m) => m.predict_proba_block(block, out),
             Model::Gbdt(m) => m.predict_proba_block(block, out),
+        }
+    }
+
+    /// The trees packed for fast single-row scoring ([`Model::predict_proba_packed`]); `None`
+    /// for logistic regression, which has no trees.
+    pub fn pack(&self) -> Option<PackedTrees> {
+        match self {
+            Model::Logistic(_) => None,
+            Model::Forest(m) => Some(PackedTrees::new(&m.trees)),
+            Model::Gbdt(m) => Some(PackedTrees::new(&m.trees)),
+        }
+    }
+
+    /// [`Model::predict_proba`], walking `packed` (this model's [`Model::pack`]) when given:
+    /// the same value bit for bit.
+    pub fn predict_proba_packed(&self, packed: Option<&PackedTrees>, row: &[f64]) -> f64 {
+        match (self, packed) {
+            (Model::Forest(m), Some(p)) => m.predict_proba_packed(p, row),
+            (Model::Gbdt(m), Some(p)) => m.predict_proba_packed(p, row),
+            _ => self.predict_proba(row),
         }
     }
 

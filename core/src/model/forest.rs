@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::binning::{BinMapper, BinnedMatrix, MAX_BINS};
+use crate::model::packed::PackedTrees;
 use crate::model::tree::Tree;
 use crate::rng::Rng;
 
@@ -372,6 +373,12 @@ impl ForestModel {
     pub fn predict_proba(&self, row: &[f64]) -> f64 {
         let sum = self.trees.iter().fold(0.0, |acc, t| acc + t.predict(row));
         sum / self.trees.len() as f64
+    }
+
+    /// [`ForestModel::predict_proba`] walking `packed`, this model's trees from
+    /// [`PackedTrees::new`]: the same value bit for bit, faster.
+    pub fn predict_proba_packed(&self, packed: &PackedTrees, row: &[f64]) -> f64 {
+        packed.sum(0.0, row) / self.trees.len() as f64
     }
 
     /// Churn probabilities of a row-major block of full rows (`n_features` values each) into

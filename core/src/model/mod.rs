@@ -10,6 +10,7 @@ pub mod boost;
 pub mod family;
 pub mod forest;
 pub mod linear;
+pub mod packed;
 pub mod tree;
 
 use alloc::format;
