@@ -17,11 +17,11 @@ use ebb_edge::request::{
 use ebb_edge::ApiError;
 use serde_json::{json, Value};
 use worker::{
-    event, Context, Date, Env, Fetch, Headers, Method, Request, RequestInit, Response,
+    event, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, ResponseBuilder,
     ScheduleContext, ScheduledEvent,
 };
 
-use crate::route::Route;
+use crate::route::{query_of, Route};
 use crate::store::{self, with_isolate, LogRow, MonitoringRun, Serving};
 
 const OPENAPI: &str = include_str!("../openapi.yaml");
@@ -47,7 +47,8 @@ impl Answer {
 }
 
 fn now_ms() -> u64 {
-    Date::now().as_millis()
+    // `Date.now()` itself: worker's `Date::now()` allocates a JS `Date` object on every call.
+    js_sys::Date::now() as u64
 }
 
 #[event(fetch)]
@@ -66,12 +67,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     };
     let elapsed = now_ms().saturating_sub(started) as f64 / 1000.0;
     with_isolate(|i| i.metrics.observe_request(pattern, answer.status, elapsed));
-    let headers = Headers::new();
-    headers.set("content-type", answer.content_type)?;
-    headers.set("cache-control", "no-store")?;
-    Ok(Response::ok(answer.body)?
+    // One Headers object (`Response::ok` would build a second one for its default type).
+    Ok(ResponseBuilder::new()
         .with_status(answer.status)
-        .with_headers(headers))
+        .with_header("content-type", answer.content_type)?
+        .with_header("cache-control", "no-store")?
+        .fixed(answer.body.into_bytes()))
 }
 
 fn error_answer(e: &ApiError) -> Answer {
@@ -83,12 +84,22 @@ fn error_answer(e: &ApiError) -> Answer {
     }
 }
 
-fn tokens(env: &Env) -> Tokens {
-    let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
-    Tokens {
-        api: secret("API_TOKEN"),
-        admin: secret("ADMIN_TOKEN"),
+/// The tokens, read from the secrets once per isolate: a changed secret is a new deployment,
+/// which starts new isolates.
+fn tokens(env: &Env) -> Rc<Tokens> {
+    thread_local! {
+        static TOKENS: std::cell::OnceCell<Rc<Tokens>> = const { std::cell::OnceCell::new() };
     }
+    TOKENS.with(|cell| {
+        cell.get_or_init(|| {
+            let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
+            Rc::new(Tokens {
+                api: secret("API_TOKEN"),
+                admin: secret("ADMIN_TOKEN"),
+            })
+        })
+        .clone()
+    })
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -117,11 +128,8 @@ async fn handle(
 ) -> Result<Answer, ApiError> {
     let header = req.headers().get("authorization").ok().flatten();
     authorize(header.as_deref(), route.role(), &tokens(env))?;
-    let query = req
-        .url()
-        .ok()
-        .and_then(|u| u.query().map(String::from))
-        .unwrap_or_default();
+    // The path was parsed when the request arrived; the query needs no second URL parse.
+    let query = query_of(&req.inner().url()).to_string();
     match route {
         Route::Health => health(env).await,
         Route::AppInfo => app_info(env).await,

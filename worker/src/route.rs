@@ -42,6 +42,12 @@ pub enum Route {
     DeleteCustomer(String),
 }
 
+/// The query string of a full request URL (after `?`, before any `#`; empty without one).
+pub fn query_of(url: &str) -> &str {
+    let url = url.split('#').next().unwrap_or_default();
+    url.split_once('?').map_or("", |(_, query)| query)
+}
+
 impl Route {
     /// Matches `method` and `path` (without the query string).
     pub fn parse(method: &str, path: &str) -> Result<Route, ApiError> {
@@ -147,6 +153,18 @@ fn decode_id(segment: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_of_a_url() {
+        assert_eq!(query_of("http://h:8787/v1/predict?explain=3"), "explain=3");
+        assert_eq!(
+            query_of("https://h/v1/monitoring?hours=2&limit=5#x"),
+            "hours=2&limit=5"
+        );
+        assert_eq!(query_of("https://h/v1/predict"), "");
+        assert_eq!(query_of("https://h/v1/predict#a?b"), "");
+        assert_eq!(query_of("https://h/v1/predict?"), "");
+    }
 
     #[test]
     fn routes_and_roles() {
