@@ -29,7 +29,7 @@
 # flush locally, which shows in p90/p99; in production D1 runs elsewhere and the worker only waits.
 #
 # Environment: EBB_HTTP_SECONDS  seconds per wrk run (default 15)
-#              EBB_HTTP_PORT     first of the four local ports used (default 18787)
+#              EBB_HTTP_PORT     first of the six local ports used (default 18787)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -111,6 +111,7 @@ chmod 600 "$out/dev.vars"
 
 results=$out/results.jsonl
 : >"$results"
+: >"$out/pauses.jsonl"
 load1() { cut -d' ' -f1 /proc/loadavg; }
 # bench KEY NAME BASE_URL PATH CONNECTIONS [METHOD]
 bench() {
@@ -211,9 +212,32 @@ for c in "${connections[@]}"; do
     bench prod_explain 'workerd, production-like `POST /v1/predict?explain=3`' "$prod_url" '/v1/predict?explain=3' "$c"
 done
 bench floor_prod 'workerd, production-like `GET /v1/openapi.yaml` (floor)' "$prod_url" /v1/openapi.yaml 2 GET
+# The same predictions without wrk's coordinated-omission correction (bench/http/pauses.mjs).
+pauses() { # NAME URL [BODIES TOKEN] -> one JSON line into $out/pauses.jsonl
+    node bench/http/pauses.mjs "$2" "$seconds" "${@:3}" | sed -n 's/^PAUSESJSON //p' |
+        "$py" -c 'import json, sys; r = json.load(sys.stdin); r["name"] = sys.argv[1]; print(json.dumps(r))' "$1" >>"$out/pauses.jsonl"
+}
+pauses 'workerd, production-like `POST /v1/predict`' "$prod_url/v1/predict" "$out/bodies.jsonl" "$api_token"
 # The same instance through Miniflare's entry socket (its entry worker in front; no logging).
 bench floor_entry 'workerd through the Miniflare entry worker `GET /v1/openapi.yaml` (floor)' "http://127.0.0.1:$prod_port" /v1/openapi.yaml 2 GET
 read -r p_med _ _ < <(url=$prod_url batch "" 10)
+stop_group "$prod_pidfile"
+
+# The runtime's floor: the smallest JavaScript worker (bench/http/hello.mjs) on the same workerd,
+# served the same way. No worker can be faster here; its tail is workerd's own.
+log "starting the JavaScript floor worker (bench/http/serve.mjs --hello)"
+js_url=http://127.0.0.1:$((port + 5))
+setsid bash -c 'echo $$ >"$0"; exec node bench/http/serve.mjs "$1" "$2" "$3" "$4" --hello' \
+    "$prod_pidfile" "$((port + 4))" "$((port + 5))" "$out/hello-state" "$out/dev.vars" >"$out/hello.log" 2>&1 </dev/null &
+for _ in $(seq 1 300); do
+    curl -sf -o /dev/null "$js_url/" && break
+    sleep 0.2
+done
+curl -sf -o /dev/null "$js_url/" || { cat "$out/hello.log" >&2; exit 1; }
+for c in "${connections[@]}"; do
+    bench floor_js 'workerd, production-like, smallest JavaScript worker (runtime floor)' "$js_url" / "$c" GET
+done
+pauses 'workerd, production-like, smallest JavaScript worker' "$js_url/"
 stop_group "$prod_pidfile"
 
 log "starting the baseline (FastAPI + uvicorn, 1 worker)"
@@ -230,6 +254,22 @@ read -r code _ < <(post "$base_url/predict" "$out/customer.json")
 [[ $code == 200 ]] || { cat "$out/answer.json" >&2; exit 1; }
 for c in "${connections[@]}"; do
     bench baseline 'FastAPI + uvicorn + LightGBM `POST /predict`' "$base_url" /predict "$c"
+done
+pauses 'FastAPI + uvicorn + LightGBM `POST /predict`' "$base_url/predict" "$out/bodies.jsonl" "$api_token"
+stop_group "$base_pidfile"
+# The same service building a one-row pandas DataFrame per request (EBB_HTTP_FRAME=1, app.py).
+log "starting the pandas-per-request baseline"
+EBB_HTTP_FRAME=1 EBB_HTTP_MODEL_DIR=$root/$out EBB_HTTP_TOKEN=$api_token setsid bash -c \
+    'echo $$ >"$0"; exec "$1" -m uvicorn app:app --app-dir bench/http --host 127.0.0.1 --port "$2" --workers 1 --log-level warning --no-access-log' \
+    "$base_pidfile" "$py" "$base_port" >"$out/uvicorn-pandas.log" 2>&1 </dev/null &
+for _ in $(seq 1 150); do
+    curl -sf -o /dev/null "$base_url/health" && break
+    sleep 0.2
+done
+read -r code _ < <(post "$base_url/predict" "$out/customer.json")
+[[ $code == 200 ]] || { cat "$out/uvicorn-pandas.log" "$out/answer.json" >&2; exit 1; }
+for c in "${connections[@]}"; do
+    bench baseline_pandas 'FastAPI + uvicorn + LightGBM, one-row pandas DataFrame per request' "$base_url" /predict "$c"
 done
 stop_all
 # For scale: the baseline's per-customer work without HTTP (features + LightGBM, one at a time).
@@ -281,4 +321,4 @@ facts = {
 }
 json.dump(facts, open(sys.argv[1], "w"), indent=1)
 PY
-"$py" bench/http/report.py "$results" "$out/facts.json" | tee bench/out/http.md
+"$py" bench/http/report.py "$results" "$out/facts.json" "$out/pauses.jsonl" | tee bench/out/http.md

@@ -4,7 +4,8 @@ shape `make run` prints as its example body.
 
   python bodies.py CSV OUT_DIR [--lua 100] [--batch 1000]
 
-Writes OUT_DIR/bodies.lua (a Lua table of the first --lua customers' bodies, for wrk),
+Writes OUT_DIR/bodies.lua (a Lua table of the first --lua customers' bodies, for wrk), the same
+bodies one per line in OUT_DIR/bodies.jsonl (for pauses.mjs),
 OUT_DIR/batch.json ({"customers": [...]} with --batch customers, for POST /v1/predict/batch)
 and OUT_DIR/customer.json (the first customer).
 """
@@ -44,6 +45,8 @@ def main() -> None:
             assert "]==]" not in b
             f.write(f"[==[{b}]==],\n")
         f.write("}\n")
+    with open(os.path.join(args.out, "bodies.jsonl"), "w") as f:
+        f.write("".join(b + "\n" for b in bodies))
     with open(os.path.join(args.out, "batch.json"), "w") as f:
         json.dump({"customers": customers[: args.batch]}, f, separators=(",", ":"))
     with open(os.path.join(args.out, "customer.json"), "w") as f:

@@ -14,7 +14,8 @@
 // SIGTERM/SIGINT. Run from the repository root (wrangler.toml, node_modules).
 //
 // FLAGS put one of wrangler dev's extras back, to measure what each costs (bench/http.sh uses
-// none): --assets (wrangler.toml's [assets] router in front of the worker), --log-requests (a log
+// none): --hello (serve bench/http/hello.mjs, the smallest JavaScript worker, instead of Ebb's:
+// the runtime's floor), --assets (wrangler.toml's [assets] router in front of the worker), --log-requests (a log
 // line per request posted from workerd to Node), --observability (wrangler dev's default local
 // trace store), --inspector (the V8 inspector on a random port).
 import { createRequire } from "node:module";
@@ -36,14 +37,25 @@ if (!flags.includes("--assets")) delete workerOptions.assets;
 // worker-build's output is two modules: the JS glue and the wasm it imports.
 delete workerOptions.modulesRules;
 const build = path.dirname(path.resolve(main));
+const script = flags.includes("--hello")
+    ? {
+          name: "hello",
+          compatibilityDate: workerOptions.compatibilityDate,
+          compatibilityFlags: workerOptions.compatibilityFlags,
+          modules: true,
+          scriptPath: path.resolve("bench/http/hello.mjs"),
+      }
+    : {
+          ...workerOptions,
+          name: "ebb",
+          modulesRoot: build,
+          modules: [
+              { type: "ESModule", path: path.resolve(main) },
+              { type: "CompiledWasm", path: path.join(build, "index_bg.wasm") },
+          ],
+      };
 const options = convertV4MiniflareOptions({
-    ...workerOptions,
-    name: "ebb",
-    modulesRoot: build,
-    modules: [
-        { type: "ESModule", path: path.resolve(main) },
-        { type: "CompiledWasm", path: path.join(build, "index_bg.wasm") },
-    ],
+    ...script,
     host: "127.0.0.1",
     port: Number(port),
     unsafeDirectSockets: Number(directPort) ? [{ host: "127.0.0.1", port: Number(directPort) }] : [],
