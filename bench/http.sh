@@ -240,34 +240,31 @@ done
 pauses 'workerd, production-like, smallest JavaScript worker' "$js_url/"
 stop_group "$prod_pidfile"
 
+# start_baseline LOG [ENV=VALUE...]: FastAPI + uvicorn (1 worker) on $base_port, checked with one
+# prediction. setsid gives uvicorn its own process group; the pid file holds that group's id.
+start_baseline() {
+    local log_file=$1
+    shift
+    env "$@" EBB_HTTP_MODEL_DIR="$root/$out" EBB_HTTP_TOKEN="$api_token" setsid bash -c \
+        'echo $$ >"$0"; exec "$1" -m uvicorn app:app --app-dir bench/http --host 127.0.0.1 --port "$2" --workers 1 --log-level warning --no-access-log' \
+        "$base_pidfile" "$py" "$base_port" >"$log_file" 2>&1 </dev/null &
+    for _ in $(seq 1 150); do
+        curl -sf -o /dev/null "$base_url/health" && break
+        sleep 0.2
+    done
+    read -r code _ < <(post "$base_url/predict" "$out/customer.json")
+    [[ $code == 200 ]] || { cat "$log_file" "$out/answer.json" >&2; exit 1; }
+}
 log "starting the baseline (FastAPI + uvicorn, 1 worker)"
-# setsid gives uvicorn its own process group; the pid file holds that group's id.
-EBB_HTTP_MODEL_DIR=$root/$out EBB_HTTP_TOKEN=$api_token setsid bash -c \
-    'echo $$ >"$0"; exec "$1" -m uvicorn app:app --app-dir bench/http --host 127.0.0.1 --port "$2" --workers 1 --log-level warning --no-access-log' \
-    "$base_pidfile" "$py" "$base_port" >"$out/uvicorn.log" 2>&1 </dev/null &
-for _ in $(seq 1 150); do
-    curl -sf -o /dev/null "$base_url/health" && break
-    sleep 0.2
-done
-curl -sf -o /dev/null "$base_url/health" || { cat "$out/uvicorn.log" >&2; exit 1; }
-read -r code _ < <(post "$base_url/predict" "$out/customer.json")
-[[ $code == 200 ]] || { cat "$out/answer.json" >&2; exit 1; }
+start_baseline "$out/uvicorn.log"
 for c in "${connections[@]}"; do
     bench baseline 'FastAPI + uvicorn + LightGBM `POST /predict`' "$base_url" /predict "$c"
 done
 pauses 'FastAPI + uvicorn + LightGBM `POST /predict`' "$base_url/predict" "$out/bodies.jsonl" "$api_token"
 stop_group "$base_pidfile"
-# The same service building a one-row pandas DataFrame per request (EBB_HTTP_FRAME=1, app.py).
+# The same service building a one-row pandas DataFrame per request (app.py).
 log "starting the pandas-per-request baseline"
-EBB_HTTP_FRAME=1 EBB_HTTP_MODEL_DIR=$root/$out EBB_HTTP_TOKEN=$api_token setsid bash -c \
-    'echo $$ >"$0"; exec "$1" -m uvicorn app:app --app-dir bench/http --host 127.0.0.1 --port "$2" --workers 1 --log-level warning --no-access-log' \
-    "$base_pidfile" "$py" "$base_port" >"$out/uvicorn-pandas.log" 2>&1 </dev/null &
-for _ in $(seq 1 150); do
-    curl -sf -o /dev/null "$base_url/health" && break
-    sleep 0.2
-done
-read -r code _ < <(post "$base_url/predict" "$out/customer.json")
-[[ $code == 200 ]] || { cat "$out/uvicorn-pandas.log" "$out/answer.json" >&2; exit 1; }
+start_baseline "$out/uvicorn-pandas.log" EBB_HTTP_FRAME=1
 for c in "${connections[@]}"; do
     bench baseline_pandas 'FastAPI + uvicorn + LightGBM, one-row pandas DataFrame per request' "$base_url" /predict "$c"
 done
