@@ -8,9 +8,9 @@ categories as strings) with `Authorization: Bearer TOKEN`, and answers
 {"customer_id": ..., "probability": ...}.
 
 With EBB_HTTP_FRAME=1 each request builds a one-row pandas DataFrame with the training code's
-`prepare` and predicts on that: the pattern most FastAPI + LightGBM services follow (the
-product spec's ~210 requests/s baseline). Without it the features are built by hand
-(`features.vector`), the faster baseline bench/http.sh reports first.
+`prepare` and predicts on that, a common pattern in FastAPI + LightGBM services. Without it
+the features are built by hand (`features.vector`), the faster baseline bench/http.sh reports
+first.
 """
 
 import json
