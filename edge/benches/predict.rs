@@ -6,42 +6,28 @@
 //! Trains a 300-tree, 31-leaf boosted model on 20,000 generated customers (no early stopping),
 //! then times 20,000 single-customer requests each without reasons and with `?explain=3`, and
 //! prints p50/p90/p99/max in microseconds. Timings of single calls (not averages) so the tail
-//! shows. Run on an otherwise idle machine for meaningful tails.
+//! shows; `--bench handler` (Criterion) gives means with confidence intervals of the same
+//! code. Run on an otherwise idle machine for meaningful tails.
 
 use std::time::Instant;
 
-use ebb_core::model::family::Family;
-use ebb_core::table::Table;
-use ebb_core::train::TrainParams;
 use ebb_edge::model::LoadedModel;
 use ebb_edge::request::parse_customer;
 
 const REQUESTS: usize = 20_000;
-
-fn body(table: &Table, row: usize) -> String {
-    serde_json::Value::Object(ebb_tests::json_record(table, row)).to_string()
-}
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 fn main() {
-    let mut params = TrainParams::default()
-        .with_families(vec![Family::Gbdt])
-        .with_folds(2)
-        .with_seed(1);
-    params.boost.n_trees = 300;
-    params.boost.num_leaves = 31;
-    params.boost.early_stopping_rounds = None;
     eprintln!("training a 300-tree model on 20,000 customers...");
-    let (artifact, table, _) = ebb_tests::synthetic_artifact(20_000, &params);
-    let trees = match &artifact.model {
+    let (artifact, bodies) = ebb_tests::serving_benchmark();
+    let model = LoadedModel::from_json(&artifact).expect("model");
+    let trees = match &model.artifact().model {
         ebb_core::model::family::Model::Gbdt(m) => m.trees.len(),
         _ => 0,
     };
-    let model = LoadedModel::from_json(&artifact.to_json().expect("artifact")).expect("model");
-    let bodies: Vec<String> = (0..1000).map(|r| body(&table, r)).collect();
     println!("| request | trees | p50 µs | p90 µs | p99 µs | max µs |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (label, reasons) in [("predict", 0), ("predict?explain=3", 3)] {

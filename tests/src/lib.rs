@@ -107,3 +107,23 @@ pub fn json_record(table: &Table, row: usize) -> serde_json::Map<String, serde_j
         })
         .collect()
 }
+
+/// The serving benchmarks' model and requests (`edge/benches`): a 300-tree, 31-leaf boosted
+/// model trained on 20,000 synthetic customers without early stopping (the shape of the HTTP
+/// benchmark's LightGBM baseline), as artifact JSON, and the first 1,000 customers as request
+/// bodies.
+pub fn serving_benchmark() -> (String, Vec<String>) {
+    use ebb_core::model::family::Family;
+    let mut params = TrainParams::default()
+        .with_families(vec![Family::Gbdt])
+        .with_folds(2)
+        .with_seed(1);
+    params.boost.n_trees = 300;
+    params.boost.num_leaves = 31;
+    params.boost.early_stopping_rounds = None;
+    let (artifact, table, _) = synthetic_artifact(20_000, &params);
+    let bodies = (0..1000)
+        .map(|r| serde_json::Value::Object(json_record(&table, r)).to_string())
+        .collect();
+    (artifact.to_json().expect("artifact JSON"), bodies)
+}
