@@ -14,10 +14,10 @@
 // SIGTERM/SIGINT. Run from the repository root (wrangler.toml, node_modules).
 //
 // FLAGS put one of wrangler dev's extras back, to measure what each costs (bench/http.sh uses
-// none): --hello (serve bench/http/hello.mjs, the smallest JavaScript worker, instead of Ebb's:
-// the runtime's floor), --assets (wrangler.toml's [assets] router in front of the worker), --log-requests (a log
+// none): --assets (wrangler.toml's [assets] router in front of the worker), --log-requests (a log
 // line per request posted from workerd to Node), --observability (wrangler dev's default local
-// trace store), --inspector (the V8 inspector on a random port).
+// trace store), --inspector (the V8 inspector on a random port). --hello serves
+// bench/http/hello.mjs, the smallest JavaScript worker, instead of Ebb's: the runtime's floor.
 import { createRequire } from "node:module";
 import path from "node:path";
 
