@@ -34,20 +34,20 @@
 use std::fs;
 use std::time::Instant;
 
-use ebb_core::artifact::{Artifact, TrainingMetadata};
-use ebb_core::explain::Explainer;
+use ebb_core::data::ingest::{read_csv, CsvOptions};
+use ebb_core::data::quality::{report, split_quarantine};
+use ebb_core::data::schema::{infer, InferOptions};
+use ebb_core::data::synth::{drifted_columns, generate_csv, SynthParams};
+use ebb_core::data::table::Table;
 use ebb_core::features::{FeatureParams, FittedPipeline, Target};
-use ebb_core::ingest::{read_csv, CsvOptions};
+use ebb_core::insight::explain::Explainer;
 use ebb_core::metrics::{average_precision, roc_auc};
 use ebb_core::model::boost::{BoostModel, BoostParams};
 use ebb_core::model::family::{Family, Model};
 use ebb_core::model::forest::{ForestModel, ForestParams};
 use ebb_core::model::linear::{LogisticModel, LogisticParams};
 use ebb_core::monitor::{drift_of_table, DriftParams, Verdict};
-use ebb_core::quality::{report, split_quarantine};
-use ebb_core::schema::{infer, InferOptions};
-use ebb_core::synth::{drifted_columns, generate_csv, SynthParams};
-use ebb_core::table::Table;
+use ebb_core::serve::artifact::{Artifact, TrainingMetadata};
 use ebb_core::train::{labels, train, TrainParams};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;

@@ -5,9 +5,9 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use ebb_core::artifact::Artifact;
-use ebb_core::ingest::{read_json, CsvOptions, CsvReader};
-use ebb_core::table::Table;
+use ebb_core::data::ingest::{read_json, CsvOptions, CsvReader};
+use ebb_core::data::table::Table;
+use ebb_core::serve::artifact::Artifact;
 
 use crate::{CliError, CliResult};
 
@@ -32,11 +32,11 @@ pub fn read_table(path: &Path) -> CliResult<(Table, String)> {
         file.read_to_end(&mut bytes)
             .map_err(|e| CliError::input(format!("{}: cannot read: {e}", path.display())))?;
         let table = read_json(&bytes).map_err(|e| CliError::core(path, e))?;
-        let hash = ebb_core::artifact::data_hash(&bytes);
+        let hash = ebb_core::serve::artifact::data_hash(&bytes);
         return Ok((table, hash));
     }
     let mut reader = CsvReader::new(CsvOptions::default());
-    let mut hasher = ebb_core::artifact::StreamingHash::default();
+    let mut hasher = ebb_core::serve::artifact::StreamingHash::default();
     stream_chunks(path, &mut file, |chunk| {
         hasher.update(chunk);
         reader.feed(chunk).map_err(|e| CliError::core(path, e))
@@ -115,7 +115,7 @@ pub fn now_iso() -> String {
     let rem = secs.rem_euclid(86_400);
     format!(
         "{}T{:02}:{:02}:{:02}Z",
-        ebb_core::datetime::format_date(days),
+        ebb_core::data::datetime::format_date(days),
         rem / 3600,
         rem % 3600 / 60,
         rem % 60

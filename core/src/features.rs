@@ -25,11 +25,11 @@ use hashbrown::HashMap;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::datetime::parse_datetime;
+use crate::data::datetime::parse_datetime;
+use crate::data::schema::{ColumnKind, Schema};
+use crate::data::table::{is_na, parse_bool, parse_number, Table, Value};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::schema::{ColumnKind, Schema};
-use crate::table::{is_na, parse_bool, parse_number, Table, Value};
 
 /// Which model family the matrix is for: linear models need imputed, scaled inputs; trees
 /// handle raw scales and missing values themselves.
@@ -806,7 +806,7 @@ impl FittedPipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::ColumnSchema;
+    use crate::data::schema::ColumnSchema;
 
     fn table(rows: &[[&str; 4]]) -> Table {
         let mut t = Table::new(vec![

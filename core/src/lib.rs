@@ -4,8 +4,21 @@
 //! `wasm32-unknown-unknown`. All transcendental maths goes through `libm`, so a given seed
 //! gives the same model and the same scores bit for bit on every target.
 //!
-//! Data flows one way: bytes → [`ingest`] → [`table::Table`] → [`schema`] (types, quality)
-//! → [`features`] (fitted pipeline) → matrix → [`model`] → [`artifact`].
+//! The folders follow the flow; a module imports only from stages above it in this table:
+//!
+//! | stage | modules | what happens |
+//! |---|---|---|
+//! | [`data`] | ingest, table, schema, quality, datetime, events, split, synth | bytes → [`data::table::Table`] → inferred schema, quality report, folds |
+//! | [`features`] | | the fitted pipeline: raw fields → model matrix, the same in training and serving |
+//! | [`metrics`] | | ROC/PR-AUC, log loss, calibration, bootstrap intervals (low: quality's leakage check uses it) |
+//! | [`model`] | logistic, forest, boosting, trees, calibration | matrices in, fitted models out |
+//! | [`eval`] | decision, fairness | scores → thresholds by business cost, per-group rates |
+//! | [`serve`] | artifact, scorer, drift references | the saved model, validated on load, and the one scoring path |
+//! | [`train`] | train, tune | cross-validation, family choice, calibration, threshold → artifact |
+//! | [`insight`] | explain, segment | TreeSHAP, what-if, global importance, customer segments |
+//! | [`monitor`] | statistics, windows, report | drift of new data and served traffic; the HTML report |
+//!
+//! Errors are one typed [`Error`]; randomness is one seeded [`rng`].
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -13,30 +26,16 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod artifact;
-pub mod calibrate;
-pub mod datetime;
-pub mod decision;
-pub mod drift;
+pub mod data;
 pub mod error;
-pub mod events;
-pub mod explain;
-pub mod fairness;
+pub mod eval;
 pub mod features;
-pub mod ingest;
+pub mod insight;
 pub mod metrics;
 pub mod model;
 pub mod monitor;
-pub mod quality;
-pub mod report;
 pub mod rng;
-pub mod schema;
-pub mod scorer;
-pub mod segment;
-pub mod split;
-pub mod synth;
-pub mod table;
+pub mod serve;
 pub mod train;
-pub mod tune;
 
 pub use error::{Error, Result};

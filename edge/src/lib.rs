@@ -5,7 +5,7 @@
 //! customer with a loaded artifact, the model registry's rules, A/B arms, Prometheus metrics and
 //! the monitoring report over logged predictions. The worker crate only moves bytes between
 //! these functions and Workers KV, D1, `fetch` and the clock. Because the worker and the CLI
-//! both score through `ebb_core::scorer::Scorer`, the edge serves exactly what `ebb score`
+//! both score through `ebb_core::serve::scorer::Scorer`, the edge serves exactly what `ebb score`
 //! computes.
 
 pub mod auth;

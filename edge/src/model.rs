@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
-use ebb_core::artifact::Artifact;
-use ebb_core::explain::{Explainer, Reason};
-use ebb_core::schema::ColumnKind;
-use ebb_core::scorer::{RiskBand, Scorer};
+use ebb_core::data::schema::ColumnKind;
+use ebb_core::insight::explain::{Explainer, Reason};
+use ebb_core::serve::artifact::Artifact;
+use ebb_core::serve::scorer::{RiskBand, Scorer};
 use serde::Serialize;
 use serde_json::{Map, Value};
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use ebb_core::explain::record_values;
+use ebb_core::insight::explain::record_values;
 use ebb_core::monitor::{
     performance, CurrentWindow, DriftParams, DriftReport, Performance, Verdict,
 };

@@ -1,11 +1,11 @@
 //! The edge logic against a real trained artifact: predictions equal the core scorer's,
 //! problems are reported by field, and monitoring flags a known injected shift.
 
+use ebb_core::data::synth::{generate_table, SynthParams};
+use ebb_core::data::table::Table;
 use ebb_core::model::family::Family;
 use ebb_core::monitor::Verdict;
-use ebb_core::scorer::Scorer;
-use ebb_core::synth::{generate_table, SynthParams};
-use ebb_core::table::Table;
+use ebb_core::serve::scorer::Scorer;
 use ebb_core::train::TrainParams;
 use ebb_edge::model::LoadedModel;
 use ebb_edge::monitoring::{report, LoggedPrediction};

@@ -3,11 +3,11 @@
 //! the same seed is checked to give the same model, bit for bit, on both targets, and the
 //! helpers the edge tests and benchmarks share.
 
-use ebb_core::artifact::{Artifact, TrainingMetadata};
-use ebb_core::quality::{report, split_quarantine};
-use ebb_core::schema::{infer, InferOptions};
-use ebb_core::synth::{generate_table, SynthParams};
-use ebb_core::table::{is_na, parse_number, Table};
+use ebb_core::data::quality::{report, split_quarantine};
+use ebb_core::data::schema::{infer, InferOptions};
+use ebb_core::data::synth::{generate_table, SynthParams};
+use ebb_core::data::table::{is_na, parse_number, Table};
+use ebb_core::serve::artifact::{Artifact, TrainingMetadata};
 use ebb_core::train::{train, TrainParams};
 
 /// Trains `params` on `n` seeded synthetic customers; returns the artifact, the clean training
@@ -48,7 +48,7 @@ pub fn synthetic_artifact(n: usize, params: &TrainParams) -> (Artifact, Table, V
 pub fn golden_report() -> String {
     let params = TrainParams::default().with_folds(3).with_seed(7);
     let (artifact, clean, probabilities) = synthetic_artifact(1500, &params);
-    let scorer = ebb_core::scorer::Scorer::new(artifact);
+    let scorer = ebb_core::serve::scorer::Scorer::new(artifact);
     let scores = scorer.score_table(&clean).expect("scores");
     let mut out = format!("model_id {}\n", scorer.artifact().model_id);
     for m in &scorer.artifact().metrics.models {
@@ -66,7 +66,8 @@ pub fn golden_report() -> String {
         out.push_str(&format!("score {:016x}\n", p.to_bits()));
     }
     // Explanations too: tree SHAP's quadrature rules and sums must agree bit for bit.
-    let explainer = ebb_core::explain::Explainer::new(scorer.artifact()).expect("explainer");
+    let explainer =
+        ebb_core::insight::explain::Explainer::new(scorer.artifact()).expect("explainer");
     out.push_str(&format!(
         "explain {} base {:016x}\n",
         scorer.artifact().model.family().name(),

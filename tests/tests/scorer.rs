@@ -2,7 +2,7 @@
 //! record must agree exactly, for every model family, and bad fields are all reported.
 
 use ebb_core::model::family::Family;
-use ebb_core::scorer::Scorer;
+use ebb_core::serve::scorer::Scorer;
 use ebb_core::train::TrainParams;
 use ebb_tests::synthetic_artifact;
 

@@ -12,8 +12,8 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use ebb_core::ingest::{read_csv, CsvOptions};
-use ebb_core::table::Table;
+use ebb_core::data::ingest::{read_csv, CsvOptions};
+use ebb_core::data::table::Table;
 use serde_json::{json, Map, Value};
 
 const API: &str = "test-api-token";

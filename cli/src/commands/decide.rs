@@ -1,14 +1,14 @@
 //! `ebb decide`: who to contact. Scores every customer, then applies the cost model of
-//! `ebb_core::decision` to give the profit-maximising threshold, the profit curve and a ranked
+//! `ebb_core::eval::decision` to give the profit-maximising threshold, the profit curve and a ranked
 //! contact list (CSV) that respects the contact capacity.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use ebb_core::artifact::Artifact;
-use ebb_core::decision::{remaining_value, values_from_column, DecisionParams};
-use ebb_core::scorer::Scorer;
-use ebb_core::table::Table;
+use ebb_core::data::table::Table;
+use ebb_core::eval::decision::{remaining_value, values_from_column, DecisionParams};
+use ebb_core::serve::artifact::Artifact;
+use ebb_core::serve::scorer::Scorer;
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};
@@ -158,8 +158,8 @@ pub fn run(args: DecideArgs) -> CliResult {
 
     let horizon = args.value.horizon_months;
     // Why each contact is at risk: the top reasons from the model's exact SHAP explanation.
-    let explainer =
-        ebb_core::explain::Explainer::new(&artifact).map_err(|e| CliError::core(&args.model, e))?;
+    let explainer = ebb_core::insight::explain::Explainer::new(&artifact)
+        .map_err(|e| CliError::core(&args.model, e))?;
     let reasons_of = |r: usize| -> CliResult<String> {
         if args.reasons == 0 {
             return Ok(String::new());
@@ -195,9 +195,9 @@ pub fn run(args: DecideArgs) -> CliResult {
     let mut csv = String::from("id,probability,expected_value,remaining_value,top_reasons\n");
     for c in &contacts {
         let mut id = String::new();
-        ebb_core::ingest::write_csv_field(&mut id, c["id"].as_str().unwrap_or(""), b',');
+        ebb_core::data::ingest::write_csv_field(&mut id, c["id"].as_str().unwrap_or(""), b',');
         let mut reasons = String::new();
-        ebb_core::ingest::write_csv_field(
+        ebb_core::data::ingest::write_csv_field(
             &mut reasons,
             c["top_reasons"].as_str().unwrap_or(""),
             b',',

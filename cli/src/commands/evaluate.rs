@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use ebb_core::artifact::Artifact;
+use ebb_core::data::table::Table;
 use ebb_core::metrics::{evaluate, Report};
-use ebb_core::scorer::Scorer;
-use ebb_core::table::Table;
+use ebb_core::serve::artifact::Artifact;
+use ebb_core::serve::scorer::Scorer;
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};

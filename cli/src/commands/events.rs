@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::events::{join, EventAggregation, Snapshot};
+use ebb_core::data::events::{join, EventAggregation, Snapshot};
 
 use crate::io::{print_json, read_table};
 use crate::{CliError, CliResult};
@@ -40,13 +40,13 @@ pub fn run(args: EventsArgs) -> CliResult {
     let snapshot = match (&args.time, &args.snapshot) {
         (Some(col), None) => Snapshot::from_table(&customers, &args.id, col)
             .map_err(|e| CliError::core(&args.customers, e))?,
-        (None, Some(date)) => {
-            Snapshot::At(ebb_core::datetime::parse_datetime(date).ok_or_else(|| {
+        (None, Some(date)) => Snapshot::At(
+            ebb_core::data::datetime::parse_datetime(date).ok_or_else(|| {
                 CliError::input(format!(
                     "--snapshot `{date}` is not an ISO 8601 date (YYYY-MM-DD)"
                 ))
-            })?)
-        }
+            })?,
+        ),
         _ => {
             return Err(CliError::input(
                 "give the snapshot as --time COLUMN (per customer) or --snapshot YYYY-MM-DD",

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use ebb_core::explain::{Explainer, Explanation, Reason};
-use ebb_core::table::Table;
+use ebb_core::data::table::Table;
+use ebb_core::insight::explain::{Explainer, Explanation, Reason};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};

@@ -1,10 +1,10 @@
 //! `ebb fairness`: the model's flag rates and errors per group of a column, with ratios to the
-//! best group and flags under the four-fifths rule (see `ebb_core::fairness`).
+//! best group and flags under the four-fifths rule (see `ebb_core::eval::fairness`).
 
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::fairness::{audit, FairnessParams, Grouping};
+use ebb_core::eval::fairness::{audit, FairnessParams, Grouping};
 
 use crate::commands::decide::{score_rows, Scored};
 use crate::io::{print_json, read_artifact, read_table, render_table};

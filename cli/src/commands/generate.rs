@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::synth::{generate_csv, generate_events, SynthParams};
+use ebb_core::data::synth::{generate_csv, generate_events, SynthParams};
 
 use crate::{CliError, CliResult};
 

@@ -20,9 +20,9 @@ pub mod whatif;
 
 use std::path::Path;
 
-use ebb_core::quality::{report, split_quarantine, QualityReport};
-use ebb_core::schema::{infer, InferOptions, Inference, Schema};
-use ebb_core::table::Table;
+use ebb_core::data::quality::{report, split_quarantine, QualityReport};
+use ebb_core::data::schema::{infer, InferOptions, Inference, Schema};
+use ebb_core::data::table::Table;
 
 use crate::{CliError, CliResult, ColumnArgs};
 
@@ -99,7 +99,7 @@ pub fn write_table_csv(path: &Path, table: &Table) -> CliResult {
             if i > 0 {
                 out.push(',');
             }
-            ebb_core::ingest::write_csv_field(out, c, b',');
+            ebb_core::data::ingest::write_csv_field(out, c, b',');
         }
         out.push('\n');
     };

@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::report::{build_report, ReportParams};
-use ebb_core::split::{stratified_kfold, time_split};
+use ebb_core::data::split::{stratified_kfold, time_split};
+use ebb_core::monitor::report::{build_report, ReportParams};
 use ebb_core::train::{labels, TrainParams};
 
 use super::Prepared;
@@ -62,8 +62,8 @@ pub fn run(args: PipelineArgs) -> CliResult {
             let times: Vec<f64> = (0..prepared.clean.n_rows())
                 .map(|r| {
                     let raw = prepared.clean.raw(r, col);
-                    ebb_core::datetime::parse_datetime(raw)
-                        .or_else(|| ebb_core::table::parse_number(raw))
+                    ebb_core::data::datetime::parse_datetime(raw)
+                        .or_else(|| ebb_core::data::table::parse_number(raw))
                         .unwrap_or(f64::NAN)
                 })
                 .collect();

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::report::{build_report, ReportParams};
+use ebb_core::monitor::report::{build_report, ReportParams};
 
 use crate::io::{print_json, read_artifact, read_table};
 use crate::{write_file, CliError, CliResult};

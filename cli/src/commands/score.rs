@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::scorer::Scorer;
+use ebb_core::serve::scorer::Scorer;
 
 use crate::io::{for_each_batch, print_json, read_artifact};
 use crate::progress::ProgressBar;
@@ -46,7 +46,9 @@ pub fn run(args: ScoreArgs) -> CliResult {
         for (r, score) in scores.into_iter().enumerate() {
             line.clear();
             match id_index {
-                Some(c) => ebb_core::ingest::write_csv_field(&mut line, batch.raw(r, c), b','),
+                Some(c) => {
+                    ebb_core::data::ingest::write_csv_field(&mut line, batch.raw(r, c), b',')
+                }
                 None => line.push_str(&batch.source_row(r).to_string()),
             }
             match score {

@@ -1,10 +1,10 @@
 //! `ebb segment`: customer personas — k-means++ clusters on standardised inputs with their
-//! size, mean risk, mean value and the inputs that set them apart (see `ebb_core::segment`).
+//! size, mean risk, mean value and the inputs that set them apart (see `ebb_core::insight::segment`).
 
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::segment::{segment, SegmentParams};
+use ebb_core::insight::segment::{segment, SegmentParams};
 
 use crate::commands::decide::{score_rows, Scored, ValueArgs};
 use crate::io::{print_json, read_artifact, read_table, render_table};

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::artifact::{Artifact, TrainingMetadata};
 use ebb_core::model::family::Family;
+use ebb_core::serve::artifact::{Artifact, TrainingMetadata};
 use ebb_core::train::{train, TrainParams};
 
 use super::Prepared;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ebb_core::model::family::Family;
+use ebb_core::train::tune::{tune, TuneOutput, TuneParams};
 use ebb_core::train::TrainParams;
-use ebb_core::tune::{tune, TuneOutput, TuneParams};
 
 use crate::commands::train::{print_summary, summary_json, train_artifact};
 use crate::io::{print_json, render_table};

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::schema::Schema;
+use ebb_core::data::schema::Schema;
 
 use crate::io::{print_json, render_table};
 use crate::{CliError, CliResult, ColumnArgs};

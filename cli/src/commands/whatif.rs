@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::explain::{record_values, Explainer};
-use ebb_core::table::Value;
+use ebb_core::data::table::Value;
+use ebb_core::insight::explain::{record_values, Explainer};
 
 use crate::io::{print_json, read_artifact, render_table};
 use crate::{CliError, CliResult};
@@ -83,7 +83,7 @@ pub fn run(args: WhatifArgs) -> CliResult {
                 inputs.join(", ")
             )));
         }
-        let value = if ebb_core::table::is_na(value) {
+        let value = if ebb_core::data::table::is_na(value) {
             serde_json::Value::Null
         } else {
             serde_json::Value::String(value.to_string())

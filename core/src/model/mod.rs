@@ -7,6 +7,7 @@
 
 pub mod binning;
 pub mod boost;
+pub mod calibrate;
 pub mod family;
 pub mod forest;
 pub mod linear;
@@ -54,7 +55,7 @@ pub fn softplus(z: f64) -> f64 {
 /// How much each class counts in training, on top of any per-row sample weights.
 ///
 /// Churners are usually the minority; weighting them up trades calibration for recall, which is
-/// why a class-weighted model's probabilities should be recalibrated ([`crate::calibrate`]).
+/// why a class-weighted model's probabilities should be recalibrated ([`crate::model::calibrate`]).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassWeight {

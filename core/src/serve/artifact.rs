@@ -12,13 +12,13 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::calibrate::Calibrator;
-use crate::drift::Reference;
+use crate::data::schema::Schema;
 use crate::error::{Error, Result};
 use crate::features::FittedPipeline;
 use crate::metrics::Report;
+use crate::model::calibrate::Calibrator;
 use crate::model::family::{Family, Model};
-use crate::schema::Schema;
+use crate::serve::drift::Reference;
 
 /// The artifact format this build writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;

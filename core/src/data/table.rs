@@ -3,7 +3,7 @@
 //! Cells are kept as text exactly as they appeared in the file, in one string pool per column
 //! (a byte buffer plus end offsets), so a 1M x 30 CSV costs about its file size plus 4 bytes per
 //! cell rather than one heap allocation per cell. Interpreting text (numbers, booleans, dates,
-//! missing tokens) is left to [`crate::schema`] and [`crate::features`], which use the helpers
+//! missing tokens) is left to [`crate::data::schema`] and [`crate::features`], which use the helpers
 //! here so training and serving read values the same way.
 
 use alloc::string::String;

@@ -7,7 +7,7 @@
 //! [`ModelReport::to_html`] renders them.
 //!
 //! The pieces other modules own are borrowed, not recomputed: the profit curve ([`profit_curve`])
-//! prices contacts with [`crate::decision`]'s cost model, and the drift table bins the table into
+//! prices contacts with [`crate::eval::decision`]'s cost model, and the drift table bins the table into
 //! a [`crate::monitor::CurrentWindow`] and measures each column with [`crate::monitor::psi`] at
 //! the default [`DriftParams`] thresholds.
 
@@ -18,15 +18,15 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use serde::Serialize;
 
-use crate::artifact::Artifact;
-use crate::decision::{rank_by_probability, DecisionParams, Outcome};
-use crate::drift::ColumnSketch;
+use crate::data::table::{is_na, Table};
 use crate::error::{Error, Result};
+use crate::eval::decision::{rank_by_probability, DecisionParams, Outcome};
 use crate::metrics::{curves, evaluate, roc_auc, CurveSet, Report};
 use crate::model::family::Model;
 use crate::monitor::{psi, CurrentWindow, DriftParams, TableRows};
-use crate::scorer::Scorer;
-use crate::table::{is_na, Table};
+use crate::serve::artifact::Artifact;
+use crate::serve::drift::ColumnSketch;
+use crate::serve::scorer::Scorer;
 
 /// Groups shown in the fairness table; smaller groups are pooled as `(other)`.
 const MAX_GROUPS: usize = 20;
@@ -208,7 +208,7 @@ pub struct ModelReport {
 }
 
 /// Profit of contacting the top `k` percent by score, for `k` = 0..=100 (ties in score are
-/// broken by row order), priced with [`crate::decision`]'s cost model. The profit is realised,
+/// broken by row order), priced with [`crate::eval::decision`]'s cost model. The profit is realised,
 /// not expected: the label stands in for the probability, so each contacted churner saves
 /// `success_rate × value_per_save` and each contacted stayer saves nothing.
 pub fn profit_curve(y: &[f64], p: &[f64], assumptions: &ProfitAssumptions) -> Vec<ProfitPoint> {
@@ -965,10 +965,10 @@ impl ModelReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifact::TrainingMetadata;
+    use crate::data::schema::{infer, InferOptions};
+    use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
-    use crate::schema::{infer, InferOptions};
-    use crate::synth::{generate_table, SynthParams};
+    use crate::serve::artifact::TrainingMetadata;
     use crate::train::{train, TrainParams};
 
     fn artifact_and_table(drift: f64) -> (Artifact, Table) {

@@ -14,8 +14,8 @@ use core::hash::{Hash, Hasher};
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{cell_matches, expected_text, ColumnKind, ColumnSchema, Schema};
-use crate::table::{is_na, Table};
+use crate::data::schema::{cell_matches, expected_text, ColumnKind, ColumnSchema, Schema};
+use crate::data::table::{is_na, Table};
 
 /// How many bad cells a column lists.
 const MAX_BAD_EXAMPLES: usize = 20;
@@ -358,7 +358,7 @@ fn column_quality(
         ColumnKind::Numeric => {
             let mut groups: Vec<(f64, Tally)> = Vec::with_capacity(good.len());
             for (value, tally) in &good {
-                if let Some(v) = crate::table::parse_number(value) {
+                if let Some(v) = crate::data::table::parse_number(value) {
                     groups.push((v, *tally));
                 }
             }
@@ -753,9 +753,9 @@ pub fn split_quarantine(table: &Table, report: &QualityReport) -> (Table, Table)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::schema::tests::{table, table_of};
+    use crate::data::schema::{infer, InferOptions, TargetSpec};
     use crate::rng::Rng;
-    use crate::schema::tests::{table, table_of};
-    use crate::schema::{infer, InferOptions, TargetSpec};
     use alloc::vec;
     use proptest::prelude::*;
 

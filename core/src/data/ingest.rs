@@ -24,8 +24,8 @@ use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use hashbrown::HashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::data::table::Table;
 use crate::error::{Error, Result};
-use crate::table::Table;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How much of the file start the delimiter sniffer may look at.

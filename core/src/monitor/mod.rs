@@ -55,20 +55,22 @@
 //! confidence interval; a metric is *degraded* only when the training value lies above the
 //! interval's upper end, so sampling noise of a small batch does not raise an alarm.
 
+pub mod report;
+
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::Artifact;
-use crate::drift::{Bins, ColumnSketch, Reference, ScoreHistogram, SCORE_BINS};
+use crate::data::schema::ColumnKind;
+use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
 use crate::features::{level_text, numeric_value, FittedPipeline};
 use crate::metrics::{bootstrap_ci, roc_auc};
-use crate::schema::ColumnKind;
-use crate::scorer::Scorer;
-use crate::table::{Table, Value};
+use crate::serve::artifact::Artifact;
+use crate::serve::drift::{Bins, ColumnSketch, Reference, ScoreHistogram, SCORE_BINS};
+use crate::serve::scorer::Scorer;
 
 /// Floor of a bin's share in PSI, so a bin empty on one side contributes a finite term.
 pub const PSI_EPSILON: f64 = 1e-4;
@@ -1321,9 +1323,9 @@ pub fn drift_of_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::schema::{infer, InferOptions};
+    use crate::data::synth::{generate_table, SynthParams};
     use crate::features::{FeatureParams, Target};
-    use crate::schema::{infer, InferOptions};
-    use crate::synth::{generate_table, SynthParams};
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol

@@ -71,9 +71,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+use crate::data::table::Table;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::table::Table;
 
 /// CSV header of [`generate_csv`], in column order.
 const COLUMNS: [&str; 26] = [
@@ -969,7 +969,7 @@ pub(crate) fn days_in_month(y: i64, m: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::parse_number;
+    use crate::data::table::parse_number;
 
     fn csv(params: &SynthParams) -> String {
         let mut s = String::new();
@@ -1283,10 +1283,10 @@ mod tests {
 
     #[test]
     fn monitor_flags_exactly_the_drifted_columns_at_half_strength() {
-        use crate::drift::Reference;
+        use crate::data::schema::{infer, InferOptions};
         use crate::features::{FeatureParams, Target};
         use crate::monitor::{CurrentWindow, TableRows, Verdict};
-        use crate::schema::{infer, InferOptions};
+        use crate::serve::drift::Reference;
 
         let reference_table =
             generate_table(&SynthParams::default().with_n_customers(20_000).with_seed(1)).unwrap();

@@ -12,8 +12,8 @@ use alloc::vec::Vec;
 use hashbrown::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
+use crate::data::table::{is_na, parse_bool, parse_number, Table, TextColumn};
 use crate::error::{Error, Result};
-use crate::table::{is_na, parse_bool, parse_number, Table, TextColumn};
 
 /// What a column holds, as inferred from its values (or as declared in a saved schema).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,7 +248,7 @@ fn normalized_name(name: &str) -> String {
 /// Whether `raw` is an ISO 8601 date or date-time, by the same parser the feature pipeline uses
 /// (so a column inferred as dates never fails to parse later).
 fn looks_like_iso_datetime(raw: &str) -> bool {
-    crate::datetime::parse_datetime(raw).is_some()
+    crate::data::datetime::parse_datetime(raw).is_some()
 }
 
 /// Whether a trimmed, non-missing cell can be read as `kind`. Kinds without a parse

@@ -38,10 +38,10 @@ use alloc::vec::Vec;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use crate::data::table::Table;
 use crate::error::{Error, Result};
 use crate::features::{categorical_levels, level_text, numeric_value, Encoder, FittedPipeline};
 use crate::rng::Rng;
-use crate::table::Table;
 
 /// Settings of k-means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -895,8 +895,8 @@ mod tests {
 
     #[test]
     fn segments_of_a_table_are_described_by_their_inputs() {
+        use crate::data::schema::{ColumnKind, ColumnSchema, Schema};
         use crate::features::{FeatureParams, Target};
-        use crate::schema::{ColumnKind, ColumnSchema, Schema};
         // Two personas: cheap young monthly customers and expensive older annual ones.
         let mut t = Table::new(vec!["fee".into(), "age".into(), "billing".into()]).unwrap();
         let mut rng = Rng::new(1);

@@ -21,13 +21,13 @@ use alloc::vec::Vec;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+use crate::data::schema::Schema;
+use crate::data::table::Table;
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, Target};
 use crate::metrics::{average_precision, log_loss, roc_auc};
 use crate::model::boost::BoostParams;
 use crate::rng::Rng;
-use crate::schema::Schema;
-use crate::table::Table;
 use crate::train::{choose_calibration, labels, make_folds, split_by_folds, Progress};
 
 /// Strategies whose ROC-AUC is within this of the best count as tied on ranking; calibrated log
@@ -585,9 +585,9 @@ pub fn tune(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::schema::{infer, InferOptions};
+    use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
-    use crate::schema::{infer, InferOptions};
-    use crate::synth::{generate_table, SynthParams};
     use crate::train::{train, TrainParams};
 
     fn data(rows: usize) -> (Table, Schema) {

@@ -39,14 +39,14 @@ use alloc::vec::Vec;
 use core::ops::Deref;
 use serde::Serialize;
 
-use crate::artifact::Artifact;
-use crate::drift::{Bins, ColumnSketch};
+use crate::data::schema::ColumnKind;
+use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
 use crate::features::{CategoricalEncoder, Encoder, FittedPipeline};
 use crate::model::family::Model;
 use crate::model::tree::{Tree, LEAF};
-use crate::schema::ColumnKind;
-use crate::table::{Table, Value};
+use crate::serve::artifact::Artifact;
+use crate::serve::drift::{Bins, ColumnSketch};
 
 mod fast;
 use fast::{Buffers, FastTree, Rules};
@@ -983,7 +983,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
         let rank = |v: Value<'_>| -> Option<f64> {
             let x = match v {
                 Value::Number(x) => x,
-                Value::Text(t) => crate::table::parse_number(t)?,
+                Value::Text(t) => crate::data::table::parse_number(t)?,
                 Value::Bool(b) => f64::from(u8::from(b)),
                 Value::Missing => return None,
             };
@@ -1052,7 +1052,7 @@ pub fn record_values<'r>(
             None | Some(serde_json::Value::Null) => Value::Missing,
             Some(serde_json::Value::Number(n)) => n.as_f64().map_or(Value::Missing, Value::Number),
             Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
-            Some(serde_json::Value::String(s)) if crate::table::is_na(s) => Value::Missing,
+            Some(serde_json::Value::String(s)) if crate::data::table::is_na(s) => Value::Missing,
             Some(serde_json::Value::String(s)) => Value::Text(s.as_str()),
             Some(other) => {
                 return Err(Error::BadValue {
@@ -1069,7 +1069,7 @@ pub fn record_values<'r>(
         .as_ref()
         .and_then(|t| record.get(t))
         .and_then(|v| v.as_str())
-        .and_then(crate::datetime::parse_datetime);
+        .and_then(crate::data::datetime::parse_datetime);
     Ok((values, snapshot))
 }
 
@@ -1325,12 +1325,12 @@ fn unwound_sum(m: &[PathElem], depth: usize, k: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifact::TrainingMetadata;
+    use crate::data::quality::{report, split_quarantine};
+    use crate::data::schema::{infer, InferOptions};
+    use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
-    use crate::quality::{report, split_quarantine};
     use crate::rng::Rng;
-    use crate::schema::{infer, InferOptions};
-    use crate::synth::{generate_table, SynthParams};
+    use crate::serve::artifact::TrainingMetadata;
     use crate::train::{train, TrainParams};
     use proptest::prelude::*;
     use std::sync::OnceLock;

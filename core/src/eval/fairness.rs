@@ -35,8 +35,8 @@ use alloc::vec::Vec;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::data::table::{is_na, parse_number, Table};
 use crate::error::{Error, Result};
-use crate::table::{is_na, parse_number, Table};
 
 /// Name of the group of rows whose grouping cell is missing.
 pub const MISSING_GROUP: &str = "(missing)";

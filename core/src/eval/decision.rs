@@ -47,8 +47,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
+use crate::data::table::{is_na, parse_number, Table};
 use crate::error::{Error, Result};
-use crate::table::{is_na, parse_number, Table};
 
 /// Average length of a calendar month in days (365.25 / 12).
 const DAYS_PER_MONTH: f64 = 30.4375;

@@ -27,9 +27,9 @@ use core::fmt::Write;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::data::synth::{days_from_civil, days_in_month};
+use crate::data::table::{is_na, parse_number, Table};
 use crate::error::{Error, Result};
-use crate::synth::{days_from_civil, days_in_month};
-use crate::table::{is_na, parse_number, Table};
 
 /// Window lengths in days.
 const WINDOWS: [f64; 3] = [7.0, 30.0, 90.0];
@@ -502,7 +502,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::{generate_events, generate_table, SynthParams};
+    use crate::data::synth::{generate_events, generate_table, SynthParams};
     use proptest::prelude::*;
 
     /// 2025-01-31T00:00:00.

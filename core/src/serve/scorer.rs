@@ -8,10 +8,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 use serde::Serialize;
 
-use crate::artifact::Artifact;
+use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
 use crate::model::packed::PackedTrees;
-use crate::table::{Table, Value};
+use crate::serve::artifact::Artifact;
 
 /// How worried to be about a customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -134,7 +134,7 @@ impl Scorer {
                 },
                 Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
                 Some(serde_json::Value::String(s)) => {
-                    if crate::table::is_na(s) {
+                    if crate::data::table::is_na(s) {
                         Value::Missing
                     } else {
                         Value::Text(s.as_str())
@@ -162,7 +162,7 @@ impl Scorer {
             .as_ref()
             .and_then(|t| record.get(t))
             .and_then(|v| v.as_str())
-            .and_then(crate::datetime::parse_datetime);
+            .and_then(crate::data::datetime::parse_datetime);
         if errors.is_empty() {
             match self.score_values(&values, snapshot, 0) {
                 Ok(score) => return Ok(score),

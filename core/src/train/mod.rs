@@ -5,25 +5,27 @@
 //! Folds follow the data: rolling-origin folds when the schema names a time column, grouped folds
 //! when one customer id appears on several rows, stratified folds otherwise.
 
+pub mod tune;
+
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::artifact::{FamilyResult, TrainingMetrics};
-use crate::calibrate::{fit_isotonic, fit_platt, Calibrator};
-use crate::datetime::parse_datetime;
-use crate::drift::Reference;
+use crate::data::datetime::parse_datetime;
+use crate::data::schema::Schema;
+use crate::data::split::{group_kfold, hash_group, rolling_origin, stratified_kfold, Fold};
+use crate::data::table::{parse_number, Table};
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, FittedPipeline, Target};
 use crate::metrics::{best_f1_threshold, evaluate, log_loss};
 use crate::model::boost::BoostParams;
+use crate::model::calibrate::{fit_isotonic, fit_platt, Calibrator};
 use crate::model::family::{Family, Model};
 use crate::model::forest::ForestParams;
 use crate::model::linear::LogisticParams;
-use crate::schema::Schema;
-use crate::split::{group_kfold, hash_group, rolling_origin, stratified_kfold, Fold};
-use crate::table::{parse_number, Table};
+use crate::serve::artifact::{FamilyResult, TrainingMetrics};
+use crate::serve::drift::Reference;
 
 /// Settings of a training run.
 #[derive(Debug, Clone, PartialEq)]

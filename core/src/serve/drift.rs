@@ -12,9 +12,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
+use crate::data::table::Table;
 use crate::error::Result;
 use crate::features::{categorical_levels, level_text, numeric_value, Encoder, FittedPipeline};
-use crate::table::Table;
 
 /// Number of equal-width bins of the score histogram.
 pub const SCORE_BINS: usize = 20;

@@ -1,0 +1,6 @@
+//! What a trained model carries into production: the [`artifact`] (one validated JSON file), the
+//! [`scorer`] that turns raw records into probabilities with the artifact's own pipeline, and the
+//! [`drift`] reference sketches of the training data that monitoring compares with.
+pub mod artifact;
+pub mod drift;
+pub mod scorer;
