@@ -42,6 +42,8 @@ pub enum Error {
     SchemaMismatch { message: String },
     /// A model artifact could not be loaded.
     Artifact { message: String },
+    /// The caller's progress callback asked to stop; nothing was produced.
+    Cancelled { stage: String },
 }
 
 impl fmt::Display for Error {
@@ -71,6 +73,7 @@ impl fmt::Display for Error {
             Error::InvalidParameter { name, message } => write!(f, "parameter `{name}`: {message}"),
             Error::SchemaMismatch { message } => write!(f, "data does not match the schema: {message}"),
             Error::Artifact { message } => write!(f, "model artifact: {message}"),
+            Error::Cancelled { stage } => write!(f, "cancelled during {stage}"),
         }
     }
 }

@@ -18,7 +18,8 @@
 //! | [`insight`] | explain, segment | TreeSHAP, what-if, global importance, customer segments |
 //! | [`monitor`] | statistics, windows, report | drift of new data and served traffic; the HTML report |
 //!
-//! Errors are one typed [`Error`]; randomness is one seeded [`rng`].
+//! Errors are one typed [`Error`]; randomness is one seeded [`rng`]; long work reports and can be
+//! cancelled through one [`progress::Reporter`].
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -34,6 +35,7 @@ pub mod insight;
 pub mod metrics;
 pub mod model;
 pub mod monitor;
+pub mod progress;
 pub mod rng;
 pub mod serve;
 pub mod train;

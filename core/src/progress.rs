@@ -1,0 +1,204 @@
+//! Progress and cancellation for long work, one mechanism for every face.
+//!
+//! A long operation takes a [`Reporter`] and calls [`Reporter::report`] at natural checkpoints
+//! (a chunk of rows parsed, a boosting round, a forest tree, a fold, a batch of explained rows).
+//! The face's callback receives a [`Progress`] (stage, overall fraction, short message) and
+//! answers [`Control::Continue`] or [`Control::Stop`]; on `Stop` the operation returns
+//! [`Error::Cancelled`] at once and leaves nothing half-built: results only exist once the
+//! operation returns `Ok`.
+//!
+//! Nested work maps into its parent's range with [`Reporter::sub`] (fold 2 of 5 owns
+//! `[0.2, 0.4]` of the cross-validation, and each boosting round a slice of that), so the callback
+//! sees one fraction that only grows, from 0 to 1, whatever the nesting.
+
+use alloc::string::{String, ToString};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// One progress update, as a face shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// What is happening, for a label: `training gbdt`, `parsing`, `explaining`.
+    pub stage: String,
+    /// Share of the whole operation done, in `[0, 1]`, never decreasing.
+    pub fraction: f64,
+    /// Detail for a status line: `fold 2/5, round 140`, `40,000 rows`.
+    pub message: String,
+}
+
+/// The callback's answer: go on, or stop as soon as possible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Control {
+    /// Keep working.
+    Continue,
+    /// Stop: the operation returns [`Error::Cancelled`].
+    Stop,
+}
+
+/// Where progress goes: any `FnMut(&Progress) -> Control` is one.
+pub trait Sink {
+    /// Receives an update; the answer says whether to go on.
+    fn update(&mut self, progress: &Progress) -> Control;
+}
+
+impl<F: FnMut(&Progress) -> Control> Sink for F {
+    fn update(&mut self, progress: &Progress) -> Control {
+        self(progress)
+    }
+}
+
+/// A handle long operations report through: a sink (or none) and the slice `[lo, hi]` of the
+/// overall progress this piece of work owns.
+pub struct Reporter<'s> {
+    sink: Option<&'s mut dyn Sink>,
+    lo: f64,
+    hi: f64,
+    /// Highest fraction sent from this reporter, so updates never go backwards.
+    last: f64,
+}
+
+impl Reporter<'static> {
+    /// A reporter nobody listens to and that never cancels (tests, batch tools).
+    pub fn silent() -> Self {
+        Reporter {
+            sink: None,
+            lo: 0.0,
+            hi: 1.0,
+            last: 0.0,
+        }
+    }
+}
+
+impl<'s> Reporter<'s> {
+    /// A reporter sending the whole `[0, 1]` range to `sink`.
+    pub fn new(sink: &'s mut dyn Sink) -> Self {
+        Reporter {
+            sink: Some(sink),
+            lo: 0.0,
+            hi: 1.0,
+            last: 0.0,
+        }
+    }
+
+    /// Reports that `done` (in `[0, 1]`) of this reporter's work is finished; returns
+    /// [`Error::Cancelled`] when the callback asks to stop. Out-of-range or decreasing values are
+    /// clamped so the callback's fraction is monotone.
+    pub fn report(&mut self, stage: &str, done: f64, message: &str) -> Result<()> {
+        let Some(sink) = self.sink.as_deref_mut() else {
+            return Ok(());
+        };
+        let done = if done.is_nan() {
+            0.0
+        } else {
+            done.clamp(0.0, 1.0)
+        };
+        let fraction = (self.lo + (self.hi - self.lo) * done).max(self.last);
+        self.last = fraction;
+        let update = Progress {
+            stage: stage.to_string(),
+            fraction,
+            message: message.to_string(),
+        };
+        match sink.update(&update) {
+            Control::Continue => Ok(()),
+            Control::Stop => Err(Error::Cancelled {
+                stage: update.stage,
+            }),
+        }
+    }
+
+    /// Reports `step` of `steps` done (a convenience for loops).
+    pub fn step(&mut self, stage: &str, step: usize, steps: usize, message: &str) -> Result<()> {
+        let done = if steps == 0 {
+            1.0
+        } else {
+            step as f64 / steps as f64
+        };
+        self.report(stage, done, message)
+    }
+
+    /// A reporter for a part of this work that owns `[from, to]` of it (fractions of this
+    /// reporter's range). Parts should be handed out in increasing order.
+    pub fn sub(&mut self, from: f64, to: f64) -> Reporter<'_> {
+        let span = self.hi - self.lo;
+        let lo = self.lo + span * from.clamp(0.0, 1.0);
+        let hi = self.lo + span * to.clamp(from.clamp(0.0, 1.0), 1.0);
+        Reporter {
+            sink: self.sink.as_deref_mut().map(|s| s as &mut dyn Sink),
+            lo: lo.max(self.last),
+            hi: hi.max(self.last),
+            last: lo.max(self.last),
+        }
+    }
+
+    /// The `index`-th of `count` equal parts of this work (fold `index` of `count`, say).
+    pub fn part(&mut self, index: usize, count: usize) -> Reporter<'_> {
+        let count = count.max(1) as f64;
+        self.sub(index as f64 / count, (index as f64 + 1.0) / count)
+    }
+
+    /// Whether anyone listens (to skip building messages nobody reads).
+    pub fn is_silent(&self) -> bool {
+        self.sink.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn nested_parts_map_into_one_monotone_fraction() {
+        let mut seen = Vec::new();
+        let mut sink = |p: &Progress| {
+            seen.push(p.fraction);
+            Control::Continue
+        };
+        let mut root = Reporter::new(&mut sink);
+        for fold in 0..4 {
+            let mut part = root.part(fold, 4);
+            for round in 0..=10 {
+                part.step("fit", round, 10, "").unwrap();
+            }
+        }
+        root.report("done", 1.0, "").unwrap();
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        assert_eq!(seen[0], 0.0);
+        assert_eq!(*seen.last().unwrap(), 1.0);
+        assert!((seen[10] - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stop_returns_cancelled_naming_the_stage() {
+        let mut sink = |p: &Progress| {
+            if p.fraction >= 0.5 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let mut root = Reporter::new(&mut sink);
+        assert!(root.report("fit", 0.25, "").is_ok());
+        let err = root.report("fit", 0.5, "").unwrap_err();
+        assert_eq!(err, Error::Cancelled { stage: "fit".into() });
+    }
+
+    #[test]
+    fn going_backwards_is_clamped_and_silent_never_cancels() {
+        let mut seen = Vec::new();
+        let mut sink = |p: &Progress| {
+            seen.push(p.fraction);
+            Control::Continue
+        };
+        let mut root = Reporter::new(&mut sink);
+        root.report("a", 0.6, "").unwrap();
+        root.report("a", 0.2, "").unwrap();
+        root.report("a", f64::NAN, "").unwrap();
+        assert_eq!(seen, [0.6, 0.6, 0.6]);
+        let mut silent = Reporter::silent();
+        assert!(silent.is_silent());
+        assert!(silent.sub(0.0, 0.5).report("x", 1.0, "").is_ok());
+    }
+}
