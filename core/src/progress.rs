@@ -182,7 +182,12 @@ mod tests {
         let mut root = Reporter::new(&mut sink);
         assert!(root.report("fit", 0.25, "").is_ok());
         let err = root.report("fit", 0.5, "").unwrap_err();
-        assert_eq!(err, Error::Cancelled { stage: "fit".into() });
+        assert_eq!(
+            err,
+            Error::Cancelled {
+                stage: "fit".into()
+            }
+        );
     }
 
     #[test]
