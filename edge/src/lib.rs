@@ -1,12 +1,12 @@
 //! Ebb's edge API without a runtime attached.
 //!
 //! Everything the Cloudflare Worker (`worker/`) decides lives here as plain Rust that runs and
-//! is tested natively: reading and bounding requests, checking tokens, scoring and explaining a
-//! customer with a loaded artifact, the model registry's rules, A/B arms, Prometheus metrics and
-//! the monitoring report over logged predictions. The worker crate only moves bytes between
-//! these functions and Workers KV, D1, `fetch` and the clock. Because the worker and the CLI
-//! both score through `ebb_core::serve::scorer::Scorer`, the edge serves exactly what `ebb score`
-//! computes.
+//! is tested natively: routing, reading and bounding requests, checking tokens, scoring and
+//! explaining a customer with a loaded artifact, the model registry's rules, A/B arms,
+//! Prometheus metrics and the monitoring report over logged predictions. The worker crate only
+//! moves bytes between these functions and Workers KV, D1, `fetch` and the clock. Because the
+//! worker and the CLI both score through `ebb_core::serve::scorer::Scorer`, the edge serves
+//! exactly what `ebb score` computes.
 
 pub mod auth;
 pub mod error;
@@ -17,5 +17,6 @@ pub mod model;
 pub mod monitoring;
 pub mod registry;
 pub mod request;
+pub mod route;
 
 pub use error::ApiError;

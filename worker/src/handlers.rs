@@ -14,6 +14,7 @@ use ebb_edge::request::{
     explain_count, number_param, parse_batch, parse_customer, parse_json, BodyLimit, Record,
     REQUEST_LIMIT,
 };
+use ebb_edge::route::{query_of, Route};
 use ebb_edge::ApiError;
 use serde_json::{json, Value};
 use worker::{
@@ -21,7 +22,6 @@ use worker::{
     ScheduleContext, ScheduledEvent,
 };
 
-use crate::route::{query_of, Route};
 use crate::store::{self, with_isolate, LogRow, MonitoringRun, Serving};
 
 const OPENAPI: &str = include_str!("../openapi.yaml");

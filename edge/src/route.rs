@@ -1,7 +1,7 @@
-//! Which route a method and path name, and who may call it. Plain Rust, tested natively.
+//! Which route a method and path name, and who may call it.
 
-use ebb_edge::auth::Role;
-use ebb_edge::ApiError;
+use crate::auth::Role;
+use crate::ApiError;
 
 /// A matched route. Ids in paths are carried along; `pattern` names the route in metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +141,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
 
 /// Percent-decodes an id from a path segment; ids are printable and short.
 fn decode_id(segment: &str) -> Result<String, ApiError> {
-    let id = ebb_edge::request::query_param(&format!("id={segment}"), "id").unwrap_or_default();
+    let id = crate::request::query_param(&format!("id={segment}"), "id").unwrap_or_default();
     if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
         return Err(ApiError::bad_request(format!(
             "`{segment}` is not a valid id (1 to 200 printable characters)"
