@@ -1,18 +1,36 @@
-//! Bearer-token checks. Predictions need the API token (or the admin token); the registry,
-//! experiments, labels and deletions need the admin token. Tokens are compared in constant
-//! time and never echoed or logged.
+//! Bearer-token checks. Predictions and reads need the API token (or the admin token); the
+//! registry, experiments, labels and deletions need the admin token; when `METRICS_TOKEN` is
+//! set, `/metrics` and the model details of `/v1/app-info` need it (or the API or admin token).
+//! Tokens are compared in constant time and never echoed or logged.
 
 use crate::error::ApiError;
 
-/// Who a route is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who a route is for, from the least to the most trusted: a token of one level also opens the
+/// routes of every level below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
-    /// Anyone: health, app info, metrics.
+    /// Anyone: health, the API description.
     Public,
-    /// Callers scoring customers (`API_TOKEN`).
+    /// Whoever watches the service (`METRICS_TOKEN`, e.g. Prometheus): metrics and the model
+    /// details of app-info. Public while `METRICS_TOKEN` is unset.
+    Metrics,
+    /// Callers scoring customers (`API_TOKEN`). Monitoring and `GET /v1/models/{id}` already
+    /// show more than metrics do, so this token opens the metrics routes too.
     Api,
     /// Operators changing state (`ADMIN_TOKEN`).
     Admin,
+}
+
+impl Role {
+    /// The token a role's routes ask for, in error messages.
+    fn token_name(self) -> &'static str {
+        match self {
+            Role::Public => "no",
+            Role::Metrics => "the metrics",
+            Role::Api => "the API",
+            Role::Admin => "the admin",
+        }
+    }
 }
 
 /// The configured secrets.
@@ -22,14 +40,25 @@ pub struct Tokens {
     pub api: Option<String>,
     /// `ADMIN_TOKEN`.
     pub admin: Option<String>,
+    /// `METRICS_TOKEN`: unset (or empty) keeps `/metrics` and all of app-info public.
+    pub metrics: Option<String>,
+}
+
+impl Tokens {
+    /// Whether `METRICS_TOKEN` is set, so the metrics routes need a token.
+    pub fn metrics_protected(&self) -> bool {
+        self.metrics.as_deref().is_some_and(|s| !s.is_empty())
+    }
 }
 
 impl core::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // Never print the secrets themselves.
+        let shown = |s: &Option<String>| s.as_ref().map(|_| "<set>");
         f.debug_struct("Tokens")
-            .field("api", &self.api.as_ref().map(|_| "<set>"))
-            .field("admin", &self.admin.as_ref().map(|_| "<set>"))
+            .field("api", &shown(&self.api))
+            .field("admin", &shown(&self.admin))
+            .field("metrics", &shown(&self.metrics))
             .finish()
     }
 }
@@ -45,7 +74,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Checks the `Authorization` header for `role`.
 pub fn authorize(header: Option<&str>, role: Role, tokens: &Tokens) -> Result<(), ApiError> {
-    if role == Role::Public {
+    if role == Role::Public || (role == Role::Metrics && !tokens.metrics_protected()) {
         return Ok(());
     }
     let presented = header
@@ -62,21 +91,36 @@ pub fn authorize(header: Option<&str>, role: Role, tokens: &Tokens) -> Result<()
             .as_deref()
             .is_some_and(|s| !s.is_empty() && constant_time_eq(s.as_bytes(), presented.as_bytes()))
     };
-    let allowed = match role {
-        Role::Public => true,
-        Role::Api => matches(&tokens.api) | matches(&tokens.admin),
-        Role::Admin => matches(&tokens.admin),
-    };
-    if allowed {
-        Ok(())
-    } else if role == Role::Admin && matches(&tokens.api) {
-        Err(ApiError::unauthorized(
-            "this route changes state and needs the admin token, not the API token",
-        ))
+    // Every secret is compared, so the time taken does not say which one matched.
+    let (admin, api, metrics) = (
+        matches(&tokens.admin),
+        matches(&tokens.api),
+        matches(&tokens.metrics),
+    );
+    let caller = if admin {
+        Role::Admin
+    } else if api {
+        Role::Api
+    } else if metrics {
+        Role::Metrics
     } else {
-        Err(ApiError::unauthorized(
+        return Err(ApiError::unauthorized(
             "the token is not valid for this route",
-        ))
+        ));
+    };
+    if caller >= role {
+        Ok(())
+    } else if role == Role::Admin {
+        Err(ApiError::unauthorized(format!(
+            "this route changes state and needs the admin token, not {} token",
+            caller.token_name()
+        )))
+    } else {
+        Err(ApiError::unauthorized(format!(
+            "this route needs {} token (or the admin token), not {} token",
+            role.token_name(),
+            caller.token_name()
+        )))
     }
 }
 
@@ -88,6 +132,7 @@ mod tests {
         Tokens {
             api: Some("api-secret".into()),
             admin: Some("admin-secret".into()),
+            metrics: Some("metrics-secret".into()),
         }
     }
 
@@ -99,8 +144,31 @@ mod tests {
         assert!(authorize(Some("Bearer admin-secret"), Role::Admin, &t).is_ok());
         let e = authorize(Some("Bearer api-secret"), Role::Admin, &t).unwrap_err();
         assert_eq!(e.status, 401);
-        assert!(e.message.contains("admin token"));
+        assert!(e.message.contains("admin token, not the API token"), "{e}");
         assert!(authorize(None, Role::Public, &t).is_ok());
+        assert!(authorize(Some("Bearer wrong"), Role::Public, &t).is_ok());
+    }
+
+    #[test]
+    fn the_metrics_token_opens_the_metrics_level_only() {
+        let t = tokens();
+        assert!(authorize(Some("Bearer metrics-secret"), Role::Metrics, &t).is_ok());
+        assert!(authorize(Some("Bearer api-secret"), Role::Metrics, &t).is_ok());
+        assert!(authorize(Some("Bearer admin-secret"), Role::Metrics, &t).is_ok());
+        assert_eq!(authorize(None, Role::Metrics, &t).unwrap_err().status, 401);
+        let e = authorize(Some("Bearer metrics-secret"), Role::Api, &t).unwrap_err();
+        assert!(e.message.contains("needs the API token"), "{e}");
+        let e = authorize(Some("Bearer metrics-secret"), Role::Admin, &t).unwrap_err();
+        assert!(
+            e.message.contains("admin token, not the metrics token"),
+            "{e}"
+        );
+        let unset = Tokens {
+            metrics: None,
+            ..tokens()
+        };
+        assert!(authorize(None, Role::Metrics, &unset).is_ok());
+        assert!(authorize(Some("Bearer wrong"), Role::Metrics, &unset).is_ok());
     }
 
     #[test]
@@ -128,9 +196,14 @@ mod tests {
         let t = Tokens {
             api: Some(String::new()),
             admin: None,
+            metrics: Some(String::new()),
         };
         assert!(authorize(Some("Bearer x"), Role::Api, &t).is_err());
         assert!(authorize(Some("Bearer x"), Role::Admin, &t).is_err());
+        assert!(authorize(Some("Bearer "), Role::Api, &t).is_err());
+        // An empty METRICS_TOKEN is no token: the metrics routes stay public.
+        assert!(!t.metrics_protected());
+        assert!(authorize(None, Role::Metrics, &t).is_ok());
     }
 
     #[test]

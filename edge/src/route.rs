@@ -1,6 +1,6 @@
 //! Which route a method and path name, and who may call it.
 
-use crate::auth::Role;
+use crate::auth::{authorize, Role, Tokens};
 use crate::ApiError;
 
 /// A matched route. Ids in paths are carried along; `pattern` names the route in metrics.
@@ -8,7 +8,7 @@ use crate::ApiError;
 pub enum Route {
     /// `GET /v1/health`
     Health,
-    /// `GET /v1/app-info`
+    /// `GET /v1/app-info` (its status is public; its model details follow [`Role::Metrics`])
     AppInfo,
     /// `GET /metrics`
     Metrics,
@@ -40,6 +40,15 @@ pub enum Route {
     Monitoring,
     /// `DELETE /v1/customers/{id}`
     DeleteCustomer(String),
+}
+
+/// How much of its answer a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Everything the route answers.
+    Full,
+    /// `/v1/app-info` without a token while `METRICS_TOKEN` is set: status and active version.
+    StatusOnly,
 }
 
 /// The query string of a full request URL (after `?`, before any `#`; empty without one).
@@ -105,7 +114,8 @@ impl Route {
     /// Who may call it: reading needs the API token, changing state the admin token.
     pub fn role(&self) -> Role {
         match self {
-            Route::Health | Route::AppInfo | Route::Metrics | Route::OpenApi => Role::Public,
+            Route::Health | Route::OpenApi => Role::Public,
+            Route::AppInfo | Route::Metrics => Role::Metrics,
             Route::Predict
             | Route::PredictBatch
             | Route::ListModels
@@ -120,6 +130,16 @@ impl Route {
             | Route::Labels
             | Route::DeleteCustomer(_) => Role::Admin,
         }
+    }
+
+    /// Checks the caller's `Authorization` header against the route's role.
+    pub fn authorize(&self, header: Option<&str>, tokens: &Tokens) -> Result<Access, ApiError> {
+        // app-info's status stays public so the page and uptime checks need no token; a caller
+        // that sends one wants the details, and a wrong token is refused rather than ignored.
+        if *self == Route::AppInfo && header.is_none() && tokens.metrics_protected() {
+            return Ok(Access::StatusOnly);
+        }
+        authorize(header, self.role(), tokens).map(|()| Access::Full)
     }
 }
 

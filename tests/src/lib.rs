@@ -1,7 +1,10 @@
 //! Cross-crate tests live in `tests/tests/`. This library holds the golden-value computation
 //! shared by the native test and the `ebb-golden` program that CI also runs as WebAssembly, so
 //! the same seed is checked to give the same model, bit for bit, on both targets, and the
-//! helpers the edge tests and benchmarks share.
+//! helpers the edge tests and benchmarks share, among them the route x caller table of the
+//! edge API's auth rules ([`auth_table`]).
+
+pub mod auth_table;
 
 use ebb_core::data::quality::{report, split_quarantine};
 use ebb_core::data::schema::{infer, InferOptions};

@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use ebb_core::monitor::Verdict;
-use ebb_edge::auth::{authorize, Tokens};
+use ebb_edge::auth::Tokens;
 use ebb_edge::error::Problem;
 use ebb_edge::experiment::{Arm, ExperimentRequest};
 use ebb_edge::labels::parse_labels;
@@ -14,7 +14,7 @@ use ebb_edge::request::{
     explain_count, number_param, parse_batch, parse_customer, parse_json, BodyLimit, Record,
     REQUEST_LIMIT,
 };
-use ebb_edge::route::{query_of, Route};
+use ebb_edge::route::{query_of, Access, Route};
 use ebb_edge::ApiError;
 use serde_json::{json, Value};
 use worker::{
@@ -96,6 +96,7 @@ fn tokens(env: &Env) -> Rc<Tokens> {
             Rc::new(Tokens {
                 api: secret("API_TOKEN"),
                 admin: secret("ADMIN_TOKEN"),
+                metrics: secret("METRICS_TOKEN"),
             })
         })
         .clone()
@@ -127,12 +128,12 @@ async fn handle(
     ctx: &Context,
 ) -> Result<Answer, ApiError> {
     let header = req.headers().get("authorization").ok().flatten();
-    authorize(header.as_deref(), route.role(), &tokens(env))?;
+    let access = route.authorize(header.as_deref(), &tokens(env))?;
     // The path was parsed when the request arrived; the query needs no second URL parse.
     let query = query_of(&req.inner().url()).to_string();
     match route {
         Route::Health => health(env).await,
-        Route::AppInfo => app_info(env).await,
+        Route::AppInfo => app_info(env, access).await,
         Route::Metrics => Ok(Answer {
             status: 200,
             body: with_isolate(|i| i.metrics.render()),
@@ -435,51 +436,51 @@ async fn health(env: &Env) -> Result<Answer, ApiError> {
     }
 }
 
-async fn app_info(env: &Env) -> Result<Answer, ApiError> {
+async fn app_info(env: &Env, access: Access) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
     let registry = store::serving_registry(&kv, now_ms()).await?;
     let serving = match &registry.active {
         Some(active) => Some(store::serving_model(&kv, &registry, active).await),
         None => None,
     };
+    let status = match &serving {
+        None | Some(Err(_)) => "unavailable",
+        Some(Ok(s)) if s.degraded.is_some() => "degraded",
+        Some(Ok(_)) => "ok",
+    };
+    let mut info = json!({
+        "name": "ebb",
+        "version": env!("CARGO_PKG_VERSION"),
+        "status": status,
+        "degraded": status == "degraded",
+        "active_model": registry.active,
+    });
+    if access == Access::StatusOnly {
+        info["details_withheld"] =
+            "send METRICS_TOKEN (or the API or admin token) as a bearer token for the model's details".into();
+        return Ok(Answer::json(200, &info));
+    }
     let last_run = match store::db(env) {
         Ok(db) => store::last_monitoring_run(&db).await.ok().flatten(),
         Err(_) => None,
     };
-    let (status, model) = match &serving {
-        None => ("unavailable", Value::Null),
-        Some(Err(_)) => ("unavailable", Value::Null),
-        Some(Ok(s)) => (
-            if s.degraded.is_some() {
-                "degraded"
-            } else {
-                "ok"
-            },
-            json!({
-                "summary": s.model.summary(),
-                "training_metrics": s.model.artifact().metrics.calibrated_cv,
-            }),
-        ),
-    };
-    Ok(Answer::json(
-        200,
-        &json!({
-            "name": "ebb",
-            "version": env!("CARGO_PKG_VERSION"),
-            "status": status,
-            "degraded": matches!(&serving, Some(Ok(s)) if s.degraded.is_some()),
-            "active_model": registry.active,
-            "serving_model": model,
-            "experiment": registry.experiment,
-            "registered_models": registry.models.len(),
-            "last_monitoring_run": last_run,
-            "limits": {
-                "max_body_bytes": ebb_edge::request::MAX_BODY_BYTES,
-                "max_batch": ebb_edge::request::MAX_BATCH,
-                "max_model_bytes": MAX_MODEL_BYTES,
-            },
+    let model = match &serving {
+        Some(Ok(s)) => json!({
+            "summary": s.model.summary(),
+            "training_metrics": s.model.artifact().metrics.calibrated_cv,
         }),
-    ))
+        None | Some(Err(_)) => Value::Null,
+    };
+    info["serving_model"] = model;
+    info["experiment"] = json!(registry.experiment);
+    info["registered_models"] = registry.models.len().into();
+    info["last_monitoring_run"] = json!(last_run);
+    info["limits"] = json!({
+        "max_body_bytes": ebb_edge::request::MAX_BODY_BYTES,
+        "max_batch": ebb_edge::request::MAX_BATCH,
+        "max_model_bytes": MAX_MODEL_BYTES,
+    });
+    Ok(Answer::json(200, &info))
 }
 
 fn window_hours(env: &Env) -> u64 {
