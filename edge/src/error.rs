@@ -22,7 +22,8 @@ impl Problem {
     }
 }
 
-/// An error answer: always a 4xx or 503, never a panic.
+/// An error answer: a 4xx or 503, or 500 for a worker whose configuration cannot be read;
+/// never a panic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiError {
     /// HTTP status code.
@@ -74,6 +75,11 @@ impl ApiError {
         Self::new(401, "unauthorized", message)
     }
 
+    /// 403: the caller is known and refused (a browser page on an origin not allowed).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", message)
+    }
+
     /// 404: no such route, model or resource.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(404, "not_found", message)
@@ -101,6 +107,11 @@ impl ApiError {
     /// 503: the service cannot answer right now (no usable model, storage unreachable).
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(503, "unavailable", message)
+    }
+
+    /// 500: the deployment's configuration is wrong; the message names the setting to fix.
+    pub fn misconfigured(message: impl Into<String>) -> Self {
+        Self::new(500, "misconfigured", message)
     }
 
     /// The JSON body.

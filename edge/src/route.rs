@@ -60,8 +60,7 @@ pub fn query_of(url: &str) -> &str {
 impl Route {
     /// Matches `method` and `path` (without the query string).
     pub fn parse(method: &str, path: &str) -> Result<Route, ApiError> {
-        let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-        let route = match (method, segments.as_slice()) {
+        let route = match (method, segments(path).as_slice()) {
             ("GET", ["v1", "health"]) => Route::Health,
             ("GET", ["v1", "app-info"]) => Route::AppInfo,
             ("GET", ["metrics"]) => Route::Metrics,
@@ -141,6 +140,15 @@ impl Route {
         }
         authorize(header, self.role(), tokens).map(|()| Access::Full)
     }
+}
+
+/// The methods `path` accepts (`"GET, PUT"`), or `None` when no route has that path.
+pub fn methods_of(path: &str) -> Option<&'static str> {
+    allowed_methods(&segments(path))
+}
+
+fn segments(path: &str) -> Vec<&str> {
+    path.trim_end_matches('/').split('/').skip(1).collect()
 }
 
 /// Methods a known path accepts, for a 405 instead of a 404.

@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use ebb_core::monitor::Verdict;
 use ebb_edge::auth::Tokens;
+use ebb_edge::cors::{AllowedOrigins, Header, OriginError};
 use ebb_edge::error::Problem;
 use ebb_edge::experiment::{Arm, ExperimentRequest};
 use ebb_edge::labels::parse_labels;
@@ -29,19 +30,29 @@ const OPENAPI: &str = include_str!("../openapi.yaml");
 const DEFAULT_WINDOW_HOURS: u64 = 24;
 const DEFAULT_MONITORING_ROWS: u64 = 10_000;
 
-/// An answer: status, body and content type.
+/// An answer: status, body, content type and any headers beyond those every answer has.
 struct Answer {
     status: u16,
     body: String,
     content_type: &'static str,
+    headers: Vec<Header>,
 }
 
 impl Answer {
     fn json(status: u16, body: &impl serde::Serialize) -> Answer {
+        Answer::text(
+            status,
+            serde_json::to_string(body).unwrap_or_default(),
+            "application/json",
+        )
+    }
+
+    fn text(status: u16, body: String, content_type: &'static str) -> Answer {
         Answer {
             status,
-            body: serde_json::to_string(body).unwrap_or_default(),
-            content_type: "application/json",
+            body,
+            content_type,
+            headers: Vec::new(),
         }
     }
 }
@@ -56,32 +67,62 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     let started = now_ms();
     let method = req.method().to_string();
     let path = req.path();
-    let route = Route::parse(&method, &path);
-    let pattern = route.as_ref().map_or("unmatched", Route::pattern);
-    let answer = match route {
-        Ok(route) => match handle(route, req, &env, &ctx).await {
-            Ok(answer) => answer,
-            Err(e) => error_answer(&e),
-        },
-        Err(e) => error_answer(&e),
+    let origin = req.headers().get("origin").ok().flatten();
+    let origins = allowed_origins(&env);
+    let (pattern, mut answer) = match (origins.as_ref(), method.as_str()) {
+        // Refusing everything makes a bad list show at the first request after a deploy,
+        // rather than as a browser's CORS failure somewhere else.
+        (Err(e), _) => (
+            "unmatched",
+            error_answer(&ApiError::misconfigured(e.to_string())),
+        ),
+        (Ok(origins), "OPTIONS") => (
+            "preflight",
+            match origins.preflight(origin.as_deref(), &path) {
+                Ok(headers) => Answer {
+                    headers,
+                    ..Answer::text(204, String::new(), "")
+                },
+                Err(e) => error_answer(&e),
+            },
+        ),
+        (Ok(_), _) => {
+            let route = Route::parse(&method, &path);
+            let pattern = route.as_ref().map_or("unmatched", Route::pattern);
+            let answer = match route {
+                Ok(route) => match handle(route, req, &env, &ctx).await {
+                    Ok(answer) => answer,
+                    Err(e) => error_answer(&e),
+                },
+                Err(e) => error_answer(&e),
+            };
+            (pattern, answer)
+        }
     };
+    if let Ok(origins) = origins.as_ref() {
+        answer.headers.extend(origins.headers(origin.as_deref()));
+    }
     let elapsed = now_ms().saturating_sub(started) as f64 / 1000.0;
     with_isolate(|i| i.metrics.observe_request(pattern, answer.status, elapsed));
     // One Headers object (`Response::ok` would build a second one for its default type).
-    Ok(ResponseBuilder::new()
+    let mut response = ResponseBuilder::new()
         .with_status(answer.status)
+        .with_header("cache-control", "no-store")?;
+    for (name, value) in &answer.headers {
+        response = response.with_header(name, value)?;
+    }
+    if answer.body.is_empty() {
+        // A 204 must have no body at all (the runtime refuses even an empty one).
+        return Ok(response.empty());
+    }
+    Ok(response
         .with_header("content-type", answer.content_type)?
-        .with_header("cache-control", "no-store")?
         .fixed(answer.body.into_bytes()))
 }
 
 fn error_answer(e: &ApiError) -> Answer {
     with_isolate(|i| i.metrics.observe_error(e.error));
-    Answer {
-        status: e.status,
-        body: e.to_json(),
-        content_type: "application/json",
-    }
+    Answer::text(e.status, e.to_json(), "application/json")
 }
 
 /// The tokens, read from the secrets once per isolate: a changed secret is a new deployment,
@@ -98,6 +139,26 @@ fn tokens(env: &Env) -> Rc<Tokens> {
                 admin: secret("ADMIN_TOKEN"),
                 metrics: secret("METRICS_TOKEN"),
             })
+        })
+        .clone()
+    })
+}
+
+/// `ALLOWED_ORIGINS`, read once per isolate like the tokens (a changed variable is a new
+/// deployment).
+fn allowed_origins(env: &Env) -> Rc<Result<AllowedOrigins, OriginError>> {
+    thread_local! {
+        static ORIGINS: std::cell::OnceCell<Rc<Result<AllowedOrigins, OriginError>>> =
+            const { std::cell::OnceCell::new() };
+    }
+    ORIGINS.with(|cell| {
+        cell.get_or_init(|| {
+            let list = var(env, "ALLOWED_ORIGINS").unwrap_or_default();
+            let parsed = AllowedOrigins::parse(&list);
+            if let Err(e) = &parsed {
+                worker::console_error!("{e}");
+            }
+            Rc::new(parsed)
         })
         .clone()
     })
@@ -134,16 +195,12 @@ async fn handle(
     match route {
         Route::Health => health(env).await,
         Route::AppInfo => app_info(env, access).await,
-        Route::Metrics => Ok(Answer {
-            status: 200,
-            body: with_isolate(|i| i.metrics.render()),
-            content_type: "text/plain; version=0.0.4",
-        }),
-        Route::OpenApi => Ok(Answer {
-            status: 200,
-            body: OPENAPI.to_string(),
-            content_type: "application/yaml",
-        }),
+        Route::Metrics => Ok(Answer::text(
+            200,
+            with_isolate(|i| i.metrics.render()),
+            "text/plain; version=0.0.4",
+        )),
+        Route::OpenApi => Ok(Answer::text(200, OPENAPI.to_string(), "application/yaml")),
         Route::Predict => {
             let reasons = explain_count(&query)?;
             let record = parse_customer(&body(&mut req, REQUEST_LIMIT).await?)?;
