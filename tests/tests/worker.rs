@@ -1,10 +1,12 @@
 //! The edge worker in the real runtime: builds come from `make worker-test`, which then runs
 //! this file. It starts `wrangler dev` (workerd with local KV and D1) on a free port with a
-//! fresh state directory and walks every route: auth, publish, predict (one, batch, explain),
+//! fresh state directory and walks every route: auth (every route x every kind of caller, from
+//! `ebb_tests::auth_table`), CORS for a listed and an unlisted origin, publish, predict (one, batch, explain),
 //! bad input, registry (activate, rollback), A/B stickiness, labels, monitoring, the cron
 //! check with its webhook, metrics, deletion, restart persistence and degraded serving.
 //! Predictions must equal `ebb score`'s to 1e-9 for 1,000 generated customers.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -14,10 +16,13 @@ use std::time::{Duration, Instant};
 
 use ebb_core::data::ingest::{read_csv, CsvOptions};
 use ebb_core::data::table::Table;
+use ebb_tests::auth_table::{
+    Outcome, ADMIN_TOKEN as ADMIN, API_TOKEN as API, CALLERS, METRICS_TOKEN, ROUTES,
+};
 use serde_json::{json, Map, Value};
 
-const API: &str = "test-api-token";
-const ADMIN: &str = "test-admin-token";
+/// The one origin the test worker's `ALLOWED_ORIGINS` lists.
+const DASHBOARD: &str = "https://dash.example.com";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -119,9 +124,26 @@ impl Worker {
         token: Option<&str>,
         body: Option<&str>,
     ) -> (u16, String) {
+        let mut headers = Vec::new();
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        if let Some(b) = &bearer {
+            headers.push(("authorization", b.as_str()));
+        }
+        let reply = self.send(method, path, &headers, body);
+        (reply.status, reply.body)
+    }
+
+    /// Any request, with its answer's headers (names in lower case).
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
         let mut request = ureq::request(method, &self.url(path));
-        if let Some(t) = token {
-            request = request.set("authorization", &format!("Bearer {t}"));
+        for (name, value) in headers {
+            request = request.set(name, value);
         }
         let answer = match body {
             Some(b) => request
@@ -134,8 +156,19 @@ impl Worker {
             Err(ureq::Error::Status(_, r)) => r,
             Err(e) => panic!("{method} {path}: {e}"),
         };
-        let status = response.status();
-        (status, response.into_string().unwrap())
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|name| {
+                let value = response.header(&name).unwrap_or_default().to_string();
+                (name.to_ascii_lowercase(), value)
+            })
+            .collect();
+        Reply {
+            status: response.status(),
+            headers,
+            body: response.into_string().unwrap(),
+        }
     }
 
     fn kv_put(&self, key: &str, value: &str) {
@@ -149,6 +182,19 @@ impl Worker {
             .status()
             .unwrap();
         assert!(status.success());
+    }
+}
+
+/// A whole answer.
+struct Reply {
+    status: u16,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
     }
 }
 
@@ -293,7 +339,7 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     std::fs::write(
         &vars,
         format!(
-            "API_TOKEN={API}\nADMIN_TOKEN={ADMIN}\nALERT_LEVEL=warn\nALERT_WEBHOOK=http://127.0.0.1:{hook_port}/alert\n"
+            "API_TOKEN={API}\nADMIN_TOKEN={ADMIN}\nMETRICS_TOKEN={METRICS_TOKEN}\nALLOWED_ORIGINS={DASHBOARD}\nALERT_LEVEL=warn\nALERT_WEBHOOK=http://127.0.0.1:{hook_port}/alert\n"
         ),
     )
     .unwrap();
@@ -310,18 +356,19 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     let (status, body) = w.call("POST", "/v1/predict", Some(API), Some(&one));
     assert_eq!(status, 503, "{body}");
 
-    // Auth.
-    assert_eq!(w.call("POST", "/v1/predict", None, Some(&one)).0, 401);
-    assert_eq!(
-        w.call("POST", "/v1/predict", Some("wrong"), Some(&one)).0,
-        401
-    );
+    // Auth: every route x every kind of caller, while nothing is published, so a request let
+    // through gets its handler's own answer (a 404, 409, 503...) and changes nothing.
+    auth_table(&w);
     let (status, body) = w.call("POST", "/v1/rollback", Some(API), None);
     assert_eq!(status, 401);
     assert!(
         body["message"].as_str().unwrap().contains("admin token"),
         "{body}"
     );
+
+    // CORS: the listed origin may call from a browser, any other may not, same-origin is as
+    // before.
+    cors(&w, &one);
 
     // Publish A (active) with the CLI; publishing again is a no-op.
     let out = ebb(&[
@@ -605,12 +652,21 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     assert_eq!(alert["alert"], true);
     assert_eq!(alert["model_version"], a.as_str());
     assert!(!alert["reasons"].as_array().unwrap().is_empty(), "{alert}");
-    let (_, info) = w.call("GET", "/v1/app-info", None, None);
+    let (_, info) = w.call("GET", "/v1/app-info", Some(METRICS_TOKEN), None);
     assert_eq!(info["last_monitoring_run"]["alert_sent"], 1.0, "{info}");
     assert_eq!(info["active_model"], a.as_str());
+    let (_, public) = w.call("GET", "/v1/app-info", None, None);
+    assert_eq!(
+        (public["status"].as_str(), public["active_model"].as_str()),
+        (Some("ok"), Some(a.as_str())),
+        "{public}"
+    );
+    assert!(public.get("serving_model").is_none(), "{public}");
+    assert!(public.get("last_monitoring_run").is_none(), "{public}");
 
     // Metrics.
-    let (status, metrics) = w.call_text("GET", "/metrics", None, None);
+    assert_eq!(w.call_text("GET", "/metrics", None, None).0, 401);
+    let (status, metrics) = w.call_text("GET", "/metrics", Some(METRICS_TOKEN), None);
     assert_eq!(status, 200);
     assert!(
         metrics.contains("ebb_http_requests_total{route=\"/v1/predict\",status=\"200\"}"),
@@ -619,6 +675,8 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     assert!(metrics.contains(&format!("ebb_predictions_total{{model_version=\"{a}\"}}")));
     assert!(metrics.contains("ebb_errors_total{code=\"unauthorized\"}"));
     assert!(metrics.contains("ebb_http_request_duration_seconds_bucket"));
+    assert!(metrics.contains("ebb_http_requests_total{route=\"preflight\",status=\"204\"}"));
+    assert!(metrics.contains("ebb_errors_total{code=\"forbidden\"}"));
 
     // Data-protection deletion.
     let customer = fresh.raw(0, 0).to_string();
@@ -680,4 +738,131 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
         "{body}"
     );
     drop(w);
+}
+
+/// Walks `ebb_tests::auth_table` over HTTP (the worker has `METRICS_TOKEN` set): a refused
+/// caller gets 401, any other the route's answer on a fresh worker; app-info without a token
+/// shows its status only.
+fn auth_table(w: &Worker) {
+    let started = Instant::now();
+    for row in ROUTES {
+        for (caller, outcome) in CALLERS.into_iter().zip(row.with_metrics_token) {
+            let (status, body) = w.call_text(row.method, row.path, caller.token(), row.body);
+            let case = format!("{} {} by {caller:?}: {body}", row.method, row.path);
+            let expected = match outcome {
+                Outcome::Refused => 401,
+                Outcome::Full | Outcome::StatusOnly => row.fresh_status,
+            };
+            assert_eq!(status, expected, "{case}");
+            if row.path == "/v1/app-info" && status == 200 {
+                let info: Value = serde_json::from_str(&body).unwrap();
+                let withheld = outcome == Outcome::StatusOnly;
+                assert_eq!(info["status"], "unavailable", "{case}");
+                assert_eq!(info.get("details_withheld").is_some(), withheld, "{case}");
+                assert_eq!(info.get("registered_models").is_none(), withheld, "{case}");
+            }
+        }
+    }
+    eprintln!(
+        "auth: {} routes x {} callers in {:.1} s",
+        ROUTES.len(),
+        CALLERS.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// CORS as a browser on `DASHBOARD`, on another origin and on the worker's own origin sees it.
+fn cors(w: &Worker, one: &str) {
+    let preflight = |origin: &str, path: &str, method: &str| {
+        w.send(
+            "OPTIONS",
+            path,
+            &[
+                ("origin", origin),
+                ("access-control-request-method", method),
+                (
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                ),
+                // wrangler dev's proxy marks even a bodiless 204 `content-encoding: gzip` when
+                // gzip is accepted, which ureq then fails to inflate; browsers never read it.
+                ("accept-encoding", "identity"),
+            ],
+            None,
+        )
+    };
+    let ok = preflight(DASHBOARD, "/v1/predict", "POST");
+    assert_eq!((ok.status, ok.body.as_str()), (204, ""), "{:?}", ok.headers);
+    assert_eq!(ok.header("access-control-allow-origin"), Some(DASHBOARD));
+    assert_eq!(ok.header("access-control-allow-methods"), Some("POST"));
+    assert_eq!(
+        ok.header("access-control-allow-headers"),
+        Some("authorization, content-type")
+    );
+    assert_eq!(ok.header("access-control-max-age"), Some("7200"));
+    assert_eq!(ok.header("vary"), Some("Origin"));
+    let models = preflight(DASHBOARD, "/v1/models/m-1", "PUT");
+    assert_eq!(models.status, 204);
+    assert_eq!(
+        models.header("access-control-allow-methods"),
+        Some("GET, PUT")
+    );
+
+    let refused = preflight("https://evil.example.com", "/v1/predict", "POST");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("not in ALLOWED_ORIGINS"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    assert_eq!(refused.header("access-control-allow-methods"), None);
+    let near_miss = preflight("http://dash.example.com", "/v1/predict", "POST");
+    assert_eq!(near_miss.status, 403);
+
+    // Every answer to the listed origin carries its allow header, errors included, so the page
+    // can read why a call failed; other origins' answers carry none.
+    let bearer = format!("Bearer {API}");
+    for (origin, allowed) in [(DASHBOARD, true), ("https://evil.example.com", false)] {
+        for (path, token, body, status) in [
+            ("/v1/predict", Some(bearer.as_str()), Some(one), 503),
+            ("/v1/predict", None, Some(one), 401),
+            ("/v1/health", None, None, 503),
+            ("/v1/app-info", None, None, 200),
+            ("/v1/nothing", None, None, 404),
+        ] {
+            let mut headers = vec![("origin", origin)];
+            if let Some(t) = token {
+                headers.push(("authorization", t));
+            }
+            let method = if body.is_some() { "POST" } else { "GET" };
+            let reply = w.send(method, path, &headers, body);
+            let case = format!("{method} {path} from {origin}: {}", reply.body);
+            assert_eq!(reply.status, status, "{case}");
+            assert_eq!(
+                reply.header("access-control-allow-origin"),
+                allowed.then_some(DASHBOARD),
+                "{case}"
+            );
+            assert_eq!(reply.header("vary"), Some("Origin"), "{case}");
+        }
+    }
+
+    // The worker's own origin (the page from static/) is not listed and needs nothing: browsers
+    // send Origin on its POSTs, and they are answered as without it.
+    let own = w.url("");
+    let reply = w.send(
+        "POST",
+        "/v1/predict",
+        &[("origin", own.as_str()), ("authorization", bearer.as_str())],
+        Some(one),
+    );
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+    let page = w.send("GET", "/", &[], None);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("/v1/app-info"),
+        "the dashboard page is served"
+    );
 }
