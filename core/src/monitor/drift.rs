@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::table::Table;
 use crate::error::{Error, Result};
 use crate::metrics::{bootstrap_ci, roc_auc};
+use crate::progress::Reporter;
 use crate::serve::artifact::Artifact;
 use crate::serve::drift::{Bins, ColumnSketch, Reference, ScoreHistogram, SCORE_BINS};
 use crate::serve::scorer::Scorer;
@@ -26,7 +27,19 @@ pub struct DriftParams {
     pub psi_warn: f64,
     /// PSI at or above which a column (or the score) is `drift`.
     pub psi_drift: f64,
-    /// Significance level the tests must reach before any flag.
+    /// Wasserstein-1 over the reference standard deviation at or above which a numeric column
+    /// is `warn`.
+    pub wasserstein_warn: f64,
+    /// Wasserstein-1 over the reference standard deviation at or above which a numeric column
+    /// is `drift`.
+    pub wasserstein_drift: f64,
+    /// Jensen–Shannon distance (bits) at or above which a categorical column is `warn`.
+    pub js_warn: f64,
+    /// Jensen–Shannon distance (bits) at or above which a categorical column is `drift`.
+    pub js_drift: f64,
+    /// Chance of any false column flag in a report the tests allow: each column's test must
+    /// reach `alpha / columns` (Bonferroni) before its effect sizes count; the score's test
+    /// `alpha`.
     pub alpha: f64,
     /// Absolute missing-rate change at or above which a column is `warn`.
     pub missing_warn: f64,
@@ -47,6 +60,10 @@ impl Default for DriftParams {
         DriftParams {
             psi_warn: 0.1,
             psi_drift: 0.25,
+            wasserstein_warn: 0.05,
+            wasserstein_drift: 0.1,
+            js_warn: 0.05,
+            js_drift: 0.1,
             alpha: 0.01,
             missing_warn: 0.05,
             missing_drift: 0.10,
@@ -63,6 +80,20 @@ impl DriftParams {
     pub fn with_psi(mut self, warn: f64, drift: f64) -> Self {
         self.psi_warn = warn;
         self.psi_drift = drift;
+        self
+    }
+
+    /// Sets the Wasserstein-1 / sd thresholds of `warn` and `drift` (numeric columns).
+    pub fn with_wasserstein(mut self, warn: f64, drift: f64) -> Self {
+        self.wasserstein_warn = warn;
+        self.wasserstein_drift = drift;
+        self
+    }
+
+    /// Sets the Jensen–Shannon distance thresholds of `warn` and `drift` (categorical columns).
+    pub fn with_js(mut self, warn: f64, drift: f64) -> Self {
+        self.js_warn = warn;
+        self.js_drift = drift;
         self
     }
 
@@ -105,6 +136,17 @@ impl CurrentWindow {
         params: &DriftParams,
         performance: Option<Performance>,
     ) -> Result<DriftReport> {
+        self.compare(reference, params, performance, &mut Reporter::silent())
+    }
+
+    /// [`CurrentWindow::report_with`], reporting column by column to `reporter`.
+    fn compare(
+        &self,
+        reference: &Reference,
+        params: &DriftParams,
+        performance: Option<Performance>,
+        reporter: &mut Reporter<'_>,
+    ) -> Result<DriftReport> {
         if self.rows == 0 {
             return Err(Error::EmptyInput);
         }
@@ -122,12 +164,16 @@ impl CurrentWindow {
                 ),
             });
         }
-        let mut columns: Vec<ColumnDrift> = reference
-            .columns
-            .iter()
-            .zip(&self.columns)
-            .map(|(r, c)| column_drift(r, c, params))
-            .collect();
+        let n = self.columns.len();
+        // Bonferroni: every column is tested, so each test must reach alpha / columns for the
+        // chance of any false alarm in the report to stay under alpha.
+        let column_alpha = params.alpha / n.max(1) as f64;
+        let mut columns: Vec<ColumnDrift> = Vec::with_capacity(n);
+        for (i, (r, c)) in reference.columns.iter().zip(&self.columns).enumerate() {
+            reporter.step(STAGE_COLUMNS, i, n, &r.name)?;
+            columns.push(column_drift(r, c, params, column_alpha));
+        }
+        reporter.step(STAGE_COLUMNS, n, n, "score distribution")?;
         columns.sort_by(|a, b| {
             b.verdict
                 .cmp(&a.verdict)
@@ -397,6 +443,7 @@ fn column_drift(
     reference: &ColumnSketch,
     current: &CurrentColumn,
     params: &DriftParams,
+    alpha: f64,
 ) -> ColumnDrift {
     let cur = &current.sketch;
     let both = reference.present > 0 && cur.present > 0;
@@ -466,28 +513,48 @@ fn column_drift(
         }
     };
     let (test, p) = test_p;
-    let distribution = match psi_value {
-        Some(v) => verdict_of(v, p, params.psi_warn, params.psi_drift, params.alpha),
-        None => Verdict::Ok,
-    };
-    if distribution != Verdict::Ok {
-        drift.reasons.push(format!(
-            "PSI {:.3} >= {} ({test} {})",
-            psi_value.unwrap_or(0.0),
-            if distribution == Verdict::Drift {
-                params.psi_drift
-            } else {
-                params.psi_warn
-            },
-            format_p(p)
+    // Every effect size is judged on its own thresholds and the worst level counts; the test only
+    // vetoes a flag its sample is too small to support.
+    let mut effects = Vec::with_capacity(2);
+    if let Some(v) = psi_value {
+        effects.push(("PSI", v, params.psi_warn, params.psi_drift));
+    }
+    if let Some(v) = drift.wasserstein {
+        effects.push((
+            "W1/sd",
+            v,
+            params.wasserstein_warn,
+            params.wasserstein_drift,
         ));
+    }
+    if let Some(v) = drift.js_distance {
+        effects.push(("JS", v, params.js_warn, params.js_drift));
+    }
+    let level = |&(_, v, warn, drift): &(&str, f64, f64, f64)| verdict_of(v, p, warn, drift, alpha);
+    let distribution = effects.iter().map(level).max().unwrap_or(Verdict::Ok);
+    if distribution != Verdict::Ok {
+        let crossed: Vec<String> = effects
+            .iter()
+            .filter(|e| level(e) == distribution)
+            .map(|&(name, v, warn, drift)| {
+                let threshold = if distribution == Verdict::Drift {
+                    drift
+                } else {
+                    warn
+                };
+                format!("{name} {v:.3} >= {threshold}")
+            })
+            .collect();
+        drift
+            .reasons
+            .push(format!("{} ({test} {})", crossed.join(", "), format_p(p)));
     }
     let missing_verdict = verdict_of(
         missing.change.abs(),
         missing.p_value,
         params.missing_warn,
         params.missing_drift,
-        params.alpha,
+        alpha,
     );
     if missing_verdict != Verdict::Ok {
         drift.reasons.push(format!(
@@ -642,6 +709,20 @@ pub fn performance(
     p: &[f64],
     params: &DriftParams,
 ) -> Result<Performance> {
+    performance_reporting(training, threshold, y, p, params, &mut Reporter::silent())
+}
+
+/// [`performance`], reporting before each metric's bootstrap (each resamples every row
+/// `n_boot` times: most of the time of a labelled batch).
+fn performance_reporting(
+    training: &crate::metrics::Report,
+    threshold: f64,
+    y: &[f64],
+    p: &[f64],
+    params: &DriftParams,
+    reporter: &mut Reporter<'_>,
+) -> Result<Performance> {
+    reporter.report(STAGE_PERFORMANCE, 0.0, "ROC-AUC bootstrap")?;
     let auc = roc_auc(y, p)?;
     let (auc_low, auc_high) =
         bootstrap_ci(y, p, roc_auc, params.n_boot, params.confidence, params.seed)?;
@@ -649,6 +730,7 @@ pub fn performance(
         .iter()
         .map(|&s| if s >= threshold { 1.0 } else { 0.0 })
         .collect();
+    reporter.report(STAGE_PERFORMANCE, 0.5, "recall bootstrap")?;
     let recall = recall_of_decisions(y, &decisions)?;
     let (rec_low, rec_high) = bootstrap_ci(
         y,
@@ -665,6 +747,7 @@ pub fn performance(
         ci_high: high,
         degraded: training > high,
     };
+    reporter.report(STAGE_PERFORMANCE, 1.0, "")?;
     let roc_auc = check(training.roc_auc, auc, auc_low, auc_high);
     let recall = check(training.recall, recall, rec_low, rec_high);
     Ok(Performance {
@@ -689,17 +772,33 @@ pub struct TableDrift {
     pub performance_note: Option<String>,
 }
 
+/// Rows binned between two progress reports of [`drift_of_table`].
+const ROWS_PER_REPORT: usize = 8_192;
+
+/// Progress stages of [`drift_of_table`], as its reporter names them.
+const STAGE_SCORING: &str = "drift: scoring";
+const STAGE_BINNING: &str = "drift: binning rows";
+const STAGE_PERFORMANCE: &str = "drift: performance";
+const STAGE_COLUMNS: &str = "drift: comparing columns";
+
 /// Scores `table` with `artifact`, summarises it into a window and reports its drift; when the
 /// table has the target column, performance on the rows with a valid label is compared too.
+///
+/// Progress goes to `reporter` (scoring, then every 8,192 rows binned, each
+/// performance bootstrap, each column compared); when its callback asks to stop this returns
+/// [`Error::Cancelled`]. Pass [`Reporter::silent`] when nobody watches.
 pub fn drift_of_table(
     artifact: &Artifact,
     table: &Table,
     params: &DriftParams,
+    reporter: &mut Reporter<'_>,
 ) -> Result<TableDrift> {
-    if table.n_rows() == 0 {
+    let n = table.n_rows();
+    if n == 0 {
         return Err(Error::EmptyInput);
     }
     let mut rows = TableRows::new(&artifact.pipeline, table)?;
+    reporter.report(STAGE_SCORING, 0.0, "")?;
     let scores = Scorer::new(artifact.clone()).score_table(table)?;
     let target = artifact
         .schema
@@ -709,7 +808,12 @@ pub fn drift_of_table(
     let mut window = CurrentWindow::new(artifact)?;
     let mut unscored = Vec::new();
     let (mut y, mut p) = (Vec::new(), Vec::new());
+    // Scoring is one call; binning, the bootstraps and the comparison share the rest.
+    let mut binning = reporter.sub(0.3, 0.5);
     for (r, score) in scores.into_iter().enumerate() {
+        if r % ROWS_PER_REPORT == 0 {
+            binning.step(STAGE_BINNING, r, n, &format!("{r} of {n} rows"))?;
+        }
         let probability = match score {
             Ok(s) => Some(s.probability),
             Err(e) => {
@@ -725,6 +829,7 @@ pub fn drift_of_table(
             }
         }
     }
+    binning.step(STAGE_BINNING, n, n, &format!("{n} of {n} rows"))?;
     let (perf, performance_note) = match target {
         None => (None, None),
         Some(_) if y.is_empty() => (
@@ -733,18 +838,25 @@ pub fn drift_of_table(
                 "the target column has no valid labels on scored rows",
             )),
         ),
-        Some(_) => match performance(
+        Some(_) => match performance_reporting(
             &artifact.metrics.calibrated_cv,
             artifact.threshold,
             &y,
             &p,
             params,
+            &mut reporter.sub(0.5, 0.95),
         ) {
             Ok(perf) => (Some(perf), None),
+            Err(e @ Error::Cancelled { .. }) => return Err(e),
             Err(e) => (None, Some(e.to_string())),
         },
     };
-    let report = window.report_with(&artifact.reference, params, perf)?;
+    let report = window.compare(
+        &artifact.reference,
+        params,
+        perf,
+        &mut reporter.sub(0.95, 1.0),
+    )?;
     Ok(TableDrift {
         report,
         window,
@@ -756,7 +868,57 @@ pub fn drift_of_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::report::tests::artifact_and_table;
     use crate::monitor::windows::tests::{close, fitted, observe, table};
+    use crate::progress::{Control, Progress};
+
+    #[test]
+    fn table_drift_reports_each_stage_in_order_and_stops_when_asked() {
+        let (artifact, current) = artifact_and_table(1.0);
+        let params = DriftParams::default().with_n_boot(20);
+        let mut seen: Vec<(String, f64, String)> = Vec::new();
+        let mut sink = |p: &Progress| {
+            seen.push((p.stage.clone(), p.fraction, p.message.clone()));
+            Control::Continue
+        };
+        let watched =
+            drift_of_table(&artifact, &current, &params, &mut Reporter::new(&mut sink)).unwrap();
+        let silent = drift_of_table(&artifact, &current, &params, &mut Reporter::silent()).unwrap();
+        assert_eq!(watched.report, silent.report);
+        assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1), "{seen:?}");
+        let stages: Vec<&str> = seen.iter().map(|s| s.0.as_str()).collect();
+        let first = |stage: &str| stages.iter().position(|s| *s == stage).unwrap();
+        assert!(first(STAGE_SCORING) < first(STAGE_BINNING));
+        assert!(first(STAGE_BINNING) < first(STAGE_PERFORMANCE));
+        assert!(first(STAGE_PERFORMANCE) < first(STAGE_COLUMNS));
+        // One update per column (named), then the score distribution.
+        let columns: Vec<&str> = seen
+            .iter()
+            .filter(|s| s.0 == STAGE_COLUMNS)
+            .map(|s| s.2.as_str())
+            .collect();
+        assert_eq!(columns.len(), artifact.pipeline.inputs.len() + 1);
+        assert_eq!(columns[0], artifact.pipeline.inputs[0].name);
+        assert_eq!(seen.last().unwrap().1, 1.0);
+
+        for stop_at in [STAGE_BINNING, STAGE_PERFORMANCE, STAGE_COLUMNS] {
+            let mut sink = |p: &Progress| {
+                if p.stage == stop_at {
+                    Control::Stop
+                } else {
+                    Control::Continue
+                }
+            };
+            let err = drift_of_table(&artifact, &current, &params, &mut Reporter::new(&mut sink))
+                .unwrap_err();
+            assert_eq!(
+                err,
+                Error::Cancelled {
+                    stage: stop_at.into()
+                }
+            );
+        }
+    }
 
     #[test]
     fn injected_shift_is_flagged_and_a_fresh_sample_is_not() {

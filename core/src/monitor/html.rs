@@ -9,7 +9,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use super::report::{drift_status, Importance, ModelReport};
+use super::report::{Importance, ModelReport};
 use crate::monitor::DriftParams;
 
 /// Text safe inside HTML elements and attributes.
@@ -26,6 +26,14 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+fn format_p(p: f64) -> String {
+    if p < 0.001 {
+        String::from("< 0.001")
+    } else {
+        format!("{p:.3}")
+    }
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -224,34 +232,61 @@ impl ModelReport {
 
         self.importance_chart(&mut out);
 
-        let thresholds = DriftParams::default();
+        let t = DriftParams::default();
+        let d = &self.drift;
+        let s = &d.score_drift;
         let _ = write!(
             out,
-            "<h2>Drift against training</h2><p class=\"note\">Population stability index per input column over the training reference bins (plus a missing bin): below {} stable, below {} moderate, above major. Score distribution PSI: {:.3} ({}).</p>",
-            thresholds.psi_warn,
-            thresholds.psi_drift,
-            self.score_psi,
-            drift_status(self.score_psi)
+            "<h2>Drift against training</h2><p class=\"note\">The same figures and verdicts as <code>ebb drift</code>, present values on the training reference bins. A column is <b>drift</b> when PSI ≥ {}, Wasserstein-1/sd ≥ {} (numbers) or Jensen–Shannon distance ≥ {} (categories), <b>warn</b> from PSI {}, W1/sd {} or JS {}, each only when its test has p &lt; {}; a missing-rate change of {} or {} counts alike. {}</p><p class=\"note\">Score distribution: PSI {:.3}, mean {:.3} → {:.3} ({}).</p>",
+            t.psi_drift,
+            t.wasserstein_drift,
+            t.js_drift,
+            t.psi_warn,
+            t.wasserstein_warn,
+            t.js_warn,
+            t.alpha,
+            t.missing_warn,
+            t.missing_drift,
+            escape(&d.recommendation),
+            s.psi,
+            s.reference_mean,
+            s.current_mean,
+            s.verdict.as_str()
         );
         table_html(
             &mut out,
             &[
                 "column",
+                "verdict",
                 "PSI",
-                "status",
+                "distance",
+                "test p",
                 "missing (training)",
                 "missing (now)",
+                "why",
             ],
-            &self
-                .drift
+            &d.columns
                 .iter()
-                .map(|d| {
+                .map(|c| {
+                    let (distance, p) = match (&c.ks, &c.chi_square) {
+                        (Some(ks), _) => (
+                            format!("W1/sd {}", opt(c.wasserstein)),
+                            format_p(ks.p_value),
+                        ),
+                        (None, Some(chi)) => {
+                            (format!("JS {}", opt(c.js_distance)), format_p(chi.p_value))
+                        }
+                        (None, None) => (String::from("–"), String::from("–")),
+                    };
                     vec![
-                        d.column.clone(),
-                        format!("{:.3}", d.psi),
-                        d.status.to_string(),
-                        format!("{:.1}%", 100.0 * d.missing_reference),
-                        format!("{:.1}%", 100.0 * d.missing_current),
+                        c.name.clone(),
+                        c.verdict.as_str().to_string(),
+                        opt(c.psi),
+                        distance,
+                        p,
+                        format!("{:.1}%", 100.0 * c.missing.reference_rate),
+                        format!("{:.1}%", 100.0 * c.missing.current_rate),
+                        c.reasons.join("; "),
                     ]
                 })
                 .collect::<Vec<_>>(),
@@ -460,7 +495,7 @@ impl ModelReport {
         let _ = write!(
             out,
             "<h2>Importance</h2><p class=\"note\">Share of the model's {} per input column (encoded features summed back to their column), top {}.</p>",
-            escape(self.importance_method),
+            escape(&self.importance_method),
             rows.len()
         );
         let (label_w, bar_w, row_h) = (200.0, 320.0, 18.0);

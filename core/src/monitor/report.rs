@@ -6,31 +6,43 @@
 //! [`ModelReport::to_html`] (in [`super::html`]) renders them.
 //!
 //! The pieces other modules own are borrowed, not recomputed: the profit curve ([`profit_curve`])
-//! prices contacts with [`crate::eval::decision`]'s cost model, and the drift table bins the table into
-//! a [`crate::monitor::CurrentWindow`] and measures each column with [`crate::monitor::psi`] at
-//! the default [`DriftParams`] thresholds.
+//! prices contacts with [`crate::eval::decision`]'s cost model, and the drift section is the
+//! [`DriftReport`] of `ebb drift` itself: the table is binned into a [`CurrentWindow`] and judged
+//! by the same statistics and verdicts at the default [`DriftParams`], so the page and the drift
+//! report never show two numbers for one column.
+//!
+//! Every type here serialises both ways, so a face can store or pass a report (the browser with
+//! serde-wasm-bindgen) and render it later with [`ModelReport::to_html`].
 
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::table::{is_na, Table};
 use crate::error::{Error, Result};
 use crate::eval::decision::{rank_by_probability, DecisionParams, Outcome};
 use crate::metrics::{curves, evaluate, roc_auc, CurveSet, Report};
 use crate::model::family::Model;
-use crate::monitor::{psi, CurrentWindow, DriftParams, TableRows};
+use crate::monitor::{CurrentWindow, DriftParams, DriftReport, TableRows};
+use crate::progress::Reporter;
 use crate::serve::artifact::Artifact;
-use crate::serve::drift::ColumnSketch;
 use crate::serve::scorer::Scorer;
 
 /// Groups shown in the fairness table; smaller groups are pooled as `(other)`.
 const MAX_GROUPS: usize = 20;
 
+/// Rows summarised between two progress reports of [`build_report`].
+const ROWS_PER_REPORT: usize = 8_192;
+
+/// Progress stages of [`build_report`], as its reporter names them.
+const STAGE_SCORING: &str = "report: scoring";
+const STAGE_ROWS: &str = "report: summarising rows";
+const STAGE_CURVES: &str = "report: curves";
+
 /// The money side of contacting customers, for the profit curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProfitAssumptions {
     /// Cost of one retention contact.
     pub cost_per_contact: f64,
@@ -100,7 +112,7 @@ impl ReportParams {
 }
 
 /// Profit of contacting the highest-scored `fraction` of customers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProfitPoint {
     /// Share of customers contacted.
     pub fraction: f64,
@@ -113,7 +125,7 @@ pub struct ProfitPoint {
 }
 
 /// One input column's share of the model's importance.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Importance {
     /// Input column.
     pub column: String,
@@ -121,23 +133,8 @@ pub struct Importance {
     pub share: f64,
 }
 
-/// How far one column moved from the training reference.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ColumnDrift {
-    /// Input column.
-    pub column: String,
-    /// Population stability index over the reference bins plus a missing bin.
-    pub psi: f64,
-    /// `stable`, `moderate` or `major` (PSI below 0.1, below 0.25, above).
-    pub status: &'static str,
-    /// Missing share in the training data.
-    pub missing_reference: f64,
-    /// Missing share in this data.
-    pub missing_current: f64,
-}
-
 /// Quality of the model's decisions for one group of customers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupRow {
     /// The group's value (`(missing)`, `(other)` for pooled small groups).
     pub group: String,
@@ -160,7 +157,7 @@ pub struct GroupRow {
 }
 
 /// The fairness table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fairness {
     /// Column the groups come from.
     pub column: String,
@@ -169,7 +166,7 @@ pub struct Fairness {
 }
 
 /// Everything the report shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelReport {
     /// Model id of the artifact.
     pub model_id: String,
@@ -194,13 +191,13 @@ pub struct ModelReport {
     /// The most profitable point of `profit`.
     pub best_profit: ProfitPoint,
     /// How importance was measured (`gain`, `impurity`, `|coefficient|`).
-    pub importance_method: &'static str,
+    pub importance_method: String,
     /// Importance per input column, largest first.
     pub importance: Vec<Importance>,
-    /// Drift of the score distribution against training.
-    pub score_psi: f64,
-    /// Drift per input column, largest PSI first.
-    pub drift: Vec<ColumnDrift>,
+    /// Drift of every input column and of the score distribution against the training
+    /// reference, exactly as `ebb drift` reports it (without performance: the metrics above are
+    /// this table's).
+    pub drift: DriftReport,
     /// Per-group quality, when asked for.
     pub fairness: Option<Fairness>,
 }
@@ -236,46 +233,6 @@ pub fn profit_curve(y: &[f64], p: &[f64], assumptions: &ProfitAssumptions) -> Ve
             }
         })
         .collect()
-}
-
-pub(super) fn drift_status(psi: f64) -> &'static str {
-    let thresholds = DriftParams::default();
-    if psi >= thresholds.psi_drift {
-        "major"
-    } else if psi >= thresholds.psi_warn {
-        "moderate"
-    } else {
-        "stable"
-    }
-}
-
-/// Bin counts with the missing count as one more bin, so a change in missingness moves the PSI.
-fn with_missing(sketch: &ColumnSketch) -> Vec<u64> {
-    let mut counts = sketch.counts.clone();
-    counts.push(sketch.missing);
-    counts
-}
-
-/// Every input column of the window compared with the artifact's reference by PSI.
-fn drift_table(artifact: &Artifact, window: &CurrentWindow) -> Vec<ColumnDrift> {
-    let mut rows: Vec<ColumnDrift> = artifact
-        .reference
-        .columns
-        .iter()
-        .zip(&window.columns)
-        .map(|(reference, current)| {
-            let psi = psi(&with_missing(reference), &with_missing(&current.sketch));
-            ColumnDrift {
-                column: reference.name.clone(),
-                psi,
-                status: drift_status(psi),
-                missing_reference: reference.missing_rate(),
-                missing_current: current.sketch.missing_rate(),
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| b.psi.total_cmp(&a.psi));
-    rows
 }
 
 fn importance(artifact: &Artifact) -> (&'static str, Vec<Importance>) {
@@ -400,10 +357,15 @@ fn fairness(
 /// Scores `table` (which must hold the model's target column) with `artifact` and summarises
 /// everything the report shows. Rows whose values do not fit the model, or whose target is not
 /// one of the two known outcomes, are counted in `skipped`, never silently dropped.
+///
+/// Progress goes to `reporter` (scoring, then every 8,192 rows summarised, then the curves);
+/// when its callback asks to stop this returns [`Error::Cancelled`]. Pass [`Reporter::silent`]
+/// when nobody watches.
 pub fn build_report(
     artifact: &Artifact,
     table: &Table,
     params: &ReportParams,
+    reporter: &mut Reporter<'_>,
 ) -> Result<ModelReport> {
     let target = artifact.schema.target.as_ref().ok_or(Error::NoTarget)?;
     let target_col = table
@@ -419,7 +381,15 @@ pub fn build_report(
     let mut scored = Vec::new();
     let mut skipped_examples = Vec::new();
     let mut skipped = 0;
-    for (r, score) in scorer.score_table(table)?.into_iter().enumerate() {
+    let n = table.n_rows();
+    reporter.report(STAGE_SCORING, 0.0, "")?;
+    let scores = scorer.score_table(table)?;
+    // Scoring is one call; summarising the rows and the curves share the rest.
+    let mut summarising = reporter.sub(0.4, 0.8);
+    for (r, score) in scores.into_iter().enumerate() {
+        if r % ROWS_PER_REPORT == 0 {
+            summarising.step(STAGE_ROWS, r, n, &format!("{r} of {n} rows"))?;
+        }
         let raw = table.raw(r, target_col);
         let reason = match (target.label(raw), score) {
             (Some(label), Ok(s)) => {
@@ -439,6 +409,8 @@ pub fn build_report(
             skipped_examples.push((table.source_row(r), reason));
         }
     }
+    summarising.step(STAGE_ROWS, n, n, &format!("{n} of {n} rows"))?;
+    reporter.report(STAGE_CURVES, 0.8, "")?;
     let (y, p): (Vec<f64>, Vec<f64>) = scored.iter().map(|&(_, l, p)| (l, p)).unzip();
     let metrics = evaluate(&y, &p, artifact.threshold)?;
     let profit = profit_curve(&y, &p, &params.profit);
@@ -473,24 +445,25 @@ pub fn build_report(
         profit_assumptions: params.profit,
         profit,
         best_profit,
-        importance_method,
+        importance_method: importance_method.to_string(),
         importance,
-        score_psi: psi(&artifact.reference.scores.counts, &window.scores.counts),
-        drift: drift_table(artifact, &window),
+        drift: window.report_with(&artifact.reference, &DriftParams::default(), None)?,
         fairness,
     })
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::data::schema::{infer, InferOptions};
     use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
+    use crate::monitor::{drift_of_table, Verdict};
+    use crate::progress::{Control, Progress};
     use crate::serve::artifact::TrainingMetadata;
     use crate::train::{train, TrainParams};
 
-    fn artifact_and_table(drift: f64) -> (Artifact, Table) {
+    pub(in crate::monitor) fn artifact_and_table(drift: f64) -> (Artifact, Table) {
         let table = generate_table(&SynthParams::default().with_n_customers(800).with_seed(2))
             .expect("synthetic data");
         let schema = infer(&table, &InferOptions::new().with_target("churn"))
@@ -555,16 +528,35 @@ mod tests {
     fn report_is_self_contained_and_finds_drift_and_groups() {
         let (artifact, current) = artifact_and_table(1.0);
         let params = ReportParams::default().with_by(Some("plan".into()));
-        let report = build_report(&artifact, &current, &params).expect("report");
+        let report =
+            build_report(&artifact, &current, &params, &mut Reporter::silent()).expect("report");
         assert_eq!(report.rows + report.skipped, current.n_rows());
         let total: f64 = report.importance.iter().map(|i| i.share).sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
         assert_eq!(report.importance.len(), artifact.pipeline.inputs.len());
         assert!(
-            report.drift.iter().any(|d| d.status != "stable"),
+            report
+                .drift
+                .columns
+                .iter()
+                .any(|d| d.verdict != Verdict::Ok),
             "{:?}",
             report.drift
         );
+        // One figure per column: the page shows exactly what `ebb drift` reports.
+        let drift = drift_of_table(
+            &artifact,
+            &current,
+            &DriftParams::default(),
+            &mut Reporter::silent(),
+        )
+        .expect("drift");
+        assert_eq!(report.drift.columns, drift.report.columns);
+        assert_eq!(report.drift.score_drift, drift.report.score_drift);
+        // The browser receives the report as data and renders it there.
+        let json = serde_json::to_string(&report).expect("serialise");
+        let back: ModelReport = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, report);
         let fairness = report.fairness.as_ref().expect("fairness table");
         assert!(fairness.groups.len() >= 2);
         assert_eq!(
@@ -596,17 +588,24 @@ mod tests {
     #[test]
     fn same_data_has_less_drift_and_missing_columns_are_named() {
         let (artifact, current) = artifact_and_table(0.0);
-        let report = build_report(&artifact, &current, &ReportParams::default()).expect("report");
+        let report = build_report(
+            &artifact,
+            &current,
+            &ReportParams::default(),
+            &mut Reporter::silent(),
+        )
+        .expect("report");
         assert!(report.fairness.is_none());
         assert!(
-            report.score_psi < DriftParams::default().psi_drift,
-            "{}",
-            report.score_psi
+            report.drift.score_drift.psi < DriftParams::default().psi_drift,
+            "{:?}",
+            report.drift.score_drift
         );
         let err = build_report(
             &artifact,
             &current,
             &ReportParams::default().with_by(Some("nope".into())),
+            &mut Reporter::silent(),
         )
         .expect_err("unknown column");
         assert_eq!(
@@ -615,5 +614,33 @@ mod tests {
                 column: "nope".into()
             }
         );
+    }
+
+    #[test]
+    fn stopping_cancels_the_report_while_rows_are_summarised() {
+        let (artifact, current) = artifact_and_table(0.0);
+        let mut stages = Vec::new();
+        let mut sink = |p: &Progress| {
+            stages.push(p.stage.clone());
+            if p.stage == STAGE_ROWS {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let err = build_report(
+            &artifact,
+            &current,
+            &ReportParams::default(),
+            &mut Reporter::new(&mut sink),
+        )
+        .expect_err("cancelled");
+        assert_eq!(
+            err,
+            Error::Cancelled {
+                stage: STAGE_ROWS.into()
+            }
+        );
+        assert_eq!(stages, [STAGE_SCORING, STAGE_ROWS]);
     }
 }
