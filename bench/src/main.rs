@@ -47,6 +47,7 @@ use ebb_core::model::family::{Family, Model};
 use ebb_core::model::forest::{ForestModel, ForestParams};
 use ebb_core::model::linear::{LogisticModel, LogisticParams};
 use ebb_core::monitor::{drift_of_table, DriftParams, Verdict};
+use ebb_core::progress::Reporter;
 use ebb_core::serve::artifact::{Artifact, TrainingMetadata};
 use ebb_core::train::{labels, train, TrainParams};
 use ndarray::{Array2, ArrayView2};
@@ -142,7 +143,13 @@ fn drift(flags: &Flags) -> Res<()> {
     let mut report = None;
     for _ in 0..repeats {
         let start = Instant::now();
-        let out = drift_of_table(&artifact, &table, &DriftParams::default()).map_err(ebb_err)?;
+        let out = drift_of_table(
+            &artifact,
+            &table,
+            &DriftParams::default(),
+            &mut Reporter::silent(),
+        )
+        .map_err(ebb_err)?;
         runs.push(start.elapsed().as_secs_f64());
         report = Some(out.report);
     }

@@ -16,7 +16,7 @@
 //! | [`serve`] | artifact, scorer, drift references | the saved model, validated on load, and the one scoring path |
 //! | [`train`] | train, tune | cross-validation, family choice, calibration, threshold → artifact |
 //! | [`insight`] | explain, segment | TreeSHAP, what-if, global importance, customer segments |
-//! | [`monitor`] | statistics, windows, report | drift of new data and served traffic; the HTML report |
+//! | [`monitor`] | statistics, windows, drift verdicts, report, html | drift of new data and served traffic; the model report and its HTML page |
 //!
 //! Errors are one typed [`Error`]; randomness is one seeded [`rng`]; long work reports and can be
 //! cancelled through one [`progress::Reporter`].

@@ -39,7 +39,7 @@ pub struct LoggedPrediction {
 }
 
 /// Volume and score distribution of one model version in one arm.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmTraffic {
     /// Model version.
     pub model_version: String,
@@ -56,8 +56,8 @@ pub struct ArmTraffic {
     pub score_histogram: [u64; SCORE_BINS],
 }
 
-/// The monitoring answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The monitoring answer (serialises both ways: stored in D1, read back by the dashboard).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitoringReport {
     /// The model whose reference the traffic is compared with (the active one).
     pub model_version: String,
@@ -77,7 +77,7 @@ pub struct MonitoringReport {
     pub notes: Vec<String>,
     /// The drift report's dataset verdict, `ok`, `warn` or `drift` (drift also when
     /// performance degraded).
-    pub status: &'static str,
+    pub status: String,
     /// Whether an alert should go out: the dataset verdict or the score distribution reached
     /// the alert level (`drift` by default, `warn` for a more sensitive watch), or performance
     /// degraded.
@@ -167,9 +167,9 @@ pub fn report(
         ));
     }
     let status = match &drift {
-        Some(d) => d.dataset_verdict.as_str(),
-        None if !alert_reasons.is_empty() => "drift",
-        None => "ok",
+        Some(d) => d.dataset_verdict,
+        None if !alert_reasons.is_empty() => Verdict::Drift,
+        None => Verdict::Ok,
     };
     MonitoringReport {
         model_version: version.to_string(),
@@ -180,7 +180,7 @@ pub fn report(
         drift,
         performance,
         notes,
-        status,
+        status: status.as_str().to_string(),
         alert: !alert_reasons.is_empty(),
         alert_reasons,
     }

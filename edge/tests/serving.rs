@@ -8,7 +8,7 @@ use ebb_core::monitor::Verdict;
 use ebb_core::serve::scorer::Scorer;
 use ebb_core::train::TrainParams;
 use ebb_edge::model::LoadedModel;
-use ebb_edge::monitoring::{report, LoggedPrediction};
+use ebb_edge::monitoring::{report, LoggedPrediction, MonitoringReport};
 use ebb_edge::request::Record;
 use serde_json::json;
 use std::sync::OnceLock;
@@ -174,6 +174,12 @@ fn monitoring_flags_an_injected_shift_and_checks_performance() {
     );
     assert_eq!(moved.status, "drift");
     assert!(moved.alert);
+    // The dashboard reads stored reports back.
+    let stored = serde_json::to_string(&moved).unwrap();
+    assert_eq!(
+        serde_json::from_str::<MonitoringReport>(&stored).unwrap(),
+        moved
+    );
     assert!(
         moved.alert_reasons[0].contains("input columns drifted"),
         "{:?}",

@@ -596,7 +596,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         ts_ms: now_ms() as f64,
         trigger: "cron".into(),
         model_version: report.model_version.clone(),
-        status: report.status.to_string(),
+        status: report.status.clone(),
         alert: if report.alert { 1.0 } else { 0.0 },
         alert_sent: if alert_sent { 1.0 } else { 0.0 },
     };

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ebb_core::monitor::{drift_of_table, ColumnDrift, DriftParams, DriftReport};
+use ebb_core::progress::{Control, Progress, Reporter};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
+use crate::progress::ProgressBar;
 use crate::{CliError, CliResult};
 
 #[derive(Args)]
@@ -146,8 +148,15 @@ pub fn run(args: DriftArgs) -> CliResult {
     let params = DriftParams::default()
         .with_n_boot(args.bootstrap)
         .with_seed(args.seed);
-    let outcome =
-        drift_of_table(&artifact, &table, &params).map_err(|e| CliError::core(&args.current, e))?;
+    let mut bar = ProgressBar::new(args.json);
+    let mut sink = |p: &Progress| {
+        bar.update(&p.stage, (p.fraction * 100.0).round() as usize, 100);
+        Control::Continue
+    };
+    let outcome = drift_of_table(&artifact, &table, &params, &mut Reporter::new(&mut sink))
+        .map_err(|e| CliError::core(&args.current, e));
+    bar.finish();
+    let outcome = outcome?;
     if args.json {
         let mut v =
             serde_json::to_value(&outcome.report).map_err(|e| CliError::other(e.to_string()))?;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::Args;
 use ebb_core::data::split::{stratified_kfold, time_split};
 use ebb_core::monitor::report::{build_report, ReportParams};
+use ebb_core::progress::Reporter;
 use ebb_core::train::{labels, TrainParams};
 
 use super::Prepared;
@@ -108,7 +109,13 @@ pub fn run(args: PipelineArgs) -> CliResult {
         ),
     )?;
     super::write_table_csv(&run_dir.join("quarantine.csv"), &prepared.quarantined)?;
-    let report = build_report(artifact, &test_part, &ReportParams::default()).map_err(to_input)?;
+    let report = build_report(
+        artifact,
+        &test_part,
+        &ReportParams::default(),
+        &mut Reporter::silent(),
+    )
+    .map_err(to_input)?;
     write_file(&run_dir.join("report.html"), &report.to_html())?;
     let run_params = serde_json::json!({
         "model": args.model,

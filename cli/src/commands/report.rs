@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ebb_core::monitor::report::{build_report, ReportParams};
+use ebb_core::monitor::Verdict;
+use ebb_core::progress::Reporter;
 
 use crate::io::{print_json, read_artifact, read_table};
 use crate::{write_file, CliError, CliResult};
@@ -28,8 +30,13 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let (table, _) = read_table(&args.data)?;
-    let report = build_report(&artifact, &table, &ReportParams::default().with_by(args.by))
-        .map_err(|e| CliError::core(&args.data, e))?;
+    let report = build_report(
+        &artifact,
+        &table,
+        &ReportParams::default().with_by(args.by),
+        &mut Reporter::silent(),
+    )
+    .map_err(|e| CliError::core(&args.data, e))?;
     let html = report.to_html();
     write_file(&args.out, &html)?;
     if args.json {
@@ -40,9 +47,10 @@ pub fn run(args: ReportArgs) -> CliResult {
     } else {
         let drifted: Vec<&str> = report
             .drift
+            .columns
             .iter()
-            .filter(|d| d.status != "stable")
-            .map(|d| d.column.as_str())
+            .filter(|d| d.verdict != Verdict::Ok)
+            .map(|d| d.name.as_str())
             .collect();
         println!(
             "report on {} rows ({} left out): ROC-AUC {:.4}, best profit {:.0} contacting the top {:.0}%; drifted columns: {}",

@@ -970,6 +970,8 @@ pub(crate) fn days_in_month(y: i64, m: u32) -> u32 {
 mod tests {
     use super::*;
     use crate::data::table::parse_number;
+    use alloc::format;
+    use alloc::string::ToString;
 
     fn csv(params: &SynthParams) -> String {
         let mut s = String::new();
@@ -1327,6 +1329,121 @@ mod tests {
                 assert!(psi < 0.01, "{}: PSI {psi}", column.name);
                 assert!(column.missing.change.abs() < 0.01, "{column:#?}");
             }
+        }
+    }
+
+    /// `table` with `edit(row, column, cell)` applied to every cell (`None` keeps the cell).
+    fn edited(t: &Table, edit: impl Fn(usize, &str, &str) -> Option<String>) -> Table {
+        let mut out = Table::new(t.names().to_vec()).unwrap();
+        for r in 0..t.n_rows() {
+            let cells: Vec<String> = t
+                .names()
+                .iter()
+                .enumerate()
+                .map(|(c, name)| {
+                    let raw = t.raw(r, c);
+                    edit(r, name, raw).unwrap_or_else(|| raw.to_string())
+                })
+                .collect();
+            out.push_row(t.source_row(r), cells.iter().map(String::as_str))
+                .unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn monitor_flags_scaled_fees_and_usage_as_drift_at_100k() {
+        use crate::data::schema::{infer, InferOptions};
+        use crate::features::{FeatureParams, Target};
+        use crate::monitor::{CurrentWindow, DriftReport, TableRows, Verdict};
+        use crate::serve::drift::Reference;
+
+        // `--drift` relabels categories and shrinks usage; fees and a re-mix of existing levels
+        // are scaled here, on 100,000 customers a side, so noise is far below every threshold.
+        let reference_table = generate_table(
+            &SynthParams::default()
+                .with_n_customers(100_000)
+                .with_seed(1),
+        )
+        .unwrap();
+        let fresh = generate_table(
+            &SynthParams::default()
+                .with_n_customers(100_000)
+                .with_seed(2),
+        )
+        .unwrap();
+        let schema = infer(&reference_table, &InferOptions::default())
+            .unwrap()
+            .schema;
+        let y = crate::train::labels(&reference_table, &schema).unwrap();
+        let (pipeline, _) = FeatureParams::for_target(Target::Trees)
+            .fit_transform(&reference_table, &schema, &y)
+            .unwrap();
+        let reference = Reference::build(&pipeline, &reference_table, &y).unwrap();
+        let report_of = |t: &Table| -> DriftReport {
+            let mut window = CurrentWindow::for_pipeline("m-synth", &pipeline, &reference).unwrap();
+            let mut rows = TableRows::new(&pipeline, t).unwrap();
+            for r in 0..t.n_rows() {
+                rows.observe(&mut window, r, None).unwrap();
+            }
+            window.report(&reference).unwrap()
+        };
+        let scaled = |fee: f64, usage: f64| {
+            edited(&fresh, |r, name, raw| {
+                let times = |k: f64| raw.parse::<f64>().ok().map(|v| format!("{}", v * k));
+                match name {
+                    "monthly_fee" => times(fee),
+                    "usage_hours_30d" => times(usage),
+                    // Every fifth card payer (by row, so independent of everything else)
+                    // moves to paypal: card 55% -> 44%, paypal 25% -> 36%.
+                    "payment_method" if raw == "card" && r % 5 == 0 => Some("paypal".into()),
+                    _ => None,
+                }
+            })
+        };
+        let shifted = ["monthly_fee", "usage_hours_30d", "payment_method"];
+        let check = |report: &DriftReport| {
+            for column in &report.columns {
+                let expected = if shifted.contains(&column.name.as_str()) {
+                    Verdict::Drift
+                } else {
+                    Verdict::Ok
+                };
+                assert_eq!(column.verdict, expected, "{column:#?}");
+            }
+        };
+
+        // The operator's case: prices 20% up, usage 40% down.
+        check(&report_of(&scaled(1.2, 0.6)));
+        // Half those sizes still move the mass a tenth of a standard deviation or more, while
+        // PSI, blind to moves inside its decile bins, stays under its drift threshold: the
+        // Wasserstein and Jensen-Shannon distances carry the verdict.
+        let moderate = report_of(&scaled(1.1, 0.7));
+        check(&moderate);
+        for name in shifted {
+            let c = moderate.columns.iter().find(|c| c.name == name).unwrap();
+            let psi = c.psi.unwrap();
+            assert!(psi < 0.25, "{name}: PSI {psi}");
+            let distance = c.wasserstein.or(c.js_distance).unwrap();
+            assert!(distance >= 0.1, "{name}: {distance}");
+        }
+
+        // No false alarm on the untouched batch, nor on small ones, whose effect sizes are
+        // noisy enough to cross a threshold and only the tests' p-values hold them back.
+        let calm = report_of(&fresh);
+        assert!(
+            calm.columns.iter().all(|c| c.verdict == Verdict::Ok),
+            "{calm:#?}"
+        );
+        for seed in 10..30 {
+            let small =
+                generate_table(&SynthParams::default().with_n_customers(300).with_seed(seed))
+                    .unwrap();
+            let report = report_of(&small);
+            assert!(
+                report.columns.iter().all(|c| c.verdict == Verdict::Ok),
+                "seed {seed}: {report:#?}"
+            );
         }
     }
 

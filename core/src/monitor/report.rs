@@ -1,38 +1,48 @@
-//! The model report: what a model does on one labelled table, summarised and rendered as one
-//! self-contained HTML page (inline CSS and SVG, no scripts, no network).
+//! The model report's numbers: what a model does on one labelled table, summarised.
 //!
 //! [`build_report`] scores the table through the one [`Scorer`] path and keeps only summaries —
 //! curves thinned by [`crate::metrics::curves`], deciles, per-column drift, per-group fairness
 //! rows — never the rows themselves, so the page stays small whatever the table's size.
-//! [`ModelReport::to_html`] renders them.
+//! [`ModelReport::to_html`] (in [`super::html`]) renders them.
 //!
 //! The pieces other modules own are borrowed, not recomputed: the profit curve ([`profit_curve`])
-//! prices contacts with [`crate::eval::decision`]'s cost model, and the drift table bins the table into
-//! a [`crate::monitor::CurrentWindow`] and measures each column with [`crate::monitor::psi`] at
-//! the default [`DriftParams`] thresholds.
+//! prices contacts with [`crate::eval::decision`]'s cost model, and the drift section is the
+//! [`DriftReport`] of `ebb drift` itself: the table is binned into a [`CurrentWindow`] and judged
+//! by the same statistics and verdicts at the default [`DriftParams`], so the page and the drift
+//! report never show two numbers for one column.
+//!
+//! Every type here serialises both ways, so a face can store or pass a report (the browser with
+//! serde-wasm-bindgen) and render it later with [`ModelReport::to_html`].
 
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt::Write;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::table::{is_na, Table};
 use crate::error::{Error, Result};
 use crate::eval::decision::{rank_by_probability, DecisionParams, Outcome};
 use crate::metrics::{curves, evaluate, roc_auc, CurveSet, Report};
 use crate::model::family::Model;
-use crate::monitor::{psi, CurrentWindow, DriftParams, TableRows};
+use crate::monitor::{CurrentWindow, DriftParams, DriftReport, TableRows};
+use crate::progress::Reporter;
 use crate::serve::artifact::Artifact;
-use crate::serve::drift::ColumnSketch;
 use crate::serve::scorer::Scorer;
 
 /// Groups shown in the fairness table; smaller groups are pooled as `(other)`.
 const MAX_GROUPS: usize = 20;
 
+/// Rows summarised between two progress reports of [`build_report`].
+const ROWS_PER_REPORT: usize = 8_192;
+
+/// Progress stages of [`build_report`], as its reporter names them.
+const STAGE_SCORING: &str = "report: scoring";
+const STAGE_ROWS: &str = "report: summarising rows";
+const STAGE_CURVES: &str = "report: curves";
+
 /// The money side of contacting customers, for the profit curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProfitAssumptions {
     /// Cost of one retention contact.
     pub cost_per_contact: f64,
@@ -102,7 +112,7 @@ impl ReportParams {
 }
 
 /// Profit of contacting the highest-scored `fraction` of customers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProfitPoint {
     /// Share of customers contacted.
     pub fraction: f64,
@@ -115,7 +125,7 @@ pub struct ProfitPoint {
 }
 
 /// One input column's share of the model's importance.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Importance {
     /// Input column.
     pub column: String,
@@ -123,23 +133,8 @@ pub struct Importance {
     pub share: f64,
 }
 
-/// How far one column moved from the training reference.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ColumnDrift {
-    /// Input column.
-    pub column: String,
-    /// Population stability index over the reference bins plus a missing bin.
-    pub psi: f64,
-    /// `stable`, `moderate` or `major` (PSI below 0.1, below 0.25, above).
-    pub status: &'static str,
-    /// Missing share in the training data.
-    pub missing_reference: f64,
-    /// Missing share in this data.
-    pub missing_current: f64,
-}
-
 /// Quality of the model's decisions for one group of customers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupRow {
     /// The group's value (`(missing)`, `(other)` for pooled small groups).
     pub group: String,
@@ -162,7 +157,7 @@ pub struct GroupRow {
 }
 
 /// The fairness table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fairness {
     /// Column the groups come from.
     pub column: String,
@@ -171,7 +166,7 @@ pub struct Fairness {
 }
 
 /// Everything the report shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelReport {
     /// Model id of the artifact.
     pub model_id: String,
@@ -196,13 +191,13 @@ pub struct ModelReport {
     /// The most profitable point of `profit`.
     pub best_profit: ProfitPoint,
     /// How importance was measured (`gain`, `impurity`, `|coefficient|`).
-    pub importance_method: &'static str,
+    pub importance_method: String,
     /// Importance per input column, largest first.
     pub importance: Vec<Importance>,
-    /// Drift of the score distribution against training.
-    pub score_psi: f64,
-    /// Drift per input column, largest PSI first.
-    pub drift: Vec<ColumnDrift>,
+    /// Drift of every input column and of the score distribution against the training
+    /// reference, exactly as `ebb drift` reports it (without performance: the metrics above are
+    /// this table's).
+    pub drift: DriftReport,
     /// Per-group quality, when asked for.
     pub fairness: Option<Fairness>,
 }
@@ -238,46 +233,6 @@ pub fn profit_curve(y: &[f64], p: &[f64], assumptions: &ProfitAssumptions) -> Ve
             }
         })
         .collect()
-}
-
-fn drift_status(psi: f64) -> &'static str {
-    let thresholds = DriftParams::default();
-    if psi >= thresholds.psi_drift {
-        "major"
-    } else if psi >= thresholds.psi_warn {
-        "moderate"
-    } else {
-        "stable"
-    }
-}
-
-/// Bin counts with the missing count as one more bin, so a change in missingness moves the PSI.
-fn with_missing(sketch: &ColumnSketch) -> Vec<u64> {
-    let mut counts = sketch.counts.clone();
-    counts.push(sketch.missing);
-    counts
-}
-
-/// Every input column of the window compared with the artifact's reference by PSI.
-fn drift_table(artifact: &Artifact, window: &CurrentWindow) -> Vec<ColumnDrift> {
-    let mut rows: Vec<ColumnDrift> = artifact
-        .reference
-        .columns
-        .iter()
-        .zip(&window.columns)
-        .map(|(reference, current)| {
-            let psi = psi(&with_missing(reference), &with_missing(&current.sketch));
-            ColumnDrift {
-                column: reference.name.clone(),
-                psi,
-                status: drift_status(psi),
-                missing_reference: reference.missing_rate(),
-                missing_current: current.sketch.missing_rate(),
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| b.psi.total_cmp(&a.psi));
-    rows
 }
 
 fn importance(artifact: &Artifact) -> (&'static str, Vec<Importance>) {
@@ -402,10 +357,15 @@ fn fairness(
 /// Scores `table` (which must hold the model's target column) with `artifact` and summarises
 /// everything the report shows. Rows whose values do not fit the model, or whose target is not
 /// one of the two known outcomes, are counted in `skipped`, never silently dropped.
+///
+/// Progress goes to `reporter` (scoring, then every 8,192 rows summarised, then the curves);
+/// when its callback asks to stop this returns [`Error::Cancelled`]. Pass [`Reporter::silent`]
+/// when nobody watches.
 pub fn build_report(
     artifact: &Artifact,
     table: &Table,
     params: &ReportParams,
+    reporter: &mut Reporter<'_>,
 ) -> Result<ModelReport> {
     let target = artifact.schema.target.as_ref().ok_or(Error::NoTarget)?;
     let target_col = table
@@ -421,7 +381,15 @@ pub fn build_report(
     let mut scored = Vec::new();
     let mut skipped_examples = Vec::new();
     let mut skipped = 0;
-    for (r, score) in scorer.score_table(table)?.into_iter().enumerate() {
+    let n = table.n_rows();
+    reporter.report(STAGE_SCORING, 0.0, "")?;
+    let scores = scorer.score_table(table)?;
+    // Scoring is one call; summarising the rows and the curves share the rest.
+    let mut summarising = reporter.sub(0.4, 0.8);
+    for (r, score) in scores.into_iter().enumerate() {
+        if r % ROWS_PER_REPORT == 0 {
+            summarising.step(STAGE_ROWS, r, n, &format!("{r} of {n} rows"))?;
+        }
         let raw = table.raw(r, target_col);
         let reason = match (target.label(raw), score) {
             (Some(label), Ok(s)) => {
@@ -441,6 +409,8 @@ pub fn build_report(
             skipped_examples.push((table.source_row(r), reason));
         }
     }
+    summarising.step(STAGE_ROWS, n, n, &format!("{n} of {n} rows"))?;
+    reporter.report(STAGE_CURVES, 0.8, "")?;
     let (y, p): (Vec<f64>, Vec<f64>) = scored.iter().map(|&(_, l, p)| (l, p)).unzip();
     let metrics = evaluate(&y, &p, artifact.threshold)?;
     let profit = profit_curve(&y, &p, &params.profit);
@@ -475,503 +445,25 @@ pub fn build_report(
         profit_assumptions: params.profit,
         profit,
         best_profit,
-        importance_method,
+        importance_method: importance_method.to_string(),
         importance,
-        score_psi: psi(&artifact.reference.scores.counts, &window.scores.counts),
-        drift: drift_table(artifact, &window),
+        drift: window.report_with(&artifact.reference, &DriftParams::default(), None)?,
         fairness,
     })
 }
 
-/// Text safe inside HTML elements and attributes.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map_or_else(|| String::from("–"), |x| format!("{x:.3}"))
-}
-
-const W: f64 = 360.0;
-const H: f64 = 250.0;
-const LEFT: f64 = 52.0;
-const RIGHT: f64 = 12.0;
-const TOP: f64 = 14.0;
-const BOTTOM: f64 = 40.0;
-
-/// Maps data coordinates into one chart's plot area.
-struct Frame {
-    x: (f64, f64),
-    y: (f64, f64),
-}
-
-impl Frame {
-    fn px(&self, x: f64) -> f64 {
-        let span = self.x.1 - self.x.0;
-        LEFT + if span > 0.0 {
-            (x - self.x.0) / span
-        } else {
-            0.0
-        } * (W - LEFT - RIGHT)
-    }
-
-    fn py(&self, y: f64) -> f64 {
-        let span = self.y.1 - self.y.0;
-        H - BOTTOM
-            - if span > 0.0 {
-                (y - self.y.0) / span
-            } else {
-                0.0
-            } * (H - TOP - BOTTOM)
-    }
-
-    /// Opens an `<svg>` with axes, five ticks per axis and the axis labels.
-    fn open(&self, out: &mut String, title: &str, x_label: &str, y_label: &str) {
-        let _ = write!(
-            out,
-            "<svg viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"{t}\"><title>{t}</title>",
-            t = escape(title)
-        );
-        let _ = write!(
-            out,
-            "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{}\" height=\"{}\" class=\"plot\"/>",
-            W - LEFT - RIGHT,
-            H - TOP - BOTTOM
-        );
-        for k in 0..=4 {
-            let f = k as f64 / 4.0;
-            let (xv, yv) = (
-                self.x.0 + f * (self.x.1 - self.x.0),
-                self.y.0 + f * (self.y.1 - self.y.0),
-            );
-            let (x, y) = (self.px(xv), self.py(yv));
-            let _ = write!(
-                out,
-                "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\" class=\"grid\"/><text x=\"{x:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
-                H - BOTTOM,
-                H - BOTTOM + 14.0,
-                tick(xv)
-            );
-            let _ = write!(
-                out,
-                "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" class=\"grid\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>",
-                W - RIGHT,
-                LEFT - 4.0,
-                y + 4.0,
-                tick(yv)
-            );
-        }
-        let _ = write!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">{}</text><text x=\"12\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\" transform=\"rotate(-90 12 {:.1})\">{}</text>",
-            LEFT + (W - LEFT - RIGHT) / 2.0,
-            H - 6.0,
-            escape(x_label),
-            TOP + (H - TOP - BOTTOM) / 2.0,
-            TOP + (H - TOP - BOTTOM) / 2.0,
-            escape(y_label)
-        );
-    }
-
-    fn polyline(&self, out: &mut String, points: impl Iterator<Item = (f64, f64)>, class: &str) {
-        let _ = write!(out, "<polyline class=\"{class}\" points=\"");
-        for (x, y) in points {
-            let _ = write!(out, "{:.1},{:.1} ", self.px(x), self.py(y));
-        }
-        out.push_str("\"/>");
-    }
-}
-
-/// A compact tick label: three significant places for small numbers, thousands as `k`.
-fn tick(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1_000_000.0 {
-        format!("{:.1}M", v / 1_000_000.0)
-    } else if a >= 1_000.0 {
-        format!("{:.0}k", v / 1_000.0)
-    } else if a >= 10.0 || a == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-fn table_html(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
-    out.push_str("<table><thead><tr>");
-    for h in header {
-        let _ = write!(out, "<th>{}</th>", escape(h));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for row in rows {
-        out.push_str("<tr>");
-        for cell in row {
-            let _ = write!(out, "<td>{}</td>", escape(cell));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table>");
-}
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1150px;color:#222;padding:0 1em}\
-h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}\
-.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}figcaption{font-size:.85em;color:#555;max-width:360px}\
-table{border-collapse:collapse;font-size:.9em;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}\
-th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}\
-.plot{fill:#fff;stroke:#999}.grid{stroke:#eee}.tick{font-size:10px;fill:#555}.axis{font-size:11px;fill:#333}\
-.line{fill:none;stroke:#1f6feb;stroke-width:2}.ref{fill:none;stroke:#aaa;stroke-dasharray:4 3}\
-.bar{fill:#1f6feb}.mark{fill:#d1242f}.note{color:#555;font-size:.9em}";
-
-impl ModelReport {
-    /// The report as one self-contained HTML page.
-    pub fn to_html(&self) -> String {
-        let mut out = String::with_capacity(64 * 1024);
-        let m = &self.metrics;
-        let _ = write!(
-            out,
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Ebb model report {id}</title><style>{STYLE}</style></head><body>\
-             <h1>Model report: {id} ({family})</h1><p>{rows} customers scored; {skipped} rows left out. Decision threshold {t:.3} (calibrated probability).</p>",
-            id = escape(&self.model_id),
-            family = escape(&self.family),
-            rows = self.rows,
-            skipped = self.skipped,
-            t = self.threshold
-        );
-        if !self.skipped_examples.is_empty() {
-            out.push_str("<ul class=\"note\">");
-            for (row, why) in &self.skipped_examples {
-                let _ = write!(out, "<li>row {row}: {}</li>", escape(why));
-            }
-            out.push_str("</ul>");
-        }
-        out.push_str("<h2>Quality</h2>");
-        table_html(
-            &mut out,
-            &["metric", "value"],
-            &[
-                ("ROC-AUC", m.roc_auc),
-                ("PR-AUC", m.pr_auc),
-                ("log loss", m.log_loss),
-                ("Brier", m.brier),
-                ("expected calibration error", m.ece),
-                ("precision at threshold", m.precision),
-                ("recall at threshold", m.recall),
-                ("F1 at threshold", m.f1),
-                ("churn rate", m.positive_rate),
-            ]
-            .iter()
-            .map(|(k, v)| vec![k.to_string(), format!("{v:.4}")])
-            .collect::<Vec<_>>(),
-        );
-
-        out.push_str("<h2>Curves</h2><div class=\"charts\">");
-        self.roc_chart(&mut out);
-        self.pr_chart(&mut out);
-        self.calibration_chart(&mut out);
-        self.lift_chart(&mut out);
-        self.profit_chart(&mut out);
-        out.push_str("</div>");
-
-        let c = &m.confusion;
-        out.push_str("<h2>Confusion matrix at the threshold</h2>");
-        table_html(
-            &mut out,
-            &["", "predicted churn", "predicted stay"],
-            &[
-                vec!["churned".into(), c.tp.to_string(), c.fn_.to_string()],
-                vec!["stayed".into(), c.fp.to_string(), c.tn.to_string()],
-            ],
-        );
-
-        self.importance_chart(&mut out);
-
-        let thresholds = DriftParams::default();
-        let _ = write!(
-            out,
-            "<h2>Drift against training</h2><p class=\"note\">Population stability index per input column over the training reference bins (plus a missing bin): below {} stable, below {} moderate, above major. Score distribution PSI: {:.3} ({}).</p>",
-            thresholds.psi_warn,
-            thresholds.psi_drift,
-            self.score_psi,
-            drift_status(self.score_psi)
-        );
-        table_html(
-            &mut out,
-            &[
-                "column",
-                "PSI",
-                "status",
-                "missing (training)",
-                "missing (now)",
-            ],
-            &self
-                .drift
-                .iter()
-                .map(|d| {
-                    vec![
-                        d.column.clone(),
-                        format!("{:.3}", d.psi),
-                        d.status.to_string(),
-                        format!("{:.1}%", 100.0 * d.missing_reference),
-                        format!("{:.1}%", 100.0 * d.missing_current),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        );
-
-        if let Some(f) = &self.fairness {
-            let _ = write!(
-                out,
-                "<h2>Fairness by {}</h2><p class=\"note\">Decisions at the threshold per group: large gaps in flagged rate, recall or false-positive rate mean the model treats groups differently.</p>",
-                escape(&f.column)
-            );
-            table_html(
-                &mut out,
-                &[
-                    "group",
-                    "rows",
-                    "churn rate",
-                    "mean probability",
-                    "flagged",
-                    "precision",
-                    "recall",
-                    "false-positive rate",
-                    "ROC-AUC",
-                ],
-                &f.groups
-                    .iter()
-                    .map(|g| {
-                        vec![
-                            g.group.clone(),
-                            g.rows.to_string(),
-                            format!("{:.3}", g.churn_rate),
-                            format!("{:.3}", g.mean_probability),
-                            format!("{:.3}", g.flagged_rate),
-                            opt(g.precision),
-                            opt(g.recall),
-                            opt(g.false_positive_rate),
-                            opt(g.roc_auc),
-                        ]
-                    })
-                    .collect::<Vec<_>>(),
-            );
-        }
-        out.push_str("</body></html>\n");
-        out
-    }
-
-    fn roc_chart(&self, out: &mut String) {
-        let f = Frame {
-            x: (0.0, 1.0),
-            y: (0.0, 1.0),
-        };
-        out.push_str("<figure>");
-        f.open(
-            out,
-            "ROC curve",
-            "false-positive rate",
-            "true-positive rate",
-        );
-        f.polyline(out, [(0.0, 0.0), (1.0, 1.0)].into_iter(), "ref");
-        let roc = &self.curves.roc;
-        f.polyline(
-            out,
-            roc.x.iter().copied().zip(roc.y.iter().copied()),
-            "line",
-        );
-        let _ = write!(
-            out,
-            "</svg><figcaption>ROC-AUC {:.3}; the dashed line is a random ranking.</figcaption></figure>",
-            self.metrics.roc_auc
-        );
-    }
-
-    fn pr_chart(&self, out: &mut String) {
-        let f = Frame {
-            x: (0.0, 1.0),
-            y: (0.0, 1.0),
-        };
-        out.push_str("<figure>");
-        f.open(out, "Precision-recall curve", "recall", "precision");
-        let base = self.metrics.positive_rate;
-        f.polyline(out, [(0.0, base), (1.0, base)].into_iter(), "ref");
-        let pr = &self.curves.pr;
-        f.polyline(
-            out,
-            pr.recall.iter().copied().zip(pr.precision.iter().copied()),
-            "line",
-        );
-        let _ = write!(
-            out,
-            "</svg><figcaption>PR-AUC {:.3}; the dashed line is the churn rate.</figcaption></figure>",
-            self.metrics.pr_auc
-        );
-    }
-
-    fn calibration_chart(&self, out: &mut String) {
-        let f = Frame {
-            x: (0.0, 1.0),
-            y: (0.0, 1.0),
-        };
-        out.push_str("<figure>");
-        f.open(
-            out,
-            "Calibration",
-            "mean predicted probability",
-            "observed churn rate",
-        );
-        f.polyline(out, [(0.0, 0.0), (1.0, 1.0)].into_iter(), "ref");
-        let bins: Vec<_> = self
-            .curves
-            .calibration
-            .iter()
-            .filter(|b| b.count > 0)
-            .collect();
-        f.polyline(
-            out,
-            bins.iter().map(|b| (b.mean_predicted, b.observed_rate)),
-            "line",
-        );
-        for b in &bins {
-            let _ = write!(
-                out,
-                "<circle class=\"mark\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"/>",
-                f.px(b.mean_predicted),
-                f.py(b.observed_rate)
-            );
-        }
-        let _ = write!(
-            out,
-            "</svg><figcaption>Expected calibration error {:.3}; points on the diagonal are perfectly calibrated.</figcaption></figure>",
-            self.metrics.ece
-        );
-    }
-
-    fn lift_chart(&self, out: &mut String) {
-        let lift = &self.curves.lift;
-        let top = lift.iter().map(|d| d.lift).fold(1.0, f64::max);
-        let f = Frame {
-            x: (0.0, lift.len().max(1) as f64),
-            y: (0.0, top),
-        };
-        out.push_str("<figure>");
-        f.open(
-            out,
-            "Lift by decile",
-            "decile (highest scores first)",
-            "lift",
-        );
-        for (i, d) in lift.iter().enumerate() {
-            let (x0, x1) = (f.px(i as f64 + 0.1), f.px(i as f64 + 0.9));
-            let y = f.py(d.lift);
-            let _ = write!(
-                out,
-                "<rect class=\"bar\" x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\"/>",
-                x1 - x0,
-                (f.py(0.0) - y).max(0.0)
-            );
-        }
-        f.polyline(out, [(0.0, 1.0), (f.x.1, 1.0)].into_iter(), "ref");
-        let first = lift.first().map_or(0.0, |d| d.lift);
-        let _ = write!(
-            out,
-            "</svg><figcaption>The top decile holds {first:.1}× the average churn rate.</figcaption></figure>"
-        );
-    }
-
-    fn profit_chart(&self, out: &mut String) {
-        let (lo, hi) = self.profit.iter().fold((0.0f64, 0.0f64), |(lo, hi), p| {
-            (lo.min(p.profit), hi.max(p.profit))
-        });
-        let f = Frame {
-            x: (0.0, 1.0),
-            y: (lo, if hi > lo { hi } else { lo + 1.0 }),
-        };
-        out.push_str("<figure>");
-        f.open(
-            out,
-            "Profit curve",
-            "share of customers contacted",
-            "profit",
-        );
-        f.polyline(out, [(0.0, 0.0), (1.0, 0.0)].into_iter(), "ref");
-        f.polyline(
-            out,
-            self.profit.iter().map(|p| (p.fraction, p.profit)),
-            "line",
-        );
-        let b = &self.best_profit;
-        let a = &self.profit_assumptions;
-        let _ = write!(
-            out,
-            "<circle class=\"mark\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\"/></svg><figcaption>Cost {} per contact, {} kept per saved churner, {:.0}% of contacted churners saved. Best: contact the top {:.0}% ({} customers, probability ≥ {:.3}) for a profit of {:.0}.</figcaption></figure>",
-            f.px(b.fraction),
-            f.py(b.profit),
-            a.cost_per_contact,
-            a.value_per_save,
-            100.0 * a.success_rate,
-            100.0 * b.fraction,
-            b.contacted,
-            b.threshold,
-            b.profit
-        );
-    }
-
-    fn importance_chart(&self, out: &mut String) {
-        let rows: Vec<&Importance> = self.importance.iter().take(15).collect();
-        let _ = write!(
-            out,
-            "<h2>Importance</h2><p class=\"note\">Share of the model's {} per input column (encoded features summed back to their column), top {}.</p>",
-            escape(self.importance_method),
-            rows.len()
-        );
-        let (label_w, bar_w, row_h) = (200.0, 320.0, 18.0);
-        let height = row_h * rows.len() as f64 + 8.0;
-        let top = rows.first().map_or(0.0, |r| r.share).max(1e-12);
-        let _ = write!(
-            out,
-            "<svg viewBox=\"0 0 {w} {height}\" width=\"{w}\" height=\"{height}\" role=\"img\" aria-label=\"Importance\"><title>Importance</title>",
-            w = label_w + bar_w + 60.0
-        );
-        for (i, r) in rows.iter().enumerate() {
-            let y = 4.0 + i as f64 * row_h;
-            let _ = write!(
-                out,
-                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text><rect class=\"bar\" x=\"{label_w}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\">{:.1}%</text>",
-                label_w - 6.0,
-                y + 12.0,
-                escape(&r.column),
-                y + 2.0,
-                bar_w * r.share / top,
-                row_h - 4.0,
-                label_w + bar_w * r.share / top + 4.0,
-                y + 12.0,
-                100.0 * r.share
-            );
-        }
-        out.push_str("</svg>");
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::data::schema::{infer, InferOptions};
     use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
+    use crate::monitor::{drift_of_table, Verdict};
+    use crate::progress::{Control, Progress};
     use crate::serve::artifact::TrainingMetadata;
     use crate::train::{train, TrainParams};
 
-    fn artifact_and_table(drift: f64) -> (Artifact, Table) {
+    pub(in crate::monitor) fn artifact_and_table(drift: f64) -> (Artifact, Table) {
         let table = generate_table(&SynthParams::default().with_n_customers(800).with_seed(2))
             .expect("synthetic data");
         let schema = infer(&table, &InferOptions::new().with_target("churn"))
@@ -1036,16 +528,35 @@ mod tests {
     fn report_is_self_contained_and_finds_drift_and_groups() {
         let (artifact, current) = artifact_and_table(1.0);
         let params = ReportParams::default().with_by(Some("plan".into()));
-        let report = build_report(&artifact, &current, &params).expect("report");
+        let report =
+            build_report(&artifact, &current, &params, &mut Reporter::silent()).expect("report");
         assert_eq!(report.rows + report.skipped, current.n_rows());
         let total: f64 = report.importance.iter().map(|i| i.share).sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
         assert_eq!(report.importance.len(), artifact.pipeline.inputs.len());
         assert!(
-            report.drift.iter().any(|d| d.status != "stable"),
+            report
+                .drift
+                .columns
+                .iter()
+                .any(|d| d.verdict != Verdict::Ok),
             "{:?}",
             report.drift
         );
+        // One figure per column: the page shows exactly what `ebb drift` reports.
+        let drift = drift_of_table(
+            &artifact,
+            &current,
+            &DriftParams::default(),
+            &mut Reporter::silent(),
+        )
+        .expect("drift");
+        assert_eq!(report.drift.columns, drift.report.columns);
+        assert_eq!(report.drift.score_drift, drift.report.score_drift);
+        // The browser receives the report as data and renders it there.
+        let json = serde_json::to_string(&report).expect("serialise");
+        let back: ModelReport = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, report);
         let fairness = report.fairness.as_ref().expect("fairness table");
         assert!(fairness.groups.len() >= 2);
         assert_eq!(
@@ -1077,17 +588,24 @@ mod tests {
     #[test]
     fn same_data_has_less_drift_and_missing_columns_are_named() {
         let (artifact, current) = artifact_and_table(0.0);
-        let report = build_report(&artifact, &current, &ReportParams::default()).expect("report");
+        let report = build_report(
+            &artifact,
+            &current,
+            &ReportParams::default(),
+            &mut Reporter::silent(),
+        )
+        .expect("report");
         assert!(report.fairness.is_none());
         assert!(
-            report.score_psi < DriftParams::default().psi_drift,
-            "{}",
-            report.score_psi
+            report.drift.score_drift.psi < DriftParams::default().psi_drift,
+            "{:?}",
+            report.drift.score_drift
         );
         let err = build_report(
             &artifact,
             &current,
             &ReportParams::default().with_by(Some("nope".into())),
+            &mut Reporter::silent(),
         )
         .expect_err("unknown column");
         assert_eq!(
@@ -1096,7 +614,33 @@ mod tests {
                 column: "nope".into()
             }
         );
-        // Names of columns and groups are escaped, never injected as markup.
-        assert_eq!(escape("<a href='x'>&"), "&lt;a href=&#39;x&#39;&gt;&amp;");
+    }
+
+    #[test]
+    fn stopping_cancels_the_report_while_rows_are_summarised() {
+        let (artifact, current) = artifact_and_table(0.0);
+        let mut stages = Vec::new();
+        let mut sink = |p: &Progress| {
+            stages.push(p.stage.clone());
+            if p.stage == STAGE_ROWS {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let err = build_report(
+            &artifact,
+            &current,
+            &ReportParams::default(),
+            &mut Reporter::new(&mut sink),
+        )
+        .expect_err("cancelled");
+        assert_eq!(
+            err,
+            Error::Cancelled {
+                stage: STAGE_ROWS.into()
+            }
+        );
+        assert_eq!(stages, [STAGE_SCORING, STAGE_ROWS]);
     }
 }
