@@ -715,9 +715,10 @@ impl InputColumn {
                         values,
                         missing_value,
                     } => {
-                        if values.len() != levels.len() + 1 {
+                        // Training also stores the missing slot's value after `other`.
+                        if values.len() <= levels.len() {
                             return Err(format!(
-                                "encoder.values: {} entries, but {} levels need {} (one per level, then `other`)",
+                                "encoder.values: {} entries, but {} levels need at least {} (one per level, then `other`)",
                                 values.len(),
                                 levels.len(),
                                 levels.len() + 1

@@ -479,7 +479,7 @@ mod tests {
     /// A small churn table; `big` scales the numeric columns (1 = ordinary values) and the
     /// `extreme` columns hold values near f64::MAX of both signs.
     fn table(rows: usize, seed: u64, big: f64) -> Table {
-        let mut csv = String::from("id,usage,extreme,huge,plan,churn\n");
+        let mut csv = String::from("id,usage,extreme,huge,plan,city,churn\n");
         let mut state = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -500,13 +500,15 @@ mod tests {
                 -f64::MAX * next()
             };
             let plan = ["basic", "plus", "pro"][(next() * 3.0) as usize];
+            // Enough levels to be target-encoded rather than one-hot.
+            let city = (next() * 16.0) as usize;
             let usage = if next() < 0.05 {
                 String::new()
             } else {
                 format!("{:e}", u * 40.0 * big)
             };
             csv.push_str(&format!(
-                "C{i},{usage},{extreme:e},{huge:e},{plan},{}\n",
+                "C{i},{usage},{extreme:e},{huge:e},{plan},city{city},{}\n",
                 u8::from(churn)
             ));
         }
@@ -629,6 +631,16 @@ mod tests {
 
     #[test]
     fn trained_artifacts_load() {
+        // The fixtures cover every encoder: `city` has too many levels for one-hot.
+        let encoded = |f| {
+            fixture(f).0.pipeline.inputs.iter().any(|c| {
+                matches!(
+                    c.encoder,
+                    Encoder::Categorical(CategoricalEncoder::Encoded { .. })
+                )
+            })
+        };
+        assert!(Family::ALL.into_iter().all(encoded));
         for family in Family::ALL {
             let (a, t) = fixture(family);
             let back = Artifact::from_json(&a.to_json().unwrap()).unwrap();
@@ -846,7 +858,7 @@ mod tests {
         });
         assert_error(
             a.validate().unwrap_err().to_string(),
-            "pipeline.inputs[0].encoder.values: 2 entries, but 2 levels need 3",
+            "pipeline.inputs[0].encoder.values: 2 entries, but 2 levels need at least 3",
         );
     }
 
