@@ -393,3 +393,76 @@ fn trees_sets_the_exact_tree_count() {
         "--trees must be at least 1",
     );
 }
+
+/// Runs `ebb args`, killing it if it has not ended within `limit`.
+fn ebb_within(args: &[&str], limit: std::time::Duration) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ebb"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the ebb binary runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("ebb {args:?} still ran after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_rehashed_artifact_with_a_cycle_is_refused_promptly() {
+    use ebb_core::model::family::Model;
+    use ebb_core::serve::artifact::Artifact;
+
+    let dir = temp_dir("cycle");
+    let data = path(&dir, "c.csv");
+    json(&ebb(&[
+        "generate", "--rows", "600", "--seed", "3", "--out", &data, "--json",
+    ]));
+    let model = path(&dir, "m.json");
+    json(&ebb(&[
+        "train", &data, "--model", "gbdt", "--trees", "5", "--folds", "2", "--out", &model,
+        "--json",
+    ]));
+    let a = Artifact::from_json(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let Model::Gbdt(mut boost) = a.model else {
+        panic!("trained gbdt")
+    };
+    // A node deep in the first tree sends rows back to the root: walking it never ends.
+    let tree = &mut boost.trees[0];
+    let node = (1..tree.n_nodes())
+        .find(|&n| tree.feature[n] != ebb_core::model::tree::LEAF)
+        .expect("a tree with two splits");
+    tree.left[node] = 0;
+    // Re-stamped as a crafted file would be: the content hash is valid.
+    let crafted = Artifact::build(
+        a.schema,
+        a.pipeline,
+        Model::Gbdt(boost),
+        a.calibration,
+        a.threshold,
+        a.metrics,
+        a.reference,
+        a.metadata,
+    )
+    .unwrap();
+    let crafted_path = write(
+        &dir,
+        "crafted.json",
+        &serde_json::to_string(&crafted).unwrap(),
+    );
+    let expected = format!("model.trees[0].left[{node}] = 0 is not a node after {node}");
+    let limit = std::time::Duration::from_secs(30);
+    for args in [
+        vec!["score", &crafted_path, &data, "--out", "/dev/null"],
+        vec!["evaluate", &crafted_path, &data],
+    ] {
+        let o = ebb_within(&args, limit);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&expected), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -251,11 +251,10 @@ impl FeatureParams {
         if self.target == Target::Linear {
             // Mean and std of what the model will see: clipped and imputed values.
             let seen: Vec<f64> = raw.iter().map(|&v| enc.clip_impute(v)).collect();
-            let mean = seen.iter().sum::<f64>() / seen.len() as f64;
-            let var = seen.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / seen.len() as f64;
+            let (mean, std) = mean_std(&seen);
             enc.mean = mean;
             // A constant column scales to all zeros rather than dividing by zero.
-            enc.scale = if var > 0.0 { libm::sqrt(var) } else { 1.0 };
+            enc.scale = if std > 0.0 { std } else { 1.0 };
         }
         let width = enc.width();
         let mut cols = vec![Vec::with_capacity(raw.len()); width];
@@ -484,6 +483,33 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * frac
 }
 
+/// Mean and population standard deviation of `xs` (non-empty, finite). The plain sums are used
+/// when they stay finite; values whose sum or squares overflow (a column of `1e200`) are summed
+/// again divided by a power of two at least as large as the largest, which is exact but for
+/// subnormals, so both results are finite for any finite input.
+fn mean_std(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    if mean.is_finite() && var.is_finite() {
+        return (mean, libm::sqrt(var));
+    }
+    let largest = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    // 2^1023 is the largest power of two; every finite value divided by it is below 2.
+    let scale = libm::exp2(libm::ceil(libm::log2(largest)).min(1023.0));
+    let scaled_mean = xs.iter().map(|x| x / scale).sum::<f64>() / n;
+    let scaled_var = xs
+        .iter()
+        .map(|x| (x / scale - scaled_mean) * (x / scale - scaled_mean))
+        .sum::<f64>()
+        / n;
+    let clamp = |x: f64| x.clamp(f64::MIN, f64::MAX);
+    (
+        clamp(scaled_mean * scale),
+        clamp(libm::sqrt(scaled_var) * scale),
+    )
+}
+
 /// Fitted parameters of one numeric-like column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericEncoder {
@@ -524,7 +550,15 @@ impl NumericEncoder {
                 }
             }
             Target::Linear => {
-                out[0] = (self.clip_impute(v) - self.mean) / self.scale;
+                let x = self.clip_impute(v);
+                let centred = x - self.mean;
+                out[0] = if centred.is_finite() {
+                    centred / self.scale
+                } else {
+                    // Values of opposite sign near f64::MAX: halving is exact, so this is the
+                    // same quotient without the overflowing difference.
+                    (x / 2.0 - self.mean / 2.0) / (self.scale / 2.0)
+                };
                 if self.missing_indicator {
                     out[1] = if v.is_nan() { 1.0 } else { 0.0 };
                 }
@@ -644,6 +678,81 @@ pub struct InputColumn {
 }
 
 impl InputColumn {
+    fn check(&self, max_levels: usize) -> core::result::Result<(), String> {
+        let finite = |field: &str, x: f64| {
+            if x.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("encoder.{field} = {x} is not a finite number"))
+            }
+        };
+        match (&self.encoder, self.kind) {
+            (
+                Encoder::Numeric(e),
+                ColumnKind::Numeric | ColumnKind::Boolean | ColumnKind::Datetime,
+            ) => {
+                finite("clip_low", e.clip_low)?;
+                finite("clip_high", e.clip_high)?;
+                finite("median", e.median)?;
+                finite("mean", e.mean)?;
+                finite("scale", e.scale)?;
+                if e.clip_low > e.clip_high {
+                    return Err(format!(
+                        "encoder.clip_low = {} is above clip_high = {}",
+                        e.clip_low, e.clip_high
+                    ));
+                }
+                if e.scale <= 0.0 {
+                    return Err(format!("encoder.scale = {} is not positive", e.scale));
+                }
+                Ok(())
+            }
+            (Encoder::Categorical(e), ColumnKind::Categorical) => {
+                let levels = match e {
+                    CategoricalEncoder::OneHot { levels, .. } => levels,
+                    CategoricalEncoder::Encoded {
+                        levels,
+                        values,
+                        missing_value,
+                    } => {
+                        // Training also stores the missing slot's value after `other`.
+                        if values.len() <= levels.len() {
+                            return Err(format!(
+                                "encoder.values: {} entries, but {} levels need at least {} (one per level, then `other`)",
+                                values.len(),
+                                levels.len(),
+                                levels.len() + 1
+                            ));
+                        }
+                        if let Some(j) = values.iter().position(|v| !v.is_finite()) {
+                            return Err(format!(
+                                "encoder.values[{j}] = {} is not a finite number",
+                                values[j]
+                            ));
+                        }
+                        finite("missing_value", *missing_value)?;
+                        levels
+                    }
+                };
+                if levels.len() > max_levels {
+                    return Err(format!(
+                        "encoder.levels: {} levels, more than the {max_levels} allowed",
+                        levels.len()
+                    ));
+                }
+                Ok(())
+            }
+            (_, kind) => Err(format!(
+                "encoder: a {} encoder cannot read a {} column",
+                match self.encoder {
+                    Encoder::Numeric(_) => "numeric",
+                    Encoder::Categorical(_) => "categorical",
+                },
+                kind_name(kind)
+            )),
+        }
+    }
+
     /// Number of model features this column produces.
     pub fn width(&self) -> usize {
         match &self.encoder {
@@ -673,6 +782,36 @@ impl FittedPipeline {
     /// Number of model features.
     pub fn n_features(&self) -> usize {
         self.inputs.iter().map(InputColumn::width).sum()
+    }
+
+    /// Checks a loaded pipeline: at most `max_inputs` uniquely named columns, each encoder fit
+    /// for its column type, finite numbers (clip bounds in order, a positive scale), target
+    /// encodings with one value per level plus `other`, and at most `max_levels` levels per
+    /// column. Returns what is wrong with its field path under `pipeline`
+    /// (`inputs[2].encoder.values: ...`).
+    pub fn check(&self, max_inputs: usize, max_levels: usize) -> core::result::Result<(), String> {
+        if !self.default_snapshot.is_finite() {
+            return Err(format!(
+                "default_snapshot = {} is not a finite number",
+                self.default_snapshot
+            ));
+        }
+        if self.inputs.len() > max_inputs {
+            return Err(format!(
+                "inputs: {} columns, more than the {max_inputs} allowed",
+                self.inputs.len()
+            ));
+        }
+        let mut names = hashbrown::HashSet::with_capacity(self.inputs.len());
+        for (i, input) in self.inputs.iter().enumerate() {
+            if !names.insert(input.name.as_str()) {
+                return Err(format!("inputs[{i}].name: `{}` appears twice", input.name));
+            }
+            input
+                .check(max_levels)
+                .map_err(|e| format!("inputs[{i}].{e}"))?;
+        }
+        Ok(())
     }
 
     /// Names of the model features, in matrix column order.

@@ -102,17 +102,13 @@ pub struct Prediction {
 }
 
 impl LoadedModel {
-    /// Parses and checks an artifact (format version, content hash, pipeline/model agreement).
+    /// Parses and checks an artifact (format version, content hash, structure: see
+    /// `ebb_core::serve::validate`).
     pub fn from_json(json: &str) -> Result<Self, ApiError> {
+        // Core's loader checks the whole structure (including that the model takes the
+        // pipeline's features), so nothing below can panic or loop on a crafted file.
         let artifact = Artifact::from_json(json)
             .map_err(|e| ApiError::bad_request(format!("the model artifact was rejected: {e}")))?;
-        if artifact.model.n_features() != artifact.pipeline.n_features() {
-            return Err(ApiError::bad_request(format!(
-                "the model artifact was rejected: the pipeline makes {} features but the model expects {}",
-                artifact.pipeline.n_features(),
-                artifact.model.n_features()
-            )));
-        }
         let required = artifact
             .pipeline
             .inputs

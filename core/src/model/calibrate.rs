@@ -11,6 +11,7 @@
 //! customers. The caller produces those predictions (cross-validation) and passes them here.
 
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,57 @@ impl Calibrator {
             Calibrator::Identity => p,
             Calibrator::Platt { a, b } => sigmoid(a * logit(p) + b),
             Calibrator::Isotonic { thresholds, values } => interpolate(thresholds, values, p),
+        }
+    }
+}
+
+impl Calibrator {
+    /// Checks a loaded calibrator: finite Platt parameters; for isotonic, equally long lists of
+    /// at most `max_points` probabilities with both sorted ascending. Returns what is wrong with
+    /// its field path under `calibration`.
+    pub fn check(&self, max_points: usize) -> core::result::Result<(), String> {
+        match self {
+            Calibrator::Identity => Ok(()),
+            Calibrator::Platt { a, b } => {
+                for (name, x) in [("a", a), ("b", b)] {
+                    if !x.is_finite() {
+                        return Err(format!("{name} = {x} is not a finite number"));
+                    }
+                }
+                Ok(())
+            }
+            Calibrator::Isotonic { thresholds, values } => {
+                if thresholds.len() != values.len() {
+                    return Err(format!(
+                        "values: {} entries but `thresholds` has {}",
+                        values.len(),
+                        thresholds.len()
+                    ));
+                }
+                if thresholds.len() > max_points {
+                    return Err(format!(
+                        "thresholds: {} points, more than the {max_points} allowed",
+                        thresholds.len()
+                    ));
+                }
+                for (name, xs) in [("thresholds", thresholds), ("values", values)] {
+                    for (i, &x) in xs.iter().enumerate() {
+                        if !(0.0..=1.0).contains(&x) {
+                            return Err(format!(
+                                "{name}[{i}] = {x} is not a probability in [0, 1]"
+                            ));
+                        }
+                        if i > 0 && x < xs[i - 1] {
+                            return Err(format!(
+                                "{name}[{i}] = {x} is below {name}[{}] = {}: the list must be sorted ascending",
+                                i - 1,
+                                xs[i - 1]
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The fitted model of an artifact: one of the three families behind one interface.
 
+use alloc::format;
+use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
 use super::boost::BoostModel;
 use super::forest::ForestModel;
 use super::linear::LogisticModel;
 use super::packed::PackedTrees;
+use super::tree::{check_trees, TreeBounds};
 
 /// The model families Ebb trains and compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,6 +54,63 @@ pub enum Model {
 }
 
 impl Model {
+    /// Checks that the model can score rows of `n_features` values (what the pipeline makes)
+    /// without panicking, looping or producing a non-number: lengths agree with `n_features`,
+    /// every number is finite and every tree is well-formed within `bounds`. Returns what is
+    /// wrong with its field path under the model (`trees[3].left[17] = ...`).
+    pub fn check(&self, n_features: usize, bounds: &TreeBounds) -> Result<(), String> {
+        let stated = self.n_features();
+        if stated != n_features {
+            let field = match self {
+                Model::Logistic(_) => "coefficients",
+                _ => "n_features",
+            };
+            return Err(format!(
+                "{field}: the model takes {stated} features but the pipeline makes {n_features}"
+            ));
+        }
+        match self {
+            Model::Logistic(m) => {
+                finite("intercept", m.intercept)?;
+                finite_all("coefficients", &m.coefficients)
+            }
+            Model::Forest(m) => {
+                if m.trees.is_empty() {
+                    return Err("trees: a forest needs at least one tree".into());
+                }
+                check_trees(&m.trees, n_features, bounds)?;
+                same_len("impurity_decrease", m.impurity_decrease.len(), n_features)?;
+                finite_all("impurity_decrease", &m.impurity_decrease)?;
+                if let Some(oob) = &m.oob {
+                    finite("oob.accuracy", oob.accuracy)?;
+                    finite("oob.log_loss", oob.log_loss)?;
+                    // `NaN` (null) marks rows every tree saw, and an AUC without both classes.
+                    if let Some(i) = oob
+                        .oob_proba
+                        .iter()
+                        .position(|p| !p.is_nan() && !(0.0..=1.0).contains(p))
+                    {
+                        return Err(format!(
+                            "oob.oob_proba[{i}] = {} is not a probability",
+                            oob.oob_proba[i]
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Model::Gbdt(m) => {
+                finite("base_score", m.base_score)?;
+                check_trees(&m.trees, n_features, bounds)?;
+                same_len("gain_importance", m.gain_importance.len(), n_features)?;
+                finite_all("gain_importance", &m.gain_importance)?;
+                for (i, (_, loss)) in m.training_log.iter().enumerate() {
+                    finite(&format!("training_log[{i}]"), *loss)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Which family this model is.
     pub fn family(&self) -> Family {
         match self {
@@ -115,5 +175,30 @@ impl Model {
             Model::Forest(m) => m.predict_proba(row),
             Model::Gbdt(m) => m.predict_proba(row),
         }
+    }
+}
+
+fn finite(field: &str, x: f64) -> Result<(), String> {
+    if x.is_finite() {
+        Ok(())
+    } else {
+        Err(format!("{field} = {x} is not a finite number"))
+    }
+}
+
+fn finite_all(field: &str, xs: &[f64]) -> Result<(), String> {
+    match xs.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(format!("{field}[{i}] = {} is not a finite number", xs[i])),
+        None => Ok(()),
+    }
+}
+
+fn same_len(field: &str, len: usize, n_features: usize) -> Result<(), String> {
+    if len == n_features {
+        Ok(())
+    } else {
+        Err(format!(
+            "{field}: {len} entries, but the model has {n_features} features"
+        ))
     }
 }

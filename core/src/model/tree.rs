@@ -6,12 +6,56 @@
 //! its `value` (the leaf output, or for internal nodes the cover-weighted value of the subtree)
 //! and its `cover` (training weight / hessian mass that reached it), which TreeSHAP needs.
 
+use alloc::format;
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 /// Marker in [`Tree::feature`] for a leaf.
 pub const LEAF: u32 = u32::MAX;
+
+/// Most trees, nodes and levels an ensemble may have to be loaded (see [`Tree::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeBounds {
+    /// Trees in one ensemble.
+    pub trees: usize,
+    /// Nodes in one tree.
+    pub nodes_per_tree: usize,
+    /// Nodes over all trees of the ensemble.
+    pub total_nodes: usize,
+    /// Depth of the deepest leaf (the root is at depth 0).
+    pub depth: usize,
+}
+
+/// Checks an ensemble's trees with [`Tree::check`] within `bounds`; the message starts with the
+/// field path under the model (`trees[3].left[17] = ...`).
+pub fn check_trees(
+    trees: &[Tree],
+    n_features: usize,
+    bounds: &TreeBounds,
+) -> core::result::Result<(), String> {
+    if trees.len() > bounds.trees {
+        return Err(format!(
+            "trees: {} trees, more than the {} an ensemble may have",
+            trees.len(),
+            bounds.trees
+        ));
+    }
+    let mut total = 0usize;
+    for (t, tree) in trees.iter().enumerate() {
+        total = total.saturating_add(tree.feature.len());
+        if total > bounds.total_nodes {
+            return Err(format!(
+                "trees: more than the {} nodes an ensemble may have in all",
+                bounds.total_nodes
+            ));
+        }
+        tree.check(n_features, bounds.nodes_per_tree, bounds.depth)
+            .map_err(|e| format!("trees[{t}].{e}"))?;
+    }
+    Ok(())
+}
 
 /// A binary decision tree in flat arrays (struct-of-arrays keeps prediction cache-friendly and
 /// the JSON artifact compact).
@@ -164,6 +208,104 @@ impl Tree {
             }
         }
         max
+    }
+}
+
+impl Tree {
+    /// Checks that the arrays describe a tree every walk can trust, as a loaded artifact must:
+    /// equal lengths, at most `max_nodes` nodes, every split on a feature below `n_features`,
+    /// finite numbers, leaves without children, and children in range, after their parent and
+    /// each with exactly one parent (so a walk always moves forward and ends, and a recursive
+    /// walk visits each node once), no deeper than `max_depth`. Returns what is wrong, naming
+    /// the field and index (`left[17] = 3 ...`).
+    pub fn check(
+        &self,
+        n_features: usize,
+        max_nodes: usize,
+        max_depth: usize,
+    ) -> core::result::Result<(), String> {
+        let n = self.feature.len();
+        if n == 0 {
+            return Err("feature: a tree needs at least one node".into());
+        }
+        if n > max_nodes {
+            return Err(format!(
+                "feature: {n} nodes, more than the {max_nodes} a tree may have"
+            ));
+        }
+        for (name, len) in [
+            ("threshold", self.threshold.len()),
+            ("default_left", self.default_left.len()),
+            ("left", self.left.len()),
+            ("right", self.right.len()),
+            ("value", self.value.len()),
+            ("cover", self.cover.len()),
+        ] {
+            if len != n {
+                return Err(format!(
+                    "{name}: {len} entries but `feature` has {n} (one per node)"
+                ));
+            }
+        }
+        let mut has_parent = vec![false; n];
+        let mut depth = vec![0usize; n];
+        for i in 0..n {
+            for (name, x) in [
+                ("threshold", self.threshold[i]),
+                ("value", self.value[i]),
+                ("cover", self.cover[i]),
+            ] {
+                if !x.is_finite() {
+                    return Err(format!("{name}[{i}] = {x} is not a finite number"));
+                }
+            }
+            if self.cover[i] < 0.0 {
+                return Err(format!("cover[{i}] = {} is negative", self.cover[i]));
+            }
+            let (l, r) = (self.left[i], self.right[i]);
+            if self.feature[i] == LEAF {
+                if l != 0 || r != 0 {
+                    return Err(format!(
+                        "left[{i}] = {l}, right[{i}] = {r}: node {i} is a leaf and cannot have children"
+                    ));
+                }
+                continue;
+            }
+            let f = self.feature[i] as usize;
+            if f >= n_features {
+                return Err(format!(
+                    "feature[{i}] = {f} is out of range: the model has {n_features} features"
+                ));
+            }
+            for (name, c) in [("left", l), ("right", r)] {
+                let c = c as usize;
+                if c <= i || c >= n {
+                    return Err(format!(
+                        "{name}[{i}] = {c} is not a node after {i} (children follow their parent among the {n} nodes; anything else could loop)"
+                    ));
+                }
+                if has_parent[c] {
+                    return Err(format!(
+                        "{name}[{i}] = {c}: node {c} already has a parent (every node but the root has exactly one)"
+                    ));
+                }
+                has_parent[c] = true;
+                depth[c] = depth[i] + 1;
+                if depth[c] > max_depth {
+                    return Err(format!(
+                        "{name}[{i}] = {c}: node {c} is deeper than the {max_depth} levels a tree may have"
+                    ));
+                }
+            }
+        }
+        // Children come after their parent, so node k > 0 without a parent is unreachable.
+        if let Some(k) = has_parent.iter().skip(1).position(|&p| !p) {
+            return Err(format!(
+                "feature: node {} is not reachable from the root",
+                k + 1
+            ));
+        }
+        Ok(())
     }
 }
 

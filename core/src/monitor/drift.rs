@@ -406,19 +406,6 @@ pub struct DriftReport {
     pub recommendation: String,
 }
 
-fn mean_of(sketch: &ColumnSketch) -> Option<f64> {
-    (sketch.present > 0).then(|| sketch.sum / sketch.present as f64)
-}
-
-fn std_of(sketch: &ColumnSketch) -> f64 {
-    match mean_of(sketch) {
-        Some(mean) => {
-            libm::sqrt((sketch.sum_squares / sketch.present as f64 - mean * mean).max(0.0))
-        }
-        None => 0.0,
-    }
-}
-
 fn verdict_of(effect: f64, p_value: f64, warn: f64, drift: f64, alpha: f64) -> Verdict {
     if p_value >= alpha {
         Verdict::Ok
@@ -478,11 +465,11 @@ fn column_drift(
     let test_p = match &reference.bins {
         Bins::Numeric { upper_edges } => {
             drift.kind = String::from("numeric");
-            drift.reference_mean = mean_of(reference);
-            drift.current_mean = mean_of(cur);
+            drift.reference_mean = reference.mean();
+            drift.current_mean = cur.mean();
             let ks = ks_binned(&reference.counts, &cur.counts);
             if both {
-                let sd = std_of(reference);
+                let sd = reference.std();
                 let points = bin_points(upper_edges, sd);
                 let w = wasserstein_points(&points, &reference.counts, &cur.counts);
                 drift.wasserstein = Some(if sd > 0.0 { w / sd } else { w });

@@ -374,6 +374,7 @@ pub(super) mod tests {
             present: 0,
             sum: 0.0,
             sum_squares: 0.0,
+            scale: 1.0,
         };
         let mut column = CurrentColumn {
             sketch,

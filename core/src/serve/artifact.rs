@@ -19,6 +19,7 @@ use crate::metrics::Report;
 use crate::model::calibrate::Calibrator;
 use crate::model::family::{Family, Model};
 use crate::serve::drift::Reference;
+use crate::serve::validate::first_non_finite;
 
 /// The artifact format this build writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -172,15 +173,29 @@ impl Artifact {
         Ok(sha256_hex(&json))
     }
 
-    /// The artifact as pretty-printed JSON.
+    /// The artifact as pretty-printed JSON. Refuses an artifact holding a non-finite number
+    /// (JSON would write `null` where a number must be read back) or failing
+    /// [`Artifact::validate`], so whatever is saved loads.
     pub fn to_json(&self) -> Result<String> {
+        if let Some(at) = first_non_finite(self) {
+            return Err(Error::Artifact {
+                message: format!(
+                    "cannot save: {at} is not a finite number, which JSON cannot hold"
+                ),
+            });
+        }
+        self.validate().map_err(|e| Error::Artifact {
+            message: format!("cannot save an artifact that would not load: {e}"),
+        })?;
         serde_json::to_string_pretty(self).map_err(|e| Error::Artifact {
             message: format!("cannot serialise the artifact: {e}"),
         })
     }
 
     /// Loads an artifact from JSON, checking the format version first (so a newer file gets a
-    /// clear "upgrade Ebb" message rather than a field error) and then the content hash.
+    /// clear "upgrade Ebb" message rather than a field error), then the content hash, then
+    /// everything [`Artifact::validate`] checks: a crafted file with a valid hash is refused
+    /// with the field that is wrong before anything uses it.
     pub fn from_json(json: &str) -> Result<Artifact> {
         #[derive(Deserialize)]
         struct Header {
@@ -227,6 +242,7 @@ impl Artifact {
                 ),
             });
         }
+        artifact.validate()?;
         Ok(artifact)
     }
 }

@@ -7,6 +7,7 @@
 //! [`ColumnSketch::observe`], so the edge worker and the browser can accumulate windows without
 //! keeping raw rows, and two sketches of one column can be added together.
 
+use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -45,10 +46,28 @@ pub struct ColumnSketch {
     pub missing: u64,
     /// Rows with a present value (numeric moments are over these).
     pub present: u64,
-    /// Sum of present numeric values.
+    /// Sum of present numeric values, divided by `scale`.
     pub sum: f64,
-    /// Sum of squares of present numeric values.
+    /// Sum of squares of present numeric values, divided by `scale²`.
     pub sum_squares: f64,
+    /// Power of two the two sums are divided by. It stays 1 (and out of the file, so ordinary
+    /// artifacts are unchanged) until a sum would overflow, as one of `1e200` already does in
+    /// its square: the sums then shrink by [`RESCALE`] steps, so they stay finite for any
+    /// finite input and a saved artifact always loads.
+    #[serde(default = "unit_scale", skip_serializing_if = "is_unit_scale")]
+    pub scale: f64,
+}
+
+/// The factor a sketch's scale grows by when a sum would overflow: two steps bring even
+/// `f64::MAX` to a value whose square is finite.
+const RESCALE: f64 = 1.157_920_892_373_162e77; // 2^256
+
+fn unit_scale() -> f64 {
+    1.0
+}
+
+fn is_unit_scale(scale: &f64) -> bool {
+    *scale == 1.0
 }
 
 impl ColumnSketch {
@@ -65,6 +84,7 @@ impl ColumnSketch {
             present: 0,
             sum: 0.0,
             sum_squares: 0.0,
+            scale: 1.0,
         }
     }
 
@@ -84,8 +104,40 @@ impl ColumnSketch {
             self.counts[bin] += 1;
         }
         self.present += 1;
-        self.sum += x;
-        self.sum_squares += x * x;
+        loop {
+            // Dividing by a power of two is exact, so with scale 1 this is the plain sum.
+            let y = x / self.scale;
+            let (sum, squares) = (self.sum + y, self.sum_squares + y * y);
+            if sum.is_finite() && squares.is_finite() {
+                (self.sum, self.sum_squares) = (sum, squares);
+                return;
+            }
+            self.rescale(RESCALE);
+        }
+    }
+
+    /// Divides the sums by `factor` (a power of two) and multiplies the scale by it.
+    fn rescale(&mut self, factor: f64) {
+        self.scale *= factor;
+        self.sum /= factor;
+        self.sum_squares = self.sum_squares / factor / factor;
+    }
+
+    /// Mean of the present numeric values (`None` without any).
+    pub fn mean(&self) -> Option<f64> {
+        (self.present > 0).then(|| self.sum / self.present as f64 * self.scale)
+    }
+
+    /// Population standard deviation of the present numeric values (0 without any).
+    pub fn std(&self) -> f64 {
+        if self.present == 0 {
+            return 0.0;
+        }
+        let n = self.present as f64;
+        let mean = self.sum / n;
+        // Worked out at the stored scale, so the square of the mean cannot overflow; the
+        // result is at most the largest |value| (up to rounding), so it is finite.
+        (libm::sqrt((self.sum_squares / n - mean * mean).max(0.0)) * self.scale).min(f64::MAX)
     }
 
     /// Counts one categorical level (`None` = missing).
@@ -111,8 +163,95 @@ impl ColumnSketch {
         }
         self.missing += other.missing;
         self.present += other.present;
-        self.sum += other.sum;
-        self.sum_squares += other.sum_squares;
+        // Bring both to the larger scale (exact: a ratio of powers of two), then add, growing
+        // the scale while a sum would overflow.
+        let (mut sum, mut squares) = (other.sum, other.sum_squares);
+        if other.scale > self.scale {
+            self.rescale(other.scale / self.scale);
+        } else if other.scale < self.scale {
+            let factor = self.scale / other.scale;
+            sum /= factor;
+            squares = squares / factor / factor;
+        }
+        loop {
+            let (s, q) = (self.sum + sum, self.sum_squares + squares);
+            if s.is_finite() && q.is_finite() {
+                (self.sum, self.sum_squares) = (s, q);
+                return;
+            }
+            self.rescale(RESCALE);
+            sum /= RESCALE;
+            squares = squares / RESCALE / RESCALE;
+        }
+    }
+
+    /// Checks a loaded sketch: bins that fit its counts (one per bin), numeric edges finite and
+    /// strictly ascending, at most `max_bins` bins, counts adding up to `present`, at most 2^53
+    /// rows in all (so counts stay exact as `f64` and windows can be added without overflow),
+    /// finite sums at a scale of at least 1. Returns what is wrong with the field name.
+    pub fn check(&self, max_bins: usize) -> core::result::Result<(), String> {
+        let n_bins = match &self.bins {
+            Bins::Numeric { upper_edges } => {
+                for (i, &e) in upper_edges.iter().enumerate() {
+                    if !e.is_finite() {
+                        return Err(format!(
+                            "bins.upper_edges[{i}] = {e} is not a finite number"
+                        ));
+                    }
+                    if i > 0 && e <= upper_edges[i - 1] {
+                        return Err(format!(
+                            "bins.upper_edges[{i}] = {e} is not above the edge before it: edges must ascend"
+                        ));
+                    }
+                }
+                upper_edges.len() + 1
+            }
+            Bins::Categorical { levels } => levels.len() + 1,
+        };
+        if n_bins > max_bins {
+            return Err(format!(
+                "bins: {n_bins} bins, more than the {max_bins} allowed"
+            ));
+        }
+        if self.counts.len() != n_bins {
+            return Err(format!(
+                "counts: {} entries but the bins make {n_bins}",
+                self.counts.len()
+            ));
+        }
+        let binned = self
+            .counts
+            .iter()
+            .try_fold(0u64, |a, &c| a.checked_add(c))
+            .ok_or_else(|| String::from("counts: the counts overflow"))?;
+        if binned != self.present {
+            return Err(format!(
+                "counts add up to {binned} but present = {}",
+                self.present
+            ));
+        }
+        const MAX_ROWS: u64 = 1 << 53;
+        if self.present > MAX_ROWS || self.missing > MAX_ROWS - self.present {
+            return Err(format!(
+                "present + missing: more than 2^53 rows ({} + {})",
+                self.present, self.missing
+            ));
+        }
+        for (name, x) in [("sum", self.sum), ("sum_squares", self.sum_squares)] {
+            if !x.is_finite() {
+                return Err(format!("{name} = {x} is not a finite number"));
+            }
+        }
+        if self.sum_squares < 0.0 {
+            return Err(format!("sum_squares = {} is negative", self.sum_squares));
+        }
+        if !(self.scale.is_finite() && self.scale >= 1.0) {
+            return Err(format!(
+                "scale = {} is not a finite number of at least 1",
+                self.scale
+            ));
+        }
+        Ok(())
     }
 
     /// Share of rows with a missing value.
@@ -159,6 +298,59 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// Checks a loaded reference against the pipeline it describes: one sketch per input
+    /// column, in order and of the same kind, each well-formed ([`ColumnSketch::check`]), and
+    /// a score histogram of [`SCORE_BINS`] bins. Returns what is wrong with its field path
+    /// under `reference`.
+    pub fn check(
+        &self,
+        pipeline: &FittedPipeline,
+        max_bins: usize,
+    ) -> core::result::Result<(), String> {
+        if self.columns.len() != pipeline.inputs.len() {
+            return Err(format!(
+                "columns: {} sketches but the pipeline has {} input columns",
+                self.columns.len(),
+                pipeline.inputs.len()
+            ));
+        }
+        for (i, (sketch, input)) in self.columns.iter().zip(&pipeline.inputs).enumerate() {
+            if sketch.name != input.name {
+                return Err(format!(
+                    "columns[{i}].name: `{}` but input column {i} is `{}`",
+                    sketch.name, input.name
+                ));
+            }
+            let same_kind = matches!(
+                (&sketch.bins, &input.encoder),
+                (Bins::Numeric { .. }, Encoder::Numeric(_))
+                    | (Bins::Categorical { .. }, Encoder::Categorical(_))
+            );
+            if !same_kind {
+                return Err(format!(
+                    "columns[{i}].bins: the bins' type does not match how the pipeline encodes `{}`",
+                    input.name
+                ));
+            }
+            sketch
+                .check(max_bins)
+                .map_err(|e| format!("columns[{i}].{e}"))?;
+        }
+        if self.scores.counts.len() != SCORE_BINS {
+            return Err(format!(
+                "scores.counts: {} entries, expected {SCORE_BINS}",
+                self.scores.counts.len()
+            ));
+        }
+        self.scores
+            .counts
+            .iter()
+            .try_fold(0u64, |a, &c| a.checked_add(c))
+            .filter(|&total| total <= 1 << 53)
+            .ok_or_else(|| String::from("scores.counts: more than 2^53 scores in all"))?;
+        Ok(())
+    }
+
     /// Builds reference sketches of `table`'s model input columns and the model's scores on
     /// those rows (`NaN` scores, e.g. rows without an out-of-fold prediction, are skipped).
     pub fn build(pipeline: &FittedPipeline, table: &Table, scores: &[f64]) -> Result<Reference> {
@@ -240,6 +432,49 @@ mod tests {
         assert_eq!(a.counts, vec![2, 2, 1]);
         assert_eq!(a.present, 5);
         assert!((a.missing_rate() - 1.0 / 6.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn moments_stay_finite_for_extreme_values() {
+        let bins = Bins::Numeric {
+            upper_edges: vec![0.0],
+        };
+        let mut a = ColumnSketch::empty("x".into(), bins);
+        for x in [1e200, -1e200, 1e308, 1e308, f64::MAX, 3.0] {
+            a.observe_number(x);
+        }
+        assert!(a.sum.is_finite() && a.sum_squares.is_finite(), "{a:?}");
+        assert!(a.scale > 1.0);
+        let mean = a.mean().unwrap();
+        assert!(
+            (mean - (1e308 / 3.0 + f64::MAX / 6.0)).abs() < 1e295,
+            "{mean}"
+        );
+        assert!(a.std().is_finite() && a.std() > 1e307);
+        let back: ColumnSketch = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back, a);
+
+        // Merging a plain sketch into a scaled one (and the reverse) keeps the moments.
+        let mut small = a.empty_like();
+        for x in [1.0, 2.0, 3.0] {
+            small.observe_number(x);
+        }
+        assert_eq!(small.scale, 1.0);
+        assert!((small.std() - libm::sqrt(2.0 / 3.0)).abs() < 1e-12);
+        let mut merged = small.clone();
+        merged.merge(&a);
+        let mut reverse = a.clone();
+        reverse.merge(&small);
+        assert_eq!(merged.present, 9);
+        for m in [&merged, &reverse] {
+            assert!(m.sum.is_finite() && m.sum_squares.is_finite());
+            let expected = 1e308 / 4.5 + f64::MAX / 9.0;
+            assert!((m.mean().unwrap() - expected).abs() < 1e294);
+        }
+
+        // Ordinary values never leave scale 1, so their file is what it always was.
+        let json = serde_json::to_string(&small).unwrap();
+        assert!(!json.contains("scale"), "{json}");
     }
 
     #[test]
