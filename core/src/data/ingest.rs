@@ -42,7 +42,8 @@
 //! before the delimiter is known, the 1 MiB encoding window plus one chunk held back after the
 //! first non-ASCII byte until the encoding is known, one buffer the size of the longest record,
 //! and the table itself (the text of every cell plus 4 bytes per cell and one `usize` per row;
-//! with `take_rows` only the rows since the last call). No per-cell allocation happens.
+//! with `take_rows` only the rows since the last call). No per-cell allocation happens (a file
+//! with rewritten number columns costs one small vector per row).
 
 use alloc::format;
 use alloc::string::String;
@@ -373,10 +374,15 @@ impl CsvReader {
         let formats: Vec<Option<NumberFormat>> = (0..table.n_cols())
             .map(|col| {
                 let cells = table.column(col);
+                // A cell only needs a rule if it has a comma or an inner space; one scan of
+                // the column's text rules out the plain numeric columns of ordinary files.
+                if !cells.contains(|c| matches!(c, ',' | ' ' | '\u{a0}' | '\u{202f}')) {
+                    return None;
+                }
                 candidates.iter().copied().find(|&format| {
                     let mut needed = false;
                     let all = cells.iter().filter(|c| !is_na(c)).all(|c| {
-                        needed |= parse_number(c).is_none();
+                        needed = needed || parse_number(c).is_none();
                         format.write_plain(c, &mut plain)
                     });
                     all && needed

@@ -183,6 +183,11 @@ impl TextColumn {
         self.ends.is_empty()
     }
 
+    /// Whether any cell holds a character `pattern` matches (one scan of the column's text).
+    pub(crate) fn contains(&self, pattern: impl Fn(char) -> bool) -> bool {
+        self.bytes.contains(pattern)
+    }
+
     /// Iterates over the raw cells in row order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(move |r| self.get(r))
