@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 
 use std::sync::OnceLock;
 
-/// `../shared/data/mlc_churn.csv` relative to the repository root.
+/// `../shared/data/mlc_churn.csv` relative to the repository root, or `$EBB_MLC_CHURN` when
+/// set (a git worktree has no `../shared` beside it).
 fn mlc_churn() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let path = root.join("../shared/data/mlc_churn.csv");
+    let path = std::env::var_os("EBB_MLC_CHURN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/data/mlc_churn.csv"));
     assert!(path.exists(), "{} is missing", path.display());
     path.to_string_lossy().into_owned()
 }

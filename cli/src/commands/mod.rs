@@ -58,10 +58,10 @@ pub fn prepare(path: &Path, columns: &ColumnArgs, need_target: bool) -> CliResul
 /// Like [`prepare`], but with a saved schema instead of inferring one (for enforcement).
 pub fn prepare_with_schema(path: &Path, schema: Schema) -> CliResult<(Prepared, Table)> {
     let (table, data_hash) = crate::io::read_table(path)?;
-    let inference = Inference {
-        schema,
-        notes: vec!["schema loaded from file, not inferred".into()],
-    };
+    // How the file was read (encoding, number formats) still applies with a saved schema.
+    let mut notes = vec![String::from("schema loaded from file, not inferred")];
+    notes.extend_from_slice(table.notes());
+    let inference = Inference { schema, notes };
     let prepared = finish_prepare(path, table.clone(), inference, data_hash, false)?;
     Ok((prepared, table))
 }

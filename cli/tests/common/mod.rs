@@ -52,10 +52,13 @@ pub fn fails_with(args: &[&str], code: i32, needle: &str) {
     );
 }
 
-/// `../shared/data/mlc_churn.csv` relative to the repository root.
+/// `../shared/data/mlc_churn.csv` relative to the repository root, or `$EBB_MLC_CHURN` when
+/// set (a git worktree has no `../shared` beside it).
 pub fn mlc_churn() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let path = root.join("../shared/data/mlc_churn.csv");
+    let path = std::env::var_os("EBB_MLC_CHURN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/data/mlc_churn.csv"));
     assert!(
         path.exists(),
         "{} is missing: CI runs with ../shared beside the repo",

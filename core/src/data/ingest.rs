@@ -8,10 +8,42 @@
 //! [`CsvReader`] is push-based so a caller can stream a large file chunk by chunk and, with
 //! [`CsvReader::take_rows`], score it in batches without ever holding it whole.
 //!
+//! Files as analysts have them, not only as programs write them:
+//!
+//! - **Encoding.** A file is UTF-8 when its first [`ENCODING_WINDOW`] bytes are valid UTF-8
+//!   (or it starts with a UTF-8 BOM), otherwise Windows-1252, the encoding Excel on Windows
+//!   saves "CSV" in; the table then carries a note. The choice is made once per file, before
+//!   any row holding a non-ASCII byte is emitted (ASCII reads the same in both, so rows before
+//!   the first non-ASCII byte need not wait), and does not depend on how the input is chunked.
+//!   An invalid byte later in a file decided UTF-8 is an error naming its row and column.
+//! - **Numbers.** In a file delimited by something other than `,` (a European export: `;`), a
+//!   column whose non-missing cells all read as numbers with a decimal comma (`29,85`,
+//!   `1.889,50`) is rewritten to plain numbers (`29.85`, `1889.50`); so is, in any file, a column
+//!   whose cells all read as numbers with `,` thousands separators (`"1,889.50"`). Each rewrite
+//!   adds a note. See [`NumberFormat`].
+//!
+//! Why rewrite cells at ingest rather than record a number format per column in the schema:
+//! the format is a property of how one *file* was exported, not of the column. A model trained
+//! on a European export must score a plain export of the same customers identically, and the
+//! other way round; a format stored in the artifact would misread `1.234` in the plain file
+//! as 1234. Rewriting at ingest also keeps every consumer (schema inference, quality, the
+//! feature pipeline, drift, the scorer, and JSON records at the edge, which never have these
+//! formats) on the one [`crate::data::table::parse_number`], so a number cannot be read two
+//! ways. Only columns where *every* non-missing cell reads under the rule are rewritten, and
+//! only when at least one cell needs it (plain `parse_number` rejects it), so text columns and
+//! ordinary files are left exactly as they were.
+//!
+//! When the rule is decided: [`CsvReader::finish`] on a reader never asked for rows decides on
+//! all rows (the "every cell" rule above); a stream read with `take_rows` decides on the rows of
+//! its first non-empty batch and then applies the same per-column choice to every later row (a
+//! later cell the rule cannot read stays as it is, and is reported as a bad number downstream).
+//!
 //! Memory bound while reading CSV: at most the 64 KiB sniffing window plus one chunk held back
-//! before the delimiter is known, one buffer the size of the longest record, and the table
-//! itself (the text of every cell plus 4 bytes per cell and one `usize` per row; with
-//! `take_rows` only the rows since the last call). No per-cell allocation happens.
+//! before the delimiter is known, the 1 MiB encoding window plus one chunk held back after the
+//! first non-ASCII byte until the encoding is known, one buffer the size of the longest record,
+//! and the table itself (the text of every cell plus 4 bytes per cell and one `usize` per row;
+//! with `take_rows` only the rows since the last call). No per-cell allocation happens (a file
+//! with rewritten number columns costs one small vector per row).
 
 use alloc::format;
 use alloc::string::String;
@@ -24,8 +56,9 @@ use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use hashbrown::HashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::data::table::Table;
+use crate::data::table::{is_na, parse_number, NumberFormat, Table};
 use crate::error::{Error, Result};
+use crate::progress::Reporter;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How much of the file start the delimiter sniffer may look at.
@@ -34,6 +67,19 @@ const SNIFF_BYTES: usize = 64 * 1024;
 const SNIFF_LINES: usize = 20;
 /// Delimiters the sniffer chooses from; on a tie the earlier one wins.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+/// How much of the file start decides between UTF-8 and Windows-1252.
+pub const ENCODING_WINDOW: usize = 1 << 20;
+/// The note a table read as Windows-1252 carries.
+pub const WINDOWS_1252_NOTE: &str = "file decoded as Windows-1252 (not valid UTF-8)";
+
+/// The text encoding a CSV file was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// UTF-8 (plain ASCII included).
+    Utf8,
+    /// Windows-1252 (Western European), decoded to UTF-8 while reading.
+    Windows1252,
+}
 
 /// How to read a CSV file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,6 +115,24 @@ pub struct CsvReader {
     rows_read: usize,
     /// The first error, repeated by every later call: the stream cannot be resumed after it.
     failed: Option<Error>,
+    /// `None` until decided; see the module documentation.
+    encoding: Option<TextEncoding>,
+    /// Bytes seen so far while the encoding is undecided.
+    seen: usize,
+    /// While the encoding is undecided: the input from the first non-ASCII byte on, its offset
+    /// in the file, and how much of it is known to be valid UTF-8.
+    held: Vec<u8>,
+    held_start: usize,
+    held_valid: usize,
+    /// Reused buffer for input decoded from Windows-1252.
+    decoded: Vec<u8>,
+    /// Per column, the number format its cells are rewritten from; `None` until decided.
+    formats: Option<Vec<Option<NumberFormat>>>,
+    /// Per column, reused buffers for rewritten cells, and whether the current row uses them.
+    plain: Vec<String>,
+    rewritten: Vec<bool>,
+    /// Notes decided before the table existed (the encoding), copied into it when it is made.
+    notes: Vec<String>,
 }
 
 impl fmt::Debug for CsvReader {
@@ -79,6 +143,8 @@ impl fmt::Debug for CsvReader {
             .field("header", &self.header())
             .field("rows_read", &self.rows_read)
             .field("failed", &self.failed)
+            .field("encoding", &self.encoding)
+            .field("formats", &self.formats)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +165,16 @@ impl CsvReader {
             table: None,
             rows_read: 0,
             failed: None,
+            encoding: None,
+            seen: 0,
+            held: Vec::new(),
+            held_start: 0,
+            held_valid: 0,
+            decoded: Vec::new(),
+            formats: None,
+            plain: Vec::new(),
+            rewritten: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -122,6 +198,9 @@ impl CsvReader {
     pub fn finish(mut self) -> Result<Table> {
         if let Some(e) = self.failed.take() {
             return Err(e);
+        }
+        if self.encoding.is_none() && !self.held.is_empty() {
+            self.decide_encoding(true)?;
         }
         if self.delimiter.is_none() {
             let pending = mem::take(&mut self.pending);
@@ -155,18 +234,33 @@ impl CsvReader {
                 ReadRecordResult::End | ReadRecordResult::InputEmpty => break,
             }
         }
-        match self.table {
-            Some(table) if self.rows_read > 0 => Ok(table),
-            _ => Err(Error::EmptyInput),
+        if self.rows_read == 0 {
+            return Err(Error::EmptyInput);
         }
+        self.decide_formats();
+        self.table.ok_or(Error::EmptyInput)
     }
 
     /// Hands out the rows parsed so far (with the same header) and keeps reading; `None`
-    /// until the header is known. Source row numbers keep counting across batches.
+    /// until the header is known. Source row numbers keep counting across batches. The first
+    /// batch holding rows decides the columns' number formats for the rest of the stream.
     pub fn take_rows(&mut self) -> Option<Table> {
+        if self.table.as_ref().is_some_and(|t| t.n_rows() > 0) {
+            self.decide_formats();
+        }
         let table = self.table.as_mut()?;
         let empty = table.filter_rows(|_| false);
         Some(mem::replace(table, empty))
+    }
+
+    /// The encoding the file is read in, once decided (`None` while only ASCII was seen).
+    pub fn encoding(&self) -> Option<TextEncoding> {
+        self.encoding
+    }
+
+    /// Per column, the number format its cells were rewritten from, once decided.
+    pub fn number_formats(&self) -> Option<&[Option<NumberFormat>]> {
+        self.formats.as_deref()
     }
 
     /// The trimmed header names, once the first record has been read.
@@ -179,7 +273,140 @@ impl CsvReader {
         self.delimiter
     }
 
+    /// Decodes `chunk` (or holds it while the encoding is undecided) and parses the text.
     fn feed_inner(&mut self, chunk: &[u8]) -> Result<()> {
+        match self.encoding {
+            Some(TextEncoding::Utf8) => self.feed_text(chunk),
+            Some(TextEncoding::Windows1252) => {
+                let mut decoded = mem::take(&mut self.decoded);
+                decoded.clear();
+                decode_windows_1252(chunk, &mut decoded);
+                let outcome = self.feed_text(&decoded);
+                self.decoded = decoded;
+                outcome
+            }
+            None => {
+                // Only the window is held; the rest of the chunk follows the decision.
+                let start = self.seen;
+                let (head, tail) =
+                    chunk.split_at(ENCODING_WINDOW.saturating_sub(start).min(chunk.len()));
+                self.seen += head.len();
+                if !self.held.is_empty() {
+                    self.held.extend_from_slice(head);
+                } else if let Some(first) = head.iter().position(|b| !b.is_ascii()) {
+                    let (ascii, rest) = head.split_at(first);
+                    self.feed_text(ascii)?;
+                    self.held_start = start + first;
+                    self.held.extend_from_slice(rest);
+                } else {
+                    self.feed_text(head)?;
+                }
+                if !self.held.is_empty() || self.seen >= ENCODING_WINDOW {
+                    self.decide_encoding(false)?;
+                }
+                if tail.is_empty() {
+                    Ok(())
+                } else {
+                    self.feed_inner(tail)
+                }
+            }
+        }
+    }
+
+    /// Decides the encoding from the held bytes once they settle it: an invalid UTF-8 sequence
+    /// inside the window means Windows-1252; a window (or, `at_end`, a file) without one means
+    /// UTF-8. Then parses the held bytes.
+    fn decide_encoding(&mut self, at_end: bool) -> Result<()> {
+        let at_file_start = !self.held.is_empty() && self.held_start == 0;
+        let settled = at_end || self.seen >= ENCODING_WINDOW;
+        let decided = if at_file_start && self.held.starts_with(BOM) {
+            Some(TextEncoding::Utf8)
+        } else if at_file_start && !settled && BOM.starts_with(&self.held) {
+            None
+        } else {
+            // The held bytes start at the first non-ASCII byte and never go past the window.
+            let unchecked = self.held.get(self.held_valid..).unwrap_or(&[]);
+            match core::str::from_utf8(unchecked) {
+                Ok(_) => {
+                    self.held_valid = self.held.len();
+                    settled.then_some(TextEncoding::Utf8)
+                }
+                Err(e) if e.error_len().is_some() => Some(TextEncoding::Windows1252),
+                // A character cut by the end of the window or of the input so far: valid as
+                // far as it goes (at the very end of a file, the parse reports it by row).
+                Err(e) => {
+                    self.held_valid += e.valid_up_to();
+                    settled.then_some(TextEncoding::Utf8)
+                }
+            }
+        };
+        let Some(encoding) = decided else {
+            return Ok(());
+        };
+        self.encoding = Some(encoding);
+        if encoding == TextEncoding::Windows1252 {
+            self.notes.push(String::from(WINDOWS_1252_NOTE));
+            if let Some(table) = &mut self.table {
+                table.add_note(String::from(WINDOWS_1252_NOTE));
+            }
+        }
+        let held = mem::take(&mut self.held);
+        self.feed_inner(&held)
+    }
+
+    /// Decides, per column, whether its cells are rewritten from a [`NumberFormat`], from the
+    /// rows read so far, and rewrites them. Later rows are rewritten as they are emitted.
+    fn decide_formats(&mut self) {
+        if self.formats.is_some() {
+            return;
+        }
+        let Some(table) = &mut self.table else {
+            return;
+        };
+        // With `,` separating fields a decimal comma would need quotes on every cell, and
+        // `"1,234"` there is a thousands separator far more often than a decimal mark.
+        let candidates: &[NumberFormat] = if self.delimiter == Some(b',') {
+            &[NumberFormat::ThousandsComma]
+        } else {
+            &[NumberFormat::DecimalComma, NumberFormat::ThousandsComma]
+        };
+        let mut plain = String::new();
+        let formats: Vec<Option<NumberFormat>> = (0..table.n_cols())
+            .map(|col| {
+                let cells = table.column(col);
+                // A cell only needs a rule if it has a comma or an inner space; one scan of
+                // the column's text rules out the plain numeric columns of ordinary files.
+                if !cells.contains(|c| matches!(c, ',' | ' ' | '\u{a0}' | '\u{202f}')) {
+                    return None;
+                }
+                candidates.iter().copied().find(|&format| {
+                    let mut needed = false;
+                    let all = cells.iter().filter(|c| !is_na(c)).all(|c| {
+                        needed = needed || parse_number(c).is_none();
+                        format.write_plain(c, &mut plain)
+                    });
+                    all && needed
+                })
+            })
+            .collect();
+        for (col, format) in formats.iter().enumerate() {
+            if let Some(format) = *format {
+                table.rewrite_numbers(col, format);
+                let note = format!(
+                    "column `{}`: read with {}",
+                    table.names()[col],
+                    format.description()
+                );
+                table.add_note(note);
+            }
+        }
+        self.plain = vec![String::new(); formats.len()];
+        self.rewritten = vec![false; formats.len()];
+        self.formats = Some(formats);
+    }
+
+    /// Parses text that is valid UTF-8 (or will be found invalid by row and column).
+    fn feed_text(&mut self, chunk: &[u8]) -> Result<()> {
         if chunk.is_empty() {
             return Ok(());
         }
@@ -328,7 +555,8 @@ impl CsvReader {
         let bad_utf8 = |field: usize| Error::Malformed {
             row,
             message: format!(
-                "{} is not valid UTF-8 text; re-save the file with UTF-8 encoding",
+                "{} is not valid UTF-8 text, though the start of the file is; re-save the \
+                 whole file with one encoding (UTF-8)",
                 column_label(self.table.as_ref(), field)
             ),
         };
@@ -347,7 +575,27 @@ impl CsvReader {
         });
         match &mut self.table {
             Some(table) => {
-                table.push_row(row, fields)?;
+                match &self.formats {
+                    Some(formats) if formats.iter().any(Option::is_some) => {
+                        let mut fields: Vec<&str> = fields.collect();
+                        for ((field, format), (plain, rewritten)) in fields
+                            .iter()
+                            .zip(formats)
+                            .zip(self.plain.iter_mut().zip(self.rewritten.iter_mut()))
+                        {
+                            *rewritten = format.is_some_and(|f| f.write_plain(field, plain));
+                        }
+                        for ((field, plain), rewritten) in
+                            fields.iter_mut().zip(&self.plain).zip(&self.rewritten)
+                        {
+                            if *rewritten {
+                                *field = plain.as_str();
+                            }
+                        }
+                        table.push_row(row, fields)?;
+                    }
+                    _ => table.push_row(row, fields)?,
+                }
                 self.rows_read = row;
             }
             None => {
@@ -366,7 +614,11 @@ impl CsvReader {
                     }
                     names.push(String::from(name));
                 }
-                self.table = Some(Table::new(names)?);
+                let mut table = Table::new(names)?;
+                for note in &self.notes {
+                    table.add_note(note.clone());
+                }
+                self.table = Some(table);
             }
         }
         Ok(())
@@ -420,6 +672,54 @@ pub fn write_csv_record<'a>(
         out.push_str("\"\"");
     }
     out.push('\n');
+}
+
+/// Characters of Windows-1252 bytes 0x80-0x9F; the five bytes the code page leaves undefined
+/// map to the C1 control of the same number, as browsers (WHATWG) decode them. 0xA0-0xFF are
+/// the Latin-1 characters of the same number.
+const WINDOWS_1252_HIGH: [char; 32] = [
+    '\u{20ac}', '\u{81}', '\u{201a}', '\u{192}', '\u{201e}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{2c6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8d}', '\u{17d}', '\u{8f}',
+    '\u{90}', '\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{2dc}', '\u{2122}', '\u{161}', '\u{203a}', '\u{153}', '\u{9d}', '\u{17e}', '\u{178}',
+];
+
+/// Appends `bytes`, read as Windows-1252, to `out` as UTF-8. Every byte is a character, so a
+/// chunk can be decoded on its own wherever it was split.
+fn decode_windows_1252(bytes: &[u8], out: &mut Vec<u8>) {
+    let mut utf8 = [0u8; 4];
+    for &b in bytes {
+        let c = match b {
+            0x80..=0x9f => WINDOWS_1252_HIGH[usize::from(b - 0x80)],
+            _ => char::from(b),
+        };
+        if b.is_ascii() {
+            out.push(b);
+        } else {
+            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        }
+    }
+}
+
+/// Bytes parsed between two progress reports in [`read_csv_with_progress`].
+const PROGRESS_CHUNK: usize = 1 << 20;
+
+/// Like [`read_csv`], reporting the share of bytes parsed after every 1 MiB and stopping with
+/// [`Error::Cancelled`] when `progress` asks to.
+pub fn read_csv_with_progress(
+    bytes: &[u8],
+    options: &CsvOptions,
+    progress: &mut Reporter<'_>,
+) -> Result<Table> {
+    let mut reader = CsvReader::new(*options);
+    let total = bytes.len();
+    let mut done = 0;
+    for chunk in bytes.chunks(PROGRESS_CHUNK) {
+        reader.feed(chunk)?;
+        done += chunk.len();
+        progress.step("reading", done, total, &format!("{done} of {total} bytes"))?;
+    }
+    reader.finish()
 }
 
 fn strip_bom(data: &[u8]) -> &[u8] {
@@ -887,7 +1187,8 @@ mod tests {
         let t = csv("\"a;b\",c\n\"x;y\",z\n").unwrap();
         assert_eq!(t.names(), ["a;b", "c"]);
         let t = csv("price;qty\n1,5;2\n2,25;3\n").unwrap();
-        assert_eq!(cells(&t), [["1,5", "2"], ["2,25", "3"]]);
+        // (The decimal commas are then read as such.)
+        assert_eq!(cells(&t), [["1.5", "2"], ["2.25", "3"]]);
         // Free text with commas in a tab file: the header has tabs only.
         let t = csv("id\tnote\n1\thello, world\n2\tfine\n").unwrap();
         assert_eq!(t.raw(0, 1), "hello, world");
@@ -1019,15 +1320,233 @@ mod tests {
         );
     }
 
+    /// Rows of valid UTF-8 (`é`) filling more than the encoding window, then `tail`; with the
+    /// number of rows before `tail`.
+    fn utf8_beyond_the_window(tail: &[u8]) -> (Vec<u8>, usize) {
+        let mut input = b"a,b\n".to_vec();
+        let mut rows = 0;
+        while input.len() <= ENCODING_WINDOW {
+            rows += 1;
+            input.extend_from_slice(format!("{rows},caf\u{e9}\n").as_bytes());
+        }
+        input.extend_from_slice(tail);
+        (input, rows)
+    }
+
     #[test]
-    fn invalid_utf8_names_the_column() {
-        let (row, message) = malformed(read_csv(b"a,b\n1,ok\n2,\xff\n", &CsvOptions::default()));
-        assert_eq!(row, 2);
+    fn invalid_utf8_after_the_window_names_the_row_and_column() {
+        let (input, rows) = utf8_beyond_the_window(b"0,ok\n0,\xff\n");
+        let (row, message) = malformed(read_csv(&input, &CsvOptions::default()));
+        assert_eq!(row, rows + 2);
         assert!(message.contains("column `b`"), "{message}");
+        assert!(message.contains("not valid UTF-8"), "{message}");
         // Valid as a whole record, but the character is split across two fields.
-        let (row, message) = malformed(read_csv(b"a,b\n\xc3,\xa9\n", &CsvOptions::default()));
-        assert_eq!(row, 1);
+        let (input, rows) = utf8_beyond_the_window(b"\xc3,\xa9\n");
+        let (row, message) = malformed(read_csv(&input, &CsvOptions::default()));
+        assert_eq!(row, rows + 1);
         assert!(message.contains("column `a`"), "{message}");
+        for sizes in [[4096, 1], [ENCODING_WINDOW - 3, 5]] {
+            let (input, rows) = utf8_beyond_the_window(b"0,\xff\n");
+            let (row, _) = malformed(chunked(&input, CsvOptions::default(), &sizes));
+            assert_eq!(row, rows + 1);
+        }
+        // An all-ASCII window decides UTF-8 too.
+        let mut input = b"a,b\n".to_vec();
+        while input.len() <= ENCODING_WINDOW {
+            input.extend_from_slice(b"1,x\n");
+        }
+        input.extend_from_slice(b"2,\xe9\n");
+        let (row, _) = malformed(chunked(&input, CsvOptions::default(), &[65536]));
+        assert_eq!(row, (input.len() - 4) / 4);
+    }
+
+    /// "Crédit card" and "Zürich" as Windows-1252 bytes, plus the code page's own characters
+    /// (euro, curly quotes) and one of its undefined bytes.
+    const CP1252: &[u8] =
+        b"id;payment;city\r\n1;Cr\xe9dit card;Z\xfcrich\r\n2;\x80 \x93q\x94 \x81;x\r\n";
+
+    #[test]
+    fn windows_1252_is_decoded_with_a_note_whatever_the_chunking() {
+        let whole = read_csv(CP1252, &CsvOptions::default()).unwrap();
+        assert_eq!(
+            cells(&whole),
+            [
+                ["1", "Cr\u{e9}dit card", "Z\u{fc}rich"],
+                ["2", "\u{20ac} \u{201c}q\u{201d} \u{81}", "x"]
+            ]
+        );
+        assert_eq!(whole.notes(), [WINDOWS_1252_NOTE]);
+        for split in 0..=CP1252.len() {
+            let mut reader = CsvReader::new(CsvOptions::default());
+            reader.feed(&CP1252[..split]).unwrap();
+            reader.feed(&CP1252[split..]).unwrap();
+            assert_eq!(reader.encoding(), Some(TextEncoding::Windows1252));
+            let t = reader.finish().unwrap();
+            assert_same(&t, &whole);
+            assert_eq!(t.notes(), whole.notes());
+        }
+        assert_same(
+            &chunked(CP1252, CsvOptions::default(), &[1]).unwrap(),
+            &whole,
+        );
+        // Every byte 0x80-0xFF decodes to one character; 0xA0-0xFF are Latin-1.
+        let mut decoded = Vec::new();
+        decode_windows_1252(&(0x80..=0xffu8).collect::<Vec<_>>(), &mut decoded);
+        let text = String::from_utf8(decoded).unwrap();
+        assert_eq!(text.chars().count(), 128);
+        assert!(text.ends_with("\u{fd}\u{fe}\u{ff}"));
+    }
+
+    fn csv_bytes(input: &[u8]) -> Result<Table> {
+        read_csv(input, &CsvOptions::default())
+    }
+
+    #[test]
+    fn the_first_mebibyte_decides_the_encoding() {
+        // Valid UTF-8 first, an invalid byte later but inside the window: Windows-1252.
+        let t = csv_bytes(b"a,b\n1,\xc3\xa9\n2,\xe9\n").unwrap();
+        assert_eq!(t.raw(0, 1), "\u{c3}\u{a9}");
+        assert_eq!(t.raw(1, 1), "\u{e9}");
+        // A UTF-8 BOM decides UTF-8 at once: the invalid byte is then an error.
+        let (row, _) = malformed(csv_bytes(b"\xef\xbb\xbfa,b\n1,\xc3\xa9\n2,\xe9\n"));
+        assert_eq!(row, 2);
+        // ASCII and valid UTF-8 files get no note.
+        let t = csv_bytes("a;b\n1;\u{e9}\n".as_bytes()).unwrap();
+        assert!(t.notes().is_empty());
+        let mut reader = CsvReader::new(CsvOptions::default());
+        reader.feed(b"a\n1\n").unwrap();
+        assert_eq!(reader.encoding(), None);
+        reader.feed("\u{e9}\n".as_bytes()).unwrap();
+        assert_eq!(reader.encoding(), None, "undecided inside the window");
+        assert!(reader.finish().unwrap().notes().is_empty());
+    }
+
+    #[test]
+    fn decimal_commas_are_read_in_non_comma_files() {
+        let input = "id;charge;note;code;plain\n\
+                     1;29,85;1,5;1.5;2.5\n\
+                     2;1.889,50;a,b;2;3\n\
+                     3;NA;2,5;3,5;\n\
+                     4;-0,5;x;4;1e3\n";
+        let t = csv(input).unwrap();
+        let column = |c: usize| (0..t.n_rows()).map(|r| t.raw(r, c)).collect::<Vec<_>>();
+        assert_eq!(column(1), ["29.85", "1889.50", "NA", "-0.5"]);
+        // Text with commas, mixed decimal marks and plain numbers stay as they were.
+        assert_eq!(column(2), ["1,5", "a,b", "2,5", "x"]);
+        assert_eq!(column(3), ["1.5", "2", "3,5", "4"]);
+        assert_eq!(column(4), ["2.5", "3", "", "1e3"]);
+        assert_eq!(t.notes(), ["column `charge`: read with a decimal comma"]);
+        for split in 0..=input.len() {
+            let mut reader = CsvReader::new(CsvOptions::default());
+            reader.feed(&input.as_bytes()[..split]).unwrap();
+            reader.feed(&input.as_bytes()[split..]).unwrap();
+            let again = reader.finish().unwrap();
+            assert_same(&again, &t);
+            assert_eq!(again.notes(), t.notes());
+        }
+        // Tab files too; a `,` file never reads `29,85` as a decimal.
+        let t = csv("a\tb\n1,5\tx\n").unwrap();
+        assert_eq!(t.raw(0, 0), "1.5");
+        let t = csv("a,b\n\"29,85\",x\n").unwrap();
+        assert_eq!(t.raw(0, 0), "29,85");
+        assert!(t.notes().is_empty());
+    }
+
+    #[test]
+    fn thousands_separators_are_read_in_any_file() {
+        let t = csv("id,amount,list\n1,\"1,889.50\",\"1,2\"\n2,950.25,\"3,4\"\n3,\"12,000\",5\n")
+            .unwrap();
+        assert_eq!(
+            (0..3).map(|r| t.raw(r, 1)).collect::<Vec<_>>(),
+            ["1889.50", "950.25", "12000"]
+        );
+        assert_eq!(t.raw(0, 2), "1,2");
+        assert_eq!(
+            t.notes(),
+            ["column `amount`: read with `,` thousands separators"]
+        );
+        // In a `;` file the decimal comma is tried first, then `,` thousands.
+        let t = csv("a;b\n1,889.50;1,234\n2;5\n").unwrap();
+        assert_eq!([t.raw(0, 0), t.raw(0, 1)], ["1889.50", "1.234"]);
+    }
+
+    #[test]
+    fn a_stream_decides_number_formats_on_its_first_batch() {
+        let mut input = String::from("id;charge\n");
+        for i in 1..=300 {
+            input.push_str(&format!("{i};{i},5\n"));
+        }
+        input.push_str("301;oops\n302;1.000,25\n");
+        let mut reader = CsvReader::new(CsvOptions::default().with_delimiter(b';'));
+        let mut charges = Vec::new();
+        for chunk in input.as_bytes().chunks(500) {
+            reader.feed(chunk).unwrap();
+            if let Some(batch) = reader.take_rows() {
+                charges.extend((0..batch.n_rows()).map(|r| batch.raw(r, 1).to_string()));
+                if batch.n_rows() > 0 {
+                    assert_eq!(
+                        batch.notes(),
+                        ["column `charge`: read with a decimal comma"]
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            reader.number_formats(),
+            Some(&[None, Some(NumberFormat::DecimalComma)][..])
+        );
+        let last = reader.finish().unwrap();
+        charges.extend((0..last.n_rows()).map(|r| last.raw(r, 1).to_string()));
+        assert_eq!(charges.len(), 302);
+        assert_eq!(charges[0], "1.5");
+        assert_eq!(charges[299], "300.5");
+        // A later cell the rule cannot read stays as it is (and is a bad number downstream).
+        assert_eq!(charges[300], "oops");
+        assert_eq!(charges[301], "1000.25");
+        // Read whole, the same file keeps the column as text: not every cell is a number.
+        assert_eq!(csv(&input).unwrap().raw(0, 1), "1,5");
+    }
+
+    #[test]
+    fn reading_reports_progress_and_stops_when_asked() {
+        use crate::progress::{Control, Progress};
+        let mut input = String::from("a;b\n");
+        while input.len() < 3 * PROGRESS_CHUNK {
+            input.push_str("1;2,5\n");
+        }
+        let mut seen = Vec::new();
+        let mut sink = |p: &Progress| {
+            seen.push(p.fraction);
+            Control::Continue
+        };
+        let t = read_csv_with_progress(
+            input.as_bytes(),
+            &CsvOptions::default(),
+            &mut Reporter::new(&mut sink),
+        )
+        .unwrap();
+        assert_eq!(t.raw(0, 1), "2.5");
+        assert_eq!(seen.len(), input.len().div_ceil(PROGRESS_CHUNK));
+        assert_eq!(seen.last(), Some(&1.0));
+        let mut stop = |p: &Progress| {
+            if p.fraction > 0.5 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let err = read_csv_with_progress(
+            input.as_bytes(),
+            &CsvOptions::default(),
+            &mut Reporter::new(&mut stop),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            Error::Cancelled {
+                stage: "reading".into()
+            }
+        );
     }
 
     #[test]
@@ -1073,7 +1592,10 @@ mod tests {
             &b"a,b\n1,\"x\ny\"\n2,ab\"c\n"[..],
             b"a,b\n1,2\n3,\"open\n",
             b"a,b\n1,2\n3\n",
-            b"a,b\n1,\xc3\xa9\xc3\n",
+            // A character cut by the end of the file (followed by anything, the byte would make
+            // the file Windows-1252).
+            b"a,b\n1,\xc3\xa9\xc3",
+            b"\xef\xbb\xbfa,b\n1,\xc3\xa9\n2,\xe9\n",
         ] {
             let expected = read_csv(input, &CsvOptions::default()).unwrap_err();
             for split in 0..=input.len() {

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::schema::{cell_matches, expected_text, ColumnKind, ColumnSchema, Schema};
 use crate::data::table::{is_na, Table};
+use crate::error::Result;
+use crate::progress::Reporter;
 
 /// How many bad cells a column lists.
 const MAX_BAD_EXAMPLES: usize = 20;
@@ -581,6 +583,42 @@ fn target_quality(
 /// Quarantine: rows with a cell that does not parse as its column's type in a model input or
 /// the time column, and rows whose target is missing or neither outcome.
 pub fn report(table: &Table, schema: &Schema) -> QualityReport {
+    let Ok(report) = build_report(
+        table,
+        schema,
+        |_, _| Ok::<(), core::convert::Infallible>(()),
+    );
+    report
+}
+
+/// Like [`report`], reporting after every few columns and stopping with
+/// [`crate::error::Error::Cancelled`] when `progress` asks to.
+pub fn report_with_progress(
+    table: &Table,
+    schema: &Schema,
+    progress: &mut Reporter<'_>,
+) -> Result<QualityReport> {
+    build_report(table, schema, |done, total| {
+        progress.step(
+            "checking data",
+            done,
+            total,
+            &format!("{done}/{total} columns"),
+        )
+    })
+}
+
+/// How many columns are checked between two progress checkpoints (at least one per core, so
+/// checkpoints never cost parallelism).
+const COLUMNS_PER_CHECKPOINT: usize = 4;
+
+/// The report, calling `checkpoint(columns done, columns)` after each group of columns; its
+/// error stops the work.
+fn build_report<E>(
+    table: &Table,
+    schema: &Schema,
+    mut checkpoint: impl FnMut(usize, usize) -> core::result::Result<(), E>,
+) -> core::result::Result<QualityReport, E> {
     let target = target_quality(table, schema);
     let labels = target.as_ref().map(|t| t.0.as_slice());
     let is_input = |name: &str| schema.model_inputs().any(|(_, c)| c.name == name);
@@ -599,19 +637,25 @@ pub fn report(table: &Table, schema: &Schema) -> QualityReport {
         })
         .collect();
 
+    let mut results: Vec<(ColumnQuality, Vec<(usize, String)>)> = Vec::with_capacity(tasks.len());
     #[cfg(feature = "parallel")]
-    let results: Vec<(ColumnQuality, Vec<(usize, String)>)> = {
-        use rayon::prelude::*;
-        tasks
-            .par_iter()
-            .map(|task| column_quality(table, task, labels))
-            .collect()
-    };
+    let per_checkpoint = COLUMNS_PER_CHECKPOINT.max(rayon::current_num_threads());
     #[cfg(not(feature = "parallel"))]
-    let results: Vec<(ColumnQuality, Vec<(usize, String)>)> = tasks
-        .iter()
-        .map(|task| column_quality(table, task, labels))
-        .collect();
+    let per_checkpoint = COLUMNS_PER_CHECKPOINT;
+    for group in tasks.chunks(per_checkpoint) {
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            let done: Vec<_> = group
+                .par_iter()
+                .map(|task| column_quality(table, task, labels))
+                .collect();
+            results.extend(done);
+        }
+        #[cfg(not(feature = "parallel"))]
+        results.extend(group.iter().map(|task| column_quality(table, task, labels)));
+        checkpoint(results.len(), tasks.len())?;
+    }
 
     let mut reasons: Vec<(usize, String)> = Vec::new();
     let mut columns = Vec::with_capacity(results.len());
@@ -640,7 +684,7 @@ pub fn report(table: &Table, schema: &Schema) -> QualityReport {
         }
     }
 
-    QualityReport {
+    Ok(QualityReport {
         n_rows: table.n_rows(),
         n_columns: table.n_cols(),
         columns,
@@ -651,7 +695,7 @@ pub fn report(table: &Table, schema: &Schema) -> QualityReport {
             .and_then(|id| duplicate_ids(table, id)),
         target,
         quarantine,
-    }
+    })
 }
 
 impl QualityReport {
@@ -810,6 +854,29 @@ mod tests {
             time_column: None,
         };
         (t, schema)
+    }
+
+    #[test]
+    fn progress_is_reported_per_group_of_columns_and_can_stop() {
+        use crate::error::Error;
+        use crate::progress::{Control, Progress};
+        let (t, schema) = handmade();
+        let mut seen = Vec::new();
+        let mut sink = |p: &Progress| {
+            seen.push((p.fraction, p.message.clone()));
+            Control::Continue
+        };
+        let with = report_with_progress(&t, &schema, &mut Reporter::new(&mut sink)).unwrap();
+        assert_eq!(with, report(&t, &schema));
+        assert_eq!(seen.last(), Some(&(1.0, "4/4 columns".to_string())));
+        let mut stop = |_: &Progress| Control::Stop;
+        let err = report_with_progress(&t, &schema, &mut Reporter::new(&mut stop)).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Cancelled {
+                stage: "checking data".into()
+            }
+        );
     }
 
     #[test]

@@ -505,7 +505,8 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
     if table.n_rows() == 0 {
         return Err(Error::EmptyInput);
     }
-    let mut notes = Vec::new();
+    // How the file was read (encoding, number formats) comes first: it explains the rest.
+    let mut notes = table.notes().to_vec();
     let target_index = match &options.target {
         Some(name) => Some(named_column(table, name)?),
         None => {

@@ -45,6 +45,91 @@ pub fn parse_number(raw: &str) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// How a file writes numbers when they are not plain Rust/JSON-style decimals (`1234.5`), as
+/// spreadsheets export them outside the English-speaking world or with grouping switched on.
+///
+/// Ingest rewrites the cells of a column written this way into plain numbers (see
+/// [`crate::data::ingest`]), so nothing downstream needs to know the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberFormat {
+    /// `,` is the decimal mark; `.`, a space or a no-break space may group thousands:
+    /// `29,85`, `-1.889,5`, `1 889,50`.
+    DecimalComma,
+    /// `.` is the decimal mark and `,` groups thousands: `1,889.50`.
+    ThousandsComma,
+}
+
+impl NumberFormat {
+    /// How the format is named in a note: "column `x`: read with {description}".
+    pub fn description(self) -> &'static str {
+        match self {
+            NumberFormat::DecimalComma => "a decimal comma",
+            NumberFormat::ThousandsComma => "`,` thousands separators",
+        }
+    }
+
+    /// Writes `raw` into `out` (cleared first) as a plain number that [`parse_number`] reads,
+    /// if `raw` is a finite number in this format; otherwise returns false (`out` then holds
+    /// garbage). Digits are copied, never re-formatted, so `29,85` becomes exactly `29.85` and
+    /// reads to the same `f64` as the same value in a plain file.
+    ///
+    /// Grouping must be regular (the first group 1-3 digits, then groups of exactly 3, one
+    /// separator character throughout) so that a code such as `1.5.2` or a list `1,2` is not
+    /// mistaken for a number. No exponents: spreadsheets do not write them with these marks.
+    pub fn write_plain(self, raw: &str, out: &mut String) -> bool {
+        out.clear();
+        let (decimal, is_group): (char, fn(char) -> bool) = match self {
+            NumberFormat::DecimalComma => (',', |c| matches!(c, '.' | ' ' | '\u{a0}' | '\u{202f}')),
+            NumberFormat::ThousandsComma => ('.', |c| c == ','),
+        };
+        let t = raw.trim();
+        let body = match t.strip_prefix(['-', '+']) {
+            Some(rest) => {
+                out.push_str(&t[..1]);
+                rest
+            }
+            None => t,
+        };
+        let (int, frac) = match body.split_once(decimal) {
+            Some((int, frac)) => (int, Some(frac)),
+            None => (body, None),
+        };
+        let mut separator = None;
+        let mut group_len = 0;
+        let mut grouped = false;
+        for c in int.chars() {
+            if c.is_ascii_digit() {
+                out.push(c);
+                group_len += 1;
+                if grouped && group_len > 3 {
+                    return false;
+                }
+            } else if is_group(c) && separator.is_none_or(|s| s == c) {
+                let first_ok = grouped || (1..=3).contains(&group_len);
+                if !first_ok || (grouped && group_len != 3) {
+                    return false;
+                }
+                separator = Some(c);
+                grouped = true;
+                group_len = 0;
+            } else {
+                return false;
+            }
+        }
+        if group_len == 0 || (grouped && group_len != 3) {
+            return false;
+        }
+        if let Some(frac) = frac {
+            if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            out.push('.');
+            out.push_str(frac);
+        }
+        parse_number(out).is_some()
+    }
+}
+
 /// Reads a boolean spelled yes/no, true/false, y/n, t/f or 1/0 (any case).
 pub fn parse_bool(raw: &str) -> Option<bool> {
     let t = raw.trim();
@@ -98,6 +183,11 @@ impl TextColumn {
         self.ends.is_empty()
     }
 
+    /// Whether any cell holds a character `pattern` matches (one scan of the column's text).
+    pub(crate) fn contains(&self, pattern: impl Fn(char) -> bool) -> bool {
+        self.bytes.contains(pattern)
+    }
+
     /// Iterates over the raw cells in row order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(move |r| self.get(r))
@@ -111,6 +201,9 @@ pub struct Table {
     names: Vec<String>,
     columns: Vec<TextColumn>,
     source_rows: Vec<usize>,
+    /// What ingest did that a user should know (an encoding guessed, a column rewritten from
+    /// a decimal comma); schema inference repeats these among its notes.
+    notes: Vec<String>,
 }
 
 impl Table {
@@ -126,6 +219,7 @@ impl Table {
             names,
             columns,
             source_rows: Vec::new(),
+            notes: Vec::new(),
         })
     }
 
@@ -206,6 +300,36 @@ impl Table {
         self.source_rows[row]
     }
 
+    /// What ingest noted about how it read the file, in the order it decided.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Records a note about how the table was read (kept by [`filter_rows`](Self::filter_rows)).
+    pub fn add_note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+
+    /// Rewrites every cell of column `col` that `format` reads as a number into its plain form
+    /// (see [`NumberFormat::write_plain`]); other cells stay as they are.
+    pub(crate) fn rewrite_numbers(&mut self, col: usize, format: NumberFormat) {
+        let Some(old) = self.columns.get(col) else {
+            return;
+        };
+        let mut new = TextColumn::default();
+        let mut plain = String::new();
+        for cell in old.iter() {
+            let cell = if format.write_plain(cell, &mut plain) {
+                plain.as_str()
+            } else {
+                cell
+            };
+            // Cannot overflow: a plain number is never longer than the cell it came from.
+            let _ = new.push(cell);
+        }
+        self.columns[col] = new;
+    }
+
     /// A new table holding only the rows for which `keep` is true (used to set quarantined
     /// rows aside: the caller keeps the complementary table too, nothing is lost).
     pub fn filter_rows(&self, keep: impl Fn(usize) -> bool) -> Table {
@@ -213,6 +337,7 @@ impl Table {
             names: self.names.clone(),
             columns: self.names.iter().map(|_| TextColumn::default()).collect(),
             source_rows: Vec::new(),
+            notes: self.notes.clone(),
         };
         for r in (0..self.n_rows()).filter(|&r| keep(r)) {
             for (dst, src) in out.columns.iter_mut().zip(&self.columns) {
@@ -242,6 +367,82 @@ mod tests {
         assert_eq!(parse_bool("Yes"), Some(true));
         assert_eq!(parse_bool("0"), Some(false));
         assert_eq!(parse_bool("maybe"), None);
+    }
+
+    fn plain(format: NumberFormat, raw: &str) -> Option<String> {
+        let mut out = String::from("stale");
+        format.write_plain(raw, &mut out).then_some(out)
+    }
+
+    #[test]
+    fn decimal_comma_numbers() {
+        let dc = NumberFormat::DecimalComma;
+        for (raw, expected) in [
+            ("29,85", "29.85"),
+            (" -1.889,50 ", "-1889.50"),
+            ("+0,5", "+0.5"),
+            ("1 889,5", "1889.5"),
+            ("1\u{a0}889\u{a0}000", "1889000"),
+            ("1\u{202f}889,25", "1889.25"),
+            ("30", "30"),
+            ("1.234", "1234"),
+            ("12.345.678,9", "12345678.9"),
+        ] {
+            assert_eq!(plain(dc, raw).as_deref(), Some(expected), "{raw:?}");
+        }
+        for raw in [
+            "",
+            "1.5",
+            "1,2,3",
+            "12.34,5",
+            "1234.567,5",
+            "1.234 567",
+            "1..234",
+            ",5",
+            "5,",
+            "1,5e3",
+            "-",
+            "abc",
+            "1,x",
+            "29.85",
+            "1.2345",
+        ] {
+            assert_eq!(plain(dc, raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn thousands_comma_numbers() {
+        let tc = NumberFormat::ThousandsComma;
+        for (raw, expected) in [
+            ("1,889.50", "1889.50"),
+            ("-1,234,567", "-1234567"),
+            ("1234.5", "1234.5"),
+            ("7", "7"),
+        ] {
+            assert_eq!(plain(tc, raw).as_deref(), Some(expected), "{raw:?}");
+        }
+        for raw in [
+            "29,85", "1,23", "1,2345", "1 234.5", "1,234,56", "1e3", "1,234.", "a,b",
+        ] {
+            assert_eq!(plain(tc, raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn rewriting_a_column_keeps_other_cells_and_notes_survive_filtering() {
+        let mut t = Table::new(vec!["x".into(), "y".into()]).unwrap();
+        t.push_row(1, ["1.889,5", "1,5"]).unwrap();
+        t.push_row(2, ["NA", "keep"]).unwrap();
+        t.push_row(3, ["oops", "2,5"]).unwrap();
+        t.rewrite_numbers(0, NumberFormat::DecimalComma);
+        assert_eq!(
+            [t.raw(0, 0), t.raw(1, 0), t.raw(2, 0)],
+            ["1889.5", "NA", "oops"]
+        );
+        assert_eq!(t.raw(0, 1), "1,5", "other columns are untouched");
+        t.add_note("n".into());
+        assert_eq!(t.filter_rows(|r| r == 2).notes(), ["n"]);
     }
 
     #[test]
