@@ -70,7 +70,7 @@ use crate::features::{level_text, numeric_value, FittedPipeline};
 use crate::metrics::{bootstrap_ci, roc_auc};
 use crate::serve::artifact::Artifact;
 use crate::serve::drift::{Bins, ColumnSketch, Reference, ScoreHistogram, SCORE_BINS};
-use crate::serve::scorer::Scorer;
+use crate::serve::scorer::{Labels, Scorer};
 
 /// Floor of a bin's share in PSI, so a bin empty on one side contributes a finite term.
 pub const PSI_EPSILON: f64 = 1e-4;
@@ -1267,37 +1267,28 @@ pub fn drift_of_table(
         return Err(Error::EmptyInput);
     }
     let mut rows = TableRows::new(&artifact.pipeline, table)?;
-    let scores = Scorer::new(artifact.clone()).score_table(table)?;
+    let scored = Scorer::new(artifact).score_rows(table, Labels::IfPresent)?;
+    let mut window = CurrentWindow::new(artifact)?;
+    for (r, &probability) in scored.probabilities.iter().enumerate() {
+        rows.observe(&mut window, r, probability)?;
+    }
+    let (y, p): (Vec<f64>, Vec<f64>) = scored.labelled().map(|(_, y, p)| (y, p)).unzip();
     let target = artifact
         .schema
         .target
         .as_ref()
         .and_then(|t| table.column_index(&t.name).map(|c| (t, c)));
-    let mut window = CurrentWindow::new(artifact)?;
-    let mut unscored = Vec::new();
-    let (mut y, mut p) = (Vec::new(), Vec::new());
-    for (r, score) in scores.into_iter().enumerate() {
-        let probability = match score {
-            Ok(s) => Some(s.probability),
-            Err(e) => {
-                unscored.push((table.source_row(r), e.to_string()));
-                None
-            }
-        };
-        rows.observe(&mut window, r, probability)?;
-        if let (Some((spec, c)), Some(prob)) = (target, probability) {
-            if let Some(label) = spec.label(table.raw(r, c)) {
-                y.push(label);
-                p.push(prob);
-            }
-        }
-    }
     let (perf, performance_note) = match target {
         None => (None, None),
+        // No row carries a label the model knows: say what the column holds instead.
+        Some((t, c)) if scored.labels.iter().all(Option::is_none) => (
+            None,
+            Some(t.mismatch(&t.values_in(table.column(c))).to_string()),
+        ),
         Some(_) if y.is_empty() => (
             None,
             Some(String::from(
-                "the target column has no valid labels on scored rows",
+                "no row with a label could be scored (see the unscored rows)",
             )),
         ),
         Some(_) => match performance(
@@ -1311,6 +1302,11 @@ pub fn drift_of_table(
             Err(e) => (None, Some(e.to_string())),
         },
     };
+    let unscored = scored
+        .skipped
+        .into_iter()
+        .map(|s| (s.row, s.reason))
+        .collect();
     let report = window.report_with(&artifact.reference, params, perf)?;
     Ok(TableDrift {
         report,
