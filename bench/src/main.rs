@@ -589,10 +589,7 @@ fn explain(flags: &Flags) -> Res<()> {
     let records: Vec<(Vec<_>, Option<f64>)> = (0..rows)
         .map(|r| {
             let values = indices.iter().map(|&c| clean.value(r, c)).collect();
-            (
-                values,
-                artifact.pipeline.row_snapshot(clean, time_index, r),
-            )
+            (values, artifact.pipeline.row_snapshot(clean, time_index, r))
         })
         .collect();
     let (t, cpu) = (Instant::now(), cpu_seconds());
