@@ -35,7 +35,6 @@ use std::fs;
 use std::time::Instant;
 
 use ebb_core::data::ingest::{read_csv, CsvOptions};
-use ebb_core::data::quality::{report, split_quarantine};
 use ebb_core::data::schema::{infer, InferOptions};
 use ebb_core::data::synth::{drifted_columns, generate_csv, SynthParams};
 use ebb_core::data::table::Table;
@@ -48,8 +47,9 @@ use ebb_core::model::forest::{ForestModel, ForestParams};
 use ebb_core::model::linear::{LogisticModel, LogisticParams};
 use ebb_core::monitor::{drift_of_table, DriftParams, Verdict};
 use ebb_core::progress::Reporter;
-use ebb_core::serve::artifact::{Artifact, TrainingMetadata};
-use ebb_core::train::{labels, train, TrainParams};
+use ebb_core::serve::artifact::Artifact;
+use ebb_core::train::{labels, TrainParams};
+use ebb_core::workflow::{self, prepare_bytes, DataFormat, PrepareOptions, RunInfo};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -522,16 +522,17 @@ fn explain(flags: &Flags) -> Res<()> {
     let data = flags.need("data")?;
     let rows = usize::try_from(flags.number("rows")?).map_err(|e| e.to_string())?;
     let bytes = fs::read(data).map_err(|e| format!("{data}: {e}"))?;
-    let table = read_csv(&bytes, &CsvOptions::default()).map_err(ebb_err)?;
+    let options = PrepareOptions {
+        target: Some("churn".into()),
+        id: Some("customer_id".into()),
+        time: Some("snapshot_date".into()),
+        require_target: true,
+        format: Some(DataFormat::Csv),
+        schema: None,
+    };
+    let prepared = prepare_bytes(&bytes, &options, &mut Reporter::silent()).map_err(ebb_err)?;
     drop(bytes);
-    let options = InferOptions::new()
-        .with_target("churn")
-        .with_require_target(true)
-        .with_id("customer_id")
-        .with_time("snapshot_date");
-    let schema = infer(&table, &options).map_err(ebb_err)?.schema;
-    let quality = report(&table, &schema);
-    let (clean, _) = split_quarantine(&table, &quality);
+    let (clean, schema) = (&prepared.clean, &prepared.schema);
     let mut params = TrainParams::default()
         .with_families(vec![Family::Gbdt])
         .with_folds(2)
@@ -540,32 +541,20 @@ fn explain(flags: &Flags) -> Res<()> {
     params.boost.num_leaves = EXPLAIN_LEAVES;
     params.boost.early_stopping_rounds = None;
     let t = Instant::now();
-    let out = train(&clean, &schema, &params, &mut |_| {}, &|| None).map_err(ebb_err)?;
+    let artifact = workflow::train(
+        &prepared,
+        &params,
+        &RunInfo::default(),
+        &|| None,
+        &mut Reporter::silent(),
+    )
+    .map_err(ebb_err)?
+    .artifact;
     eprintln!(
         "ebb-bench: explain: trained on {} rows in {:.1}s",
         clean.n_rows(),
         t.elapsed().as_secs_f64()
     );
-    let metadata = TrainingMetadata {
-        rows: clean.n_rows(),
-        quarantined_rows: table.n_rows() - clean.n_rows(),
-        seed: 1,
-        data_hash: String::new(),
-        created_at: String::new(),
-        ebb_version: String::new(),
-        feature_names: out.pipeline.feature_names(),
-    };
-    let artifact = Artifact::build(
-        schema.clone(),
-        out.pipeline,
-        out.model,
-        out.calibration,
-        out.threshold,
-        out.metrics,
-        out.reference,
-        metadata,
-    )
-    .map_err(ebb_err)?;
     let Model::Gbdt(model) = &artifact.model else {
         return Err("expected a boosted model".into());
     };
@@ -576,7 +565,7 @@ fn explain(flags: &Flags) -> Res<()> {
     let t = Instant::now();
     let explainer = Explainer::new(&artifact).map_err(ebb_err)?;
     let build_ms = t.elapsed().as_secs_f64() * 1e3;
-    let (x, _) = artifact.pipeline.transform_table(&clean).map_err(ebb_err)?;
+    let (x, _) = artifact.pipeline.transform_table(clean).map_err(ebb_err)?;
     let rows = rows.min(clean.n_rows());
     let mut ws = explainer.workspace();
 
@@ -597,7 +586,7 @@ fn explain(flags: &Flags) -> Res<()> {
     let features_cpu = cpu_seconds() - cpu;
 
     // From raw cells: pipeline transform + explanation.
-    let indices = artifact.pipeline.column_indices(&clean).map_err(ebb_err)?;
+    let indices = artifact.pipeline.column_indices(clean).map_err(ebb_err)?;
     let time_index = artifact
         .pipeline
         .time_column
@@ -606,10 +595,7 @@ fn explain(flags: &Flags) -> Res<()> {
     let records: Vec<(Vec<_>, Option<f64>)> = (0..rows)
         .map(|r| {
             let values = indices.iter().map(|&c| clean.value(r, c)).collect();
-            (
-                values,
-                artifact.pipeline.row_snapshot(&clean, time_index, r),
-            )
+            (values, artifact.pipeline.row_snapshot(clean, time_index, r))
         })
         .collect();
     let (t, cpu) = (Instant::now(), cpu_seconds());
@@ -645,7 +631,7 @@ fn explain(flags: &Flags) -> Res<()> {
     });
 
     if let Some(path) = flags.get("matrix") {
-        let y = labels(&clean, &schema).map_err(ebb_err)?;
+        let y = labels(clean, schema).map_err(ebb_err)?;
         let mut csv = artifact.pipeline.feature_names().join(",");
         csv.push_str(",label\n");
         for (row, label) in x.rows().into_iter().zip(&y) {

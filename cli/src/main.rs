@@ -137,13 +137,89 @@ fn main() -> ExitCode {
     }
 }
 
-/// Writes `text` to `path`, naming the file on failure.
-pub fn write_file(path: &PathBuf, text: &str) -> CliResult {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            CliError::other(format!("{}: cannot create folder: {e}", parent.display()))
-        })?;
+/// Writes `text` to `path`, naming the file on failure. The text goes to a temporary file
+/// beside it first and is renamed into place, so a failure never leaves half a file.
+pub fn write_file(path: &std::path::Path, text: &str) -> CliResult {
+    let mut out = AtomicFile::create(path)?;
+    std::io::Write::write_all(out.file(), text.as_bytes()).map_err(|e| out.write_error(e))?;
+    out.commit()
+}
+
+/// An output file written under a temporary name beside its destination and renamed into place
+/// by [`AtomicFile::commit`]; dropped without a commit (a command failed part-way), the
+/// temporary file is removed and an existing destination is left as it was. Destinations that
+/// are not regular files (`/dev/null`, a named pipe) are written directly.
+pub struct AtomicFile {
+    path: PathBuf,
+    /// The temporary file, `None` when writing directly.
+    temp: Option<PathBuf>,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file (and the destination's folder).
+    pub fn create(path: &std::path::Path) -> CliResult<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                CliError::other(format!("{}: cannot create folder: {e}", parent.display()))
+            })?;
+        }
+        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+        let temp = (!special).then(|| {
+            let mut name = std::ffi::OsString::from(".");
+            name.push(path.file_name().unwrap_or_default());
+            name.push(format!(".{}.tmp", std::process::id()));
+            path.with_file_name(name)
+        });
+        let file = std::fs::File::create(temp.as_deref().unwrap_or(path))
+            .map_err(|e| CliError::other(format!("{}: cannot create: {e}", path.display())))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            temp,
+            file: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
+        })
     }
-    std::fs::write(path, text)
-        .map_err(|e| CliError::other(format!("{}: cannot write: {e}", path.display())))
+
+    /// Where to write.
+    pub fn file(&mut self) -> &mut std::io::BufWriter<std::fs::File> {
+        self.file.as_mut().expect("the file is open until commit")
+    }
+
+    /// The error for a failed write, naming the destination.
+    pub fn write_error(&self, e: std::io::Error) -> CliError {
+        CliError::other(format!("{}: cannot write: {e}", self.path.display()))
+    }
+
+    /// Flushes and renames the temporary file into place.
+    pub fn commit(mut self) -> CliResult {
+        if let Some(file) = self.file.take() {
+            file.into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| {
+                    if self.temp.is_some() {
+                        f.sync_all()
+                    } else {
+                        Ok(())
+                    }
+                })
+                .map_err(|e| self.write_error(e))?;
+        }
+        match self.temp.take() {
+            Some(temp) => std::fs::rename(&temp, &self.path).map_err(|e| {
+                let _ = std::fs::remove_file(&temp);
+                self.write_error(e)
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Not committed: nothing half-written stays behind.
+        self.file.take();
+        if let Some(temp) = &self.temp {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
 }

@@ -3,6 +3,8 @@
 
 use std::io::{IsTerminal, Write};
 
+use ebb_core::progress::{Control, Progress, Reporter, Sink};
+
 /// Draws `stage [#####-----] done/total` on one terminal line.
 pub struct ProgressBar {
     enabled: bool,
@@ -41,11 +43,24 @@ impl ProgressBar {
         self.last_stage = stage.to_string();
     }
 
+    /// A core [`Reporter`] drawing on this bar (never cancels: Ctrl-C ends the process).
+    pub fn reporter(&mut self) -> Reporter<'_> {
+        Reporter::new(self)
+    }
+
     /// Ends the bar's line.
     pub fn finish(&mut self) {
         if self.enabled && !self.last_stage.is_empty() {
             eprintln!();
             self.last_stage.clear();
         }
+    }
+}
+
+impl Sink for ProgressBar {
+    fn update(&mut self, progress: &Progress) -> Control {
+        let percent = (progress.fraction * 100.0).round() as usize;
+        ProgressBar::update(self, &progress.stage, percent, 100);
+        Control::Continue
     }
 }

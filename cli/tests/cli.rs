@@ -466,3 +466,103 @@ fn a_rehashed_artifact_with_a_cycle_is_refused_promptly() {
         assert!(stderr(&o).contains(&expected), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn labels_in_other_spellings_and_no_half_written_scores() {
+    let dir = temp_dir("labels");
+    let generated = dir.join("generated.csv");
+    let o = ebb(&[
+        "generate",
+        "--rows",
+        "800",
+        "--seed",
+        "5",
+        "--out",
+        generated.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let original = std::fs::read_to_string(&generated).unwrap();
+    // The generated target `churn` is the last column, `yes`/`no`.
+    let relabel = |yes: &str, no: &str| -> String {
+        original
+            .lines()
+            .enumerate()
+            .map(|(i, line)| match line.rsplit_once(',') {
+                Some((rest, "yes")) if i > 0 => format!("{rest},{yes}\n"),
+                Some((rest, "no")) if i > 0 => format!("{rest},{no}\n"),
+                _ => format!("{line}\n"),
+            })
+            .collect()
+    };
+    let trained_on = write(&dir, "yes_no.csv", &relabel("Yes", "No"));
+    let model = dir.join("m.json");
+    let model = model.to_str().unwrap();
+    json(&ebb(&[
+        "train",
+        &trained_on,
+        "--model",
+        "logistic",
+        "--folds",
+        "2",
+        "--out",
+        model,
+        "--json",
+    ]));
+    let as_trained = json(&ebb(&["evaluate", model, &trained_on, "--json"]));
+    assert_eq!(as_trained["n"], 800);
+    // The usual equivalents of Yes/No read the same, in any case.
+    for (name, yes, no) in [("ones.csv", "1", "0"), ("bools.csv", "TRUE", "false")] {
+        let file = write(&dir, name, &relabel(yes, no));
+        let v = json(&ebb(&["evaluate", model, &file, "--json"]));
+        for key in ["roc_auc", "log_loss", "n", "confusion"] {
+            assert_eq!(v[key], as_trained[key], "{name}: {key}");
+        }
+        assert_eq!(v["skipped_rows"], 0, "{name}");
+    }
+    // Values with no such equivalent: the message says what the column holds and what the
+    // model knows, in the data's terms.
+    let words = write(&dir, "words.csv", &relabel("churned", "stayed"));
+    fails_with(
+        &["evaluate", model, &words],
+        2,
+        "words.csv: target column `churn`: the column holds `stayed`, `churned`; the model knows `Yes` = churned, `No` = stayed",
+    );
+
+    // A scoring run that fails part-way (a model input missing) leaves no output behind, and
+    // an earlier output intact.
+    let header = original.lines().next().unwrap();
+    let age = header.split(',').position(|c| c == "age").unwrap();
+    let without_age: String = original
+        .lines()
+        .map(|line| {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            cells.remove(age);
+            cells.join(",") + "\n"
+        })
+        .collect();
+    let missing = write(&dir, "missing.csv", &without_age);
+    let out = dir.join("scores.csv");
+    fails_with(
+        &["score", model, &missing, "--out", out.to_str().unwrap()],
+        2,
+        "column `age` is missing",
+    );
+    assert!(!out.exists(), "a failed run left {}", out.display());
+    std::fs::write(&out, "earlier scores\n").unwrap();
+    fails_with(
+        &["score", model, &missing, "--out", out.to_str().unwrap()],
+        2,
+        "column `age` is missing",
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier scores\n");
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    // And a run that succeeds writes the file in full.
+    let o = ebb(&["score", model, &trained_on, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 801);
+}

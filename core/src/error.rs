@@ -42,6 +42,12 @@ pub enum Error {
     SchemaMismatch { message: String },
     /// A model artifact could not be loaded.
     Artifact { message: String },
+    /// Validation set every row aside, so nothing is left to train on.
+    AllQuarantined {
+        rows: usize,
+        first_row: usize,
+        reason: String,
+    },
     /// The caller's progress callback asked to stop; nothing was produced.
     Cancelled { stage: String },
 }
@@ -73,6 +79,10 @@ impl fmt::Display for Error {
             Error::InvalidParameter { name, message } => write!(f, "parameter `{name}`: {message}"),
             Error::SchemaMismatch { message } => write!(f, "data does not match the schema: {message}"),
             Error::Artifact { message } => write!(f, "model artifact: {message}"),
+            Error::AllQuarantined { rows, first_row, reason } => write!(
+                f,
+                "every row was quarantined ({rows} rows), so none is left to train on; the first, row {first_row}: {reason} (`ebb validate --quarantine FILE` lists them all)"
+            ),
             Error::Cancelled { stage } => write!(f, "cancelled during {stage}"),
         }
     }

@@ -17,6 +17,7 @@
 //! | [`train`] | train, tune | cross-validation, family choice, calibration, threshold → artifact |
 //! | [`insight`] | explain, segment | TreeSHAP, what-if, global importance, customer segments |
 //! | [`monitor`] | statistics, windows, drift verdicts, report, html | drift of new data and served traffic; the model report and its HTML page |
+//! | [`workflow`] | prepare, hold out, train, evaluate | the steps every face calls, one function each |
 //!
 //! Errors are one typed [`Error`]; randomness is one seeded [`rng`]; long work reports and can be
 //! cancelled through one [`progress::Reporter`].
@@ -39,5 +40,6 @@ pub mod progress;
 pub mod rng;
 pub mod serve;
 pub mod train;
+pub mod workflow;
 
 pub use error::{Error, Result};

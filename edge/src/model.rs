@@ -54,7 +54,8 @@ pub struct ModelSummary {
 
 /// A parsed, validated artifact ready to score.
 pub struct LoadedModel {
-    scorer: Scorer,
+    /// Holds the artifact; the explainer shares it.
+    scorer: Scorer<Arc<Artifact>>,
     /// Built on the first request for reasons (its tables take milliseconds), then kept.
     explainer: OnceLock<Result<Explainer<Arc<Artifact>>, String>>,
     required: Vec<bool>,
@@ -109,19 +110,14 @@ impl LoadedModel {
         // pipeline's features), so nothing below can panic or loop on a crafted file.
         let artifact = Artifact::from_json(json)
             .map_err(|e| ApiError::bad_request(format!("the model artifact was rejected: {e}")))?;
-        let required = artifact
-            .pipeline
-            .inputs
-            .iter()
-            .map(|input| {
-                artifact
-                    .reference
-                    .columns
-                    .iter()
-                    .find(|c| c.name == input.name)
-                    .is_some_and(|c| c.missing == 0 && c.present > 0)
-            })
-            .collect();
+        if artifact.model.n_features() != artifact.pipeline.n_features() {
+            return Err(ApiError::bad_request(format!(
+                "the model artifact was rejected: the pipeline makes {} features but the model expects {}",
+                artifact.pipeline.n_features(),
+                artifact.model.n_features()
+            )));
+        }
+        let required = artifact.required_fields();
         let id_field = artifact
             .schema
             .id_column
@@ -137,7 +133,7 @@ impl LoadedModel {
             .chain(Some(id_field.clone()))
             .collect();
         Ok(LoadedModel {
-            scorer: Scorer::new(artifact),
+            scorer: Scorer::new(Arc::new(artifact)),
             explainer: OnceLock::new(),
             required,
             known_fields,
@@ -149,6 +145,11 @@ impl LoadedModel {
     /// The artifact.
     pub fn artifact(&self) -> &Artifact {
         self.scorer.artifact()
+    }
+
+    /// The scorer (core's one reading of records and scoring path).
+    pub fn scorer(&self) -> &Scorer<Arc<Artifact>> {
+        &self.scorer
     }
 
     /// The version (model id).
@@ -263,7 +264,7 @@ impl LoadedModel {
         let explainer = self
             .explainer
             .get_or_init(|| {
-                Explainer::new(Arc::new(self.artifact().clone())).map_err(|e| e.to_string())
+                Explainer::new(Arc::clone(self.scorer.holder())).map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(|message| vec![Problem::new("", message.clone())])?;

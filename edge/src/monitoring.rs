@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use ebb_core::insight::explain::record_values;
 use ebb_core::monitor::{
     performance, CurrentWindow, DriftParams, DriftReport, Performance, Verdict,
 };
@@ -206,7 +205,10 @@ fn drift_report(
         let parsed: Result<serde_json::Map<String, serde_json::Value>, _> =
             serde_json::from_str(&row.inputs);
         let observed = parsed.ok().and_then(|record| {
-            let (values, snapshot) = record_values(&artifact.pipeline, &record).ok()?;
+            let (values, snapshot, problems) = model.scorer().record_values(&record);
+            if !problems.is_empty() {
+                return None;
+            }
             window
                 .observe_values(&values, snapshot, Some(row.probability))
                 .ok()

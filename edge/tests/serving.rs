@@ -37,7 +37,7 @@ fn record(table: &Table, row: usize) -> Record {
 #[test]
 fn predictions_equal_the_core_scorer_and_explain_on_request() {
     let (model, table) = model();
-    let scorer = Scorer::new(model.artifact().clone());
+    let scorer = Scorer::new(model.artifact());
     let expected = scorer.score_table(table).unwrap();
     for (row, want) in expected.iter().enumerate().take(50) {
         let r = record(table, row);

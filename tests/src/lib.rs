@@ -6,44 +6,56 @@
 
 pub mod auth_table;
 
-use ebb_core::data::quality::{report, split_quarantine};
-use ebb_core::data::schema::{infer, InferOptions};
+use ebb_core::data::ingest::write_csv_record;
 use ebb_core::data::synth::{generate_table, SynthParams};
 use ebb_core::data::table::{is_na, parse_number, Table};
-use ebb_core::serve::artifact::{Artifact, TrainingMetadata};
-use ebb_core::train::{train, TrainParams};
+use ebb_core::model::family::Family;
+use ebb_core::progress::Reporter;
+use ebb_core::serve::artifact::Artifact;
+use ebb_core::train::TrainParams;
+use ebb_core::workflow::{self, PrepareOptions, RunInfo};
 
-/// Trains `params` on `n` seeded synthetic customers; returns the artifact, the clean training
-/// table and the first five calibrated out-of-fold probabilities.
+/// The run stamp of every artifact trained here (fixed, so model ids are reproducible).
+fn golden_run() -> RunInfo {
+    RunInfo {
+        created_at: "2026-01-01T00:00:00Z".into(),
+        ebb_version: "golden".into(),
+    }
+}
+
+/// Trains `params` on `n` seeded synthetic customers through core's workflow (prepare, train);
+/// returns the artifact, the clean training table and the first five calibrated out-of-fold
+/// probabilities.
 pub fn synthetic_artifact(n: usize, params: &TrainParams) -> (Artifact, Table, Vec<f64>) {
     let table = generate_table(&SynthParams::default().with_n_customers(n).with_seed(11))
         .expect("synthetic data");
-    let inference = infer(&table, &InferOptions::default()).expect("schema");
-    let quality = report(&table, &inference.schema);
-    let (clean, _) = split_quarantine(&table, &quality);
-    let output = train(&clean, &inference.schema, params, &mut |_| {}, &|| None).expect("training");
-    let probabilities: Vec<f64> = output.oof_probabilities.iter().take(5).copied().collect();
-    let metadata = TrainingMetadata {
-        rows: clean.n_rows(),
-        quarantined_rows: 0,
-        seed: params.seed,
-        data_hash: String::new(),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        ebb_version: "golden".into(),
-        feature_names: output.pipeline.feature_names(),
-    };
-    let artifact = Artifact::build(
-        inference.schema,
-        output.pipeline,
-        output.model,
-        output.calibration,
-        output.threshold,
-        output.metrics,
-        output.reference,
-        metadata,
+    let prepared = workflow::prepare(
+        table,
+        String::new(),
+        &PrepareOptions::default(),
+        &mut Reporter::silent(),
     )
-    .expect("artifact");
-    (artifact, clean, probabilities)
+    .expect("prepared data");
+    let trained = workflow::train(
+        &prepared,
+        params,
+        &golden_run(),
+        &|| None,
+        &mut Reporter::silent(),
+    )
+    .expect("training");
+    let probabilities = trained.oof_probabilities.iter().take(5).copied().collect();
+    (trained.artifact, prepared.clean, probabilities)
+}
+
+/// A table as CSV bytes, as a file on disk would hold it.
+pub fn csv_bytes(table: &Table) -> Vec<u8> {
+    let mut out = String::new();
+    write_csv_record(&mut out, table.names().iter().map(String::as_str), b',');
+    for r in 0..table.n_rows() {
+        write_csv_record(&mut out, (0..table.n_cols()).map(|c| table.raw(r, c)), b',');
+    }
+    out.into_bytes()
 }
 
 /// Trains all three families on seeded synthetic data and describes the result exactly: the
@@ -51,7 +63,7 @@ pub fn synthetic_artifact(n: usize, params: &TrainParams) -> (Artifact, Table, V
 pub fn golden_report() -> String {
     let params = TrainParams::default().with_folds(3).with_seed(7);
     let (artifact, clean, probabilities) = synthetic_artifact(1500, &params);
-    let scorer = ebb_core::serve::scorer::Scorer::new(artifact);
+    let scorer = ebb_core::serve::scorer::Scorer::new(&artifact);
     let scores = scorer.score_table(&clean).expect("scores");
     let mut out = format!("model_id {}\n", scorer.artifact().model_id);
     for m in &scorer.artifact().metrics.models {
@@ -86,6 +98,60 @@ pub fn golden_report() -> String {
             ));
         }
     }
+    out.push_str(&workflow_report());
+    out
+}
+
+/// The workflow end to end, as the browser runs it: CSV bytes → `workflow::prepare_bytes` →
+/// hold-out split → `workflow::train` (boosting only, to keep the wasm run short) → artifact →
+/// `workflow::evaluate` on the held-out rows; the evaluation's metrics as bit patterns.
+fn workflow_report() -> String {
+    let table = generate_table(&SynthParams::default().with_n_customers(1500).with_seed(11))
+        .expect("synthetic data");
+    let options = PrepareOptions {
+        require_target: true,
+        ..PrepareOptions::default()
+    };
+    let prepared = workflow::prepare_bytes(&csv_bytes(&table), &options, &mut Reporter::silent())
+        .expect("prepared data");
+    let (train_part, test) = workflow::hold_out(&prepared, 7).expect("hold-out split");
+    let params = TrainParams::default()
+        .with_families(vec![Family::Gbdt])
+        .with_folds(3)
+        .with_seed(7);
+    let trained = workflow::train(
+        &train_part,
+        &params,
+        &golden_run(),
+        &|| None,
+        &mut Reporter::silent(),
+    )
+    .expect("training");
+    let evaluation =
+        workflow::evaluate(&trained.artifact, &test, &mut Reporter::silent()).expect("evaluation");
+    let m = &evaluation.metrics;
+    let c = &m.confusion;
+    let mut out = format!(
+        "workflow model_id {} rows {} test {} skipped {}\n",
+        trained.artifact.model_id,
+        train_part.clean.n_rows(),
+        test.n_rows(),
+        evaluation.skipped.len()
+    );
+    for (name, value) in [
+        ("roc_auc", m.roc_auc),
+        ("pr_auc", m.pr_auc),
+        ("log_loss", m.log_loss),
+        ("brier", m.brier),
+        ("threshold", m.threshold),
+        ("f1", m.f1),
+    ] {
+        out.push_str(&format!("eval {name} {:016x}\n", value.to_bits()));
+    }
+    out.push_str(&format!(
+        "eval confusion tp {} fp {} tn {} fn {}\n",
+        c.tp, c.fp, c.tn, c.fn_
+    ));
     out
 }
 

@@ -15,7 +15,7 @@ fn table_row_and_json_scoring_agree_for_every_family() {
             .with_seed(3);
         let (artifact, table, _) = synthetic_artifact(600, &params);
         assert_eq!(artifact.family(), family);
-        let scorer = Scorer::new(artifact);
+        let scorer = Scorer::new(&artifact);
         let batch = scorer.score_table(&table).unwrap();
         let names: Vec<String> = scorer.input_names().map(String::from).collect();
         for r in (0..table.n_rows()).step_by(37) {
@@ -56,7 +56,7 @@ fn json_scoring_lists_every_bad_field() {
         .with_families(vec![Family::Gbdt])
         .with_folds(2);
     let (artifact, _, _) = synthetic_artifact(400, &params);
-    let scorer = Scorer::new(artifact);
+    let scorer = Scorer::new(&artifact);
     let record = serde_json::json!({
         "monthly_fee": "lots", "tenure_months": [1, 2], "signup_date": "not a date", "plan": "basic"
     });

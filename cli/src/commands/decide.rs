@@ -8,7 +8,7 @@ use clap::Args;
 use ebb_core::data::table::Table;
 use ebb_core::eval::decision::{remaining_value, values_from_column, DecisionParams};
 use ebb_core::serve::artifact::Artifact;
-use ebb_core::serve::scorer::Scorer;
+use ebb_core::serve::scorer::{Labels, Scorer};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};
@@ -93,22 +93,17 @@ pub struct Scored {
     pub invalid: Vec<(usize, String)>,
 }
 
-/// Scores `table`. Fails when no row can be scored.
+/// Scores `table` through core's one scored-rows path. Fails when no row can be scored.
 pub fn score_rows(artifact: &Artifact, table: &Table, path: &Path) -> CliResult<Scored> {
-    let scorer = Scorer::new(artifact.clone());
-    let scores = scorer
-        .score_table(table)
+    let scored = Scorer::new(artifact)
+        .score_rows(table, Labels::Ignore)
         .map_err(|e| CliError::core(path, e))?;
-    let (mut rows, mut probabilities, mut invalid) = (Vec::new(), Vec::new(), Vec::new());
-    for (r, score) in scores.into_iter().enumerate() {
-        match score {
-            Ok(s) => {
-                rows.push(r);
-                probabilities.push(s.probability);
-            }
-            Err(e) => invalid.push((table.source_row(r), e.to_string())),
-        }
-    }
+    let (rows, probabilities): (Vec<usize>, Vec<f64>) = scored.scored().unzip();
+    let invalid: Vec<(usize, String)> = scored
+        .skipped
+        .into_iter()
+        .map(|s| (s.row, s.reason))
+        .collect();
     if rows.is_empty() {
         let first = invalid.first().map_or("", |(_, why)| why.as_str());
         return Err(CliError::input(format!(

@@ -1,14 +1,13 @@
 //! `ebb evaluate`: a model artifact's metrics on labelled data.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::data::table::Table;
-use ebb_core::metrics::{evaluate, Report};
-use ebb_core::serve::artifact::Artifact;
-use ebb_core::serve::scorer::Scorer;
+use ebb_core::metrics::Report;
+use ebb_core::workflow::{self, Evaluation};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
+use crate::progress::ProgressBar;
 use crate::{CliError, CliResult};
 
 #[derive(Args)]
@@ -20,55 +19,6 @@ pub struct EvaluateArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-}
-
-/// What evaluating a table gives: the report, and rows left out with reasons.
-pub struct Evaluation {
-    /// Metrics on the rows that could be scored and had a label.
-    pub report: Report,
-    /// `(source row, reason)` of every row left out.
-    pub skipped: Vec<(usize, String)>,
-}
-
-/// Scores `table` with `artifact` and compares against its labels.
-pub fn evaluate_table(artifact: &Artifact, table: &Table, path: &Path) -> CliResult<Evaluation> {
-    let target = artifact
-        .schema
-        .target
-        .as_ref()
-        .ok_or_else(|| CliError::input("the model has no target column to evaluate against"))?;
-    let col = table.column_index(&target.name).ok_or_else(|| {
-        CliError::input(format!(
-            "{}: column `{}` (the target) is missing",
-            path.display(),
-            target.name
-        ))
-    })?;
-    let scorer = Scorer::new(artifact.clone());
-    let scores = scorer
-        .score_table(table)
-        .map_err(|e| CliError::core(path, e))?;
-    let (mut y, mut p, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
-    for (r, score) in scores.into_iter().enumerate() {
-        let row = table.source_row(r);
-        let raw = table.raw(r, col);
-        match (target.label(raw), score) {
-            (Some(label), Ok(s)) => {
-                y.push(label);
-                p.push(s.probability);
-            }
-            (None, _) => skipped.push((
-                row,
-                format!(
-                    "target `{raw}` is not `{}` or `{}`",
-                    target.positive, target.negative
-                ),
-            )),
-            (_, Err(e)) => skipped.push((row, e.to_string())),
-        }
-    }
-    let report = evaluate(&y, &p, artifact.threshold).map_err(|e| CliError::core(path, e))?;
-    Ok(Evaluation { report, skipped })
 }
 
 /// Prints a report as text.
@@ -95,25 +45,34 @@ pub fn print_report(r: &Report) {
 pub fn run(args: EvaluateArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let (table, _) = read_table(&args.data)?;
-    let Evaluation { report, skipped } = evaluate_table(&artifact, &table, &args.data)?;
+    let mut bar = ProgressBar::new(args.json);
+    let evaluated = workflow::evaluate(&artifact, &table, &mut bar.reporter());
+    bar.finish();
+    let Evaluation {
+        metrics, skipped, ..
+    } = evaluated.map_err(|e| CliError::core(&args.data, e))?;
     if args.json {
-        let mut v = serde_json::to_value(&report).map_err(|e| CliError::other(e.to_string()))?;
+        let mut v = serde_json::to_value(&metrics).map_err(|e| CliError::other(e.to_string()))?;
         v["model_id"] = serde_json::json!(artifact.model_id);
         v["skipped_rows"] = serde_json::json!(skipped.len());
-        v["skipped_examples"] = serde_json::json!(skipped.iter().take(10).collect::<Vec<_>>());
+        v["skipped_examples"] = serde_json::json!(skipped
+            .iter()
+            .take(10)
+            .map(|s| (s.row, &s.reason))
+            .collect::<Vec<_>>());
         print_json(&v);
     } else {
         println!(
             "model {} on {} ({} rows)",
             artifact.model_id,
             args.data.display(),
-            report.n
+            metrics.n
         );
-        print_report(&report);
+        print_report(&metrics);
         if !skipped.is_empty() {
             println!("{} rows left out:", skipped.len());
-            for (row, why) in skipped.iter().take(10) {
-                println!("  row {row}: {why}");
+            for s in skipped.iter().take(10) {
+                println!("  row {}: {}", s.row, s.reason);
             }
         }
     }

@@ -20,75 +20,37 @@ pub mod whatif;
 
 use std::path::Path;
 
-use ebb_core::data::quality::{report, split_quarantine, QualityReport};
-use ebb_core::data::schema::{infer, InferOptions, Inference, Schema};
+use ebb_core::data::schema::Schema;
 use ebb_core::data::table::Table;
+use ebb_core::workflow::{self, PrepareOptions, Prepared};
 
+use crate::progress::ProgressBar;
 use crate::{CliError, CliResult, ColumnArgs};
 
-/// A data file read, typed and checked: what `validate`, `train` and `pipeline` start from.
-pub struct Prepared {
-    /// Inferred schema and the notes explaining its decisions.
-    pub inference: Inference,
-    /// Data-quality report of the whole file.
-    pub quality: QualityReport,
-    /// Rows that passed validation.
-    pub clean: Table,
-    /// Rows set aside (bad cells or a missing/invalid target), reported, never dropped silently.
-    pub quarantined: Table,
-    /// SHA-256 of the file.
-    pub data_hash: String,
-}
-
-/// Reads `path`, infers its schema (target required when `need_target`) and splits off
-/// quarantined rows.
-pub fn prepare(path: &Path, columns: &ColumnArgs, need_target: bool) -> CliResult<Prepared> {
+/// Reads `path` (CSV streamed in chunks, or JSON) and prepares it with core's
+/// [`workflow::prepare`]: the schema inferred from `columns` (a target required when
+/// `need_target`) or the `saved` one enforced, the quality report, and quarantined rows split off.
+pub fn prepare(
+    path: &Path,
+    columns: &ColumnArgs,
+    need_target: bool,
+    saved: Option<Schema>,
+    quiet: bool,
+) -> CliResult<Prepared> {
     let (table, data_hash) = crate::io::read_table(path)?;
-    let options = InferOptions {
+    let options = PrepareOptions {
         target: columns.target.clone(),
         id: columns.id.clone(),
         time: columns.time.clone(),
         require_target: need_target,
-        ..InferOptions::default()
+        schema: saved,
+        format: None,
     };
-    let inference = infer(&table, &options).map_err(|e| CliError::core(path, e))?;
-    finish_prepare(path, table, inference, data_hash, need_target)
-}
-
-/// Like [`prepare`], but with a saved schema instead of inferring one (for enforcement).
-pub fn prepare_with_schema(path: &Path, schema: Schema) -> CliResult<(Prepared, Table)> {
-    let (table, data_hash) = crate::io::read_table(path)?;
-    // How the file was read (encoding, number formats) still applies with a saved schema.
-    let mut notes = vec![String::from("schema loaded from file, not inferred")];
-    notes.extend_from_slice(table.notes());
-    let inference = Inference { schema, notes };
-    let prepared = finish_prepare(path, table.clone(), inference, data_hash, false)?;
-    Ok((prepared, table))
-}
-
-fn finish_prepare(
-    path: &Path,
-    table: Table,
-    inference: Inference,
-    data_hash: String,
-    need_target: bool,
-) -> CliResult<Prepared> {
-    let quality = report(&table, &inference.schema);
-    let (clean, quarantined) = split_quarantine(&table, &quality);
-    if need_target && clean.n_rows() == 0 {
-        return Err(CliError::input(format!(
-            "{}: every row was quarantined ({} rows): see `ebb validate` for the reasons",
-            path.display(),
-            quarantined.n_rows()
-        )));
-    }
-    Ok(Prepared {
-        inference,
-        quality,
-        clean,
-        quarantined,
-        data_hash,
-    })
+    let mut bar = ProgressBar::new(quiet);
+    let prepared = workflow::prepare(table, data_hash, &options, &mut bar.reporter())
+        .map_err(|e| CliError::core(path, e));
+    bar.finish();
+    prepared
 }
 
 /// Writes a table as CSV (header first).
@@ -107,5 +69,5 @@ pub fn write_table_csv(path: &Path, table: &Table) -> CliResult {
     for r in 0..table.n_rows() {
         push_line(&mut (0..table.n_cols()).map(|c| table.raw(r, c)), &mut out);
     }
-    crate::write_file(&path.to_path_buf(), &out)
+    crate::write_file(path, &out)
 }

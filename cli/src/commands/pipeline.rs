@@ -8,13 +8,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::data::split::{stratified_kfold, time_split};
 use ebb_core::monitor::report::{build_report, ReportParams};
 use ebb_core::progress::Reporter;
-use ebb_core::train::{labels, TrainParams};
+use ebb_core::train::TrainParams;
+use ebb_core::workflow::{evaluate, hold_out};
 
-use super::Prepared;
-use crate::commands::evaluate::{evaluate_table, print_report};
+use crate::commands::evaluate::print_report;
 use crate::commands::train::{families, print_summary, summary_json, train_artifact};
 use crate::io::{now_iso, print_json};
 use crate::{write_file, CliError, CliResult, ColumnArgs};
@@ -47,50 +46,16 @@ pub fn run(args: PipelineArgs) -> CliResult {
         .with_families(families(&args.model)?)
         .with_folds(args.folds)
         .with_seed(args.seed);
-    let prepared = super::prepare(&args.data, &args.columns, true)?;
-    let schema = &prepared.inference.schema;
+    let prepared = super::prepare(&args.data, &args.columns, true, None, args.json)?;
+    let schema = &prepared.schema;
     let to_input = |e: ebb_core::Error| CliError::core(&args.data, e);
 
-    // Hold out a test set the model never sees: the latest 20% with a time column, otherwise one
+    // A test set the model never sees: the latest 20% with a time column, otherwise one
     // stratified fifth.
-    let y = labels(&prepared.clean, schema).map_err(to_input)?;
-    let test_rows = match &schema.time_column {
-        Some(t) => {
-            let col = prepared
-                .clean
-                .column_index(t)
-                .ok_or_else(|| CliError::input(format!("column `{t}` is missing")))?;
-            let times: Vec<f64> = (0..prepared.clean.n_rows())
-                .map(|r| {
-                    let raw = prepared.clean.raw(r, col);
-                    ebb_core::data::datetime::parse_datetime(raw)
-                        .or_else(|| ebb_core::data::table::parse_number(raw))
-                        .unwrap_or(f64::NAN)
-                })
-                .collect();
-            time_split(&times, 0.2).map_err(to_input)?.test
-        }
-        None => {
-            stratified_kfold(&y, 5, args.seed)
-                .map_err(to_input)?
-                .swap_remove(0)
-                .test
-        }
-    };
-    let mut is_test = vec![false; prepared.clean.n_rows()];
-    test_rows.iter().for_each(|&r| is_test[r] = true);
-    let train_part = Prepared {
-        inference: prepared.inference.clone(),
-        quality: prepared.quality.clone(),
-        clean: prepared.clean.filter_rows(|r| !is_test[r]),
-        quarantined: prepared.quarantined.clone(),
-        data_hash: prepared.data_hash.clone(),
-    };
-    let test_part = prepared.clean.filter_rows(|r| is_test[r]);
-
-    let trained = train_artifact(&train_part, &params, args.json)?;
+    let (train_part, test_part) = hold_out(&prepared, args.seed).map_err(to_input)?;
+    let trained = train_artifact(&train_part, &params, &args.data, args.json)?;
     let artifact = &trained.artifact;
-    let holdout = evaluate_table(artifact, &test_part, &args.data)?;
+    let holdout = evaluate(artifact, &test_part, &mut Reporter::silent()).map_err(to_input)?;
 
     let stamp = now_iso().replace([':', '-'], "");
     let run_dir = args
@@ -105,7 +70,7 @@ pub fn run(args: PipelineArgs) -> CliResult {
     write_file(
         &run_dir.join("quality.json"),
         &json(
-            &serde_json::json!({"notes": prepared.inference.notes, "quality": prepared.quality, "warnings": prepared.quality.warnings()}),
+            &serde_json::json!({"notes": prepared.notes, "quality": prepared.quality, "warnings": prepared.quality.warnings()}),
         ),
     )?;
     super::write_table_csv(&run_dir.join("quarantine.csv"), &prepared.quarantined)?;
@@ -142,7 +107,7 @@ pub fn run(args: PipelineArgs) -> CliResult {
         "train_rows": train_part.clean.n_rows(),
         "test_rows": test_part.n_rows(),
         "training": summary_json(&trained, &run_dir.join("model.json")),
-        "holdout": holdout.report,
+        "holdout": holdout.metrics,
         "holdout_skipped_rows": holdout.skipped.len(),
         "report": run_dir.join("report.html"),
     });
@@ -160,7 +125,7 @@ pub fn run(args: PipelineArgs) -> CliResult {
             "\nheld-out test set ({} rows never used in training):",
             test_part.n_rows()
         );
-        print_report(&holdout.report);
+        print_report(&holdout.metrics);
         println!("report: {}", run_dir.join("report.html").display());
     }
     Ok(())

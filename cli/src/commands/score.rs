@@ -1,7 +1,7 @@
 //! `ebb score`: batch scoring, streamed. The input is parsed in batches and each batch's scores
 //! are written out before the next is read, so a million rows never sit in memory twice.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -9,7 +9,7 @@ use ebb_core::serve::scorer::Scorer;
 
 use crate::io::{for_each_batch, print_json, read_artifact};
 use crate::progress::ProgressBar;
-use crate::{CliError, CliResult};
+use crate::{AtomicFile, CliError, CliResult};
 
 #[derive(Args)]
 pub struct ScoreArgs {
@@ -28,12 +28,13 @@ pub struct ScoreArgs {
 pub fn run(args: ScoreArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let id_column = artifact.schema.id_column.clone();
-    let scorer = Scorer::new(artifact);
-    let file = std::fs::File::create(&args.out)
-        .map_err(|e| CliError::other(format!("{}: cannot create: {e}", args.out.display())))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let scorer = Scorer::new(&artifact);
+    // Renamed into place only once every batch is scored: a failure part-way (a batch missing
+    // a column, say) leaves no half-written scores behind.
+    let mut file = AtomicFile::create(&args.out)?;
     let write_err =
         |e: std::io::Error| CliError::other(format!("{}: cannot write: {e}", args.out.display()));
+    let out = file.file();
     writeln!(out, "id,probability,decision").map_err(write_err)?;
     let (mut scored, mut flagged, mut invalid) = (0usize, 0usize, Vec::new());
     let mut bar = ProgressBar::new(args.json);
@@ -70,7 +71,6 @@ pub fn run(args: ScoreArgs) -> CliResult {
         Ok(())
     })?;
     bar.finish();
-    out.flush().map_err(write_err)?;
     if scored == 0 && !invalid.is_empty() {
         return Err(CliError::input(format!(
             "{}: no row could be scored; first problem: {}",
@@ -78,6 +78,7 @@ pub fn run(args: ScoreArgs) -> CliResult {
             invalid[0].1
         )));
     }
+    file.commit()?;
     if args.json {
         print_json(&serde_json::json!({
             "scored": scored, "flagged": flagged, "invalid": invalid.len(),

@@ -4,10 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ebb_core::model::family::Family;
-use ebb_core::serve::artifact::{Artifact, TrainingMetadata};
-use ebb_core::train::{train, TrainParams};
+use ebb_core::train::TrainParams;
+use ebb_core::workflow::{self, Prepared, RunInfo, Trained};
 
-use super::Prepared;
 use crate::io::{now_iso, print_json, render_table};
 use crate::progress::ProgressBar;
 use crate::{CliError, CliResult, ColumnArgs};
@@ -56,104 +55,53 @@ pub fn families(model: &str) -> CliResult<Vec<Family>> {
         .collect()
 }
 
-/// A trained artifact with the seconds each family's cross-validation took.
-pub struct Trained {
-    /// The artifact to save.
-    pub artifact: Artifact,
-    /// Cross-validation seconds per compared family, in comparison order.
-    pub fit_seconds: Vec<Option<f64>>,
-}
-
-/// Trains on prepared data and assembles the artifact.
+/// Trains on prepared data with core's [`workflow::train`], showing progress unless `quiet`.
 pub fn train_artifact(
     prepared: &Prepared,
     params: &TrainParams,
+    data: &std::path::Path,
     quiet: bool,
 ) -> CliResult<Trained> {
     let mut bar = ProgressBar::new(quiet);
     let started = std::time::Instant::now();
     let clock = || Some(started.elapsed().as_secs_f64());
-    let schema = &prepared.inference.schema;
-    let output = train(
-        &prepared.clean,
-        schema,
-        params,
-        &mut |p| bar.update(&p.stage, p.done, p.total),
-        &clock,
-    )
-    .map_err(|e| CliError::input(e.to_string()))?;
-    bar.finish();
-    let metadata = TrainingMetadata {
-        rows: prepared.clean.n_rows(),
-        quarantined_rows: prepared.quarantined.n_rows(),
-        seed: params.seed,
-        data_hash: prepared.data_hash.clone(),
+    let run = RunInfo {
         created_at: now_iso(),
         ebb_version: env!("CARGO_PKG_VERSION").to_string(),
-        feature_names: output.pipeline.feature_names(),
     };
-    let fit_seconds = output.fit_seconds.clone();
-    let artifact = Artifact::build(
-        schema.clone(),
-        output.pipeline,
-        output.model,
-        output.calibration,
-        output.threshold,
-        output.metrics,
-        output.reference,
-        metadata,
-    )
-    .map_err(|e| CliError::other(e.to_string()))?;
-    Ok(Trained {
-        artifact,
-        fit_seconds,
-    })
+    let trained = workflow::train(prepared, params, &run, &clock, &mut bar.reporter())
+        .map_err(|e| CliError::core(data, e));
+    bar.finish();
+    trained
 }
 
 /// The JSON summary of a trained artifact (the contract other tools read).
 pub fn summary_json(trained: &Trained, out: &std::path::Path) -> serde_json::Value {
-    let artifact = &trained.artifact;
-    let m = &artifact.metrics;
-    let models: Vec<serde_json::Value> = m
-        .models
-        .iter()
-        .zip(&trained.fit_seconds)
-        .map(|(r, s)| serde_json::json!({"name": r.name, "cv": r.cv, "fit_seconds": s}))
-        .collect();
-    serde_json::json!({
-        "models": models,
-        "chosen": m.chosen,
-        "model_id": artifact.model_id,
-        "threshold": artifact.threshold,
-        "calibration": m.calibration,
-        "validation": m.validation,
-        "calibrated_cv": m.calibrated_cv,
-        "rows": artifact.metadata.rows,
-        "quarantined_rows": artifact.metadata.quarantined_rows,
-        "out": out,
-    })
+    let mut summary = serde_json::to_value(&trained.summary).unwrap_or_default();
+    summary["out"] = serde_json::json!(out);
+    summary
 }
 
 /// The text summary of a trained artifact.
 pub fn print_summary(trained: &Trained, out: &std::path::Path) {
-    let artifact = &trained.artifact;
-    let m = &artifact.metrics;
+    let m = &trained.summary;
     println!(
         "trained on {} rows ({} quarantined); validation: {}",
-        artifact.metadata.rows, artifact.metadata.quarantined_rows, m.validation
+        m.rows, m.quarantined_rows, m.validation
     );
     let rows: Vec<Vec<String>> = m
         .models
         .iter()
-        .zip(&trained.fit_seconds)
-        .map(|(r, seconds)| {
+        .map(|r| {
             vec![
                 format!("{}{}", r.name, if r.name == m.chosen { " *" } else { "" }),
                 format!("{:.4}", r.cv.roc_auc),
                 format!("{:.4}", r.cv.pr_auc),
                 format!("{:.4}", r.cv.log_loss),
                 format!("{:.4}", r.cv.best_f1),
-                seconds.map(|s| format!("{s:.1}s")).unwrap_or_default(),
+                r.fit_seconds
+                    .map(|s| format!("{s:.1}s"))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -168,11 +116,11 @@ pub fn print_summary(trained: &Trained, out: &std::path::Path) {
     println!("calibration: {}", m.calibration);
     println!(
         "threshold {:.3}: precision {:.3}, recall {:.3}, f1 {:.3} (out of fold, calibrated)",
-        artifact.threshold, c.precision, c.recall, c.f1
+        m.threshold, c.precision, c.recall, c.f1
     );
     println!(
         "model {} ({}) saved to {}",
-        artifact.model_id,
+        m.model_id,
         m.chosen,
         out.display()
     );
@@ -191,8 +139,8 @@ pub fn run(args: TrainArgs) -> CliResult {
         params.boost.early_stopping_rounds = None;
         params.forest.n_trees = trees;
     }
-    let prepared = super::prepare(&args.data, &args.columns, true)?;
-    let trained = train_artifact(&prepared, &params, args.json)?;
+    let prepared = super::prepare(&args.data, &args.columns, true, None, args.json)?;
+    let trained = train_artifact(&prepared, &params, &args.data, args.json)?;
     let json = trained
         .artifact
         .to_json()

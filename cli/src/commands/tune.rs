@@ -174,13 +174,13 @@ pub fn run(args: TuneArgs) -> CliResult {
         .with_max_trees(args.max_trees)
         .with_folds(args.folds)
         .with_seed(args.seed);
-    let prepared = super::prepare(&args.data, &args.columns, true)?;
+    let prepared = super::prepare(&args.data, &args.columns, true, None, args.json)?;
     let mut bar = ProgressBar::new(args.json);
     let started = std::time::Instant::now();
     let clock = || Some(started.elapsed().as_secs_f64());
     let out = tune(
         &prepared.clean,
-        &prepared.inference.schema,
+        &prepared.schema,
         &params,
         &mut |p| bar.update(&p.stage, p.done, p.total),
         &clock,
@@ -197,7 +197,7 @@ pub fn run(args: TuneArgs) -> CliResult {
                 boost: out.best.clone(),
                 ..TrainParams::default()
             };
-            let trained = train_artifact(&prepared, &train_params, args.json)?;
+            let trained = train_artifact(&prepared, &train_params, &args.data, args.json)?;
             let json = trained
                 .artifact
                 .to_json()

@@ -42,19 +42,19 @@ fn fmt_num(v: Option<f64>) -> String {
 pub fn run(args: ValidateArgs) -> CliResult {
     // With a saved schema, the file is checked against it (and reported by its types) rather
     // than re-inferred, so later files are judged by what training saw.
-    let (prepared, schema_check) = match &args.schema {
+    let saved = match &args.schema {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 CliError::input(format!("{}: cannot read schema: {e}", path.display()))
             })?;
-            let saved = Schema::from_json(&text).map_err(|e| CliError::core(path, e))?;
-            let (prepared, table) = super::prepare_with_schema(&args.data, saved.clone())?;
-            (prepared, Some(saved.check(&table)))
+            Some(Schema::from_json(&text).map_err(|e| CliError::core(path, e))?)
         }
-        None => (super::prepare(&args.data, &args.columns, false)?, None),
+        None => None,
     };
+    let prepared = super::prepare(&args.data, &args.columns, false, saved, args.json)?;
+    let schema_check = prepared.schema_check.clone();
     if let Some(path) = &args.save_schema {
-        crate::write_file(path, &prepared.inference.schema.to_json())?;
+        crate::write_file(path, &prepared.schema.to_json())?;
     }
     if let Some(path) = &args.quarantine {
         super::write_table_csv(path, &prepared.quarantined)?;
@@ -63,8 +63,8 @@ pub fn run(args: ValidateArgs) -> CliResult {
     if args.json {
         print_json(&serde_json::json!({
             "file": args.data,
-            "schema": prepared.inference.schema,
-            "notes": prepared.inference.notes,
+            "schema": prepared.schema,
+            "notes": prepared.notes,
             "quality": q,
             "warnings": q.warnings(),
             "schema_check": schema_check,
@@ -108,7 +108,7 @@ pub fn run(args: ValidateArgs) -> CliResult {
                 &rows
             )
         );
-        for note in &prepared.inference.notes {
+        for note in &prepared.notes {
             println!("note: {note}");
         }
         for w in q.warnings() {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ebb_core::data::table::Value;
-use ebb_core::insight::explain::{record_values, Explainer};
+use ebb_core::insight::explain::Explainer;
 
 use crate::io::{print_json, read_artifact, render_table};
 use crate::{CliError, CliResult};
@@ -98,8 +98,8 @@ pub fn run(args: WhatifArgs) -> CliResult {
             )));
         }
     }
-    let (before, snapshot) = record_values(&artifact.pipeline, &record).map_err(record_error)?;
-    let (after, _) = record_values(&artifact.pipeline, &edited).map_err(record_error)?;
+    let (before, snapshot) = explainer.record_values(&record).map_err(record_error)?;
+    let (after, _) = explainer.record_values(&edited).map_err(record_error)?;
     let w = explainer
         .what_if(&before, &after, snapshot)
         .map_err(record_error)?;

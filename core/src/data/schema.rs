@@ -436,6 +436,29 @@ fn target_spec(table: &Table, index: usize, notes: &mut Vec<String>) -> Result<T
         column: name.clone(),
         message,
     };
+    // Mixed yes/no spellings of two outcomes (`Yes`, `yes`, `1` / `No`, `0`) are two values, not
+    // five: keep the most frequent spelling of each; [`TargetSpec::label`] maps the others.
+    let levels = match (
+        levels.iter().find(|(v, _)| parse_bool(v) == Some(true)),
+        levels.iter().find(|(v, _)| parse_bool(v) == Some(false)),
+    ) {
+        (Some(&yes), Some(&no)) if levels.iter().all(|(v, _)| parse_bool(v).is_some()) => {
+            let count = |b: bool| {
+                levels
+                    .iter()
+                    .filter(|(v, _)| parse_bool(v) == Some(b))
+                    .map(|(_, c)| c)
+                    .sum::<usize>()
+            };
+            let (yes, no) = ((yes.0, count(true)), (no.0, count(false)));
+            if yes.1 >= no.1 {
+                alloc::vec![yes, no]
+            } else {
+                alloc::vec![no, yes]
+            }
+        }
+        _ => levels,
+    };
     let (first, second) = match levels.as_slice() {
         [] => {
             return Err(bad(String::from(
@@ -624,17 +647,61 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
 }
 
 impl TargetSpec {
-    /// The label of one raw target value: 1 for the positive value, 0 for the negative one
-    /// (after trimming, exact match), `None` for anything else, missing values included.
+    /// The label of one raw target value: 1 for the positive value, 0 for the negative one,
+    /// `None` for anything else, missing values included. This is the one mapping training,
+    /// evaluation and monitoring use.
+    ///
+    /// After trimming, the two known values match exactly. When both known values are yes/no-like
+    /// with opposite meanings (`Yes`/`No`, `1`/`0`, `true`/`false`), every yes/no-like spelling
+    /// maps the same way ([`parse_bool`]: yes/no, true/false, y/n, t/f, 1/0 in any case), so a
+    /// model trained on `Yes`/`No` reads a file labelled `1`/`0`. Other pairs (`Churned`/`Stayed`)
+    /// have no such equivalents and only match exactly.
     pub fn label(&self, raw: &str) -> Option<f64> {
         let t = raw.trim();
         if t == self.positive {
-            Some(1.0)
-        } else if t == self.negative {
-            Some(0.0)
-        } else {
-            None
+            return Some(1.0);
         }
+        if t == self.negative {
+            return Some(0.0);
+        }
+        let positive = parse_bool(&self.positive)?;
+        if parse_bool(&self.negative)? == positive {
+            return None;
+        }
+        parse_bool(t).map(|b| if b == positive { 1.0 } else { 0.0 })
+    }
+
+    /// Why no row of a table could be labelled, in the data's terms: the values the target
+    /// column holds (`seen`, distinct, most frequent first) against the two the model knows.
+    pub fn mismatch(&self, seen: &[&str]) -> Error {
+        let message = if seen.is_empty() {
+            format!(
+                "no row has a value; the model knows `{}` = churned, `{}` = stayed",
+                self.positive, self.negative
+            )
+        } else {
+            let more = if seen.len() > 5 { ", ..." } else { "" };
+            format!(
+                "the column holds {}{more}; the model knows `{}` = churned, `{}` = stayed: recode the column to these values",
+                quoted_list(seen.iter().take(5).copied()),
+                self.positive,
+                self.negative
+            )
+        };
+        Error::BadTarget {
+            column: self.name.clone(),
+            message,
+        }
+    }
+
+    /// The distinct non-missing values of this target in `column` (trimmed, most frequent
+    /// first), for [`TargetSpec::mismatch`].
+    pub fn values_in<'t>(&self, column: &'t TextColumn) -> Vec<&'t str> {
+        Frequencies::of(column)
+            .sorted()
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect()
     }
 
     /// Labels of every row of `table`: `None` where the target is missing. A value that is
@@ -1071,6 +1138,11 @@ pub(crate) mod tests {
         assert_eq!(spec.label(" Churned "), Some(1.0));
         assert_eq!(spec.label("Stayed"), Some(0.0));
         assert_eq!(spec.label("churned"), None);
+        assert_eq!(
+            spec.label("1"),
+            None,
+            "Churned/Stayed have no yes/no equivalents"
+        );
 
         // Neither value reads as churn: the less frequent one is positive.
         let t = table(&["x,label", "1,A", "2,B", "3,A"]);
@@ -1158,6 +1230,56 @@ pub(crate) mod tests {
             infer(&t, &InferOptions::new().with_time("nope")),
             Err(Error::MissingColumn { .. })
         ));
+    }
+
+    #[test]
+    fn yes_no_spellings_map_one_to_one() {
+        let spec = TargetSpec {
+            name: "churn".into(),
+            positive: "Yes".into(),
+            negative: "No".into(),
+        };
+        for (raw, want) in [
+            ("Yes", Some(1.0)),
+            (" 1 ", Some(1.0)),
+            ("TRUE", Some(1.0)),
+            ("yes", Some(1.0)),
+            ("0", Some(0.0)),
+            ("false", Some(0.0)),
+            ("NO", Some(0.0)),
+            ("maybe", None),
+            ("", None),
+        ] {
+            assert_eq!(spec.label(raw), want, "{raw:?}");
+        }
+        // Two yes-like values are not a yes/no pair: only exact matches count.
+        let odd = TargetSpec {
+            positive: "yes".into(),
+            negative: "y".into(),
+            ..spec.clone()
+        };
+        assert_eq!(odd.label("1"), None);
+        let err = TargetSpec {
+            positive: "Churned".into(),
+            negative: "Stayed".into(),
+            ..spec
+        }
+        .mismatch(&["1", "0"]);
+        assert_eq!(
+            err.to_string(),
+            "target column `churn`: the column holds `1`, `0`; the model knows `Churned` = churned, `Stayed` = stayed: recode the column to these values"
+        );
+        // Training on mixed spellings of two outcomes: one pair, the most frequent spellings.
+        let t = table(&[
+            "x,churn", "1,Yes", "2,no", "3,1", "4,No", "5,yes", "6,Yes", "7,0", "8,No",
+        ]);
+        let inf = infer(&t, &InferOptions::default()).unwrap();
+        let spec = inf.schema.target.unwrap();
+        assert_eq!(
+            (spec.positive.as_str(), spec.negative.as_str()),
+            ("Yes", "No")
+        );
+        assert_eq!(spec.labels(&t).unwrap().iter().flatten().sum::<f64>(), 4.0);
     }
 
     #[test]

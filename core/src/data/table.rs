@@ -6,8 +6,9 @@
 //! missing tokens) is left to [`crate::data::schema`] and [`crate::features`], which use the helpers
 //! here so training and serving read values the same way.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -196,7 +197,12 @@ impl TextColumn {
 
 /// A column-oriented table of raw text cells with a header and, per row, the 1-based data-row
 /// number it came from in the source file (so reports can point at the original line).
-#[derive(Debug, Clone, Default)]
+///
+/// With serde it travels row by row (`{"names": [...], "rows": [[...], ...], "source_rows":
+/// [...]}`), the shape a web page builds, and is checked on the way in like a parsed file
+/// (duplicate names, ragged rows).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(into = "TableRows", try_from = "TableRows")]
 pub struct Table {
     names: Vec<String>,
     columns: Vec<TextColumn>,
@@ -350,6 +356,58 @@ impl Table {
     }
 }
 
+/// [`Table`]'s serde form.
+#[derive(Serialize, Deserialize)]
+struct TableRows {
+    names: Vec<String>,
+    rows: Vec<Vec<String>>,
+    /// 1-based source row numbers; `1..=n` when absent.
+    #[serde(default)]
+    source_rows: Option<Vec<usize>>,
+}
+
+impl From<Table> for TableRows {
+    fn from(table: Table) -> Self {
+        let rows = (0..table.n_rows())
+            .map(|r| {
+                (0..table.n_cols())
+                    .map(|c| table.raw(r, c).to_string())
+                    .collect()
+            })
+            .collect();
+        TableRows {
+            rows,
+            source_rows: Some(table.source_rows),
+            names: table.names,
+        }
+    }
+}
+
+impl TryFrom<TableRows> for Table {
+    type Error = Error;
+
+    fn try_from(parts: TableRows) -> Result<Table> {
+        if let Some(source_rows) = &parts.source_rows {
+            if source_rows.len() != parts.rows.len() {
+                return Err(Error::InvalidParameter {
+                    name: "source_rows",
+                    message: alloc::format!(
+                        "{} source row numbers for {} rows",
+                        source_rows.len(),
+                        parts.rows.len()
+                    ),
+                });
+            }
+        }
+        let mut table = Table::new(parts.names)?;
+        for (r, row) in parts.rows.iter().enumerate() {
+            let source = parts.source_rows.as_ref().map_or(r + 1, |s| s[r]);
+            table.push_row(source, row.iter().map(String::as_str))?;
+        }
+        Ok(table)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,5 +526,30 @@ mod tests {
         assert_eq!(f.n_rows(), 1);
         assert_eq!(f.raw(0, 1), "z");
         assert!(Table::new(vec!["a".into(), "a".into()]).is_err());
+    }
+
+    #[test]
+    fn serde_round_trip_and_checks() {
+        let mut t = Table::new(vec!["a".into(), "b".into()]).unwrap();
+        t.push_row(2, ["1", "x, \"y\""]).unwrap();
+        t.push_row(5, ["", "z"]).unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(
+            json,
+            r#"{"names":["a","b"],"rows":[["1","x, \"y\""],["","z"]],"source_rows":[2,5]}"#
+        );
+        let back: Table = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.raw(0, 1), "x, \"y\"");
+        assert_eq!(back.source_row(1), 5);
+        let numbered: Table =
+            serde_json::from_str(r#"{"names":["a"],"rows":[["1"],["2"]]}"#).unwrap();
+        assert_eq!(numbered.source_row(1), 2);
+        let ragged = serde_json::from_str::<Table>(r#"{"names":["a","b"],"rows":[["1"]]}"#);
+        assert!(ragged
+            .unwrap_err()
+            .to_string()
+            .contains("expected 2 fields"));
+        let dup = serde_json::from_str::<Table>(r#"{"names":["a","a"],"rows":[]}"#);
+        assert!(dup.unwrap_err().to_string().contains("more than once"));
     }
 }

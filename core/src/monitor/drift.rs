@@ -12,7 +12,7 @@ use crate::metrics::{bootstrap_ci, roc_auc};
 use crate::progress::Reporter;
 use crate::serve::artifact::Artifact;
 use crate::serve::drift::{Bins, ColumnSketch, Reference, ScoreHistogram, SCORE_BINS};
-use crate::serve::scorer::Scorer;
+use crate::serve::scorer::{Labels, Scorer};
 
 use super::statistics::{
     bin_points, chi_square, js_distance, ks_binned, psi, total, two_proportion_p,
@@ -786,43 +786,34 @@ pub fn drift_of_table(
     }
     let mut rows = TableRows::new(&artifact.pipeline, table)?;
     reporter.report(STAGE_SCORING, 0.0, "")?;
-    let scores = Scorer::new(artifact.clone()).score_table(table)?;
+    let scored = Scorer::new(artifact).score_rows(table, Labels::IfPresent)?;
+    let mut window = CurrentWindow::new(artifact)?;
+    // Scoring is one call; binning, the bootstraps and the comparison share the rest.
+    let mut binning = reporter.sub(0.3, 0.5);
+    for (r, &probability) in scored.probabilities.iter().enumerate() {
+        if r % ROWS_PER_REPORT == 0 {
+            binning.step(STAGE_BINNING, r, n, &format!("{r} of {n} rows"))?;
+        }
+        rows.observe(&mut window, r, probability)?;
+    }
+    binning.step(STAGE_BINNING, n, n, &format!("{n} of {n} rows"))?;
+    let (y, p): (Vec<f64>, Vec<f64>) = scored.labelled().map(|(_, y, p)| (y, p)).unzip();
     let target = artifact
         .schema
         .target
         .as_ref()
         .and_then(|t| table.column_index(&t.name).map(|c| (t, c)));
-    let mut window = CurrentWindow::new(artifact)?;
-    let mut unscored = Vec::new();
-    let (mut y, mut p) = (Vec::new(), Vec::new());
-    // Scoring is one call; binning, the bootstraps and the comparison share the rest.
-    let mut binning = reporter.sub(0.3, 0.5);
-    for (r, score) in scores.into_iter().enumerate() {
-        if r % ROWS_PER_REPORT == 0 {
-            binning.step(STAGE_BINNING, r, n, &format!("{r} of {n} rows"))?;
-        }
-        let probability = match score {
-            Ok(s) => Some(s.probability),
-            Err(e) => {
-                unscored.push((table.source_row(r), e.to_string()));
-                None
-            }
-        };
-        rows.observe(&mut window, r, probability)?;
-        if let (Some((spec, c)), Some(prob)) = (target, probability) {
-            if let Some(label) = spec.label(table.raw(r, c)) {
-                y.push(label);
-                p.push(prob);
-            }
-        }
-    }
-    binning.step(STAGE_BINNING, n, n, &format!("{n} of {n} rows"))?;
     let (perf, performance_note) = match target {
         None => (None, None),
+        // No row carries a label the model knows: say what the column holds instead.
+        Some((t, c)) if scored.labels.iter().all(Option::is_none) => (
+            None,
+            Some(t.mismatch(&t.values_in(table.column(c))).to_string()),
+        ),
         Some(_) if y.is_empty() => (
             None,
             Some(String::from(
-                "the target column has no valid labels on scored rows",
+                "no row with a label could be scored (see the unscored rows)",
             )),
         ),
         Some(_) => match performance_reporting(
@@ -838,6 +829,11 @@ pub fn drift_of_table(
             Err(e) => (None, Some(e.to_string())),
         },
     };
+    let unscored = scored
+        .skipped
+        .into_iter()
+        .map(|s| (s.row, s.reason))
+        .collect();
     let report = window.compare(
         &artifact.reference,
         params,

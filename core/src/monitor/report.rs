@@ -28,7 +28,7 @@ use crate::model::family::Model;
 use crate::monitor::{CurrentWindow, DriftParams, DriftReport, TableRows};
 use crate::progress::Reporter;
 use crate::serve::artifact::Artifact;
-use crate::serve::scorer::Scorer;
+use crate::serve::scorer::{Labels, Scorer};
 
 /// Groups shown in the fairness table; smaller groups are pooled as `(other)`.
 const MAX_GROUPS: usize = 20;
@@ -367,50 +367,37 @@ pub fn build_report(
     params: &ReportParams,
     reporter: &mut Reporter<'_>,
 ) -> Result<ModelReport> {
-    let target = artifact.schema.target.as_ref().ok_or(Error::NoTarget)?;
-    let target_col = table
-        .column_index(&target.name)
-        .ok_or_else(|| Error::MissingColumn {
-            column: target.name.clone(),
-        })?;
     let mut rows = TableRows::new(&artifact.pipeline, table)?;
-    let scorer = Scorer::new(artifact.clone());
     // Every row's inputs count towards drift; only labelled, scored rows count towards the score
     // distribution, the rows every other section is about.
     let mut window = CurrentWindow::new(artifact)?;
     let mut scored = Vec::new();
-    let mut skipped_examples = Vec::new();
-    let mut skipped = 0;
     let n = table.n_rows();
     reporter.report(STAGE_SCORING, 0.0, "")?;
-    let scores = scorer.score_table(table)?;
+    let rows_scored = Scorer::new(artifact).score_rows(table, Labels::Required)?;
     // Scoring is one call; summarising the rows and the curves share the rest.
     let mut summarising = reporter.sub(0.4, 0.8);
-    for (r, score) in scores.into_iter().enumerate() {
+    for r in 0..n {
         if r % ROWS_PER_REPORT == 0 {
             summarising.step(STAGE_ROWS, r, n, &format!("{r} of {n} rows"))?;
         }
-        let raw = table.raw(r, target_col);
-        let reason = match (target.label(raw), score) {
-            (Some(label), Ok(s)) => {
-                rows.observe(&mut window, r, Some(s.probability))?;
-                scored.push((r, label, s.probability));
-                continue;
+        match (rows_scored.labels[r], rows_scored.probabilities[r]) {
+            (Some(label), Some(p)) => {
+                rows.observe(&mut window, r, Some(p))?;
+                scored.push((r, label, p));
             }
-            (None, _) => format!(
-                "target `{raw}` is not `{}` or `{}`",
-                target.positive, target.negative
-            ),
-            (_, Err(e)) => e.to_string(),
-        };
-        rows.observe(&mut window, r, None)?;
-        skipped += 1;
-        if skipped_examples.len() < 10 {
-            skipped_examples.push((table.source_row(r), reason));
+            _ => rows.observe(&mut window, r, None)?,
         }
     }
     summarising.step(STAGE_ROWS, n, n, &format!("{n} of {n} rows"))?;
     reporter.report(STAGE_CURVES, 0.8, "")?;
+    let skipped = rows_scored.skipped.len();
+    let skipped_examples = rows_scored
+        .skipped
+        .into_iter()
+        .take(10)
+        .map(|s| (s.row, s.reason))
+        .collect();
     let (y, p): (Vec<f64>, Vec<f64>) = scored.iter().map(|&(_, l, p)| (l, p)).unzip();
     let metrics = evaluate(&y, &p, artifact.threshold)?;
     let profit = profit_curve(&y, &p, &params.profit);
@@ -484,19 +471,9 @@ pub(super) mod tests {
             data_hash: String::new(),
             created_at: String::new(),
             ebb_version: String::new(),
-            feature_names: out.pipeline.feature_names(),
+            feature_names: Vec::new(),
         };
-        let artifact = Artifact::build(
-            schema,
-            out.pipeline,
-            out.model,
-            out.calibration,
-            out.threshold,
-            out.metrics,
-            out.reference,
-            metadata,
-        )
-        .expect("artifact");
+        let artifact = out.into_artifact(schema, metadata).expect("artifact");
         let current = generate_table(
             &SynthParams::default()
                 .with_n_customers(800)

@@ -163,6 +163,23 @@ impl Artifact {
         self.model.family()
     }
 
+    /// Per model input (in `pipeline.inputs` order), whether a prediction must carry it: a field
+    /// the training data never had missing is required, because the model has not learned what
+    /// a missing value means there.
+    pub fn required_fields(&self) -> Vec<bool> {
+        self.pipeline
+            .inputs
+            .iter()
+            .map(|input| {
+                self.reference
+                    .columns
+                    .iter()
+                    .find(|c| c.name == input.name)
+                    .is_some_and(|c| c.missing == 0 && c.present > 0)
+            })
+            .collect()
+    }
+
     fn compute_hash(&self) -> Result<String> {
         let mut blank = self.clone();
         blank.model_id.clear();

@@ -6,12 +6,30 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
-use serde::Serialize;
+use core::ops::Deref;
+use serde::{Deserialize, Serialize};
 
 use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
 use crate::model::packed::PackedTrees;
 use crate::serve::artifact::Artifact;
+
+/// How a [`Scorer`] (or an explainer) holds its artifact: `&Artifact` for a one-off, `Rc` or
+/// `Arc<Artifact>` to keep one built and share the artifact with others, never a copy. With the
+/// `parallel` feature tables are scored on all cores, so the holder must be `Sync`; a
+/// single-threaded build (wasm) asks nothing more.
+#[cfg(feature = "parallel")]
+pub trait ArtifactRef: Deref<Target = Artifact> + Sync {}
+#[cfg(feature = "parallel")]
+impl<T: Deref<Target = Artifact> + Sync> ArtifactRef for T {}
+/// How a [`Scorer`] (or an explainer) holds its artifact: `&Artifact` for a one-off, `Rc` or
+/// `Arc<Artifact>` to keep one built and share the artifact with others, never a copy. With the
+/// `parallel` feature tables are scored on all cores, so the holder must be `Sync`; a
+/// single-threaded build (wasm) asks nothing more.
+#[cfg(not(feature = "parallel"))]
+pub trait ArtifactRef: Deref<Target = Artifact> {}
+#[cfg(not(feature = "parallel"))]
+impl<T: Deref<Target = Artifact>> ArtifactRef for T {}
 
 /// How worried to be about a customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,7 +55,7 @@ pub struct Score {
 }
 
 /// One problem with one field of a JSON record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldError {
     /// The field's name.
     pub field: String,
@@ -45,18 +63,72 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Scores customers with an artifact.
+/// Whether [`Scorer::score_rows`] reads the target column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Labels {
+    /// Scores only.
+    Ignore,
+    /// Labels too where the table has the target column (monitoring: labels come back late).
+    IfPresent,
+    /// The table must hold the target column and at least one scored row with a known label
+    /// (evaluation); scored rows without one are skipped with the reason.
+    Required,
+}
+
+/// A row left out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedRow {
+    /// 1-based data-row number in the source file.
+    pub row: usize,
+    /// What is wrong, naming the column.
+    pub reason: String,
+}
+
+/// A table scored row by row (see [`Scorer::score_rows`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredRows {
+    /// Per table row: the calibrated probability, `None` where the row could not be scored.
+    pub probabilities: Vec<Option<f64>>,
+    /// Per table row: 1 (churned) or 0 (stayed), `None` where the target is missing or not a
+    /// value the model knows; empty when labels were not read.
+    pub labels: Vec<Option<f64>>,
+    /// Rows left out: those that could not be scored and, with [`Labels::Required`], scored
+    /// rows without a known label.
+    pub skipped: Vec<SkippedRow>,
+}
+
+impl ScoredRows {
+    /// `(table row, probability)` of every scored row, in table order.
+    pub fn scored(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.probabilities
+            .iter()
+            .enumerate()
+            .filter_map(|(r, p)| p.map(|p| (r, p)))
+    }
+
+    /// `(table row, label, probability)` of every scored row with a known label, in table order.
+    pub fn labelled(&self) -> impl Iterator<Item = (usize, f64, f64)> + '_ {
+        self.labels
+            .iter()
+            .zip(&self.probabilities)
+            .enumerate()
+            .filter_map(|(r, (y, p))| Some((r, (*y)?, (*p)?)))
+    }
+}
+
+/// Scores customers with an artifact held as `A` (see [`ArtifactRef`]).
 #[derive(Debug, Clone)]
-pub struct Scorer {
-    artifact: Artifact,
+pub struct Scorer<A: ArtifactRef> {
+    artifact: A,
     base_rate: f64,
     /// The model's trees laid out for single-row scoring (same values, fewer cache misses).
     packed: Option<PackedTrees>,
 }
 
-impl Scorer {
+impl<A: ArtifactRef> Scorer<A> {
     /// A scorer for `artifact`.
-    pub fn new(artifact: Artifact) -> Self {
+    pub fn new(artifact: A) -> Self {
         let base_rate = artifact.metrics.calibrated_cv.positive_rate;
         let packed = artifact.model.pack();
         Scorer {
@@ -64,6 +136,11 @@ impl Scorer {
             base_rate,
             packed,
         }
+    }
+
+    /// The holder of the artifact (to share it: clone an `Rc`/`Arc`).
+    pub fn holder(&self) -> &A {
+        &self.artifact
     }
 
     /// The artifact behind this scorer.
@@ -116,30 +193,29 @@ impl Scorer {
         Ok(self.decide(self.probability_of_features(&features)))
     }
 
-    /// Scores one customer given as a JSON object of raw fields named as in the training file
-    /// (numbers as numbers or numeric strings, categories as strings, `null` or absent for
-    /// missing). Every problem is reported, not just the first.
-    pub fn score_json(
+    /// A JSON record's raw values aligned with [`Scorer::input_names`], and its snapshot date
+    /// (from the time column, when the model has one): the one reading of a JSON record.
+    /// Numbers may be JSON numbers or numeric strings, categories strings; `null`, an absent
+    /// field or an NA token is missing; an array or object is a problem naming the field (every
+    /// such field is reported, and reads as missing in the values).
+    pub fn record_values<'r>(
         &self,
-        record: &serde_json::Map<String, serde_json::Value>,
-    ) -> core::result::Result<Score, Vec<FieldError>> {
+        record: &'r serde_json::Map<String, serde_json::Value>,
+    ) -> (Vec<Value<'r>>, Option<f64>, Vec<FieldError>) {
+        let pipeline = &self.artifact.pipeline;
         let mut errors = Vec::new();
-        let mut values = Vec::with_capacity(self.artifact.pipeline.inputs.len());
-        for input in &self.artifact.pipeline.inputs {
-            let value = match record.get(&input.name) {
+        let mut values = Vec::with_capacity(pipeline.inputs.len());
+        for input in &pipeline.inputs {
+            values.push(match record.get(&input.name) {
                 None | Some(serde_json::Value::Null) => Value::Missing,
-                Some(serde_json::Value::Number(n)) => match n.as_f64() {
-                    Some(x) => Value::Number(x),
-                    None => Value::Missing,
-                },
-                Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
-                Some(serde_json::Value::String(s)) => {
-                    if crate::data::table::is_na(s) {
-                        Value::Missing
-                    } else {
-                        Value::Text(s.as_str())
-                    }
+                Some(serde_json::Value::Number(n)) => {
+                    n.as_f64().map_or(Value::Missing, Value::Number)
                 }
+                Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
+                Some(serde_json::Value::String(s)) if crate::data::table::is_na(s) => {
+                    Value::Missing
+                }
+                Some(serde_json::Value::String(s)) => Value::Text(s.as_str()),
                 Some(other) => {
                     let what = if other.is_array() {
                         "an array"
@@ -152,17 +228,24 @@ impl Scorer {
                     });
                     Value::Missing
                 }
-            };
-            values.push(value);
+            });
         }
-        let snapshot = self
-            .artifact
-            .pipeline
+        let snapshot = pipeline
             .time_column
             .as_ref()
             .and_then(|t| record.get(t))
             .and_then(|v| v.as_str())
             .and_then(crate::data::datetime::parse_datetime);
+        (values, snapshot, errors)
+    }
+
+    /// Scores one customer given as a JSON object of raw fields named as in the training file
+    /// (read by [`Scorer::record_values`]). Every problem is reported, not just the first.
+    pub fn score_json(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+    ) -> core::result::Result<Score, Vec<FieldError>> {
+        let (values, snapshot, mut errors) = self.record_values(record);
         if errors.is_empty() {
             match self.score_values(&values, snapshot, 0) {
                 Ok(score) => return Ok(score),
@@ -258,5 +341,89 @@ impl Scorer {
             let _ = CHUNK;
             Ok(score_range(0..n))
         }
+    }
+
+    /// Scores every row of `table` and, as `labels` asks, reads its target through the one
+    /// label mapping ([`crate::data::schema::TargetSpec::label`]): what evaluation, reports,
+    /// monitoring and decisions all start from. Rows left out come with their reason.
+    ///
+    /// With [`Labels::Required`] it fails when the model or the table has no target column, when
+    /// no row can be scored (with the first row's problem) and when no scored row has a label
+    /// the model knows (naming the values the column holds and the two the model knows).
+    pub fn score_rows(&self, table: &Table, labels: Labels) -> Result<ScoredRows> {
+        let target = match labels {
+            Labels::Ignore => None,
+            Labels::IfPresent => self
+                .artifact
+                .schema
+                .target
+                .as_ref()
+                .and_then(|t| table.column_index(&t.name).map(|c| (t, c))),
+            Labels::Required => {
+                let t = self
+                    .artifact
+                    .schema
+                    .target
+                    .as_ref()
+                    .ok_or(Error::NoTarget)?;
+                let c = table
+                    .column_index(&t.name)
+                    .ok_or_else(|| Error::MissingColumn {
+                        column: t.name.clone(),
+                    })?;
+                Some((t, c))
+            }
+        };
+        let required = labels == Labels::Required;
+        let scores = self.score_table(table)?;
+        let mut out = ScoredRows {
+            probabilities: Vec::with_capacity(scores.len()),
+            labels: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let mut first_error = None;
+        for (r, score) in scores.into_iter().enumerate() {
+            let label = target.map(|(t, c)| t.label(table.raw(r, c)));
+            let skip = |reason: String| SkippedRow {
+                row: table.source_row(r),
+                reason,
+            };
+            match (&score, label, target) {
+                (_, Some(None), Some((t, c))) if required => {
+                    let raw = table.raw(r, c).trim();
+                    out.skipped.push(skip(if crate::data::table::is_na(raw) {
+                        format!("target `{}` is missing", t.name)
+                    } else {
+                        format!(
+                            "target `{}`: `{raw}` is neither `{}` (churned) nor `{}` (stayed)",
+                            t.name, t.positive, t.negative
+                        )
+                    }))
+                }
+                (Err(e), _, _) => out.skipped.push(skip(e.to_string())),
+                _ => {}
+            }
+            if let Some(label) = label {
+                out.labels.push(label);
+            }
+            out.probabilities.push(match score {
+                Ok(s) => Some(s.probability),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    None
+                }
+            });
+        }
+        if let (true, Some((t, c))) = (required, target) {
+            if out.labelled().next().is_none() {
+                if out.scored().next().is_none() {
+                    if let Some(e) = first_error {
+                        return Err(e);
+                    }
+                }
+                return Err(t.mismatch(&t.values_in(table.column(c))));
+            }
+        }
+        Ok(out)
     }
 }

@@ -621,7 +621,7 @@ mod tests {
     }
 
     fn scores(a: &Artifact, t: &Table) -> Vec<u64> {
-        Scorer::new(a.clone())
+        Scorer::new(a)
             .score_table(t)
             .unwrap()
             .iter()

@@ -24,7 +24,7 @@ use crate::model::calibrate::{fit_isotonic, fit_platt, Calibrator};
 use crate::model::family::{Family, Model};
 use crate::model::forest::ForestParams;
 use crate::model::linear::LogisticParams;
-use crate::serve::artifact::{FamilyResult, TrainingMetrics};
+use crate::serve::artifact::{Artifact, FamilyResult, TrainingMetadata, TrainingMetrics};
 use crate::serve::drift::Reference;
 
 /// Settings of a training run.
@@ -108,6 +108,27 @@ pub struct TrainOutput {
     /// Seconds each family's cross-validation took, by the caller's clock (kept out of the
     /// artifact so the same seed always gives the same file).
     pub fit_seconds: Vec<Option<f64>>,
+}
+
+impl TrainOutput {
+    /// The artifact of this run: `schema` is the one trained with, `metadata` what the caller
+    /// knows about the run (its `feature_names` are taken from the fitted pipeline).
+    pub fn into_artifact(self, schema: Schema, metadata: TrainingMetadata) -> Result<Artifact> {
+        let metadata = TrainingMetadata {
+            feature_names: self.pipeline.feature_names(),
+            ..metadata
+        };
+        Artifact::build(
+            schema,
+            self.pipeline,
+            self.model,
+            self.calibration,
+            self.threshold,
+            self.metrics,
+            self.reference,
+            metadata,
+        )
+    }
 }
 
 /// Labels of `table`'s rows from the schema's target (every row must have a valid label: set

@@ -3,7 +3,6 @@
 use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::ops::Deref;
 
 use super::{
     model_number, value_text, ColumnImportance, Dependence, DependencePoint, Explainer,
@@ -12,16 +11,16 @@ use super::{
 use crate::data::schema::ColumnKind;
 use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
-use crate::serve::artifact::Artifact;
+use crate::serve::scorer::ArtifactRef;
 
-impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
+impl<A: ArtifactRef> Explainer<A> {
     /// Mean `|contribution|` per input column over the rows of `table` that fit the schema: all
     /// of them, or `max_rows` evenly spaced ones when the table is larger (exact TreeSHAP of a
     /// deep forest costs milliseconds per row). With the `parallel` feature chunks of rows run
     /// on all cores; partial sums are added in chunk order either way, so the result does not
     /// depend on the build.
     pub fn global_importance(&self, table: &Table, max_rows: usize) -> Result<GlobalImportance> {
-        let pipeline = &self.artifact.pipeline;
+        let pipeline = &self.artifact().pipeline;
         let indices = pipeline.column_indices(table)?;
         let time_index = pipeline
             .time_column
@@ -98,7 +97,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
     /// Value vs contribution of `column` on at most `max_points` rows of `table`, evenly spaced
     /// through the table (deterministic, so two runs plot the same points).
     pub fn dependence(&self, table: &Table, column: &str, max_points: usize) -> Result<Dependence> {
-        let pipeline = &self.artifact.pipeline;
+        let pipeline = &self.artifact().pipeline;
         let position = pipeline
             .inputs
             .iter()

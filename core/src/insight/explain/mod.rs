@@ -32,12 +32,6 @@
 //! calibration is monotone, so a contribution's direction is also its direction on the
 //! probability.
 
-use alloc::format;
-use alloc::string::{String, ToString};
-use alloc::vec;
-use alloc::vec::Vec;
-use core::ops::Deref;
-
 use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
 use crate::features::{CategoricalEncoder, Encoder, FittedPipeline};
@@ -45,6 +39,11 @@ use crate::model::family::Model;
 use crate::model::tree::Tree;
 use crate::serve::artifact::Artifact;
 use crate::serve::drift::ColumnSketch;
+use crate::serve::scorer::{ArtifactRef, Scorer};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
 mod fast;
 mod importance;
 mod treeshap;
@@ -125,12 +124,12 @@ impl Workspace {
 }
 
 /// Explains scores of one artifact. Building it precomputes per-tree data once; explaining a
-/// row then needs only a [`Workspace`]. `A` is how it holds the artifact: `&Artifact` for a
-/// one-off, or an owning pointer (`Rc`/`Arc<Artifact>`) to keep a built explainer, e.g. per
-/// model in the edge worker, since building the tables costs milliseconds. (`Sync` because
-/// global importance explains rows on all cores with the `parallel` feature.)
-pub struct Explainer<A: Deref<Target = Artifact>> {
-    artifact: A,
+/// row then needs only a [`Workspace`]. It reads records, scores and decides through its
+/// [`Scorer`], which holds the artifact as `A` ([`ArtifactRef`]): `&Artifact` for a one-off, or
+/// an `Rc`/`Arc<Artifact>` shared with other users of the same model to keep a built
+/// explainer, e.g. per model in the edge worker, since building the tables costs milliseconds.
+pub struct Explainer<A: ArtifactRef> {
+    scorer: Scorer<A>,
     engine: Engine,
     sources: Vec<usize>,
     base_value: f64,
@@ -140,11 +139,12 @@ pub struct Explainer<A: Deref<Target = Artifact>> {
     fast_capacity: (usize, usize),
 }
 
-impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
+impl<A: ArtifactRef> Explainer<A> {
     /// An explainer for `artifact` (an error if its pipeline and model disagree on the number
     /// of features, which only a hand-edited file can cause).
     pub fn new(owner: A) -> Result<Self> {
-        let artifact: &Artifact = &owner;
+        let scorer = Scorer::new(owner);
+        let artifact = scorer.artifact();
         let pipeline = &artifact.pipeline;
         let n = pipeline.n_features();
         if artifact.model.n_features() != n {
@@ -236,7 +236,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
         };
         let sources = pipeline.feature_sources();
         Ok(Explainer {
-            artifact: owner,
+            scorer,
             engine,
             sources,
             base_value,
@@ -244,6 +244,16 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
             path_capacity,
             fast_capacity,
         })
+    }
+
+    /// The artifact explained.
+    pub fn artifact(&self) -> &Artifact {
+        self.scorer.artifact()
+    }
+
+    /// The scorer this explainer reads records and scores through.
+    pub fn scorer(&self) -> &Scorer<A> {
+        &self.scorer
     }
 
     /// The expected model output over the training data.
@@ -261,7 +271,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
         Workspace {
             features: vec![0.0; self.sources.len()],
             phi: vec![0.0; self.sources.len()],
-            columns: vec![0.0; self.artifact.pipeline.inputs.len()],
+            columns: vec![0.0; self.artifact().pipeline.inputs.len()],
             path: vec![PathElem::default(); self.path_capacity],
             buffers: Buffers::with_capacity(self.fast_capacity.0, self.fast_capacity.1),
         }
@@ -304,7 +314,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                 offset,
                 scale,
             } => {
-                let trees = model_trees(&self.artifact.model);
+                let trees = model_trees(&self.artifact().model);
                 let mut sum = 0.0;
                 for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
                     sum += tree.predict(features);
@@ -334,7 +344,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
     ) -> Result<f64> {
         let mut features = core::mem::take(&mut ws.features);
         let transformed =
-            self.artifact
+            self.artifact()
                 .pipeline
                 .transform_values(values, snapshot, 0, &mut features);
         let result = transformed.and_then(|()| self.explain_features(&features, ws));
@@ -361,7 +371,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
         let raw = self.explain_values_into(values, snapshot, ws)?;
         let probability = self.probability_of(&ws.features);
         let mut contributions: Vec<Contribution> = self
-            .artifact
+            .artifact()
             .pipeline
             .inputs
             .iter()
@@ -379,15 +389,35 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
             base_value: self.base_value,
             raw_score: raw,
             probability,
-            decision: probability >= self.artifact.threshold,
+            decision: self.scorer.decide(probability).decision,
             contributions,
         })
     }
 
     fn probability_of(&self, features: &[f64]) -> f64 {
-        self.artifact
-            .calibration
-            .apply(self.artifact.model.predict_proba(features))
+        self.scorer.probability_of_features(features)
+    }
+
+    /// A JSON record's raw values aligned with the pipeline's inputs and its snapshot date, read
+    /// by the scorer ([`Scorer::record_values`]); an array or object is an error naming the
+    /// first such field.
+    pub fn record_values<'r>(
+        &self,
+        record: &'r serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(Vec<Value<'r>>, Option<f64>)> {
+        let (values, snapshot, errors) = self.scorer.record_values(record);
+        match errors.into_iter().next() {
+            None => Ok((values, snapshot)),
+            Some(e) => Err(Error::BadValue {
+                row: 0,
+                value: record
+                    .get(&e.field)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                column: e.field,
+                expected: "number, string or null",
+            }),
+        }
     }
 
     /// Explains one customer given as a JSON object of raw fields (as the scorer accepts them).
@@ -395,7 +425,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
         &self,
         record: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Explanation> {
-        let (values, snapshot) = record_values(&self.artifact.pipeline, record)?;
+        let (values, snapshot) = self.record_values(record)?;
         self.explain_values(&values, snapshot)
     }
 
@@ -418,7 +448,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
                 message: format!("the table has {} rows, not {}", table.n_rows(), row + 1),
             });
         }
-        let pipeline = &self.artifact.pipeline;
+        let pipeline = &self.artifact().pipeline;
         let indices = pipeline.column_indices(table)?;
         let time_index = pipeline
             .time_column
@@ -463,40 +493,6 @@ pub fn value_text(value: Value<'_>) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Text(t) => t.trim().to_string(),
     }
-}
-
-/// A JSON record's raw values aligned with `pipeline`'s inputs, and its snapshot date (from the
-/// time column, when the pipeline has one). Absent fields and `null` are missing; an array or
-/// object is an error naming the field.
-pub fn record_values<'r>(
-    pipeline: &FittedPipeline,
-    record: &'r serde_json::Map<String, serde_json::Value>,
-) -> Result<(Vec<Value<'r>>, Option<f64>)> {
-    let mut values = Vec::with_capacity(pipeline.inputs.len());
-    for input in &pipeline.inputs {
-        values.push(match record.get(&input.name) {
-            None | Some(serde_json::Value::Null) => Value::Missing,
-            Some(serde_json::Value::Number(n)) => n.as_f64().map_or(Value::Missing, Value::Number),
-            Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
-            Some(serde_json::Value::String(s)) if crate::data::table::is_na(s) => Value::Missing,
-            Some(serde_json::Value::String(s)) => Value::Text(s.as_str()),
-            Some(other) => {
-                return Err(Error::BadValue {
-                    row: 0,
-                    column: input.name.clone(),
-                    value: other.to_string(),
-                    expected: "number, string or null",
-                })
-            }
-        });
-    }
-    let snapshot = pipeline
-        .time_column
-        .as_ref()
-        .and_then(|t| record.get(t))
-        .and_then(|v| v.as_str())
-        .and_then(crate::data::datetime::parse_datetime);
-    Ok((values, snapshot))
 }
 
 /// Training means of the linear model's features (see the module docs).
@@ -592,19 +588,9 @@ mod tests {
                 data_hash: String::new(),
                 created_at: String::new(),
                 ebb_version: String::new(),
-                feature_names: out.pipeline.feature_names(),
+                feature_names: Vec::new(),
             };
-            let artifact = Artifact::build(
-                inference.schema,
-                out.pipeline,
-                out.model,
-                out.calibration,
-                out.threshold,
-                out.metrics,
-                out.reference,
-                metadata,
-            )
-            .unwrap();
+            let artifact = out.into_artifact(inference.schema, metadata).unwrap();
             (artifact, clean)
         })
     }
@@ -1171,19 +1157,11 @@ mod tests {
             data_hash: String::new(),
             created_at: String::new(),
             ebb_version: String::new(),
-            feature_names: out.pipeline.feature_names(),
+            feature_names: Vec::new(),
         };
-        let artifact = Artifact::build(
-            inference.schema.clone(),
-            out.pipeline,
-            out.model,
-            out.calibration,
-            out.threshold,
-            out.metrics,
-            out.reference,
-            metadata,
-        )
-        .unwrap();
+        let artifact = out
+            .into_artifact(inference.schema.clone(), metadata)
+            .unwrap();
         let Model::Gbdt(m) = &artifact.model else {
             panic!("gbdt expected")
         };

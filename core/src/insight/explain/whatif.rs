@@ -4,17 +4,16 @@
 use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::ops::Deref;
 
 use super::{value_text, Explainer, Explanation, FieldChange, SuggestedChange, Suggestion, WhatIf};
 use crate::data::schema::ColumnKind;
 use crate::data::table::Value;
 use crate::error::{Error, Result};
 use crate::features::{CategoricalEncoder, Encoder};
-use crate::serve::artifact::Artifact;
 use crate::serve::drift::{Bins, ColumnSketch};
+use crate::serve::scorer::ArtifactRef;
 
-impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
+impl<A: ArtifactRef> Explainer<A> {
     pub(super) fn feature_start(&self, input: usize) -> usize {
         self.sources.iter().position(|&s| s == input).unwrap_or(0)
     }
@@ -31,7 +30,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
         let b = self.explain_with(before, snapshot, &mut ws)?;
         let a = self.explain_with(after, snapshot, &mut ws)?;
         let mut changes: Vec<FieldChange> = Vec::new();
-        for (i, input) in self.artifact.pipeline.inputs.iter().enumerate() {
+        for (i, input) in self.artifact().pipeline.inputs.iter().enumerate() {
             let find = |e: &Explanation| {
                 e.contributions
                     .iter()
@@ -79,8 +78,8 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
         snapshot: Option<f64>,
         actionable: &[&str],
     ) -> Result<Suggestion> {
-        let pipeline = &self.artifact.pipeline;
-        let threshold = self.artifact.threshold;
+        let pipeline = &self.artifact().pipeline;
+        let threshold = self.artifact().threshold;
         let mut columns = Vec::with_capacity(actionable.len());
         for name in actionable {
             let i = pipeline
@@ -152,8 +151,8 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
     }
 
     fn sketch(&self, input: usize) -> Option<&ColumnSketch> {
-        let name = &self.artifact.pipeline.inputs.get(input)?.name;
-        self.artifact
+        let name = &self.artifact().pipeline.inputs.get(input)?.name;
+        self.artifact()
             .reference
             .columns
             .get(input)
@@ -161,7 +160,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
     }
 
     fn candidates(&self, input: usize) -> Vec<Value<'_>> {
-        let Some(column) = self.artifact.pipeline.inputs.get(input) else {
+        let Some(column) = self.artifact().pipeline.inputs.get(input) else {
             return Vec::new();
         };
         match column.kind {
@@ -185,7 +184,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
 
     fn change_size(&self, input: usize, old: Value<'_>, new: Value<'_>) -> f64 {
         let numeric =
-            self.artifact.pipeline.inputs.get(input).map(|c| c.kind) == Some(ColumnKind::Numeric);
+            self.artifact().pipeline.inputs.get(input).map(|c| c.kind) == Some(ColumnKind::Numeric);
         let (Some(sketch), true) = (self.sketch(input), numeric) else {
             return 1.0;
         };
