@@ -41,14 +41,17 @@ enum Source {
     },
 }
 
+/// The worker's `onmessage` and `onerror` callbacks.
+type Handlers = (
+    Closure<dyn FnMut(MessageEvent)>,
+    Closure<dyn FnMut(ErrorEvent)>,
+);
+
 struct Inner {
     script: String,
     worker: Option<Worker>,
     // Kept alive as long as their worker.
-    handlers: Option<(
-        Closure<dyn FnMut(MessageEvent)>,
-        Closure<dyn FnMut(ErrorEvent)>,
-    )>,
+    handlers: Option<Handlers>,
     on_event: Rc<dyn Fn(Event)>,
     source: Option<Source>,
     /// Requests made before the worker said `Ready`.

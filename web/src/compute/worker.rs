@@ -165,7 +165,10 @@ fn generate(rows: usize, seed: u64) -> Result<(), String> {
     let table = generate_table(&params).map_err(|e| e.to_string())?;
     // The hash names the data in the artifact: the generator's settings identify it.
     let hash = data_hash(format!("ebb generate --rows {rows} --seed {seed}").as_bytes());
-    let name = format!("generated: {rows} customers, seed {seed}");
+    let name = format!(
+        "generated: {} customers, seed {seed}",
+        crate::format::count(rows)
+    );
     STATE.with_borrow_mut(|s| s.source = Some(Source { name, table, hash }));
     Ok(())
 }

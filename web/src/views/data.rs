@@ -263,7 +263,7 @@ fn Quality(data: DataSummary) -> impl IntoView {
     view! {
         <h3>"Quality report"</h3>
         <p>{duplicates}</p>
-        <div class="scroll">
+        <div class="scroll" tabindex="0" role="region" aria-label="Quality report">
             <table id="quality">
                 <thead>
                     <tr>
@@ -307,7 +307,7 @@ fn SetAside(data: DataSummary) -> impl IntoView {
                     listed
                 )}
             </p>
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Rows set aside">
                 <table id="set-aside">
                     <thead>
                         <tr>
