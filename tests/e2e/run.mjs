@@ -13,8 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import * as flow from './specs/flow.mjs';
 import * as badInput from './specs/bad-input.mjs';
+import * as cancel from './specs/cancel.mjs';
 
-const specs = [flow, badInput];
+const specs = [flow, badInput, cancel];
 const root = resolve(import.meta.dirname, '../..');
 process.chdir(root);
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';

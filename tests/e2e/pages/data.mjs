@@ -11,6 +11,11 @@ export class DataPage {
     await this.page.locator('#file').setInputFiles(file);
   }
 
+  /** Generates demo customers with the default settings. */
+  async generate() {
+    await this.page.locator('#generate').click();
+  }
+
   async summaryText() {
     await this.summary.waitFor();
     return this.summary.innerText();

@@ -4,6 +4,13 @@ export class TrainPage {
     this.page = page;
     this.leaderboard = page.locator('#leaderboard');
     this.trainButton = page.locator('#train');
+    this.progress = page.locator('#progress');
+  }
+
+  /** Cancels the running work and waits until the page is idle again. */
+  async cancel() {
+    await this.page.locator('#cancel').click();
+    await this.page.locator('#busy', { hasText: /^$/ }).waitFor();
   }
 
   async choose({ families, folds, seed }) {
