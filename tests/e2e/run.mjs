@@ -14,8 +14,9 @@ import { chromium } from 'playwright-core';
 import * as flow from './specs/flow.mjs';
 import * as badInput from './specs/bad-input.mjs';
 import * as cancel from './specs/cancel.mjs';
+import * as crash from './specs/crash.mjs';
 
-const specs = [flow, badInput, cancel];
+const specs = [flow, badInput, cancel, crash];
 const root = resolve(import.meta.dirname, '../..');
 process.chdir(root);
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';

@@ -250,6 +250,16 @@ impl Compute {
             }
             inner.handlers = None;
             inner.queued.clear();
+            // A worker that died before saying `Ready` cannot load (its script is missing or
+            // broken, e.g. a page older than the deployed files): a new one would die the same way.
+            if !why.is_empty() && !inner.ready {
+                inner.source = None;
+                drop(inner);
+                self.emit(Event::Crashed(format!(
+                    "{why}; the compute worker could not start: reload the page"
+                )));
+                return;
+            }
             let was_replaying = inner.replaying;
             // A crash while reloading the data would crash again: keep the new worker empty.
             if !why.is_empty() && was_replaying {
