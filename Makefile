@@ -7,7 +7,7 @@ EBB := ./target/release/ebb
 DEMO := demo
 
 .PHONY: run test setup tools fmt-check clippy unit wasm-core wasm-golden build-release bench \
-	worker worker-test demo bench-http
+	worker worker-test web web-test demo bench-http
 
 ## Installs what is missing (idempotent): the wasm targets named in rust-toolchain.toml.
 setup:
@@ -18,20 +18,22 @@ setup:
 tools: setup
 	bash scripts/tools.sh
 
-test: setup fmt-check clippy unit wasm-core wasm-golden worker-test
+test: setup fmt-check clippy unit wasm-core wasm-golden worker-test web-test
 	@echo "make test: all checks passed"
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
+## The dashboard (ebb-web) only builds for the browser: it is linted for wasm, not natively.
 clippy:
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --exclude ebb-web --all-targets -- -D warnings
+	$(CARGO) clippy -p ebb-web --target $(WASM_TARGET) -- -D warnings
 	$(CARGO) clippy -p ebb-core --all-targets --features parallel -- -D warnings
 	$(CARGO) clippy -p ebb-worker --target $(WASM_TARGET) -- -D warnings
 	$(CARGO) clippy -p ebb-tests --all-targets --features worker-e2e -- -D warnings
 
 unit:
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --exclude ebb-web
 
 wasm-core:
 	$(CARGO) build -p ebb-core --no-default-features --target $(WASM_TARGET)
@@ -57,6 +59,15 @@ worker-test: worker
 	$(CARGO) build --release -p ebb-cli
 	$(CARGO) test -p ebb-tests --features worker-e2e --test worker -- --nocapture
 
+## The dashboard: static/app/ (wasm for the page and its compute worker, hashed names).
+web: tools
+	bash scripts/web.sh build
+
+## The dashboard in headless Chromium against the real worker (tests/e2e/run.mjs): the flow from
+## upload to evaluation, bad input, screenshots into target/e2e/screenshots/.
+web-test: web worker build-release
+	source scripts/env.sh && node tests/e2e/run.mjs
+
 ## The demo: generate customers, check them, run the pipeline (time-based validation on the
 ## monthly snapshots), then score everyone with the saved model.
 demo: build-release
@@ -69,7 +80,7 @@ demo: build-release
 
 ## Everything: the demo model, published to the local worker serving API + dashboard on
 ## http://127.0.0.1:8787 until Ctrl-C.
-run: demo worker
+run: demo worker web
 	bash scripts/serve.sh $$(ls -d $(DEMO)/runs/*/ | tail -n 1)model.json 8787
 
 ## Ebb against LightGBM, XGBoost and scikit-learn (slow; not part of `make test`): BENCHMARKS.md.

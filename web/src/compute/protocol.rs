@@ -1,0 +1,136 @@
+//! The messages between the page and the compute worker. Both sides are this crate, so one set of
+//! serde types is the whole contract; they cross `postMessage` through `serde-wasm-bindgen`.
+//!
+//! A file's bytes never go through serde: they travel beside a [`Request::Load`] as a transferred
+//! `ArrayBuffer` (moved to the worker, not copied).
+
+use ebb_core::data::quality::{
+    ColumnQuality, DuplicateIds, DuplicateRows, QuarantinedRow, TargetQuality,
+};
+use ebb_core::metrics::{Confusion, Curve, Report};
+use serde::{Deserialize, Serialize};
+
+/// The columns with a role; `None` lets core detect it (target, id) or leaves it unset (time).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Columns {
+    pub target: Option<String>,
+    pub id: Option<String>,
+    pub time: Option<String>,
+}
+
+/// What `ebb train` takes as flags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    /// Family names as `ebb train --model` spells them.
+    pub families: Vec<String>,
+    pub folds: usize,
+    pub seed: u64,
+}
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Read the file whose bytes come with this message, infer its schema, report its quality.
+    Load {
+        name: String,
+        columns: Columns,
+    },
+    /// Generate customers with core's synthetic generator, then as `Load`.
+    Generate {
+        rows: usize,
+        seed: u64,
+    },
+    /// Infer again with other target/id/time columns (the table stays in the worker).
+    SetColumns {
+        columns: Columns,
+    },
+    Train(TrainSettings),
+    /// Confusion counts of the out-of-fold probabilities at this threshold.
+    Threshold {
+        threshold: f64,
+    },
+}
+
+/// A step of long work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub stage: String,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// A data set read and checked: what the Data view shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSummary {
+    pub name: String,
+    pub n_rows: usize,
+    pub names: Vec<String>,
+    /// The first rows' raw cells.
+    pub preview: Vec<Vec<String>>,
+    /// The roles core settled on (detected or as asked).
+    pub columns: Columns,
+    /// Decisions the user may want to override.
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
+    pub quality: Vec<ColumnQuality>,
+    pub target: Option<TargetQuality>,
+    pub duplicate_rows: DuplicateRows,
+    pub duplicate_ids: Option<DuplicateIds>,
+    pub clean_rows: usize,
+    pub quarantined_rows: usize,
+    /// The first rows set aside, with their reasons (all of them are counted above).
+    pub set_aside: Vec<QuarantinedRow>,
+}
+
+/// One compared family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyRow {
+    pub name: String,
+    /// Out-of-fold metrics, as `ebb train --json` reports them under `models[].cv`.
+    pub cv: Report,
+    pub fit_seconds: Option<f64>,
+}
+
+/// The confusion at one threshold; precision, recall and F1 as core defines them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AtThreshold {
+    pub threshold: f64,
+    pub confusion: Confusion,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// A trained model: what the Train and Evaluate views show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSummary {
+    pub models: Vec<FamilyRow>,
+    pub chosen: String,
+    pub model_id: String,
+    pub threshold: f64,
+    pub calibration: String,
+    pub validation: String,
+    /// Metrics of the calibrated out-of-fold probabilities at the model's threshold.
+    pub calibrated: Report,
+    /// ROC curve of the calibrated out-of-fold probabilities (thinned by core).
+    pub roc: Curve,
+    pub at_threshold: AtThreshold,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker is listening (sent once after it starts).
+    Ready,
+    Data(Box<DataSummary>),
+    Progress(Progress),
+    Trained(Box<TrainSummary>),
+    AtThreshold(AtThreshold),
+    /// The request could not be done; the message says why in the user's terms. The flags say
+    /// what the worker still holds afterwards (a failed load leaves no data).
+    Failed {
+        message: String,
+        has_data: bool,
+        has_model: bool,
+    },
+}

@@ -1,0 +1,394 @@
+//! The compute worker's side: it holds the data set and the last trained model, and answers the
+//! page's requests by calling core — the same functions, with the same parameters, as the CLI's
+//! `ebb validate` and `ebb train`. Everything here runs inside the dedicated Web Worker, so the
+//! page stays responsive however long core takes.
+
+use std::cell::RefCell;
+
+use ebb_core::data::ingest::{read_csv, read_json, CsvOptions};
+use ebb_core::data::quality::{report, split_quarantine, QualityReport};
+use ebb_core::data::schema::{infer, InferOptions, Inference};
+use ebb_core::data::synth::{generate_table, SynthParams};
+use ebb_core::data::table::Table;
+use ebb_core::metrics::{confusion, curves};
+use ebb_core::model::family::Family;
+use ebb_core::serve::artifact::{data_hash, Artifact, TrainingMetadata};
+use ebb_core::train::{labels, train, TrainParams};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use super::protocol::{
+    AtThreshold, Columns, DataSummary, FamilyRow, Progress, Request, Response, TrainSettings,
+    TrainSummary,
+};
+
+/// Rows of raw cells the Data view previews.
+const PREVIEW_ROWS: usize = 10;
+/// Set-aside rows listed with reasons (all are counted).
+const SET_ASIDE_LISTED: usize = 50;
+
+/// A file read into a table, before any schema.
+struct Source {
+    name: String,
+    table: Table,
+    hash: String,
+}
+
+/// A table typed and checked, as the CLI's `commands::Prepared`.
+struct Prepared {
+    inference: Inference,
+    quality: QualityReport,
+    clean: Table,
+    quarantined: Table,
+}
+
+/// Out-of-fold probabilities of the last trained model, for threshold questions.
+struct Scored {
+    labels: Vec<f64>,
+    probabilities: Vec<f64>,
+}
+
+#[derive(Default)]
+struct State {
+    source: Option<Source>,
+    prepared: Option<Prepared>,
+    scored: Option<Scored>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(response: &Response) {
+    // A response that does not serialise or post is a bug in this crate, not bad input: say so
+    // on the page instead of leaving it waiting.
+    let sent = serde_wasm_bindgen::to_value(response)
+        .map_err(|e| e.to_string())
+        .and_then(|v| scope().post_message(&v).map_err(|e| format!("{e:?}")));
+    if let Err(e) = sent {
+        let failed = failed(format!(
+            "internal error: the worker could not send its answer ({e})"
+        ));
+        if let Ok(v) = serde_wasm_bindgen::to_value(&failed) {
+            let _ = scope().post_message(&v);
+        }
+    }
+}
+
+/// The worker's entry point: listen, then tell the page so.
+pub fn run() {
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let response = match decode(&event.data()) {
+            Ok((request, bytes)) => handle(request, bytes),
+            Err(message) => failed(message),
+        };
+        post(&response);
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(&Response::Ready);
+}
+
+/// A message is `[request, bytes?]` (see `compute::Compute::send`).
+fn decode(data: &JsValue) -> Result<(Request, Option<Vec<u8>>), String> {
+    let parts: js_sys::Array = data.clone().dyn_into().map_err(|_| "malformed message")?;
+    let request = serde_wasm_bindgen::from_value(parts.get(0))
+        .map_err(|e| format!("internal error: malformed request ({e})"))?;
+    let bytes = parts
+        .get(1)
+        .dyn_into::<js_sys::ArrayBuffer>()
+        .ok()
+        .map(|b| js_sys::Uint8Array::new(&b).to_vec());
+    Ok((request, bytes))
+}
+
+fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
+    let answer = match request {
+        Request::Load { name, columns } => {
+            load(name, bytes.unwrap_or_default()).and_then(|()| prepare_current(&columns))
+        }
+        Request::Generate { rows, seed } => {
+            generate(rows, seed).and_then(|()| prepare_current(&Columns::default()))
+        }
+        Request::SetColumns { columns } => prepare_current(&columns),
+        Request::Train(settings) => train_current(&settings),
+        Request::Threshold { threshold } => at_threshold(threshold).map(Response::AtThreshold),
+    };
+    answer.unwrap_or_else(failed)
+}
+
+/// A failure, with what the worker still holds.
+fn failed(message: String) -> Response {
+    STATE.with(|s| match s.try_borrow() {
+        Ok(s) => Response::Failed {
+            message,
+            has_data: s.prepared.is_some(),
+            has_model: s.scored.is_some(),
+        },
+        // Only while a request runs (a progress message failed to send): its data is intact.
+        Err(_) => Response::Failed {
+            message,
+            has_data: true,
+            has_model: false,
+        },
+    })
+}
+
+/// Parses a file as the CLI's `io::read_table` does: JSON for `.json`, CSV otherwise.
+fn load(name: String, bytes: Vec<u8>) -> Result<(), String> {
+    STATE.with_borrow_mut(|s| *s = State::default());
+    let is_json = name.to_ascii_lowercase().ends_with(".json");
+    let table = if is_json {
+        read_json(&bytes)
+    } else {
+        read_csv(&bytes, &CsvOptions::default())
+    }
+    .map_err(|e| format!("{name}: {e}"))?;
+    let hash = data_hash(&bytes);
+    STATE.with_borrow_mut(|s| s.source = Some(Source { name, table, hash }));
+    Ok(())
+}
+
+fn generate(rows: usize, seed: u64) -> Result<(), String> {
+    STATE.with_borrow_mut(|s| *s = State::default());
+    let params = SynthParams {
+        n_customers: rows,
+        seed,
+        ..SynthParams::default()
+    };
+    let table = generate_table(&params).map_err(|e| e.to_string())?;
+    // The hash names the data in the artifact: the generator's settings identify it.
+    let hash = data_hash(format!("ebb generate --rows {rows} --seed {seed}").as_bytes());
+    let name = format!(
+        "generated: {} customers, seed {seed}",
+        crate::format::count(rows)
+    );
+    STATE.with_borrow_mut(|s| s.source = Some(Source { name, table, hash }));
+    Ok(())
+}
+
+/// Schema inference, quality report and quarantine split, as the CLI's `commands::prepare`
+/// (without requiring a target: the Data view also describes files that cannot train yet).
+/// The one place that assembles these steps: `ebb_core::workflow::prepare` replaces it.
+fn prepare(table: &Table, columns: &Columns) -> Result<Prepared, ebb_core::Error> {
+    let options = InferOptions {
+        target: columns.target.clone(),
+        id: columns.id.clone(),
+        time: columns.time.clone(),
+        require_target: false,
+        ..InferOptions::default()
+    };
+    let inference = infer(table, &options)?;
+    let quality = report(table, &inference.schema);
+    let (clean, quarantined) = split_quarantine(table, &quality);
+    Ok(Prepared {
+        inference,
+        quality,
+        clean,
+        quarantined,
+    })
+}
+
+fn prepare_current(columns: &Columns) -> Result<Response, String> {
+    STATE.with_borrow_mut(|s| {
+        s.prepared = None;
+        s.scored = None;
+        let source = s.source.as_ref().ok_or("load a data file first")?;
+        let prepared =
+            prepare(&source.table, columns).map_err(|e| format!("{}: {e}", source.name))?;
+        let summary = summarise(source, &prepared);
+        s.prepared = Some(prepared);
+        Ok(Response::Data(Box::new(summary)))
+    })
+}
+
+fn summarise(source: &Source, prepared: &Prepared) -> DataSummary {
+    let table = &source.table;
+    let schema = &prepared.inference.schema;
+    let q = &prepared.quality;
+    DataSummary {
+        name: source.name.clone(),
+        n_rows: table.n_rows(),
+        names: table.names().to_vec(),
+        preview: (0..table.n_rows().min(PREVIEW_ROWS))
+            .map(|r| {
+                (0..table.n_cols())
+                    .map(|c| table.raw(r, c).to_string())
+                    .collect()
+            })
+            .collect(),
+        columns: Columns {
+            target: schema.target.as_ref().map(|t| t.name.clone()),
+            id: schema.id_column.clone(),
+            time: schema.time_column.clone(),
+        },
+        notes: prepared.inference.notes.clone(),
+        warnings: q.warnings(),
+        quality: q.columns.clone(),
+        target: q.target.clone(),
+        duplicate_rows: q.duplicate_rows.clone(),
+        duplicate_ids: q.duplicate_ids.clone(),
+        clean_rows: prepared.clean.n_rows(),
+        quarantined_rows: prepared.quarantined.n_rows(),
+        set_aside: q
+            .quarantine
+            .entries
+            .iter()
+            .take(SET_ASIDE_LISTED)
+            .cloned()
+            .collect(),
+    }
+}
+
+/// `ebb train`'s flags to core's parameters, exactly as `cli::commands::train::run` maps them.
+fn train_params(settings: &TrainSettings) -> Result<TrainParams, String> {
+    let families = settings
+        .families
+        .iter()
+        .map(|name| {
+            Family::from_name(name).ok_or_else(|| format!("`{name}` is not a model family"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TrainParams::default()
+        .with_families(families)
+        .with_folds(settings.folds)
+        .with_seed(settings.seed))
+}
+
+/// The time as ISO 8601 UTC to the second, as the CLI stamps artifacts.
+fn now_iso() -> String {
+    let secs = (js_sys::Date::now() / 1000.0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        ebb_core::data::datetime::format_date(days),
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Cross-validates, calibrates and refits as `ebb train` does (`cli::commands::train::
+/// train_artifact`), assembles the artifact, and keeps the out-of-fold probabilities for the
+/// Evaluate view. Cancel is `terminate()` for now; core's `progress::Reporter` brings a
+/// cooperative one (the progress closure below is where it plugs in).
+fn train_current(settings: &TrainSettings) -> Result<Response, String> {
+    let params = train_params(settings)?;
+    STATE.with_borrow_mut(|s| {
+        s.scored = None;
+        let source = s.source.as_ref().ok_or("load a data file first")?;
+        let prepared = s.prepared.as_ref().ok_or("load a data file first")?;
+        let schema = &prepared.inference.schema;
+        if schema.target.is_none() {
+            return Err(
+                "no target column: choose the column that says whether a customer left".into(),
+            );
+        }
+        if prepared.clean.n_rows() == 0 {
+            return Err(format!(
+                "every row was set aside ({} rows): see the Data view for the reasons",
+                prepared.quarantined.n_rows()
+            ));
+        }
+        let clock = || Some(js_sys::Date::now() / 1000.0);
+        let output = train(
+            &prepared.clean,
+            schema,
+            &params,
+            &mut |p| {
+                post(&Response::Progress(Progress {
+                    stage: p.stage.clone(),
+                    done: p.done,
+                    total: p.total,
+                }))
+            },
+            &clock,
+        )
+        .map_err(|e| e.to_string())?;
+        let y = labels(&prepared.clean, schema).map_err(|e| e.to_string())?;
+        // Rows never in a test fold (possible with time-based folds) have no out-of-fold score.
+        let (labels, probabilities): (Vec<f64>, Vec<f64>) = y
+            .iter()
+            .zip(&output.oof_probabilities)
+            .filter(|(_, p)| !p.is_nan())
+            .map(|(&y, &p)| (y, p))
+            .unzip();
+        let roc = curves(&labels, &probabilities)
+            .map_err(|e| e.to_string())?
+            .roc;
+        let models = output
+            .metrics
+            .models
+            .iter()
+            .zip(&output.fit_seconds)
+            .map(|(r, &fit_seconds)| FamilyRow {
+                name: r.name.clone(),
+                cv: r.cv.clone(),
+                fit_seconds,
+            })
+            .collect();
+        let metadata = TrainingMetadata {
+            rows: prepared.clean.n_rows(),
+            quarantined_rows: prepared.quarantined.n_rows(),
+            seed: params.seed,
+            data_hash: source.hash.clone(),
+            created_at: now_iso(),
+            ebb_version: env!("CARGO_PKG_VERSION").to_string(),
+            feature_names: output.pipeline.feature_names(),
+        };
+        let artifact = Artifact::build(
+            schema.clone(),
+            output.pipeline,
+            output.model,
+            output.calibration,
+            output.threshold,
+            output.metrics,
+            output.reference,
+            metadata,
+        )
+        .map_err(|e| e.to_string())?;
+        let scored = Scored {
+            labels,
+            probabilities,
+        };
+        let at = threshold_metrics(&scored, artifact.threshold)?;
+        s.scored = Some(scored);
+        let m = &artifact.metrics;
+        Ok(Response::Trained(Box::new(TrainSummary {
+            models,
+            chosen: m.chosen.clone(),
+            model_id: artifact.model_id.clone(),
+            threshold: artifact.threshold,
+            calibration: m.calibration.clone(),
+            validation: m.validation.clone(),
+            calibrated: m.calibrated_cv.clone(),
+            roc,
+            at_threshold: at,
+        })))
+    })
+}
+
+fn threshold_metrics(scored: &Scored, threshold: f64) -> Result<AtThreshold, String> {
+    let c =
+        confusion(&scored.labels, &scored.probabilities, threshold).map_err(|e| e.to_string())?;
+    Ok(AtThreshold {
+        threshold,
+        confusion: c,
+        precision: c.precision(),
+        recall: c.recall(),
+        f1: c.f1(),
+    })
+}
+
+fn at_threshold(threshold: f64) -> Result<AtThreshold, String> {
+    STATE.with_borrow(|s| {
+        let scored = s.scored.as_ref().ok_or("train a model first")?;
+        threshold_metrics(scored, threshold)
+    })
+}

@@ -1,0 +1,11 @@
+//! One component per view.
+
+mod data;
+mod evaluate;
+mod service;
+mod train;
+
+pub use data::DataView;
+pub use evaluate::EvaluateView;
+pub use service::ServiceView;
+pub use train::TrainView;
