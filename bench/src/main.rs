@@ -533,7 +533,14 @@ fn explain(flags: &Flags) -> Res<()> {
     params.boost.num_leaves = EXPLAIN_LEAVES;
     params.boost.early_stopping_rounds = None;
     let t = Instant::now();
-    let out = train(&clean, &schema, &params, &mut |_| {}, &|| None).map_err(ebb_err)?;
+    let out = train(
+        &clean,
+        &schema,
+        &params,
+        &mut ebb_core::progress::Reporter::silent(),
+        &|| None,
+    )
+    .map_err(ebb_err)?;
     eprintln!(
         "ebb-bench: explain: trained on {} rows in {:.1}s",
         clean.n_rows(),

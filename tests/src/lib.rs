@@ -18,7 +18,14 @@ pub fn synthetic_artifact(n: usize, params: &TrainParams) -> (Artifact, Table, V
     let inference = infer(&table, &InferOptions::default()).expect("schema");
     let quality = report(&table, &inference.schema);
     let (clean, _) = split_quarantine(&table, &quality);
-    let output = train(&clean, &inference.schema, params, &mut |_| {}, &|| None).expect("training");
+    let output = train(
+        &clean,
+        &inference.schema,
+        params,
+        &mut ebb_core::progress::Reporter::silent(),
+        &|| None,
+    )
+    .expect("training");
     let probabilities: Vec<f64> = output.oof_probabilities.iter().take(5).copied().collect();
     let metadata = TrainingMetadata {
         rows: clean.n_rows(),

@@ -66,7 +66,9 @@ pub fn run(args: ScoreArgs) -> CliResult {
             line.push('\n');
             out.write_all(line.as_bytes()).map_err(write_err)?;
         }
-        bar.update("scoring", scored + invalid.len(), scored + invalid.len());
+        // The file's length is not known while streaming: show the rows done so far.
+        let rows = scored + invalid.len();
+        bar.update("scoring", 1.0, &format!("{rows} rows"));
         Ok(())
     })?;
     bar.finish();

@@ -11,6 +11,7 @@ use super::Prepared;
 use crate::io::{now_iso, print_json, render_table};
 use crate::progress::ProgressBar;
 use crate::{CliError, CliResult, ColumnArgs};
+use ebb_core::progress::Reporter;
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -78,7 +79,7 @@ pub fn train_artifact(
         &prepared.clean,
         schema,
         params,
-        &mut |p| bar.update(&p.stage, p.done, p.total),
+        &mut Reporter::new(&mut bar),
         &clock,
     )
     .map_err(|e| CliError::input(e.to_string()))?;

@@ -560,6 +560,7 @@ mod tests {
     use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
     use crate::model::tree::LEAF;
+    use crate::progress::{Recorder, Reporter};
     use crate::rng::Rng;
     use crate::serve::artifact::TrainingMetadata;
     use crate::train::{train, TrainParams};
@@ -584,7 +585,14 @@ mod tests {
                 .with_seed(5);
             params.boost.n_trees = 40;
             params.forest.n_trees = 15;
-            let out = train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).unwrap();
+            let out = train(
+                &clean,
+                &inference.schema,
+                &params,
+                &mut crate::progress::Reporter::silent(),
+                &|| None,
+            )
+            .unwrap();
             let metadata = TrainingMetadata {
                 rows: clean.n_rows(),
                 quarantined_rows: 0,
@@ -845,8 +853,14 @@ mod tests {
         // the training rows for every column, one-hot groups and missing indicators included.
         let (artifact, table) = trained(Family::Logistic);
         let explainer = Explainer::new(artifact).unwrap();
-        let g = explainer.global_importance(table, usize::MAX).unwrap();
-        let sample = explainer.global_importance(table, 50).unwrap();
+        let mut rec = Recorder::never_stopping();
+        let g = explainer
+            .global_importance(table, usize::MAX, &mut Reporter::new(&mut rec))
+            .unwrap();
+        rec.assert_complete();
+        let sample = explainer
+            .global_importance(table, 50, &mut Reporter::silent())
+            .unwrap();
         assert_eq!(sample.rows, 50);
         assert_eq!(g.rows, table.n_rows());
         assert_eq!(g.space, Space::LogOdds);
@@ -857,6 +871,30 @@ mod tests {
         for pair in g.columns.windows(2) {
             assert!(pair[0].mean_abs >= pair[1].mean_abs);
         }
+    }
+
+    #[test]
+    fn global_importance_cancelled_at_half_stops_within_a_chunk() {
+        let (artifact, table) = trained(Family::Gbdt);
+        let explainer = Explainer::new(artifact).unwrap();
+        let mut rec = Recorder::stopping_at(0.5);
+        let err = explainer
+            .global_importance(table, usize::MAX, &mut Reporter::new(&mut rec))
+            .unwrap_err();
+        assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+        // One report per group of 64-row chunks; the stop comes at the first past half.
+        let chunks = table.n_rows().div_ceil(64) as f64;
+        rec.assert_stopped_within(rayon_threads() as f64 / chunks + 1e-12);
+    }
+
+    #[cfg(feature = "parallel")]
+    fn rayon_threads() -> usize {
+        rayon::current_num_threads()
+    }
+
+    #[cfg(not(feature = "parallel"))]
+    fn rayon_threads() -> usize {
+        1
     }
 
     #[test]
@@ -1163,7 +1201,14 @@ mod tests {
         params.boost.n_trees = 300;
         params.boost.num_leaves = 31;
         params.boost.early_stopping_rounds = None;
-        let out = train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).unwrap();
+        let out = train(
+            &clean,
+            &inference.schema,
+            &params,
+            &mut crate::progress::Reporter::silent(),
+            &|| None,
+        )
+        .unwrap();
         let metadata = TrainingMetadata {
             rows: clean.n_rows(),
             quarantined_rows: 0,
