@@ -131,7 +131,7 @@ impl FeatureParams {
         }
         if labels.len() != n {
             return Err(Error::InvalidParameter {
-                name: "labels",
+                name: "labels".into(),
                 message: format!("{} labels for {} rows", labels.len(), n),
             });
         }
@@ -196,7 +196,7 @@ impl FeatureParams {
                             row: 0,
                             column: c.name.clone(),
                             value,
-                            expected: kind_name(kind),
+                            expected: kind_name(kind).into(),
                         })?;
                     self.fit_numeric(raw)
                 }
@@ -720,7 +720,7 @@ impl FittedPipeline {
     ) -> Result<()> {
         if values.len() != self.inputs.len() || out.len() != self.n_features() {
             return Err(Error::InvalidParameter {
-                name: "values",
+                name: "values".into(),
                 message: format!(
                     "expected {} values into {} features, got {} into {}",
                     self.inputs.len(),
@@ -742,7 +742,7 @@ impl FittedPipeline {
                             row,
                             column: input.name.clone(),
                             value: v,
-                            expected: kind_name(input.kind),
+                            expected: kind_name(input.kind).into(),
                         })?;
                     e.encode(self.target, v, slot);
                 }
@@ -945,7 +945,7 @@ mod tests {
                 row: 7,
                 column: "fee".into(),
                 value: "twelve".into(),
-                expected: "number"
+                expected: "number".into()
             }
         );
     }

@@ -40,4 +40,4 @@ pub mod rng;
 pub mod serve;
 pub mod train;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};

@@ -91,7 +91,7 @@ impl KMeansParams {
         let n = x.nrows();
         if self.k == 0 || self.k > n {
             return Err(Error::InvalidParameter {
-                name: "k",
+                name: "k".into(),
                 message: format!(
                     "k must be between 1 and the number of rows ({n}), got {}",
                     self.k
@@ -100,13 +100,13 @@ impl KMeansParams {
         }
         if self.n_init == 0 || self.max_iter == 0 {
             return Err(Error::InvalidParameter {
-                name: "n_init",
+                name: "n_init".into(),
                 message: "k-means needs at least one start and one iteration".to_string(),
             });
         }
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::InvalidParameter {
-                name: "x",
+                name: "x".into(),
                 message: "k-means needs finite values: impute missing values first".to_string(),
             });
         }
@@ -125,7 +125,7 @@ impl KMeansParams {
             }
         }
         best.ok_or_else(|| Error::InvalidParameter {
-            name: "n_init",
+            name: "n_init".into(),
             message: "k-means needs at least one start".to_string(),
         })
     }
@@ -262,7 +262,7 @@ fn lloyd(
 pub fn silhouette(x: ArrayView2<f64>, labels: &[usize]) -> Result<f64> {
     if labels.len() != x.nrows() {
         return Err(Error::InvalidParameter {
-            name: "labels",
+            name: "labels".into(),
             message: format!("expected {} labels, got {}", x.nrows(), labels.len()),
         });
     }
@@ -291,7 +291,7 @@ fn silhouette_of_distances(distances: &[f64], labels: &[usize]) -> Result<f64> {
     labels.iter().for_each(|&l| sizes[l] += 1);
     if sizes.iter().filter(|&&s| s > 0).count() < 2 {
         return Err(Error::InvalidParameter {
-            name: "labels",
+            name: "labels".into(),
             message: "the silhouette needs at least two non-empty clusters".to_string(),
         });
     }
@@ -456,7 +456,7 @@ impl FeatureSpace {
         space.skipped_columns.extend(skipped);
         if kept.is_empty() {
             return Err(Error::InvalidParameter {
-                name: "data",
+                name: "data".into(),
                 message: "no input column varies in this data, so there is nothing to segment on"
                     .to_string(),
             });
@@ -539,13 +539,13 @@ impl SegmentParams {
         let n = x.nrows();
         if n < 3 {
             return Err(Error::InvalidParameter {
-                name: "data",
+                name: "data".into(),
                 message: format!("segmenting needs at least 3 customers, got {n}"),
             });
         }
         if self.sample_size < 3 {
             return Err(Error::InvalidParameter {
-                name: "sample_size",
+                name: "sample_size".into(),
                 message: format!(
                     "the silhouette sample needs at least 3 rows, got {}",
                     self.sample_size
@@ -567,7 +567,7 @@ impl SegmentParams {
             Some(k) => {
                 if k < 2 || k > n {
                     return Err(Error::InvalidParameter {
-                        name: "k",
+                        name: "k".into(),
                         message: format!(
                             "k must be between 2 and the number of customers ({n}), got {k}"
                         ),
@@ -578,7 +578,7 @@ impl SegmentParams {
             None => {
                 if self.min_k < 2 || self.min_k > self.max_k {
                     return Err(Error::InvalidParameter {
-                        name: "k",
+                        name: "k".into(),
                         message: format!(
                             "the range of k must satisfy 2 <= min <= max, got {}..={}",
                             self.min_k, self.max_k
@@ -694,7 +694,7 @@ pub fn segment(
     let n = table.n_rows();
     if risk.len() != n || value.len() != n {
         return Err(Error::InvalidParameter {
-            name: "risk",
+            name: "risk".into(),
             message: format!(
                 "expected one probability and one value per row ({n}), got {} and {}",
                 risk.len(),

@@ -147,7 +147,7 @@ impl BoostParams {
     fn check(&self) -> Result<()> {
         let bad = |name: &'static str, message: &str| {
             Err(Error::InvalidParameter {
-                name,
+                name: name.into(),
                 message: message.into(),
             })
         };
@@ -283,7 +283,7 @@ impl BoostParams {
         let w = self.weights(x, y, sample_weight)?;
         if x_valid.ncols() != x.ncols() {
             return Err(Error::InvalidParameter {
-                name: "x_valid",
+                name: "x_valid".into(),
                 message: format!(
                     "has {} feature columns but the training matrix has {}; build both with the same feature pipeline",
                     x_valid.ncols(),
@@ -293,7 +293,7 @@ impl BoostParams {
         }
         if x_valid.nrows() == 0 {
             return Err(Error::InvalidParameter {
-                name: "x_valid",
+                name: "x_valid".into(),
                 message: "the validation set holds no rows".into(),
             });
         }
@@ -329,13 +329,13 @@ impl BoostParams {
         }
         if x.ncols() == 0 {
             return Err(Error::InvalidParameter {
-                name: "x",
+                name: "x".into(),
                 message: "the matrix has no feature columns; keep at least one feature".into(),
             });
         }
         if x.nrows() > u32::MAX as usize {
             return Err(Error::InvalidParameter {
-                name: "x",
+                name: "x".into(),
                 message: format!(
                     "{} rows is more than boosting supports (4,294,967,295)",
                     x.nrows()
@@ -348,13 +348,13 @@ impl BoostParams {
             Some(sw) => {
                 if sw.len() != y.len() {
                     return Err(Error::InvalidParameter {
-                        name: "sample_weight",
+                        name: "sample_weight".into(),
                         message: format!("has {} weights for {} rows", sw.len(), y.len()),
                     });
                 }
                 if let Some(i) = sw.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
                     return Err(Error::InvalidParameter {
-                        name: "sample_weight",
+                        name: "sample_weight".into(),
                         message: format!(
                             "row {}: weight {} must be a finite non-negative number",
                             i + 1,
@@ -571,7 +571,7 @@ fn stratified_holdout(y: &[f64], fraction: f64, seed: u64) -> Option<(Vec<usize>
 fn check_labels(y: &[f64], n_rows: usize, name: &'static str) -> Result<()> {
     if y.len() != n_rows {
         return Err(Error::InvalidParameter {
-            name,
+            name: name.into(),
             message: format!("has {} labels but the matrix has {n_rows} rows", y.len()),
         });
     }

@@ -67,7 +67,7 @@ pub enum MaxFeatures {
 impl MaxFeatures {
     fn resolve(self, n_features: usize) -> Result<usize> {
         let invalid = |message| Error::InvalidParameter {
-            name: "max_features",
+            name: "max_features".into(),
             message,
         };
         match self {
@@ -267,7 +267,12 @@ impl ForestParams {
     }
 
     fn check_params(&self) -> Result<()> {
-        let invalid = |name, message| Err(Error::InvalidParameter { name, message });
+        let invalid = |name: &'static str, message: alloc::string::String| {
+            Err(Error::InvalidParameter {
+                name: name.into(),
+                message,
+            })
+        };
         if self.n_trees == 0 {
             return invalid("n_trees", "must be at least 1".into());
         }
@@ -290,7 +295,7 @@ impl ForestParams {
             Some(w) => {
                 if w.len() != y.len() {
                     return Err(Error::InvalidParameter {
-                        name: "sample_weight",
+                        name: "sample_weight".into(),
                         message: format!(
                             "has {} values but there are {} rows; give one weight per row",
                             w.len(),
@@ -304,7 +309,7 @@ impl ForestParams {
                     .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
                 {
                     return Err(Error::InvalidParameter {
-                        name: "sample_weight",
+                        name: "sample_weight".into(),
                         message: format!(
                             "row {} has weight {v}; weights must be finite and non-negative",
                             r + 1
@@ -318,7 +323,7 @@ impl ForestParams {
         let neg: f64 = weights.iter().sum::<f64>() - pos;
         if pos <= 0.0 || neg <= 0.0 {
             return Err(Error::InvalidParameter {
-                name: "y",
+                name: "y".into(),
                 message: "needs rows of both classes (1 = churned, 0 = retained) with positive \
                           weight; add examples of the missing class"
                     .into(),
@@ -342,19 +347,19 @@ fn check_data(x: ArrayView2<f64>, y: &[f64]) -> Result<()> {
     }
     if n_features == 0 {
         return Err(Error::InvalidParameter {
-            name: "x",
+            name: "x".into(),
             message: "has no feature columns; keep at least one input column".into(),
         });
     }
     if y.len() != n_rows {
         return Err(Error::InvalidParameter {
-            name: "y",
+            name: "y".into(),
             message: format!("has {} labels but x has {n_rows} rows", y.len()),
         });
     }
     if let Some((r, v)) = y.iter().enumerate().find(|(_, v)| **v != 0.0 && **v != 1.0) {
         return Err(Error::InvalidParameter {
-            name: "y",
+            name: "y".into(),
             message: format!(
                 "row {} has label {v}; labels must be 0 (retained) or 1 (churned)",
                 r + 1
@@ -367,7 +372,7 @@ fn check_data(x: ArrayView2<f64>, y: &[f64]) -> Result<()> {
                 row: r + 1,
                 column: format!("feature {f}"),
                 value: format!("{v}"),
-                expected: "finite number (or empty for missing)",
+                expected: "finite number (or empty for missing)".into(),
             });
         }
     }
@@ -1237,7 +1242,7 @@ mod tests {
                 row: 5,
                 column: "feature 1".into(),
                 value: "inf".into(),
-                expected: "finite number (or empty for missing)",
+                expected: "finite number (or empty for missing)".into(),
             }
         );
         assert!(fit(&p, Array2::<f64>::zeros((0, 3)).view(), &[], None));

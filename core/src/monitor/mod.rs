@@ -538,7 +538,7 @@ impl CurrentWindow {
     ) -> Result<()> {
         if values.len() != self.columns.len() {
             return Err(Error::InvalidParameter {
-                name: "values",
+                name: "values".into(),
                 message: format!(
                     "expected {} values (one per model input) but got {}",
                     self.columns.len(),
@@ -577,7 +577,7 @@ impl CurrentWindow {
     pub fn merge(&mut self, other: &CurrentWindow) -> Result<()> {
         if other.model_id != self.model_id {
             return Err(Error::InvalidParameter {
-                name: "window",
+                name: "window".into(),
                 message: format!(
                     "windows of models {} and {} cannot be merged: merge windows of one model only",
                     self.model_id, other.model_id
@@ -592,7 +592,7 @@ impl CurrentWindow {
                 .any(|(a, b)| a.sketch.bins != b.sketch.bins || a.sketch.name != b.sketch.name)
         {
             return Err(Error::InvalidParameter {
-                name: "window",
+                name: "window".into(),
                 message: String::from(
                     "the windows have different columns or bins: start both from the same artifact",
                 ),
@@ -632,7 +632,7 @@ impl CurrentWindow {
                 .any(|(r, c)| r.bins != c.sketch.bins)
         {
             return Err(Error::InvalidParameter {
-                name: "reference",
+                name: "reference".into(),
                 message: String::from(
                     "the window was not built on this reference's bins: use the artifact the window was started from",
                 ),
@@ -1143,7 +1143,7 @@ fn recall_of_decisions(y: &[f64], decisions: &[f64]) -> Result<f64> {
     let positives = y.iter().filter(|&&v| v == 1.0).count();
     if positives == 0 {
         return Err(Error::InvalidParameter {
-            name: "labels",
+            name: "labels".into(),
             message: String::from("recall needs at least one churner among the labelled rows"),
         });
     }

@@ -116,7 +116,7 @@ pub fn labels(table: &Table, schema: &Schema) -> Result<Vec<f64>> {
                 row: table.source_row(r),
                 column: target.name.clone(),
                 value: raw.to_string(),
-                expected: "target value",
+                expected: "target value".into(),
             })
         })
         .collect()
@@ -145,7 +145,7 @@ pub(crate) fn make_folds(
                         row: table.source_row(r),
                         column: time.clone(),
                         value: raw.to_string(),
-                        expected: "date or number (time column)",
+                        expected: "date or number (time column)".into(),
                     })
             })
             .collect::<Result<_>>()?;
@@ -328,13 +328,13 @@ pub fn train(
 ) -> Result<TrainOutput> {
     if params.families.is_empty() {
         return Err(Error::InvalidParameter {
-            name: "model",
+            name: "model".into(),
             message: "no model family to train".into(),
         });
     }
     if params.folds < 2 {
         return Err(Error::InvalidParameter {
-            name: "folds",
+            name: "folds".into(),
             message: format!("need at least 2 folds, got {}", params.folds),
         });
     }

@@ -192,8 +192,12 @@ impl TuneParams {
     }
 
     fn check(&self) -> Result<()> {
-        let bad =
-            |name: &'static str, message: String| Err(Error::InvalidParameter { name, message });
+        let bad = |name: &'static str, message: String| {
+            Err(Error::InvalidParameter {
+                name: name.into(),
+                message,
+            })
+        };
         if self.trials == 0 {
             return bad("trials", "must be at least 1".into());
         }
@@ -561,7 +565,7 @@ pub fn tune(
         .filter(|&i| trials[i].rung == last_rung)
         .min_by(|&a, &b| better(&trials[a], &trials[b]))
         .ok_or_else(|| Error::InvalidParameter {
-            name: "seconds",
+            name: "seconds".into(),
             message: "no trial finished within the budget: allow more seconds".into(),
         })?;
 

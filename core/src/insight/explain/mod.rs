@@ -273,7 +273,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
     pub fn explain_features(&self, features: &[f64], ws: &mut Workspace) -> Result<f64> {
         if features.len() != ws.phi.len() {
             return Err(Error::InvalidParameter {
-                name: "features",
+                name: "features".into(),
                 message: format!(
                     "expected {} model features, got {}",
                     ws.phi.len(),
@@ -414,7 +414,7 @@ impl<A: Deref<Target = Artifact> + Sync> Explainer<A> {
     ) -> Result<(Vec<Value<'t>>, Option<f64>)> {
         if row >= table.n_rows() {
             return Err(Error::InvalidParameter {
-                name: "row",
+                name: "row".into(),
                 message: format!("the table has {} rows, not {}", table.n_rows(), row + 1),
             });
         }
@@ -485,7 +485,7 @@ pub fn record_values<'r>(
                     row: 0,
                     column: input.name.clone(),
                     value: other.to_string(),
-                    expected: "number, string or null",
+                    expected: "number, string or null".into(),
                 })
             }
         });
