@@ -53,7 +53,7 @@ pub enum HighCardinality {
 }
 
 /// Settings of the feature pipeline.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureParams {
     /// Model family the output feeds.
     pub target: Target,

@@ -117,7 +117,7 @@ const MAX_NEW_LEVELS: usize = 10;
 const MAX_TYPE_CHANGE_EXAMPLES: usize = 5;
 
 /// Options for [`infer`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InferOptions {
     /// The target column; detected by name when `None`.
     pub target: Option<String>,
@@ -182,7 +182,7 @@ impl InferOptions {
 }
 
 /// An inferred schema and the decisions behind it, phrased so a user can override them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inference {
     /// The schema.
     pub schema: Schema,

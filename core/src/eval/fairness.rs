@@ -94,7 +94,7 @@ impl FairnessParams {
 }
 
 /// Rows assigned to groups.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grouping {
     /// The column grouped by.
     pub column: String,

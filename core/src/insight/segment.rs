@@ -132,9 +132,10 @@ impl KMeansParams {
 }
 
 /// Fitted k-means centres.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KMeans {
     /// Centres, one row per cluster.
+    #[serde(with = "matrix")]
     pub centroids: Array2<f64>,
     /// Sum of squared distances of the rows to their centres.
     pub inertia: f64,
@@ -146,6 +147,30 @@ impl KMeans {
     /// The cluster of the nearest centre to `row` (ties go to the lower cluster number).
     pub fn predict(&self, row: &[f64]) -> usize {
         nearest(&self.centroids, row).0
+    }
+}
+
+/// Serde for a centroid matrix as its rows (`[[f64]]`): ndarray's own serde support is not
+/// built into this crate.
+mod matrix {
+    use alloc::vec::Vec;
+    use ndarray::Array2;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &Array2<f64>, s: S) -> Result<S::Ok, S::Error> {
+        let rows: Vec<Vec<f64>> = m.rows().into_iter().map(|r| r.to_vec()).collect();
+        rows.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Array2<f64>, D::Error> {
+        let rows = Vec::<Vec<f64>>::deserialize(d)?;
+        let cols = rows.first().map_or(0, Vec::len);
+        if rows.iter().any(|r| r.len() != cols) {
+            return Err(D::Error::custom("centroid rows differ in length"));
+        }
+        let n = rows.len();
+        Array2::from_shape_vec((n, cols), rows.concat()).map_err(D::Error::custom)
     }
 }
 
@@ -615,7 +640,7 @@ impl SegmentParams {
 }
 
 /// The outcome of [`SegmentParams::cluster`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clustering {
     /// Number of clusters used.
     pub k: usize,

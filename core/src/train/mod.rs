@@ -12,6 +12,8 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
+use serde::{Deserialize, Serialize};
+
 use crate::data::datetime::parse_datetime;
 use crate::data::schema::Schema;
 use crate::data::split::{group_kfold, hash_group, rolling_origin, stratified_kfold, Fold};
@@ -29,7 +31,7 @@ use crate::serve::artifact::{FamilyResult, TrainingMetrics};
 use crate::serve::drift::Reference;
 
 /// Settings of a training run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainParams {
     /// Families to compare (all three by default).
     pub families: Vec<Family>,
@@ -79,7 +81,7 @@ impl TrainParams {
 }
 
 /// Everything training produces (the caller adds metadata to make an artifact).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainOutput {
     /// The kept family's pipeline fitted on all rows.
     pub pipeline: FittedPipeline,
@@ -483,6 +485,7 @@ mod tests {
         )
         .unwrap();
         rec.assert_complete();
+        crate::testing::assert_round_trip(&out);
         // Every fit reports many times (rounds, trees, iterations), not only once per fold.
         assert!(rec.fractions.len() > 3 * 4 * 3, "{}", rec.fractions.len());
         let silent = train(&table, &schema, &small(), &mut Reporter::silent(), &|| None).unwrap();

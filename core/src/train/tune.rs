@@ -96,7 +96,7 @@ impl Imbalance {
 }
 
 /// Settings of a tuning run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TuneParams {
     /// Configurations to try (the first is always `base` itself, so tuning never loses the
     /// defaults).
@@ -635,7 +635,10 @@ mod tests {
     }
 
     fn run(table: &Table, schema: &Schema, params: &TuneParams) -> TuneOutput {
-        tune(table, schema, params, &mut Reporter::silent(), &|| None).expect("tuning runs")
+        let out =
+            tune(table, schema, params, &mut Reporter::silent(), &|| None).expect("tuning runs");
+        crate::testing::assert_round_trip(&out);
+        out
     }
 
     #[test]

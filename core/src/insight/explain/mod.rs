@@ -874,6 +874,92 @@ mod tests {
     }
 
     #[test]
+    fn types_a_web_page_receives_round_trip_through_json() {
+        use crate::data::quality::report;
+        use crate::eval::decision::DecisionParams;
+        use crate::eval::fairness::{audit, FairnessParams, Grouping};
+        use crate::insight::segment::{segment, SegmentParams};
+        use crate::progress::{Control, Progress};
+        use crate::testing::assert_round_trip;
+        use crate::train::tune::TuneParams;
+
+        let (artifact, table) = trained(Family::Gbdt);
+        let explainer = Explainer::new(artifact).unwrap();
+        let explanations: Vec<Explanation> = (0..table.n_rows())
+            .map(|r| explainer.explain_row(table, r).unwrap())
+            .collect();
+        assert_round_trip(&explanations[0]);
+        assert_round_trip(&explanations[0].top_reasons(3));
+        assert_round_trip(
+            &explainer
+                .global_importance(table, 100, &mut Reporter::silent())
+                .unwrap(),
+        );
+        assert_round_trip(&explainer.dependence(table, "monthly_fee", 20).unwrap());
+        let (values, snapshot) = explainer.row_values(table, 0).unwrap();
+        let mut after = values.clone();
+        let fee = artifact
+            .pipeline
+            .inputs
+            .iter()
+            .position(|c| c.name == "monthly_fee")
+            .unwrap();
+        after[fee] = Value::Number(1.0);
+        assert_round_trip(&explainer.what_if(&values, &after, snapshot).unwrap());
+        assert_round_trip(
+            &explainer
+                .suggest(&values, snapshot, &["monthly_fee"])
+                .unwrap(),
+        );
+
+        let probabilities: Vec<f64> = explanations.iter().map(|e| e.probability).collect();
+        let customer_values = vec![40.0; probabilities.len()];
+        let decisions = DecisionParams::default();
+        assert_round_trip(&decisions);
+        assert_round_trip(&decisions.plan(&probabilities, &customer_values).unwrap());
+        let fairness = FairnessParams::default();
+        let grouping = Grouping::from_column(table, "plan", &fairness).unwrap();
+        assert_round_trip(&grouping);
+        assert_round_trip(
+            &audit(
+                &grouping,
+                &probabilities,
+                artifact.threshold,
+                None,
+                &fairness,
+            )
+            .unwrap(),
+        );
+        let segments = SegmentParams::default().with_k(Some(3));
+        assert_round_trip(&segments);
+        assert_round_trip(
+            &segment(
+                &artifact.pipeline,
+                table,
+                &probabilities,
+                &customer_values,
+                &segments,
+            )
+            .unwrap(),
+        );
+
+        let options = InferOptions::default();
+        let inference = infer(table, &options).unwrap();
+        assert_round_trip(&options);
+        assert_round_trip(&inference);
+        assert_round_trip(&report(table, &inference.schema));
+        assert_round_trip(&artifact.metrics);
+        assert_round_trip(&TrainParams::default());
+        assert_round_trip(&TuneParams::default());
+        assert_round_trip(&Progress {
+            stage: "fitting gbdt".into(),
+            fraction: 0.5,
+            message: "round 3/10".into(),
+        });
+        assert_round_trip(&Control::Stop);
+    }
+
+    #[test]
     fn global_importance_cancelled_at_half_stops_within_a_chunk() {
         let (artifact, table) = trained(Family::Gbdt);
         let explainer = Explainer::new(artifact).unwrap();
