@@ -367,8 +367,15 @@ pub fn train(
                 ));
             part.report(&stage, 0.0, "")?;
             let seed = params.seed.wrapping_add(k as u64);
-            let (pipeline, model) =
-                fit_family(family, params, train_t, schema, y_train, seed, &mut part)?;
+            let (pipeline, model) = fit_family(
+                family,
+                params,
+                train_t,
+                schema,
+                y_train,
+                seed,
+                &mut part.sub(0.0, 0.9),
+            )?;
             for (&r, p) in fold
                 .test
                 .iter()
@@ -376,6 +383,7 @@ pub fn train(
             {
                 oof[r] = p;
             }
+            part.report(&stage, 1.0, "test rows predicted")?;
         }
         let tested: Vec<usize> = (0..n).filter(|&r| !oof[r].is_nan()).collect();
         let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
@@ -402,6 +410,11 @@ pub fn train(
         })
         .unwrap_or(0);
     let family = params.families[best];
+    progress.report(
+        "calibrating",
+        (params.families.len() * folds.len()) as f64 / units,
+        family.name(),
+    )?;
     let oof = &oof_by_family[best];
     let tested: Vec<usize> = (0..n).filter(|&r| !oof[r].is_nan()).collect();
     let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
