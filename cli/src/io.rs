@@ -66,12 +66,11 @@ pub fn for_each_batch(path: &Path, mut batch: impl FnMut(Table) -> CliResult) ->
         }
         Ok(())
     })?;
-    let last = reader.finish().map_err(|e| CliError::core(path, e));
-    match last {
+    match reader.finish() {
         Ok(t) => batch(t),
         // A file whose rows were all handed out already ends with an empty remainder.
-        Err(CliError { code: 2, message }) if message.contains("no data rows") => Ok(()),
-        Err(e) => Err(e),
+        Err(ebb_core::Error::EmptyInput) => Ok(()),
+        Err(e) => Err(CliError::core(path, e)),
     }
 }
 

@@ -98,9 +98,14 @@ impl CliError {
         }
     }
 
-    /// A core error about a given input file.
+    /// A core error about a given input file, with the flag that fixes it where there is one
+    /// (core's messages speak of the data, not of this command line).
     pub fn core(path: &std::path::Path, error: ebb_core::Error) -> Self {
-        CliError::input(format!("{}: {error}", path.display()))
+        let hint = match error.kind() {
+            ebb_core::ErrorKind::NoTarget => " (name it with --target)",
+            _ => "",
+        };
+        CliError::input(format!("{}: {error}{hint}", path.display()))
     }
 }
 

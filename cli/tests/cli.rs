@@ -159,6 +159,11 @@ fn malformed_inputs_get_exact_errors_and_exit_code_2() {
         2,
         "no target column found",
     );
+    fails_with(
+        &["train", &no_target, "--out", "/dev/null"],
+        2,
+        "(name it with --target)",
+    );
     let one_class = write(&dir, "one_class.csv", "a,churn\n1,no\n2,no\n3,no\n");
     fails_with(
         &["train", &one_class, "--out", "/dev/null"],

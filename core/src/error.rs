@@ -1,15 +1,23 @@
 //! The one error type of the engine. Every variant says what went wrong and where (file row,
 //! column, value) so a face (CLI, worker, browser) can show it to a user who can act on it.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
+
+use serde::{Deserialize, Serialize};
 
 /// Result alias used throughout the engine.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// What went wrong. Rows are 1-based data-row numbers (the header is row 0 of a CSV file's
 /// records; the first customer is row 1) so messages match what a user sees in a spreadsheet.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialised with its [`ErrorKind`] as `kind` beside the variant's fields
+/// (`{"kind": "bad_value", "row": 3, "column": "tenure", ...}`), so a web page gets it as a plain
+/// object; the sentence for a person is its `Display`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Error {
     /// The input had no data rows at all.
     EmptyInput,
@@ -30,14 +38,19 @@ pub enum Error {
         row: usize,
         column: String,
         value: String,
-        expected: &'static str,
+        /// What a valid value looks like (`number`, `date`, `target value`).
+        expected: Cow<'static, str>,
     },
     /// The target column cannot be used to train (one class, more than two values, ...).
     BadTarget { column: String, message: String },
     /// No target column was given and none could be detected.
     NoTarget,
     /// Parameters that cannot work together (e.g. more folds than rows of a class).
-    InvalidParameter { name: &'static str, message: String },
+    InvalidParameter {
+        /// The setting, as the engine's API names it (`folds`, `n_trees`).
+        name: Cow<'static, str>,
+        message: String,
+    },
     /// Data does not match a saved schema.
     SchemaMismatch { message: String },
     /// A model artifact could not be loaded.
@@ -74,19 +87,137 @@ impl fmt::Display for Error {
             }
             Error::NoTarget => write!(
                 f,
-                "no target column found: name it with --target (looked for churn, churned, exited, attrition, cancelled, ...)"
+                "no target column found: no column is named like churn, churned, exited, attrition, cancelled, ...; say which column records whether a customer left"
             ),
             Error::InvalidParameter { name, message } => write!(f, "parameter `{name}`: {message}"),
             Error::SchemaMismatch { message } => write!(f, "data does not match the schema: {message}"),
             Error::Artifact { message } => write!(f, "model artifact: {message}"),
             Error::AllQuarantined { rows, first_row, reason } => write!(
                 f,
-                "every row was quarantined ({rows} rows), so none is left to train on; the first, row {first_row}: {reason} (`ebb validate --quarantine FILE` lists them all)"
+                "every row was quarantined ({rows} rows), so none is left to train on; the first, row {first_row}: {reason} (the quality report lists every row set aside and why)"
             ),
             Error::Cancelled { stage } => write!(f, "cancelled during {stage}"),
         }
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+/// Which kind of error, without its details: for a face to branch on (show a file picker on
+/// `missing_column`, offer to retry on `cancelled`) instead of matching message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    EmptyInput,
+    Malformed,
+    RaggedRow,
+    MissingColumn,
+    DuplicateColumn,
+    BadValue,
+    BadTarget,
+    NoTarget,
+    InvalidParameter,
+    SchemaMismatch,
+    Artifact,
+    AllQuarantined,
+    Cancelled,
+}
+
+impl Error {
+    /// The kind of error (the `kind` tag of its serialised form).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::EmptyInput => ErrorKind::EmptyInput,
+            Error::Malformed { .. } => ErrorKind::Malformed,
+            Error::RaggedRow { .. } => ErrorKind::RaggedRow,
+            Error::MissingColumn { .. } => ErrorKind::MissingColumn,
+            Error::DuplicateColumn { .. } => ErrorKind::DuplicateColumn,
+            Error::BadValue { .. } => ErrorKind::BadValue,
+            Error::BadTarget { .. } => ErrorKind::BadTarget,
+            Error::NoTarget => ErrorKind::NoTarget,
+            Error::InvalidParameter { .. } => ErrorKind::InvalidParameter,
+            Error::SchemaMismatch { .. } => ErrorKind::SchemaMismatch,
+            Error::Artifact { .. } => ErrorKind::Artifact,
+            Error::AllQuarantined { .. } => ErrorKind::AllQuarantined,
+            Error::Cancelled { .. } => ErrorKind::Cancelled,
+        }
+    }
+
+    /// The 1-based data row the error is about, where there is one.
+    pub fn row(&self) -> Option<usize> {
+        match self {
+            Error::Malformed { row, .. }
+            | Error::RaggedRow { row, .. }
+            | Error::BadValue { row, .. }
+            | Error::AllQuarantined { first_row: row, .. } => Some(*row),
+            _ => None,
+        }
+    }
+
+    /// The column the error is about, where there is one.
+    pub fn column(&self) -> Option<&str> {
+        match self {
+            Error::MissingColumn { column }
+            | Error::DuplicateColumn { column }
+            | Error::BadValue { column, .. }
+            | Error::BadTarget { column, .. } => Some(column),
+            _ => None,
+        }
+    }
+
+    /// The named setting (parameter) the error is about, where there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidParameter { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+// `core::error::Error` (stable since Rust 1.81) needs no `std`: the browser and worker builds get
+// the same trait as native ones.
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    #[test]
+    fn errors_round_trip_through_json_with_their_kind_and_location() {
+        let errors = vec![
+            Error::EmptyInput,
+            Error::BadValue {
+                row: 3,
+                column: "tenure".into(),
+                value: "abc".into(),
+                expected: "number".into(),
+            },
+            Error::InvalidParameter {
+                name: "folds".into(),
+                message: "need at least 2 folds, got 1".into(),
+            },
+            Error::NoTarget,
+            Error::Cancelled {
+                stage: "fitting gbdt".into(),
+            },
+        ];
+        for e in &errors {
+            let json = serde_json::to_value(e).unwrap();
+            assert_eq!(json["kind"], serde_json::to_value(e.kind()).unwrap());
+            let back: Error = serde_json::from_value(json).unwrap();
+            assert_eq!(&back, e);
+        }
+        let bad = &errors[1];
+        assert_eq!(
+            (bad.kind(), bad.row(), bad.column(), bad.field()),
+            (ErrorKind::BadValue, Some(3), Some("tenure"), None)
+        );
+        assert_eq!(errors[2].field(), Some("folds"));
+        assert_eq!(errors[0].row(), None);
+        // Messages speak of the data, never of a face's flags.
+        assert!(!Error::NoTarget.to_string().contains("--"));
+        let boxed: alloc::boxed::Box<dyn core::error::Error> =
+            alloc::boxed::Box::new(Error::NoTarget);
+        assert!(boxed.to_string().starts_with("no target column found"));
+    }
+}

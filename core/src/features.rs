@@ -53,7 +53,7 @@ pub enum HighCardinality {
 }
 
 /// Settings of the feature pipeline.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureParams {
     /// Model family the output feeds.
     pub target: Target,
@@ -131,7 +131,7 @@ impl FeatureParams {
         }
         if labels.len() != n {
             return Err(Error::InvalidParameter {
-                name: "labels",
+                name: "labels".into(),
                 message: format!("{} labels for {} rows", labels.len(), n),
             });
         }
@@ -196,7 +196,7 @@ impl FeatureParams {
                             row: 0,
                             column: c.name.clone(),
                             value,
-                            expected: kind_name(kind),
+                            expected: kind_name(kind).into(),
                         })?;
                     self.fit_numeric(raw)
                 }
@@ -859,7 +859,7 @@ impl FittedPipeline {
     ) -> Result<()> {
         if values.len() != self.inputs.len() || out.len() != self.n_features() {
             return Err(Error::InvalidParameter {
-                name: "values",
+                name: "values".into(),
                 message: format!(
                     "expected {} values into {} features, got {} into {}",
                     self.inputs.len(),
@@ -881,7 +881,7 @@ impl FittedPipeline {
                             row,
                             column: input.name.clone(),
                             value: v,
-                            expected: kind_name(input.kind),
+                            expected: kind_name(input.kind).into(),
                         })?;
                     e.encode(self.target, v, slot);
                 }
@@ -1084,7 +1084,7 @@ mod tests {
                 row: 7,
                 column: "fee".into(),
                 value: "twelve".into(),
-                expected: "number"
+                expected: "number".into()
             }
         );
     }

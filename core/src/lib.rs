@@ -42,4 +42,19 @@ pub mod serve;
 pub mod train;
 pub mod workflow;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
+
+/// Helpers shared by the unit tests of several modules.
+#[cfg(test)]
+pub(crate) mod testing {
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    /// Asserts that `value` comes back unchanged from JSON, as a web page receives and returns
+    /// it (compared as JSON values, so types without `PartialEq` are checked too).
+    pub fn assert_round_trip<T: Serialize + DeserializeOwned>(value: &T) {
+        let json = serde_json::to_value(value).expect("serialises");
+        let back: T = serde_json::from_value(json.clone()).expect("deserialises");
+        assert_eq!(serde_json::to_value(&back).unwrap(), json);
+    }
+}

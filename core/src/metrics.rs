@@ -30,7 +30,10 @@ pub const CALIBRATION_BINS: usize = 10;
 pub const MAX_CURVE_POINTS: usize = 200;
 
 fn invalid(name: &'static str, message: String) -> Error {
-    Error::InvalidParameter { name, message }
+    Error::InvalidParameter {
+        name: name.into(),
+        message,
+    }
 }
 
 /// Checks that labels are present and all `0.0` or `1.0`; returns the number of positives.

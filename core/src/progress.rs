@@ -11,7 +11,10 @@
 //! `[0.2, 0.4]` of the cross-validation, and each boosting round a slice of that), so the callback
 //! sees one fraction that only grows, from 0 to 1, whatever the nesting.
 
+use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::{String, ToString};
+use core::cell::Cell;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -54,8 +57,12 @@ pub struct Reporter<'s> {
     sink: Option<&'s mut dyn Sink>,
     lo: f64,
     hi: f64,
-    /// Highest fraction sent from this reporter, so updates never go backwards.
-    last: f64,
+    /// Prefixed to every message of this reporter and its parts (`fold 2/5`), so a model fit
+    /// deep inside cross-validation still says where it is.
+    context: Option<String>,
+    /// Highest fraction sent so far by this reporter *or any of its parts and parents*: one cell
+    /// shared by the whole tree of reporters, so a parent reporting after a part never goes back.
+    last: Rc<Cell<f64>>,
 }
 
 impl Reporter<'static> {
@@ -65,7 +72,8 @@ impl Reporter<'static> {
             sink: None,
             lo: 0.0,
             hi: 1.0,
-            last: 0.0,
+            context: None,
+            last: Rc::new(Cell::new(0.0)),
         }
     }
 }
@@ -77,7 +85,8 @@ impl<'s> Reporter<'s> {
             sink: Some(sink),
             lo: 0.0,
             hi: 1.0,
-            last: 0.0,
+            context: None,
+            last: Rc::new(Cell::new(0.0)),
         }
     }
 
@@ -93,12 +102,17 @@ impl<'s> Reporter<'s> {
         } else {
             done.clamp(0.0, 1.0)
         };
-        let fraction = (self.lo + (self.hi - self.lo) * done).max(self.last);
-        self.last = fraction;
+        let fraction = (self.lo + (self.hi - self.lo) * done).max(self.last.get());
+        self.last.set(fraction);
+        let message = match (&self.context, message.is_empty()) {
+            (Some(context), false) => format!("{context}, {message}"),
+            (Some(context), true) => context.clone(),
+            (None, _) => message.to_string(),
+        };
         let update = Progress {
             stage: stage.to_string(),
             fraction,
-            message: message.to_string(),
+            message,
         };
         match sink.update(&update) {
             Control::Continue => Ok(()),
@@ -124,12 +138,25 @@ impl<'s> Reporter<'s> {
         let span = self.hi - self.lo;
         let lo = self.lo + span * from.clamp(0.0, 1.0);
         let hi = self.lo + span * to.clamp(from.clamp(0.0, 1.0), 1.0);
+        let last = self.last.get();
         Reporter {
             sink: self.sink.as_deref_mut().map(|s| s as &mut dyn Sink),
-            lo: lo.max(self.last),
-            hi: hi.max(self.last),
-            last: lo.max(self.last),
+            lo: lo.max(last),
+            hi: hi.max(last),
+            context: self.context.clone(),
+            last: Rc::clone(&self.last),
         }
+    }
+
+    /// This reporter with `context` put before its messages (after any context it had).
+    pub fn with_context(mut self, context: &str) -> Self {
+        if !self.is_silent() {
+            self.context = Some(match self.context.take() {
+                Some(outer) => format!("{outer}, {context}"),
+                None => context.to_string(),
+            });
+        }
+        self
     }
 
     /// The `index`-th of `count` equal parts of this work (fold `index` of `count`, say).
@@ -144,6 +171,71 @@ impl<'s> Reporter<'s> {
     }
 }
 
+/// A sink for tests of long operations: records every update and answers `Stop` from the first
+/// fraction at or above a threshold on.
+#[cfg(test)]
+pub(crate) struct Recorder {
+    /// Fractions received, in order.
+    pub fractions: alloc::vec::Vec<f64>,
+    /// Stop once a fraction reaches this (above 1: never).
+    pub stop_at: f64,
+    /// Updates received after answering `Stop` once (should stay 0: a stop is final).
+    pub after_stop: usize,
+    stopped: bool,
+}
+
+#[cfg(test)]
+impl Recorder {
+    pub fn stopping_at(stop_at: f64) -> Self {
+        Recorder {
+            fractions: alloc::vec::Vec::new(),
+            stop_at,
+            after_stop: 0,
+            stopped: false,
+        }
+    }
+
+    pub fn never_stopping() -> Self {
+        Recorder::stopping_at(f64::INFINITY)
+    }
+
+    /// Checks the updates of a run that finished: monotone, from 0, ending at exactly 1.
+    pub fn assert_complete(&self) {
+        let f = &self.fractions;
+        assert!(f.windows(2).all(|w| w[0] <= w[1]), "not monotone: {f:?}");
+        assert!(f.iter().all(|v| (0.0..=1.0).contains(v)), "{f:?}");
+        assert_eq!(f.last(), Some(&1.0), "{f:?}");
+    }
+
+    /// Checks that a cancelled run stopped at once: no update after `Stop`, which was the last
+    /// update, sent at most `step` past the threshold.
+    pub fn assert_stopped_within(&self, step: f64) {
+        assert!(self.stopped, "never asked to stop: {:?}", self.fractions);
+        assert_eq!(self.after_stop, 0);
+        let last = *self.fractions.last().unwrap();
+        assert!(
+            last >= self.stop_at && last <= self.stop_at + step,
+            "{last}"
+        );
+    }
+}
+
+#[cfg(test)]
+impl Sink for Recorder {
+    fn update(&mut self, progress: &Progress) -> Control {
+        if self.stopped {
+            self.after_stop += 1;
+        }
+        self.fractions.push(progress.fraction);
+        if progress.fraction >= self.stop_at {
+            self.stopped = true;
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,11 +244,20 @@ mod tests {
     #[test]
     fn nested_parts_map_into_one_monotone_fraction() {
         let mut seen = Vec::new();
+        let mut messages = Vec::new();
         let mut sink = |p: &Progress| {
             seen.push(p.fraction);
+            messages.push(p.message.clone());
             Control::Continue
         };
         let mut root = Reporter::new(&mut sink);
+        root.part(0, 2)
+            .with_context("fold 1/2")
+            .sub(0.0, 0.5)
+            .with_context("fit")
+            .report("x", 0.0, "round 3")
+            .unwrap();
+        root.report("x", 0.0, "").unwrap();
         for fold in 0..4 {
             let mut part = root.part(fold, 4);
             for round in 0..=10 {
@@ -167,7 +268,9 @@ mod tests {
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
         assert_eq!(seen[0], 0.0);
         assert_eq!(*seen.last().unwrap(), 1.0);
-        assert!((seen[10] - 0.25).abs() < 1e-12);
+        assert!((seen[12] - 0.25).abs() < 1e-12);
+        assert_eq!(messages[0], "fold 1/2, fit, round 3");
+        assert_eq!(messages[1], "");
     }
 
     #[test]
@@ -181,6 +284,7 @@ mod tests {
         };
         let mut root = Reporter::new(&mut sink);
         assert!(root.report("fit", 0.25, "").is_ok());
+        assert!(root.sub(0.0, 0.5).report("fit", 0.9, "").is_ok());
         let err = root.report("fit", 0.5, "").unwrap_err();
         assert_eq!(
             err,
@@ -201,7 +305,10 @@ mod tests {
         root.report("a", 0.6, "").unwrap();
         root.report("a", 0.2, "").unwrap();
         root.report("a", f64::NAN, "").unwrap();
-        assert_eq!(seen, [0.6, 0.6, 0.6]);
+        // A parent reporting less than its finished part had reached stays where the part was.
+        root.sub(0.6, 1.0).report("b", 0.5, "").unwrap();
+        root.report("a", 0.7, "").unwrap();
+        assert_eq!(seen, [0.6, 0.6, 0.6, 0.8, 0.8]);
         let mut silent = Reporter::silent();
         assert!(silent.is_silent());
         assert!(silent.sub(0.0, 0.5).report("x", 1.0, "").is_ok());

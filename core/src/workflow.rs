@@ -316,32 +316,14 @@ pub fn train(
     })
 }
 
-/// The one call of [`crate::train::train`]. It still reports through a step callback that
-/// cannot stop it, so a cancel is remembered and returned once it ends; when it takes a
-/// [`Reporter`] this becomes a direct call.
+/// The one call of [`crate::train::train`]: progress and cancel go straight through `reporter`.
 fn fit(
     prepared: &Prepared,
     params: &TrainParams,
     clock: &dyn Fn() -> Option<f64>,
     reporter: &mut Reporter,
 ) -> Result<crate::train::TrainOutput> {
-    let mut cancelled = None;
-    let output = crate::train::train(
-        &prepared.clean,
-        &prepared.schema,
-        params,
-        &mut |p| {
-            if cancelled.is_none() {
-                let message = format!("{}/{}", p.done, p.total);
-                cancelled = reporter.step(&p.stage, p.done, p.total, &message).err();
-            }
-        },
-        clock,
-    );
-    match cancelled {
-        Some(e) => Err(e),
-        None => output,
-    }
+    crate::train::train(&prepared.clean, &prepared.schema, params, reporter, clock)
 }
 
 /// A model's performance on labelled data.

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ebb_core::monitor::{drift_of_table, ColumnDrift, DriftParams, DriftReport};
-use ebb_core::progress::{Control, Progress, Reporter};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::progress::ProgressBar;
@@ -149,11 +148,7 @@ pub fn run(args: DriftArgs) -> CliResult {
         .with_n_boot(args.bootstrap)
         .with_seed(args.seed);
     let mut bar = ProgressBar::new(args.json);
-    let mut sink = |p: &Progress| {
-        bar.update(&p.stage, (p.fraction * 100.0).round() as usize, 100);
-        Control::Continue
-    };
-    let outcome = drift_of_table(&artifact, &table, &params, &mut Reporter::new(&mut sink))
+    let outcome = drift_of_table(&artifact, &table, &params, &mut bar.reporter())
         .map_err(|e| CliError::core(&args.current, e));
     bar.finish();
     let outcome = outcome?;

@@ -9,7 +9,9 @@ use ebb_core::data::table::Table;
 use ebb_core::insight::explain::{Explainer, Explanation, Reason};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
+use crate::progress::ProgressBar;
 use crate::{CliError, CliResult};
+use ebb_core::progress::Reporter;
 
 #[derive(Args)]
 pub struct ExplainArgs {
@@ -147,9 +149,11 @@ pub fn run(args: ExplainArgs) -> CliResult {
         single(&args, &e, id, artifact.threshold, &artifact.model_id);
         return Ok(());
     }
+    let mut bar = ProgressBar::new(args.json);
     let importance = explainer
-        .global_importance(&table, args.sample)
+        .global_importance(&table, args.sample, &mut Reporter::new(&mut bar))
         .map_err(|e| CliError::core(&args.data, e))?;
+    bar.finish();
     if importance.rows == 0 {
         return Err(CliError::input(format!(
             "{}: no row fits the model's schema (see `ebb validate`)",

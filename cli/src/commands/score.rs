@@ -61,13 +61,15 @@ pub fn run(args: ScoreArgs) -> CliResult {
                 Err(e) => {
                     // Kept in the output (one row per input row) but marked, and reported below.
                     line.push_str(",,invalid");
-                    invalid.push((batch.source_row(r), e.to_string()));
+                    invalid.push((batch.source_row(r), e));
                 }
             }
             line.push('\n');
             out.write_all(line.as_bytes()).map_err(write_err)?;
         }
-        bar.update("scoring", scored + invalid.len(), scored + invalid.len());
+        // The file's length is not known while streaming: show the rows done so far.
+        let rows = scored + invalid.len();
+        bar.update("scoring", 1.0, &format!("{rows} rows"));
         Ok(())
     })?;
     bar.finish();
@@ -82,7 +84,11 @@ pub fn run(args: ScoreArgs) -> CliResult {
     if args.json {
         print_json(&serde_json::json!({
             "scored": scored, "flagged": flagged, "invalid": invalid.len(),
-            "invalid_examples": invalid.iter().take(10).collect::<Vec<_>>(),
+            "invalid_examples": invalid
+                .iter()
+                .take(10)
+                .map(|(row, e)| (row, e.to_string()))
+                .collect::<Vec<_>>(),
             "out": args.out, "model_id": scorer.artifact().model_id,
         }));
     } else {
@@ -97,9 +103,10 @@ pub fn run(args: ScoreArgs) -> CliResult {
                 invalid.len()
             );
             for (row, why) in invalid.iter().take(10) {
+                // Errors that carry their row already name it in their message.
                 eprintln!(
                     "  {why}{}",
-                    if why.contains("row") {
+                    if why.row().is_some() {
                         String::new()
                     } else {
                         format!(" (row {row})")

@@ -12,6 +12,7 @@ use crate::commands::train::{print_summary, summary_json, train_artifact};
 use crate::io::{print_json, render_table};
 use crate::progress::ProgressBar;
 use crate::{CliError, CliResult, ColumnArgs};
+use ebb_core::progress::Reporter;
 
 #[derive(Args)]
 pub struct TuneArgs {
@@ -182,7 +183,7 @@ pub fn run(args: TuneArgs) -> CliResult {
         &prepared.clean,
         &prepared.schema,
         &params,
-        &mut |p| bar.update(&p.stage, p.done, p.total),
+        &mut Reporter::new(&mut bar),
         &clock,
     )
     .map_err(|e| CliError::core(&args.data, e))?;

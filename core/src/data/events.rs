@@ -145,7 +145,7 @@ impl Snapshot {
         };
         match bad {
             Some(day) => Err(Error::InvalidParameter {
-                name: "snapshot",
+                name: "snapshot".into(),
                 message: format!("{day} is not a date; give days since 1970-01-01"),
             }),
             None => Ok(()),
@@ -413,7 +413,7 @@ fn bad_value(table: &Table, r: usize, column: &str, raw: &str, expected: &'stati
         row: table.source_row(r),
         column: String::from(column),
         value: String::from(raw),
-        expected,
+        expected: expected.into(),
     }
 }
 

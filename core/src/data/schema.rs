@@ -117,7 +117,7 @@ const MAX_NEW_LEVELS: usize = 10;
 const MAX_TYPE_CHANGE_EXAMPLES: usize = 5;
 
 /// Options for [`infer`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InferOptions {
     /// The target column; detected by name when `None`.
     pub target: Option<String>,
@@ -182,7 +182,7 @@ impl InferOptions {
 }
 
 /// An inferred schema and the decisions behind it, phrased so a user can override them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inference {
     /// The schema.
     pub schema: Schema,
@@ -557,7 +557,7 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
         .transpose()?;
     let clash = |name: &'static str, a: Option<usize>, b: Option<usize>, what: &str| match (a, b) {
         (Some(a), Some(b)) if a == b => Err(Error::InvalidParameter {
-            name,
+            name: name.into(),
             message: format!(
                 "column `{}` is also the {what}: choose a different column",
                 table.names()[a]
@@ -617,7 +617,7 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
         if Some(i) == time_index {
             if !matches!(kind, ColumnKind::Datetime | ColumnKind::Numeric) {
                 return Err(Error::InvalidParameter {
-                    name: "time",
+                    name: "time".into(),
                     message: format!(
                         "column `{name}` was read as {kind:?}, but the time column must hold ISO 8601 dates (YYYY-MM-DD) or numbers"
                     ),
@@ -721,7 +721,7 @@ impl TargetSpec {
                     row: table.source_row(row),
                     column: self.name.clone(),
                     value: raw.to_string(),
-                    expected: "one of the two target values seen in training",
+                    expected: "one of the two target values seen in training".into(),
                 })
             })
             .collect()
@@ -1200,7 +1200,7 @@ pub(crate) mod tests {
         assert_eq!(inf.schema.columns.len(), 2);
         assert!(matches!(
             infer(&t, &InferOptions::new().with_target("x").with_id("x")),
-            Err(Error::InvalidParameter { name: "id", .. })
+            Err(Error::InvalidParameter { name, .. }) if name == "id"
         ));
         let empty = Table::new(vec!["churn".into()]).unwrap();
         assert_eq!(
@@ -1224,7 +1224,7 @@ pub(crate) mod tests {
         assert!(infer(&t, &InferOptions::new().with_time("week")).is_ok());
         assert!(matches!(
             infer(&t, &InferOptions::new().with_time("plan")),
-            Err(Error::InvalidParameter { name: "time", .. })
+            Err(Error::InvalidParameter { name, .. }) if name == "time"
         ));
         assert!(matches!(
             infer(&t, &InferOptions::new().with_time("nope")),
@@ -1297,7 +1297,7 @@ pub(crate) mod tests {
                 row: 4,
                 column: "churn".into(),
                 value: "maybe".into(),
-                expected: "one of the two target values seen in training"
+                expected: "one of the two target values seen in training".into()
             }
         );
         let clean = t.filter_rows(|r| r != 3);

@@ -28,7 +28,10 @@ pub struct Fold {
 }
 
 fn invalid(name: &'static str, message: String) -> Error {
-    Error::InvalidParameter { name, message }
+    Error::InvalidParameter {
+        name: name.into(),
+        message,
+    }
 }
 
 fn check_folds(k: usize) -> Result<()> {
@@ -381,7 +384,7 @@ mod tests {
         assert_eq!(
             e,
             Error::InvalidParameter {
-                name: "folds",
+                name: "folds".into(),
                 message: String::from("class `1` has only 3 rows: use at most 3 folds"),
             }
         );

@@ -242,7 +242,7 @@ impl SynthParams {
                 Ok(())
             } else {
                 Err(Error::InvalidParameter {
-                    name,
+                    name: name.into(),
                     message: alloc::format!("{v} is outside 0..=1; give a share such as 0.05"),
                 })
             }
@@ -252,7 +252,7 @@ impl SynthParams {
         unit("drift", self.drift)?;
         if !(self.churn_rate_target >= 0.01 && self.churn_rate_target <= 0.9) {
             return Err(Error::InvalidParameter {
-                name: "churn_rate_target",
+                name: "churn_rate_target".into(),
                 message: alloc::format!(
                     "{} is outside 0.01..=0.9; give a churn rate such as 0.15",
                     self.churn_rate_target
@@ -261,7 +261,7 @@ impl SynthParams {
         }
         if !(1..=1200).contains(&self.snapshot_months) {
             return Err(Error::InvalidParameter {
-                name: "snapshot_months",
+                name: "snapshot_months".into(),
                 message: alloc::format!("{} is outside 1..=1200", self.snapshot_months),
             });
         }
@@ -269,7 +269,7 @@ impl SynthParams {
         let (lo, hi) = (days_from_civil(1900, 1, 1), days_from_civil(2900, 1, 1));
         if !(lo..=hi).contains(&self.start_date_days) {
             return Err(Error::InvalidParameter {
-                name: "start_date_days",
+                name: "start_date_days".into(),
                 message: alloc::format!(
                     "{} is outside years 1900..2900 (days since 1970-01-01)",
                     self.start_date_days

@@ -390,7 +390,7 @@ impl TryFrom<TableRows> for Table {
         if let Some(source_rows) = &parts.source_rows {
             if source_rows.len() != parts.rows.len() {
                 return Err(Error::InvalidParameter {
-                    name: "source_rows",
+                    name: "source_rows".into(),
                     message: alloc::format!(
                         "{} source row numbers for {} rows",
                         source_rows.len(),

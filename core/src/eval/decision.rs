@@ -108,7 +108,7 @@ impl DecisionParams {
     fn check(&self) -> Result<()> {
         if !(self.cost_per_contact.is_finite() && self.cost_per_contact >= 0.0) {
             return Err(Error::InvalidParameter {
-                name: "cost",
+                name: "cost".into(),
                 message: format!(
                     "the cost per contact must be a finite number >= 0, got {}",
                     self.cost_per_contact
@@ -117,7 +117,7 @@ impl DecisionParams {
         }
         if !(self.success_rate > 0.0 && self.success_rate <= 1.0) {
             return Err(Error::InvalidParameter {
-                name: "success_rate",
+                name: "success_rate".into(),
                 message: format!(
                     "the retention success rate must be in (0, 1], got {}",
                     self.success_rate
@@ -126,7 +126,7 @@ impl DecisionParams {
         }
         if self.curve_points < 2 {
             return Err(Error::InvalidParameter {
-                name: "curve_points",
+                name: "curve_points".into(),
                 message: format!(
                     "the profit curve needs at least 2 points, got {}",
                     self.curve_points
@@ -259,7 +259,7 @@ pub(crate) fn rank_by_probability(probabilities: &[f64]) -> Vec<usize> {
 fn check_inputs(probabilities: &[f64], values: &[f64]) -> Result<()> {
     if probabilities.len() != values.len() {
         return Err(Error::InvalidParameter {
-            name: "values",
+            name: "values".into(),
             message: format!(
                 "expected one customer value per probability ({}), got {}",
                 probabilities.len(),
@@ -273,7 +273,7 @@ fn check_inputs(probabilities: &[f64], values: &[f64]) -> Result<()> {
         .find(|(_, p)| !(0.0..=1.0).contains(*p))
     {
         return Err(Error::InvalidParameter {
-            name: "probabilities",
+            name: "probabilities".into(),
             message: format!("customer {} has probability {p}, outside [0, 1]", i + 1),
         });
     }
@@ -283,7 +283,7 @@ fn check_inputs(probabilities: &[f64], values: &[f64]) -> Result<()> {
         .find(|(_, v)| !v.is_finite() || **v < 0.0)
     {
         return Err(Error::InvalidParameter {
-            name: "values",
+            name: "values".into(),
             message: format!(
                 "customer {} has value {v}: values must be finite and >= 0",
                 i + 1
@@ -377,7 +377,7 @@ pub struct Plan {
 pub fn values_from_column(table: &Table, column: &str, multiplier: f64) -> Result<Vec<f64>> {
     if !(multiplier.is_finite() && multiplier > 0.0) {
         return Err(Error::InvalidParameter {
-            name: "horizon_months",
+            name: "horizon_months".into(),
             message: format!("the value multiplier must be a positive number, got {multiplier}"),
         });
     }
@@ -391,15 +391,15 @@ pub fn values_from_column(table: &Table, column: &str, multiplier: f64) -> Resul
         .iter()
         .enumerate()
         .map(|(r, raw)| {
-            let bad = |expected| Error::BadValue {
+            let bad = |expected: &'static str| Error::BadValue {
                 row: table.source_row(r),
                 column: String::from(column),
                 value: String::from(raw),
-                expected,
+                expected: expected.into(),
             };
             if is_na(raw) {
                 return Err(bad(
-                    "customer value (the cell is empty: fill it or use --value)",
+                    "customer value (the cell is empty: fill it or give one value for every customer)",
                 ));
             }
             match parse_number(raw) {

@@ -94,7 +94,7 @@ impl FairnessParams {
 }
 
 /// Rows assigned to groups.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grouping {
     /// The column grouped by.
     pub column: String,
@@ -149,7 +149,7 @@ impl Grouping {
                 None => {
                     if names.len() == params.max_groups {
                         return Err(Error::InvalidParameter {
-                            name: "by",
+                            name: "by".into(),
                             message: format!(
                                 "column `{column}` has more than {} distinct values: group by a categorical column (gender, region, plan, an age band) or a numeric one (binned into quartiles)",
                                 params.max_groups
@@ -309,7 +309,7 @@ pub fn audit(
     let n = grouping.of_row.len();
     if probabilities.len() != n || labels.is_some_and(|l| l.len() != n) {
         return Err(Error::InvalidParameter {
-            name: "probabilities",
+            name: "probabilities".into(),
             message: format!(
                 "expected one probability (and label) per grouped row ({n}), got {}",
                 probabilities.len()
@@ -322,7 +322,7 @@ pub fn audit(
     let mut counts = vec![Counts::default(); grouping.names.len()];
     for (r, (&g, &p)) in grouping.of_row.iter().zip(probabilities).enumerate() {
         let c = counts.get_mut(g).ok_or_else(|| Error::InvalidParameter {
-            name: "grouping",
+            name: "grouping".into(),
             message: format!("row {} is in group {g}, which has no name", r + 1),
         })?;
         let flag = p >= threshold;

@@ -91,7 +91,7 @@ impl KMeansParams {
         let n = x.nrows();
         if self.k == 0 || self.k > n {
             return Err(Error::InvalidParameter {
-                name: "k",
+                name: "k".into(),
                 message: format!(
                     "k must be between 1 and the number of rows ({n}), got {}",
                     self.k
@@ -100,13 +100,13 @@ impl KMeansParams {
         }
         if self.n_init == 0 || self.max_iter == 0 {
             return Err(Error::InvalidParameter {
-                name: "n_init",
+                name: "n_init".into(),
                 message: "k-means needs at least one start and one iteration".to_string(),
             });
         }
         if x.iter().any(|v| !v.is_finite()) {
             return Err(Error::InvalidParameter {
-                name: "x",
+                name: "x".into(),
                 message: "k-means needs finite values: impute missing values first".to_string(),
             });
         }
@@ -125,16 +125,17 @@ impl KMeansParams {
             }
         }
         best.ok_or_else(|| Error::InvalidParameter {
-            name: "n_init",
+            name: "n_init".into(),
             message: "k-means needs at least one start".to_string(),
         })
     }
 }
 
 /// Fitted k-means centres.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KMeans {
     /// Centres, one row per cluster.
+    #[serde(with = "matrix")]
     pub centroids: Array2<f64>,
     /// Sum of squared distances of the rows to their centres.
     pub inertia: f64,
@@ -146,6 +147,30 @@ impl KMeans {
     /// The cluster of the nearest centre to `row` (ties go to the lower cluster number).
     pub fn predict(&self, row: &[f64]) -> usize {
         nearest(&self.centroids, row).0
+    }
+}
+
+/// Serde for a centroid matrix as its rows (`[[f64]]`): ndarray's own serde support is not
+/// built into this crate.
+mod matrix {
+    use alloc::vec::Vec;
+    use ndarray::Array2;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &Array2<f64>, s: S) -> Result<S::Ok, S::Error> {
+        let rows: Vec<Vec<f64>> = m.rows().into_iter().map(|r| r.to_vec()).collect();
+        rows.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Array2<f64>, D::Error> {
+        let rows = Vec::<Vec<f64>>::deserialize(d)?;
+        let cols = rows.first().map_or(0, Vec::len);
+        if rows.iter().any(|r| r.len() != cols) {
+            return Err(D::Error::custom("centroid rows differ in length"));
+        }
+        let n = rows.len();
+        Array2::from_shape_vec((n, cols), rows.concat()).map_err(D::Error::custom)
     }
 }
 
@@ -262,7 +287,7 @@ fn lloyd(
 pub fn silhouette(x: ArrayView2<f64>, labels: &[usize]) -> Result<f64> {
     if labels.len() != x.nrows() {
         return Err(Error::InvalidParameter {
-            name: "labels",
+            name: "labels".into(),
             message: format!("expected {} labels, got {}", x.nrows(), labels.len()),
         });
     }
@@ -291,7 +316,7 @@ fn silhouette_of_distances(distances: &[f64], labels: &[usize]) -> Result<f64> {
     labels.iter().for_each(|&l| sizes[l] += 1);
     if sizes.iter().filter(|&&s| s > 0).count() < 2 {
         return Err(Error::InvalidParameter {
-            name: "labels",
+            name: "labels".into(),
             message: "the silhouette needs at least two non-empty clusters".to_string(),
         });
     }
@@ -456,7 +481,7 @@ impl FeatureSpace {
         space.skipped_columns.extend(skipped);
         if kept.is_empty() {
             return Err(Error::InvalidParameter {
-                name: "data",
+                name: "data".into(),
                 message: "no input column varies in this data, so there is nothing to segment on"
                     .to_string(),
             });
@@ -539,13 +564,13 @@ impl SegmentParams {
         let n = x.nrows();
         if n < 3 {
             return Err(Error::InvalidParameter {
-                name: "data",
+                name: "data".into(),
                 message: format!("segmenting needs at least 3 customers, got {n}"),
             });
         }
         if self.sample_size < 3 {
             return Err(Error::InvalidParameter {
-                name: "sample_size",
+                name: "sample_size".into(),
                 message: format!(
                     "the silhouette sample needs at least 3 rows, got {}",
                     self.sample_size
@@ -567,7 +592,7 @@ impl SegmentParams {
             Some(k) => {
                 if k < 2 || k > n {
                     return Err(Error::InvalidParameter {
-                        name: "k",
+                        name: "k".into(),
                         message: format!(
                             "k must be between 2 and the number of customers ({n}), got {k}"
                         ),
@@ -578,7 +603,7 @@ impl SegmentParams {
             None => {
                 if self.min_k < 2 || self.min_k > self.max_k {
                     return Err(Error::InvalidParameter {
-                        name: "k",
+                        name: "k".into(),
                         message: format!(
                             "the range of k must satisfy 2 <= min <= max, got {}..={}",
                             self.min_k, self.max_k
@@ -615,7 +640,7 @@ impl SegmentParams {
 }
 
 /// The outcome of [`SegmentParams::cluster`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clustering {
     /// Number of clusters used.
     pub k: usize,
@@ -694,7 +719,7 @@ pub fn segment(
     let n = table.n_rows();
     if risk.len() != n || value.len() != n {
         return Err(Error::InvalidParameter {
-            name: "risk",
+            name: "risk".into(),
             message: format!(
                 "expected one probability and one value per row ({n}), got {} and {}",
                 risk.len(),

@@ -33,7 +33,7 @@ impl BinMapper {
     pub fn fit(x: ArrayView2<f64>, max_bins: usize) -> Result<Self> {
         if !(2..=MAX_BINS).contains(&max_bins) {
             return Err(Error::InvalidParameter {
-                name: "max_bins",
+                name: "max_bins".into(),
                 message: alloc::format!("must be between 2 and {MAX_BINS}, got {max_bins}"),
             });
         }

@@ -27,7 +27,15 @@ use super::packed::PackedTrees;
 use crate::error::{Error, Result};
 use crate::model::binning::{BinMapper, MAX_BINS};
 use crate::model::tree::{Tree, LEAF};
+use crate::progress::Reporter;
 use crate::rng::Rng;
+
+/// Stage name of boosting fits in progress updates.
+const STAGE: &str = "fitting gbdt";
+
+/// Share of a fit with early stopping spent finding the number of rounds on the hold-out; the
+/// refit on all rows gets the rest (it trains at most as many rounds on 10% more rows).
+const PROBE_SHARE: f64 = 0.6;
 
 /// Only every this many rounds (and the best round) is kept in [`BoostModel::training_log`], so
 /// the artifact stays small.
@@ -139,7 +147,7 @@ impl BoostParams {
     fn check(&self) -> Result<()> {
         let bad = |name: &'static str, message: &str| {
             Err(Error::InvalidParameter {
-                name,
+                name: name.into(),
                 message: message.into(),
             })
         };
@@ -207,6 +215,18 @@ impl BoostParams {
         y: &[f64],
         sample_weight: Option<&[f64]>,
     ) -> Result<BoostModel> {
+        self.fit_with_progress(x, y, sample_weight, &mut Reporter::silent())
+    }
+
+    /// [`BoostParams::fit`], reporting every round to `progress` and stopping with
+    /// [`Error::Cancelled`] when it asks to. Reporting never changes the model.
+    pub fn fit_with_progress(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[f64],
+        sample_weight: Option<&[f64]>,
+        progress: &mut Reporter<'_>,
+    ) -> Result<BoostModel> {
         self.check()?;
         let w = self.weights(x, y, sample_weight)?;
         if self.early_stopping_rounds.is_some() {
@@ -216,7 +236,15 @@ impl BoostParams {
                 let (xt, xv) = (x.select(Axis(0), &train), x.select(Axis(0), &valid));
                 let (yt, yv) = (take(&train, y), take(&valid, y));
                 let (wt, wv) = (take(&train, &w), take(&valid, &w));
-                let probe = self.train(xt.view(), &yt, &wt, Some((xv.view(), &yv, &wv)))?;
+                let probe = self.train(
+                    xt.view(),
+                    &yt,
+                    &wt,
+                    Some((xv.view(), &yv, &wv)),
+                    &mut progress
+                        .sub(0.0, PROBE_SHARE)
+                        .with_context("early stopping"),
+                )?;
                 let mut full = if probe.best_iteration == 0 {
                     BoostModel::constant(base_score(y, &w), x.ncols())
                 } else {
@@ -224,13 +252,20 @@ impl BoostParams {
                         n_trees: probe.best_iteration,
                         ..self.clone()
                     }
-                    .train(x, y, &w, None)?
+                    .train(
+                        x,
+                        y,
+                        &w,
+                        None,
+                        &mut progress.sub(PROBE_SHARE, 1.0).with_context("refit"),
+                    )?
                 };
                 full.training_log = probe.training_log;
+                progress.report(STAGE, 1.0, "done")?;
                 return Ok(full);
             }
         }
-        self.train(x, y, &w, None)
+        self.train(x, y, &w, None, progress)
     }
 
     /// Trains on `x`/`y` and uses the given validation set for early stopping (or only for the
@@ -248,7 +283,7 @@ impl BoostParams {
         let w = self.weights(x, y, sample_weight)?;
         if x_valid.ncols() != x.ncols() {
             return Err(Error::InvalidParameter {
-                name: "x_valid",
+                name: "x_valid".into(),
                 message: format!(
                     "has {} feature columns but the training matrix has {}; build both with the same feature pipeline",
                     x_valid.ncols(),
@@ -258,7 +293,7 @@ impl BoostParams {
         }
         if x_valid.nrows() == 0 {
             return Err(Error::InvalidParameter {
-                name: "x_valid",
+                name: "x_valid".into(),
                 message: "the validation set holds no rows".into(),
             });
         }
@@ -273,7 +308,13 @@ impl BoostParams {
                 }
             })
             .collect();
-        self.train(x, y, &w, Some((x_valid, y_valid, &wv)))
+        self.train(
+            x,
+            y,
+            &w,
+            Some((x_valid, y_valid, &wv)),
+            &mut Reporter::silent(),
+        )
     }
 
     /// Checks `x`, `y` and the weights, and returns the effective per-row weights.
@@ -288,13 +329,13 @@ impl BoostParams {
         }
         if x.ncols() == 0 {
             return Err(Error::InvalidParameter {
-                name: "x",
+                name: "x".into(),
                 message: "the matrix has no feature columns; keep at least one feature".into(),
             });
         }
         if x.nrows() > u32::MAX as usize {
             return Err(Error::InvalidParameter {
-                name: "x",
+                name: "x".into(),
                 message: format!(
                     "{} rows is more than boosting supports (4,294,967,295)",
                     x.nrows()
@@ -307,13 +348,13 @@ impl BoostParams {
             Some(sw) => {
                 if sw.len() != y.len() {
                     return Err(Error::InvalidParameter {
-                        name: "sample_weight",
+                        name: "sample_weight".into(),
                         message: format!("has {} weights for {} rows", sw.len(), y.len()),
                     });
                 }
                 if let Some(i) = sw.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
                     return Err(Error::InvalidParameter {
-                        name: "sample_weight",
+                        name: "sample_weight".into(),
                         message: format!(
                             "row {}: weight {} must be a finite non-negative number",
                             i + 1,
@@ -355,18 +396,21 @@ impl BoostParams {
         Ok(w)
     }
 
-    /// The boosting loop on already-checked inputs.
+    /// The boosting loop on already-checked inputs, reporting before every round (and once
+    /// binning is done) so a stop is seen within one round's work.
     fn train(
         &self,
         x: ArrayView2<f64>,
         y: &[f64],
         w: &[f64],
         valid: Option<(ArrayView2<f64>, &[f64], &[f64])>,
+        progress: &mut Reporter<'_>,
     ) -> Result<BoostModel> {
         let n_rows = x.nrows();
         let n_features = x.ncols();
         let mapper = BinMapper::fit(x, self.max_bins)?;
         let binned = mapper.transform(x);
+        progress.report(STAGE, 0.0, "features binned")?;
         let base = base_score(y, w);
         let mut scores = vec![base; n_rows];
         let mut gh = vec![[0.0; 2]; n_rows];
@@ -402,6 +446,14 @@ impl BoostParams {
             .map(|(_, yv, wv)| (0usize, log_loss(&valid_scores, yv, wv)));
 
         for round in 0..self.n_trees {
+            if round > 0 {
+                progress.step(
+                    STAGE,
+                    round,
+                    self.n_trees,
+                    &format!("round {round}/{}", self.n_trees),
+                )?;
+            }
             gradients(&scores, y, w, &mut gh);
             if bagging && round % self.bagging_freq == 0 {
                 let mut r = bag_rng.fork(round as u64);
@@ -476,6 +528,7 @@ impl BoostParams {
             }
             _ => trees.len(),
         };
+        progress.report(STAGE, 1.0, &format!("{} rounds", trees.len()))?;
         let mut gain_importance = vec![0.0; n_features];
         for tree_gains in gains.iter().take(best_iteration) {
             for &(f, g) in tree_gains {
@@ -518,7 +571,7 @@ fn stratified_holdout(y: &[f64], fraction: f64, seed: u64) -> Option<(Vec<usize>
 fn check_labels(y: &[f64], n_rows: usize, name: &'static str) -> Result<()> {
     if y.len() != n_rows {
         return Err(Error::InvalidParameter {
-            name,
+            name: name.into(),
             message: format!("has {} labels but the matrix has {n_rows} rows", y.len()),
         });
     }
@@ -709,6 +762,8 @@ mod tests {
 
     /// XOR of the signs of features 0 and 1 with 2% label noise (best possible AUC 0.98), plus
     /// noise features.
+    use crate::progress::Recorder;
+
     fn xor_data(n: usize, seed: u64) -> (Array2<f64>, Vec<f64>) {
         let mut rng = Rng::new(seed);
         let x = Array2::from_shape_fn((n, 5), |_| rng.next_f64() * 2.0 - 1.0);
@@ -723,6 +778,49 @@ mod tests {
             })
             .collect();
         (x, y)
+    }
+
+    #[test]
+    fn progress_is_monotone_and_reporting_changes_nothing() {
+        let (x, y) = xor_data(1500, 1);
+        let params = BoostParams::default();
+        let mut rec = Recorder::never_stopping();
+        let model = params
+            .fit_with_progress(x.view(), &y, None, &mut Reporter::new(&mut rec))
+            .unwrap();
+        rec.assert_complete();
+        // Every round of the hold-out run and of the refit is reported.
+        assert!(
+            rec.fractions.len() > 2 * model.best_iteration,
+            "{}",
+            rec.fractions.len()
+        );
+        let silent = params.fit(x.view(), &y, None).unwrap();
+        assert_eq!(
+            serde_json::to_string(&model).unwrap(),
+            serde_json::to_string(&silent).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_fit_cancelled_at_half_stops_within_a_round() {
+        let (x, y) = xor_data(1500, 1);
+        let params = BoostParams::default()
+            .with_n_trees(60)
+            .with_early_stopping_rounds(None);
+        let mut rec = Recorder::stopping_at(0.5);
+        let err = params
+            .fit_with_progress(x.view(), &y, None, &mut Reporter::new(&mut rec))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::Cancelled {
+                stage: STAGE.into()
+            }
+        );
+        // The stop came at the first round at or past 50%: one round is 1/60 of the fit.
+        rec.assert_stopped_within(1.0 / 60.0 + 1e-12);
+        assert_eq!(rec.fractions.len(), 1 + 30);
     }
 
     #[test]

@@ -279,7 +279,7 @@ fn validate(scores: &[f64], y: &[f64], weights: Option<&[f64]>) -> Result<()> {
     }
     if y.len() != n {
         return Err(Error::InvalidParameter {
-            name: "y",
+            name: "y".into(),
             message: format!(
                 "has {} labels for {n} scores; pass one label per score",
                 y.len()
@@ -292,7 +292,7 @@ fn validate(scores: &[f64], y: &[f64], weights: Option<&[f64]>) -> Result<()> {
         .find(|(_, s)| !(0.0..=1.0).contains(*s))
     {
         return Err(Error::InvalidParameter {
-            name: "scores",
+            name: "scores".into(),
             message: format!(
                 "row {}: score {s} is not a probability in [0, 1]; pass the model's predicted probabilities",
                 i + 1
@@ -311,7 +311,7 @@ fn validate(scores: &[f64], y: &[f64], weights: Option<&[f64]>) -> Result<()> {
                 .sum();
             if total <= 0.0 {
                 return Err(Error::InvalidParameter {
-                    name: "weights",
+                    name: "weights".into(),
                     message: format!(
                         "every row of class {class} has zero weight; give some of them a positive weight"
                     ),

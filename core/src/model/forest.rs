@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::model::binning::{BinMapper, BinnedMatrix, MAX_BINS};
 use crate::model::packed::PackedTrees;
 use crate::model::tree::Tree;
+use crate::progress::Reporter;
 use crate::rng::Rng;
 
 /// How far [`ForestModel::predict_raw`] and the out-of-bag log loss keep a probability from 0
@@ -27,9 +28,23 @@ use crate::rng::Rng;
 /// finite (|logit| <= 13.8) without moving any probability a user could see in a report.
 pub const PROBA_EPSILON: f64 = 1e-6;
 
-/// Trees grown between two folds of their out-of-bag predictions into the running sums: bounds
-/// the memory held by per-tree out-of-bag lists while still giving every thread work.
-const TREES_PER_BATCH: usize = 32;
+/// Stage name of forest fits in progress updates.
+const STAGE: &str = "fitting forest";
+
+/// Trees grown between two progress reports (and two folds of their out-of-bag predictions into
+/// the running sums): one per thread, so a stop is seen after about one tree's work and the
+/// per-tree out-of-bag lists held at once stay few. Results never depend on it: trees are folded
+/// in tree order.
+fn trees_per_batch() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads().max(1)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
 
 /// Rows scored together by [`ForestModel::predict_proba_matrix`]: enough to reuse each tree's
 /// upper nodes from cache, few enough that the block's rows stay in cache too.
@@ -52,7 +67,7 @@ pub enum MaxFeatures {
 impl MaxFeatures {
     fn resolve(self, n_features: usize) -> Result<usize> {
         let invalid = |message| Error::InvalidParameter {
-            name: "max_features",
+            name: "max_features".into(),
             message,
         };
         match self {
@@ -177,6 +192,18 @@ impl ForestParams {
         y: &[f64],
         sample_weight: Option<&[f64]>,
     ) -> Result<ForestModel> {
+        self.fit_with_progress(x, y, sample_weight, &mut Reporter::silent())
+    }
+
+    /// [`ForestParams::fit`], reporting after every batch of trees to `progress` and stopping
+    /// with [`Error::Cancelled`] when it asks to. Reporting never changes the model.
+    pub fn fit_with_progress(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[f64],
+        sample_weight: Option<&[f64]>,
+        progress: &mut Reporter<'_>,
+    ) -> Result<ForestModel> {
         let (n_rows, n_features) = x.dim();
         self.check_params()?;
         check_data(x, y)?;
@@ -201,9 +228,11 @@ impl ForestParams {
         let mut impurity_decrease = vec![0.0; n_features];
         let mut oob_sum = vec![0.0; n_rows];
         let mut oob_count = vec![0u32; n_rows];
+        progress.report(STAGE, 0.0, "features binned")?;
+        let batch = trees_per_batch();
         let mut start = 0;
         while start < self.n_trees {
-            let end = (start + TREES_PER_BATCH).min(self.n_trees);
+            let end = (start + batch).min(self.n_trees);
             // Folding in tree order keeps every sum identical whatever the thread count.
             for grown in grow_batch(&grower, &master, start, end) {
                 for (acc, g) in impurity_decrease.iter_mut().zip(&grown.impurity_decrease) {
@@ -216,6 +245,12 @@ impl ForestParams {
                 trees.push(grown.tree);
             }
             start = end;
+            progress.step(
+                STAGE,
+                end,
+                self.n_trees,
+                &format!("tree {end}/{}", self.n_trees),
+            )?;
         }
 
         let oob = if self.bootstrap {
@@ -232,7 +267,12 @@ impl ForestParams {
     }
 
     fn check_params(&self) -> Result<()> {
-        let invalid = |name, message| Err(Error::InvalidParameter { name, message });
+        let invalid = |name: &'static str, message: alloc::string::String| {
+            Err(Error::InvalidParameter {
+                name: name.into(),
+                message,
+            })
+        };
         if self.n_trees == 0 {
             return invalid("n_trees", "must be at least 1".into());
         }
@@ -255,7 +295,7 @@ impl ForestParams {
             Some(w) => {
                 if w.len() != y.len() {
                     return Err(Error::InvalidParameter {
-                        name: "sample_weight",
+                        name: "sample_weight".into(),
                         message: format!(
                             "has {} values but there are {} rows; give one weight per row",
                             w.len(),
@@ -269,7 +309,7 @@ impl ForestParams {
                     .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
                 {
                     return Err(Error::InvalidParameter {
-                        name: "sample_weight",
+                        name: "sample_weight".into(),
                         message: format!(
                             "row {} has weight {v}; weights must be finite and non-negative",
                             r + 1
@@ -283,7 +323,7 @@ impl ForestParams {
         let neg: f64 = weights.iter().sum::<f64>() - pos;
         if pos <= 0.0 || neg <= 0.0 {
             return Err(Error::InvalidParameter {
-                name: "y",
+                name: "y".into(),
                 message: "needs rows of both classes (1 = churned, 0 = retained) with positive \
                           weight; add examples of the missing class"
                     .into(),
@@ -307,19 +347,19 @@ fn check_data(x: ArrayView2<f64>, y: &[f64]) -> Result<()> {
     }
     if n_features == 0 {
         return Err(Error::InvalidParameter {
-            name: "x",
+            name: "x".into(),
             message: "has no feature columns; keep at least one input column".into(),
         });
     }
     if y.len() != n_rows {
         return Err(Error::InvalidParameter {
-            name: "y",
+            name: "y".into(),
             message: format!("has {} labels but x has {n_rows} rows", y.len()),
         });
     }
     if let Some((r, v)) = y.iter().enumerate().find(|(_, v)| **v != 0.0 && **v != 1.0) {
         return Err(Error::InvalidParameter {
-            name: "y",
+            name: "y".into(),
             message: format!(
                 "row {} has label {v}; labels must be 0 (retained) or 1 (churned)",
                 r + 1
@@ -332,7 +372,7 @@ fn check_data(x: ArrayView2<f64>, y: &[f64]) -> Result<()> {
                 row: r + 1,
                 column: format!("feature {f}"),
                 value: format!("{v}"),
-                expected: "finite number (or empty for missing)",
+                expected: "finite number (or empty for missing)".into(),
             });
         }
     }
@@ -960,6 +1000,7 @@ impl Grower<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::Recorder;
     use crate::rng::Rng;
     use ndarray::Array2;
     use proptest::prelude::*;
@@ -989,6 +1030,46 @@ mod tests {
 
     fn small() -> ForestParams {
         ForestParams::default().with_n_trees(60)
+    }
+
+    #[test]
+    fn progress_reports_every_batch_and_changes_nothing() {
+        let (x, y) = interaction(1000, 4, 1);
+        let params = ForestParams::default().with_n_trees(24);
+        let mut rec = Recorder::never_stopping();
+        let model = params
+            .fit_with_progress(x.view(), &y, None, &mut Reporter::new(&mut rec))
+            .unwrap();
+        rec.assert_complete();
+        assert_eq!(
+            rec.fractions.len(),
+            1 + 24_usize.div_ceil(trees_per_batch())
+        );
+        let silent = params.fit(x.view(), &y, None).unwrap();
+        assert_eq!(
+            serde_json::to_string(&model).unwrap(),
+            serde_json::to_string(&silent).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_fit_cancelled_at_half_stops_within_a_batch_of_trees() {
+        let (x, y) = interaction(1000, 4, 1);
+        let n_trees = 8 * trees_per_batch();
+        let params = ForestParams::default().with_n_trees(n_trees);
+        let mut rec = Recorder::stopping_at(0.5);
+        let err = params
+            .fit_with_progress(x.view(), &y, None, &mut Reporter::new(&mut rec))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::Cancelled {
+                stage: STAGE.into()
+            }
+        );
+        // Stopped after the batch that reached 50%: 4 of 8 batches grown, no more.
+        rec.assert_stopped_within(1e-12);
+        assert_eq!(rec.fractions.len(), 1 + 4);
     }
 
     #[test]
@@ -1161,7 +1242,7 @@ mod tests {
                 row: 5,
                 column: "feature 1".into(),
                 value: "inf".into(),
-                expected: "finite number (or empty for missing)",
+                expected: "finite number (or empty for missing)".into(),
             }
         );
         assert!(fit(&p, Array2::<f64>::zeros((0, 3)).view(), &[], None));

@@ -26,6 +26,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{check_weights, logit, sigmoid, softplus, ClassWeight};
 use crate::error::{Error, Result};
+use crate::progress::Reporter;
+
+/// Stage name of logistic fits in progress updates.
+const STAGE: &str = "fitting logistic";
 
 /// Armijo constant: a step must achieve this fraction of the decrease its slope promises.
 const ARMIJO: f64 = 1e-4;
@@ -99,6 +103,20 @@ impl LogisticParams {
         y: &[f64],
         sample_weight: Option<&[f64]>,
     ) -> Result<LogisticModel> {
+        self.fit_with_progress(x, y, sample_weight, &mut Reporter::silent())
+    }
+
+    /// [`LogisticParams::fit`], reporting every Newton iteration (and checking for a stop between
+    /// chunks of rows inside each pass over the data, which on big tables is the slow part) to
+    /// `progress`; returns [`Error::Cancelled`] when it asks to stop. Reporting never changes
+    /// the model.
+    pub fn fit_with_progress(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[f64],
+        sample_weight: Option<&[f64]>,
+        progress: &mut Reporter<'_>,
+    ) -> Result<LogisticModel> {
         self.validate()?;
         validate_data(x, y, sample_weight)?;
         let w = self.class_weight.weights(y, sample_weight);
@@ -113,7 +131,7 @@ impl LogisticParams {
         for (total, class) in [(w_neg, 0), (w_pos, 1)] {
             if total <= 0.0 {
                 return Err(Error::InvalidParameter {
-                    name: "sample_weight",
+                    name: "sample_weight".into(),
                     message: format!(
                         "every row of class {class} has zero weight; give some of them a positive weight"
                     ),
@@ -132,10 +150,26 @@ impl LogisticParams {
         let mut beta = vec![0.0; p + 1];
         // Starting from the weighted base rate makes the first step a small one.
         beta[p] = logit(w_pos / total_weight);
-        let mut current = problem.pass(&beta, true);
+        // Between chunks of a pass: only a stop check, at the fraction already reached.
+        let mut check = |done: f64, iterations: usize| {
+            progress.report(STAGE, done, &format!("iteration {iterations}"))
+        };
+        let mut done = 0.0;
+        let mut current = problem.pass(&beta, true, &mut || check(done, 0))?;
+        let target = self.tol * total_weight;
+        let start = max_abs(&current.grad);
         let mut iterations = 0;
         let mut converged = false;
         loop {
+            // Newton's method closes the gap to the tolerance geometrically, so the share of the
+            // gradient's log-distance covered is a fair estimate of the work done.
+            let closed = libm::log(start / max_abs(&current.grad)) / libm::log(start / target);
+            done = (iterations as f64 / self.max_iter as f64).max(if closed.is_finite() {
+                closed
+            } else {
+                0.0
+            });
+            check(done, iterations)?;
             if max_abs(&current.grad) <= self.tol * total_weight {
                 converged = true;
                 break;
@@ -153,7 +187,11 @@ impl LogisticParams {
             }
             if -0.5 * slope <= self.tol * current.loss.abs() {
                 let candidate = axpy(&beta, -1.0, &step);
-                if problem.pass(&candidate, false).loss <= current.loss {
+                if problem
+                    .pass(&candidate, false, &mut || check(done, iterations))?
+                    .loss
+                    <= current.loss
+                {
                     beta = candidate;
                     iterations += 1;
                 }
@@ -164,7 +202,9 @@ impl LogisticParams {
             let mut accepted = None;
             while t >= MIN_STEP {
                 let candidate = axpy(&beta, -t, &step);
-                let loss = problem.pass(&candidate, false).loss;
+                let loss = problem
+                    .pass(&candidate, false, &mut || check(done, iterations))?
+                    .loss;
                 if loss <= current.loss + ARMIJO * t * slope {
                     accepted = Some(candidate);
                     break;
@@ -176,8 +216,9 @@ impl LogisticParams {
             };
             beta = next;
             iterations += 1;
-            current = problem.pass(&beta, true);
+            current = problem.pass(&beta, true, &mut || check(done, iterations))?;
         }
+        progress.report(STAGE, 1.0, &format!("{iterations} iterations"))?;
 
         let intercept = beta.pop().unwrap_or(0.0);
         Ok(LogisticModel {
@@ -191,7 +232,7 @@ impl LogisticParams {
     fn validate(&self) -> Result<()> {
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return Err(Error::InvalidParameter {
-                name: "l2",
+                name: "l2".into(),
                 message: format!(
                     "{} is not a penalty; use a finite value >= 0 (default 1)",
                     self.l2
@@ -200,7 +241,7 @@ impl LogisticParams {
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(Error::InvalidParameter {
-                name: "tol",
+                name: "tol".into(),
                 message: format!(
                     "{} is not a tolerance; use a finite value >= 0 (default 1e-8)",
                     self.tol
@@ -209,14 +250,14 @@ impl LogisticParams {
         }
         if self.max_iter == 0 {
             return Err(Error::InvalidParameter {
-                name: "max_iter",
+                name: "max_iter".into(),
                 message: "must be at least 1 (default 100)".into(),
             });
         }
         if let ClassWeight::Positive(w) = self.class_weight {
             if !(w.is_finite() && w > 0.0) {
                 return Err(Error::InvalidParameter {
-                    name: "class_weight",
+                    name: "class_weight".into(),
                     message: format!("positive-class weight {w} must be finite and > 0"),
                 });
             }
@@ -233,7 +274,7 @@ fn validate_data(x: ArrayView2<f64>, y: &[f64], sample_weight: Option<&[f64]>) -
     }
     if y.len() != n {
         return Err(Error::InvalidParameter {
-            name: "y",
+            name: "y".into(),
             message: format!(
                 "has {} labels but x has {n} rows; pass one label per row",
                 y.len()
@@ -259,7 +300,10 @@ fn validate_data(x: ArrayView2<f64>, y: &[f64], sample_weight: Option<&[f64]>) -
                     j + 1
                 )
             };
-            return Err(Error::InvalidParameter { name: "x", message });
+            return Err(Error::InvalidParameter {
+                name: "x".into(),
+                message,
+            });
         }
     }
     Ok(())
@@ -331,18 +375,38 @@ impl Problem<'_, '_> {
     }
 
     /// The objective at `beta` (coefficients then intercept), with its gradient and Hessian
-    /// when `derivatives` is set.
-    fn pass(&self, beta: &[f64], derivatives: bool) -> Pass {
+    /// when `derivatives` is set. `check` runs between groups of chunks (one chunk per thread)
+    /// and stops the pass when it fails: on 100k rows a pass is long enough to matter.
+    fn pass(
+        &self,
+        beta: &[f64],
+        derivatives: bool,
+        check: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<Pass> {
         let n = self.x.nrows();
         let (chunks, len) = self.chunking();
         let run = |c: usize| self.chunk_pass(beta, c * len..((c + 1) * len).min(n), derivatives);
         #[cfg(feature = "parallel")]
-        let parts: Vec<Pass> = {
-            use rayon::prelude::*;
-            (0..chunks).into_par_iter().map(run).collect()
-        };
+        let group = rayon::current_num_threads().max(1);
         #[cfg(not(feature = "parallel"))]
-        let parts: Vec<Pass> = (0..chunks).map(run).collect();
+        let group = 1;
+        let mut parts: Vec<Pass> = Vec::with_capacity(chunks);
+        let mut first = 0;
+        while first < chunks {
+            if first > 0 {
+                check()?;
+            }
+            let end = (first + group).min(chunks);
+            #[cfg(feature = "parallel")]
+            {
+                use rayon::prelude::*;
+                // An indexed parallel extend keeps chunk order.
+                parts.par_extend((first..end).into_par_iter().map(run));
+            }
+            #[cfg(not(feature = "parallel"))]
+            parts.extend((first..end).map(run));
+            first = end;
+        }
 
         let d = beta.len();
         let p = d - 1;
@@ -372,7 +436,7 @@ impl Problem<'_, '_> {
                 }
             }
         }
-        total
+        Ok(total)
     }
 
     fn chunk_pass(&self, beta: &[f64], rows: Range<usize>, derivatives: bool) -> Pass {
@@ -500,8 +564,55 @@ fn max_abs(v: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::Recorder;
     use crate::rng::Rng;
     use ndarray::Array2;
+
+    #[test]
+    fn progress_checks_inside_passes_and_changes_nothing() {
+        // 10,000 rows are 5 chunks of a pass: each pass checks between its chunk groups.
+        let (x, y) = synthetic(3, 10_000, &[1.0, -2.0, 0.5, 0.0], -1.0);
+        let params = LogisticParams::default();
+        let mut rec = Recorder::never_stopping();
+        let model = params
+            .fit_with_progress(x.view(), &y, None, &mut Reporter::new(&mut rec))
+            .unwrap();
+        rec.assert_complete();
+        let (chunks, _) = Problem {
+            x: x.view(),
+            y: &y,
+            w: &y,
+            l2: 1.0,
+        }
+        .chunking();
+        assert_eq!(chunks, 5);
+        #[cfg(not(feature = "parallel"))]
+        assert!(
+            rec.fractions.len() >= 4 * model.iterations,
+            "{:?}",
+            rec.fractions
+        );
+        let silent = params.fit(x.view(), &y, None).unwrap();
+        assert_eq!(model, silent);
+    }
+
+    #[test]
+    fn a_fit_cancelled_at_half_stops_at_once() {
+        let (x, y) = synthetic(3, 10_000, &[1.0, -2.0, 0.5, 0.0], -1.0);
+        let mut rec = Recorder::stopping_at(0.5);
+        let err = LogisticParams::default()
+            .with_tol(1e-12)
+            .fit_with_progress(x.view(), &y, None, &mut Reporter::new(&mut rec))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::Cancelled {
+                stage: STAGE.into()
+            }
+        );
+        // Newton's method halves the log-distance to a tight tolerance in a step or two.
+        rec.assert_stopped_within(0.5);
+    }
 
     /// `n` rows of standard normal features with labels drawn from a logistic link.
     fn synthetic(seed: u64, n: usize, coefs: &[f64], intercept: f64) -> (Array2<f64>, Vec<f64>) {
@@ -703,7 +814,7 @@ mod tests {
         let mut holey = x.clone();
         holey[(2, 1)] = f64::NAN;
         match p.fit(holey.view(), &y, None) {
-            Err(Error::InvalidParameter { name: "x", message }) => {
+            Err(Error::InvalidParameter { name, message }) if name == "x" => {
                 assert!(message.contains("row 3, feature 2") && message.contains("impute"))
             }
             other => panic!("{other:?}"),

@@ -111,7 +111,7 @@ impl ClassWeight {
 pub(crate) fn check_weights(name: &'static str, weights: &[f64], n: usize) -> Result<()> {
     if weights.len() != n {
         return Err(Error::InvalidParameter {
-            name,
+            name: name.into(),
             message: format!(
                 "has {} weights for {n} rows; pass one weight per row",
                 weights.len()
@@ -124,7 +124,7 @@ pub(crate) fn check_weights(name: &'static str, weights: &[f64], n: usize) -> Re
         .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
     {
         return Err(Error::InvalidParameter {
-            name,
+            name: name.into(),
             message: format!("row {}: weight {w} must be finite and >= 0", i + 1),
         });
     }
@@ -135,7 +135,7 @@ pub(crate) fn check_weights(name: &'static str, weights: &[f64], n: usize) -> Re
 pub(crate) fn check_labels(y: &[f64]) -> Result<()> {
     if let Some((i, v)) = y.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
         return Err(Error::InvalidParameter {
-            name: "y",
+            name: "y".into(),
             message: format!(
                 "row {}: label {v} is not 0 or 1; map the target to 0 (stayed) and 1 (churned)",
                 i + 1
@@ -146,7 +146,7 @@ pub(crate) fn check_labels(y: &[f64]) -> Result<()> {
     if positives == 0 || positives == y.len() {
         let only = if positives == 0 { 0 } else { 1 };
         return Err(Error::InvalidParameter {
-            name: "y",
+            name: "y".into(),
             message: format!(
                 "every label is {only}; training needs both churned (1) and retained (0) customers"
             ),

@@ -158,7 +158,7 @@ impl CurrentWindow {
                 .any(|(r, c)| r.bins != c.sketch.bins)
         {
             return Err(Error::InvalidParameter {
-                name: "reference",
+                name: "reference".into(),
                 message: String::from(
                     "the window was not built on this reference's bins: use the artifact the window was started from",
                 ),
@@ -675,7 +675,7 @@ fn recall_of_decisions(y: &[f64], decisions: &[f64]) -> Result<f64> {
     let positives = y.iter().filter(|&&v| v == 1.0).count();
     if positives == 0 {
         return Err(Error::InvalidParameter {
-            name: "labels",
+            name: "labels".into(),
             message: String::from("recall needs at least one churner among the labelled rows"),
         });
     }

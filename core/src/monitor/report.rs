@@ -463,7 +463,14 @@ pub(super) mod tests {
             boost: params.boost.clone().with_n_trees(40),
             ..params
         };
-        let out = train(&table, &schema, &params, &mut |_| {}, &|| None).expect("training");
+        let out = train(
+            &table,
+            &schema,
+            &params,
+            &mut crate::progress::Reporter::silent(),
+            &|| None,
+        )
+        .expect("training");
         let metadata = TrainingMetadata {
             rows: table.n_rows(),
             quarantined_rows: 0,

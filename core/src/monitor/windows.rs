@@ -150,7 +150,7 @@ impl CurrentWindow {
     ) -> Result<()> {
         if values.len() != self.columns.len() {
             return Err(Error::InvalidParameter {
-                name: "values",
+                name: "values".into(),
                 message: format!(
                     "expected {} values (one per model input) but got {}",
                     self.columns.len(),
@@ -189,7 +189,7 @@ impl CurrentWindow {
     pub fn merge(&mut self, other: &CurrentWindow) -> Result<()> {
         if other.model_id != self.model_id {
             return Err(Error::InvalidParameter {
-                name: "window",
+                name: "window".into(),
                 message: format!(
                     "windows of models {} and {} cannot be merged: merge windows of one model only",
                     self.model_id, other.model_id
@@ -204,7 +204,7 @@ impl CurrentWindow {
                 .any(|(a, b)| a.sketch.bins != b.sketch.bins || a.sketch.name != b.sketch.name)
         {
             return Err(Error::InvalidParameter {
-                name: "window",
+                name: "window".into(),
                 message: String::from(
                     "the windows have different columns or bins: start both from the same artifact",
                 ),

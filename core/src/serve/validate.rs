@@ -528,7 +528,14 @@ mod tests {
             forest: params.forest.clone().with_n_trees(6),
             ..params
         };
-        let out = train(table, &schema, &params, &mut |_| {}, &|| None).unwrap();
+        let out = train(
+            table,
+            &schema,
+            &params,
+            &mut crate::progress::Reporter::silent(),
+            &|| None,
+        )
+        .unwrap();
         let metadata = TrainingMetadata {
             rows: table.n_rows(),
             quarantined_rows: 0,

@@ -12,6 +12,8 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
+use serde::{Deserialize, Serialize};
+
 use crate::data::datetime::parse_datetime;
 use crate::data::schema::Schema;
 use crate::data::split::{group_kfold, hash_group, rolling_origin, stratified_kfold, Fold};
@@ -24,11 +26,12 @@ use crate::model::calibrate::{fit_isotonic, fit_platt, Calibrator};
 use crate::model::family::{Family, Model};
 use crate::model::forest::ForestParams;
 use crate::model::linear::LogisticParams;
+use crate::progress::Reporter;
 use crate::serve::artifact::{Artifact, FamilyResult, TrainingMetadata, TrainingMetrics};
 use crate::serve::drift::Reference;
 
 /// Settings of a training run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainParams {
     /// Families to compare (all three by default).
     pub families: Vec<Family>,
@@ -77,19 +80,8 @@ impl TrainParams {
     }
 }
 
-/// A step of training, for progress reporting.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    /// What is happening (e.g. `cross-validating gbdt`).
-    pub stage: String,
-    /// Steps done in this stage.
-    pub done: usize,
-    /// Steps in this stage.
-    pub total: usize,
-}
-
 /// Everything training produces (the caller adds metadata to make an artifact).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainOutput {
     /// The kept family's pipeline fitted on all rows.
     pub pipeline: FittedPipeline,
@@ -147,7 +139,7 @@ pub fn labels(table: &Table, schema: &Schema) -> Result<Vec<f64>> {
                 row: table.source_row(r),
                 column: target.name.clone(),
                 value: raw.to_string(),
-                expected: "target value",
+                expected: "target value".into(),
             })
         })
         .collect()
@@ -176,7 +168,7 @@ pub(crate) fn make_folds(
                         row: table.source_row(r),
                         column: time.clone(),
                         value: raw.to_string(),
-                        expected: "date or number (time column)",
+                        expected: "date or number (time column)".into(),
                     })
             })
             .collect::<Result<_>>()?;
@@ -214,6 +206,7 @@ fn fit_family(
     schema: &Schema,
     y: &[f64],
     seed: u64,
+    progress: &mut Reporter<'_>,
 ) -> Result<(FittedPipeline, Model)> {
     let target = if family == Family::Logistic {
         Target::Linear
@@ -223,32 +216,37 @@ fn fit_family(
     let (pipeline, x) = FeatureParams::for_target(target)
         .with_seed(seed)
         .fit_transform(table, schema, y)?;
-    let model =
-        match family {
-            Family::Logistic => Model::Logistic(params.logistic.fit(x.view(), y, None)?),
-            Family::Forest => {
-                // Leaves of at least ~0.02% of the rows: on big tables fully grown trees add
-                // megabytes of nodes per tree for no accuracy (the artifact must fit edge storage).
-                let min_leaf = params.forest.min_samples_leaf.max(y.len() / 5000);
-                let mut forest = params
-                    .forest
-                    .clone()
-                    .with_seed(seed)
-                    .with_min_samples_leaf(min_leaf)
-                    .fit(x.view(), y, None)?;
-                // Per-row out-of-bag scores describe the training rows, not the model: keep the
-                // summary, drop the rows so the artifact stays small.
-                if let Some(oob) = &mut forest.oob {
-                    oob.oob_proba.clear();
-                }
-                Model::Forest(forest)
+    let model = match family {
+        Family::Logistic => Model::Logistic(params.logistic.fit_with_progress(
+            x.view(),
+            y,
+            None,
+            progress,
+        )?),
+        Family::Forest => {
+            // Leaves of at least ~0.02% of the rows: on big tables fully grown trees add
+            // megabytes of nodes per tree for no accuracy (the artifact must fit edge storage).
+            let min_leaf = params.forest.min_samples_leaf.max(y.len() / 5000);
+            let mut forest = params
+                .forest
+                .clone()
+                .with_seed(seed)
+                .with_min_samples_leaf(min_leaf)
+                .fit_with_progress(x.view(), y, None, progress)?;
+            // Per-row out-of-bag scores describe the training rows, not the model: keep the
+            // summary, drop the rows so the artifact stays small.
+            if let Some(oob) = &mut forest.oob {
+                oob.oob_proba.clear();
             }
-            Family::Gbdt => Model::Gbdt(params.boost.clone().with_seed(seed).fit(
-                x.view(),
-                y,
-                None,
-            )?),
-        };
+            Model::Forest(forest)
+        }
+        Family::Gbdt => Model::Gbdt(params.boost.clone().with_seed(seed).fit_with_progress(
+            x.view(),
+            y,
+            None,
+            progress,
+        )?),
+    };
     Ok((pipeline, model))
 }
 
@@ -336,24 +334,30 @@ pub(crate) fn choose_calibration(p: &[f64], y: &[f64]) -> Result<(Calibrator, St
     }
 }
 
+/// Share of the whole run the final fit on all rows gets, in units of one cross-validation fit
+/// (it trains on every row where a fold trains on `(k - 1) / k` of them).
+const FINAL_FIT_UNITS: f64 = 1.5;
+
 /// Trains, compares and calibrates on a clean table (quarantined rows already set aside).
-/// `progress` is called as work advances; `clock` returns seconds (for fit times) or `None`.
+/// `progress` hears about every fold and, inside each fit, every boosting round, forest tree or
+/// Newton iteration, and may stop the run ([`Error::Cancelled`]); `clock` returns seconds (for
+/// fit times) or `None`.
 pub fn train(
     table: &Table,
     schema: &Schema,
     params: &TrainParams,
-    progress: &mut dyn FnMut(&Progress),
+    progress: &mut Reporter<'_>,
     clock: &dyn Fn() -> Option<f64>,
 ) -> Result<TrainOutput> {
     if params.families.is_empty() {
         return Err(Error::InvalidParameter {
-            name: "model",
+            name: "model".into(),
             message: "no model family to train".into(),
         });
     }
     if params.folds < 2 {
         return Err(Error::InvalidParameter {
-            name: "folds",
+            name: "folds".into(),
             message: format!("need at least 2 folds, got {}", params.folds),
         });
     }
@@ -361,27 +365,38 @@ pub fn train(
     let n = y.len();
     let (folds, validation) = make_folds(table, schema, &y, params.folds, params.seed)?;
     let fold_tables = split_by_folds(table, &y, &folds);
+    // Every cross-validation fit is one unit of the run, the final fit a bit more.
+    let units = (params.families.len() * folds.len()) as f64 + FINAL_FIT_UNITS;
 
     let mut results = Vec::new();
     let mut fit_seconds = Vec::new();
     let mut oof_by_family = Vec::new();
     for (fi, &family) in params.families.iter().enumerate() {
-        let stage = format!(
-            "cross-validating {} ({}/{})",
-            family.name(),
-            fi + 1,
-            params.families.len()
-        );
+        let stage = format!("cross-validating {}", family.name());
         let started = clock();
         let mut oof = vec![f64::NAN; n];
         for (k, (fold, (train_t, test_t, y_train))) in folds.iter().zip(&fold_tables).enumerate() {
-            progress(&Progress {
-                stage: stage.clone(),
-                done: k,
-                total: folds.len(),
-            });
+            let unit = (fi * folds.len() + k) as f64;
+            let mut part = progress
+                .sub(unit / units, (unit + 1.0) / units)
+                .with_context(&format!(
+                    "model {}/{}, fold {}/{}",
+                    fi + 1,
+                    params.families.len(),
+                    k + 1,
+                    folds.len()
+                ));
+            part.report(&stage, 0.0, "")?;
             let seed = params.seed.wrapping_add(k as u64);
-            let (pipeline, model) = fit_family(family, params, train_t, schema, y_train, seed)?;
+            let (pipeline, model) = fit_family(
+                family,
+                params,
+                train_t,
+                schema,
+                y_train,
+                seed,
+                &mut part.sub(0.0, 0.9),
+            )?;
             for (&r, p) in fold
                 .test
                 .iter()
@@ -389,12 +404,8 @@ pub fn train(
             {
                 oof[r] = p;
             }
+            part.report(&stage, 1.0, "test rows predicted")?;
         }
-        progress(&Progress {
-            stage,
-            done: folds.len(),
-            total: folds.len(),
-        });
         let tested: Vec<usize> = (0..n).filter(|&r| !oof[r].is_nan()).collect();
         let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
         let (threshold, _) = best_f1_threshold(&yt, &pt)?;
@@ -420,6 +431,11 @@ pub fn train(
         })
         .unwrap_or(0);
     let family = params.families[best];
+    progress.report(
+        "calibrating",
+        (params.families.len() * folds.len()) as f64 / units,
+        family.name(),
+    )?;
     let oof = &oof_by_family[best];
     let tested: Vec<usize> = (0..n).filter(|&r| !oof[r].is_nan()).collect();
     let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
@@ -432,18 +448,22 @@ pub fn train(
         oof_probabilities[r] = p;
     }
 
-    progress(&Progress {
-        stage: format!("fitting {} on all rows", family.name()),
-        done: 0,
-        total: 1,
-    });
-    let (pipeline, model) = fit_family(family, params, table, schema, &y, params.seed)?;
-    progress(&Progress {
-        stage: format!("fitting {} on all rows", family.name()),
-        done: 1,
-        total: 1,
-    });
+    let stage = format!("fitting {} on all rows", family.name());
+    let mut last = progress
+        .sub(1.0 - FINAL_FIT_UNITS / units, 1.0)
+        .with_context("all rows");
+    last.report(&stage, 0.0, "")?;
+    let (pipeline, model) = fit_family(
+        family,
+        params,
+        table,
+        schema,
+        &y,
+        params.seed,
+        &mut last.sub(0.0, 0.95),
+    )?;
     let reference = Reference::build(&pipeline, table, &oof_probabilities)?;
+    progress.report(&stage, 1.0, "done")?;
     let metrics = TrainingMetrics {
         models: results,
         chosen: family.name().to_string(),
@@ -461,4 +481,69 @@ pub fn train(
         oof_probabilities,
         fit_seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::schema::{infer, InferOptions};
+    use crate::data::synth::{generate_table, SynthParams};
+    use crate::progress::Recorder;
+
+    fn data(rows: usize) -> (Table, Schema) {
+        let table = generate_table(&SynthParams::default().with_n_customers(rows).with_seed(5))
+            .expect("synthetic data");
+        let schema = infer(&table, &InferOptions::new().with_target("churn"))
+            .expect("schema")
+            .schema;
+        (table, schema)
+    }
+
+    fn small() -> TrainParams {
+        let mut params = TrainParams::default().with_folds(3);
+        params.forest = params.forest.with_n_trees(20);
+        params.boost = params.boost.with_n_trees(40);
+        params
+    }
+
+    #[test]
+    fn progress_covers_every_family_and_fold_and_ends_at_one() {
+        let (table, schema) = data(600);
+        let mut rec = Recorder::never_stopping();
+        let out = train(
+            &table,
+            &schema,
+            &small(),
+            &mut Reporter::new(&mut rec),
+            &|| None,
+        )
+        .unwrap();
+        rec.assert_complete();
+        crate::testing::assert_round_trip(&out);
+        // Every fit reports many times (rounds, trees, iterations), not only once per fold.
+        assert!(rec.fractions.len() > 3 * 4 * 3, "{}", rec.fractions.len());
+        let silent = train(&table, &schema, &small(), &mut Reporter::silent(), &|| None).unwrap();
+        assert_eq!(
+            serde_json::to_string(&out.model).unwrap(),
+            serde_json::to_string(&silent.model).unwrap()
+        );
+    }
+
+    #[test]
+    fn training_cancelled_at_half_returns_cancelled_at_once() {
+        let (table, schema) = data(600);
+        let mut rec = Recorder::stopping_at(0.5);
+        let err = train(
+            &table,
+            &schema,
+            &small(),
+            &mut Reporter::new(&mut rec),
+            &|| None,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+        // 9 cross-validation fits and the final one share the range: the stop came inside the
+        // fit running at 50%, within one of its steps (a forest batch of 20 trees is the coarsest).
+        rec.assert_stopped_within(1.0 / 10.5);
+    }
 }

@@ -16,7 +16,7 @@
 //! proposes and scores the same trials; a seconds budget only decides how many of them run.
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -27,8 +27,9 @@ use crate::error::{Error, Result};
 use crate::features::{FeatureParams, Target};
 use crate::metrics::{average_precision, log_loss, roc_auc};
 use crate::model::boost::BoostParams;
+use crate::progress::Reporter;
 use crate::rng::Rng;
-use crate::train::{choose_calibration, labels, make_folds, split_by_folds, Progress};
+use crate::train::{choose_calibration, labels, make_folds, split_by_folds};
 
 /// Strategies whose ROC-AUC is within this of the best count as tied on ranking; calibrated log
 /// loss then decides. Out-of-fold AUCs of one configuration rarely differ by more than noise.
@@ -95,7 +96,7 @@ impl Imbalance {
 }
 
 /// Settings of a tuning run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TuneParams {
     /// Configurations to try (the first is always `base` itself, so tuning never loses the
     /// defaults).
@@ -191,8 +192,12 @@ impl TuneParams {
     }
 
     fn check(&self) -> Result<()> {
-        let bad =
-            |name: &'static str, message: String| Err(Error::InvalidParameter { name, message });
+        let bad = |name: &'static str, message: String| {
+            Err(Error::InvalidParameter {
+                name: name.into(),
+                message,
+            })
+        };
         if self.trials == 0 {
             return bad("trials", "must be at least 1".into());
         }
@@ -348,13 +353,23 @@ fn out_of_fold(
     params: &BoostParams,
     imbalance: Imbalance,
     seed: u64,
+    progress: &mut Reporter<'_>,
 ) -> Result<Vec<f64>> {
     let mut oof = alloc::vec![f64::NAN; n];
     for (k, fold) in folds.iter().enumerate() {
         let fitted = imbalance
             .apply(params, &fold.y_train)
             .with_seed(seed.wrapping_add(k as u64))
-            .fit(fold.x_train.view(), &fold.y_train, None)?;
+            .fit_with_progress(
+                fold.x_train.view(),
+                &fold.y_train,
+                None,
+                &mut progress.part(k, folds.len()).with_context(&format!(
+                    "fold {}/{}",
+                    k + 1,
+                    folds.len()
+                )),
+            )?;
         for (&r, row) in fold.test_rows.iter().zip(fold.x_test.rows()) {
             oof[r] = match row.as_slice() {
                 Some(slice) => fitted.predict_proba(slice),
@@ -448,13 +463,14 @@ fn choose_imbalance(results: &[ImbalanceResult]) -> (usize, String) {
     (winner, text)
 }
 
-/// Tunes boosting on a clean table (quarantined rows set aside). `progress` is told about each
-/// evaluation; `clock` returns seconds (for trial times and the seconds budget) or `None`.
+/// Tunes boosting on a clean table (quarantined rows set aside). `progress` hears about each
+/// evaluation and every boosting round inside it, and may stop the run ([`Error::Cancelled`]);
+/// `clock` returns seconds (for trial times and the seconds budget) or `None`.
 pub fn tune(
     table: &Table,
     schema: &Schema,
     params: &TuneParams,
-    progress: &mut dyn FnMut(&Progress),
+    progress: &mut Reporter<'_>,
     clock: &dyn Fn() -> Option<f64>,
 ) -> Result<TuneOutput> {
     params.check()?;
@@ -489,6 +505,16 @@ pub fn tune(
         _ => false,
     };
     let schedule = params.schedule();
+    // Progress is counted in boosting rounds (times folds, the same for every evaluation): the
+    // whole search at most, then each imbalance strategy at the full round count. A seconds
+    // budget or early stopping only makes the fraction jump ahead.
+    let imbalance_rounds = (Imbalance::ALL.len() * params.max_trees) as f64;
+    let total_rounds = schedule
+        .iter()
+        .map(|&(configs, trees)| (configs * trees) as f64)
+        .sum::<f64>()
+        + imbalance_rounds;
+    let mut rounds_done = 0.0;
     let mut trials: Vec<Trial> = Vec::new();
     let mut alive: Vec<usize> = (0..params.trials).collect();
     let mut stopped_by_time = false;
@@ -505,14 +531,17 @@ pub fn tune(
                 stopped_by_time = true;
                 break 'rungs;
             }
-            progress(&Progress {
-                stage: stage.clone(),
-                done,
-                total: alive.len(),
-            });
             let p = config(&params.base, params.seed, c).with_n_trees(trees);
             let t0 = clock();
-            let oof = out_of_fold(&data, n, &p, Imbalance::None, params.seed)?;
+            let mut part = progress
+                .sub(
+                    rounds_done / total_rounds,
+                    (rounds_done + trees as f64) / total_rounds,
+                )
+                .with_context(&format!("configuration {}/{}", done + 1, alive.len()));
+            part.report(&stage, 0.0, "")?;
+            let oof = out_of_fold(&data, n, &p, Imbalance::None, params.seed, &mut part)?;
+            rounds_done += trees as f64;
             let (yt, pt) = tested(&y, &oof);
             let cv = score(&yt, &pt)?;
             trials.push(Trial {
@@ -536,7 +565,7 @@ pub fn tune(
         .filter(|&i| trials[i].rung == last_rung)
         .min_by(|&a, &b| better(&trials[a], &trials[b]))
         .ok_or_else(|| Error::InvalidParameter {
-            name: "seconds",
+            name: "seconds".into(),
             message: "no trial finished within the budget: allow more seconds".into(),
         })?;
 
@@ -545,13 +574,14 @@ pub fn tune(
         .clone()
         .with_n_trees(params.max_trees);
     let mut imbalance = Vec::with_capacity(Imbalance::ALL.len());
+    let search_end = 1.0 - imbalance_rounds / total_rounds;
+    let mut comparison = progress.sub(search_end, 1.0);
     for (i, strategy) in Imbalance::ALL.into_iter().enumerate() {
-        progress(&Progress {
-            stage: "comparing imbalance strategies".to_string(),
-            done: i,
-            total: Imbalance::ALL.len(),
-        });
-        let oof = out_of_fold(&data, n, &best_config, strategy, params.seed)?;
+        let mut part = comparison
+            .part(i, Imbalance::ALL.len())
+            .with_context(strategy.name());
+        part.report("comparing imbalance strategies", 0.0, "")?;
+        let oof = out_of_fold(&data, n, &best_config, strategy, params.seed, &mut part)?;
         let (yt, pt) = tested(&y, &oof);
         let cv = score(&yt, &pt)?;
         let (_, calibration, calibrated_log_loss) = choose_calibration(&pt, &yt)?;
@@ -563,11 +593,7 @@ pub fn tune(
             calibration,
         });
     }
-    progress(&Progress {
-        stage: "comparing imbalance strategies".to_string(),
-        done: Imbalance::ALL.len(),
-        total: Imbalance::ALL.len(),
-    });
+    progress.report("comparing imbalance strategies", 1.0, "done")?;
     let (winner, imbalance_explanation) = choose_imbalance(&imbalance);
     let chosen_imbalance = imbalance[winner].strategy;
     Ok(TuneOutput {
@@ -609,7 +635,10 @@ mod tests {
     }
 
     fn run(table: &Table, schema: &Schema, params: &TuneParams) -> TuneOutput {
-        tune(table, schema, params, &mut |_| {}, &|| None).expect("tuning runs")
+        let out =
+            tune(table, schema, params, &mut Reporter::silent(), &|| None).expect("tuning runs");
+        crate::testing::assert_round_trip(&out);
+        out
     }
 
     #[test]
@@ -676,7 +705,7 @@ mod tests {
                 boost: base,
                 ..TrainParams::default()
             },
-            &mut |_| {},
+            &mut Reporter::silent(),
             &|| None,
         )
         .expect("training");
@@ -744,7 +773,7 @@ mod tests {
             &table,
             &schema,
             &small().with_max_seconds(Some(1.0)),
-            &mut |_| {},
+            &mut Reporter::silent(),
             &clock,
         )
         .expect("tuning runs");
@@ -763,7 +792,7 @@ mod tests {
             small().with_max_seconds(Some(-1.0)),
         ] {
             assert!(matches!(
-                tune(&table, &schema, &p, &mut |_| {}, &|| None),
+                tune(&table, &schema, &p, &mut Reporter::silent(), &|| None),
                 Err(Error::InvalidParameter { .. })
             ));
         }

@@ -1,5 +1,6 @@
 //! Table-wide views of an explainer: mean |SHAP| per input field and dependence data.
 
+use alloc::format;
 use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -11,15 +12,25 @@ use super::{
 use crate::data::schema::ColumnKind;
 use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
+use crate::progress::Reporter;
 use crate::serve::scorer::ArtifactRef;
+
+/// Stage name of global importance in progress updates.
+const STAGE: &str = "explaining";
 
 impl<A: ArtifactRef> Explainer<A> {
     /// Mean `|contribution|` per input column over the rows of `table` that fit the schema: all
     /// of them, or `max_rows` evenly spaced ones when the table is larger (exact TreeSHAP of a
     /// deep forest costs milliseconds per row). With the `parallel` feature chunks of rows run
     /// on all cores; partial sums are added in chunk order either way, so the result does not
-    /// depend on the build.
-    pub fn global_importance(&self, table: &Table, max_rows: usize) -> Result<GlobalImportance> {
+    /// depend on the build. `progress` hears after every chunk (one per thread) and may stop
+    /// the work ([`Error::Cancelled`]).
+    pub fn global_importance(
+        &self,
+        table: &Table,
+        max_rows: usize,
+        progress: &mut Reporter<'_>,
+    ) -> Result<GlobalImportance> {
         let pipeline = &self.artifact().pipeline;
         let indices = pipeline.column_indices(table)?;
         let time_index = pipeline
@@ -57,15 +68,30 @@ impl<A: ArtifactRef> Explainer<A> {
             (abs, signed, done, skipped)
         };
         const CHUNK: usize = 64;
-        let ranges = (0..n.div_ceil(CHUNK)).map(|c| c * CHUNK..((c + 1) * CHUNK).min(n));
+        let chunks = n.div_ceil(CHUNK);
+        let range = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(n);
+        // Chunks run a group at a time (one per thread) with a report between groups, so a stop
+        // is seen after one chunk's work; the sums below are in chunk order whatever the group.
         #[cfg(feature = "parallel")]
-        let parts: Vec<_> = {
-            use rayon::prelude::*;
-            let ranges: Vec<_> = ranges.collect();
-            ranges.into_par_iter().map(run).collect()
-        };
+        let group = rayon::current_num_threads().max(1);
         #[cfg(not(feature = "parallel"))]
-        let parts: Vec<_> = ranges.map(run).collect();
+        let group = 1;
+        let mut parts = Vec::with_capacity(chunks);
+        let mut first = 0;
+        progress.report(STAGE, 0.0, &format!("0/{n} rows"))?;
+        while first < chunks {
+            let end = (first + group).min(chunks);
+            #[cfg(feature = "parallel")]
+            {
+                use rayon::prelude::*;
+                parts.par_extend((first..end).into_par_iter().map(|c| run(range(c))));
+            }
+            #[cfg(not(feature = "parallel"))]
+            parts.extend((first..end).map(|c| run(range(c))));
+            first = end;
+            let rows = (first * CHUNK).min(n);
+            progress.step(STAGE, rows, n, &format!("{rows}/{n} rows"))?;
+        }
         let (mut abs, mut signed) = (vec![0.0; n_inputs], vec![0.0; n_inputs]);
         let (mut rows, mut skipped) = (0, 0);
         for (a, s, d, k) in parts {

@@ -283,7 +283,7 @@ impl<A: ArtifactRef> Explainer<A> {
     pub fn explain_features(&self, features: &[f64], ws: &mut Workspace) -> Result<f64> {
         if features.len() != ws.phi.len() {
             return Err(Error::InvalidParameter {
-                name: "features",
+                name: "features".into(),
                 message: format!(
                     "expected {} model features, got {}",
                     ws.phi.len(),
@@ -415,7 +415,7 @@ impl<A: ArtifactRef> Explainer<A> {
                     .map(|v| v.to_string())
                     .unwrap_or_default(),
                 column: e.field,
-                expected: "number, string or null",
+                expected: "number, string or null".into(),
             }),
         }
     }
@@ -444,7 +444,7 @@ impl<A: ArtifactRef> Explainer<A> {
     ) -> Result<(Vec<Value<'t>>, Option<f64>)> {
         if row >= table.n_rows() {
             return Err(Error::InvalidParameter {
-                name: "row",
+                name: "row".into(),
                 message: format!("the table has {} rows, not {}", table.n_rows(), row + 1),
             });
         }
@@ -580,7 +580,14 @@ mod tests {
                 .with_seed(5);
             params.boost.n_trees = 40;
             params.forest.n_trees = 15;
-            let out = train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).unwrap();
+            let out = train(
+                &clean,
+                &inference.schema,
+                &params,
+                &mut crate::progress::Reporter::silent(),
+                &|| None,
+            )
+            .unwrap();
             let metadata = TrainingMetadata {
                 rows: clean.n_rows(),
                 quarantined_rows: 0,
@@ -831,8 +838,12 @@ mod tests {
         // the training rows for every column, one-hot groups and missing indicators included.
         let (artifact, table) = trained(Family::Logistic);
         let explainer = Explainer::new(artifact).unwrap();
-        let g = explainer.global_importance(table, usize::MAX).unwrap();
-        let sample = explainer.global_importance(table, 50).unwrap();
+        let g = explainer
+            .global_importance(table, usize::MAX, &mut crate::progress::Reporter::silent())
+            .unwrap();
+        let sample = explainer
+            .global_importance(table, 50, &mut crate::progress::Reporter::silent())
+            .unwrap();
         assert_eq!(sample.rows, 50);
         assert_eq!(g.rows, table.n_rows());
         assert_eq!(g.space, Space::LogOdds);
@@ -1149,7 +1160,14 @@ mod tests {
         params.boost.n_trees = 300;
         params.boost.num_leaves = 31;
         params.boost.early_stopping_rounds = None;
-        let out = train(&clean, &inference.schema, &params, &mut |_| {}, &|| None).unwrap();
+        let out = train(
+            &clean,
+            &inference.schema,
+            &params,
+            &mut crate::progress::Reporter::silent(),
+            &|| None,
+        )
+        .unwrap();
         let metadata = TrainingMetadata {
             rows: clean.n_rows(),
             quarantined_rows: 0,

@@ -4,10 +4,10 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The scale contributions are measured on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Space {
     /// Log-odds of churn (gradient boosting, logistic regression).
@@ -27,7 +27,7 @@ impl Space {
 }
 
 /// One input column's share of a score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
     /// Input column name.
     pub column: String,
@@ -38,7 +38,7 @@ pub struct Contribution {
 }
 
 /// An explained score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// Scale of `base_value`, `raw_score` and the contributions.
     pub space: Space,
@@ -55,7 +55,7 @@ pub struct Explanation {
 }
 
 /// Which way a field pushed the risk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// The field made churn more likely than for the average training customer.
@@ -65,7 +65,7 @@ pub enum Direction {
 }
 
 /// A readable reason behind a score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     /// Input column name.
     pub column: String,
@@ -117,7 +117,7 @@ fn reason(c: &Contribution, space: Space) -> Reason {
 }
 
 /// Mean absolute and mean signed contribution of one input column over a table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnImportance {
     /// Input column name.
     pub column: String,
@@ -128,7 +128,7 @@ pub struct ColumnImportance {
 }
 
 /// Table-wide importance, most important column first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GlobalImportance {
     /// Scale of the contributions.
     pub space: Space,
@@ -141,7 +141,7 @@ pub struct GlobalImportance {
 }
 
 /// One point of a dependence plot.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DependencePoint {
     /// 1-based data-row number in the source file.
     pub row: usize,
@@ -155,7 +155,7 @@ pub struct DependencePoint {
 }
 
 /// Value vs contribution of one column over (a sample of) a table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dependence {
     /// Input column name.
     pub column: String,
@@ -166,7 +166,7 @@ pub struct Dependence {
 }
 
 /// One field's part in a what-if comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
     /// Input column name.
     pub column: String,
@@ -181,7 +181,7 @@ pub struct FieldChange {
 }
 
 /// A record scored before and after an edit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhatIf {
     /// Explanation of the original record.
     pub before: Explanation,
@@ -192,7 +192,7 @@ pub struct WhatIf {
 }
 
 /// One step of a suggested change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuggestedChange {
     /// Input column name.
     pub column: String,
@@ -205,7 +205,7 @@ pub struct SuggestedChange {
 }
 
 /// The result of the greedy search for a change under the threshold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
     /// Calibrated probability of the record as given.
     pub probability_before: f64,
