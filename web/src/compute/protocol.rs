@@ -51,13 +51,8 @@ pub enum Request {
     },
 }
 
-/// A step of long work.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Progress {
-    pub stage: String,
-    pub done: usize,
-    pub total: usize,
-}
+/// A step of long work: core's own progress type, posted as core reports it.
+pub use ebb_core::progress::Progress;
 
 /// A data set read and checked: what the Data view shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,14 +6,14 @@
 use std::cell::RefCell;
 
 use ebb_core::data::ingest::{read_csv, read_json, CsvOptions};
-use ebb_core::data::quality::{report, split_quarantine, QualityReport};
-use ebb_core::data::schema::{infer, InferOptions, Inference};
 use ebb_core::data::synth::{generate_table, SynthParams};
 use ebb_core::data::table::Table;
 use ebb_core::metrics::{confusion, curves};
 use ebb_core::model::family::Family;
-use ebb_core::serve::artifact::{data_hash, Artifact, TrainingMetadata};
-use ebb_core::train::{labels, train, TrainParams};
+use ebb_core::progress::{Control, Reporter};
+use ebb_core::serve::artifact::data_hash;
+use ebb_core::train::{labels, TrainParams};
+use ebb_core::workflow::{self, PrepareOptions, Prepared, RunInfo};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -33,14 +33,6 @@ struct Source {
     name: String,
     table: Table,
     hash: String,
-}
-
-/// A table typed and checked, as the CLI's `commands::Prepared`.
-struct Prepared {
-    inference: Inference,
-    quality: QualityReport,
-    clean: Table,
-    quarantined: Table,
 }
 
 /// Out-of-fold probabilities of the last trained model, for threshold questions.
@@ -173,26 +165,22 @@ fn generate(rows: usize, seed: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Schema inference, quality report and quarantine split, as the CLI's `commands::prepare`
-/// (without requiring a target: the Data view also describes files that cannot train yet).
-/// The one place that assembles these steps: `ebb_core::workflow::prepare` replaces it.
-fn prepare(table: &Table, columns: &Columns) -> Result<Prepared, ebb_core::Error> {
-    let options = InferOptions {
+/// Schema inference, quality report and quarantine split: core's `workflow::prepare`, as
+/// `ebb validate` runs it (without requiring a target: the Data view also describes files that
+/// cannot train yet).
+fn prepare(source: &Source, columns: &Columns) -> Result<Prepared, ebb_core::Error> {
+    let options = PrepareOptions {
         target: columns.target.clone(),
         id: columns.id.clone(),
         time: columns.time.clone(),
-        require_target: false,
-        ..InferOptions::default()
+        ..PrepareOptions::default()
     };
-    let inference = infer(table, &options)?;
-    let quality = report(table, &inference.schema);
-    let (clean, quarantined) = split_quarantine(table, &quality);
-    Ok(Prepared {
-        inference,
-        quality,
-        clean,
-        quarantined,
-    })
+    workflow::prepare(
+        source.table.clone(),
+        source.hash.clone(),
+        &options,
+        &mut Reporter::silent(),
+    )
 }
 
 fn prepare_current(columns: &Columns) -> Result<Response, String> {
@@ -200,8 +188,7 @@ fn prepare_current(columns: &Columns) -> Result<Response, String> {
         s.prepared = None;
         s.scored = None;
         let source = s.source.as_ref().ok_or("load a data file first")?;
-        let prepared =
-            prepare(&source.table, columns).map_err(|e| format!("{}: {e}", source.name))?;
+        let prepared = prepare(source, columns).map_err(|e| format!("{}: {e}", source.name))?;
         let summary = summarise(source, &prepared);
         s.prepared = Some(prepared);
         Ok(Response::Data(Box::new(summary)))
@@ -210,7 +197,7 @@ fn prepare_current(columns: &Columns) -> Result<Response, String> {
 
 fn summarise(source: &Source, prepared: &Prepared) -> DataSummary {
     let table = &source.table;
-    let schema = &prepared.inference.schema;
+    let schema = &prepared.schema;
     let q = &prepared.quality;
     DataSummary {
         name: source.name.clone(),
@@ -228,7 +215,7 @@ fn summarise(source: &Source, prepared: &Prepared) -> DataSummary {
             id: schema.id_column.clone(),
             time: schema.time_column.clone(),
         },
-        notes: prepared.inference.notes.clone(),
+        notes: prepared.notes.clone(),
         warnings: q.warnings(),
         quality: q.columns.clone(),
         target: q.target.clone(),
@@ -274,18 +261,20 @@ fn now_iso() -> String {
     )
 }
 
-/// Cross-validates, calibrates and refits as `ebb train` does (`cli::commands::train::
-/// train_artifact`), assembles the artifact, and keeps the out-of-fold probabilities for the
-/// Evaluate view. Cancel is `terminate()` for now; core's `progress::Reporter` brings a
-/// cooperative one (the progress closure below is where it plugs in).
+/// Progress is posted when the stage changes or at least this much more is done, so a long
+/// fit sends a few hundred messages, not one per boosting round of every fold.
+const PROGRESS_STEP: f64 = 0.005;
+
+/// Cross-validates, calibrates, refits and assembles the artifact with core's
+/// `workflow::train`, the function `ebb train` calls, and keeps the out-of-fold probabilities
+/// for the Evaluate view. Cancel is `terminate()` for now: the page cannot reach this worker
+/// while core runs (the sink below is where a shared cancel flag would answer `Stop`).
 fn train_current(settings: &TrainSettings) -> Result<Response, String> {
     let params = train_params(settings)?;
     STATE.with_borrow_mut(|s| {
         s.scored = None;
-        let source = s.source.as_ref().ok_or("load a data file first")?;
         let prepared = s.prepared.as_ref().ok_or("load a data file first")?;
-        let schema = &prepared.inference.schema;
-        if schema.target.is_none() {
+        if prepared.schema.target.is_none() {
             return Err(
                 "no target column: choose the column that says whether a customer left".into(),
             );
@@ -297,77 +286,67 @@ fn train_current(settings: &TrainSettings) -> Result<Response, String> {
             ));
         }
         let clock = || Some(js_sys::Date::now() / 1000.0);
-        let output = train(
-            &prepared.clean,
-            schema,
+        let run = RunInfo {
+            created_at: now_iso(),
+            ebb_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        let mut last: Option<(String, f64)> = None;
+        let mut sink = |p: &Progress| {
+            let due = match &last {
+                Some((stage, fraction)) => {
+                    *stage != p.stage || p.fraction >= fraction + PROGRESS_STEP || p.fraction >= 1.0
+                }
+                None => true,
+            };
+            if due {
+                post(&Response::Progress(p.clone()));
+                last = Some((p.stage.clone(), p.fraction));
+            }
+            Control::Continue
+        };
+        let trained = workflow::train(
+            prepared,
             &params,
-            &mut |p| {
-                post(&Response::Progress(Progress {
-                    stage: p.stage.clone(),
-                    done: p.done,
-                    total: p.total,
-                }))
-            },
+            &run,
             &clock,
+            &mut Reporter::new(&mut sink),
         )
         .map_err(|e| e.to_string())?;
-        let y = labels(&prepared.clean, schema).map_err(|e| e.to_string())?;
+        let y = labels(&prepared.clean, &prepared.schema).map_err(|e| e.to_string())?;
         // Rows never in a test fold (possible with time-based folds) have no out-of-fold score.
         let (labels, probabilities): (Vec<f64>, Vec<f64>) = y
             .iter()
-            .zip(&output.oof_probabilities)
+            .zip(&trained.oof_probabilities)
             .filter(|(_, p)| !p.is_nan())
             .map(|(&y, &p)| (y, p))
             .unzip();
         let roc = curves(&labels, &probabilities)
             .map_err(|e| e.to_string())?
             .roc;
-        let models = output
-            .metrics
+        let summary = trained.summary;
+        let models = summary
             .models
-            .iter()
-            .zip(&output.fit_seconds)
-            .map(|(r, &fit_seconds)| FamilyRow {
-                name: r.name.clone(),
-                cv: r.cv.clone(),
-                fit_seconds,
+            .into_iter()
+            .map(|m| FamilyRow {
+                name: m.name,
+                cv: m.cv,
+                fit_seconds: m.fit_seconds,
             })
             .collect();
-        let metadata = TrainingMetadata {
-            rows: prepared.clean.n_rows(),
-            quarantined_rows: prepared.quarantined.n_rows(),
-            seed: params.seed,
-            data_hash: source.hash.clone(),
-            created_at: now_iso(),
-            ebb_version: env!("CARGO_PKG_VERSION").to_string(),
-            feature_names: output.pipeline.feature_names(),
-        };
-        let artifact = Artifact::build(
-            schema.clone(),
-            output.pipeline,
-            output.model,
-            output.calibration,
-            output.threshold,
-            output.metrics,
-            output.reference,
-            metadata,
-        )
-        .map_err(|e| e.to_string())?;
         let scored = Scored {
             labels,
             probabilities,
         };
-        let at = threshold_metrics(&scored, artifact.threshold)?;
+        let at = threshold_metrics(&scored, summary.threshold)?;
         s.scored = Some(scored);
-        let m = &artifact.metrics;
         Ok(Response::Trained(Box::new(TrainSummary {
             models,
-            chosen: m.chosen.clone(),
-            model_id: artifact.model_id.clone(),
-            threshold: artifact.threshold,
-            calibration: m.calibration.clone(),
-            validation: m.validation.clone(),
-            calibrated: m.calibrated_cv.clone(),
+            chosen: summary.chosen,
+            model_id: summary.model_id,
+            threshold: summary.threshold,
+            calibration: summary.calibration,
+            validation: summary.validation,
+            calibrated: summary.calibrated_cv,
             roc,
             at_threshold: at,
         })))

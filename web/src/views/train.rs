@@ -137,8 +137,8 @@ pub fn TrainView() -> impl IntoView {
                     .get()
                     .map(|p| {
                         view! {
-                            <label for="progress">{format!("{} ({}/{})", p.stage, p.done, p.total)}</label>
-                            <progress id="progress" max=p.total.max(1) value=p.done></progress>
+                            <label for="progress">{format!("{} {:.0}% {}", p.stage, p.fraction * 100.0, p.message)}</label>
+                            <progress id="progress" max=1 value=p.fraction></progress>
                         }
                     })
             }}
