@@ -10,7 +10,7 @@ use ebb_core::data::ingest::write_csv_record;
 use ebb_core::data::synth::{generate_table, SynthParams};
 use ebb_core::data::table::{is_na, parse_number, Table};
 use ebb_core::model::family::Family;
-use ebb_core::progress::Reporter;
+use ebb_core::progress::{Control, Progress, Reporter};
 use ebb_core::serve::artifact::Artifact;
 use ebb_core::train::TrainParams;
 use ebb_core::workflow::{self, PrepareOptions, RunInfo};
@@ -119,20 +119,45 @@ fn workflow_report() -> String {
         .with_families(vec![Family::Gbdt])
         .with_folds(3)
         .with_seed(7);
+    // Progress as a face sees it: one fraction that never goes back and ends at exactly 1.
+    let mut fractions = Vec::new();
+    let mut watch = |p: &Progress| {
+        fractions.push(p.fraction);
+        Control::Continue
+    };
     let trained = workflow::train(
         &train_part,
         &params,
         &golden_run(),
         &|| None,
-        &mut Reporter::silent(),
+        &mut Reporter::new(&mut watch),
     )
     .expect("training");
+    let monotone = fractions.windows(2).all(|w| w[0] <= w[1]);
+    let ends_at_one = fractions.last() == Some(&1.0);
+    // A cancel at half way: training stops with `Cancelled` and returns no model.
+    let mut stop_half_way = |p: &Progress| {
+        if p.fraction >= 0.5 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    let cancelled = workflow::train(
+        &train_part,
+        &params,
+        &golden_run(),
+        &|| None,
+        &mut Reporter::new(&mut stop_half_way),
+    );
+    let cancelled = matches!(cancelled, Err(ebb_core::Error::Cancelled { .. }));
     let evaluation =
         workflow::evaluate(&trained.artifact, &test, &mut Reporter::silent()).expect("evaluation");
     let m = &evaluation.metrics;
     let c = &m.confusion;
     let mut out = format!(
-        "workflow model_id {} rows {} test {} skipped {}\n",
+        "workflow model_id {} rows {} test {} skipped {}\n\
+         workflow progress monotone {monotone} ends_at_one {ends_at_one} cancel_at_half {cancelled}\n",
         trained.artifact.model_id,
         train_part.clean.n_rows(),
         test.n_rows(),
