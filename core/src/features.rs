@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::datetime::parse_datetime;
 use crate::data::schema::{ColumnKind, Schema};
-use crate::data::table::{is_na, parse_bool, parse_number, Table, Value};
+use crate::data::table::{is_na, parse_bool, parse_number, Rows, Table, Value};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -119,12 +119,17 @@ impl FeatureParams {
     /// Fits the pipeline on `table` (clean rows only: quarantine bad rows first) and returns it
     /// with the training matrix. Training rows get out-of-fold target encodings, so the matrix
     /// differs from `transform_table` on the same rows by design (no target leakage).
-    pub fn fit_transform(
+    ///
+    /// `table` is a whole [`Table`] or a [`Rows`] view of some of its rows (a fold's training
+    /// rows); `labels` line up with the view's rows. A view gives exactly what a table holding
+    /// just those rows in that order would.
+    pub fn fit_transform<'a>(
         &self,
-        table: &Table,
+        table: impl Into<Rows<'a>>,
         schema: &Schema,
         labels: &[f64],
     ) -> Result<(FittedPipeline, Array2<f64>)> {
+        let table = table.into();
         let n = table.n_rows();
         if n == 0 {
             return Err(Error::EmptyInput);
@@ -136,13 +141,16 @@ impl FeatureParams {
             });
         }
         let time_index = match &schema.time_column {
-            Some(name) => Some(
-                table
-                    .column_index(name)
-                    .ok_or_else(|| Error::MissingColumn {
-                        column: name.clone(),
-                    })?,
-            ),
+            Some(name) => {
+                Some(
+                    table
+                        .table()
+                        .column_index(name)
+                        .ok_or_else(|| Error::MissingColumn {
+                            column: name.clone(),
+                        })?,
+                )
+            }
             None => None,
         };
         let excluded = |name: &str| {
@@ -152,12 +160,14 @@ impl FeatureParams {
         let mut default_snapshot = f64::NEG_INFINITY;
         for c in &schema.columns {
             if c.kind == ColumnKind::Datetime {
-                let idx = table
-                    .column_index(&c.name)
-                    .ok_or_else(|| Error::MissingColumn {
-                        column: c.name.clone(),
-                    })?;
-                for raw in table.column(idx).iter() {
+                let idx =
+                    table
+                        .table()
+                        .column_index(&c.name)
+                        .ok_or_else(|| Error::MissingColumn {
+                            column: c.name.clone(),
+                        })?;
+                for raw in table.cells(idx) {
                     if let Some(d) = parse_datetime(raw) {
                         default_snapshot = default_snapshot.max(d);
                     }
@@ -182,6 +192,7 @@ impl FeatureParams {
             .filter(|c| c.kind.is_model_input() && !excluded(&c.name))
         {
             let idx = table
+                .table()
                 .column_index(&c.name)
                 .ok_or_else(|| Error::MissingColumn {
                     column: c.name.clone(),
@@ -270,15 +281,14 @@ impl FeatureParams {
 
     fn fit_categorical(
         &self,
-        table: &Table,
+        table: Rows<'_>,
         idx: usize,
         labels: &[f64],
     ) -> Result<(Encoder, Vec<Vec<f64>>)> {
         let n = table.n_rows();
-        let column = table.column(idx);
         let mut counts: HashMap<&str, usize> = HashMap::new();
         let mut has_missing = false;
-        for raw in column.iter() {
+        for raw in table.cells(idx) {
             if is_na(raw) {
                 has_missing = true;
             } else {
@@ -321,8 +331,8 @@ impl FeatureParams {
         // Level slot per row: kept levels, then `other`, then missing.
         let other_slot = kept.len();
         let missing_slot = kept.len() + 1;
-        let slots: Vec<usize> = column
-            .iter()
+        let slots: Vec<usize> = table
+            .cells(idx)
             .map(|raw| {
                 if is_na(raw) {
                     missing_slot
@@ -916,14 +926,19 @@ impl FittedPipeline {
         time_index.and_then(|t| snapshot_of(table.raw(row, t)))
     }
 
-    /// Transforms a whole table. Rows with a value of the wrong type are reported in the second
-    /// element (row index, error) and their matrix rows are left as `NaN`.
-    pub fn transform_table(&self, table: &Table) -> Result<(Array2<f64>, RowErrors)> {
-        let indices = self.column_indices(table)?;
+    /// Transforms a whole table, or the rows of a [`Rows`] view (a fold's test rows) in view
+    /// order. Rows with a value of the wrong type are reported in the second element (row index
+    /// in the view, error) and their matrix rows are left as `NaN`.
+    pub fn transform_table<'a>(
+        &self,
+        table: impl Into<Rows<'a>>,
+    ) -> Result<(Array2<f64>, RowErrors)> {
+        let table = table.into();
+        let indices = self.column_indices(table.table())?;
         let time_index = self
             .time_column
             .as_deref()
-            .and_then(|t| table.column_index(t));
+            .and_then(|t| table.table().column_index(t));
         let width = self.n_features();
         let mut x = Array2::<f64>::from_elem((table.n_rows(), width), f64::NAN);
         let mut errors = Vec::new();
@@ -932,7 +947,7 @@ impl FittedPipeline {
         for r in 0..table.n_rows() {
             values.clear();
             values.extend(indices.iter().map(|&c| table.value(r, c)));
-            let snapshot = self.row_snapshot(table, time_index, r);
+            let snapshot = time_index.and_then(|t| snapshot_of(table.raw(r, t)));
             match self.transform_values(&values, snapshot, table.source_row(r), &mut buf) {
                 Ok(()) => x.row_mut(r).iter_mut().zip(&buf).for_each(|(d, s)| *d = *s),
                 Err(e) => errors.push((r, e)),

@@ -356,6 +356,72 @@ impl Table {
     }
 }
 
+/// Some rows of a [`Table`], read in place in the order given: what a cross-validation fold
+/// fits and predicts on, so that no fold copies the table's text (at a million rows each copy
+/// is as big as the CSV).
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    table: &'a Table,
+    /// The table row behind each row of the view; `None` for every row in table order (no
+    /// index list to allocate for the common whole-table case).
+    rows: Option<&'a [usize]>,
+}
+
+impl<'a> Rows<'a> {
+    /// The rows of `table` listed in `rows`, in that order. Panics if one is out of range, here
+    /// rather than at some later cell read.
+    pub fn subset(table: &'a Table, rows: &'a [usize]) -> Self {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= table.n_rows()) {
+            panic!("row {bad} of a table with {} rows", table.n_rows());
+        }
+        Rows {
+            table,
+            rows: Some(rows),
+        }
+    }
+
+    /// The table the rows come from.
+    pub fn table(&self) -> &'a Table {
+        self.table
+    }
+
+    /// Number of rows in the view.
+    pub fn n_rows(&self) -> usize {
+        self.rows.map_or(self.table.n_rows(), <[usize]>::len)
+    }
+
+    fn table_row(&self, row: usize) -> usize {
+        self.rows.map_or(row, |rows| rows[row])
+    }
+
+    /// Raw text of a cell (`row` counts rows of the view).
+    pub fn raw(&self, row: usize, col: usize) -> &'a str {
+        self.table.raw(self.table_row(row), col)
+    }
+
+    /// A cell as a [`Value`], as [`Table::value`] reads it.
+    pub fn value(&self, row: usize, col: usize) -> Value<'a> {
+        self.table.value(self.table_row(row), col)
+    }
+
+    /// The 1-based source data-row number of view row `row`.
+    pub fn source_row(&self, row: usize) -> usize {
+        self.table.source_row(self.table_row(row))
+    }
+
+    /// The raw cells of column `col`, in view order.
+    pub fn cells(&self, col: usize) -> impl Iterator<Item = &'a str> + 'a {
+        let view = *self;
+        (0..view.n_rows()).map(move |r| view.raw(r, col))
+    }
+}
+
+impl<'a> From<&'a Table> for Rows<'a> {
+    fn from(table: &'a Table) -> Self {
+        Rows { table, rows: None }
+    }
+}
+
 /// [`Table`]'s serde form.
 #[derive(Serialize, Deserialize)]
 struct TableRows {
@@ -526,6 +592,48 @@ mod tests {
         assert_eq!(f.n_rows(), 1);
         assert_eq!(f.raw(0, 1), "z");
         assert!(Table::new(vec!["a".into(), "a".into()]).is_err());
+    }
+
+    #[test]
+    fn a_row_view_reads_what_the_filtered_copy_holds() {
+        let mut t = Table::new(vec!["a".into(), "b".into()]).unwrap();
+        for (i, (a, b)) in [("1", "x"), ("NA", "y"), ("3", ""), ("4", "w")]
+            .into_iter()
+            .enumerate()
+        {
+            t.push_row(10 + i, [a, b]).unwrap();
+        }
+        let picked = [1, 3];
+        let copy = t.filter_rows(|r| picked.contains(&r));
+        let view = Rows::subset(&t, &picked);
+        assert_eq!(view.n_rows(), copy.n_rows());
+        for r in 0..copy.n_rows() {
+            assert_eq!(view.source_row(r), copy.source_row(r));
+            for c in 0..t.n_cols() {
+                assert_eq!(view.raw(r, c), copy.raw(r, c));
+                assert_eq!(view.value(r, c), copy.value(r, c));
+            }
+        }
+        assert!(view.cells(0).eq(copy.column(0).iter()));
+        assert_eq!(view.value(0, 0), Value::Missing);
+        // The order given is the order read, and the whole-table view is the table.
+        let reversed = [3, 0];
+        let back = Rows::subset(&t, &reversed);
+        assert_eq!([back.raw(0, 1), back.raw(1, 1)], ["w", "x"]);
+        let all = Rows::from(&t);
+        assert_eq!(all.n_rows(), 4);
+        assert!(all.cells(1).eq(t.column(1).iter()));
+        assert_eq!(all.source_row(2), 12);
+    }
+
+    #[test]
+    #[should_panic(expected = "row 4 of a table with 4 rows")]
+    fn a_row_view_past_the_end_panics_at_once() {
+        let mut t = Table::new(vec!["a".into()]).unwrap();
+        for r in 0..4 {
+            t.push_row(r + 1, ["v"]).unwrap();
+        }
+        Rows::subset(&t, &[0, 4]);
     }
 
     #[test]

@@ -37,9 +37,12 @@ const ARMIJO: f64 = 1e-4;
 const MIN_STEP: f64 = 1e-10;
 /// Rows per chunk of a pass over the data (a floor; see [`Problem::chunking`]).
 const MIN_CHUNK_ROWS: usize = 2048;
-/// Passes never split the data into more chunks than this, which bounds the memory of the
-/// per-chunk Hessians.
+/// Passes never split the data into more chunks than this (so a chunk has at least
+/// `n / MAX_CHUNKS` rows, and big tables still give every thread work).
 const MAX_CHUNKS: usize = 64;
+/// At most this many chunks of a pass are computed at once (one per thread, up to this cap):
+/// each holds its own `d x d` Hessian until it is added into the total.
+const MAX_CHUNKS_AT_ONCE: usize = 8;
 
 /// Settings of a logistic regression fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -377,6 +380,11 @@ impl Problem<'_, '_> {
     /// The objective at `beta` (coefficients then intercept), with its gradient and Hessian
     /// when `derivatives` is set. `check` runs between groups of chunks (one chunk per thread)
     /// and stops the pass when it fails: on 100k rows a pass is long enough to matter.
+    ///
+    /// Each group's chunks are added into the total as soon as the group is done, in chunk
+    /// order: the same additions in the same order as summing all chunks at the end, so the
+    /// result does not depend on the group size (thread count), while only one group's
+    /// Hessians are ever held.
     fn pass(
         &self,
         beta: &[f64],
@@ -387,10 +395,18 @@ impl Problem<'_, '_> {
         let (chunks, len) = self.chunking();
         let run = |c: usize| self.chunk_pass(beta, c * len..((c + 1) * len).min(n), derivatives);
         #[cfg(feature = "parallel")]
-        let group = rayon::current_num_threads().max(1);
+        let group = rayon::current_num_threads().clamp(1, MAX_CHUNKS_AT_ONCE);
         #[cfg(not(feature = "parallel"))]
         let group = 1;
-        let mut parts: Vec<Pass> = Vec::with_capacity(chunks);
+        let d = beta.len();
+        let p = d - 1;
+        let size = |len: usize| if derivatives { len } else { 0 };
+        let mut total = Pass {
+            loss: 0.0,
+            grad: vec![0.0; size(d)],
+            hess: vec![0.0; size(d * d)],
+        };
+        let mut parts: Vec<Pass> = Vec::with_capacity(group);
         let mut first = 0;
         while first < chunks {
             if first > 0 {
@@ -405,22 +421,13 @@ impl Problem<'_, '_> {
             }
             #[cfg(not(feature = "parallel"))]
             parts.extend((first..end).map(run));
+            // Chunk order, whatever the scheduling: the sums stay bit-identical across builds.
+            for part in parts.drain(..) {
+                total.loss += part.loss;
+                add_into(&mut total.grad, &part.grad);
+                add_into(&mut total.hess, &part.hess);
+            }
             first = end;
-        }
-
-        let d = beta.len();
-        let p = d - 1;
-        let size = |len: usize| if derivatives { len } else { 0 };
-        let mut total = Pass {
-            loss: 0.0,
-            grad: vec![0.0; size(d)],
-            hess: vec![0.0; size(d * d)],
-        };
-        // Adding the chunks in chunk order keeps the result independent of scheduling.
-        for part in &parts {
-            total.loss += part.loss;
-            add_into(&mut total.grad, &part.grad);
-            add_into(&mut total.hess, &part.hess);
         }
         let coefs = &beta[..p];
         total.loss += 0.5 * self.l2 * dot(coefs, coefs);
@@ -594,6 +601,47 @@ mod tests {
         );
         let silent = params.fit(x.view(), &y, None).unwrap();
         assert_eq!(model, silent);
+    }
+
+    #[test]
+    fn a_pass_adds_its_chunks_in_chunk_order() {
+        // 40,000 rows are 20 chunks: more than one group of chunks at once in any build.
+        let (x, y) = synthetic(4, 40_000, &[0.5, -1.0, 2.0], 0.3);
+        let w: Vec<f64> = (0..y.len()).map(|i| 1.0 + (i % 3) as f64).collect();
+        let problem = Problem {
+            x: x.view(),
+            y: &y,
+            w: &w,
+            l2: 0.0,
+        };
+        let (chunks, len) = problem.chunking();
+        assert!(chunks > MAX_CHUNKS_AT_ONCE, "{chunks}");
+        let beta = [0.1, -0.2, 0.3, 0.05];
+        let mut checks = 0;
+        let total = problem
+            .pass(&beta, true, &mut || {
+                checks += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert!(checks > 0);
+        let d = beta.len();
+        let (mut loss, mut grad, mut hess) = (0.0, vec![0.0; d], vec![0.0; d * d]);
+        for c in 0..chunks {
+            let part = problem.chunk_pass(&beta, c * len..((c + 1) * len).min(y.len()), true);
+            loss += part.loss;
+            add_into(&mut grad, &part.grad);
+            add_into(&mut hess, &part.hess);
+        }
+        assert_eq!(total.loss.to_bits(), loss.to_bits());
+        assert_eq!(total.grad, grad);
+        // The pass mirrors the upper triangle the chunks fill.
+        for a in 0..d {
+            for b in a..d {
+                assert_eq!(total.hess[a * d + b].to_bits(), hess[a * d + b].to_bits());
+                assert_eq!(total.hess[b * d + a].to_bits(), hess[a * d + b].to_bits());
+            }
+        }
     }
 
     #[test]

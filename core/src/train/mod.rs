@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::datetime::parse_datetime;
 use crate::data::schema::Schema;
 use crate::data::split::{group_kfold, hash_group, rolling_origin, stratified_kfold, Fold};
-use crate::data::table::{parse_number, Table};
+use crate::data::table::{parse_number, Rows, Table};
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, FittedPipeline, Target};
 use crate::metrics::{best_f1_threshold, evaluate, log_loss};
@@ -202,7 +202,7 @@ pub(crate) fn make_folds(
 fn fit_family(
     family: Family,
     params: &TrainParams,
-    table: &Table,
+    table: Rows<'_>,
     schema: &Schema,
     y: &[f64],
     seed: u64,
@@ -250,7 +250,7 @@ fn fit_family(
     Ok((pipeline, model))
 }
 
-fn predict_table(pipeline: &FittedPipeline, model: &Model, table: &Table) -> Result<Vec<f64>> {
+fn predict_table(pipeline: &FittedPipeline, model: &Model, table: Rows<'_>) -> Result<Vec<f64>> {
     let (x, errors) = pipeline.transform_table(table)?;
     if let Some((_, e)) = errors.into_iter().next() {
         return Err(e);
@@ -265,28 +265,22 @@ fn predict_table(pipeline: &FittedPipeline, model: &Model, table: &Table) -> Res
         .collect())
 }
 
-/// Per fold: its training rows, its test rows (both in table order) and the training labels.
-pub(crate) fn split_by_folds(
-    table: &Table,
+/// A fold's training rows and test rows as views of `table` (nothing copied but the training
+/// labels). Fold rows are ascending, so each view reads its rows in table order: the same rows
+/// in the same order a filtered copy of the table would hold, hence the same floats.
+pub(crate) fn fold_rows<'a>(
+    table: &'a Table,
     y: &[f64],
-    folds: &[Fold],
-) -> Vec<(Table, Table, Vec<f64>)> {
-    let n = y.len();
-    folds
-        .iter()
-        .map(|f| {
-            let mut in_train = vec![false; n];
-            f.train.iter().for_each(|&r| in_train[r] = true);
-            let mut in_test = vec![false; n];
-            f.test.iter().for_each(|&r| in_test[r] = true);
-            let y_train = f.train.iter().map(|&r| y[r]).collect();
-            (
-                table.filter_rows(|r| in_train[r]),
-                table.filter_rows(|r| in_test[r]),
-                y_train,
-            )
-        })
-        .collect()
+    fold: &'a Fold,
+) -> (Rows<'a>, Rows<'a>, Vec<f64>) {
+    debug_assert!(fold.train.windows(2).all(|w| w[0] < w[1]));
+    debug_assert!(fold.test.windows(2).all(|w| w[0] < w[1]));
+    let y_train = fold.train.iter().map(|&r| y[r]).collect();
+    (
+        Rows::subset(table, &fold.train),
+        Rows::subset(table, &fold.test),
+        y_train,
+    )
 }
 
 type CalibratorFit = dyn Fn(&[f64], &[f64]) -> Result<Calibrator>;
@@ -364,7 +358,6 @@ pub fn train(
     let y = labels(table, schema)?;
     let n = y.len();
     let (folds, validation) = make_folds(table, schema, &y, params.folds, params.seed)?;
-    let fold_tables = split_by_folds(table, &y, &folds);
     // Every cross-validation fit is one unit of the run, the final fit a bit more.
     let units = (params.families.len() * folds.len()) as f64 + FINAL_FIT_UNITS;
 
@@ -375,7 +368,7 @@ pub fn train(
         let stage = format!("cross-validating {}", family.name());
         let started = clock();
         let mut oof = vec![f64::NAN; n];
-        for (k, (fold, (train_t, test_t, y_train))) in folds.iter().zip(&fold_tables).enumerate() {
+        for (k, fold) in folds.iter().enumerate() {
             let unit = (fi * folds.len() + k) as f64;
             let mut part = progress
                 .sub(unit / units, (unit + 1.0) / units)
@@ -388,19 +381,20 @@ pub fn train(
                 ));
             part.report(&stage, 0.0, "")?;
             let seed = params.seed.wrapping_add(k as u64);
+            let (train_rows, test_rows, y_train) = fold_rows(table, &y, fold);
             let (pipeline, model) = fit_family(
                 family,
                 params,
-                train_t,
+                train_rows,
                 schema,
-                y_train,
+                &y_train,
                 seed,
                 &mut part.sub(0.0, 0.9),
             )?;
             for (&r, p) in fold
                 .test
                 .iter()
-                .zip(predict_table(&pipeline, &model, test_t)?)
+                .zip(predict_table(&pipeline, &model, test_rows)?)
             {
                 oof[r] = p;
             }
@@ -456,7 +450,7 @@ pub fn train(
     let (pipeline, model) = fit_family(
         family,
         params,
-        table,
+        table.into(),
         schema,
         &y,
         params.seed,
@@ -527,6 +521,34 @@ mod tests {
             serde_json::to_string(&out.model).unwrap(),
             serde_json::to_string(&silent.model).unwrap()
         );
+    }
+
+    #[test]
+    fn fold_views_give_the_pipeline_and_matrices_of_filtered_copies() {
+        let bits = |x: &ndarray::Array2<f64>| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let (table, schema) = data(500);
+        let y = labels(&table, &schema).unwrap();
+        let (folds, _) = make_folds(&table, &schema, &y, 3, 7).unwrap();
+        for fold in &folds {
+            let (train_rows, test_rows, y_train) = fold_rows(&table, &y, fold);
+            let train_copy = table.filter_rows(|r| fold.train.binary_search(&r).is_ok());
+            let test_copy = table.filter_rows(|r| fold.test.binary_search(&r).is_ok());
+            assert_eq!(y_train, labels(&train_copy, &schema).unwrap());
+            for target in [Target::Linear, Target::Trees] {
+                let params = FeatureParams::for_target(target).with_seed(3);
+                let (p_view, x_view) = params.fit_transform(train_rows, &schema, &y_train).unwrap();
+                let (p_copy, x_copy) = params
+                    .fit_transform(&train_copy, &schema, &y_train)
+                    .unwrap();
+                assert_eq!(p_view, p_copy);
+                assert_eq!(x_view.dim(), x_copy.dim());
+                assert_eq!(bits(&x_view), bits(&x_copy));
+                let (t_view, e_view) = p_view.transform_table(test_rows).unwrap();
+                let (t_copy, e_copy) = p_copy.transform_table(&test_copy).unwrap();
+                assert_eq!(bits(&t_view), bits(&t_copy));
+                assert_eq!(e_view, e_copy);
+            }
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::metrics::{average_precision, log_loss, roc_auc};
 use crate::model::boost::BoostParams;
 use crate::progress::Reporter;
 use crate::rng::Rng;
-use crate::train::{choose_calibration, labels, make_folds, split_by_folds};
+use crate::train::{choose_calibration, fold_rows, labels, make_folds};
 
 /// Strategies whose ROC-AUC is within this of the best count as tied on ranking; calibrated log
 /// loss then decides. Out-of-fold AUCs of one configuration rarely differ by more than noise.
@@ -478,16 +478,13 @@ pub fn tune(
     let n = y.len();
     let (folds, validation) = make_folds(table, schema, &y, params.folds, params.seed)?;
     let mut data = Vec::with_capacity(folds.len());
-    for (k, (fold, (train_t, test_t, y_train))) in folds
-        .iter()
-        .zip(split_by_folds(table, &y, &folds))
-        .enumerate()
-    {
+    for (k, fold) in folds.iter().enumerate() {
+        let (train_rows, test_rows, y_train) = fold_rows(table, &y, fold);
         // The same pipeline, seed for seed, as training's boosting fits in this fold.
         let (pipeline, x_train) = FeatureParams::for_target(Target::Trees)
             .with_seed(params.seed.wrapping_add(k as u64))
-            .fit_transform(&train_t, schema, &y_train)?;
-        let (x_test, errors) = pipeline.transform_table(&test_t)?;
+            .fit_transform(train_rows, schema, &y_train)?;
+        let (x_test, errors) = pipeline.transform_table(test_rows)?;
         if let Some((_, e)) = errors.into_iter().next() {
             return Err(e);
         }
