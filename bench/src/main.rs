@@ -491,7 +491,7 @@ fn score_seconds(
         let matrices: Vec<Array2<f64>> = chunks
             .par_iter()
             .map(|chunk| {
-                let (x, errors) = pipeline.transform_table(chunk).map_err(ebb_err)?;
+                let (x, errors) = pipeline.transform_table(*chunk).map_err(ebb_err)?;
                 match errors.first() {
                     Some((row, e)) => Err(format!("scoring row {row}: {e}")),
                     None => Ok(x),
