@@ -290,6 +290,20 @@ impl CsvReader {
                 let start = self.seen;
                 let (head, tail) =
                     chunk.split_at(ENCODING_WINDOW.saturating_sub(start).min(chunk.len()));
+                // Text in UTF-8 or Windows-1252 never holds a NUL byte; images, spreadsheets,
+                // archives and UTF-16 files do near their start. Refuse them here, before the
+                // Windows-1252 fallback would turn them into rows of noise.
+                if let Some(at) = head.iter().position(|&b| b == 0) {
+                    return Err(Error::Malformed {
+                        row: self.current_row(),
+                        message: format!(
+                            "byte {} is a NUL byte, so this is not a text file (an image, a \
+                             spreadsheet such as .xlsx, an archive or UTF-16 text?); save the \
+                             data as CSV (UTF-8) or JSON",
+                            start + at + 1
+                        ),
+                    });
+                }
                 self.seen += head.len();
                 if !self.held.is_empty() {
                     self.held.extend_from_slice(head);
@@ -1159,6 +1173,20 @@ mod tests {
                 found: 3
             }
         );
+    }
+
+    #[test]
+    fn a_binary_file_is_refused_as_not_text() {
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        bytes.extend_from_slice(&[0, 0, 0, 13, b'I', b'H', b'D', b'R', 0xff, 0xd8]);
+        let message = read_csv(&bytes, &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("byte 9 is a NUL byte"), "{message}");
+        assert!(message.contains("not a text file"), "{message}");
+        // Windows-1252 text (no NUL) still reads.
+        let table = read_csv(b"plan,churn\nCr\xe9dit,yes\n", &CsvOptions::default()).unwrap();
+        assert_eq!(table.raw(0, 0), "Cr\u{e9}dit");
     }
 
     #[test]

@@ -21,7 +21,7 @@ function binary(n) {
 const cases = [
   ['an empty file', csv('empty.csv', ''), /empty\.csv: .*no data rows/],
   ['a binary file', { name: 'photo.csv', mimeType: 'application/octet-stream', buffer: binary(4096) },
-    /photo\.csv: .*not valid UTF-8/],
+    /photo\.csv: .*not a text file/],
   ['ragged rows', csv('ragged.csv', 'a,b,churn\n1,2,yes\n3,4\n'), /ragged\.csv: row 2: expected 3 fields .* found 2/],
   ['one class only', csv('one.csv', 'tenure,fee,churn\n1,20,no\n2,30,no\n3,25,no\n'),
     /one\.csv: target column `churn`: .*needs both outcomes/],
