@@ -41,7 +41,9 @@ const MIN_CHUNK_ROWS: usize = 2048;
 /// `n / MAX_CHUNKS` rows, and big tables still give every thread work).
 const MAX_CHUNKS: usize = 64;
 /// At most this many chunks of a pass are computed at once (one per thread, up to this cap):
-/// each holds its own `d x d` Hessian until it is added into the total.
+/// each holds its own `d x d` Hessian until it is added into the total. Single-threaded builds
+/// compute one chunk at a time.
+#[cfg(any(feature = "parallel", test))]
 const MAX_CHUNKS_AT_ONCE: usize = 8;
 
 /// Settings of a logistic regression fit.
