@@ -475,7 +475,7 @@ fn target_spec(table: &Table, index: usize, notes: &mut Vec<String>) -> Result<T
             let shown = quoted_list(levels.iter().take(5).map(|(v, _)| *v));
             let more = if levels.len() > 5 { ", ..." } else { "" };
             return Err(bad(format!(
-                "it has {} distinct values ({shown}{more}): a churn target needs exactly two, such as yes/no or 1/0; recode it or name another column with --target",
+                "it has {} distinct values ({shown}{more}): a churn target needs exactly two, such as yes/no or 1/0; recode it or name another column as the target",
                 levels.len()
             )));
         }
@@ -536,7 +536,7 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
             let found = detect_target(table);
             match found {
                 Some(i) => notes.push(format!(
-                    "target `{}` detected by its name: use --target to choose another column",
+                    "target `{}` detected by its name; name another column as the target if it is not the right one",
                     table.names()[i]
                 )),
                 None if options.require_target => return Err(Error::NoTarget),
@@ -610,7 +610,7 @@ pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
             && looks_like_id(name)
         {
             notes.push(format!(
-                "column `{name}` used as the customer id: use --id to choose another column"
+                "column `{name}` used as the customer id; name another column as the id if it is not the right one"
             ));
             id_column = Some(name.clone());
         }
