@@ -478,13 +478,15 @@ pub fn train(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::schema::{infer, InferOptions};
     use crate::data::synth::{generate_table, SynthParams};
     use crate::progress::Recorder;
 
-    fn data(rows: usize) -> (Table, Schema) {
+    /// `rows` seeded synthetic customers and their inferred schema (target `churn`), shared by
+    /// the training and tuning tests.
+    pub(crate) fn data(rows: usize) -> (Table, Schema) {
         let table = generate_table(&SynthParams::default().with_n_customers(rows).with_seed(5))
             .expect("synthetic data");
         let schema = infer(&table, &InferOptions::new().with_target("churn"))

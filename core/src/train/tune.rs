@@ -608,19 +608,9 @@ pub fn tune(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::schema::{infer, InferOptions};
-    use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
+    use crate::train::tests::data;
     use crate::train::{train, TrainParams};
-
-    fn data(rows: usize) -> (Table, Schema) {
-        let table = generate_table(&SynthParams::default().with_n_customers(rows).with_seed(5))
-            .expect("synthetic data");
-        let schema = infer(&table, &InferOptions::new().with_target("churn"))
-            .expect("schema")
-            .schema;
-        (table, schema)
-    }
 
     fn small() -> TuneParams {
         TuneParams::default()
