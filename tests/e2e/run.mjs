@@ -4,6 +4,7 @@
 //
 //   node tests/e2e/run.mjs            # after `make web worker build-release`
 //   EBB_CHURN_CSV=path  EBB_CHROMIUM=/usr/bin/chromium  EBB_E2E_OUT=target/e2e
+//   EBB_E2E_SPECS=flow,cancel   # only the specs whose file names are listed (default: all)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,7 +17,12 @@ import * as badInput from './specs/bad-input.mjs';
 import * as cancel from './specs/cancel.mjs';
 import * as crash from './specs/crash.mjs';
 
-const specs = [flow, badInput, cancel, crash];
+const allSpecs = { flow, 'bad-input': badInput, cancel, crash };
+const only = process.env.EBB_E2E_SPECS?.split(',').map((s) => s.trim()).filter(Boolean);
+for (const name of only ?? []) {
+  if (!(name in allSpecs)) throw new Error(`EBB_E2E_SPECS: no spec ${name} (known: ${Object.keys(allSpecs).join(', ')})`);
+}
+const specs = Object.entries(allSpecs).filter(([name]) => !only || only.includes(name)).map(([, spec]) => spec);
 const root = resolve(import.meta.dirname, '../..');
 process.chdir(root);
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';
