@@ -8,6 +8,7 @@
 //!               [--models gbdt,forest,logistic] [--no-scoring]
 //! ebb-bench drift --model model.json --data current.csv [--repeats 3] --out drift.json
 //! ebb-bench explain --data synth.csv --rows 1000 --out ebb_explain.json --matrix features.csv
+//! ebb-bench progress --data synth.csv [--models gbdt,forest,logistic] [--folds 2]
 //! ```
 //!
 //! `run` reads the folds file written by `bench/splits.py` (per data row: the fold in which it is
@@ -30,6 +31,11 @@
 //! worker's case, one raw record to a calibrated probability plus its top 3 reasons, per call.
 //! It writes the model's feature matrix and labels as CSV (`--matrix`) so `bench/explain.py`
 //! can train LightGBM on exactly the same features and time `shap`'s TreeExplainer.
+//!
+//! `progress` measures how soon a cancel is heard: it runs `workflow::prepare_bytes` and
+//! `workflow::train` per family on one thread (as in the browser's worker), timestamps every
+//! progress report, and prints the longest stretches without one (a cancel waits at most that
+//! long), then cancels a second run at 50% and times how long it takes to return `Cancelled`.
 
 use std::fs;
 use std::time::Instant;
@@ -66,8 +72,9 @@ fn main() {
         Some("run") => run(&Flags::parse(&args[1..])),
         Some("drift") => drift(&Flags::parse(&args[1..])),
         Some("explain") => explain(&Flags::parse(&args[1..])),
+        Some("progress") => progress(&Flags::parse(&args[1..])),
         _ => Err(
-            "usage: ebb-bench generate|run|drift|explain --flag value ... (see the source's doc)"
+            "usage: ebb-bench generate|run|drift|explain|progress --flag value ... (see the source's doc)"
                 .into(),
         ),
     };
@@ -699,4 +706,110 @@ fn leaf_paths(trees: &[ebb_core::model::tree::Tree]) -> (f64, f64) {
     }
     let n = leaves.max(1) as f64;
     (depth as f64 / n, distinct as f64 / n)
+}
+
+/// One progress report: when it came (seconds since the start) and what it said.
+struct Heard {
+    at: f64,
+    what: String,
+}
+
+/// Runs `work` with a reporter that timestamps every report and answers `Stop` once the
+/// fraction reaches `stop_at`; returns the reports, the outcome, and how long it took to return
+/// after `Stop` was answered.
+fn timed<T>(
+    stop_at: Option<f64>,
+    work: impl FnOnce(&mut Reporter) -> ebb_core::Result<T>,
+) -> (Vec<Heard>, ebb_core::Result<T>, Option<f64>) {
+    let started = Instant::now();
+    let mut heard = Vec::new();
+    let mut stopped = None;
+    let mut sink = |p: &ebb_core::progress::Progress| {
+        let at = started.elapsed().as_secs_f64();
+        heard.push(Heard {
+            at,
+            what: format!("{:.3} {} {}", p.fraction, p.stage, p.message),
+        });
+        match stop_at {
+            Some(f) if p.fraction >= f => {
+                stopped.get_or_insert(at);
+                ebb_core::progress::Control::Stop
+            }
+            _ => ebb_core::progress::Control::Continue,
+        }
+    };
+    let result = work(&mut Reporter::new(&mut sink));
+    let returned = started.elapsed().as_secs_f64();
+    (heard, result, stopped.map(|at| returned - at))
+}
+
+fn progress(flags: &Flags) -> Res<()> {
+    let data = flags.need("data")?;
+    let bytes = fs::read(data).map_err(|e| format!("{data}: {e}"))?;
+    let folds = flags
+        .get("folds")
+        .unwrap_or("2")
+        .parse::<usize>()
+        .map_err(|e| e.to_string())?;
+    let families = flags.get("models").unwrap_or("gbdt,forest,logistic");
+    // The browser's worker has one thread: measure what it would wait.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let options = PrepareOptions {
+        require_target: true,
+        ..PrepareOptions::default()
+    };
+    let run_info = RunInfo {
+        created_at: "2026-01-01T00:00:00Z".into(),
+        ebb_version: "bench".into(),
+    };
+    let (heard, prepared, _) = pool.install(|| timed(None, |r| prepare_bytes(&bytes, &options, r)));
+    let prepared = prepared.map_err(ebb_err)?;
+    let mut runs = vec![("prepare".to_string(), heard, None)];
+    for family in families.split(',') {
+        let family_of =
+            Family::from_name(family).ok_or_else(|| format!("{family}: no such family"))?;
+        let params = TrainParams::default()
+            .with_families(vec![family_of])
+            .with_folds(folds);
+        let clock = || None;
+        let train = |stop: Option<f64>| {
+            pool.install(|| {
+                timed(stop, |r| {
+                    workflow::train(&prepared, &params, &run_info, &clock, r)
+                })
+            })
+        };
+        let (heard, result, _) = train(None);
+        result.map_err(ebb_err)?;
+        let (_, cancelled, after_stop) = train(Some(0.5));
+        let latency = match (cancelled, after_stop) {
+            (Err(ebb_core::Error::Cancelled { .. }), Some(seconds)) => Some(seconds),
+            (Err(e), _) => return Err(format!("{family}: cancelled run failed otherwise: {e}")),
+            (Ok(_), _) => return Err(format!("{family}: the run ignored Stop")),
+        };
+        runs.push((format!("train {family}"), heard, latency));
+    }
+    println!("| run | reports | total s | longest gap s | between | cancel at 50% |");
+    println!("|---|---:|---:|---:|---|---:|");
+    for (name, heard, latency) in &runs {
+        let gap = heard
+            .windows(2)
+            .max_by(|a, b| (a[1].at - a[0].at).total_cmp(&(b[1].at - b[0].at)));
+        let (gap_s, between) = gap.map_or((0.0, String::new()), |w| {
+            (
+                w[1].at - w[0].at,
+                format!("`{}` → `{}`", w[0].what, w[1].what),
+            )
+        });
+        let total = heard.last().map_or(0.0, |h| h.at);
+        let cancel = latency.map_or("–".into(), |s| format!("{:.0} ms", s * 1000.0));
+        println!(
+            "| {name} | {} | {total:.2} | {gap_s:.3} | {between} | {cancel} |",
+            heard.len()
+        );
+    }
+    Ok(())
 }

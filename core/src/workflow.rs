@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::data::datetime::parse_datetime;
-use crate::data::ingest::{read_csv, read_json, CsvOptions};
+use crate::data::ingest::{read_csv_with_progress, read_json, CsvOptions};
 use crate::data::quality::{report, split_quarantine, QualityReport};
 use crate::data::schema::{infer, InferOptions, Schema, SchemaCheck};
 use crate::data::split::{stratified_kfold, time_split};
@@ -91,7 +91,9 @@ pub fn prepare_bytes(
     let format = options.format.unwrap_or_else(|| sniff_format(bytes));
     let table = match format {
         DataFormat::Json => read_json(bytes)?,
-        DataFormat::Csv => read_csv(bytes, &CsvOptions::default())?,
+        DataFormat::Csv => {
+            read_csv_with_progress(bytes, &CsvOptions::default(), &mut reporter.sub(0.0, 0.3))?
+        }
     };
     let message = format!("{} rows", table.n_rows());
     reporter.report("reading", 0.3, &message)?;
