@@ -146,7 +146,7 @@ pub fn prepare(
     reporter.report("checking quality", 0.2, "")?;
     let quality = report(&table, &schema);
     reporter.report("setting rows aside", 0.9, "")?;
-    let (clean, quarantined) = split_quarantine(&table, &quality);
+    let (clean, quarantined) = split_quarantine(table, &quality);
     if options.require_target && clean.n_rows() == 0 {
         let first = quality.quarantine.entries.first();
         return Err(Error::AllQuarantined {

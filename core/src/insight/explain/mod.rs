@@ -573,7 +573,7 @@ mod tests {
                 generate_table(&SynthParams::default().with_n_customers(500).with_seed(3)).unwrap();
             let inference = infer(&table, &InferOptions::default()).unwrap();
             let quality = report(&table, &inference.schema);
-            let (clean, _) = split_quarantine(&table, &quality);
+            let (clean, _) = split_quarantine(table, &quality);
             let mut params = TrainParams::default()
                 .with_families(vec![family])
                 .with_folds(2)
@@ -1152,7 +1152,7 @@ mod tests {
             generate_table(&SynthParams::default().with_n_customers(5000).with_seed(9)).unwrap();
         let inference = infer(&table, &InferOptions::default()).unwrap();
         let quality = report(&table, &inference.schema);
-        let (clean, _) = split_quarantine(&table, &quality);
+        let (clean, _) = split_quarantine(table, &quality);
         let mut params = TrainParams::default()
             .with_families(vec![Family::Gbdt])
             .with_folds(2)
