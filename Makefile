@@ -7,7 +7,7 @@ EBB := ./target/release/ebb
 DEMO := demo
 
 .PHONY: run test setup tools fmt-check clippy unit wasm-core wasm-golden build-release bench \
-	worker worker-test web web-test demo bench-http
+	worker worker-test web web-test demo bench-http bench-web
 
 ## Installs what is missing (idempotent): the wasm targets named in rust-toolchain.toml.
 setup:
@@ -91,3 +91,8 @@ bench:
 ## of `make test`): BENCHMARKS.md.
 bench-http:
 	bash bench/http.sh
+
+## The dashboard in Chromium vs the native CLI on 100k generated customers (first render, parse +
+## quality, training): BENCHMARKS.md.
+bench-web: web worker build-release
+	source scripts/env.sh && node bench/web.mjs

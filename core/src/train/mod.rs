@@ -253,8 +253,8 @@ fn fit_family(
 }
 
 /// Rows predicted between two progress reports while scoring a fold's test rows: a deep forest
-/// takes ~0.3 ms a row on one thread, so this keeps a cancel answered within ~100 ms.
-const PREDICT_REPORT_ROWS: usize = 256;
+/// takes up to ~1 ms a row on one thread, so this keeps a cancel answered within ~100 ms.
+const PREDICT_REPORT_ROWS: usize = 64;
 
 /// Probabilities of `table`'s rows, reporting `stage` progress (and heeding a cancel) as it goes.
 fn predict_table(
