@@ -1,5 +1,8 @@
 // Files that cannot be used get a specific message on the page, and nothing else breaks.
 import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, ftruncateSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from '../pages/app.mjs';
 import { DataPage } from '../pages/data.mjs';
 import { TrainPage } from '../pages/train.mjs';
@@ -40,6 +43,21 @@ export async function run({ page, baseUrl, screenshots }) {
     assert.equal(await data.summary.count(), 0, `${what}: no data summary`);
   }
   await screenshots(app, ['data'], 'bad-input');
+
+  // A file over the 1 GB cap is refused before it is read (a sparse file: no disk used).
+  const dir = mkdtempSync(join(tmpdir(), 'ebb-big-'));
+  const big = join(dir, 'huge.csv');
+  const fd = openSync(big, 'w');
+  ftruncateSync(fd, 1_200_000_000);
+  closeSync(fd);
+  try {
+    await data.upload(big);
+    const refusal = page.locator('#notice.error', { hasText: 'huge.csv' });
+    assert.match(await refusal.innerText(), /huge\.csv: the file is 1\.2 GB; the dashboard reads files up to 1 GB/);
+    assert.equal(await data.summary.count(), 0, 'no data summary for a refused file');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   // A file without a target column loads, and Train says what is missing.
   await data.upload(csv('no-target.csv', 'customer,tenure,fee\na,1,20\nb,2,30\nc,3,25\n'));

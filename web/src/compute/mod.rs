@@ -16,9 +16,9 @@ use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use protocol::{Columns, Request, Response};
 
-/// Files above this size are refused before any byte is read (the table, its report and the
-/// model also need memory, and a wasm module has at most 4 GiB).
-pub const MAX_FILE_BYTES: f64 = (1u64 << 30) as f64;
+/// Files above this size (1 GB, as the message says) are refused before any byte is read: the
+/// table, its report and the model also need memory, and a wasm module has at most 4 GiB.
+pub const MAX_FILE_BYTES: f64 = 1e9;
 
 /// What the page hears from the compute side.
 #[derive(Debug, Clone)]
