@@ -33,6 +33,24 @@ impl Default for BusinessInputs {
     }
 }
 
+impl BusinessInputs {
+    /// The fields showing `options` (the inputs of a decision already made).
+    pub fn from_options(options: &DecideOptions) -> Self {
+        let (value, value_column) = match &options.value {
+            CustomerValue::Fixed(v) => (v.to_string(), None),
+            CustomerValue::MonthlyColumn(c) => (BusinessInputs::default().value, Some(c.clone())),
+        };
+        BusinessInputs {
+            cost: options.params.cost_per_contact.to_string(),
+            value,
+            value_column,
+            horizon_months: options.horizon_months.to_string(),
+            success_rate: options.params.success_rate.to_string(),
+            capacity: options.params.capacity.to_string(),
+        }
+    }
+}
+
 /// A field of [`BusinessInputs`], to put its message next to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -154,6 +172,23 @@ mod tests {
         assert_eq!(options.horizon_months, 24);
         // What the page sends is what core accepts.
         assert!(options.params.check().is_ok());
+        // A decision's inputs show again as they were typed.
+        assert_eq!(
+            parse(&BusinessInputs::from_options(&options)).unwrap(),
+            options
+        );
+        let fixed = parse(&BusinessInputs {
+            value: "500".into(),
+            success_rate: "0.25".into(),
+            ..BusinessInputs::default()
+        })
+        .unwrap();
+        let shown = BusinessInputs::from_options(&fixed);
+        assert_eq!(
+            (shown.value.as_str(), shown.success_rate.as_str()),
+            ("500", "0.25")
+        );
+        assert_eq!(parse(&shown).unwrap(), fixed);
     }
 
     #[test]

@@ -46,13 +46,18 @@ fn NumberField(
 #[component]
 pub fn DecideView() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let defaults = BusinessInputs::default();
-    let cost = RwSignal::new(defaults.cost);
-    let value = RwSignal::new(defaults.value);
-    let value_column = RwSignal::new(String::new());
-    let horizon = RwSignal::new(defaults.horizon_months);
-    let success_rate = RwSignal::new(defaults.success_rate);
-    let capacity = RwSignal::new(defaults.capacity);
+    // Back on this view, the fields show the inputs of the decision on display.
+    let shown = state.decision.with_untracked(|d| {
+        d.as_ref().map_or_else(BusinessInputs::default, |d| {
+            BusinessInputs::from_options(&d.options)
+        })
+    });
+    let cost = RwSignal::new(shown.cost);
+    let value = RwSignal::new(shown.value);
+    let value_column = RwSignal::new(shown.value_column.unwrap_or_default());
+    let horizon = RwSignal::new(shown.horizon_months);
+    let success_rate = RwSignal::new(shown.success_rate);
+    let capacity = RwSignal::new(shown.capacity);
     let problems = RwSignal::new(Vec::<(Field, String)>::new());
     let problem = move |field: Field| {
         Signal::derive(move || {
@@ -111,12 +116,12 @@ pub fn DecideView() -> impl IntoView {
                             prop:value=move || value_column.get()
                             on:change=move |ev| value_column.set(event_target_value(&ev))
                         >
-                            <option value="">"One value for every customer"</option>
+                            <option value="">"One value for all"</option>
                             {move || {
                                 numeric_columns()
                                     .into_iter()
                                     .map(|c| {
-                                        let text = format!("Column {c} (monthly) × horizon");
+                                        let text = format!("{c} (monthly) × horizon");
                                         view! { <option value=c>{text}</option> }
                                     })
                                     .collect_view()
@@ -203,7 +208,13 @@ fn Decision(decision: DecideSummary) -> impl IntoView {
                     <th scope="row">{c.id.clone()}</th>
                     <td class="num">{metric(c.probability)}</td>
                     <td class="num">{money(c.expected_value)}</td>
-                    <td>{c.top_reasons.clone()}</td>
+                    <td class="reasons">
+                        {c
+                            .top_reasons
+                            .split("; ")
+                            .map(|r| view! { <span>{r.to_string()}</span> })
+                            .collect_view()}
+                    </td>
                 </tr>
             }
         })

@@ -32,7 +32,10 @@ pub fn EvaluateView() -> impl IntoView {
                     let pr_point = Signal::derive(move || {
                         state.at.get().map(|a| (a.recall, a.precision))
                     });
-                    let threshold = RwSignal::new(t.threshold);
+                    // Back on this view, the slider stays where the metrics shown were counted.
+                    let threshold = RwSignal::new(
+                        state.at.get_untracked().map_or(t.threshold, |a| a.threshold),
+                    );
                     view! {
                         <p>
                             {format!(
