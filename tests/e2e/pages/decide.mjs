@@ -25,6 +25,11 @@ export class DecidePage {
     await this.summary.waitFor();
   }
 
+  /** What the page says the worker is doing (empty when idle). */
+  async working() {
+    return this.page.locator('#busy').innerText();
+  }
+
   /** The message shown next to a field (empty when it is fine). */
   async fieldError(id) {
     return this.page.locator(`#${id}-error`).innerText();

@@ -51,7 +51,8 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, cliDecide, screen
   await decide.setInputs({ cost: 5, value: 500, successRate: 1.5, capacity: 200 });
   await decide.decideButton.click();
   assert.match(await decide.fieldError('success-rate'), /more than 0 and at most 1/);
-  assert.equal(await decide.summary.count(), 0, 'an invalid input is not sent');
+  assert.equal(await decide.working(), '', 'an invalid input is not sent to the worker');
+  assert.equal(await decide.fieldError('cost'), '', 'only the bad field gets a message');
   await decide.setInputs({ successRate: 0.25 });
   await decide.decide();
   await decide.chart.waitFor();
