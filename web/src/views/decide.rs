@@ -100,10 +100,15 @@ pub fn DecideView() -> impl IntoView {
         <section aria-labelledby="decide-title">
             <h2 id="decide-title">"Decide"</h2>
             {move || {
-                state
-                    .trained
-                    .with(Option::is_none)
-                    .then(|| view! { <p class="hint">"Train a model first (Train view)."</p> })
+                let model = state.trained.with(|t| t.as_ref().map(|t| t.model_id.clone()));
+                let file = state.data.with(|d| d.as_ref().map(|d| d.name.clone()));
+                let what = match (model, file) {
+                    (Some(model), Some(file)) => format!(
+                        "Scores every row of {file} with model {model} — what `ebb decide MODEL DATA` does — and ranks who to contact.",
+                    ),
+                    _ => "Train a model first (Train view).".to_string(),
+                };
+                view! { <p class="hint">{what}</p> }
             }}
             <fieldset>
                 <legend>"Business inputs"</legend>
