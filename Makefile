@@ -32,8 +32,11 @@ clippy:
 	$(CARGO) clippy -p ebb-worker --target $(WASM_TARGET) -- -D warnings
 	$(CARGO) clippy -p ebb-tests --all-targets --features worker-e2e -- -D warnings
 
+## ebb-web builds for the browser; its plain-Rust logic (inputs, formats, chart scales) is
+## tested natively too.
 unit:
 	$(CARGO) test --workspace --exclude ebb-web
+	$(CARGO) test -p ebb-web --lib
 
 wasm-core:
 	$(CARGO) build -p ebb-core --no-default-features --target $(WASM_TARGET)

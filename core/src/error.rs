@@ -61,6 +61,12 @@ pub enum Error {
         first_row: usize,
         reason: String,
     },
+    /// No row of the data could be scored, so there is nobody to decide about.
+    NothingScored {
+        rows: usize,
+        first_row: usize,
+        reason: String,
+    },
     /// The caller's progress callback asked to stop; nothing was produced.
     Cancelled { stage: String },
 }
@@ -96,6 +102,9 @@ impl fmt::Display for Error {
                 f,
                 "every row was quarantined ({rows} rows), so none is left to train on; the first, row {first_row}: {reason} (the quality report lists every row set aside and why)"
             ),
+            Error::NothingScored { reason, .. } => {
+                write!(f, "no row could be scored; first problem: {reason}")
+            }
             Error::Cancelled { stage } => write!(f, "cancelled during {stage}"),
         }
     }
@@ -118,6 +127,7 @@ pub enum ErrorKind {
     SchemaMismatch,
     Artifact,
     AllQuarantined,
+    NothingScored,
     Cancelled,
 }
 
@@ -137,6 +147,7 @@ impl Error {
             Error::SchemaMismatch { .. } => ErrorKind::SchemaMismatch,
             Error::Artifact { .. } => ErrorKind::Artifact,
             Error::AllQuarantined { .. } => ErrorKind::AllQuarantined,
+            Error::NothingScored { .. } => ErrorKind::NothingScored,
             Error::Cancelled { .. } => ErrorKind::Cancelled,
         }
     }
@@ -147,7 +158,8 @@ impl Error {
             Error::Malformed { row, .. }
             | Error::RaggedRow { row, .. }
             | Error::BadValue { row, .. }
-            | Error::AllQuarantined { first_row: row, .. } => Some(*row),
+            | Error::AllQuarantined { first_row: row, .. }
+            | Error::NothingScored { first_row: row, .. } => Some(*row),
             _ => None,
         }
     }

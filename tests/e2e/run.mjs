@@ -47,7 +47,8 @@ function freePort() {
   });
 }
 
-/** `ebb train --json` on the churn file with the page's settings (cached per settings). */
+/** `ebb train --json` on the churn file with the page's settings (cached per settings): its
+ * summary, and `modelPath`, the model it wrote. */
 const trained = new Map();
 function cliTrain({ families, folds, seed }) {
   const key = JSON.stringify([families, folds, seed]);
@@ -55,9 +56,19 @@ function cliTrain({ families, folds, seed }) {
     const model = join(work, `cli-${trained.size}.json`);
     const args = ['train', churnCsv, '--model', families.join(','), '--folds', String(folds),
       '--seed', String(seed), '--json', '--out', model];
-    trained.set(key, JSON.parse(execFileSync('./target/release/ebb', args, { encoding: 'utf8' })));
+    const summary = JSON.parse(execFileSync('./target/release/ebb', args, { encoding: 'utf8' }));
+    trained.set(key, { ...summary, modelPath: model });
   }
   return trained.get(key);
+}
+
+/** `ebb decide MODEL <churn file> --json` with `flags`: its JSON and the contact list it wrote. */
+let decided = 0;
+function cliDecide(model, flags) {
+  const csv = join(work, `contacts-${decided++}.csv`);
+  const args = ['decide', model, churnCsv, '--out', csv, '--json', ...flags];
+  const json = JSON.parse(execFileSync('./target/release/ebb', args, { encoding: 'utf8' }));
+  return { json, csv: readFileSync(csv, 'utf8') };
 }
 
 const work = mkdtempSync(join(tmpdir(), 'ebb-e2e-'));
@@ -111,7 +122,7 @@ try {
     };
     const started = Date.now();
     try {
-      await spec.run({ page, baseUrl, churnCsv, cliTrain, screenshots });
+      await spec.run({ page, baseUrl, churnCsv, cliTrain, cliDecide, screenshots });
     } catch (e) {
       problems.push(e.stack ?? String(e));
       await page.screenshot({ path: join(out, `failed-${spec.name.split(':')[0]}.png`), fullPage: true }).catch(() => {});

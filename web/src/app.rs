@@ -5,9 +5,11 @@ use std::cell::OnceCell;
 
 use leptos::prelude::*;
 
-use crate::compute::protocol::{AtThreshold, DataSummary, Progress, Response, TrainSummary};
+use crate::compute::protocol::{
+    AtThreshold, DataSummary, DecideSummary, Progress, Response, TrainSummary,
+};
 use crate::compute::{Compute, Event};
-use crate::views::{DataView, EvaluateView, ServiceView, TrainView};
+use crate::views::{DataView, DecideView, EvaluateView, ServiceView, TrainView};
 
 /// The views, in the order the navigation lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,17 +17,25 @@ pub enum Tab {
     Data,
     Train,
     Evaluate,
+    Decide,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::Data, Tab::Train, Tab::Evaluate, Tab::Service];
+    const ALL: [Tab; 5] = [
+        Tab::Data,
+        Tab::Train,
+        Tab::Evaluate,
+        Tab::Decide,
+        Tab::Service,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Tab::Data => "Data",
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
+            Tab::Decide => "Decide",
             Tab::Service => "Service",
         }
     }
@@ -51,6 +61,8 @@ pub struct AppState {
     pub trained: RwSignal<Option<TrainSummary>>,
     /// Metrics at the Evaluate view's threshold.
     pub at: RwSignal<Option<AtThreshold>>,
+    /// The Decide view's last answer (cleared with the model it came from).
+    pub decision: RwSignal<Option<DecideSummary>>,
 }
 
 impl AppState {
@@ -63,6 +75,7 @@ impl AppState {
             data: RwSignal::new(None),
             trained: RwSignal::new(None),
             at: RwSignal::new(None),
+            decision: RwSignal::new(None),
         }
     }
 
@@ -89,12 +102,14 @@ impl AppState {
                 self.idle();
                 self.trained.set(None);
                 self.at.set(None);
+                self.decision.set(None);
                 self.error(why);
             }
             Event::Refused(why) => {
                 self.idle();
                 self.data.set(None);
                 self.trained.set(None);
+                self.decision.set(None);
                 self.error(why);
             }
         }
@@ -108,15 +123,21 @@ impl AppState {
                 self.idle();
                 self.trained.set(None);
                 self.at.set(None);
+                self.decision.set(None);
                 self.data.set(Some(*summary));
             }
             Response::Progress(p) => self.progress.set(Some(p)),
             Response::Trained(summary) => {
                 self.idle();
+                self.decision.set(None);
                 self.at.set(Some(summary.at_threshold.clone()));
                 self.trained.set(Some(*summary));
             }
             Response::AtThreshold(at) => self.at.set(Some(at)),
+            Response::Decided(decision) => {
+                self.idle();
+                self.decision.set(Some(*decision));
+            }
             Response::Failed {
                 message,
                 has_data,
@@ -129,6 +150,7 @@ impl AppState {
                 if !has_model {
                     self.trained.set(None);
                     self.at.set(None);
+                    self.decision.set(None);
                 }
                 self.error(message);
             }
@@ -200,6 +222,7 @@ fn App() -> impl IntoView {
                 Tab::Data => view! { <DataView/> }.into_any(),
                 Tab::Train => view! { <TrainView/> }.into_any(),
                 Tab::Evaluate => view! { <EvaluateView/> }.into_any(),
+                Tab::Decide => view! { <DecideView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}
         </main>

@@ -6,6 +6,7 @@ mod app;
 mod charts;
 mod compute;
 mod format;
+mod inputs;
 mod views;
 
 use wasm_bindgen::prelude::*;

@@ -1,14 +1,17 @@
-//! `ebb decide`: who to contact. Scores every customer, then applies the cost model of
-//! `ebb_core::eval::decision` to give the profit-maximising threshold, the profit curve and a ranked
-//! contact list (CSV) that respects the contact capacity.
+//! `ebb decide`: who to contact. Core's `workflow::decide` scores every customer and applies the
+//! cost model of `ebb_core::eval::decision` (the profit-maximising threshold, the profit curve and
+//! a ranked contact list that respects the contact capacity); this command reads the flags, writes
+//! the contact list with `workflow::contacts_csv` and prints the numbers.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ebb_core::data::table::Table;
-use ebb_core::eval::decision::{remaining_value, values_from_column, DecisionParams};
+use ebb_core::eval::decision::DecisionParams;
+use ebb_core::progress::Reporter;
 use ebb_core::serve::artifact::Artifact;
 use ebb_core::serve::scorer::{Labels, Scorer};
+use ebb_core::workflow::{contacts_csv, decide, CustomerValue, DecideOptions};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};
@@ -28,30 +31,38 @@ pub struct ValueArgs {
 }
 
 impl ValueArgs {
-    /// Per-row customer value and monthly value.
-    pub fn values(&self, table: &Table, path: &Path) -> CliResult<(Vec<f64>, Vec<f64>)> {
+    /// The flags as core's customer value, refused with the flag to fix when out of range.
+    pub fn customer_value(&self) -> CliResult<CustomerValue> {
         if self.horizon_months == 0 {
             return Err(CliError::input("--horizon-months must be at least 1"));
         }
-        let months = f64::from(self.horizon_months);
         match &self.value_column {
-            Some(column) => {
-                let monthly =
-                    values_from_column(table, column, 1.0).map_err(|e| CliError::core(path, e))?;
-                let value = monthly.iter().map(|m| m * months).collect();
-                Ok((value, monthly))
+            Some(column) => Ok(CustomerValue::MonthlyColumn(column.clone())),
+            None if self.value.is_finite() && self.value >= 0.0 => {
+                Ok(CustomerValue::Fixed(self.value))
             }
-            None => {
-                if !(self.value.is_finite() && self.value >= 0.0) {
-                    return Err(CliError::input(format!(
-                        "--value must be a number >= 0, got {}",
-                        self.value
-                    )));
-                }
-                let n = table.n_rows();
-                Ok((vec![self.value; n], vec![self.value / months; n]))
-            }
+            None => Err(CliError::input(format!(
+                "--value must be a number >= 0, got {}",
+                self.value
+            ))),
         }
+    }
+
+    /// The decision inputs of these flags, for `reasons` top reasons per contact.
+    pub fn options(&self, params: DecisionParams, reasons: usize) -> CliResult<DecideOptions> {
+        Ok(DecideOptions {
+            params,
+            value: self.customer_value()?,
+            horizon_months: self.horizon_months,
+            reasons,
+        })
+    }
+
+    /// Per-row customer value and monthly value.
+    pub fn values(&self, table: &Table, path: &Path) -> CliResult<(Vec<f64>, Vec<f64>)> {
+        self.options(DecisionParams::default(), 0)?
+            .values(table)
+            .map_err(|e| CliError::core(path, e))
     }
 }
 
@@ -118,96 +129,34 @@ pub fn score_rows(artifact: &Artifact, table: &Table, path: &Path) -> CliResult<
     })
 }
 
-/// The customer id of a row: the id column when the model has one, else the source row number.
-pub fn row_id(artifact: &Artifact, table: &Table, r: usize) -> String {
-    artifact
-        .schema
-        .id_column
-        .as_deref()
-        .and_then(|c| table.column_index(c))
-        .map_or_else(
-            || table.source_row(r).to_string(),
-            |c| table.raw(r, c).to_string(),
-        )
-}
-
 pub fn run(args: DecideArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let (table, _) = read_table(&args.data)?;
-    let (all_values, all_monthly) = args.value.values(&table, &args.data)?;
-    let Scored {
-        rows,
-        probabilities,
-        invalid,
-    } = score_rows(&artifact, &table, &args.data)?;
-    let values: Vec<f64> = rows.iter().map(|&r| all_values[r]).collect();
     let params = DecisionParams::default()
         .with_cost_per_contact(args.cost)
         .with_success_rate(args.success_rate)
         .with_capacity(args.capacity);
-    let bad_flag = |e: ebb_core::Error| CliError::input(e.to_string());
-    let plan = params.plan(&probabilities, &values).map_err(bad_flag)?;
-    let at_model = params
-        .outcome_at(&probabilities, &values, artifact.threshold)
-        .map_err(bad_flag)?;
-
-    let horizon = args.value.horizon_months;
-    // Why each contact is at risk: the top reasons from the model's exact SHAP explanation.
-    let explainer = ebb_core::insight::explain::Explainer::new(&artifact)
-        .map_err(|e| CliError::core(&args.model, e))?;
-    let reasons_of = |r: usize| -> CliResult<String> {
-        if args.reasons == 0 {
-            return Ok(String::new());
+    let options = args.value.options(params, args.reasons)?;
+    let decision = decide(&artifact, &table, &options, &mut Reporter::silent()).map_err(|e| {
+        match e.kind() {
+            // Core names the setting; the flag is the user's word for it.
+            ebb_core::ErrorKind::InvalidParameter => CliError::input(e.to_string()),
+            _ => CliError::core(&args.data, e),
         }
-        let explanation = explainer
-            .explain_row(&table, r)
-            .map_err(|e| CliError::core(&args.data, e))?;
-        let texts: Vec<String> = explanation
-            .top_reasons(args.reasons)
-            .into_iter()
-            .map(|x| x.text)
-            .collect();
-        Ok(texts.join("; "))
-    };
-    let contacts: Vec<serde_json::Value> = plan
-        .contacts
+    })?;
+    crate::write_file(&args.out, &contacts_csv(&decision.contacts))?;
+    let params = &options.params;
+    let horizon = options.horizon_months;
+    let invalid: Vec<(usize, &str)> = decision
+        .skipped
         .iter()
-        .map(|c| {
-            let r = rows[c.row];
-            Ok(serde_json::json!({
-                "top_reasons": reasons_of(r)?,
-                "id": row_id(&artifact, &table, r),
-                "row": table.source_row(r),
-                "probability": c.probability,
-                "customer_value": c.customer_value,
-                "expected_saved": c.expected_saved,
-                "expected_value": c.expected_value,
-                "remaining_value": remaining_value(all_monthly[r], c.probability, horizon),
-            }))
-        })
-        .collect::<CliResult<_>>()?;
-
-    let mut csv = String::from("id,probability,expected_value,remaining_value,top_reasons\n");
-    for c in &contacts {
-        let mut id = String::new();
-        ebb_core::data::ingest::write_csv_field(&mut id, c["id"].as_str().unwrap_or(""), b',');
-        let mut reasons = String::new();
-        ebb_core::data::ingest::write_csv_field(
-            &mut reasons,
-            c["top_reasons"].as_str().unwrap_or(""),
-            b',',
-        );
-        csv.push_str(&format!(
-            "{id},{},{},{},{reasons}\n",
-            c["probability"], c["expected_value"], c["remaining_value"]
-        ));
-    }
-    crate::write_file(&args.out, &csv)?;
+        .map(|s| (s.row, s.reason.as_str()))
+        .collect();
 
     if args.json {
         print_json(&serde_json::json!({
-            "model_id": artifact.model_id,
-            "customers": plan.customers,
+            "model_id": decision.model_id,
+            "customers": decision.customers,
             "invalid": invalid.len(),
             "invalid_examples": invalid.iter().take(10).collect::<Vec<_>>(),
             "cost_per_contact": params.cost_per_contact,
@@ -215,24 +164,24 @@ pub fn run(args: DecideArgs) -> CliResult {
             "capacity": params.capacity,
             "horizon_months": horizon,
             "value_column": args.value.value_column,
-            "worth_contacting": plan.worth_contacting,
-            "contacted": plan.contacted,
-            "best_threshold": plan.best_threshold,
-            "best": plan.best,
-            "model_threshold": artifact.threshold,
-            "at_model_threshold": at_model,
-            "profit_by_threshold": plan.by_threshold,
-            "profit_by_count": plan.by_count,
-            "contacts": contacts,
+            "worth_contacting": decision.worth_contacting,
+            "contacted": decision.contacted,
+            "best_threshold": decision.best_threshold,
+            "best": decision.best,
+            "model_threshold": decision.model_threshold,
+            "at_model_threshold": decision.at_model_threshold,
+            "profit_by_threshold": decision.profit_by_threshold,
+            "profit_by_count": decision.profit_by_count,
+            "contacts": decision.contacts,
             "out": args.out,
         }));
         return Ok(());
     }
-    let c = &plan.contacted;
+    let c = &decision.contacted;
     println!(
         "{} customers scored; {} worth contacting; contacting {} (capacity {}) into {}",
-        plan.customers,
-        plan.worth_contacting,
+        decision.customers,
+        decision.worth_contacting,
         c.contacted,
         params.capacity,
         args.out.display()
@@ -245,15 +194,15 @@ pub fn run(args: DecideArgs) -> CliResult {
     let rows = vec![
         vec![
             "profit-maximising".to_string(),
-            threshold(plan.best_threshold),
-            plan.best.contacted.to_string(),
-            format!("{:.2}", plan.best.net),
+            threshold(decision.best_threshold),
+            decision.best.contacted.to_string(),
+            format!("{:.2}", decision.best.net),
         ],
         vec![
             "model".to_string(),
-            threshold(Some(artifact.threshold)),
-            at_model.contacted.to_string(),
-            format!("{:.2}", at_model.net),
+            threshold(Some(decision.model_threshold)),
+            decision.at_model_threshold.contacted.to_string(),
+            format!("{:.2}", decision.at_model_threshold.net),
         ],
     ];
     println!("thresholds (no capacity limit):");

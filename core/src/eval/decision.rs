@@ -105,7 +105,9 @@ impl DecisionParams {
         self
     }
 
-    fn check(&self) -> Result<()> {
+    /// Fails with [`Error::InvalidParameter`] naming the setting that cannot work (a negative
+    /// cost, a success rate outside `(0, 1]`, fewer than 2 curve points).
+    pub fn check(&self) -> Result<()> {
         if !(self.cost_per_contact.is_finite() && self.cost_per_contact >= 0.0) {
             return Err(Error::InvalidParameter {
                 name: "cost".into(),

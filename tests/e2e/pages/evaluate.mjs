@@ -1,9 +1,22 @@
-// The Evaluate view: ROC chart, threshold slider, metrics at the threshold.
+// The Evaluate view: ROC, PR, calibration, lift and gains charts, threshold slider, metrics and
+// confusion matrix at the threshold.
 export class EvaluatePage {
   constructor(page) {
     this.page = page;
     this.chart = page.locator('svg#roc');
     this.slider = page.locator('#threshold');
+  }
+
+  /** The ids of the charts drawn (each an svg with ticks and a title). */
+  async charts() {
+    return this.page.locator('svg.chart').evaluateAll((svgs) =>
+      svgs.filter((s) => s.querySelector('title') && s.querySelectorAll('.tick').length > 0).map((s) => s.id));
+  }
+
+  /** The confusion matrix shown: true/false positives and negatives. */
+  async confusion() {
+    const cell = async (id) => Number((await this.page.locator(`#confusion #${id}`).innerText()).replaceAll(',', ''));
+    return { tp: await cell('tp'), fp: await cell('fp'), tn: await cell('tn'), fn: await cell('fn') };
   }
 
   async metrics() {

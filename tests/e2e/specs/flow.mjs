@@ -1,19 +1,23 @@
 // The analyst's path: open -> upload the churn file -> quality report -> train seeded -> the
-// leaderboard's ROC-AUC equals `ebb train`'s -> move the threshold -> precision/recall follow.
+// leaderboard's ROC-AUC equals `ebb train`'s -> the evaluation charts -> move the threshold ->
+// precision/recall and the confusion matrix follow -> decide with business inputs -> the
+// recommended threshold, profit and downloaded contact list equal `ebb decide`'s.
 import assert from 'node:assert/strict';
 import { App } from '../pages/app.mjs';
 import { DataPage } from '../pages/data.mjs';
 import { TrainPage } from '../pages/train.mjs';
 import { EvaluatePage } from '../pages/evaluate.mjs';
+import { DecidePage } from '../pages/decide.mjs';
 import { ServicePage } from '../pages/service.mjs';
 
 export const name = 'flow: upload, train, evaluate';
 
-export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots }) {
+export async function run({ page, baseUrl, churnCsv, cliTrain, cliDecide, screenshots }) {
   const app = new App(page);
   const data = new DataPage(page);
   const train = new TrainPage(page);
   const evaluate = new EvaluatePage(page);
+  const decide = new DecidePage(page);
   const service = new ServicePage(page);
   const settings = { families: ['gbdt'], folds: 3, seed: 42 };
 
@@ -36,9 +40,37 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots }) {
   assert.ok(lower.recall > atModel.recall, `recall ${atModel.recall} -> ${lower.recall}`);
   assert.ok(lower.precision < atModel.precision, `precision ${atModel.precision} -> ${lower.precision}`);
   assert.notEqual(lower.contacts, atModel.contacts);
+  for (const chart of ['roc', 'pr', 'calibration', 'lift', 'gains']) {
+    assert.ok((await evaluate.charts()).includes(chart), `Evaluate draws the ${chart} chart`);
+  }
+  const matrix = await evaluate.confusion();
+  assert.equal(matrix.tp + matrix.fp + matrix.tn + matrix.fn, 5000, 'the matrix counts every customer');
+  assert.equal(lower.contacts, `${(matrix.tp + matrix.fp).toLocaleString('en-US')} of 5,000`);
+
+  await app.show('decide');
+  await decide.setInputs({ cost: 5, value: 500, successRate: 1.5, capacity: 200 });
+  await decide.decideButton.click();
+  assert.match(await decide.fieldError('success-rate'), /more than 0 and at most 1/);
+  assert.equal(await decide.working(), '', 'an invalid input is not sent to the worker');
+  assert.equal(await decide.fieldError('cost'), '', 'only the bad field gets a message');
+  await decide.setInputs({ successRate: 0.25 });
+  await decide.decide();
+  await decide.chart.waitFor();
+  const cli = cliDecide(cliTrain(settings).modelPath,
+    ['--cost', '5', '--value', '500', '--success-rate', '0.25', '--capacity', '200']);
+  const shownBest = await decide.recommended();
+  assert.equal(shownBest.threshold, cli.json.best_threshold, 'recommended threshold = ebb decide');
+  assert.equal(shownBest.profit, cli.json.best.net, 'expected profit = ebb decide');
+  assert.equal(await decide.contacts.count(), Math.min(50, cli.json.contacts.length));
+  const file = await decide.downloadContacts();
+  assert.equal(file.name, 'contacts.csv');
+  const lines = file.text.trimEnd().split('\n');
+  assert.equal(lines[0], 'id,probability,expected_value,remaining_value,top_reasons');
+  assert.equal(lines.length - 1, Math.min(200, cli.json.worth_contacting), 'capacity caps the list');
+  assert.equal(file.text, cli.csv, 'the downloaded contact list is the one ebb decide writes');
 
   await app.show('service');
   assert.match(await service.status(), /Status: (ok|degraded|unavailable)/);
 
-  await screenshots(app, ['data', 'train', 'evaluate', 'service']);
+  await screenshots(app, ['data', 'train', 'evaluate', 'decide', 'service']);
 }

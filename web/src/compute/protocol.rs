@@ -7,7 +7,10 @@
 use ebb_core::data::quality::{
     ColumnQuality, DuplicateIds, DuplicateRows, QuarantinedRow, TargetQuality,
 };
-use ebb_core::metrics::{Confusion, Curve, Report};
+use ebb_core::eval::decision::{CurvePoint, Outcome};
+use ebb_core::metrics::{Confusion, CurveSet, Report};
+use ebb_core::serve::scorer::SkippedRow;
+use ebb_core::workflow::{ContactRow, DecideOptions};
 use serde::{Deserialize, Serialize};
 
 /// The columns with a role; `None` lets core detect it (target, id) or leaves it unset (time).
@@ -49,6 +52,8 @@ pub enum Request {
     Threshold {
         threshold: f64,
     },
+    /// Score the loaded data with the trained model and plan the contacts (`ebb decide`).
+    Decide(DecideOptions),
 }
 
 /// A step of long work: core's own progress type, posted as core reports it.
@@ -107,9 +112,37 @@ pub struct TrainSummary {
     pub validation: String,
     /// Metrics of the calibrated out-of-fold probabilities at the model's threshold.
     pub calibrated: Report,
-    /// ROC curve of the calibrated out-of-fold probabilities (thinned by core).
-    pub roc: Curve,
+    /// ROC, precision-recall, lift and calibration curves of the calibrated out-of-fold
+    /// probabilities (thinned by core).
+    pub curves: CurveSet,
     pub at_threshold: AtThreshold,
+}
+
+/// Who to contact: core's `workflow::decide` on the loaded data, as `ebb decide` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecideSummary {
+    /// The inputs decided with.
+    pub options: DecideOptions,
+    /// Customers scored.
+    pub customers: usize,
+    /// Rows that could not be scored (all counted, the first listed).
+    pub skipped: usize,
+    pub skipped_examples: Vec<SkippedRow>,
+    /// Customers with a positive expected value, before the capacity limit.
+    pub worth_contacting: usize,
+    /// Contacting the contact list.
+    pub contacted: Outcome,
+    /// The profit-maximising threshold (no capacity limit) and its outcome.
+    pub best_threshold: Option<f64>,
+    pub best: Outcome,
+    pub model_threshold: f64,
+    pub at_model_threshold: Outcome,
+    /// Expected profit on the threshold grid 0, 0.01, ... 1.
+    pub profit_by_threshold: Vec<CurvePoint>,
+    /// The first contacts of the list (all of them are in `csv`).
+    pub contacts: Vec<ContactRow>,
+    /// The whole contact list as `ebb decide --out` writes it.
+    pub csv: String,
 }
 
 /// Worker → page.
@@ -121,6 +154,7 @@ pub enum Response {
     Progress(Progress),
     Trained(Box<TrainSummary>),
     AtThreshold(AtThreshold),
+    Decided(Box<DecideSummary>),
     /// The request could not be done; the message says why in the user's terms. The flags say
     /// what the worker still holds afterwards (a failed load leaves no data).
     Failed {

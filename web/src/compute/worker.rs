@@ -1,6 +1,6 @@
 //! The compute worker's side: it holds the data set and the last trained model, and answers the
 //! page's requests by calling core — the same functions, with the same parameters, as the CLI's
-//! `ebb validate` and `ebb train`. Everything here runs inside the dedicated Web Worker, so the
+//! `ebb validate`, `ebb train` and `ebb decide`. Everything here runs inside the dedicated Web Worker, so the
 //! page stays responsive however long core takes.
 
 use std::cell::RefCell;
@@ -8,25 +8,29 @@ use std::cell::RefCell;
 use ebb_core::data::ingest::{read_csv, read_json, CsvOptions};
 use ebb_core::data::synth::{generate_table, SynthParams};
 use ebb_core::data::table::Table;
-use ebb_core::metrics::{confusion, curves};
+use ebb_core::metrics::{curves, ThresholdIndex};
 use ebb_core::model::family::Family;
 use ebb_core::progress::{Control, Reporter};
-use ebb_core::serve::artifact::data_hash;
+use ebb_core::serve::artifact::{data_hash, Artifact};
 use ebb_core::train::{labels, TrainParams};
-use ebb_core::workflow::{self, PrepareOptions, Prepared, RunInfo};
+use ebb_core::workflow::{self, DecideOptions, PrepareOptions, Prepared, RunInfo};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::protocol::{
-    AtThreshold, Columns, DataSummary, FamilyRow, Progress, Request, Response, TrainSettings,
-    TrainSummary,
+    AtThreshold, Columns, DataSummary, DecideSummary, FamilyRow, Progress, Request, Response,
+    TrainSettings, TrainSummary,
 };
 
 /// Rows of raw cells the Data view previews.
 const PREVIEW_ROWS: usize = 10;
 /// Set-aside rows listed with reasons (all are counted).
 const SET_ASIDE_LISTED: usize = 50;
+/// Contacts the Decide view lists (all of them are in the CSV).
+const CONTACTS_LISTED: usize = 50;
+/// Unscorable rows the Decide view lists (all are counted), as `ebb decide` prints them.
+const SKIPPED_LISTED: usize = 10;
 
 /// A file read into a table, before any schema.
 struct Source {
@@ -35,10 +39,11 @@ struct Source {
     hash: String,
 }
 
-/// Out-of-fold probabilities of the last trained model, for threshold questions.
+/// The last trained model: its artifact (to score with) and its out-of-fold probabilities,
+/// sorted once so that each threshold question costs a binary search, not a pass over the rows.
 struct Scored {
-    labels: Vec<f64>,
-    probabilities: Vec<f64>,
+    artifact: Artifact,
+    index: ThresholdIndex,
 }
 
 #[derive(Default)]
@@ -111,6 +116,7 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::SetColumns { columns } => prepare_current(&columns),
         Request::Train(settings) => train_current(&settings),
         Request::Threshold { threshold } => at_threshold(threshold).map(Response::AtThreshold),
+        Request::Decide(options) => decide_current(&options),
     };
     answer.unwrap_or_else(failed)
 }
@@ -265,6 +271,24 @@ fn now_iso() -> String {
 /// fit sends a few hundred messages, not one per boosting round of every fold.
 const PROGRESS_STEP: f64 = 0.005;
 
+/// A progress callback that posts core's progress to the page, thinned by [`PROGRESS_STEP`].
+fn progress_sink() -> impl FnMut(&Progress) -> Control {
+    let mut last: Option<(String, f64)> = None;
+    move |p: &Progress| {
+        let due = match &last {
+            Some((stage, fraction)) => {
+                *stage != p.stage || p.fraction >= fraction + PROGRESS_STEP || p.fraction >= 1.0
+            }
+            None => true,
+        };
+        if due {
+            post(&Response::Progress(p.clone()));
+            last = Some((p.stage.clone(), p.fraction));
+        }
+        Control::Continue
+    }
+}
+
 /// Cross-validates, calibrates, refits and assembles the artifact with core's
 /// `workflow::train`, the function `ebb train` calls, and keeps the out-of-fold probabilities
 /// for the Evaluate view. Cancel is `terminate()` for now: the page cannot reach this worker
@@ -290,20 +314,7 @@ fn train_current(settings: &TrainSettings) -> Result<Response, String> {
             created_at: now_iso(),
             ebb_version: env!("CARGO_PKG_VERSION").to_string(),
         };
-        let mut last: Option<(String, f64)> = None;
-        let mut sink = |p: &Progress| {
-            let due = match &last {
-                Some((stage, fraction)) => {
-                    *stage != p.stage || p.fraction >= fraction + PROGRESS_STEP || p.fraction >= 1.0
-                }
-                None => true,
-            };
-            if due {
-                post(&Response::Progress(p.clone()));
-                last = Some((p.stage.clone(), p.fraction));
-            }
-            Control::Continue
-        };
+        let mut sink = progress_sink();
         let trained = workflow::train(
             prepared,
             &params,
@@ -320,9 +331,7 @@ fn train_current(settings: &TrainSettings) -> Result<Response, String> {
             .filter(|(_, p)| !p.is_nan())
             .map(|(&y, &p)| (y, p))
             .unzip();
-        let roc = curves(&labels, &probabilities)
-            .map_err(|e| e.to_string())?
-            .roc;
+        let curves = curves(&labels, &probabilities).map_err(|e| e.to_string())?;
         let summary = trained.summary;
         let models = summary
             .models
@@ -334,8 +343,8 @@ fn train_current(settings: &TrainSettings) -> Result<Response, String> {
             })
             .collect();
         let scored = Scored {
-            labels,
-            probabilities,
+            artifact: trained.artifact,
+            index: ThresholdIndex::new(&labels, &probabilities).map_err(|e| e.to_string())?,
         };
         let at = threshold_metrics(&scored, summary.threshold)?;
         s.scored = Some(scored);
@@ -347,15 +356,17 @@ fn train_current(settings: &TrainSettings) -> Result<Response, String> {
             calibration: summary.calibration,
             validation: summary.validation,
             calibrated: summary.calibrated_cv,
-            roc,
+            curves,
             at_threshold: at,
         })))
     })
 }
 
 fn threshold_metrics(scored: &Scored, threshold: f64) -> Result<AtThreshold, String> {
-    let c =
-        confusion(&scored.labels, &scored.probabilities, threshold).map_err(|e| e.to_string())?;
+    let c = scored
+        .index
+        .confusion(threshold)
+        .map_err(|e| e.to_string())?;
     Ok(AtThreshold {
         threshold,
         confusion: c,
@@ -369,5 +380,42 @@ fn at_threshold(threshold: f64) -> Result<AtThreshold, String> {
     STATE.with_borrow(|s| {
         let scored = s.scored.as_ref().ok_or("train a model first")?;
         threshold_metrics(scored, threshold)
+    })
+}
+
+/// Who to contact: core's `workflow::decide` (what `ebb decide MODEL DATA` runs) on the loaded
+/// file as read, every row of it, with the trained model, and the contact list as the CSV the
+/// CLI writes. Explaining the contacts is the slow part; its progress goes to the page.
+fn decide_current(options: &DecideOptions) -> Result<Response, String> {
+    STATE.with_borrow(|s| {
+        let scored = s
+            .scored
+            .as_ref()
+            .ok_or("train a model first (Train view)")?;
+        let source = s.source.as_ref().ok_or("load a data file first")?;
+        let mut sink = progress_sink();
+        let d = workflow::decide(
+            &scored.artifact,
+            &source.table,
+            options,
+            &mut Reporter::new(&mut sink),
+        )
+        .map_err(|e| format!("{}: {e}", source.name))?;
+        let csv = workflow::contacts_csv(&d.contacts);
+        Ok(Response::Decided(Box::new(DecideSummary {
+            options: options.clone(),
+            customers: d.customers,
+            skipped: d.skipped.len(),
+            skipped_examples: d.skipped.into_iter().take(SKIPPED_LISTED).collect(),
+            worth_contacting: d.worth_contacting,
+            contacted: d.contacted,
+            best_threshold: d.best_threshold,
+            best: d.best,
+            model_threshold: d.model_threshold,
+            at_model_threshold: d.at_model_threshold,
+            profit_by_threshold: d.profit_by_threshold,
+            contacts: d.contacts.into_iter().take(CONTACTS_LISTED).collect(),
+            csv,
+        })))
     })
 }

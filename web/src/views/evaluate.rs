@@ -1,10 +1,12 @@
-//! Evaluate: the ROC curve of the out-of-fold probabilities and a threshold slider with the
-//! precision, recall, F1 and contacts at that threshold (counted by core in the worker).
+//! Evaluate: the ROC, precision-recall, calibration, lift and cumulative-gains charts of the
+//! calibrated out-of-fold probabilities (core's `metrics::curves`), and a threshold slider with
+//! the precision, recall, F1, contacts and confusion matrix at that threshold (counted by core's
+//! `metrics::ThresholdIndex` in the worker: a binary search per move).
 
 use leptos::prelude::*;
 
 use crate::app::{compute, AppState};
-use crate::charts::RocChart;
+use crate::charts::{CalibrationChart, GainsChart, LiftChart, PrChart, RocChart};
 use crate::compute::protocol::Request;
 use crate::format::{count, metric};
 
@@ -27,7 +29,13 @@ pub fn EvaluateView() -> impl IntoView {
                                 (rate(c.fp, c.fp + c.tn), rate(c.tp, c.tp + c.fn_))
                             })
                     });
-                    let threshold = RwSignal::new(t.threshold);
+                    let pr_point = Signal::derive(move || {
+                        state.at.get().map(|a| (a.recall, a.precision))
+                    });
+                    // Back on this view, the slider stays where the metrics shown were counted.
+                    let threshold = RwSignal::new(
+                        state.at.get_untracked().map_or(t.threshold, |a| a.threshold),
+                    );
                     view! {
                         <p>
                             {format!(
@@ -40,7 +48,7 @@ pub fn EvaluateView() -> impl IntoView {
                             )}
                         </p>
                         <div class="evaluate">
-                            <RocChart curve=t.roc.clone() auc=t.calibrated.roc_auc point=point/>
+                            <RocChart curve=t.curves.roc.clone() auc=t.calibrated.roc_auc point=point/>
                             <div>
                                 <label for="threshold">
                                     {move || format!("Decision threshold: {:.3}", threshold.get())}
@@ -63,7 +71,19 @@ pub fn EvaluateView() -> impl IntoView {
                                     {format!("The model's own threshold (best F1) is {:.3}.", t.threshold)}
                                 </p>
                                 <AtThresholdTable/>
+                                <ConfusionMatrix/>
                             </div>
+                        </div>
+                        <div class="charts">
+                            <PrChart
+                                curve=t.curves.pr.clone()
+                                average_precision=t.calibrated.pr_auc
+                                churn_rate=t.calibrated.positive_rate
+                                point=pr_point
+                            />
+                            <CalibrationChart bins=t.curves.calibration.clone() ece=t.calibrated.ece/>
+                            <LiftChart deciles=t.curves.lift.clone()/>
+                            <GainsChart deciles=t.curves.lift.clone()/>
                         </div>
                     }
                         .into_any()
@@ -116,5 +136,40 @@ fn AtThresholdTable() -> impl IntoView {
                     </table>
                 }
             })
+    }
+}
+
+/// The confusion matrix at the slider's threshold: actual outcome by row, the call by column.
+#[component]
+fn ConfusionMatrix() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        state.at.get().map(|a| {
+            let c = a.confusion;
+            view! {
+                <table id="confusion" class="confusion">
+                    <caption>{format!("Confusion matrix at threshold {:.3}", a.threshold)}</caption>
+                    <thead>
+                        <tr>
+                            <td></td>
+                            <th scope="col">"Called churner (contacted)"</th>
+                            <th scope="col">"Called stayer"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <tr>
+                            <th scope="row">"Churned"</th>
+                            <td id="tp" class="num good">{count(c.tp)}</td>
+                            <td id="fn" class="num bad">{count(c.fn_)}</td>
+                        </tr>
+                        <tr>
+                            <th scope="row">"Stayed"</th>
+                            <td id="fp" class="num bad">{count(c.fp)}</td>
+                            <td id="tn" class="num good">{count(c.tn)}</td>
+                        </tr>
+                    </tbody>
+                </table>
+            }
+        })
     }
 }

@@ -6,6 +6,7 @@
 //! Prepared ──hold_out──► (training part, test table)             (`ebb pipeline`'s split)
 //! Prepared ──train──► Trained { artifact, summary }               (the one place an artifact is made)
 //! Artifact + labelled Table ──evaluate──► Evaluation { metrics (with confusion), skipped rows }
+//! Artifact + Table + business inputs ──decide──► Decision { profit curve, threshold, contacts }
 //! ```
 //!
 //! Options and results are `Serialize + Deserialize`, so a web page can pass them to a Web
@@ -29,6 +30,12 @@ use crate::progress::Reporter;
 use crate::serve::artifact::{data_hash, Artifact, TrainingMetadata};
 use crate::serve::scorer::{ArtifactRef, Labels, Scorer, SkippedRow};
 use crate::train::{labels, TrainParams};
+
+mod decide;
+pub use decide::{
+    contacts_csv, customer_id, decide, ContactRow, CustomerValue, DecideOptions, Decision,
+    CONTACTS_CSV_HEADER,
+};
 
 /// How the bytes given to [`prepare_bytes`] are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
