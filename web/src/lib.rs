@@ -2,6 +2,7 @@
 //! compute Web Worker; both are this one wasm module (see scripts/web.sh, which writes the page
 //! and the worker's loader).
 
+mod api;
 mod app;
 mod charts;
 mod compute;

@@ -9,7 +9,7 @@ import { ServicePage } from '../pages/service.mjs';
 
 export const name = 'flow: upload, train, evaluate';
 
-export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots }) {
+export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots, tokens, allowConsoleError }) {
   const app = new App(page);
   const data = new DataPage(page);
   const train = new TrainPage(page);
@@ -38,6 +38,14 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots }) {
   assert.notEqual(lower.contacts, atModel.contacts);
 
   await app.show('service');
+  assert.match(await service.status(), /Status: (ok|degraded|unavailable)/);
+  // METRICS_TOKEN is set: the details need it, a wrong one is refused with the API's reason.
+  assert.ok(await service.asksForToken(), 'the Service view asks for the metrics token');
+  allowConsoleError(/status of 401 .*\/v1\/app-info/, 'app-info with a wrong metrics token');
+  await service.enterToken('not-the-token');
+  assert.match(await service.tokenError(), /the metrics token was refused: the token is not valid/);
+  await service.enterToken(tokens.metrics);
+  assert.match(await service.row('Models registered'), /^\d+$/);
   assert.match(await service.status(), /Status: (ok|degraded|unavailable)/);
 
   await screenshots(app, ['data', 'train', 'evaluate', 'service']);
