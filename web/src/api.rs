@@ -1,5 +1,5 @@
-//! Calls to an Ebb edge API from the page (`fetch`): the Service view reads `/v1/app-info`.
-//! Errors are sentences naming what
+//! Calls to an Ebb edge API from the page (`fetch`): the Service view reads `/v1/app-info`, the
+//! Models view makes the registry calls `ebb publish` makes. Errors are sentences naming what
 //! to fix, with the API's own message when it sent one.
 
 use wasm_bindgen::JsCast;
@@ -10,6 +10,7 @@ use web_sys::{Headers, RequestInit, Response};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Token<'a> {
     None,
+    Admin(&'a str),
     Metrics(&'a str),
 }
 
@@ -27,6 +28,7 @@ pub async fn call(
     let headers = Headers::new().map_err(|e| format!("{e:?}"))?;
     let (secret, which) = match token {
         Token::None => (None, ""),
+        Token::Admin(t) => (Some(t), "admin"),
         Token::Metrics(t) => (Some(t), "metrics"),
     };
     if let Some(t) = secret {

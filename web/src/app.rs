@@ -5,9 +5,13 @@ use std::cell::OnceCell;
 
 use leptos::prelude::*;
 
-use crate::compute::protocol::{AtThreshold, DataSummary, Progress, Response, TrainSummary};
+use crate::compute::protocol::{
+    AtThreshold, DataSummary, ModelFile, ModelInfo, Progress, Response, RowScore, TrainSummary,
+    TRAINED_HERE,
+};
 use crate::compute::{Compute, Event};
-use crate::views::{DataView, EvaluateView, ServiceView, TrainView};
+use crate::recent::{self, Recent};
+use crate::views::{DataView, EdgeState, EvaluateView, ModelsView, ServiceView, TrainView};
 
 /// The views, in the order the navigation lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,17 +19,25 @@ pub enum Tab {
     Data,
     Train,
     Evaluate,
+    Models,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::Data, Tab::Train, Tab::Evaluate, Tab::Service];
+    const ALL: [Tab; 5] = [
+        Tab::Data,
+        Tab::Train,
+        Tab::Evaluate,
+        Tab::Models,
+        Tab::Service,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Tab::Data => "Data",
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
+            Tab::Models => "Models",
             Tab::Service => "Service",
         }
     }
@@ -51,6 +63,21 @@ pub struct AppState {
     pub trained: RwSignal<Option<TrainSummary>>,
     /// Metrics at the Evaluate view's threshold.
     pub at: RwSignal<Option<AtThreshold>>,
+    /// The current model (trained or loaded) and its file.
+    pub model: RwSignal<Option<CurrentModel>>,
+    /// The models kept in this browser, newest first.
+    pub recent: RwSignal<Vec<Recent>>,
+    /// The last customer the current model scored.
+    pub row_score: RwSignal<Option<RowScore>>,
+}
+
+/// The current model as the page holds it: what it shows, the file to publish, and an object
+/// URL of the same bytes for the download link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrentModel {
+    pub info: ModelInfo,
+    pub json: std::sync::Arc<str>,
+    pub url: String,
 }
 
 impl AppState {
@@ -63,6 +90,9 @@ impl AppState {
             data: RwSignal::new(None),
             trained: RwSignal::new(None),
             at: RwSignal::new(None),
+            model: RwSignal::new(None),
+            recent: RwSignal::new(Vec::new()),
+            row_score: RwSignal::new(None),
         }
     }
 
@@ -89,6 +119,8 @@ impl AppState {
                 self.idle();
                 self.trained.set(None);
                 self.at.set(None);
+                // The new worker holds no model: the user picks one again (recent models).
+                self.set_model(None);
                 self.error(why);
             }
             Event::Refused(why) => {
@@ -108,6 +140,9 @@ impl AppState {
                 self.idle();
                 self.trained.set(None);
                 self.at.set(None);
+                self.row_score.set(None);
+                // New data drops the model trained on the old; a loaded model stays.
+                self.forget_trained_model();
                 self.data.set(Some(*summary));
             }
             Response::Progress(p) => self.progress.set(Some(p)),
@@ -117,6 +152,14 @@ impl AppState {
                 self.trained.set(Some(*summary));
             }
             Response::AtThreshold(at) => self.at.set(Some(at)),
+            Response::Model(file) => {
+                self.idle();
+                self.keep_model(*file);
+            }
+            Response::RowScore(score) => {
+                self.idle();
+                self.row_score.set(Some(score));
+            }
             Response::Failed {
                 message,
                 has_data,
@@ -129,11 +172,78 @@ impl AppState {
                 if !has_model {
                     self.trained.set(None);
                     self.at.set(None);
+                    self.forget_trained_model();
                 }
                 self.error(message);
             }
         }
     }
+
+    /// Replaces the current model, releasing the old download link's bytes.
+    fn set_model(&self, model: Option<CurrentModel>) {
+        if let Some(old) = self.model.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old.url);
+        }
+        self.row_score.set(None);
+        self.model.set(model);
+    }
+
+    fn forget_trained_model(&self) {
+        if self
+            .model
+            .with_untracked(|m| m.as_ref().is_some_and(|m| m.info.origin == TRAINED_HERE))
+        {
+            self.set_model(None);
+        }
+    }
+
+    /// Makes `file` the current model and keeps it in the browser's recent models.
+    fn keep_model(&self, file: ModelFile) {
+        let ModelFile { info, json } = file;
+        let url = match object_url(&json) {
+            Ok(url) => url,
+            Err(e) => return self.error(e),
+        };
+        let kept = Recent {
+            id: info.id.clone(),
+            family: info.family.clone(),
+            created_at: info.created_at.clone(),
+            cv_roc_auc: info.cv_roc_auc,
+            saved_at_ms: js_sys::Date::now(),
+            json: json.clone(),
+        };
+        self.set_model(Some(CurrentModel {
+            info,
+            json: json.into(),
+            url,
+        }));
+        let state = *self;
+        leptos::task::spawn_local(async move {
+            let saved = recent::save(&kept).await;
+            state.refresh_recent().await;
+            if let Err(e) = saved {
+                state.error(format!("{e}; the model is current but not kept for later"));
+            }
+        });
+    }
+
+    /// Reads the recent models from the browser again.
+    pub async fn refresh_recent(&self) {
+        match recent::list().await {
+            Ok(list) => self.recent.set(list),
+            Err(e) => self.error(e),
+        }
+    }
+}
+
+/// An object URL of `json` as a file, for a download link.
+fn object_url(json: &str) -> Result<String, String> {
+    let parts = js_sys::Array::of1(&json.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob))
+        .map_err(|e| format!("the browser could not prepare the model file for download: {e:?}"))
 }
 
 thread_local! {
@@ -156,6 +266,8 @@ pub fn mount(worker_script: String) {
             c.get_or_init(move || started);
         });
         provide_context(state);
+        provide_context(EdgeState::default());
+        leptos::task::spawn_local(async move { state.refresh_recent().await });
         view! { <App/> }
     });
 }
@@ -200,6 +312,7 @@ fn App() -> impl IntoView {
                 Tab::Data => view! { <DataView/> }.into_any(),
                 Tab::Train => view! { <TrainView/> }.into_any(),
                 Tab::Evaluate => view! { <EvaluateView/> }.into_any(),
+                Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}
         </main>

@@ -7,6 +7,7 @@ mod app;
 mod charts;
 mod compute;
 mod format;
+mod recent;
 mod views;
 
 use wasm_bindgen::prelude::*;

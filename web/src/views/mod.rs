@@ -2,10 +2,12 @@
 
 mod data;
 mod evaluate;
+mod models;
 mod service;
 mod train;
 
 pub use data::DataView;
 pub use evaluate::EvaluateView;
+pub use models::{EdgeState, ModelsView};
 pub use service::ServiceView;
 pub use train::TrainView;
