@@ -210,16 +210,16 @@ impl AppState {
             created_at: info.created_at.clone(),
             cv_roc_auc: info.cv_roc_auc,
             saved_at_ms: js_sys::Date::now(),
-            json: json.clone(),
         };
+        let json: std::sync::Arc<str> = json.into();
         self.set_model(Some(CurrentModel {
             info,
-            json: json.into(),
+            json: json.clone(),
             url,
         }));
         let state = *self;
         leptos::task::spawn_local(async move {
-            let saved = recent::save(&kept).await;
+            let saved = recent::save(&kept, &json).await;
             state.refresh_recent().await;
             if let Err(e) = saved {
                 state.error(format!("{e}; the model is current but not kept for later"));

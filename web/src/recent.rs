@@ -1,5 +1,7 @@
 //! Recent models kept in this browser's IndexedDB (database `ebb`, store `models`, keyed by
-//! model id), so they survive a reload: at most [`KEEP`], newest first.
+//! model id), so they survive a reload: at most [`KEEP`], newest first. Each record holds the
+//! model's file beside what the list shows; the page holds only the latter and reads a file
+//! back when it is used.
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -12,7 +14,7 @@ pub const KEEP: usize = 10;
 const DB: &str = "ebb";
 const STORE: &str = "models";
 
-/// One kept model: what the list shows, and its file to make it current again.
+/// One kept model, as the list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recent {
     pub id: String,
@@ -21,7 +23,23 @@ pub struct Recent {
     pub cv_roc_auc: f64,
     /// When it was kept (ms since the epoch), for the order.
     pub saved_at_ms: f64,
-    pub json: String,
+}
+
+/// The stored record: [`Recent`]'s fields and the model file.
+#[derive(Serialize)]
+struct Record<'a> {
+    id: &'a str,
+    family: &'a str,
+    created_at: &'a str,
+    cv_roc_auc: f64,
+    saved_at_ms: f64,
+    json: &'a str,
+}
+
+/// The file part of a stored record.
+#[derive(Deserialize)]
+struct File {
+    json: String,
 }
 
 fn js_error(what: &str, e: JsValue) -> String {
@@ -100,6 +118,7 @@ pub async fn list() -> Result<Vec<Recent>, String> {
     let all = done(&request).await.map_err(|e| js_error("read", e))?;
     let mut models: Vec<Recent> = js_sys::Array::from(&all)
         .iter()
+        // The file is skipped, not copied into wasm (serde ignores fields it does not know).
         // A record this page cannot read (written by another version) is left out, not fatal.
         .filter_map(|v| serde_wasm_bindgen::from_value(v).ok())
         .collect();
@@ -107,10 +126,36 @@ pub async fn list() -> Result<Vec<Recent>, String> {
     Ok(models)
 }
 
-/// Keeps `model` (replacing one with the same id) and drops the oldest beyond [`KEEP`].
-pub async fn save(model: &Recent) -> Result<(), String> {
+/// The file of the kept model `id`.
+pub async fn file(id: &str) -> Result<String, String> {
     let db = open().await?;
-    let value = serde_wasm_bindgen::to_value(model).map_err(|e| e.to_string())?;
+    let request = store(&db, IdbTransactionMode::Readonly)?
+        .get(&id.into())
+        .map_err(|e| js_error("read", e))?;
+    let found = done(&request).await.map_err(|e| js_error("read", e))?;
+    if found.is_undefined() {
+        return Err(format!(
+            "{id} is no longer kept in this browser (deleted in another tab?)"
+        ));
+    }
+    serde_wasm_bindgen::from_value::<File>(found)
+        .map(|f| f.json)
+        .map_err(|e| format!("the kept copy of {id} is unreadable ({e}): delete it"))
+}
+
+/// Keeps `model` with its file `json` (replacing one with the same id) and drops the oldest
+/// beyond [`KEEP`].
+pub async fn save(model: &Recent, json: &str) -> Result<(), String> {
+    let db = open().await?;
+    let record = Record {
+        id: &model.id,
+        family: &model.family,
+        created_at: &model.created_at,
+        cv_roc_auc: model.cv_roc_auc,
+        saved_at_ms: model.saved_at_ms,
+        json,
+    };
+    let value = serde_wasm_bindgen::to_value(&record).map_err(|e| e.to_string())?;
     let request = store(&db, IdbTransactionMode::Readwrite)?
         .put(&value)
         .map_err(|e| js_error("save the model", e))?;

@@ -193,15 +193,24 @@ fn RecentModels() -> impl IntoView {
         state.recent.with(|list| {
             list.iter()
                 .map(|m| {
-                    let (id, json) = (m.id.clone(), m.json.clone());
-                    let delete_id = m.id.clone();
+                    let id = m.id.clone();
+                    let (use_id, delete_id) = (m.id.clone(), m.id.clone());
                     let current =
                         move || state.model.with(|c| c.as_ref().is_some_and(|c| c.info.id == id));
                     let use_it = move |_| {
+                        let id = use_id.clone();
                         state.start("checking the model file");
-                        compute().send(Request::UseModel {
-                            name: "kept in this browser".into(),
-                            json: json.clone(),
+                        leptos::task::spawn_local(async move {
+                            match recent::file(&id).await {
+                                Ok(json) => compute().send(Request::UseModel {
+                                    name: "kept in this browser".into(),
+                                    json,
+                                }),
+                                Err(e) => {
+                                    state.busy.set(None);
+                                    state.error(e);
+                                }
+                            }
                         });
                     };
                     let delete = move |_| {
