@@ -66,7 +66,8 @@ pub struct AppState {
     /// The current model (trained or loaded) and its file.
     pub model: RwSignal<Option<CurrentModel>>,
     /// The models kept in this browser, newest first.
-    pub recent: RwSignal<Vec<Recent>>,
+    /// `None` until the browser's storage has been read.
+    pub recent: RwSignal<Option<Vec<Recent>>>,
     /// The last customer the current model scored.
     pub row_score: RwSignal<Option<RowScore>>,
 }
@@ -91,7 +92,7 @@ impl AppState {
             trained: RwSignal::new(None),
             at: RwSignal::new(None),
             model: RwSignal::new(None),
-            recent: RwSignal::new(Vec::new()),
+            recent: RwSignal::new(None),
             row_score: RwSignal::new(None),
         }
     }
@@ -230,8 +231,11 @@ impl AppState {
     /// Reads the recent models from the browser again.
     pub async fn refresh_recent(&self) {
         match recent::list().await {
-            Ok(list) => self.recent.set(list),
-            Err(e) => self.error(e),
+            Ok(list) => self.recent.set(Some(list)),
+            Err(e) => {
+                self.recent.set(Some(Vec::new()));
+                self.error(e);
+            }
         }
     }
 }

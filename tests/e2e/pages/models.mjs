@@ -38,10 +38,21 @@ export class ModelsPage {
     return this.recent.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
   }
 
+  /** The ids listed now (none when the list is empty). */
+  async recentIdsNow() {
+    return this.page.locator('#recent-models tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  }
+
   /** Makes the recent model `id` current again. */
   async use(id) {
     await this.recent.locator(`tr[data-id="${id}"] button.use`).click();
     await this.page.locator('#model-info tr', { hasText: id }).waitFor();
+  }
+
+  /** Forgets the recent model `id` and waits until the list no longer shows it. */
+  async forget(id) {
+    await this.recent.locator(`tr[data-id="${id}"] button.delete`).click();
+    await this.page.locator(`#recent-models tr[data-id="${id}"]`).waitFor({ state: 'detached' });
   }
 
   /** The current model's probability for data row `row` (full precision). */

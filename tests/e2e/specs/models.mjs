@@ -108,4 +108,12 @@ export async function run({ page, baseUrl, churnCsv, screenshots, tokens, work, 
   assert.equal(await models.activeVersion(), otherId);
 
   await screenshots(app, ['models']);
+
+  // Forgotten for good: gone from the list, and still gone after a reload.
+  await models.forget(id);
+  await page.reload();
+  await page.locator('#tab-data').waitFor();
+  await app.show('models');
+  await page.locator('#recent-models, #no-recent').first().waitFor();
+  assert.ok(!(await models.recentIdsNow()).includes(id), `${id} was deleted`);
 }

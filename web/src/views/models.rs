@@ -192,6 +192,7 @@ fn RecentModels() -> impl IntoView {
     let rows = move || {
         state.recent.with(|list| {
             list.iter()
+                .flatten()
                 .map(|m| {
                     let id = m.id.clone();
                     let (use_id, delete_id) = (m.id.clone(), m.id.clone());
@@ -253,8 +254,13 @@ fn RecentModels() -> impl IntoView {
     view! {
         <h3>"Recent models"</h3>
         {move || {
-            if state.recent.with(|r| r.is_empty()) {
-                view! { <p class="hint">"None kept yet: trained and uploaded models are kept in this browser."</p> }
+            let (reading, empty) = state
+                .recent
+                .with(|r| (r.is_none(), r.as_ref().is_some_and(|r| r.is_empty())));
+            if reading {
+                view! { <p class="hint">"Reading the models kept in this browser…"</p> }.into_any()
+            } else if empty {
+                view! { <p class="hint" id="no-recent">"None kept yet: trained and uploaded models are kept in this browser."</p> }
                     .into_any()
             } else {
                 view! {
