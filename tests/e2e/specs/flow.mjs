@@ -47,6 +47,7 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots, toke
   await service.enterToken(tokens.metrics);
   assert.match(await service.row('Models registered'), /^\d+$/);
   assert.match(await service.status(), /Status: (ok|degraded|unavailable)/);
+  assert.deepEqual(await app.unusableControls(), [], 'every control has a name and keyboard focus');
 
   await screenshots(app, ['data', 'train', 'evaluate', 'service']);
 }

@@ -55,9 +55,9 @@ export async function run({ page, baseUrl, churnCsv, screenshots, tokens, work, 
     `\n  "threshold": 0.${head}${(Number(last) + 1) % 10},`);
   assert.notEqual(tampered, text, 'the threshold line was found and changed');
   await models.upload(json('tampered.json', tampered));
-  assert.match(await app.errorText(), /^tampered\.json: model artifact: content hash mismatch .*: the file was modified or corrupted$/);
+  assert.match(await app.errorText(), /^tampered\.json: model artifact: content hash mismatch .*: the file was modified or corrupted; choose the file as ebb train wrote it or as Download model saved it$/);
   await models.upload(json('notes.json', 'these are my notes, not a model'));
-  assert.match(await app.errorText(), /^notes\.json: model artifact: not a model artifact \(invalid JSON: /);
+  assert.match(await app.errorText(), /^notes\.json: model artifact: not a model artifact \(invalid JSON: .*\); choose the file as ebb train wrote it/);
   assert.equal(await models.currentId(), id, 'a refused file leaves the current model as it was');
   await models.upload(file);
   await page.locator('#model-info td', { hasText: 'downloaded.json' }).waitFor();
@@ -107,6 +107,7 @@ export async function run({ page, baseUrl, churnCsv, screenshots, tokens, work, 
   assert.match(await models.rollback(), new RegExp(`^Rolled back to ${otherId} \\(before: ${id}\\)`));
   assert.equal(await models.activeVersion(), otherId);
 
+  assert.deepEqual(await app.unusableControls(), [], 'every control has a name and keyboard focus');
   await screenshots(app, ['models']);
 
   // Forgotten for good: gone from the list, and still gone after a reload.

@@ -436,7 +436,9 @@ fn model_file(artifact: &Artifact, origin: &str) -> Result<ModelFile, String> {
 /// Loads a model file through core's `Artifact::from_json`, the check `ebb evaluate` and the
 /// edge run on every load (format version, content hash, structure, sizes).
 fn use_model(name: String, json: &str) -> Result<Response, String> {
-    let artifact = Artifact::from_json(json).map_err(|e| format!("{name}: {e}"))?;
+    let artifact = Artifact::from_json(json).map_err(|e| {
+        format!("{name}: {e}; choose the file as ebb train wrote it or as Download model saved it")
+    })?;
     let file = model_file(&artifact, &name)?;
     STATE.with_borrow_mut(|s| {
         s.uploaded = Some(Uploaded {
