@@ -11,7 +11,9 @@ use crate::compute::protocol::{
 };
 use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
-use crate::views::{DataView, EdgeState, EvaluateView, ModelsView, ServiceView, TrainView};
+use crate::views::{
+    DataView, EdgeState, EvaluateView, MetricsToken, ModelsView, ServiceView, TrainView,
+};
 
 /// The views, in the order the navigation lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,6 +273,7 @@ pub fn mount(worker_script: String) {
         });
         provide_context(state);
         provide_context(EdgeState::default());
+        provide_context(MetricsToken(RwSignal::new(None)));
         leptos::task::spawn_local(async move { state.refresh_recent().await });
         view! { <App/> }
     });

@@ -9,5 +9,5 @@ mod train;
 pub use data::DataView;
 pub use evaluate::EvaluateView;
 pub use models::{EdgeState, ModelsView};
-pub use service::ServiceView;
+pub use service::{MetricsToken, ServiceView};
 pub use train::TrainView;

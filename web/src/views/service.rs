@@ -50,10 +50,14 @@ async fn fetch_app_info(token: Option<String>) -> Result<AppInfo, String> {
     serde_json::from_str(&text).map_err(|e| format!("unexpected answer: {e}"))
 }
 
+/// The metrics token, once entered: kept for the page's life (in memory only, never stored), so
+/// coming back to this view shows the details again.
+#[derive(Clone, Copy)]
+pub struct MetricsToken(pub RwSignal<Option<String>>);
+
 #[component]
 pub fn ServiceView() -> impl IntoView {
-    // The metrics token, once entered: kept in this page's memory only.
-    let token = RwSignal::new(None::<String>);
+    let MetricsToken(token) = expect_context::<MetricsToken>();
     let info = LocalResource::new(move || fetch_app_info(token.get()));
     view! {
         <section aria-labelledby="service-title">
@@ -103,7 +107,7 @@ fn Status(info: AppInfo) -> impl IntoView {
     let mut rows = vec![(
         "Active model",
         info.active_model
-            .unwrap_or_else(|| "none (publish one with ebb publish)".into()),
+            .unwrap_or_else(|| "none (publish one in the Models view or with ebb publish)".into()),
     )];
     if let Some(m) = info.serving_model.and_then(|m| m.training_metrics) {
         rows.push(("Cross-validated ROC-AUC", format!("{:.3}", m.roc_auc)));
