@@ -6,8 +6,8 @@ use std::cell::OnceCell;
 use leptos::prelude::*;
 
 use crate::compute::protocol::{
-    AtThreshold, DataSummary, ModelFile, ModelInfo, Progress, Response, RowScore, TrainSummary,
-    TRAINED_HERE,
+    AtThreshold, DataSummary, ModelFile, ModelInfo, Progress, Request, Response, RowScore,
+    TrainSummary, TRAINED_HERE,
 };
 use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
@@ -67,11 +67,14 @@ pub struct AppState {
     pub at: RwSignal<Option<AtThreshold>>,
     /// The current model (trained or loaded) and its file.
     pub model: RwSignal<Option<CurrentModel>>,
-    /// The models kept in this browser, newest first.
-    /// `None` until the browser's storage has been read.
+    /// The models kept in this browser, newest first; `None` until the browser's storage has
+    /// been read.
     pub recent: RwSignal<Option<Vec<Recent>>>,
     /// The last customer the current model scored.
     pub row_score: RwSignal<Option<RowScore>>,
+    /// Set while a new worker reloads the data after Cancel: the current model is sent to it
+    /// once the data is back, so no request can come in between.
+    resend_after_data: RwSignal<bool>,
 }
 
 /// The current model as the page holds it: what it shows, the file to publish, and an object
@@ -96,6 +99,7 @@ impl AppState {
             model: RwSignal::new(None),
             recent: RwSignal::new(None),
             row_score: RwSignal::new(None),
+            resend_after_data: RwSignal::new(false),
         }
     }
 
@@ -123,6 +127,7 @@ impl AppState {
                 self.trained.set(None);
                 self.at.set(None);
                 // The new worker holds no model: the user picks one again (recent models).
+                self.resend_after_data.set(false);
                 self.set_model(None);
                 self.error(why);
             }
@@ -147,6 +152,7 @@ impl AppState {
                 // New data drops the model trained on the old; a loaded model stays.
                 self.forget_trained_model();
                 self.data.set(Some(*summary));
+                self.resend_pending_model();
             }
             Response::Progress(p) => self.progress.set(Some(p)),
             Response::Trained(summary) => {
@@ -177,6 +183,7 @@ impl AppState {
                     self.at.set(None);
                     self.forget_trained_model();
                 }
+                self.resend_pending_model();
                 self.error(message);
             }
         }
@@ -189,6 +196,38 @@ impl AppState {
         }
         self.row_score.set(None);
         self.model.set(model);
+    }
+
+    /// After Cancel the new worker holds no model: a loaded one is sent to it again (after the
+    /// data when `replaying`), one trained here goes with the training it came from (the
+    /// data's reload drops it). After a crash nothing is resent: the model may be what crashed
+    /// it.
+    pub fn resend_model(&self, replaying: bool) {
+        if replaying {
+            self.resend_after_data.set(true);
+        } else {
+            self.send_model();
+        }
+    }
+
+    fn resend_pending_model(&self) {
+        if self.resend_after_data.get_untracked() {
+            self.resend_after_data.set(false);
+            self.send_model();
+        }
+    }
+
+    fn send_model(&self) {
+        if let Some(m) = self
+            .model
+            .get_untracked()
+            .filter(|m| m.info.origin != TRAINED_HERE)
+        {
+            compute().send(Request::UseModel {
+                name: m.info.origin,
+                json: m.json.to_string(),
+            });
+        }
     }
 
     fn forget_trained_model(&self) {

@@ -44,12 +44,6 @@ struct Scored {
     probabilities: Vec<f64>,
 }
 
-/// A model loaded from a file (or the page's recent models), with the name it came from.
-struct Uploaded {
-    artifact: Artifact,
-    origin: String,
-}
-
 #[derive(Default)]
 struct State {
     source: Option<Source>,
@@ -57,17 +51,15 @@ struct State {
     scored: Option<Scored>,
     /// Set by an upload, cleared by training: the current model is this one when set, else
     /// the trained one. It outlives data loads, as a model file does not depend on them.
-    uploaded: Option<Uploaded>,
+    uploaded: Option<Artifact>,
 }
 
 impl State {
-    /// The model the Models view downloads, publishes and scores with, and where it came from.
-    fn current(&self) -> Option<(&Artifact, &str)> {
-        match (&self.uploaded, &self.scored) {
-            (Some(u), _) => Some((&u.artifact, u.origin.as_str())),
-            (None, Some(s)) => Some((&s.artifact, TRAINED_HERE)),
-            (None, None) => None,
-        }
+    /// The model the Models view scores with.
+    fn current(&self) -> Option<&Artifact> {
+        self.uploaded
+            .as_ref()
+            .or(self.scored.as_ref().map(|s| &s.artifact))
     }
 }
 
@@ -440,12 +432,7 @@ fn use_model(name: String, json: &str) -> Result<Response, String> {
         format!("{name}: {e}; choose the file as ebb train wrote it or as Download model saved it")
     })?;
     let file = model_file(&artifact, &name)?;
-    STATE.with_borrow_mut(|s| {
-        s.uploaded = Some(Uploaded {
-            artifact,
-            origin: name,
-        })
-    });
+    STATE.with_borrow_mut(|s| s.uploaded = Some(artifact));
     Ok(Response::Model(Box::new(file)))
 }
 
@@ -454,7 +441,7 @@ fn use_model(name: String, json: &str) -> Result<Response, String> {
 /// row validation kept.
 fn score_row(row: Option<usize>) -> Result<RowScore, String> {
     STATE.with_borrow(|s| {
-        let (artifact, _) = s
+        let artifact = s
             .current()
             .ok_or("train or upload a model first (Train or Models view)")?;
         let (Some(source), Some(prepared)) = (&s.source, &s.prepared) else {
