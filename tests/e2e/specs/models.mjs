@@ -120,6 +120,14 @@ export async function run({ page, baseUrl, churnCsv, screenshots, tokens, work, 
   assert.deepEqual(await app.unusableControls(), [], 'every control has a name and keyboard focus');
   await screenshots(app, ['models']);
 
+  // The page writes a model file byte for byte as the CLI does: `ebb train`'s file, loaded
+  // and downloaded again, is unchanged.
+  await models.upload(other);
+  await page.locator('#model-info td', { hasText: otherId }).waitFor();
+  const again = join(work, 'other-again.json');
+  await models.download(again);
+  assert.ok(readFileSync(again).equals(readFileSync(other)), 'the downloaded file equals ebb train --out');
+
   // Forgotten for good: gone from the list, and still gone after a reload.
   await models.forget(id);
   await page.reload();
