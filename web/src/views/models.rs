@@ -227,10 +227,7 @@ fn RecentModels() -> impl IntoView {
                     view! {
                         <tr data-id=m.id.clone()>
                             <th scope="row">{m.id.clone()}{move || if current() { " (current)" } else { "" }}</th>
-                            <td>{m.family.clone()}</td>
-                            <td>{m.created_at.clone()}</td>
-                            <td class="num">{metric(m.cv_roc_auc)}</td>
-                            <td>
+                            <td class="row-actions">
                                 <button
                                     type="button"
                                     class="use"
@@ -245,6 +242,9 @@ fn RecentModels() -> impl IntoView {
                                     "Delete"
                                 </button>
                             </td>
+                            <td>{m.family.clone()}</td>
+                            <td>{m.created_at.clone()}</td>
+                            <td class="num">{metric(m.cv_roc_auc)}</td>
                         </tr>
                     }
                 })
@@ -270,10 +270,10 @@ fn RecentModels() -> impl IntoView {
                             <thead>
                                 <tr>
                                     <th scope="col">"Model"</th>
+                                    <th scope="col">"Actions"</th>
                                     <th scope="col">"Family"</th>
                                     <th scope="col">"Created"</th>
                                     <th scope="col">"ROC-AUC"</th>
-                                    <th scope="col">"Actions"</th>
                                 </tr>
                             </thead>
                             <tbody>{rows}</tbody>
@@ -508,9 +508,6 @@ fn Publish() -> impl IntoView {
                             view! {
                                 <tr data-version=m.version.clone() class:kept=is_active>
                                     <th scope="row">{m.version.clone()}</th>
-                                    <td>{m.family}</td>
-                                    <td class="num">{metric(m.cv_roc_auc)}</td>
-                                    <td>{uploaded}</td>
                                     <td class="state">
                                         {if is_active {
                                             view! { <strong>"active"</strong> }.into_any()
@@ -530,6 +527,9 @@ fn Publish() -> impl IntoView {
                                                 .into_any()
                                         }}
                                     </td>
+                                    <td>{m.family}</td>
+                                    <td class="num">{metric(m.cv_roc_auc)}</td>
+                                    <td>{uploaded}</td>
                                 </tr>
                             }
                         })
@@ -543,10 +543,10 @@ fn Publish() -> impl IntoView {
                                 <thead>
                                     <tr>
                                         <th scope="col">"Version"</th>
+                                        <th scope="col">"State"</th>
                                         <th scope="col">"Family"</th>
                                         <th scope="col">"ROC-AUC"</th>
                                         <th scope="col">"Uploaded"</th>
-                                        <th scope="col">"State"</th>
                                     </tr>
                                 </thead>
                                 <tbody>{rows}</tbody>
