@@ -6,10 +6,14 @@ use std::cell::OnceCell;
 use leptos::prelude::*;
 
 use crate::compute::protocol::{
-    AtThreshold, DataSummary, DecideSummary, Progress, Response, TrainSummary,
+    AtThreshold, DataSummary, DecideSummary, ModelFile, ModelInfo, Progress, Request, Response,
+    RowScore, TrainSummary, TRAINED_HERE,
 };
 use crate::compute::{Compute, Event};
-use crate::views::{DataView, DecideView, EvaluateView, ServiceView, TrainView};
+use crate::recent::{self, Recent};
+use crate::views::{
+    DataView, DecideView, EdgeState, EvaluateView, MetricsToken, ModelsView, ServiceView, TrainView,
+};
 
 /// The views, in the order the navigation lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,15 +22,17 @@ pub enum Tab {
     Train,
     Evaluate,
     Decide,
+    Models,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 5] = [
+    const ALL: [Tab; 6] = [
         Tab::Data,
         Tab::Train,
         Tab::Evaluate,
         Tab::Decide,
+        Tab::Models,
         Tab::Service,
     ];
 
@@ -36,6 +42,7 @@ impl Tab {
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
             Tab::Decide => "Decide",
+            Tab::Models => "Models",
             Tab::Service => "Service",
         }
     }
@@ -63,6 +70,25 @@ pub struct AppState {
     pub at: RwSignal<Option<AtThreshold>>,
     /// The Decide view's last answer (cleared with the model it came from).
     pub decision: RwSignal<Option<DecideSummary>>,
+    /// The current model (trained or loaded) and its file.
+    pub model: RwSignal<Option<CurrentModel>>,
+    /// The models kept in this browser, newest first; `None` until the browser's storage has
+    /// been read.
+    pub recent: RwSignal<Option<Vec<Recent>>>,
+    /// The last customer the current model scored.
+    pub row_score: RwSignal<Option<RowScore>>,
+    /// Set while a new worker reloads the data after Cancel: the current model is sent to it
+    /// once the data is back, so no request can come in between.
+    resend_after_data: RwSignal<bool>,
+}
+
+/// The current model as the page holds it: what it shows, the file to publish, and an object
+/// URL of the same bytes for the download link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrentModel {
+    pub info: ModelInfo,
+    pub json: std::sync::Arc<str>,
+    pub url: String,
 }
 
 impl AppState {
@@ -76,6 +102,10 @@ impl AppState {
             trained: RwSignal::new(None),
             at: RwSignal::new(None),
             decision: RwSignal::new(None),
+            model: RwSignal::new(None),
+            recent: RwSignal::new(None),
+            row_score: RwSignal::new(None),
+            resend_after_data: RwSignal::new(false),
         }
     }
 
@@ -103,6 +133,9 @@ impl AppState {
                 self.trained.set(None);
                 self.at.set(None);
                 self.decision.set(None);
+                // The new worker holds no model: the user picks one again (recent models).
+                self.resend_after_data.set(false);
+                self.set_model(None);
                 self.error(why);
             }
             Event::Refused(why) => {
@@ -124,7 +157,11 @@ impl AppState {
                 self.trained.set(None);
                 self.at.set(None);
                 self.decision.set(None);
+                self.row_score.set(None);
+                // New data drops the model trained on the old; a loaded model stays.
+                self.forget_trained_model();
                 self.data.set(Some(*summary));
+                self.resend_pending_model();
             }
             Response::Progress(p) => self.progress.set(Some(p)),
             Response::Trained(summary) => {
@@ -137,6 +174,16 @@ impl AppState {
             Response::Decided(decision) => {
                 self.idle();
                 self.decision.set(Some(*decision));
+            }
+            Response::Model(file) => {
+                self.idle();
+                // A decision shown was made with the previous model.
+                self.decision.set(None);
+                self.keep_model(*file);
+            }
+            Response::RowScore(score) => {
+                self.idle();
+                self.row_score.set(Some(score));
             }
             Response::Failed {
                 message,
@@ -151,11 +198,114 @@ impl AppState {
                     self.trained.set(None);
                     self.at.set(None);
                     self.decision.set(None);
+                    self.forget_trained_model();
                 }
+                self.resend_pending_model();
                 self.error(message);
             }
         }
     }
+
+    /// Replaces the current model, releasing the old download link's bytes.
+    fn set_model(&self, model: Option<CurrentModel>) {
+        if let Some(old) = self.model.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old.url);
+        }
+        self.row_score.set(None);
+        self.model.set(model);
+    }
+
+    /// After Cancel the new worker holds no model: a loaded one is sent to it again (after the
+    /// data when `replaying`), one trained here goes with the training it came from (the
+    /// data's reload drops it). After a crash nothing is resent: the model may be what crashed
+    /// it.
+    pub fn resend_model(&self, replaying: bool) {
+        if replaying {
+            self.resend_after_data.set(true);
+        } else {
+            self.send_model();
+        }
+    }
+
+    fn resend_pending_model(&self) {
+        if self.resend_after_data.get_untracked() {
+            self.resend_after_data.set(false);
+            self.send_model();
+        }
+    }
+
+    fn send_model(&self) {
+        if let Some(m) = self
+            .model
+            .get_untracked()
+            .filter(|m| m.info.origin != TRAINED_HERE)
+        {
+            compute().send(Request::UseModel {
+                name: m.info.origin,
+                json: m.json.to_string(),
+            });
+        }
+    }
+
+    fn forget_trained_model(&self) {
+        if self
+            .model
+            .with_untracked(|m| m.as_ref().is_some_and(|m| m.info.origin == TRAINED_HERE))
+        {
+            self.set_model(None);
+        }
+    }
+
+    /// Makes `file` the current model and keeps it in the browser's recent models.
+    fn keep_model(&self, file: ModelFile) {
+        let ModelFile { info, json } = file;
+        let url = match object_url(&json) {
+            Ok(url) => url,
+            Err(e) => return self.error(e),
+        };
+        let kept = Recent {
+            id: info.id.clone(),
+            family: info.family.clone(),
+            created_at: info.created_at.clone(),
+            cv_roc_auc: info.cv_roc_auc,
+            saved_at_ms: js_sys::Date::now(),
+        };
+        let json: std::sync::Arc<str> = json.into();
+        self.set_model(Some(CurrentModel {
+            info,
+            json: json.clone(),
+            url,
+        }));
+        let state = *self;
+        leptos::task::spawn_local(async move {
+            let saved = recent::save(&kept, &json).await;
+            state.refresh_recent().await;
+            if let Err(e) = saved {
+                state.error(format!("{e}; the model is current but not kept for later"));
+            }
+        });
+    }
+
+    /// Reads the recent models from the browser again.
+    pub async fn refresh_recent(&self) {
+        match recent::list().await {
+            Ok(list) => self.recent.set(Some(list)),
+            Err(e) => {
+                self.recent.set(Some(Vec::new()));
+                self.error(e);
+            }
+        }
+    }
+}
+
+/// An object URL of `json` as a file, for a download link.
+fn object_url(json: &str) -> Result<String, String> {
+    let parts = js_sys::Array::of1(&json.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob))
+        .map_err(|e| format!("the browser could not prepare the model file for download: {e:?}"))
 }
 
 thread_local! {
@@ -178,6 +328,9 @@ pub fn mount(worker_script: String) {
             c.get_or_init(move || started);
         });
         provide_context(state);
+        provide_context(EdgeState::default());
+        provide_context(MetricsToken(RwSignal::new(None)));
+        leptos::task::spawn_local(async move { state.refresh_recent().await });
         view! { <App/> }
     });
 }
@@ -223,6 +376,7 @@ fn App() -> impl IntoView {
                 Tab::Train => view! { <TrainView/> }.into_any(),
                 Tab::Evaluate => view! { <EvaluateView/> }.into_any(),
                 Tab::Decide => view! { <DecideView/> }.into_any(),
+                Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}
         </main>

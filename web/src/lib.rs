@@ -2,11 +2,13 @@
 //! compute Web Worker; both are this one wasm module (see scripts/web.sh, which writes the page
 //! and the worker's loader).
 
+mod api;
 mod app;
 mod charts;
 mod compute;
 mod format;
 mod inputs;
+mod recent;
 mod views;
 
 use wasm_bindgen::prelude::*;

@@ -20,6 +20,14 @@ export class App {
     }
   }
 
+  /** Controls of the shown view that a keyboard or screen-reader user could not use: no
+   * accessible name (label, aria-label or text) or taken out of the tab order. */
+  async unusableControls() {
+    return this.page.locator('main').evaluate((main) => [...main.querySelectorAll('input, select, button, a[href]')]
+      .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()) || el.tabIndex < 0)
+      .map((el) => el.outerHTML.slice(0, 120)));
+  }
+
   async errorText() {
     await this.page.locator('#notice.error').waitFor();
     return this.notice.innerText();

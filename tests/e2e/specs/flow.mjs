@@ -12,7 +12,7 @@ import { ServicePage } from '../pages/service.mjs';
 
 export const name = 'flow: upload, train, evaluate';
 
-export async function run({ page, baseUrl, churnCsv, cliTrain, cliDecide, screenshots }) {
+export async function run({ page, baseUrl, churnCsv, cliTrain, cliDecide, screenshots, tokens, allowConsoleError }) {
   const app = new App(page);
   const data = new DataPage(page);
   const train = new TrainPage(page);
@@ -71,6 +71,15 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, cliDecide, screen
 
   await app.show('service');
   assert.match(await service.status(), /Status: (ok|degraded|unavailable)/);
+  // METRICS_TOKEN is set: the details need it, a wrong one is refused with the API's reason.
+  assert.ok(await service.asksForToken(), 'the Service view asks for the metrics token');
+  allowConsoleError(/status of 401 .*\/v1\/app-info/, 'app-info with a wrong metrics token');
+  await service.enterToken('not-the-token');
+  assert.match(await service.tokenError(), /the metrics token was refused: the token is not valid/);
+  await service.enterToken(tokens.metrics);
+  assert.match(await service.row('Models registered'), /^\d+$/);
+  assert.match(await service.status(), /Status: (ok|degraded|unavailable)/);
+  assert.deepEqual(await app.unusableControls(), [], 'every control has a name and keyboard focus');
 
-  await screenshots(app, ['data', 'train', 'evaluate', 'decide', 'service']);
+  await screenshots(app, ['data', 'train', 'evaluate', 'decide', 'models', 'service']);
 }

@@ -54,6 +54,17 @@ pub enum Request {
     },
     /// Score the loaded data with the trained model and plan the contacts (`ebb decide`).
     Decide(DecideOptions),
+    /// Make this model file (uploaded, or kept in the browser) the current model, once core
+    /// has checked it as `ebb evaluate` does.
+    UseModel {
+        name: String,
+        json: String,
+    },
+    /// The current model's probability for one row of the loaded data (1-based data row of
+    /// the file; `None`: the first row validation kept).
+    ScoreRow {
+        row: Option<usize>,
+    },
 }
 
 /// A step of long work: core's own progress type, posted as core reports it.
@@ -145,6 +156,43 @@ pub struct DecideSummary {
     pub csv: String,
 }
 
+/// [`ModelInfo::origin`] of a model trained in this page.
+pub const TRAINED_HERE: &str = "trained here";
+
+/// The current model, as the Models view lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    pub family: String,
+    pub created_at: String,
+    pub threshold: f64,
+    /// Input columns a customer record carries.
+    pub inputs: usize,
+    /// ROC-AUC of the calibrated out-of-fold probabilities.
+    pub cv_roc_auc: f64,
+    /// `trained here` or the file it was loaded from.
+    pub origin: String,
+}
+
+/// A model and its file: `Artifact::to_json`, the bytes `ebb train` writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub info: ModelInfo,
+    pub json: String,
+}
+
+/// One customer scored by the current model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowScore {
+    /// 1-based data row of the file.
+    pub row: usize,
+    pub model_id: String,
+    /// Calibrated probability of churning.
+    pub probability: f64,
+    /// Whether it reaches the model's threshold.
+    pub decision: bool,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
@@ -155,6 +203,9 @@ pub enum Response {
     Trained(Box<TrainSummary>),
     AtThreshold(AtThreshold),
     Decided(Box<DecideSummary>),
+    /// A model became current (trained or loaded).
+    Model(Box<ModelFile>),
+    RowScore(RowScore),
     /// The request could not be done; the message says why in the user's terms. The flags say
     /// what the worker still holds afterwards (a failed load leaves no data).
     Failed {

@@ -12,6 +12,7 @@ use ebb_core::metrics::{curves, ThresholdIndex};
 use ebb_core::model::family::Family;
 use ebb_core::progress::{Control, Reporter};
 use ebb_core::serve::artifact::{data_hash, Artifact};
+use ebb_core::serve::scorer::Scorer;
 use ebb_core::train::{labels, TrainParams};
 use ebb_core::workflow::{self, DecideOptions, PrepareOptions, Prepared, RunInfo};
 use wasm_bindgen::prelude::*;
@@ -19,8 +20,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::protocol::{
-    AtThreshold, Columns, DataSummary, DecideSummary, FamilyRow, Progress, Request, Response,
-    TrainSettings, TrainSummary,
+    AtThreshold, Columns, DataSummary, DecideSummary, FamilyRow, ModelFile, ModelInfo, Progress,
+    Request, Response, RowScore, TrainSettings, TrainSummary, TRAINED_HERE,
 };
 
 /// Rows of raw cells the Data view previews.
@@ -51,6 +52,18 @@ struct State {
     source: Option<Source>,
     prepared: Option<Prepared>,
     scored: Option<Scored>,
+    /// Set by an upload, cleared by training: the current model is this one when set, else
+    /// the trained one. It outlives data loads, as a model file does not depend on them.
+    uploaded: Option<Artifact>,
+}
+
+impl State {
+    /// The model the Models and Decide views score with: an uploaded one, else the trained one.
+    fn current(&self) -> Option<&Artifact> {
+        self.uploaded
+            .as_ref()
+            .or(self.scored.as_ref().map(|s| &s.artifact))
+    }
 }
 
 thread_local! {
@@ -117,6 +130,8 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::Train(settings) => train_current(&settings),
         Request::Threshold { threshold } => at_threshold(threshold).map(Response::AtThreshold),
         Request::Decide(options) => decide_current(&options),
+        Request::UseModel { name, json } => use_model(name, &json),
+        Request::ScoreRow { row } => score_row(row).map(Response::RowScore),
     };
     answer.unwrap_or_else(failed)
 }
@@ -138,9 +153,19 @@ fn failed(message: String) -> Response {
     })
 }
 
+/// Drops the data and what was trained on it; an uploaded model stays.
+fn clear_data() {
+    STATE.with_borrow_mut(|s| {
+        *s = State {
+            uploaded: s.uploaded.take(),
+            ..State::default()
+        }
+    });
+}
+
 /// Parses a file as the CLI's `io::read_table` does: JSON for `.json`, CSV otherwise.
 fn load(name: String, bytes: Vec<u8>) -> Result<(), String> {
-    STATE.with_borrow_mut(|s| *s = State::default());
+    clear_data();
     let is_json = name.to_ascii_lowercase().ends_with(".json");
     let table = if is_json {
         read_json(&bytes)
@@ -154,7 +179,7 @@ fn load(name: String, bytes: Vec<u8>) -> Result<(), String> {
 }
 
 fn generate(rows: usize, seed: u64) -> Result<(), String> {
-    STATE.with_borrow_mut(|s| *s = State::default());
+    clear_data();
     let params = SynthParams {
         n_customers: rows,
         seed,
@@ -342,12 +367,19 @@ fn train_current(settings: &TrainSettings) -> Result<Response, String> {
                 fit_seconds: m.fit_seconds,
             })
             .collect();
+        // The model file goes in its own message: the summary is cloned by every view reading
+        // it, the file (megabytes for a forest) only where it is saved.
+        post(&Response::Model(Box::new(model_file(
+            &trained.artifact,
+            TRAINED_HERE,
+        )?)));
         let scored = Scored {
             artifact: trained.artifact,
             index: ThresholdIndex::new(&labels, &probabilities).map_err(|e| e.to_string())?,
         };
         let at = threshold_metrics(&scored, summary.threshold)?;
         s.scored = Some(scored);
+        s.uploaded = None;
         Ok(Response::Trained(Box::new(TrainSummary {
             models,
             chosen: summary.chosen,
@@ -388,14 +420,13 @@ fn at_threshold(threshold: f64) -> Result<AtThreshold, String> {
 /// CLI writes. Explaining the contacts is the slow part; its progress goes to the page.
 fn decide_current(options: &DecideOptions) -> Result<Response, String> {
     STATE.with_borrow(|s| {
-        let scored = s
-            .scored
-            .as_ref()
-            .ok_or("train a model first (Train view)")?;
+        let artifact = s
+            .current()
+            .ok_or("train or upload a model first (Train or Models view)")?;
         let source = s.source.as_ref().ok_or("load a data file first")?;
         let mut sink = progress_sink();
         let d = workflow::decide(
-            &scored.artifact,
+            artifact,
             &source.table,
             options,
             &mut Reporter::new(&mut sink),
@@ -417,5 +448,74 @@ fn decide_current(options: &DecideOptions) -> Result<Response, String> {
             contacts: d.contacts.into_iter().take(CONTACTS_LISTED).collect(),
             csv,
         })))
+    })
+}
+
+/// What the Models view shows of `artifact`, and the artifact as `ebb train` writes it.
+fn model_file(artifact: &Artifact, origin: &str) -> Result<ModelFile, String> {
+    let json = artifact.to_json().map_err(|e| e.to_string())?;
+    let cv = &artifact.metrics.calibrated_cv;
+    Ok(ModelFile {
+        info: ModelInfo {
+            id: artifact.model_id.clone(),
+            family: artifact.family().name().to_string(),
+            created_at: artifact.metadata.created_at.clone(),
+            threshold: artifact.threshold,
+            inputs: artifact.pipeline.inputs.len(),
+            cv_roc_auc: cv.roc_auc,
+            origin: origin.to_string(),
+        },
+        json,
+    })
+}
+
+/// Loads a model file through core's `Artifact::from_json`, the check `ebb evaluate` and the
+/// edge run on every load (format version, content hash, structure, sizes).
+fn use_model(name: String, json: &str) -> Result<Response, String> {
+    let artifact = Artifact::from_json(json).map_err(|e| {
+        format!("{name}: {e}; choose the file as ebb train wrote it or as Download model saved it")
+    })?;
+    let file = model_file(&artifact, &name)?;
+    STATE.with_borrow_mut(|s| s.uploaded = Some(artifact));
+    Ok(Response::Model(Box::new(file)))
+}
+
+/// Scores one row of the loaded file with the current model through `Scorer::score_table`,
+/// the path `ebb score` takes. `row` is the 1-based data row of the file; `None` is the first
+/// row validation kept.
+fn score_row(row: Option<usize>) -> Result<RowScore, String> {
+    STATE.with_borrow(|s| {
+        let artifact = s
+            .current()
+            .ok_or("train or upload a model first (Train or Models view)")?;
+        let (Some(source), Some(prepared)) = (&s.source, &s.prepared) else {
+            return Err("load a data file first (Data view): its rows are the customers".into());
+        };
+        let table = &source.table;
+        let row = match row {
+            Some(r) => r,
+            None if prepared.clean.n_rows() > 0 => prepared.clean.source_row(0),
+            None => return Err("every row of the data was set aside: choose a row number".into()),
+        };
+        let index = (0..table.n_rows())
+            .find(|&r| table.source_row(r) == row)
+            .ok_or_else(|| {
+                format!(
+                    "row {row} is not in {}: choose a row from 1 to {}",
+                    source.name,
+                    table.n_rows()
+                )
+            })?;
+        let one = table.filter_rows(|r| r == index);
+        let score = Scorer::new(artifact)
+            .score_table(&one)
+            .and_then(|mut scores| scores.remove(0))
+            .map_err(|e| format!("{}, row {row}: {e}", source.name))?;
+        Ok(RowScore {
+            row,
+            model_id: artifact.model_id.clone(),
+            probability: score.probability,
+            decision: score.decision,
+        })
     })
 }

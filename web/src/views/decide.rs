@@ -76,7 +76,11 @@ pub fn DecideView() -> impl IntoView {
             })
         })
     };
-    let can_decide = move || state.busy.get().is_none() && state.trained.with(Option::is_some);
+    let can_decide = move || {
+        state.busy.get().is_none()
+            && state.model.with(Option::is_some)
+            && state.data.with(Option::is_some)
+    };
     let decide = move |_| {
         let column = value_column.get_untracked();
         let inputs = BusinessInputs {
@@ -100,13 +104,13 @@ pub fn DecideView() -> impl IntoView {
         <section aria-labelledby="decide-title">
             <h2 id="decide-title">"Decide"</h2>
             {move || {
-                let model = state.trained.with(|t| t.as_ref().map(|t| t.model_id.clone()));
+                let model = state.model.with(|m| m.as_ref().map(|m| m.info.id.clone()));
                 let file = state.data.with(|d| d.as_ref().map(|d| d.name.clone()));
                 let what = match (model, file) {
                     (Some(model), Some(file)) => format!(
                         "Scores every row of {file} with model {model} — what `ebb decide MODEL DATA` does — and ranks who to contact.",
                     ),
-                    _ => "Train a model first (Train view).".to_string(),
+                    _ => "Load a data file (Data view) and train a model (Train view) or upload one (Models view).".to_string(),
                 };
                 view! { <p class="hint">{what}</p> }
             }}

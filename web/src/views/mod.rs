@@ -3,11 +3,13 @@
 mod data;
 mod decide;
 mod evaluate;
+mod models;
 mod service;
 mod train;
 
 pub use data::DataView;
 pub use decide::DecideView;
 pub use evaluate::EvaluateView;
-pub use service::ServiceView;
+pub use models::{EdgeState, ModelsView};
+pub use service::{MetricsToken, ServiceView};
 pub use train::TrainView;

@@ -56,7 +56,9 @@ pub fn TrainView() -> impl IntoView {
         }));
     };
     let cancel = move |_| {
-        if compute().cancel() {
+        let replaying = compute().cancel();
+        state.resend_model(replaying);
+        if replaying {
             state.start("cancelled; loading the data into a new worker");
         } else {
             state.busy.set(None);
