@@ -7,7 +7,7 @@ EBB := ./target/release/ebb
 DEMO := demo
 
 .PHONY: run test setup tools fmt-check clippy unit wasm-core wasm-golden build-release bench \
-	worker worker-test web web-test demo bench-http bench-web
+	worker worker-test web web-test demo bench-http bench-web screenshots
 
 ## Installs what is missing (idempotent): the wasm targets named in rust-toolchain.toml.
 setup:
@@ -70,6 +70,10 @@ web: tools
 ## upload to evaluation, bad input, screenshots into target/e2e/screenshots/.
 web-test: web worker build-release
 	source scripts/env.sh && node tests/e2e/run.mjs
+
+## The README's pictures of the dashboard (docs/screenshots/, desktop and phone) from the flow spec.
+screenshots: web worker build-release
+	source scripts/env.sh && EBB_E2E_SPECS=flow EBB_DOCS_SCREENSHOTS=docs/screenshots node tests/e2e/run.mjs
 
 ## The demo: generate customers, check them, run the pipeline (time-based validation on the
 ## monthly snapshots), then score everyone with the saved model.

@@ -5,6 +5,7 @@
 //   node tests/e2e/run.mjs            # after `make web worker build-release`
 //   EBB_CHURN_CSV=path  EBB_CHROMIUM=/usr/bin/chromium  EBB_E2E_OUT=target/e2e
 //   EBB_E2E_SPECS=flow,cancel   # only the specs whose file names are listed (default: all)
+//   EBB_DOCS_SCREENSHOTS=docs/screenshots   # also the README's one-screen pictures (flow)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -29,6 +30,9 @@ process.chdir(root);
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';
 const churnCsv = resolve(process.env.EBB_CHURN_CSV ?? '../shared/data/mlc_churn.csv');
 const out = resolve(process.env.EBB_E2E_OUT ?? 'target/e2e');
+// `make screenshots` sets this to docs/screenshots to refresh the README's pictures.
+const docs = process.env.EBB_DOCS_SCREENSHOTS ? resolve(process.env.EBB_DOCS_SCREENSHOTS) : null;
+if (docs) mkdirSync(docs, { recursive: true });
 const sizes = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 
 if (!existsSync(chromiumPath)) {
@@ -127,6 +131,10 @@ try {
         for (const view of views) {
           await app.show(view);
           await page.screenshot({ path: join(out, 'screenshots', `${prefix}-${view}-${size}.png`), fullPage: true });
+          // The README's pictures: what the flow's user sees on opening each view (one screen).
+          if (docs && prefix === 'flow') {
+            await page.screenshot({ path: join(docs, `${view}-${size}.png`) });
+          }
         }
       }
       await page.setViewportSize(sizes.desktop);
