@@ -18,6 +18,7 @@ use core::cell::Cell;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::metrics::Report;
 
 /// One progress update, as a face shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +29,23 @@ pub struct Progress {
     pub fraction: f64,
     /// Detail for a status line: `fold 2/5, round 140`, `40,000 rows`.
     pub message: String,
+    /// A part of the result that is final before the whole operation is (a family's
+    /// cross-validated metrics while the next family trains), for tables that fill live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
+}
+
+/// A finished part of a longer operation's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Partial {
+    /// One model family cross-validated: the row it gets in the comparison of `train`.
+    Family {
+        name: String,
+        /// Out-of-fold metrics of its uncalibrated probabilities.
+        cv: Report,
+        /// Seconds its cross-validation took, when the caller has a clock.
+        fit_seconds: Option<f64>,
+    },
 }
 
 /// The callback's answer: go on, or stop as soon as possible.
@@ -94,6 +112,27 @@ impl<'s> Reporter<'s> {
     /// [`Error::Cancelled`] when the callback asks to stop. Out-of-range or decreasing values are
     /// clamped so the callback's fraction is monotone.
     pub fn report(&mut self, stage: &str, done: f64, message: &str) -> Result<()> {
+        self.send(stage, done, message, None)
+    }
+
+    /// [`report`](Self::report) with a finished part of the result.
+    pub fn report_partial(
+        &mut self,
+        stage: &str,
+        done: f64,
+        message: &str,
+        partial: Partial,
+    ) -> Result<()> {
+        self.send(stage, done, message, Some(partial))
+    }
+
+    fn send(
+        &mut self,
+        stage: &str,
+        done: f64,
+        message: &str,
+        partial: Option<Partial>,
+    ) -> Result<()> {
         let Some(sink) = self.sink.as_deref_mut() else {
             return Ok(());
         };
@@ -113,6 +152,7 @@ impl<'s> Reporter<'s> {
             stage: stage.to_string(),
             fraction,
             message,
+            partial,
         };
         match sink.update(&update) {
             Control::Continue => Ok(()),

@@ -6,14 +6,15 @@ use std::cell::OnceCell;
 use leptos::prelude::*;
 
 use crate::compute::protocol::{
-    AtThreshold, DataSummary, DecideSummary, ModelFile, ModelInfo, Progress, Request, Response,
-    RowScore, TrainSummary, TRAINED_HERE,
+    AtThreshold, DataSummary, DecideSummary, FamilyRow, ModelFile, ModelInfo, Progress, Request,
+    Response, RowScore, TrainSummary, TRAINED_HERE,
 };
 use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
 use crate::views::{
     DataView, DecideView, EdgeState, EvaluateView, MetricsToken, ModelsView, ServiceView, TrainView,
 };
+use ebb_core::progress::Partial;
 
 /// The views, in the order the navigation lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,8 @@ pub struct AppState {
     pub trained: RwSignal<Option<TrainSummary>>,
     /// Metrics at the Evaluate view's threshold.
     pub at: RwSignal<Option<AtThreshold>>,
+    /// Families cross-validated so far by the training that is running.
+    pub live: RwSignal<Vec<FamilyRow>>,
     /// The Decide view's last answer (cleared with the model it came from).
     pub decision: RwSignal<Option<DecideSummary>>,
     /// The current model (trained or loaded) and its file.
@@ -101,6 +104,7 @@ impl AppState {
             data: RwSignal::new(None),
             trained: RwSignal::new(None),
             at: RwSignal::new(None),
+            live: RwSignal::new(Vec::new()),
             decision: RwSignal::new(None),
             model: RwSignal::new(None),
             recent: RwSignal::new(None),
@@ -113,6 +117,7 @@ impl AppState {
     pub fn start(&self, what: &str) {
         self.notice.set(None);
         self.progress.set(None);
+        self.live.set(Vec::new());
         self.busy.set(Some(what.to_string()));
     }
 
@@ -123,6 +128,8 @@ impl AppState {
     fn idle(&self) {
         self.busy.set(None);
         self.progress.set(None);
+        // Partial results belong to the work that just ended (finished, failed or cancelled).
+        self.live.set(Vec::new());
     }
 
     fn on_event(&self, event: Event) {
@@ -163,7 +170,23 @@ impl AppState {
                 self.data.set(Some(*summary));
                 self.resend_pending_model();
             }
-            Response::Progress(p) => self.progress.set(Some(p)),
+            Response::Progress(p) => {
+                if let Some(Partial::Family {
+                    name,
+                    cv,
+                    fit_seconds,
+                }) = &p.partial
+                {
+                    self.live.update(|rows| {
+                        rows.push(FamilyRow {
+                            name: name.clone(),
+                            cv: cv.clone(),
+                            fit_seconds: *fit_seconds,
+                        })
+                    });
+                }
+                self.progress.set(Some(p));
+            }
             Response::Trained(summary) => {
                 self.idle();
                 self.decision.set(None);

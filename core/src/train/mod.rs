@@ -26,7 +26,7 @@ use crate::model::calibrate::{fit_isotonic, fit_platt, Calibrator};
 use crate::model::family::{Family, Model};
 use crate::model::forest::ForestParams;
 use crate::model::linear::LogisticParams;
-use crate::progress::Reporter;
+use crate::progress::{Partial, Reporter};
 use crate::serve::artifact::{Artifact, FamilyResult, TrainingMetadata, TrainingMetrics};
 use crate::serve::drift::Reference;
 
@@ -425,10 +425,21 @@ pub fn train(
         let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
         let (threshold, _) = best_f1_threshold(&yt, &pt)?;
         let cv = evaluate(&yt, &pt, threshold)?;
-        fit_seconds.push(match (started, clock()) {
+        let seconds = match (started, clock()) {
             (Some(a), Some(b)) => Some(b - a),
             _ => None,
-        });
+        };
+        progress.report_partial(
+            &stage,
+            ((fi + 1) * folds.len()) as f64 / units,
+            "cross-validated",
+            Partial::Family {
+                name: family.name().to_string(),
+                cv: cv.clone(),
+                fit_seconds: seconds,
+            },
+        )?;
+        fit_seconds.push(seconds);
         results.push(FamilyResult {
             name: family.name().to_string(),
             cv,
@@ -544,6 +555,39 @@ pub(crate) mod tests {
             serde_json::to_string(&out.model).unwrap(),
             serde_json::to_string(&silent.model).unwrap()
         );
+    }
+
+    /// The comparison table can fill while training runs: each family's row arrives as soon as
+    /// its cross-validation ends, equal to the row of the final summary.
+    #[test]
+    fn each_family_is_reported_when_its_cross_validation_ends() {
+        let (table, schema) = data(600);
+        let mut rows = Vec::new();
+        let mut fraction_then = Vec::new();
+        let mut sink = |p: &crate::progress::Progress| {
+            if let Some(Partial::Family { name, cv, .. }) = &p.partial {
+                rows.push((name.clone(), cv.clone()));
+                fraction_then.push(p.fraction);
+            }
+            crate::progress::Control::Continue
+        };
+        let out = train(
+            &table,
+            &schema,
+            &small(),
+            &mut Reporter::new(&mut sink),
+            &|| None,
+        )
+        .unwrap();
+        let expected: Vec<_> = out
+            .metrics
+            .models
+            .iter()
+            .map(|m| (m.name.clone(), m.cv.clone()))
+            .collect();
+        assert_eq!(rows, expected);
+        assert!(fraction_then.windows(2).all(|w| w[0] < w[1]));
+        assert!(fraction_then.iter().all(|&f| f < 1.0), "{fraction_then:?}");
     }
 
     #[test]

@@ -26,6 +26,11 @@ export class TrainPage {
     await this.leaderboard.waitFor({ timeout: 300_000 });
   }
 
+  /** Rows of the leaderboard that fills while training runs (one per family cross-validated). */
+  liveRows() {
+    return this.page.locator('#live-leaderboard tbody tr');
+  }
+
   /** The full-precision cross-validated ROC-AUC of `family` on the leaderboard. */
   async rocAuc(family) {
     const row = this.leaderboard.locator('tbody tr', { hasText: family });

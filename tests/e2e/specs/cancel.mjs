@@ -20,8 +20,13 @@ export async function run({ page, baseUrl }) {
   await train.choose({ families: ['gbdt', 'forest', 'logistic'], folds: 5, seed: 42 });
   await train.trainButton.click();
   await train.progress.waitFor();
+  // The leaderboard fills as families finish: the first row shows while the others train.
+  const first = await train.liveRows().first().innerText({ timeout: 120_000 });
+  assert.match(first, /^(gbdt|forest|logistic)\s+0\.\d{4}/, `live row: ${first}`);
+  assert.equal(await train.leaderboard.count(), 0, 'the final leaderboard waits for the model');
   await train.cancel();
   assert.equal(await train.leaderboard.count(), 0, 'no result from a cancelled run');
+  assert.equal(await train.liveRows().count(), 0, 'no partial result after Cancel');
   assert.ok(await train.trainButton.isEnabled(), 'Train can start again');
 
   await app.show('data');

@@ -300,12 +300,14 @@ const PROGRESS_STEP: f64 = 0.005;
 fn progress_sink() -> impl FnMut(&Progress) -> Control {
     let mut last: Option<(String, f64)> = None;
     move |p: &Progress| {
-        let due = match &last {
-            Some((stage, fraction)) => {
-                *stage != p.stage || p.fraction >= fraction + PROGRESS_STEP || p.fraction >= 1.0
-            }
-            None => true,
-        };
+        // A partial result is always sent: the leaderboard fills from them.
+        let due = p.partial.is_some()
+            || match &last {
+                Some((stage, fraction)) => {
+                    *stage != p.stage || p.fraction >= fraction + PROGRESS_STEP || p.fraction >= 1.0
+                }
+                None => true,
+            };
         if due {
             post(&Response::Progress(p.clone()));
             last = Some((p.stage.clone(), p.fraction));

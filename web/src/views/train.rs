@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::app::{compute, AppState};
-use crate::compute::protocol::{Request, TrainSettings, TrainSummary};
+use crate::compute::protocol::{FamilyRow, Request, TrainSettings, TrainSummary};
 use crate::format::{metric, percent};
 
 const FAMILIES: [(&str, &str); 3] = [
@@ -145,17 +145,51 @@ pub fn TrainView() -> impl IntoView {
                     })
             }}
             {move || state.trained.get().map(|t| view! { <Leaderboard trained=t/> })}
+            {move || {
+                let live = state.live.get();
+                (!live.is_empty() && state.trained.with(Option::is_none))
+                    .then(|| view! { <LiveLeaderboard rows=live/> })
+            }}
         </section>
     }
 }
 
+/// The families cross-validated so far, while the others still train.
 #[component]
-fn Leaderboard(trained: TrainSummary) -> impl IntoView {
-    let rows = trained
-        .models
+fn LiveLeaderboard(rows: Vec<FamilyRow>) -> impl IntoView {
+    view! {
+        <h3>"Cross-validated so far"</h3>
+        <div class="scroll" tabindex="0" role="region" aria-label="Cross-validated so far">
+            <table id="live-leaderboard">
+                <LeaderboardHead/>
+                <tbody>{family_rows(&rows, None)}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn LeaderboardHead() -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                <th scope="col">"Model"</th>
+                <th scope="col">"ROC-AUC"</th>
+                <th scope="col">"PR-AUC"</th>
+                <th scope="col">"Log loss"</th>
+                <th scope="col">"Best F1"</th>
+                <th scope="col">"Time"</th>
+            </tr>
+        </thead>
+    }
+}
+
+/// One row per family, the `kept` one marked.
+fn family_rows(models: &[FamilyRow], kept: Option<&str>) -> impl IntoView {
+    models
         .iter()
         .map(|m| {
-            let kept = m.name == trained.chosen;
+            let kept = kept == Some(m.name.as_str());
             view! {
                 <tr class:kept=kept>
                     <th scope="row">{format!("{}{}", m.name, if kept { " (kept)" } else { "" })}</th>
@@ -170,22 +204,18 @@ fn Leaderboard(trained: TrainSummary) -> impl IntoView {
                 </tr>
             }
         })
-        .collect_view();
+        .collect_view()
+}
+
+#[component]
+fn Leaderboard(trained: TrainSummary) -> impl IntoView {
+    let rows = family_rows(&trained.models, Some(&trained.chosen));
     let c = &trained.calibrated;
     view! {
         <h3>"Leaderboard (out-of-fold, " {trained.validation.clone()} ")"</h3>
         <div class="scroll" tabindex="0" role="region" aria-label="Leaderboard">
             <table id="leaderboard">
-                <thead>
-                    <tr>
-                        <th scope="col">"Model"</th>
-                        <th scope="col">"ROC-AUC"</th>
-                        <th scope="col">"PR-AUC"</th>
-                        <th scope="col">"Log loss"</th>
-                        <th scope="col">"Best F1"</th>
-                        <th scope="col">"Time"</th>
-                    </tr>
-                </thead>
+                <LeaderboardHead/>
                 <tbody>{rows}</tbody>
             </table>
         </div>
