@@ -1,6 +1,14 @@
 //! CSV ingest: any bytes either read into a table or fail with a typed error, never a panic; and
 //! the streaming reader fed in small chunks reads exactly what one whole feed reads (the CLI
-//! streams files in chunks, the dashboard reads them whole: both must see the same table).
+//! streams files in chunks, the dashboard reads them whole: both must see the same table, or
+//! both refuse the file).
+//!
+//! Only the outcome of a refused file is compared, not which error is reported: a file with
+//! two problems can name a different one first depending on the chunks: a NUL byte is looked
+//! for in each chunk before it is parsed, so a whole feed reports the NUL byte at byte 60 while
+//! 7-byte chunks have already parsed, and reported, text after a closing quote on line 2 (the
+//! first fuzz run found this; `corpus/csv_ingest/nul_after_stray_quote.csv`). Either answer is
+//! true and refuses the file.
 #![no_main]
 
 use ebb_core::data::ingest::{read_csv, CsvOptions, CsvReader};
@@ -25,10 +33,9 @@ fn contents(table: &Table) -> (Vec<String>, Vec<Vec<String>>, Vec<usize>, Vec<St
     )
 }
 
-fn outcome(
-    result: ebb_core::error::Result<Table>,
-) -> Result<impl PartialEq + core::fmt::Debug, String> {
-    result.map(|t| contents(&t)).map_err(|e| e.to_string())
+/// The table read, or `None` when the file was refused.
+fn outcome(result: ebb_core::error::Result<Table>) -> Option<impl PartialEq + core::fmt::Debug> {
+    result.ok().map(|t| contents(&t))
 }
 
 fuzz_target!(|data: &[u8]| {
