@@ -29,6 +29,8 @@ const CUSTOMERS: &str = include_str!("../fixtures/customers.csv");
 
 struct Fixtures {
     artifacts: Vec<Value>,
+    /// Per artifact, every string it holds.
+    strings: Vec<Vec<String>>,
     customers: Table,
     records: Vec<Map<String, Value>>,
 }
@@ -47,48 +49,61 @@ fn fixtures() -> &'static Fixtures {
                     .collect()
             })
             .collect();
+        let artifacts: Vec<Value> = ARTIFACTS
+            .iter()
+            .map(|json| {
+                Artifact::from_json(json).expect("the fixture loads");
+                serde_json::from_str(json).unwrap()
+            })
+            .collect();
         Fixtures {
-            artifacts: ARTIFACTS
+            strings: artifacts
                 .iter()
-                .map(|json| {
-                    Artifact::from_json(json).expect("the fixture loads");
-                    serde_json::from_str(json).unwrap()
+                .map(|a| {
+                    let mut out = Vec::new();
+                    strings(a, &mut out);
+                    out
                 })
                 .collect(),
+            artifacts,
             customers,
             records,
         }
     })
 }
 
-/// Every node of `value` as a path of keys and indices (the root is the empty path).
-fn nodes(value: &Value, at: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
-    out.push(at.clone());
-    match value {
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                at.push(i.into());
-                nodes(item, at, out);
-                at.pop();
-            }
-        }
-        Value::Object(map) => {
-            for (k, item) in map {
-                at.push(k.as_str().into());
-                nodes(item, at, out);
-                at.pop();
-            }
-        }
-        _ => {}
+/// The number of nodes of `value`, itself included.
+fn count(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(count).sum(),
+        Value::Object(map) => map.values().map(count).sum(),
+        _ => 0,
     }
 }
 
-fn at_path<'v>(value: &'v mut Value, path: &[Value]) -> &'v mut Value {
-    path.iter().fold(value, |v, step| match step {
-        Value::String(k) => &mut v[k.as_str()],
-        Value::Number(i) => &mut v[i.as_u64().unwrap() as usize],
-        _ => unreachable!("paths hold keys and indices"),
-    })
+/// The `k`-th node of `value` in pre-order (0 is `value` itself). Walking to it, rather than
+/// listing every node's path, keeps a mutation cheap: the fuzzer runs many per second.
+fn nth<'v>(value: &'v mut Value, k: &mut usize) -> Option<&'v mut Value> {
+    if *k == 0 {
+        return Some(value);
+    }
+    *k -= 1;
+    match value {
+        Value::Array(items) => items.iter_mut().find_map(|item| nth(item, k)),
+        Value::Object(map) => map.values_mut().find_map(|item| nth(item, k)),
+        _ => None,
+    }
+}
+
+/// Every string in `value` (names of columns, levels, families): the most plausible
+/// replacements for a string.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        Value::Object(map) => map.values().for_each(|item| strings(item, out)),
+        _ => {}
+    }
 }
 
 /// Numbers that break assumptions: zero, signs, off-by-one around small counts, the edges of
@@ -120,18 +135,10 @@ fn number(x: f64) -> Value {
     }
 }
 
-/// One mutation of the node at a path the input picks.
-fn mutate(u: &mut Unstructured, doc: &mut Value) -> Result<()> {
-    let mut all = Vec::new();
-    nodes(doc, &mut Vec::new(), &mut all);
-    let path = &all[u.choose_index(all.len())?];
-    // Strings already in the document (names of columns, levels, families) make the most
-    // plausible replacements for strings.
-    let strings: Vec<String> = all
-        .iter()
-        .filter_map(|p| at_path(doc, p).as_str().map(str::to_string))
-        .collect();
-    let node = at_path(doc, path);
+/// One mutation of a node the input picks; `strings` are the fixture's strings.
+fn mutate(u: &mut Unstructured, doc: &mut Value, strings: &[String]) -> Result<()> {
+    let mut k = u.choose_index(count(doc))?;
+    let node = nth(doc, &mut k).expect("k is below the node count");
     let how = u.int_in_range(0..=7u8)?;
     match node {
         Value::Number(n) => {
@@ -204,7 +211,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut doc = fixtures.artifacts[which].clone();
     for _ in 0..4 {
-        if u.is_empty() || mutate(&mut u, &mut doc).is_err() {
+        if u.is_empty() || mutate(&mut u, &mut doc, &fixtures.strings[which]).is_err() {
             break;
         }
     }
