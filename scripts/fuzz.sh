@@ -19,10 +19,14 @@ runs=fuzz/runs.tsv
 
 note() { echo "fuzz: $*" >&2; }
 
+# Cumulative per target, as a Markdown table (fuzz/README.md shows it).
 totals() {
-    awk -F'\t' 'NR > 1 { runs[$2]++; secs[$2] += $3; execs[$2] += $4; crashes[$2] += ($5 != "ok") }
-        END { printf "%-16s %5s %8s %14s %8s\n", "target", "runs", "seconds", "executions", "crashes"
-              for (t in execs) printf "%-16s %5d %8d %14d %8d\n", t, runs[t], secs[t], execs[t], crashes[t] }' "$runs"
+    awk -F'\t' 'NR > 1 { if (!($2 in runs)) order[++n] = $2; runs[$2]++; secs[$2] += $3
+                          execs[$2] += $4; crashes[$2] += ($5 != "ok") }
+        END { print "| target | runs | seconds | executions | runs ending in a crash |"
+              print "|---|---:|---:|---:|---:|"
+              for (i = 1; i <= n; i++) { t = order[i]
+                  printf "| `%s` | %d | %d | %d | %d |\n", t, runs[t], secs[t], execs[t], crashes[t] } }' "$runs"
 }
 
 if [[ ${1:-} == --totals ]]; then totals; exit 0; fi
