@@ -7,7 +7,7 @@ EBB := ./target/release/ebb
 DEMO := demo
 
 .PHONY: run test setup tools fmt-check clippy unit wasm-core wasm-golden build-release bench \
-	worker worker-test web web-test demo bench-http bench-web screenshots
+	worker worker-test web web-test demo bench-http bench-web screenshots fuzz
 
 ## Installs what is missing (idempotent): the wasm targets named in rust-toolchain.toml.
 setup:
@@ -17,6 +17,13 @@ setup:
 ## The JavaScript and wasm tooling the edge worker needs, into .tools/ and node_modules/.
 tools: setup
 	bash scripts/tools.sh
+
+## Fuzzing (not part of `test`): each cargo-fuzz target for FUZZ_SECONDS (default 60) seconds,
+## one after another, executions appended to fuzz/runs.tsv (totals in fuzz/README.md). Needs
+## nightly; skips, saying so, without it. Installs cargo-fuzz when missing.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 test: setup fmt-check clippy unit wasm-core wasm-golden worker-test web-test
 	@echo "make test: all checks passed"

@@ -119,6 +119,8 @@ pub struct CsvReader {
     encoding: Option<TextEncoding>,
     /// Bytes seen so far while the encoding is undecided.
     seen: usize,
+    /// Bytes of the input checked for NUL bytes so far (up to [`ENCODING_WINDOW`]).
+    scanned: usize,
     /// While the encoding is undecided: the input from the first non-ASCII byte on, its offset
     /// in the file, and how much of it is known to be valid UTF-8.
     held: Vec<u8>,
@@ -167,6 +169,7 @@ impl CsvReader {
             failed: None,
             encoding: None,
             seen: 0,
+            scanned: 0,
             held: Vec::new(),
             held_start: 0,
             held_valid: 0,
@@ -185,7 +188,9 @@ impl CsvReader {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        let outcome = self.feed_inner(chunk);
+        let outcome = self
+            .refuse_binary(chunk)
+            .and_then(|()| self.feed_inner(chunk));
         if let Err(e) = &outcome {
             self.failed = Some(e.clone());
         }
@@ -273,6 +278,30 @@ impl CsvReader {
         self.delimiter
     }
 
+    /// Text in UTF-8 or Windows-1252 never holds a NUL byte; images, spreadsheets, archives and
+    /// UTF-16 files do near their start. Refuses them, before the Windows-1252 fallback would
+    /// turn them into rows of noise, when a NUL byte is among the first [`ENCODING_WINDOW`]
+    /// bytes. Checked on every chunk of the window, whether or not an early invalid UTF-8 byte
+    /// has already decided the encoding, so the answer does not depend on how the input is
+    /// chunked (a fuzzer found a file that was refused whole but read in 3-byte chunks).
+    fn refuse_binary(&mut self, chunk: &[u8]) -> Result<()> {
+        let start = self.scanned;
+        let head = &chunk[..ENCODING_WINDOW.saturating_sub(start).min(chunk.len())];
+        self.scanned += head.len();
+        match head.iter().position(|&b| b == 0) {
+            None => Ok(()),
+            Some(at) => Err(Error::Malformed {
+                row: self.current_row(),
+                message: format!(
+                    "byte {} is a NUL byte, so this is not a text file (an image, a spreadsheet \
+                     such as .xlsx, an archive or UTF-16 text?); save the data as CSV (UTF-8) \
+                     or JSON",
+                    start + at + 1
+                ),
+            }),
+        }
+    }
+
     /// Decodes `chunk` (or holds it while the encoding is undecided) and parses the text.
     fn feed_inner(&mut self, chunk: &[u8]) -> Result<()> {
         match self.encoding {
@@ -290,20 +319,6 @@ impl CsvReader {
                 let start = self.seen;
                 let (head, tail) =
                     chunk.split_at(ENCODING_WINDOW.saturating_sub(start).min(chunk.len()));
-                // Text in UTF-8 or Windows-1252 never holds a NUL byte; images, spreadsheets,
-                // archives and UTF-16 files do near their start. Refuse them here, before the
-                // Windows-1252 fallback would turn them into rows of noise.
-                if let Some(at) = head.iter().position(|&b| b == 0) {
-                    return Err(Error::Malformed {
-                        row: self.current_row(),
-                        message: format!(
-                            "byte {} is a NUL byte, so this is not a text file (an image, a \
-                             spreadsheet such as .xlsx, an archive or UTF-16 text?); save the \
-                             data as CSV (UTF-8) or JSON",
-                            start + at + 1
-                        ),
-                    });
-                }
                 self.seen += head.len();
                 if !self.held.is_empty() {
                     self.held.extend_from_slice(head);
@@ -1187,6 +1202,27 @@ mod tests {
         // Windows-1252 text (no NUL) still reads.
         let table = read_csv(b"plan,churn\nCr\xe9dit,yes\n", &CsvOptions::default()).unwrap();
         assert_eq!(table.raw(0, 0), "Cr\u{e9}dit");
+    }
+
+    /// Found by `fuzz/` (csv_ingest): an invalid UTF-8 byte at byte 4 decided Windows-1252
+    /// before the NUL byte at byte 23 arrived, and the NUL check only ran while the encoding was
+    /// undecided, so in 3-byte chunks this file read as a table while whole it was refused.
+    #[test]
+    fn a_nul_byte_is_refused_however_the_input_is_chunked() {
+        let bytes =
+            include_bytes!("../../tests/fuzz_regressions/csv_nul_after_windows_1252_byte.csv");
+        let whole = read_csv(bytes, &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(whole.contains("byte 23 is a NUL byte"), "{whole}");
+        for chunk in 1..=bytes.len() {
+            let mut reader = CsvReader::new(CsvOptions::default());
+            let read = bytes
+                .chunks(chunk)
+                .try_for_each(|c| reader.feed(c))
+                .and_then(|()| reader.finish());
+            assert_eq!(read.unwrap_err().to_string(), whole, "chunks of {chunk}");
+        }
     }
 
     #[test]
