@@ -242,13 +242,14 @@ fn Quality(data: DataSummary) -> impl IntoView {
             let kind = format!("{:?}", c.kind).to_lowercase();
             view! {
                 <tr>
+                    // `data-label` names each cell where a phone shows the row as a card.
                     <th scope="row">{c.name}</th>
-                    <td>{kind}</td>
-                    <td class="num">{format!("{} ({})", count(c.missing), percent(c.missing_rate))}</td>
-                    <td class="num">{count(c.distinct)}</td>
-                    <td class="num">{count(c.bad_cells)}</td>
-                    <td>{summary}</td>
-                    <td>{flags.join(", ")}</td>
+                    <td data-label="Type">{kind}</td>
+                    <td class="num" data-label="Missing">{format!("{} ({})", count(c.missing), percent(c.missing_rate))}</td>
+                    <td class="num" data-label="Distinct">{count(c.distinct)}</td>
+                    <td class="num" data-label="Bad cells">{count(c.bad_cells)}</td>
+                    <td data-label="Range / top">{summary}</td>
+                    <td data-label="Flags">{flags.join(", ")}</td>
                 </tr>
             }
         })
