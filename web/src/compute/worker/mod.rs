@@ -2,6 +2,8 @@
 //! page's requests by calling core — the same functions, with the same parameters, as the CLI's
 //! `ebb validate`, `ebb train` and `ebb decide`. Everything here runs inside the dedicated Web Worker, so the
 //! page stays responsive however long core takes.
+//!
+//! Handlers for one view each may live in files beside this one (child modules see `State`).
 
 use std::cell::RefCell;
 
