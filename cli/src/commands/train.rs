@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ebb_core::model::family::Family;
+use ebb_core::train::tune::Imbalance;
 use ebb_core::train::TrainParams;
 use ebb_core::workflow::{self, Prepared, RunInfo, Trained};
 
@@ -30,6 +31,10 @@ pub struct TrainArgs {
     /// default picks the count on a validation split, up to 500).
     #[arg(long)]
     pub trees: Option<usize>,
+    /// Class weighting of gradient boosting: none, balanced (each class weighs n / (2 n_class))
+    /// or positive_weight (churners weigh n_retained / n_churned). Default: unweighted.
+    #[arg(long)]
+    pub imbalance: Option<String>,
     /// Where to write the model artifact (JSON).
     #[arg(long)]
     pub out: PathBuf,
@@ -53,6 +58,15 @@ pub fn families(model: &str) -> CliResult<Vec<Family>> {
             })
         })
         .collect()
+}
+
+/// Parses `--imbalance`.
+pub fn imbalance(name: &str) -> CliResult<Imbalance> {
+    Imbalance::from_name(name).ok_or_else(|| {
+        CliError::input(format!(
+            "--imbalance `{name}` is not one of none, balanced, positive_weight"
+        ))
+    })
 }
 
 /// Trains on prepared data with core's [`workflow::train`], showing progress unless `quiet`.
@@ -130,7 +144,8 @@ pub fn run(args: TrainArgs) -> CliResult {
     let mut params = TrainParams::default()
         .with_families(families(&args.model)?)
         .with_folds(args.folds)
-        .with_seed(args.seed);
+        .with_seed(args.seed)
+        .with_imbalance(args.imbalance.as_deref().map(imbalance).transpose()?);
     if let Some(trees) = args.trees {
         if trees == 0 {
             return Err(CliError::input("--trees must be at least 1"));

@@ -4,12 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::model::family::Family;
 use ebb_core::train::tune::{tune, TuneOutput, TuneParams};
-use ebb_core::train::TrainParams;
+use ebb_core::workflow::{self, RunInfo};
 
-use crate::commands::train::{print_summary, summary_json, train_artifact};
-use crate::io::{print_json, render_table};
+use crate::commands::train::{print_summary, summary_json};
+use crate::io::{now_iso, print_json, render_table};
 use crate::progress::ProgressBar;
 use crate::{CliError, CliResult, ColumnArgs};
 use ebb_core::progress::Reporter;
@@ -179,35 +178,36 @@ pub fn run(args: TuneArgs) -> CliResult {
     let mut bar = ProgressBar::new(args.json);
     let started = std::time::Instant::now();
     let clock = || Some(started.elapsed().as_secs_f64());
-    let out = tune(
-        &prepared.clean,
-        &prepared.schema,
-        &params,
-        &mut Reporter::new(&mut bar),
-        &clock,
-    )
-    .map_err(|e| CliError::core(&args.data, e))?;
-    bar.finish();
-
-    let trained = match &args.out {
+    let mut reporter = Reporter::new(&mut bar);
+    let (out, trained) = match &args.out {
         Some(path) => {
-            let train_params = TrainParams {
-                families: vec![Family::Gbdt],
-                folds: args.folds,
-                seed: args.seed,
-                boost: out.best.clone(),
-                ..TrainParams::default()
+            let run = RunInfo {
+                created_at: now_iso(),
+                ebb_version: env!("CARGO_PKG_VERSION").to_string(),
             };
-            let trained = train_artifact(&prepared, &train_params, &args.data, args.json)?;
-            let json = trained
+            let tuned = workflow::tune_and_train(&prepared, &params, &run, &clock, &mut reporter)
+                .map_err(|e| CliError::core(&args.data, e))?;
+            let json = tuned
+                .trained
                 .artifact
                 .to_json()
                 .map_err(|e| CliError::other(e.to_string()))?;
             crate::write_file(path, &json)?;
-            Some((trained, path))
+            (tuned.search, Some((tuned.trained, path)))
         }
-        None => None,
+        None => {
+            let out = tune(
+                &prepared.clean,
+                &prepared.schema,
+                &params,
+                &mut reporter,
+                &clock,
+            )
+            .map_err(|e| CliError::core(&args.data, e))?;
+            (out, None)
+        }
     };
+    bar.finish();
     if args.json {
         let mut v = serde_json::to_value(&out).map_err(|e| CliError::other(e.to_string()))?;
         v["seconds"] = serde_json::json!(started.elapsed().as_secs_f64());

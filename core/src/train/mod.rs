@@ -45,6 +45,11 @@ pub struct TrainParams {
     pub forest: ForestParams,
     /// Logistic regression settings.
     pub logistic: LogisticParams,
+    /// Class weighting of gradient boosting, applied to `boost` with the training labels
+    /// ([`tune::Imbalance::apply`]); `None` trains `boost` as given (which `ebb tune` uses to
+    /// pass parameters that already carry their weighting).
+    #[serde(default)]
+    pub imbalance: Option<tune::Imbalance>,
 }
 
 impl Default for TrainParams {
@@ -56,6 +61,7 @@ impl Default for TrainParams {
             boost: BoostParams::default(),
             forest: ForestParams::default(),
             logistic: LogisticParams::default(),
+            imbalance: None,
         }
     }
 }
@@ -76,6 +82,12 @@ impl TrainParams {
     /// Sets the master seed.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Weights the classes of gradient boosting this way.
+    pub fn with_imbalance(mut self, imbalance: Option<tune::Imbalance>) -> Self {
+        self.imbalance = imbalance;
         self
     }
 }
@@ -375,6 +387,17 @@ pub fn train(
     }
     let y = labels(table, schema)?;
     let n = y.len();
+    let weighted;
+    let params = match params.imbalance {
+        None => params,
+        Some(imbalance) => {
+            weighted = TrainParams {
+                boost: imbalance.apply(&params.boost, &y),
+                ..params.clone()
+            };
+            &weighted
+        }
+    };
     let (folds, validation) = make_folds(table, schema, &y, params.folds, params.seed)?;
     // Every cross-validation fit is one unit of the run, the final fit a bit more.
     let units = (params.families.len() * folds.len()) as f64 + FINAL_FIT_UNITS;
@@ -555,6 +578,29 @@ pub(crate) mod tests {
             serde_json::to_string(&out.model).unwrap(),
             serde_json::to_string(&silent.model).unwrap()
         );
+    }
+
+    /// A weighting asked for in the parameters is the one `ebb tune` would apply: training with
+    /// it equals training with the weighted boosting parameters given directly.
+    #[test]
+    fn imbalance_weights_boosting_as_tuning_does() {
+        let (table, schema) = data(600);
+        let y = labels(&table, &schema).unwrap();
+        let mut params = small().with_families(vec![Family::Gbdt]);
+        let fit = |p: &TrainParams| {
+            let out = train(&table, &schema, p, &mut Reporter::silent(), &|| None).unwrap();
+            serde_json::to_string(&out.model).unwrap()
+        };
+        let unweighted = fit(&params);
+        params.imbalance = Some(tune::Imbalance::Balanced);
+        let balanced = fit(&params);
+        assert_ne!(unweighted, balanced, "balancing changes the trees");
+        let direct = TrainParams {
+            boost: tune::Imbalance::Balanced.apply(&params.boost, &y),
+            imbalance: None,
+            ..params.clone()
+        };
+        assert_eq!(balanced, fit(&direct));
     }
 
     /// The comparison table can fill while training runs: each family's row arrives as soon as

@@ -64,6 +64,11 @@ impl Imbalance {
         }
     }
 
+    /// The strategy of a [`name`](Self::name).
+    pub fn from_name(name: &str) -> Option<Imbalance> {
+        Imbalance::ALL.into_iter().find(|i| i.name() == name)
+    }
+
     /// Boosting parameters that train with this strategy on labels `y`.
     ///
     /// Both weighted strategies give churners `n_neg / n_pos` times the weight of other rows; the

@@ -5,6 +5,7 @@
 //! bytes | Table ──prepare──► Prepared { schema, notes, quality, clean, quarantined }
 //! Prepared ──hold_out──► (training part, test table)             (`ebb pipeline`'s split)
 //! Prepared ──train──► Trained { artifact, summary }               (the one place an artifact is made)
+//! Prepared ──tune_and_train──► Tuned { search, trained }          (`ebb tune --out`)
 //! Artifact + labelled Table ──evaluate──► Evaluation { metrics (with confusion), skipped rows }
 //! Artifact + Table + business inputs ──decide──► Decision { profit curve, threshold, contacts }
 //! ```
@@ -26,9 +27,11 @@ use crate::data::split::{stratified_kfold, time_split};
 use crate::data::table::{parse_number, Table};
 use crate::error::{Error, Result};
 use crate::metrics::{evaluate as metrics_of, Report};
+use crate::model::family::Family;
 use crate::progress::Reporter;
 use crate::serve::artifact::{data_hash, Artifact, TrainingMetadata};
 use crate::serve::scorer::{ArtifactRef, Labels, Scorer, SkippedRow};
+use crate::train::tune::{tune, TuneOutput, TuneParams};
 use crate::train::{labels, TrainParams};
 
 mod decide;
@@ -323,6 +326,54 @@ pub fn train(
         summary,
         oof_probabilities,
     })
+}
+
+/// What `ebb tune --out` makes: the search, and the model trained with its winner.
+#[derive(Debug, Clone)]
+pub struct Tuned {
+    /// Every trial, the imbalance comparison and the parameters kept.
+    pub search: TuneOutput,
+    /// Gradient boosting trained with `search.best` (its weighting included) on the same folds
+    /// and seed.
+    pub trained: Trained,
+}
+
+/// Share of the progress bar the search takes; the final cross-validated fit takes the rest.
+const SEARCH_SHARE: f64 = 0.8;
+
+/// Tunes gradient boosting on `prepared`'s clean rows (seeded trials raced by successive
+/// halving, then the imbalance strategies), then trains and calibrates the boosted model with
+/// the best parameters as [`train`] does. A budget in trials and rounds, never in seconds
+/// unless `params.max_seconds` says so, keeps the same seed giving the same model everywhere.
+pub fn tune_and_train(
+    prepared: &Prepared,
+    params: &TuneParams,
+    run: &RunInfo,
+    clock: &dyn Fn() -> Option<f64>,
+    reporter: &mut Reporter,
+) -> Result<Tuned> {
+    let search = tune(
+        &prepared.clean,
+        &prepared.schema,
+        params,
+        &mut reporter.sub(0.0, SEARCH_SHARE),
+        clock,
+    )?;
+    let train_params = TrainParams {
+        families: vec![Family::Gbdt],
+        folds: params.folds,
+        seed: params.seed,
+        boost: search.best.clone(),
+        ..TrainParams::default()
+    };
+    let trained = train(
+        prepared,
+        &train_params,
+        run,
+        clock,
+        &mut reporter.sub(SEARCH_SHARE, 1.0),
+    )?;
+    Ok(Tuned { search, trained })
 }
 
 /// The one call of [`crate::train::train`]: progress and cancel go straight through `reporter`.
