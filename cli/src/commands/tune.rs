@@ -148,19 +148,7 @@ fn print_tuning(out: &TuneOutput) {
         )
     );
     println!("{}", out.imbalance_explanation);
-    let b = &out.best;
-    println!(
-        "best: learning_rate {:.4}, num_leaves {}, min_data_in_leaf {}, feature_fraction {:.2}, bagging_fraction {:.2} (freq {}), lambda_l2 {:.4}, scale_pos_weight {:.3}, {} rounds",
-        b.learning_rate,
-        b.num_leaves,
-        b.min_data_in_leaf,
-        b.feature_fraction,
-        b.bagging_fraction,
-        b.bagging_freq,
-        b.lambda_l2,
-        b.scale_pos_weight,
-        b.n_trees
-    );
+    println!("best: {}", out.best);
 }
 
 pub fn run(args: TuneArgs) -> CliResult {

@@ -108,6 +108,25 @@ macro_rules! builder {
     };
 }
 
+/// The knobs tuning searches, in words: `learning_rate 0.0500, num_leaves 31, ...`.
+impl core::fmt::Display for BoostParams {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "learning_rate {:.4}, num_leaves {}, min_data_in_leaf {}, feature_fraction {:.2}, bagging_fraction {:.2} (freq {}), lambda_l2 {:.4}, scale_pos_weight {:.3}, {} rounds",
+            self.learning_rate,
+            self.num_leaves,
+            self.min_data_in_leaf,
+            self.feature_fraction,
+            self.bagging_fraction,
+            self.bagging_freq,
+            self.lambda_l2,
+            self.scale_pos_weight,
+            self.n_trees
+        )
+    }
+}
+
 impl BoostParams {
     builder! {
         /// Sets [`BoostParams::n_trees`].

@@ -13,12 +13,30 @@ export class TrainPage {
     await this.page.locator('#busy', { hasText: /^$/ }).waitFor();
   }
 
-  async choose({ families, folds, seed }) {
+  /** The settings; `imbalance` is a weighting's value (`none`, `balanced`, `positive_weight`),
+   * `tune` a budget `{ trials, maxTrees }` (absent: no tuning). */
+  async choose({ families, folds, seed, imbalance = 'none', tune = null }) {
     for (const family of ['gbdt', 'forest', 'logistic']) {
       await this.page.locator(`#family-${family}`).setChecked(families.includes(family));
     }
     await this.page.locator('#folds').fill(String(folds));
     await this.page.locator('#seed').fill(String(seed));
+    await this.page.locator('#imbalance').selectOption(imbalance);
+    await this.page.locator('#tune').setChecked(tune !== null);
+    if (tune) {
+      await this.page.locator('#tune-trials').fill(String(tune.trials));
+      await this.page.locator('#tune-max-trees').fill(String(tune.maxTrees));
+    }
+  }
+
+  /** How the loaded data will be validated, as the view says before training. */
+  async validationPlan() {
+    return this.page.locator('#validation-plan').innerText();
+  }
+
+  /** What tuning found (the sentence under the leaderboard). */
+  async tuningSummary() {
+    return this.page.locator('#tuning-summary').innerText();
   }
 
   async train() {

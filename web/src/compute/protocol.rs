@@ -10,6 +10,7 @@ use ebb_core::data::quality::{
 use ebb_core::eval::decision::{CurvePoint, Outcome};
 use ebb_core::metrics::{Confusion, CurveSet, Report};
 use ebb_core::serve::scorer::SkippedRow;
+pub use ebb_core::train::tune::Imbalance;
 use ebb_core::workflow::{ContactRow, DecideOptions};
 use serde::{Deserialize, Serialize};
 
@@ -21,13 +22,44 @@ pub struct Columns {
     pub time: Option<String>,
 }
 
-/// What `ebb train` takes as flags.
+/// What `ebb train` (or, with `tune`, `ebb tune --out`) takes as flags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainSettings {
-    /// Family names as `ebb train --model` spells them.
+    /// Family names as `ebb train --model` spells them (ignored when tuning, which is
+    /// gradient boosting only).
     pub families: Vec<String>,
     pub folds: usize,
     pub seed: u64,
+    /// `ebb train --imbalance`: class weighting of gradient boosting (`None`: unweighted).
+    pub imbalance: Option<Imbalance>,
+    /// Tune gradient boosting first, as `ebb tune --trials T --max-trees R --out` does.
+    pub tune: Option<TuneBudget>,
+}
+
+/// The budget of a tuning run: in trials and rounds, never seconds, so the same seed gives the
+/// same model here as in the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TuneBudget {
+    /// Configurations tried (`ebb tune --trials`).
+    pub trials: usize,
+    /// Boosting rounds of the last halving rung and the final model (`--max-trees`).
+    pub max_trees: usize,
+}
+
+/// What a tuning run found, as `ebb tune` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningSummary {
+    /// Evaluations run (every rung of every trial).
+    pub evaluations: usize,
+    pub trials: usize,
+    /// Trial number (`config`) of the best evaluation, and its out-of-fold ROC-AUC.
+    pub best_trial: usize,
+    pub best_roc_auc: f64,
+    /// The class weighting kept, and why.
+    pub imbalance: Imbalance,
+    pub imbalance_explanation: String,
+    /// The kept parameters in words (learning rate, leaves, leaf size, rounds...).
+    pub parameters: String,
 }
 
 /// Page → worker.
@@ -121,6 +153,8 @@ pub struct TrainSummary {
     pub threshold: f64,
     pub calibration: String,
     pub validation: String,
+    /// Set when the model was tuned first.
+    pub tuning: Option<TuningSummary>,
     /// Metrics of the calibrated out-of-fold probabilities at the model's threshold.
     pub calibrated: Report,
     /// ROC, precision-recall, lift and calibration curves of the calibrated out-of-fold

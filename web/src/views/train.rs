@@ -1,10 +1,13 @@
-//! Train: the settings of `ebb train` (families, folds, seed), progress with Cancel, and the
-//! leaderboard of cross-validated metrics per family.
+//! Train: the settings of `ebb train` (families, folds, seed, class weighting) or of
+//! `ebb tune --out` (a budget in trials and rounds), the validation the data implies, progress
+//! with Cancel, and the leaderboard of cross-validated metrics per family.
 
 use leptos::prelude::*;
 
-use crate::app::{compute, AppState};
-use crate::compute::protocol::{FamilyRow, Request, TrainSettings, TrainSummary};
+use crate::app::{compute, AppState, Tab};
+use crate::compute::protocol::{
+    FamilyRow, Imbalance, Request, TrainSettings, TrainSummary, TuneBudget, TuningSummary,
+};
 use crate::format::{metric, percent};
 
 const FAMILIES: [(&str, &str); 3] = [
@@ -13,12 +16,87 @@ const FAMILIES: [(&str, &str); 3] = [
     ("logistic", "Logistic regression"),
 ];
 
+/// `ebb train --imbalance` choices, as core names them.
+const WEIGHTINGS: [(&str, &str); 3] = [
+    ("none", "none: every customer counts once"),
+    (
+        "balanced",
+        "balanced: each class weighs as much in total as the other",
+    ),
+    (
+        "positive_weight",
+        "positive weight: each churner counts as many times as there are retained customers per churner",
+    ),
+];
+
+/// `text` as a whole number in `range`, or a message naming `what`.
+fn whole_in(
+    text: &str,
+    what: &str,
+    range: core::ops::RangeInclusive<usize>,
+) -> Result<usize, String> {
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            format!(
+                "{what} must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
+/// The Train view's settings as entered, checked into a request.
+fn settings(
+    families: Vec<String>,
+    folds: &str,
+    seed: &str,
+    imbalance: &str,
+    tune: Option<(&str, &str)>,
+) -> Result<TrainSettings, String> {
+    if families.is_empty() && tune.is_none() {
+        return Err("choose at least one model family".into());
+    }
+    let folds = whole_in(folds, "folds", 2..=20)?;
+    let seed = seed
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| "the seed must be a whole number".to_string())?;
+    let imbalance = match imbalance {
+        "none" => None,
+        name => {
+            Some(Imbalance::from_name(name).ok_or_else(|| format!("unknown weighting `{name}`"))?)
+        }
+    };
+    let tune = tune
+        .map(|(trials, trees)| {
+            Ok::<_, String>(TuneBudget {
+                trials: whole_in(trials, "tuning trials", 1..=200)?,
+                max_trees: whole_in(trees, "tuning rounds", 10..=2000)?,
+            })
+        })
+        .transpose()?;
+    Ok(TrainSettings {
+        families,
+        folds,
+        seed,
+        imbalance,
+        tune,
+    })
+}
+
 #[component]
 pub fn TrainView() -> impl IntoView {
     let state = expect_context::<AppState>();
     let chosen = FAMILIES.map(|_| RwSignal::new(true));
     let folds = RwSignal::new("5".to_string());
     let seed = RwSignal::new("42".to_string());
+    let imbalance = RwSignal::new("none".to_string());
+    let tuning = RwSignal::new(false);
+    let trials = RwSignal::new("9".to_string());
+    let max_trees = RwSignal::new("300".to_string());
     let can_train = move || {
         state.busy.get().is_none()
             && state
@@ -32,28 +110,28 @@ pub fn TrainView() -> impl IntoView {
             .filter(|(_, on)| on.get_untracked())
             .map(|((name, _), _)| name.to_string())
             .collect();
-        if families.is_empty() {
-            state.error("choose at least one model family".into());
-            return;
-        }
-        let Ok(folds) = folds.get_untracked().trim().parse::<usize>() else {
-            state.error("folds must be a whole number from 2 to 20".into());
-            return;
-        };
-        if !(2..=20).contains(&folds) {
-            state.error("folds must be a whole number from 2 to 20".into());
-            return;
-        }
-        let Ok(seed) = seed.get_untracked().trim().parse::<u64>() else {
-            state.error("the seed must be a whole number".into());
-            return;
-        };
-        state.start("training");
-        compute().send(Request::Train(TrainSettings {
+        let (t, r) = (trials.get_untracked(), max_trees.get_untracked());
+        let checked = settings(
             families,
-            folds,
-            seed,
-        }));
+            &folds.get_untracked(),
+            &seed.get_untracked(),
+            &imbalance.get_untracked(),
+            tuning.get_untracked().then_some((t.as_str(), r.as_str())),
+        );
+        match checked {
+            Ok(settings) => {
+                // The worker drops the last trained model when training starts.
+                state.trained.set(None);
+                state.at.set(None);
+                state.start(if settings.tune.is_some() {
+                    "tuning"
+                } else {
+                    "training"
+                });
+                compute().send(Request::Train(settings));
+            }
+            Err(message) => state.error(message),
+        }
     };
     let cancel = move |_| {
         let replaying = compute().cancel();
@@ -119,6 +197,60 @@ pub fn TrainView() -> impl IntoView {
                     prop:value=move || seed.get()
                     on:input=move |ev| seed.set(event_target_value(&ev))
                 />
+                <p id="validation-plan" class="hint">
+                    {move || validation_plan(state)}
+                    " "
+                    <button type="button" class="link" on:click=move |_| state.tab.set(Tab::Data)>
+                        "Change the time column in the Data view"
+                    </button>
+                </p>
+            </fieldset>
+            <fieldset class="inline">
+                <legend>"Class imbalance (gradient boosting)"</legend>
+                <label for="imbalance">"Weighting"</label>
+                <select
+                    id="imbalance"
+                    prop:value=move || imbalance.get()
+                    on:change=move |ev| imbalance.set(event_target_value(&ev))
+                >
+                    {WEIGHTINGS
+                        .iter()
+                        .map(|(name, label)| view! { <option value=*name>{*label}</option> })
+                        .collect_view()}
+                </select>
+            </fieldset>
+            <fieldset class="inline">
+                <legend>"Tuning"</legend>
+                <input
+                    id="tune"
+                    type="checkbox"
+                    prop:checked=move || tuning.get()
+                    on:change=move |ev| tuning.set(event_target_checked(&ev))
+                />
+                <label for="tune">"Tune gradient boosting first (ebb tune)"</label>
+                <label for="tune-trials">"Trials"</label>
+                <input
+                    id="tune-trials"
+                    type="number"
+                    min="1"
+                    max="200"
+                    disabled=move || !tuning.get()
+                    prop:value=move || trials.get()
+                    on:input=move |ev| trials.set(event_target_value(&ev))
+                />
+                <label for="tune-max-trees">"Rounds of the final model"</label>
+                <input
+                    id="tune-max-trees"
+                    type="number"
+                    min="10"
+                    max="2000"
+                    disabled=move || !tuning.get()
+                    prop:value=move || max_trees.get()
+                    on:input=move |ev| max_trees.set(event_target_value(&ev))
+                />
+                <p class="hint">
+                    "Tuning races seeded configurations of gradient boosting by successive halving, compares the class weightings (replacing the choice above) and trains the winner; the families above are not compared. The budget is in trials and rounds, not seconds, so the same seed gives the same model here and in the CLI."
+                </p>
             </fieldset>
             <div class="actions">
                 <button id="train" type="button" disabled=move || !can_train() on:click=train>
@@ -219,6 +351,7 @@ fn Leaderboard(trained: TrainSummary) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+        {trained.tuning.clone().map(|t| view! { <TuningResult tuning=t/> })}
         <p id="model-summary">
             {format!(
                 "Kept {} as model {}. Calibration: {}. Threshold {:.3}: precision {}, recall {}, F1 {} on {} rows (churn rate {}).",
@@ -233,5 +366,81 @@ fn Leaderboard(trained: TrainSummary) -> impl IntoView {
                 percent(c.positive_rate),
             )}
         </p>
+    }
+}
+
+/// How `ebb train` will validate the loaded data: time-based when the Data view set a time
+/// column (core's `make_folds`), k-fold otherwise.
+fn validation_plan(state: AppState) -> String {
+    state.data.with(|d| {
+        match d.as_ref().and_then(|d| d.columns.time.clone()) {
+            Some(time) => format!(
+                "Validation: time-based (rolling origin on `{time}`: each fold trains on the past and tests on the next period), because `{time}` is the time column."
+            ),
+            None => "Validation: stratified k-fold (grouped by customer when ids repeat). Set a time column for time-based validation.".to_string(),
+        }
+    })
+}
+
+#[component]
+fn TuningResult(tuning: TuningSummary) -> impl IntoView {
+    view! {
+        <p id="tuning-summary">
+            {format!(
+                "Tuned: {} configurations in {} evaluations; best trial {} (out-of-fold ROC-AUC {}). Weighting kept: {}. {} Parameters: {}.",
+                tuning.trials,
+                tuning.evaluations,
+                tuning.best_trial,
+                metric(tuning.best_roc_auc),
+                tuning.imbalance.name(),
+                tuning.imbalance_explanation,
+                tuning.parameters,
+            )}
+        </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_checked_with_a_message_naming_the_field() {
+        let ok = settings(vec!["gbdt".into()], "3", "7", "balanced", None).unwrap();
+        assert_eq!(ok.folds, 3);
+        assert_eq!(ok.seed, 7);
+        assert_eq!(ok.imbalance, Some(Imbalance::Balanced));
+        assert_eq!(ok.tune, None);
+        let none = settings(vec!["gbdt".into()], "3", "7", "none", None).unwrap();
+        assert_eq!(none.imbalance, None);
+        let tuned = settings(vec![], "5", "42", "none", Some(("9", "300"))).unwrap();
+        assert_eq!(
+            tuned.tune,
+            Some(TuneBudget {
+                trials: 9,
+                max_trees: 300
+            })
+        );
+        let err = |r: Result<TrainSettings, String>| r.unwrap_err();
+        assert_eq!(
+            err(settings(vec![], "5", "1", "none", None)),
+            "choose at least one model family"
+        );
+        assert_eq!(
+            err(settings(vec!["gbdt".into()], "1", "1", "none", None)),
+            "folds must be a whole number from 2 to 20"
+        );
+        assert_eq!(
+            err(settings(vec!["gbdt".into()], "5", "-1", "none", None)),
+            "the seed must be a whole number"
+        );
+        assert_eq!(
+            err(settings(vec![], "5", "1", "none", Some(("0", "300")))),
+            "tuning trials must be a whole number from 1 to 200"
+        );
+        assert_eq!(
+            err(settings(vec![], "5", "1", "none", Some(("9", "5")))),
+            "tuning rounds must be a whole number from 10 to 2000"
+        );
     }
 }

@@ -15,6 +15,7 @@ use ebb_core::model::family::Family;
 use ebb_core::progress::{Control, Reporter};
 use ebb_core::serve::artifact::{data_hash, Artifact};
 use ebb_core::serve::scorer::Scorer;
+use ebb_core::train::tune::{TuneOutput, TuneParams};
 use ebb_core::train::{labels, TrainParams};
 use ebb_core::workflow::{self, DecideOptions, PrepareOptions, Prepared, RunInfo};
 use wasm_bindgen::prelude::*;
@@ -23,7 +24,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::protocol::{
     AtThreshold, Columns, DataSummary, DecideSummary, FamilyRow, ModelFile, ModelInfo, Progress,
-    Request, Response, RowScore, TrainSettings, TrainSummary, TRAINED_HERE,
+    Request, Response, RowScore, TrainSettings, TrainSummary, TuningSummary, TRAINED_HERE,
 };
 
 /// Rows of raw cells the Data view previews.
@@ -278,7 +279,8 @@ fn train_params(settings: &TrainSettings) -> Result<TrainParams, String> {
     Ok(TrainParams::default()
         .with_families(families)
         .with_folds(settings.folds)
-        .with_seed(settings.seed))
+        .with_seed(settings.seed)
+        .with_imbalance(settings.imbalance))
 }
 
 /// The time as ISO 8601 UTC to the second, as the CLI stamps artifacts.
@@ -320,7 +322,8 @@ fn progress_sink() -> impl FnMut(&Progress) -> Control {
 
 /// Cross-validates, calibrates, refits and assembles the artifact with core's
 /// `workflow::train`, the function `ebb train` calls, and keeps the out-of-fold probabilities
-/// for the Evaluate view. Cancel is `terminate()` for now: the page cannot reach this worker
+/// for the Evaluate view; with a tuning budget, core's `workflow::tune_and_train` first, the
+/// function `ebb tune --out` calls. Cancel is `terminate()` for now: the page cannot reach this worker
 /// while core runs (the sink below is where a shared cancel flag would answer `Stop`).
 fn train_current(settings: &TrainSettings) -> Result<Response, String> {
     let params = train_params(settings)?;
@@ -344,14 +347,27 @@ fn train_current(settings: &TrainSettings) -> Result<Response, String> {
             ebb_version: env!("CARGO_PKG_VERSION").to_string(),
         };
         let mut sink = progress_sink();
-        let trained = workflow::train(
-            prepared,
-            &params,
-            &run,
-            &clock,
-            &mut Reporter::new(&mut sink),
-        )
-        .map_err(|e| e.to_string())?;
+        let mut reporter = Reporter::new(&mut sink);
+        let (trained, tuning) = match settings.tune {
+            None => (
+                workflow::train(prepared, &params, &run, &clock, &mut reporter)
+                    .map_err(|e| e.to_string())?,
+                None,
+            ),
+            Some(budget) => {
+                // `ebb tune --trials T --max-trees R --folds F --seed S --out`.
+                let tune_params = TuneParams::default()
+                    .with_trials(budget.trials)
+                    .with_max_trees(budget.max_trees)
+                    .with_folds(settings.folds)
+                    .with_seed(settings.seed);
+                let tuned =
+                    workflow::tune_and_train(prepared, &tune_params, &run, &clock, &mut reporter)
+                        .map_err(|e| e.to_string())?;
+                let tuning = tuning_summary(&tuned.search, budget.trials);
+                (tuned.trained, Some(tuning))
+            }
+        };
         let y = labels(&prepared.clean, &prepared.schema).map_err(|e| e.to_string())?;
         // Rows never in a test fold (possible with time-based folds) have no out-of-fold score.
         let (labels, probabilities): (Vec<f64>, Vec<f64>) = y
@@ -391,11 +407,25 @@ fn train_current(settings: &TrainSettings) -> Result<Response, String> {
             threshold: summary.threshold,
             calibration: summary.calibration,
             validation: summary.validation,
+            tuning,
             calibrated: summary.calibrated_cv,
             curves,
             at_threshold: at,
         })))
     })
+}
+
+fn tuning_summary(search: &TuneOutput, trials: usize) -> TuningSummary {
+    let best = &search.trials[search.best_trial];
+    TuningSummary {
+        evaluations: search.trials.len(),
+        trials,
+        best_trial: best.config,
+        best_roc_auc: best.cv.roc_auc,
+        imbalance: search.chosen_imbalance,
+        imbalance_explanation: search.imbalance_explanation.clone(),
+        parameters: search.best.to_string(),
+    }
 }
 
 fn threshold_metrics(scored: &Scored, threshold: f64) -> Result<AtThreshold, String> {
