@@ -3,9 +3,9 @@
 #
 #   bash scripts/web.sh build    # -> static/app/ (served by wrangler dev at /app/)
 #
-# cargo (release, wasm32-unknown-unknown) -> wasm-bindgen --target web -> wasm-opt -Oz (npm
-# binaryen), then content-hashed file names so a browser never runs a stale mix of page, glue
-# and wasm. Fails when the wasm is over the 1 MB gzipped budget (page and worker share it).
+# cargo (profile `web`: release with whole-program LTO; wasm32-unknown-unknown) -> wasm-bindgen
+# --target web -> wasm-opt -Oz (npm binaryen), then content-hashed file names so a browser never
+# runs a stale mix of page, glue and wasm. Fails when the wasm is over the 1 MB gzipped budget (page and worker share it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -16,12 +16,12 @@ out=static/app
 hash_of() { sha256sum "$1" | cut -c1-12; }
 
 build() {
-    cargo build --release --target wasm32-unknown-unknown -p ebb-web
+    cargo build --profile web --target wasm32-unknown-unknown -p ebb-web
     local tmp
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
     wasm-bindgen --target web --no-typescript --out-dir "$tmp" \
-        target/wasm32-unknown-unknown/release/ebb_web.wasm
+        target/wasm32-unknown-unknown/web/ebb_web.wasm
     # The features rustc enables by default for wasm32-unknown-unknown, so wasm-opt may keep them.
     wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
         --enable-mutable-globals --enable-reference-types --enable-multivalue \
