@@ -177,7 +177,10 @@ const row = (step, browser, nativeSeconds) => {
   const n = nativeSeconds ? median(nativeSeconds) : null;
   return `| ${step} | ${b.toFixed(2)} | ${n === null ? '–' : n.toFixed(2)} | ${n === null ? '–' : `${(b / n).toFixed(2)}x`} |`;
 };
-console.log(`${rows.toLocaleString('en-US')} generated customers (seed ${seed}), median of ${repeats}; gbdt, ${folds} folds, seed 42`);
+if (only !== 'drift') {
+  console.log(`${rows.toLocaleString('en-US')} generated customers (seed ${seed}), median of ${repeats}; gbdt, ${folds} folds, seed 42`);
+}
+console.log(`drift: ${rows.toLocaleString('en-US')} customers at --drift 0.5 (seed 2) against a logistic model trained on ${rows.toLocaleString('en-US')} of seed 1, median of ${repeats}`);
 console.log('| step | Chromium s | native CLI s | ratio |');
 console.log('|---|---:|---:|---:|');
 console.log(row('first render', results.render, null));
