@@ -101,7 +101,8 @@ export async function run({ page, baseUrl, screenshots, work }) {
   // Another bootstrap count and seed give the CLI's interval for them.
   const cli50 = JSON.parse(ebb('drift', model, batch, '--json', '--bootstrap', '50', '--seed', '9'));
   await drift.compare({ bootstrap: 50, seed: 9 });
-  await page.locator('#drift-performance + p, h3', { hasText: '50 resamples, seed 9' }).first().waitFor();
+  await drift.waitForReport('drift-batch.csv');
+  assert.match(await page.locator('#drift-performance-title').innerText(), /50 resamples, seed 9\)$/);
   assert.equal((await drift.performance())['ROC-AUC'].low, cli50.performance.roc_auc.ci_low);
 
   assert.deepEqual(await app.unusableControls(), [], 'every control has a name and keyboard focus');

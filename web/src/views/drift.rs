@@ -112,6 +112,8 @@ pub fn DriftView() -> impl IntoView {
             return;
         }
         state.start("comparing the batch with the training data");
+        // The report on screen was made with other settings or another batch.
+        state.drift.set(None);
         compute().send(Request::Drift {
             bootstrap: b,
             seed: s,
@@ -358,7 +360,7 @@ fn Report(summary: DriftSummary) -> impl IntoView {
         .collect_view();
     let performance = r.performance.clone().map(|p| {
         view! {
-            <h3>{format!("Performance on {} labelled rows ({:.0}% bootstrap intervals, {} resamples, seed {})", count(p.rows), p.confidence * 100.0, count(summary.bootstrap), summary.seed)}</h3>
+            <h3 id="drift-performance-title">{format!("Performance on {} labelled rows ({:.0}% bootstrap intervals, {} resamples, seed {})", count(p.rows), p.confidence * 100.0, count(summary.bootstrap), summary.seed)}</h3>
             <table id="drift-performance">
                 <thead>
                     <tr>
