@@ -1,7 +1,7 @@
 // The dashboard's speed in Chromium next to the native CLI on the same file and settings
 // (`make bench-web`, after `make web worker build-release`). Prints a Markdown table.
 //
-//   node bench/web.mjs [--rows 100000] [--seed 7] [--folds 3] [--repeats 3]
+//   node bench/web.mjs [--rows 100000] [--seed 7] [--folds 3] [--repeats 3] [--only drift]
 //
 // Steps, each timed from the user's action to the answer on the page (file read, transfer to
 // the worker, the core call and the render), the median of --repeats:
@@ -13,9 +13,17 @@
 // - threshold move: the Evaluate slider moved to a new value until precision and recall at it
 //   are on screen (page -> worker -> core's ThresholdIndex -> page), over the out-of-fold
 //   probabilities of every customer; the median of 9 moves per repeat.
+// - drift report: a newer batch of --rows customers (`ebb generate --seed 2 --drift 0.5`, the
+//   label column removed so the bootstrap performance check is apart) against a logistic model
+//   trained natively on --rows customers of seed 1 (as bench/drift.sh), uploaded in the Models
+//   view; the batch is uploaded and parsed first, then Compare until the report shows (core's
+//   drift_of_table: scoring, binning, column tests, score drift). Native: `ebb-bench drift`
+//   (the same call in-process on the parsed table) and `ebb drift MODEL BATCH --json` as a
+//   whole process (parse included). Also with the labels and the default 200 resamples.
 // The ROC-AUC of both is printed too: they must be the same number.
+// `--only drift` runs the drift steps alone.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +33,8 @@ import { App } from '../tests/e2e/pages/app.mjs';
 import { DataPage } from '../tests/e2e/pages/data.mjs';
 import { TrainPage } from '../tests/e2e/pages/train.mjs';
 import { EvaluatePage } from '../tests/e2e/pages/evaluate.mjs';
+import { ModelsPage } from '../tests/e2e/pages/models.mjs';
+import { DriftPage } from '../tests/e2e/pages/drift.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -36,6 +46,7 @@ const rows = flag('rows', 100_000);
 const seed = flag('seed', 7);
 const folds = flag('folds', 3);
 const repeats = flag('repeats', 3);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 const ebb = './target/release/ebb';
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -52,6 +63,17 @@ const work = mkdtempSync(join(tmpdir(), 'ebb-bench-web-'));
 const csv = join(work, `customers-${rows}.csv`);
 execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', String(seed), '--out', csv]);
 const settings = { families: ['gbdt'], folds, seed: 42 };
+const driftFiles = {
+  model: join(work, 'drift-model.json'),
+  labelled: join(work, 'drift-batch-labelled.csv'),
+  batch: join(work, 'drift-batch.csv'),
+};
+execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', '1', '--out', join(work, 'drift-reference.csv')]);
+execFileSync(ebb, ['train', join(work, 'drift-reference.csv'), '--model', 'logistic', '--folds', '2',
+  '--out', driftFiles.model]);
+execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', '2', '--drift', '0.5', '--out', driftFiles.labelled]);
+// The label is the last column of generated files (no cell holds a comma).
+writeFileSync(driftFiles.batch, readFileSync(driftFiles.labelled, 'utf8').replace(/,[^,\n]*\n/g, '\n'));
 
 function native(args, env = {}) {
   const started = process.hrtime.bigint();
@@ -64,7 +86,8 @@ mkdirSync(state);
 const vars = join(work, 'dev.vars');
 writeFileSync(vars, `API_TOKEN=${randomBytes(24).toString('hex')}\nADMIN_TOKEN=${randomBytes(24).toString('hex')}\n`);
 const port = await freePort();
-const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [] };
+const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [],
+  drift: [], driftLabelled: [], nativeDrift: [], nativeDriftProcess: [], nativeDriftLabelled: [] };
 let aucs = {};
 let context;
 try {
@@ -85,6 +108,33 @@ try {
     let started = process.hrtime.bigint();
     await app.open(`http://127.0.0.1:${port}`);
     results.render.push(seconds(started));
+
+    const models = new ModelsPage(page);
+    const drift = new DriftPage(page);
+    await app.show('models');
+    await models.upload(driftFiles.model);
+    await page.locator('#model-info td', { hasText: 'drift-model.json' }).waitFor();
+    await app.show('drift');
+    for (const [file, into] of [[driftFiles.batch, results.drift], [driftFiles.labelled, results.driftLabelled]]) {
+      const name = file.split('/').pop();
+      await page.locator('#batch-file').setInputFiles(file);
+      await page.locator('#batch-summary', { hasText: `${name} — ${rows.toLocaleString('en-US')} rows` })
+        .waitFor({ timeout: 120_000 });
+      started = process.hrtime.bigint();
+      await drift.compare();
+      await page.locator('#drift-verdict', { hasText: name }).waitFor({ timeout: 120_000 });
+      into.push(seconds(started));
+    }
+    const inProcess = join(work, 'drift-in-process.json');
+    execFileSync('./target/release/ebb-bench', ['drift', '--model', driftFiles.model, '--data', driftFiles.batch,
+      '--repeats', '1', '--out', inProcess]);
+    results.nativeDrift.push(JSON.parse(readFileSync(inProcess, 'utf8')).drift_s);
+    results.nativeDriftProcess.push(native(['drift', driftFiles.model, driftFiles.batch, '--json']).seconds);
+    results.nativeDriftLabelled.push(native(['drift', driftFiles.model, driftFiles.labelled, '--json']).seconds);
+    if (only === 'drift') {
+      await page.close();
+      continue;
+    }
 
     started = process.hrtime.bigint();
     await data.upload(csv);
@@ -127,12 +177,22 @@ const row = (step, browser, nativeSeconds) => {
   const n = nativeSeconds ? median(nativeSeconds) : null;
   return `| ${step} | ${b.toFixed(2)} | ${n === null ? '–' : n.toFixed(2)} | ${n === null ? '–' : `${(b / n).toFixed(2)}x`} |`;
 };
-console.log(`${rows.toLocaleString('en-US')} generated customers (seed ${seed}), median of ${repeats}; gbdt, ${folds} folds, seed 42`);
+if (only !== 'drift') {
+  console.log(`${rows.toLocaleString('en-US')} generated customers (seed ${seed}), median of ${repeats}; gbdt, ${folds} folds, seed 42`);
+}
+console.log(`drift: ${rows.toLocaleString('en-US')} customers at --drift 0.5 (seed 2) against a logistic model trained on ${rows.toLocaleString('en-US')} of seed 1, median of ${repeats}`);
 console.log('| step | Chromium s | native CLI s | ratio |');
 console.log('|---|---:|---:|---:|');
 console.log(row('first render', results.render, null));
-console.log(row('parse + quality report', results.quality, results.nativeQuality));
-console.log(row('train gbdt (one thread)', results.train, results.nativeTrain));
-console.log(`| threshold move (${rows.toLocaleString('en-US')} scored rows) | ${(median(results.slider) * 1000).toFixed(0)} ms | – | – |`);
-console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);
-if (aucs.browser !== aucs.native) process.exit(1);
+if (only !== 'drift') {
+  console.log(row('parse + quality report', results.quality, results.nativeQuality));
+  console.log(row('train gbdt (one thread)', results.train, results.nativeTrain));
+  console.log(`| threshold move (${rows.toLocaleString('en-US')} scored rows) | ${(median(results.slider) * 1000).toFixed(0)} ms | – | – |`);
+}
+console.log(row('drift report, no labels (native: in-process, parsed)', results.drift, results.nativeDrift));
+console.log(row('drift report, no labels (native: whole ebb drift process)', results.drift, results.nativeDriftProcess));
+console.log(row('drift report with labels, 200 resamples (native: whole process)', results.driftLabelled, results.nativeDriftLabelled));
+if (only !== 'drift') {
+  console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);
+  if (aucs.browser !== aucs.native) process.exit(1);
+}

@@ -19,8 +19,9 @@ import * as cancel from './specs/cancel.mjs';
 import * as crash from './specs/crash.mjs';
 import * as models from './specs/models.mjs';
 import * as trainSettings from './specs/train-settings.mjs';
+import * as drift from './specs/drift.mjs';
 
-const allSpecs = { flow, 'bad-input': badInput, cancel, crash, models, 'train-settings': trainSettings };
+const allSpecs = { flow, 'bad-input': badInput, cancel, crash, models, 'train-settings': trainSettings, drift };
 const only = process.env.EBB_E2E_SPECS?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of only ?? []) {
   if (!(name in allSpecs)) throw new Error(`EBB_E2E_SPECS: no spec ${name} (known: ${Object.keys(allSpecs).join(', ')})`);

@@ -6,13 +6,14 @@ use std::cell::OnceCell;
 use leptos::prelude::*;
 
 use crate::compute::protocol::{
-    AtThreshold, DataSummary, DecideSummary, FamilyRow, ModelFile, ModelInfo, Progress, Request,
-    Response, RowScore, TrainSummary, TRAINED_HERE,
+    AtThreshold, BatchSummary, DataSummary, DecideSummary, DriftSummary, FamilyRow, ModelFile,
+    ModelInfo, Progress, Request, Response, RowScore, TrainSummary, TRAINED_HERE,
 };
 use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
 use crate::views::{
-    DataView, DecideView, EdgeState, EvaluateView, MetricsToken, ModelsView, ServiceView, TrainView,
+    DataView, DecideView, DriftView, EdgeState, EvaluateView, MetricsToken, ModelsView,
+    ServiceView, TrainView,
 };
 use ebb_core::progress::Partial;
 
@@ -23,16 +24,18 @@ pub enum Tab {
     Train,
     Evaluate,
     Decide,
+    Drift,
     Models,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Data,
         Tab::Train,
         Tab::Evaluate,
         Tab::Decide,
+        Tab::Drift,
         Tab::Models,
         Tab::Service,
     ];
@@ -43,6 +46,7 @@ impl Tab {
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
             Tab::Decide => "Decide",
+            Tab::Drift => "Drift",
             Tab::Models => "Models",
             Tab::Service => "Service",
         }
@@ -80,6 +84,10 @@ pub struct AppState {
     pub recent: RwSignal<Option<Vec<Recent>>>,
     /// The last customer the current model scored.
     pub row_score: RwSignal<Option<RowScore>>,
+    /// The newer batch the worker holds for the Drift view (gone with the worker).
+    pub batch: RwSignal<Option<BatchSummary>>,
+    /// The Drift view's last report (cleared with the model or batch it came from).
+    pub drift: RwSignal<Option<DriftSummary>>,
     /// Set while a new worker reloads the data after Cancel: the current model is sent to it
     /// once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
@@ -109,6 +117,8 @@ impl AppState {
             model: RwSignal::new(None),
             recent: RwSignal::new(None),
             row_score: RwSignal::new(None),
+            batch: RwSignal::new(None),
+            drift: RwSignal::new(None),
             resend_after_data: RwSignal::new(false),
         }
     }
@@ -143,6 +153,7 @@ impl AppState {
                 // The new worker holds no model: the user picks one again (recent models).
                 self.resend_after_data.set(false);
                 self.set_model(None);
+                self.forget_batch();
                 self.error(why);
             }
             Event::Refused(why) => {
@@ -226,6 +237,15 @@ impl AppState {
                 self.resend_pending_model();
                 self.error(message);
             }
+            Response::Batch(batch) => {
+                self.idle();
+                self.drift.set(None);
+                self.batch.set(Some(batch));
+            }
+            Response::Drifted(report) => {
+                self.idle();
+                self.drift.set(Some(*report));
+            }
         }
     }
 
@@ -235,7 +255,15 @@ impl AppState {
             let _ = web_sys::Url::revoke_object_url(&old.url);
         }
         self.row_score.set(None);
+        // A drift report was measured against the previous model's training data.
+        self.drift.set(None);
         self.model.set(model);
+    }
+
+    /// The worker was replaced: the batch it held is gone, and the report about it with it.
+    fn forget_batch(&self) {
+        self.batch.set(None);
+        self.drift.set(None);
     }
 
     /// After Cancel the new worker holds no model: a loaded one is sent to it again (after the
@@ -243,6 +271,8 @@ impl AppState {
     /// data's reload drops it). After a crash nothing is resent: the model may be what crashed
     /// it.
     pub fn resend_model(&self, replaying: bool) {
+        // The batch is not sent again: the user chooses it once more.
+        self.forget_batch();
         if replaying {
             self.resend_after_data.set(true);
         } else {
@@ -399,6 +429,7 @@ fn App() -> impl IntoView {
                 Tab::Train => view! { <TrainView/> }.into_any(),
                 Tab::Evaluate => view! { <EvaluateView/> }.into_any(),
                 Tab::Decide => view! { <DecideView/> }.into_any(),
+                Tab::Drift => view! { <DriftView/> }.into_any(),
                 Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}

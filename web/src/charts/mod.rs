@@ -1,7 +1,10 @@
 //! Charts drawn as SVG from Rust: small components with labelled axes, ticks and a tooltip
 //! (`<title>`) on every point or bar. The geometry is in [`scale`].
 
+mod histogram;
 mod scale;
+
+pub use histogram::OverlaidHistogram;
 
 use leptos::prelude::*;
 

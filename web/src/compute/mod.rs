@@ -199,27 +199,50 @@ impl Compute {
     }
 
     fn read_and_load(&self, file: web_sys::File, columns: Columns) {
-        let name = file.name();
         if file.size() > MAX_FILE_BYTES {
             self.0.borrow_mut().source = None;
-            self.emit(Event::Refused(format!(
+        }
+        let this = self.clone();
+        self.read_and_send(
+            file,
+            move |name| Request::Load { name, columns },
+            move |why| this.emit(Event::Refused(why)),
+        );
+    }
+
+    /// Reads `file` (refusing it up front when above [`MAX_FILE_BYTES`]) and sends its bytes
+    /// with the request `request` makes of its name; a file that cannot be read goes to
+    /// `refused` with the reason.
+    fn read_and_send(
+        &self,
+        file: web_sys::File,
+        request: impl FnOnce(String) -> Request + 'static,
+        refused: impl Fn(String) + 'static,
+    ) {
+        let name = file.name();
+        if file.size() > MAX_FILE_BYTES {
+            refused(format!(
                 "{name}: the file is {:.1} GB; the dashboard reads files up to 1 GB (use the `ebb` command line for larger ones)",
                 file.size() / 1e9
-            )));
+            ));
             return;
         }
         let this = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => this.send_with(
-                    Request::Load { name, columns },
-                    Some(buffer.unchecked_into::<ArrayBuffer>()),
-                ),
-                Err(e) => this.emit(Event::Refused(format!(
-                    "{name}: cannot read the file: {e:?}"
-                ))),
+                Ok(buffer) => {
+                    this.send_with(request(name), Some(buffer.unchecked_into::<ArrayBuffer>()))
+                }
+                Err(e) => refused(format!("{name}: cannot read the file: {e:?}")),
             }
         });
+    }
+
+    /// Reads a newer batch for the Drift view (same size limit as data files); a file that
+    /// cannot be read goes to `refused`, leaving the data alone. The batch is not replayed into
+    /// a new worker after a crash or Cancel: the page forgets it then.
+    pub fn load_batch(&self, file: web_sys::File, refused: impl Fn(String) + 'static) {
+        self.read_and_send(file, |name| Request::LoadBatch { name }, refused);
     }
 
     /// Generates demo customers in the worker.

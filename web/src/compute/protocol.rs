@@ -9,6 +9,7 @@ use ebb_core::data::quality::{
 };
 use ebb_core::eval::decision::{CurvePoint, Outcome};
 use ebb_core::metrics::{Confusion, CurveSet, Report};
+use ebb_core::monitor::DriftReport;
 use ebb_core::serve::scorer::SkippedRow;
 pub use ebb_core::train::tune::Imbalance;
 use ebb_core::workflow::{ContactRow, DecideOptions};
@@ -96,6 +97,24 @@ pub enum Request {
     /// the file; `None`: the first row validation kept).
     ScoreRow {
         row: Option<usize>,
+    },
+    /// Read the newer batch whose bytes come with this message (CSV or JSON); it is held beside
+    /// the training data, not in its place.
+    LoadBatch {
+        name: String,
+    },
+    /// Generate a newer batch with core's generator and an injected shift (`ebb generate
+    /// --rows --seed --drift`).
+    GenerateBatch {
+        rows: usize,
+        seed: u64,
+        drift: f64,
+    },
+    /// Compare the held batch with the current model's training reference (`ebb drift MODEL
+    /// BATCH --bootstrap --seed`).
+    Drift {
+        bootstrap: usize,
+        seed: u64,
     },
 }
 
@@ -227,6 +246,46 @@ pub struct RowScore {
     pub decision: bool,
 }
 
+/// A newer batch the worker holds for the Drift view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchSummary {
+    pub name: String,
+    pub rows: usize,
+    pub columns: usize,
+}
+
+/// One column's (or the score's) counts on the training reference's bins, for the overlaid
+/// histograms: `bins[i]` names the bin of `reference[i]` and `current[i]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinnedCounts {
+    pub name: String,
+    pub bins: Vec<String>,
+    pub reference: Vec<u64>,
+    pub current: Vec<u64>,
+    pub reference_missing: u64,
+    pub current_missing: u64,
+}
+
+/// Core's `drift_of_table` on the held batch, as `ebb drift --json` prints it, and the binned
+/// counts behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftSummary {
+    /// The batch compared.
+    pub batch: String,
+    pub bootstrap: usize,
+    pub seed: u64,
+    pub report: DriftReport,
+    /// Rows that could not be scored (their values still count), the first listed.
+    pub unscored: usize,
+    pub unscored_examples: Vec<(usize, String)>,
+    /// Why performance is absent although the batch has the target column.
+    pub performance_note: Option<String>,
+    /// Per input column, in the report's order (most severe first).
+    pub columns: Vec<BinnedCounts>,
+    /// The score distribution on its twenty bins.
+    pub scores: BinnedCounts,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
@@ -247,4 +306,7 @@ pub enum Response {
         has_data: bool,
         has_model: bool,
     },
+    /// A newer batch is held (Drift view).
+    Batch(BatchSummary),
+    Drifted(Box<DriftSummary>),
 }

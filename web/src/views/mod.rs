@@ -2,6 +2,7 @@
 
 mod data;
 mod decide;
+mod drift;
 mod evaluate;
 mod models;
 mod service;
@@ -9,6 +10,7 @@ mod train;
 
 pub use data::DataView;
 pub use decide::DecideView;
+pub use drift::DriftView;
 pub use evaluate::EvaluateView;
 pub use models::{EdgeState, ModelsView};
 pub use service::{MetricsToken, ServiceView};

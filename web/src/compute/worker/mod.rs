@@ -5,6 +5,8 @@
 //!
 //! Handlers for one view each may live in files beside this one (child modules see `State`).
 
+mod drift;
+
 use std::cell::RefCell;
 
 use ebb_core::data::ingest::{read_csv, read_json, CsvOptions};
@@ -58,6 +60,8 @@ struct State {
     /// Set by an upload, cleared by training: the current model is this one when set, else
     /// the trained one. It outlives data loads, as a model file does not depend on them.
     uploaded: Option<Artifact>,
+    /// A newer batch for the Drift view, held beside the data (loading data keeps it).
+    batch: Option<Source>,
 }
 
 impl State {
@@ -135,6 +139,9 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::Decide(options) => decide_current(&options),
         Request::UseModel { name, json } => use_model(name, &json),
         Request::ScoreRow { row } => score_row(row).map(Response::RowScore),
+        Request::LoadBatch { name } => drift::load_batch(name, &bytes.unwrap_or_default()),
+        Request::GenerateBatch { rows, seed, drift } => drift::generate_batch(rows, seed, drift),
+        Request::Drift { bootstrap, seed } => drift::drift_current(bootstrap, seed),
     };
     answer.unwrap_or_else(failed)
 }
@@ -161,21 +168,26 @@ fn clear_data() {
     STATE.with_borrow_mut(|s| {
         *s = State {
             uploaded: s.uploaded.take(),
+            batch: s.batch.take(),
             ..State::default()
         }
     });
 }
 
 /// Parses a file as the CLI's `io::read_table` does: JSON for `.json`, CSV otherwise.
+fn read_table(name: &str, bytes: &[u8]) -> Result<Table, String> {
+    let is_json = name.to_ascii_lowercase().ends_with(".json");
+    if is_json {
+        read_json(bytes)
+    } else {
+        read_csv(bytes, &CsvOptions::default())
+    }
+    .map_err(|e| format!("{name}: {e}"))
+}
+
 fn load(name: String, bytes: Vec<u8>) -> Result<(), String> {
     clear_data();
-    let is_json = name.to_ascii_lowercase().ends_with(".json");
-    let table = if is_json {
-        read_json(&bytes)
-    } else {
-        read_csv(&bytes, &CsvOptions::default())
-    }
-    .map_err(|e| format!("{name}: {e}"))?;
+    let table = read_table(&name, &bytes)?;
     let hash = data_hash(&bytes);
     STATE.with_borrow_mut(|s| s.source = Some(Source { name, table, hash }));
     Ok(())
