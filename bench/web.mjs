@@ -136,6 +136,7 @@ try {
       continue;
     }
 
+    await app.show('data');
     started = process.hrtime.bigint();
     await data.upload(csv);
     await page.locator('#data-summary', { hasText: `${rows.toLocaleString('en-US')} rows` }).waitFor({ timeout: 120_000 });
