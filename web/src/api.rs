@@ -1,4 +1,4 @@
-//! Calls to an Ebb edge API from the page (`fetch`): the Service view reads `/v1/app-info`, the
+//! Calls to an Ebb edge API from the page (`fetch`): the Service view reads `/v1/app-info` and the monitoring routes, the
 //! Models view makes the registry calls `ebb publish` makes. Errors are sentences naming what
 //! to fix, with the API's own message when it sent one.
 
@@ -10,6 +10,7 @@ use web_sys::{Headers, RequestInit, Response};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Token<'a> {
     None,
+    Api(&'a str),
     Admin(&'a str),
     Metrics(&'a str),
 }
@@ -28,6 +29,7 @@ pub async fn call(
     let headers = Headers::new().map_err(|e| format!("{e:?}"))?;
     let (secret, which) = match token {
         Token::None => (None, ""),
+        Token::Api(t) => (Some(t), "API"),
         Token::Admin(t) => (Some(t), "admin"),
         Token::Metrics(t) => (Some(t), "metrics"),
     };

@@ -13,7 +13,7 @@ use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
 use crate::views::{
     DataView, DecideView, DriftView, EdgeState, EvaluateView, MetricsToken, ModelsView,
-    ServiceView, TrainView,
+    MonitorState, ServiceView, TrainView,
 };
 use ebb_core::progress::Partial;
 
@@ -383,6 +383,7 @@ pub fn mount(worker_script: String) {
         provide_context(state);
         provide_context(EdgeState::default());
         provide_context(MetricsToken(RwSignal::new(None)));
+        provide_context(MonitorState::default());
         leptos::task::spawn_local(async move { state.refresh_recent().await });
         view! { <App/> }
     });

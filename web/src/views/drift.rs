@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 
-use ebb_core::monitor::{ColumnDrift, DriftParams, MetricCheck, Verdict};
+use ebb_core::monitor::{ColumnDrift, DriftParams, MetricCheck, Performance, Verdict};
 
 use crate::app::{compute, AppState};
 use crate::charts::OverlaidHistogram;
@@ -28,7 +28,7 @@ fn load_batch(state: AppState, files: Option<web_sys::FileList>) {
 }
 
 /// A verdict as a chip: its word and a colour, so it reads without colour too.
-fn chip(verdict: Verdict) -> impl IntoView {
+pub(crate) fn chip_text(verdict: Verdict) -> impl IntoView {
     let v = verdict.as_str();
     view! { <span class=format!("chip verdict-{v}")>{v}</span> }
 }
@@ -264,7 +264,7 @@ fn ColumnRow(c: ColumnDrift) -> impl IntoView {
             data-missing-change=m.change.to_string()
         >
             <th scope="row">{c.name.clone()}</th>
-            <td data-label="Verdict">{chip(c.verdict)}</td>
+            <td data-label="Verdict">{chip_text(c.verdict)}</td>
             <td class="num" data-label="PSI">{c.psi.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into())}</td>
             <td data-label="Test">{test}</td>
             <td class="num" data-label="p-value">{p.map(p_text).unwrap_or_else(|| "-".into())}</td>
@@ -297,7 +297,7 @@ fn with_missing(b: &BinnedCounts) -> (Vec<String>, Vec<u64>, Vec<u64>) {
 }
 
 #[component]
-fn Performance(check: (&'static str, MetricCheck)) -> impl IntoView {
+fn PerformanceRow(check: (&'static str, MetricCheck)) -> impl IntoView {
     let (name, m) = check;
     view! {
         <tr data-metric=name data-current=m.current.to_string() data-low=m.ci_low.to_string() data-high=m.ci_high.to_string() data-training=m.training.to_string()>
@@ -352,33 +352,10 @@ fn Report(summary: DriftSummary) -> impl IntoView {
             view! { <option value=b.name.clone()>{text}</option> }
         })
         .collect_view();
-    let rows = r
-        .columns
-        .iter()
-        .cloned()
-        .map(|c| view! { <ColumnRow c=c/> })
-        .collect_view();
     let performance = r.performance.clone().map(|p| {
         view! {
             <h3 id="drift-performance-title">{format!("Performance on {} labelled rows ({:.0}% bootstrap intervals, {} resamples, seed {})", count(p.rows), p.confidence * 100.0, count(summary.bootstrap), summary.seed)}</h3>
-            <table id="drift-performance">
-                <thead>
-                    <tr>
-                        <th scope="col">"Metric"</th>
-                        <th scope="col">"Now"</th>
-                        <th scope="col">"Interval"</th>
-                        <th scope="col">"At training (cross-validated)"</th>
-                        <th scope="col">"Verdict"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <Performance check=("ROC-AUC", p.roc_auc)/>
-                    <Performance check=(
-                        "recall",
-                        p.recall,
-                    )/>
-                </tbody>
-            </table>
+            <PerformanceTable id="drift-performance" performance=p.clone()/>
             <p class="hint">{format!("Recall at the model's threshold {:.4}; churn rate in the batch {}.", p.threshold, percent(p.positive_rate))}</p>
         }
     });
@@ -405,7 +382,7 @@ fn Report(summary: DriftSummary) -> impl IntoView {
     );
     view! {
         <p id="drift-verdict" class="headline" data-verdict=r.dataset_verdict.as_str()>
-            {chip(r.dataset_verdict)}
+            {chip_text(r.dataset_verdict)}
             {format!(
                 " {}: {} training rows against {} current rows; {} of {} columns drifted, {} warn.",
                 summary.batch,
@@ -421,26 +398,7 @@ fn Report(summary: DriftSummary) -> impl IntoView {
         {note}
         {performance}
         <h3>"Columns, most severe first"</h3>
-        <div class="scroll" tabindex="0" role="region" aria-label="Drift per column">
-            <table id="drift-columns">
-                <thead>
-                    <tr>
-                        <th scope="col">"Column"</th>
-                        <th scope="col">"Verdict"</th>
-                        <th scope="col">"PSI"</th>
-                        <th scope="col">"Test"</th>
-                        <th scope="col">"p-value"</th>
-                        <th scope="col">"Distance"</th>
-                        <th scope="col">"Missing (training → now)"</th>
-                        <th scope="col">"Why"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-        <p class="hint">
-            "Verdicts as core sets them: PSI from 0.1 warn, 0.25 drift; W1/sd (numeric) and JS distance (categorical) from 0.05 warn, 0.1 drift; each only when the column's test has p below 0.01 ÷ columns; a missing-rate change from 5 points warn, 10 drift."
-        </p>
+        <DriftColumnsTable id="drift-columns" columns=r.columns.clone()/>
         <div class="charts">
             <div>
                 <label for="drift-column">"Column to plot"</label>
@@ -456,7 +414,7 @@ fn Report(summary: DriftSummary) -> impl IntoView {
             <div>
                 <h3 id="score-drift" data-psi=s.psi.to_string() data-verdict=s.verdict.as_str()>
                     "Score distribution "
-                    {chip(s.verdict)}
+                    {chip_text(s.verdict)}
                 </h3>
                 <p>
                     {format!(
@@ -479,5 +437,60 @@ fn Report(summary: DriftSummary) -> impl IntoView {
                 />
             </div>
         </div>
+    }
+}
+
+/// Core's per-column drift, most severe first: verdict chip, PSI, the test and its p-value, the
+/// distance, the change of missing values and core's reasons (full precision in `data-*`).
+/// Also drawn by the Service view for the traffic an edge API served.
+#[component]
+pub(crate) fn DriftColumnsTable(id: &'static str, columns: Vec<ColumnDrift>) -> impl IntoView {
+    let rows = columns
+        .into_iter()
+        .map(|c| view! { <ColumnRow c=c/> })
+        .collect_view();
+    view! {
+        <div class="scroll" tabindex="0" role="region" aria-label="Drift per column">
+            <table id=id class="drift-columns">
+                <thead>
+                    <tr>
+                        <th scope="col">"Column"</th>
+                        <th scope="col">"Verdict"</th>
+                        <th scope="col">"PSI"</th>
+                        <th scope="col">"Test"</th>
+                        <th scope="col">"p-value"</th>
+                        <th scope="col">"Distance"</th>
+                        <th scope="col">"Missing (training → now)"</th>
+                        <th scope="col">"Why"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <p class="hint">
+            "Verdicts as core sets them: PSI from 0.1 warn, 0.25 drift; W1/sd (numeric) and JS distance (categorical) from 0.05 warn, 0.1 drift; each only when the column's test has p below 0.01 ÷ columns; a missing-rate change from 5 points warn, 10 drift."
+        </p>
+    }
+}
+
+/// ROC-AUC and recall on labelled rows against training, with their bootstrap intervals.
+#[component]
+pub(crate) fn PerformanceTable(id: &'static str, performance: Performance) -> impl IntoView {
+    view! {
+        <table id=id class="performance">
+            <thead>
+                <tr>
+                    <th scope="col">"Metric"</th>
+                    <th scope="col">"Now"</th>
+                    <th scope="col">"Interval"</th>
+                    <th scope="col">"At training (cross-validated)"</th>
+                    <th scope="col">"Verdict"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <PerformanceRow check=("ROC-AUC", performance.roc_auc)/>
+                <PerformanceRow check=("recall", performance.recall)/>
+            </tbody>
+        </table>
     }
 }

@@ -5,6 +5,7 @@ mod decide;
 mod drift;
 mod evaluate;
 mod models;
+mod monitor;
 mod service;
 mod train;
 
@@ -13,5 +14,6 @@ pub use decide::DecideView;
 pub use drift::DriftView;
 pub use evaluate::EvaluateView;
 pub use models::{EdgeState, ModelsView};
+pub use monitor::MonitorState;
 pub use service::{MetricsToken, ServiceView};
 pub use train::TrainView;

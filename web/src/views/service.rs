@@ -1,12 +1,14 @@
 //! Service: the edge API serving this page (same origin) — status, active model, traffic split,
 //! monitoring — read from its `/v1/app-info` route. When the API sets `METRICS_TOKEN`, app-info
 //! answers without the model's details (`details_withheld`) until asked with that token, so the
-//! view asks the user for it.
+//! view asks the user for it. Below it, edge monitoring reads this or another edge API's registry
+//! and traffic monitoring with an API token (`views::monitor`).
 
 use leptos::prelude::*;
 use serde::Deserialize;
 
 use crate::api::{self, Token};
+use crate::views::monitor::EdgeMonitor;
 
 /// The parts of `/v1/app-info` this view shows (worker/src/handlers.rs writes it).
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +99,7 @@ pub fn ServiceView() -> impl IntoView {
                         })
                 }}
             </Suspense>
+            <EdgeMonitor/>
         </section>
     }
 }
