@@ -32,6 +32,7 @@ use crate::serve::scorer::{ArtifactRef, Labels, Scorer, SkippedRow};
 use crate::train::{labels, TrainParams};
 
 mod decide;
+pub mod whatif;
 pub use decide::{
     contacts_csv, customer_id, decide, ContactRow, CustomerValue, DecideOptions, Decision,
     CONTACTS_CSV_HEADER,
