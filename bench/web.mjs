@@ -13,9 +13,14 @@
 // - threshold move: the Evaluate slider moved to a new value until precision and recall at it
 //   are on screen (page -> worker -> core's ThresholdIndex -> page), over the out-of-fold
 //   probabilities of every customer; the median of 9 moves per repeat.
+// - what-if edit: on a 300-tree gbdt (`ebb train --trees 300` on --whatif-rows generated
+//   customers, uploaded in the Models view), a number field of a customer changed in the What-if
+//   view, timed inside the page from the input event to the DOM showing the new probability and
+//   top-5 reasons, and to the suggestion for that edit; the median of 15 edits. Native: the
+//   same core calls in-process (`ebb-bench whatif`, explainer built once, as the worker keeps it).
 // The ROC-AUC of both is printed too: they must be the same number.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +30,8 @@ import { App } from '../tests/e2e/pages/app.mjs';
 import { DataPage } from '../tests/e2e/pages/data.mjs';
 import { TrainPage } from '../tests/e2e/pages/train.mjs';
 import { EvaluatePage } from '../tests/e2e/pages/evaluate.mjs';
+import { ModelsPage } from '../tests/e2e/pages/models.mjs';
+import { WhatIfPage, customerRecord } from '../tests/e2e/pages/whatif.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -36,6 +43,7 @@ const rows = flag('rows', 100_000);
 const seed = flag('seed', 7);
 const folds = flag('folds', 3);
 const repeats = flag('repeats', 3);
+const whatifRows = flag('whatif-rows', 5000);
 const ebb = './target/release/ebb';
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -64,7 +72,8 @@ mkdirSync(state);
 const vars = join(work, 'dev.vars');
 writeFileSync(vars, `API_TOKEN=${randomBytes(24).toString('hex')}\nADMIN_TOKEN=${randomBytes(24).toString('hex')}\n`);
 const port = await freePort();
-const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [] };
+const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [], edit: [], suggest: [] };
+let nativeWhatif;
 let aucs = {};
 let context;
 try {
@@ -116,10 +125,71 @@ try {
     results.nativeTrain.push(trained.seconds);
     aucs.native = JSON.parse(trained.out).models.find((m) => m.name === 'gbdt').cv.roc_auc;
   }
+  nativeWhatif = await benchWhatif(context);
 } finally {
   await context?.close();
   execFileSync('bash', ['scripts/worker.sh', 'stop', state], { stdio: 'inherit' });
   rmSync(work, { recursive: true, force: true });
+}
+
+/** The What-if view on a 300-tree model: per edit, ms to the new probability and reasons, and
+ * to the suggestion; then the same core calls natively. */
+async function benchWhatif(context) {
+  const small = join(work, `customers-${whatifRows}.csv`);
+  execFileSync(ebb, ['generate', '--rows', String(whatifRows), '--seed', String(seed), '--out', small]);
+  const model = join(work, 'gbdt-300.json');
+  execFileSync(ebb, ['train', small, '--model', 'gbdt', '--trees', '300', '--folds', '2', '--seed', '42', '--out', model]);
+  const page = await context.newPage();
+  const app = new App(page);
+  await app.open(`http://127.0.0.1:${port}`);
+  await new DataPage(page).upload(small);
+  await page.locator('#data-summary').waitFor();
+  await app.show('models');
+  await new ModelsPage(page).upload(model);
+  await page.locator('#model-info td', { hasText: 'gbdt-300.json' }).waitFor();
+  await app.show('whatif');
+  const whatif = new WhatIfPage(page);
+  await whatif.startFrom(1);
+  const field = await page.locator('.whatif-field:has(input[type=range])').first().getAttribute('data-name');
+  const slider = whatif.field(field).locator('input[type=range]');
+  const [low, high] = [Number(await slider.getAttribute('min')), Number(await slider.getAttribute('max'))];
+  let last;
+  for (let i = 0; i < 15; i++) {
+    last = String(Number((low + ((i % 5) + 1) * (high - low) / 6).toPrecision(4)));
+    const times = await whatif.control(field).evaluate((input, value) => new Promise((done) => {
+      const result = document.querySelector('#whatif-result');
+      const before = result.dataset.seq;
+      const started = performance.now();
+      let edited;
+      const check = () => {
+        if (edited === undefined && result.dataset.seq !== before && result.getAttribute('aria-busy') === 'false') {
+          edited = performance.now() - started;
+        }
+        const s = document.querySelector('#whatif-suggestion');
+        if (edited !== undefined && s?.dataset.seq === result.dataset.seq) {
+          observer.disconnect();
+          done({ edited, suggested: performance.now() - started });
+        }
+      };
+      const observer = new MutationObserver(check);
+      observer.observe(result, { subtree: true, childList: true, attributes: true });
+      input.value = value;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }), last);
+    results.edit.push(times.edited);
+    results.suggest.push(times.suggested);
+  }
+  const shown = await whatif.probability();
+  await page.close();
+  // The view's default actionable fields: every model input but dates.
+  const inputs = JSON.parse(readFileSync(model, 'utf8')).pipeline.inputs;
+  const actionable = inputs.filter((i) => i.kind !== 'datetime').map((i) => i.name);
+  const record = customerRecord(small, 1, 'churn');
+  const native = JSON.parse(execFileSync('./target/release/ebb-bench', ['whatif', '--model', model,
+    '--record', JSON.stringify(record), '--set', `${field}=${last}`, '--actionable', actionable.join(','),
+    '--repeats', '50'], { encoding: 'utf8' }));
+  if (Math.abs(native.probability - shown) > 1e-12) throw new Error(`what-if: page ${shown} vs core ${native.probability}`);
+  return { ...native, field };
 }
 
 const row = (step, browser, nativeSeconds) => {
@@ -134,5 +204,9 @@ console.log(row('first render', results.render, null));
 console.log(row('parse + quality report', results.quality, results.nativeQuality));
 console.log(row('train gbdt (one thread)', results.train, results.nativeTrain));
 console.log(`| threshold move (${rows.toLocaleString('en-US')} scored rows) | ${(median(results.slider) * 1000).toFixed(0)} ms | – | – |`);
+const ms = (x) => `${x.toFixed(1)} ms`;
+console.log(`| what-if edit → probability + top-5 reasons (${nativeWhatif.trees} trees) | ${ms(median(results.edit))} | ${ms(nativeWhatif.what_if_ms)} | ${(median(results.edit) / nativeWhatif.what_if_ms).toFixed(2)}x |`);
+console.log(`| what-if edit → suggestion shown | ${ms(median(results.suggest))} | ${ms(nativeWhatif.what_if_ms + nativeWhatif.suggest_ms)} | ${(median(results.suggest) / (nativeWhatif.what_if_ms + nativeWhatif.suggest_ms)).toFixed(2)}x |`);
+console.log(`what-if field ${nativeWhatif.field}; native explainer build ${ms(nativeWhatif.explainer_build_ms)}; slowest browser edit ${ms(Math.max(...results.edit))}`);
 console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);
 if (aucs.browser !== aucs.native) process.exit(1);

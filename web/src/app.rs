@@ -12,7 +12,8 @@ use crate::compute::protocol::{
 use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
 use crate::views::{
-    DataView, DecideView, EdgeState, EvaluateView, MetricsToken, ModelsView, ServiceView, TrainView,
+    DataView, DecideView, EdgeState, EvaluateView, MetricsToken, ModelsView, ServiceView,
+    TrainView, WhatIfState, WhatIfView,
 };
 use ebb_core::progress::Partial;
 
@@ -23,16 +24,18 @@ pub enum Tab {
     Train,
     Evaluate,
     Decide,
+    WhatIf,
     Models,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Data,
         Tab::Train,
         Tab::Evaluate,
         Tab::Decide,
+        Tab::WhatIf,
         Tab::Models,
         Tab::Service,
     ];
@@ -43,9 +46,15 @@ impl Tab {
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
             Tab::Decide => "Decide",
+            Tab::WhatIf => "What-if",
             Tab::Models => "Models",
             Tab::Service => "Service",
         }
+    }
+
+    /// The nav button's id is `tab-` and this; the view's title is this and `-title`.
+    fn id(self) -> String {
+        self.label().to_lowercase().replace('-', "")
     }
 }
 
@@ -83,6 +92,8 @@ pub struct AppState {
     /// Set while a new worker reloads the data after Cancel: the current model is sent to it
     /// once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
+    /// The What-if view's form and answers.
+    pub whatif: WhatIfState,
 }
 
 /// The current model as the page holds it: what it shows, the file to publish, and an object
@@ -110,6 +121,7 @@ impl AppState {
             recent: RwSignal::new(None),
             row_score: RwSignal::new(None),
             resend_after_data: RwSignal::new(false),
+            whatif: WhatIfState::default(),
         }
     }
 
@@ -226,6 +238,11 @@ impl AppState {
                 self.resend_pending_model();
                 self.error(message);
             }
+            // Not `idle()`: what-if answers come between the user's other work.
+            Response::WhatIfForm(form) => self.whatif.on_form(*form),
+            Response::WhatIf { seq, report } => self.whatif.on_report(seq, *report),
+            Response::Suggested { seq, report } => self.whatif.on_suggested(seq, *report),
+            Response::WhatIfFailed { seq, message } => self.whatif.on_failed(seq, message),
         }
     }
 
@@ -235,6 +252,7 @@ impl AppState {
             let _ = web_sys::Url::revoke_object_url(&old.url);
         }
         self.row_score.set(None);
+        self.whatif.clear();
         self.model.set(model);
     }
 
@@ -365,7 +383,7 @@ fn App() -> impl IntoView {
         view! {
             <button
                 type="button"
-                id=format!("tab-{}", tab.label().to_lowercase())
+                id=format!("tab-{}", tab.id())
                 aria-current=move || (state.tab.get() == tab).then_some("page")
                 on:click=move |_| state.tab.set(tab)
             >
@@ -399,6 +417,7 @@ fn App() -> impl IntoView {
                 Tab::Train => view! { <TrainView/> }.into_any(),
                 Tab::Evaluate => view! { <EvaluateView/> }.into_any(),
                 Tab::Decide => view! { <DecideView/> }.into_any(),
+                Tab::WhatIf => view! { <WhatIfView/> }.into_any(),
                 Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}

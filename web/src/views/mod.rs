@@ -6,6 +6,7 @@ mod evaluate;
 mod models;
 mod service;
 mod train;
+mod whatif;
 
 pub use data::DataView;
 pub use decide::DecideView;
@@ -13,3 +14,4 @@ pub use evaluate::EvaluateView;
 pub use models::{EdgeState, ModelsView};
 pub use service::{MetricsToken, ServiceView};
 pub use train::TrainView;
+pub use whatif::{WhatIfState, WhatIfView};

@@ -5,6 +5,8 @@
 //!
 //! Handlers for one view each may live in files beside this one (child modules see `State`).
 
+mod whatif;
+
 use std::cell::RefCell;
 
 use ebb_core::data::ingest::{read_csv, read_json, CsvOptions};
@@ -134,6 +136,14 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::Decide(options) => decide_current(&options),
         Request::UseModel { name, json } => use_model(name, &json),
         Request::ScoreRow { row } => score_row(row).map(Response::RowScore),
+        Request::WhatIfStart { customer } => Ok(whatif::start(customer.as_deref())),
+        Request::WhatIf { seq, record, edits } => Ok(whatif::what_if(seq, &record, &edits)),
+        Request::Suggest {
+            seq,
+            record,
+            edits,
+            actionable,
+        } => Ok(whatif::suggest(seq, &record, &edits, &actionable)),
     };
     answer.unwrap_or_else(failed)
 }
