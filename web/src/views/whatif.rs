@@ -65,6 +65,9 @@ impl Default for WhatIfState {
 impl WhatIfState {
     /// Forgets the form (its model is no longer current).
     pub fn clear(&self) {
+        // A request lost with a crashed or cancelled worker must not hold later edits back.
+        self.in_flight.set(false);
+        self.pending.set(false);
         self.form.set(None);
         self.report.set(None);
         self.suggestion.set(None);
@@ -73,6 +76,9 @@ impl WhatIfState {
 
     pub fn on_form(&self, form: WhatIfForm) {
         let base = field_values(&form.fields, &form.record);
+        // A new start answers after any request still in the worker (one at a time).
+        self.in_flight.set(false);
+        self.pending.set(false);
         self.actionable.set(default_actionable(&form.fields));
         self.values.set(base.clone());
         self.base.set(base);
