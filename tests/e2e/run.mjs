@@ -146,8 +146,9 @@ try {
         for (const view of views) {
           await app.show(view);
           await page.screenshot({ path: join(out, 'screenshots', `${prefix}-${view}-${size}.png`), fullPage: true });
-          // The README's pictures: what the flow's user sees on opening each view (one screen).
-          if (docs && prefix === 'flow') {
+          // The README's pictures: what the flow's user sees on opening each view (one screen),
+          // and the What-if view with a customer edited.
+          if (docs && (prefix === 'flow' || prefix === 'whatif')) {
             await page.screenshot({ path: join(docs, `${view}-${size}.png`) });
           }
         }

@@ -86,7 +86,15 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots }) {
   assert.equal(await whatif.error.count(), 0, 'the message goes once the value is read');
 
   assert.deepEqual(await app.unusableControls(), [], 'every control has a name and keyboard focus');
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling on a phone');
+  await page.setViewportSize({ width: 1280, height: 800 });
   await screenshots(app, ['whatif']);
+
+  // A customer the file does not have is named, with what to type instead.
+  await page.locator('#whatif-customer').fill('99999');
+  await page.locator('#whatif-load').click();
+  assert.equal(await whatif.errorText(), '`99999` is not a customer of mlc_churn.csv: type a row number from 1 to 5000');
 
   // A blank form from the model's schema: every field missing, then one chosen.
   await whatif.blank();
