@@ -1,7 +1,7 @@
 // The dashboard's speed in Chromium next to the native CLI on the same file and settings
 // (`make bench-web`, after `make web worker build-release`). Prints a Markdown table.
 //
-//   node bench/web.mjs [--rows 100000] [--seed 7] [--folds 3] [--repeats 3] [--only drift]
+//   node bench/web.mjs [--rows 100000] [--seed 7] [--folds 3] [--repeats 3] [--only GROUPS]
 //
 // Steps, each timed from the user's action to the answer on the page (file read, transfer to
 // the worker, the core call and the render), the median of --repeats:
@@ -20,8 +20,14 @@
 //   drift_of_table: scoring, binning, column tests, score drift). Native: `ebb-bench drift`
 //   (the same call in-process on the parsed table) and `ebb drift MODEL BATCH --json` as a
 //   whole process (parse included). Also with the labels and the default 200 resamples.
+// - what-if edit: on a 300-tree gbdt (`ebb train --trees 300` on --whatif-rows generated
+//   customers, uploaded in the Models view), a number field of a customer changed in the What-if
+//   view, timed inside the page from the input event to the DOM showing the new probability and
+//   top-5 reasons, and to the suggestion for that edit; the median of 15 edits. Native: the
+//   same core calls in-process (`ebb-bench whatif`, explainer built once, as the worker keeps it).
 // The ROC-AUC of both is printed too: they must be the same number.
-// `--only drift` runs the drift steps alone.
+// `--only` runs some groups of steps, comma-separated: basic (render, parse, train, threshold),
+// drift, whatif. All of them by default.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -35,6 +41,7 @@ import { TrainPage } from '../tests/e2e/pages/train.mjs';
 import { EvaluatePage } from '../tests/e2e/pages/evaluate.mjs';
 import { ModelsPage } from '../tests/e2e/pages/models.mjs';
 import { DriftPage } from '../tests/e2e/pages/drift.mjs';
+import { WhatIfPage, customerRecord } from '../tests/e2e/pages/whatif.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -46,7 +53,11 @@ const rows = flag('rows', 100_000);
 const seed = flag('seed', 7);
 const folds = flag('folds', 3);
 const repeats = flag('repeats', 3);
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+const whatifRows = flag('whatif-rows', 5000);
+const groups = ['basic', 'drift', 'whatif'];
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : groups;
+for (const g of only) if (!groups.includes(g)) throw new Error(`--only: no group ${g} (known: ${groups.join(', ')})`);
+const has = (group) => only.includes(group);
 const ebb = './target/release/ebb';
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -61,19 +72,21 @@ const freePort = () => new Promise((ok, fail) => {
 
 const work = mkdtempSync(join(tmpdir(), 'ebb-bench-web-'));
 const csv = join(work, `customers-${rows}.csv`);
-execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', String(seed), '--out', csv]);
+if (has('basic')) execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', String(seed), '--out', csv]);
 const settings = { families: ['gbdt'], folds, seed: 42 };
 const driftFiles = {
   model: join(work, 'drift-model.json'),
   labelled: join(work, 'drift-batch-labelled.csv'),
   batch: join(work, 'drift-batch.csv'),
 };
-execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', '1', '--out', join(work, 'drift-reference.csv')]);
-execFileSync(ebb, ['train', join(work, 'drift-reference.csv'), '--model', 'logistic', '--folds', '2',
-  '--out', driftFiles.model]);
-execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', '2', '--drift', '0.5', '--out', driftFiles.labelled]);
-// The label is the last column of generated files (no cell holds a comma).
-writeFileSync(driftFiles.batch, readFileSync(driftFiles.labelled, 'utf8').replace(/,[^,\n]*\n/g, '\n'));
+if (has('drift')) {
+  execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', '1', '--out', join(work, 'drift-reference.csv')]);
+  execFileSync(ebb, ['train', join(work, 'drift-reference.csv'), '--model', 'logistic', '--folds', '2',
+    '--out', driftFiles.model]);
+  execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', '2', '--drift', '0.5', '--out', driftFiles.labelled]);
+  // The label is the last column of generated files (no cell holds a comma).
+  writeFileSync(driftFiles.batch, readFileSync(driftFiles.labelled, 'utf8').replace(/,[^,\n]*\n/g, '\n'));
+}
 
 function native(args, env = {}) {
   const started = process.hrtime.bigint();
@@ -87,7 +100,8 @@ const vars = join(work, 'dev.vars');
 writeFileSync(vars, `API_TOKEN=${randomBytes(24).toString('hex')}\nADMIN_TOKEN=${randomBytes(24).toString('hex')}\n`);
 const port = await freePort();
 const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [],
-  drift: [], driftLabelled: [], nativeDrift: [], nativeDriftProcess: [], nativeDriftLabelled: [] };
+  drift: [], driftLabelled: [], nativeDrift: [], nativeDriftProcess: [], nativeDriftLabelled: [], edit: [], suggest: [] };
+let nativeWhatif;
 let aucs = {};
 let context;
 try {
@@ -100,7 +114,7 @@ try {
     viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
-  for (let i = 0; i < repeats; i++) {
+  for (let i = 0; i < (has('basic') || has('drift') ? repeats : 0); i++) {
     const page = await context.newPage();
     const app = new App(page);
     const data = new DataPage(page);
@@ -109,29 +123,31 @@ try {
     await app.open(`http://127.0.0.1:${port}`);
     results.render.push(seconds(started));
 
-    const models = new ModelsPage(page);
-    const drift = new DriftPage(page);
-    await app.show('models');
-    await models.upload(driftFiles.model);
-    await page.locator('#model-info td', { hasText: 'drift-model.json' }).waitFor();
-    await app.show('drift');
-    for (const [file, into] of [[driftFiles.batch, results.drift], [driftFiles.labelled, results.driftLabelled]]) {
-      const name = file.split('/').pop();
-      await page.locator('#batch-file').setInputFiles(file);
-      await page.locator('#batch-summary', { hasText: `${name} — ${rows.toLocaleString('en-US')} rows` })
-        .waitFor({ timeout: 120_000 });
-      started = process.hrtime.bigint();
-      await drift.compare();
-      await page.locator('#drift-verdict', { hasText: name }).waitFor({ timeout: 120_000 });
-      into.push(seconds(started));
+    if (has('drift')) {
+      const models = new ModelsPage(page);
+      const drift = new DriftPage(page);
+      await app.show('models');
+      await models.upload(driftFiles.model);
+      await page.locator('#model-info td', { hasText: 'drift-model.json' }).waitFor();
+      await app.show('drift');
+      for (const [file, into] of [[driftFiles.batch, results.drift], [driftFiles.labelled, results.driftLabelled]]) {
+        const name = file.split('/').pop();
+        await page.locator('#batch-file').setInputFiles(file);
+        await page.locator('#batch-summary', { hasText: `${name} — ${rows.toLocaleString('en-US')} rows` })
+          .waitFor({ timeout: 120_000 });
+        started = process.hrtime.bigint();
+        await drift.compare();
+        await page.locator('#drift-verdict', { hasText: name }).waitFor({ timeout: 120_000 });
+        into.push(seconds(started));
+      }
+      const inProcess = join(work, 'drift-in-process.json');
+      execFileSync('./target/release/ebb-bench', ['drift', '--model', driftFiles.model, '--data', driftFiles.batch,
+        '--repeats', '1', '--out', inProcess]);
+      results.nativeDrift.push(JSON.parse(readFileSync(inProcess, 'utf8')).drift_s);
+      results.nativeDriftProcess.push(native(['drift', driftFiles.model, driftFiles.batch, '--json']).seconds);
+      results.nativeDriftLabelled.push(native(['drift', driftFiles.model, driftFiles.labelled, '--json']).seconds);
     }
-    const inProcess = join(work, 'drift-in-process.json');
-    execFileSync('./target/release/ebb-bench', ['drift', '--model', driftFiles.model, '--data', driftFiles.batch,
-      '--repeats', '1', '--out', inProcess]);
-    results.nativeDrift.push(JSON.parse(readFileSync(inProcess, 'utf8')).drift_s);
-    results.nativeDriftProcess.push(native(['drift', driftFiles.model, driftFiles.batch, '--json']).seconds);
-    results.nativeDriftLabelled.push(native(['drift', driftFiles.model, driftFiles.labelled, '--json']).seconds);
-    if (only === 'drift') {
+    if (!has('basic')) {
       await page.close();
       continue;
     }
@@ -167,10 +183,77 @@ try {
     results.nativeTrain.push(trained.seconds);
     aucs.native = JSON.parse(trained.out).models.find((m) => m.name === 'gbdt').cv.roc_auc;
   }
+  if (has('whatif')) nativeWhatif = await benchWhatif(context);
 } finally {
   await context?.close();
   execFileSync('bash', ['scripts/worker.sh', 'stop', state], { stdio: 'inherit' });
   rmSync(work, { recursive: true, force: true });
+}
+
+/** The What-if view on a 300-tree model: per edit, ms to the new probability and reasons, and
+ * to the suggestion; then the same core calls natively. */
+async function benchWhatif(context) {
+  const small = join(work, `customers-${whatifRows}.csv`);
+  execFileSync(ebb, ['generate', '--rows', String(whatifRows), '--seed', String(seed), '--out', small]);
+  const model = join(work, 'gbdt-300.json');
+  execFileSync(ebb, ['train', small, '--model', 'gbdt', '--trees', '300', '--folds', '2', '--seed', '42', '--out', model]);
+  // The customer most at risk (first on `ebb decide`'s list), so the suggestion has a search
+  // to do; the page finds them by id, the native side by their row.
+  const contacts = join(work, 'contacts.csv');
+  execFileSync(ebb, ['decide', model, small, '--out', contacts]);
+  const id = readFileSync(contacts, 'utf8').split('\n')[1].split(',')[0];
+  const n = readFileSync(small, 'utf8').split('\n').findIndex((line) => line.startsWith(`${id},`));
+  const page = await context.newPage();
+  const app = new App(page);
+  await app.open(`http://127.0.0.1:${port}`);
+  await new DataPage(page).upload(small);
+  await page.locator('#data-summary').waitFor();
+  await app.show('models');
+  await new ModelsPage(page).upload(model);
+  await page.locator('#model-info td', { hasText: 'gbdt-300.json' }).waitFor();
+  await app.show('whatif');
+  const whatif = new WhatIfPage(page);
+  await whatif.startFrom(id);
+  const field = await page.locator('.whatif-field:has(input[type=range])').first().getAttribute('data-name');
+  const slider = whatif.field(field).locator('input[type=range]');
+  const [low, high] = [Number(await slider.getAttribute('min')), Number(await slider.getAttribute('max'))];
+  let last;
+  for (let i = 0; i < 15; i++) {
+    last = String(Number((low + ((i % 5) + 1) * (high - low) / 6).toPrecision(4)));
+    const times = await whatif.control(field).evaluate((input, value) => new Promise((done) => {
+      const result = document.querySelector('#whatif-result');
+      const before = result.dataset.seq;
+      const started = performance.now();
+      let edited;
+      const check = () => {
+        if (edited === undefined && result.dataset.seq !== before && result.getAttribute('aria-busy') === 'false') {
+          edited = performance.now() - started;
+        }
+        const s = document.querySelector('#whatif-suggestion');
+        if (edited !== undefined && s?.dataset.seq === result.dataset.seq) {
+          observer.disconnect();
+          done({ edited, suggested: performance.now() - started });
+        }
+      };
+      const observer = new MutationObserver(check);
+      observer.observe(result, { subtree: true, childList: true, attributes: true });
+      input.value = value;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }), last);
+    results.edit.push(times.edited);
+    results.suggest.push(times.suggested);
+  }
+  const shown = await whatif.probability();
+  await page.close();
+  // The view's default actionable fields: every model input but dates.
+  const inputs = JSON.parse(readFileSync(model, 'utf8')).pipeline.inputs;
+  const actionable = inputs.filter((i) => i.kind !== 'datetime').map((i) => i.name);
+  const record = customerRecord(small, n, 'churn');
+  const native = JSON.parse(execFileSync('./target/release/ebb-bench', ['whatif', '--model', model,
+    '--record', JSON.stringify(record), '--set', `${field}=${last}`, '--actionable', actionable.join(','),
+    '--repeats', '50'], { encoding: 'utf8' }));
+  if (Math.abs(native.probability - shown) > 1e-12) throw new Error(`what-if: page ${shown} vs core ${native.probability}`);
+  return { ...native, field };
 }
 
 const row = (step, browser, nativeSeconds) => {
@@ -178,22 +261,32 @@ const row = (step, browser, nativeSeconds) => {
   const n = nativeSeconds ? median(nativeSeconds) : null;
   return `| ${step} | ${b.toFixed(2)} | ${n === null ? '–' : n.toFixed(2)} | ${n === null ? '–' : `${(b / n).toFixed(2)}x`} |`;
 };
-if (only !== 'drift') {
+if (has('basic')) {
   console.log(`${rows.toLocaleString('en-US')} generated customers (seed ${seed}), median of ${repeats}; gbdt, ${folds} folds, seed 42`);
 }
-console.log(`drift: ${rows.toLocaleString('en-US')} customers at --drift 0.5 (seed 2) against a logistic model trained on ${rows.toLocaleString('en-US')} of seed 1, median of ${repeats}`);
+if (has('drift')) {
+  console.log(`drift: ${rows.toLocaleString('en-US')} customers at --drift 0.5 (seed 2) against a logistic model trained on ${rows.toLocaleString('en-US')} of seed 1, median of ${repeats}`);
+}
 console.log('| step | Chromium s | native CLI s | ratio |');
 console.log('|---|---:|---:|---:|');
-console.log(row('first render', results.render, null));
-if (only !== 'drift') {
+if (has('basic')) {
+  console.log(row('first render', results.render, null));
   console.log(row('parse + quality report', results.quality, results.nativeQuality));
   console.log(row('train gbdt (one thread)', results.train, results.nativeTrain));
   console.log(`| threshold move (${rows.toLocaleString('en-US')} scored rows) | ${(median(results.slider) * 1000).toFixed(0)} ms | – | – |`);
 }
-console.log(row('drift report, no labels (native: in-process, parsed)', results.drift, results.nativeDrift));
-console.log(row('drift report, no labels (native: whole ebb drift process)', results.drift, results.nativeDriftProcess));
-console.log(row('drift report with labels, 200 resamples (native: whole process)', results.driftLabelled, results.nativeDriftLabelled));
-if (only !== 'drift') {
+if (has('drift')) {
+  console.log(row('drift report, no labels (native: in-process, parsed)', results.drift, results.nativeDrift));
+  console.log(row('drift report, no labels (native: whole ebb drift process)', results.drift, results.nativeDriftProcess));
+  console.log(row('drift report with labels, 200 resamples (native: whole process)', results.driftLabelled, results.nativeDriftLabelled));
+}
+if (has('whatif')) {
+  const ms = (x) => `${x.toFixed(1)} ms`;
+  console.log(`| what-if edit → probability + top-5 reasons (${nativeWhatif.trees} trees) | ${ms(median(results.edit))} | ${ms(nativeWhatif.what_if_ms)} | ${(median(results.edit) / nativeWhatif.what_if_ms).toFixed(2)}x |`);
+  console.log(`| what-if edit → suggestion shown | ${ms(median(results.suggest))} | ${ms(nativeWhatif.what_if_ms + nativeWhatif.suggest_ms)} | ${(median(results.suggest) / (nativeWhatif.what_if_ms + nativeWhatif.suggest_ms)).toFixed(2)}x |`);
+  console.log(`what-if field ${nativeWhatif.field}; native explainer build ${ms(nativeWhatif.explainer_build_ms)}; slowest browser edit ${ms(Math.max(...results.edit))}, slowest suggestion ${ms(Math.max(...results.suggest))}`);
+}
+if (has('basic')) {
   console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);
   if (aucs.browser !== aucs.native) process.exit(1);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The browser dashboard (web/): one wasm module for the page and its compute Web Worker.
 #
-#   bash scripts/web.sh build    # -> static/app/ (served by wrangler dev at /app/)
+#   bash scripts/web.sh build    # -> static/app/ (served by wrangler dev at /app/), with the
+#                                #    web-app manifest and the service worker sw.js
 #
 # cargo (profile `web`: release with whole-program LTO; wasm32-unknown-unknown) -> wasm-bindgen
 # --target web -> wasm-opt -Oz (npm binaryen), then content-hashed file names so a browser never
@@ -45,6 +46,15 @@ JS
     cp "$tmp/worker.js" "$out/$worker_name"
     sed -e "s/{{JS}}/$js_name/g" -e "s/{{WASM}}/$wasm_name/g" -e "s/{{WORKER}}/$worker_name/g" \
         web/index.html >"$out/index.html"
+    # Installable and offline: the manifest, its icons (drawn by scripts/icons.mjs), and the
+    # service worker, whose cache is named by a hash of every file it serves, so any change
+    # makes a new cache and a browser never mixes two builds.
+    cp web/manifest.webmanifest web/icons/icon-192.png web/icons/icon-512.png "$out/"
+    local build_hash
+    build_hash=$(cd "$out" && sha256sum -- * | sha256sum | cut -c1-12)
+    sed -e "s/{{CACHE}}/ebb-app-$build_hash/" \
+        -e "s/{{HASHED}}/['.\/$wasm_name', '.\/$js_name', '.\/$worker_name']/" \
+        web/sw.js >"$out/sw.js"
 
     local raw gz
     raw=$(stat -c %s "$out/$wasm_name")

@@ -9,6 +9,7 @@
 //! ebb-bench drift --model model.json --data current.csv [--repeats 3] --out drift.json
 //! ebb-bench explain --data synth.csv --rows 1000 --out ebb_explain.json --matrix features.csv
 //! ebb-bench progress --data synth.csv [--models gbdt,forest,logistic] [--folds 2]
+//! ebb-bench whatif --model m.json --record '{...}' --set field=value --actionable a,b [--repeats 50]
 //! ```
 //!
 //! `run` reads the folds file written by `bench/splits.py` (per data row: the fold in which it is
@@ -36,6 +37,12 @@
 //! `workflow::train` per family on one thread (as in the browser's worker), timestamps every
 //! progress report, and prints the longest stretches without one (a cancel waits at most that
 //! long), then cancels a second run at 50% and times how long it takes to return `Cancelled`.
+//!
+//! `whatif` times, in-process on one thread, what the dashboard's What-if view asks of core per
+//! edit: `workflow::whatif::what_if` (the record before and after one `--set`, top 5 reasons)
+//! and `workflow::whatif::suggest` over the `--actionable` fields, the median of `--repeats`,
+//! with the explainer built once (as the view's worker keeps it); `bench/web.mjs` prints it
+//! beside the browser's times.
 
 use std::fs;
 use std::time::Instant;
@@ -73,8 +80,9 @@ fn main() {
         Some("drift") => drift(&Flags::parse(&args[1..])),
         Some("explain") => explain(&Flags::parse(&args[1..])),
         Some("progress") => progress(&Flags::parse(&args[1..])),
+        Some("whatif") => whatif(&Flags::parse(&args[1..])),
         _ => Err(
-            "usage: ebb-bench generate|run|drift|explain|progress --flag value ... (see the source's doc)"
+            "usage: ebb-bench generate|run|drift|explain|progress|whatif --flag value ... (see the source's doc)"
                 .into(),
         ),
     };
@@ -811,5 +819,60 @@ fn progress(flags: &Flags) -> Res<()> {
             heard.len()
         );
     }
+    Ok(())
+}
+
+fn whatif(f: &Flags) -> Res<()> {
+    use ebb_core::workflow::whatif::{self, Edit, Record};
+    let text = fs::read_to_string(f.need("model")?).map_err(|e| e.to_string())?;
+    let artifact = Artifact::from_json(&text).map_err(|e| e.to_string())?;
+    let record: Record = serde_json::from_str(f.need("record")?).map_err(|e| e.to_string())?;
+    let (field, value) = f
+        .need("set")?
+        .split_once('=')
+        .ok_or("--set: expected field=value")?;
+    let edits = [Edit {
+        field: field.to_string(),
+        value: Some(value.to_string()),
+    }];
+    let actionable: Vec<String> = f
+        .need("actionable")?
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let repeats: usize = f
+        .get("repeats")
+        .unwrap_or("50")
+        .parse()
+        .map_err(|_| "--repeats")?;
+    let started = Instant::now();
+    let explainer = Explainer::new(&artifact).map_err(|e| e.to_string())?;
+    let build_ms = started.elapsed().as_secs_f64() * 1e3;
+    let median = |mut xs: Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    let mut edit_ms = Vec::with_capacity(repeats);
+    let mut suggest_ms = Vec::with_capacity(repeats);
+    let mut probability = 0.0;
+    for _ in 0..repeats.max(1) {
+        let t = Instant::now();
+        let w = whatif::what_if(&explainer, &record, &edits, 5).map_err(|e| e.to_string())?;
+        edit_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        probability = w.after.probability;
+        let t = Instant::now();
+        whatif::suggest(&explainer, &record, &edits, &actionable).map_err(|e| e.to_string())?;
+        suggest_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "{}",
+        json!({
+            "trees": match &artifact.model { Model::Gbdt(m) => m.trees.len(), Model::Forest(m) => m.trees.len(), Model::Logistic(_) => 0 },
+            "explainer_build_ms": build_ms,
+            "what_if_ms": median(edit_ms),
+            "suggest_ms": median(suggest_ms),
+            "probability": probability,
+        })
+    );
     Ok(())
 }

@@ -6,6 +6,8 @@
 //   EBB_CHURN_CSV=path  EBB_CHROMIUM=/usr/bin/chromium  EBB_E2E_OUT=target/e2e
 //   EBB_E2E_SPECS=flow,cancel   # only the specs whose file names are listed (default: all)
 //   EBB_DOCS_SCREENSHOTS=docs/screenshots   # also the README's one-screen pictures (flow)
+// A spec gets `page` (and its `context`), `stopServer` (offline.mjs: specs exporting
+// `stopsServer` run last) and the helpers below.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,13 +22,17 @@ import * as crash from './specs/crash.mjs';
 import * as models from './specs/models.mjs';
 import * as trainSettings from './specs/train-settings.mjs';
 import * as drift from './specs/drift.mjs';
+import * as whatif from './specs/whatif.mjs';
+import * as offline from './specs/offline.mjs';
 
-const allSpecs = { flow, 'bad-input': badInput, cancel, crash, models, 'train-settings': trainSettings, drift };
+const allSpecs = { flow, 'bad-input': badInput, cancel, crash, models, 'train-settings': trainSettings, drift, whatif, offline };
 const only = process.env.EBB_E2E_SPECS?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of only ?? []) {
   if (!(name in allSpecs)) throw new Error(`EBB_E2E_SPECS: no spec ${name} (known: ${Object.keys(allSpecs).join(', ')})`);
 }
-const specs = Object.entries(allSpecs).filter(([name]) => !only || only.includes(name)).map(([, spec]) => spec);
+// A spec that stops the shared server (offline.mjs) runs after all the others.
+const specs = Object.entries(allSpecs).filter(([name]) => !only || only.includes(name)).map(([, spec]) => spec)
+  .sort((a, b) => Number(Boolean(a.stopsServer)) - Number(Boolean(b.stopsServer)));
 const root = resolve(import.meta.dirname, '../..');
 process.chdir(root);
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';
@@ -91,20 +97,29 @@ const baseUrl = `http://127.0.0.1:${port}`;
 
 let context;
 let failed = 0;
+/** Stops the shared server (the offline spec's "no network"); the `finally` below tolerates it. */
+const stopServer = () => execFileSync('bash', ['scripts/worker.sh', 'stop', state], { stdio: 'inherit' });
+/** A persistent Chromium context. Service workers are blocked unless `serviceWorkers` is
+ * 'allow': Playwright's routes (crash.mjs) do not see what a service worker answers from its
+ * cache, so only a spec about offline use (in a context of its own) lets the dashboard's run. */
+const launch = (profile, serviceWorkers = 'block') => chromium.launchPersistentContext(join(work, profile), {
+  executablePath: chromiumPath,
+  headless: true,
+  viewport: sizes.desktop,
+  serviceWorkers,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
 try {
   execFileSync('bash', ['scripts/worker.sh', 'start', String(port), state], {
     stdio: 'inherit', env: { ...process.env, EBB_DEV_VARS: vars },
   });
-  context = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: sizes.desktop,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  context = await launch('profile');
   for (const spec of specs) {
     const problems = [];
-    const page = await context.newPage();
+    const own = spec.serviceWorkers === 'allow' ? await launch(`profile-${spec.name.split(':')[0]}`, 'allow') : null;
+    const specContext = own ?? context;
+    const page = await specContext.newPage();
     await page.setViewportSize(sizes.desktop);
     // Chromium logs every 4xx answer to fetch as a console error; a spec that provokes one on
     // purpose (a wrong token) says so, and each allowance covers exactly one such error.
@@ -126,15 +141,16 @@ try {
         problems.push(`request left 127.0.0.1: ${request.url()}`);
       }
     };
-    context.on('request', onRequest);
+    specContext.on('request', onRequest);
     const screenshots = async (app, views, prefix = spec.name.split(':')[0]) => {
       for (const [size, viewport] of Object.entries(sizes)) {
         await page.setViewportSize(viewport);
         for (const view of views) {
           await app.show(view);
           await page.screenshot({ path: join(out, 'screenshots', `${prefix}-${view}-${size}.png`), fullPage: true });
-          // The README's pictures: what the flow's user sees on opening each view (one screen).
-          if (docs && prefix === 'flow') {
+          // The README's pictures: what the flow's user sees on opening each view (one screen),
+          // and the What-if view with a customer edited.
+          if (docs && (prefix === 'flow' || prefix === 'whatif')) {
             await page.screenshot({ path: join(docs, `${view}-${size}.png`) });
           }
         }
@@ -143,14 +159,16 @@ try {
     };
     const started = Date.now();
     try {
-      await spec.run({ page, baseUrl, churnCsv, cliTrain, cliDecide, screenshots, tokens, work, allowConsoleError });
+      await spec.run({ page, context: specContext, baseUrl, churnCsv, cliTrain, cliDecide, screenshots, tokens,
+        work, allowConsoleError, stopServer });
       for (const a of allowed) problems.push(`expected console error did not occur: ${a.why}`);
     } catch (e) {
       problems.push(e.stack ?? String(e));
       await page.screenshot({ path: join(out, `failed-${spec.name.split(':')[0]}.png`), fullPage: true }).catch(() => {});
     }
-    context.off('request', onRequest);
+    specContext.off('request', onRequest);
     await page.close();
+    await own?.close();
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (problems.length) {
       failed++;

@@ -13,7 +13,7 @@ use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
 use crate::views::{
     DataView, DecideView, DriftView, EdgeState, EvaluateView, MetricsToken, ModelsView,
-    MonitorState, ServiceView, TrainView,
+    MonitorState, ServiceView, TrainView, WhatIfState, WhatIfView,
 };
 use ebb_core::progress::Partial;
 
@@ -24,17 +24,19 @@ pub enum Tab {
     Train,
     Evaluate,
     Decide,
+    WhatIf,
     Drift,
     Models,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 7] = [
+    const ALL: [Tab; 8] = [
         Tab::Data,
         Tab::Train,
         Tab::Evaluate,
         Tab::Decide,
+        Tab::WhatIf,
         Tab::Drift,
         Tab::Models,
         Tab::Service,
@@ -46,10 +48,16 @@ impl Tab {
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
             Tab::Decide => "Decide",
+            Tab::WhatIf => "What-if",
             Tab::Drift => "Drift",
             Tab::Models => "Models",
             Tab::Service => "Service",
         }
+    }
+
+    /// The nav button's id is `tab-` and this; the view's title is this and `-title`.
+    fn id(self) -> String {
+        self.label().to_lowercase().replace('-', "")
     }
 }
 
@@ -91,6 +99,8 @@ pub struct AppState {
     /// Set while a new worker reloads the data after Cancel: the current model is sent to it
     /// once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
+    /// The What-if view's form and answers.
+    pub whatif: WhatIfState,
 }
 
 /// The current model as the page holds it: what it shows, the file to publish, and an object
@@ -120,6 +130,7 @@ impl AppState {
             batch: RwSignal::new(None),
             drift: RwSignal::new(None),
             resend_after_data: RwSignal::new(false),
+            whatif: WhatIfState::default(),
         }
     }
 
@@ -246,6 +257,11 @@ impl AppState {
                 self.idle();
                 self.drift.set(Some(*report));
             }
+            // Not `idle()`: what-if answers come between the user's other work.
+            Response::WhatIfForm(form) => self.whatif.on_form(*form),
+            Response::WhatIf { seq, report } => self.whatif.on_report(seq, *report),
+            Response::Suggested { seq, report } => self.whatif.on_suggested(seq, *report),
+            Response::WhatIfFailed { seq, message } => self.whatif.on_failed(seq, message),
         }
     }
 
@@ -257,6 +273,7 @@ impl AppState {
         self.row_score.set(None);
         // A drift report was measured against the previous model's training data.
         self.drift.set(None);
+        self.whatif.clear();
         self.model.set(model);
     }
 
@@ -396,7 +413,7 @@ fn App() -> impl IntoView {
         view! {
             <button
                 type="button"
-                id=format!("tab-{}", tab.label().to_lowercase())
+                id=format!("tab-{}", tab.id())
                 aria-current=move || (state.tab.get() == tab).then_some("page")
                 on:click=move |_| state.tab.set(tab)
             >
@@ -431,6 +448,7 @@ fn App() -> impl IntoView {
                 Tab::Evaluate => view! { <EvaluateView/> }.into_any(),
                 Tab::Decide => view! { <DecideView/> }.into_any(),
                 Tab::Drift => view! { <DriftView/> }.into_any(),
+                Tab::WhatIf => view! { <WhatIfView/> }.into_any(),
                 Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}

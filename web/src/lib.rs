@@ -6,6 +6,7 @@ mod api;
 mod app;
 mod charts;
 mod compute;
+mod edits;
 mod format;
 mod inputs;
 mod recent;

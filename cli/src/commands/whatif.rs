@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::data::table::Value;
 use ebb_core::insight::explain::Explainer;
+use ebb_core::workflow::whatif;
 
 use crate::io::{print_json, read_artifact, render_table};
 use crate::{CliError, CliResult};
@@ -48,19 +48,14 @@ fn read_record(arg: &str) -> CliResult<serde_json::Map<String, serde_json::Value
     }
 }
 
-/// A core error about the record, in terms of its fields (the core's row number means nothing
-/// for a single record).
+/// A core error about the record or a flag, in the terms of the command line.
 fn record_error(e: ebb_core::Error) -> CliError {
-    match e {
-        ebb_core::Error::BadValue {
-            column,
-            value,
-            expected,
-            ..
-        } => CliError::input(format!(
-            "field `{column}`: `{value}` is not a valid {expected}"
-        )),
-        other => CliError::input(format!("--record: {other}")),
+    match (whatif::field_error(&e), e) {
+        (Some(message), _) => CliError::input(message),
+        (None, ebb_core::Error::InvalidParameter { name, message }) => {
+            CliError::input(format!("--{name}: {message}"))
+        }
+        (None, other) => CliError::input(format!("--record: {other}")),
     }
 }
 
@@ -68,74 +63,32 @@ pub fn run(args: WhatifArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let explainer = Explainer::new(&artifact).map_err(|e| CliError::core(&args.model, e))?;
     let record = read_record(&args.record)?;
-    let inputs: Vec<&str> = artifact.pipeline.input_names().collect();
-    let mut edited = record.clone();
+    let mut edits = Vec::with_capacity(args.set.len());
     for change in &args.set {
         let Some((field, value)) = change.split_once('=') else {
             return Err(CliError::input(format!(
                 "--set `{change}`: expected field=value"
             )));
         };
-        let field = field.trim();
-        if !inputs.contains(&field) {
-            return Err(CliError::input(format!(
-                "--set: unknown field `{field}`; the model's fields are: {}",
-                inputs.join(", ")
-            )));
-        }
-        let value = if ebb_core::data::table::is_na(value) {
-            serde_json::Value::Null
-        } else {
-            serde_json::Value::String(value.to_string())
-        };
-        edited.insert(field.to_string(), value);
+        // An empty value or NA means missing (core reads them so).
+        edits.push(whatif::Edit {
+            field: field.trim().to_string(),
+            value: Some(value.to_string()),
+        });
     }
-    for field in &args.actionable {
-        if !inputs.contains(&field.as_str()) {
-            return Err(CliError::input(format!(
-                "--actionable: unknown field `{field}`; the model's fields are: {}",
-                inputs.join(", ")
-            )));
-        }
-    }
-    let (before, snapshot) = explainer.record_values(&record).map_err(record_error)?;
-    let (after, _) = explainer.record_values(&edited).map_err(record_error)?;
-    let w = explainer
-        .what_if(&before, &after, snapshot)
-        .map_err(record_error)?;
-    let actionable: Vec<&str> = args.actionable.iter().map(String::as_str).collect();
-    let suggestion = if actionable.is_empty() {
-        None
-    } else {
-        Some(
-            explainer
-                .suggest(&after, snapshot, &actionable)
-                .map_err(record_error)?,
-        )
-    };
-    let note = match &suggestion {
-        None => "no actionable fields were given (use --actionable field1,field2)".to_string(),
-        Some(s) if s.probability_before < s.threshold => {
-            "the customer is already under the threshold".to_string()
-        }
-        Some(s) if s.reached => format!(
-            "changing {} field(s) brings the customer under the threshold",
-            s.changes.len()
-        ),
-        Some(_) => "no change of the actionable fields found brings the customer under the \
-                    threshold"
-            .to_string(),
-    };
-    let reasons = w.after.top_reasons(args.top);
-    let unset = after.iter().filter(|v| matches!(v, Value::Missing)).count();
+    let w = whatif::what_if(&explainer, &record, &edits, args.top).map_err(record_error)?;
+    let whatif::SuggestReport { suggestion, note } =
+        whatif::suggest(&explainer, &record, &edits, &args.actionable).map_err(record_error)?;
+    let reasons = &w.reasons;
+    let unset = w.missing_fields;
     if args.json {
         print_json(&serde_json::json!({
-            "model_id": artifact.model_id,
-            "threshold": artifact.threshold,
-            "space": w.after.space,
-            "before": { "probability": w.before.probability, "decision": w.before.decision, "raw_score": w.before.raw_score },
-            "after": { "probability": w.after.probability, "decision": w.after.decision, "raw_score": w.after.raw_score },
-            "probability_change": w.after.probability - w.before.probability,
+            "model_id": w.model_id,
+            "threshold": w.threshold,
+            "space": w.space,
+            "before": w.before,
+            "after": w.after,
+            "probability_change": w.probability_change,
             "changes": w.changes,
             "reasons": reasons,
             "missing_fields": unset,
@@ -146,10 +99,7 @@ pub fn run(args: WhatifArgs) -> CliResult {
     }
     println!(
         "churn probability {:.3} -> {:.3} ({:+.3}); threshold {:.3}",
-        w.before.probability,
-        w.after.probability,
-        w.after.probability - w.before.probability,
-        artifact.threshold
+        w.before.probability, w.after.probability, w.probability_change, w.threshold
     );
     if unset > 0 {
         println!("({unset} of the model's fields are missing in the record and scored as missing)");
@@ -177,7 +127,7 @@ pub fn run(args: WhatifArgs) -> CliResult {
         );
     }
     println!("top reasons now:");
-    for r in &reasons {
+    for r in reasons {
         println!("  {}", r.text);
     }
     println!("{note}");

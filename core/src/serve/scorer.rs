@@ -32,7 +32,7 @@ pub trait ArtifactRef: Deref<Target = Artifact> {}
 impl<T: Deref<Target = Artifact>> ArtifactRef for T {}
 
 /// How worried to be about a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskBand {
     /// Below the training churn rate.

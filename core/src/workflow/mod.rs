@@ -35,6 +35,7 @@ use crate::train::tune::{tune, TuneOutput, TuneParams};
 use crate::train::{labels, TrainParams};
 
 mod decide;
+pub mod whatif;
 pub use decide::{
     contacts_csv, customer_id, decide, ContactRow, CustomerValue, DecideOptions, Decision,
     CONTACTS_CSV_HEADER,

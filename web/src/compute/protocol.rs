@@ -12,6 +12,7 @@ use ebb_core::metrics::{Confusion, CurveSet, Report};
 use ebb_core::monitor::DriftReport;
 use ebb_core::serve::scorer::SkippedRow;
 pub use ebb_core::train::tune::Imbalance;
+use ebb_core::workflow::whatif::{Edit, FormField, SuggestReport, WhatIfReport};
 use ebb_core::workflow::{ContactRow, DecideOptions};
 use serde::{Deserialize, Serialize};
 
@@ -115,6 +116,26 @@ pub enum Request {
     Drift {
         bootstrap: usize,
         seed: u64,
+    },
+    /// Start a what-if with the current model: from a customer of the loaded data (a 1-based
+    /// data row, or a value of the id column) or, with `None`, from a blank form.
+    WhatIfStart {
+        customer: Option<String>,
+    },
+    /// `record` scored before and after `edits` (core's `workflow::whatif::what_if`, as
+    /// `ebb whatif MODEL --record R --set F=V` runs it). `seq` names the answer.
+    WhatIf {
+        seq: u64,
+        record: Vec<(String, Option<String>)>,
+        edits: Vec<Edit>,
+    },
+    /// The smallest change of the `actionable` fields found to bring the edited record under
+    /// the threshold (core's `workflow::whatif::suggest`, `ebb whatif --actionable`).
+    Suggest {
+        seq: u64,
+        record: Vec<(String, Option<String>)>,
+        edits: Vec<Edit>,
+        actionable: Vec<String>,
     },
 }
 
@@ -286,6 +307,20 @@ pub struct DriftSummary {
     pub scores: BinnedCounts,
 }
 
+/// A what-if's starting point: the current model's inputs and the record edited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhatIfForm {
+    pub model_id: String,
+    pub threshold: f64,
+    /// The model's inputs as form fields, in the pipeline's order.
+    pub fields: Vec<FormField>,
+    /// Every raw field of the record (`None`: missing), model inputs or not (a time column
+    /// gives the snapshot date).
+    pub record: Vec<(String, Option<String>)>,
+    /// Who it is: `row 7` (with the id when the data has one), or `None` for a blank form.
+    pub customer: Option<String>,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
@@ -299,6 +334,20 @@ pub enum Response {
     /// A model became current (trained or loaded).
     Model(Box<ModelFile>),
     RowScore(RowScore),
+    WhatIfForm(Box<WhatIfForm>),
+    WhatIf {
+        seq: u64,
+        report: Box<WhatIfReport>,
+    },
+    Suggested {
+        seq: u64,
+        report: Box<SuggestReport>,
+    },
+    /// A what-if request could not be answered (`seq` 0 for a start); said in the view.
+    WhatIfFailed {
+        seq: u64,
+        message: String,
+    },
     /// The request could not be done; the message says why in the user's terms. The flags say
     /// what the worker still holds afterwards (a failed load leaves no data).
     Failed {

@@ -8,6 +8,7 @@ mod models;
 mod monitor;
 mod service;
 mod train;
+mod whatif;
 
 pub use data::DataView;
 pub use decide::DecideView;
@@ -17,3 +18,4 @@ pub use models::{EdgeState, ModelsView};
 pub use monitor::MonitorState;
 pub use service::{MetricsToken, ServiceView};
 pub use train::TrainView;
+pub use whatif::{WhatIfState, WhatIfView};

@@ -6,6 +6,7 @@
 //! Handlers for one view each may live in files beside this one (child modules see `State`).
 
 mod drift;
+mod whatif;
 
 use std::cell::RefCell;
 
@@ -142,6 +143,14 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::LoadBatch { name } => drift::load_batch(name, &bytes.unwrap_or_default()),
         Request::GenerateBatch { rows, seed, drift } => drift::generate_batch(rows, seed, drift),
         Request::Drift { bootstrap, seed } => drift::drift_current(bootstrap, seed),
+        Request::WhatIfStart { customer } => Ok(whatif::start(customer.as_deref())),
+        Request::WhatIf { seq, record, edits } => Ok(whatif::what_if(seq, &record, &edits)),
+        Request::Suggest {
+            seq,
+            record,
+            edits,
+            actionable,
+        } => Ok(whatif::suggest(seq, &record, &edits, &actionable)),
     };
     answer.unwrap_or_else(failed)
 }
