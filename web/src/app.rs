@@ -14,6 +14,7 @@ use crate::recent::{self, Recent};
 use crate::views::{
     DataView, DecideView, EdgeState, EvaluateView, MetricsToken, ModelsView, ServiceView, TrainView,
 };
+use crate::views::{ExplainState, ExplainView};
 use ebb_core::progress::Partial;
 
 /// The views, in the order the navigation lists them.
@@ -23,16 +24,18 @@ pub enum Tab {
     Train,
     Evaluate,
     Decide,
+    Explain,
     Models,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Data,
         Tab::Train,
         Tab::Evaluate,
         Tab::Decide,
+        Tab::Explain,
         Tab::Models,
         Tab::Service,
     ];
@@ -43,6 +46,7 @@ impl Tab {
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
             Tab::Decide => "Decide",
+            Tab::Explain => "Explain",
             Tab::Models => "Models",
             Tab::Service => "Service",
         }
@@ -80,6 +84,8 @@ pub struct AppState {
     pub recent: RwSignal<Option<Vec<Recent>>>,
     /// The last customer the current model scored.
     pub row_score: RwSignal<Option<RowScore>>,
+    /// The Explain view's answers (cleared with the data or model they came from).
+    pub explain: ExplainState,
     /// Set while a new worker reloads the data after Cancel: the current model is sent to it
     /// once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
@@ -109,6 +115,7 @@ impl AppState {
             model: RwSignal::new(None),
             recent: RwSignal::new(None),
             row_score: RwSignal::new(None),
+            explain: ExplainState::default(),
             resend_after_data: RwSignal::new(false),
         }
     }
@@ -165,6 +172,7 @@ impl AppState {
                 self.at.set(None);
                 self.decision.set(None);
                 self.row_score.set(None);
+                self.explain.clear();
                 // New data drops the model trained on the old; a loaded model stays.
                 self.forget_trained_model();
                 self.data.set(Some(*summary));
@@ -208,6 +216,20 @@ impl AppState {
                 self.idle();
                 self.row_score.set(Some(score));
             }
+            // The sample follows in the same request: still busy.
+            Response::Importance(summary) => self.explain.importance.set(Some(*summary)),
+            Response::ShapSample(sample) => {
+                self.idle();
+                self.explain.sample.set(Some(*sample));
+            }
+            Response::Dependence(d) => {
+                self.idle();
+                self.explain.dependence.set(Some(*d));
+            }
+            Response::RowExplained(row) => {
+                self.idle();
+                self.explain.row.set(Some(*row));
+            }
             Response::Failed {
                 message,
                 has_data,
@@ -235,6 +257,7 @@ impl AppState {
             let _ = web_sys::Url::revoke_object_url(&old.url);
         }
         self.row_score.set(None);
+        self.explain.clear();
         self.model.set(model);
     }
 
@@ -399,6 +422,7 @@ fn App() -> impl IntoView {
                 Tab::Train => view! { <TrainView/> }.into_any(),
                 Tab::Evaluate => view! { <EvaluateView/> }.into_any(),
                 Tab::Decide => view! { <DecideView/> }.into_any(),
+                Tab::Explain => view! { <ExplainView/> }.into_any(),
                 Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}

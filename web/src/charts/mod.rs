@@ -2,6 +2,8 @@
 //! (`<title>`) on every point or bar. The geometry is in [`scale`].
 
 mod scale;
+mod shap;
+mod shap_layout;
 
 use leptos::prelude::*;
 
@@ -10,6 +12,7 @@ use ebb_core::metrics::{CalibrationBin, Curve, Decile, PrCurve};
 
 use crate::format::{count, money, percent};
 use scale::{spaced, Axis, Frame, HEIGHT, LEFT, TOP, WIDTH};
+pub use shap::{unit, Beeswarm, DependenceChart, ImportanceChart, WaterfallChart};
 
 /// Points of a long curve that carry a hover tooltip.
 const HOVER_POINTS: usize = 40;

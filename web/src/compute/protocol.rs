@@ -8,6 +8,9 @@ use ebb_core::data::quality::{
     ColumnQuality, DuplicateIds, DuplicateRows, QuarantinedRow, TargetQuality,
 };
 use ebb_core::eval::decision::{CurvePoint, Outcome};
+use ebb_core::insight::explain::{
+    ColumnImportance, Dependence, Explanation, FoundBy, ShapSample, Space,
+};
 use ebb_core::metrics::{Confusion, CurveSet, Report};
 use ebb_core::serve::scorer::SkippedRow;
 use ebb_core::workflow::{ContactRow, DecideOptions};
@@ -64,6 +67,23 @@ pub enum Request {
     /// the file; `None`: the first row validation kept).
     ScoreRow {
         row: Option<usize>,
+    },
+    /// Explain the current model on the loaded file (`ebb explain MODEL DATA --sample rows`):
+    /// global importance on at most `rows` evenly spaced rows, then the summary plot's
+    /// contributions on `sample` rows drawn with `seed`.
+    Explain {
+        rows: usize,
+        sample: usize,
+        seed: u64,
+    },
+    /// Value against contribution of one input field (core's `Explainer::dependence`).
+    Dependence {
+        column: String,
+    },
+    /// One customer's contributions (`ebb explain MODEL DATA --row query`): an id of the
+    /// model's id column, or a 1-based data-row number.
+    ExplainRow {
+        query: String,
     },
 }
 
@@ -193,6 +213,35 @@ pub struct RowScore {
     pub decision: bool,
 }
 
+/// Table-wide importance of the current model's inputs on the loaded file, as
+/// `ebb explain --json` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportanceSummary {
+    pub model_id: String,
+    pub space: Space,
+    pub base_value: f64,
+    /// Rows explained and rows left out (not fitting the schema).
+    pub rows: usize,
+    pub skipped: usize,
+    /// Most important first.
+    pub columns: Vec<ColumnImportance>,
+}
+
+/// One customer explained, as `ebb explain --row --json` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowExplanation {
+    /// What was searched for.
+    pub query: String,
+    /// 1-based data row of the file, and whether the text matched an id or a row number.
+    pub row: usize,
+    pub by: FoundBy,
+    /// The model's id column and this customer's value in it (when the file has it).
+    pub id: Option<(String, String)>,
+    pub model_id: String,
+    pub threshold: f64,
+    pub explanation: Explanation,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
@@ -206,6 +255,12 @@ pub enum Response {
     /// A model became current (trained or loaded).
     Model(Box<ModelFile>),
     RowScore(RowScore),
+    /// Global importance: the first part of an `Explain` answer (the sample follows).
+    Importance(Box<ImportanceSummary>),
+    /// The summary plot's sample: the last part of an `Explain` answer.
+    ShapSample(Box<ShapSample>),
+    Dependence(Box<Dependence>),
+    RowExplained(Box<RowExplanation>),
     /// The request could not be done; the message says why in the user's terms. The flags say
     /// what the worker still holds afterwards (a failed load leaves no data).
     Failed {

@@ -7,6 +7,8 @@
 
 use std::cell::RefCell;
 
+mod explain;
+
 use ebb_core::data::ingest::{read_csv, read_json, CsvOptions};
 use ebb_core::data::synth::{generate_table, SynthParams};
 use ebb_core::data::table::Table;
@@ -134,6 +136,9 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::Decide(options) => decide_current(&options),
         Request::UseModel { name, json } => use_model(name, &json),
         Request::ScoreRow { row } => score_row(row).map(Response::RowScore),
+        Request::Explain { rows, sample, seed } => explain::explain(rows, sample, seed),
+        Request::Dependence { column } => explain::dependence(&column),
+        Request::ExplainRow { query } => explain::explain_row(&query),
     };
     answer.unwrap_or_else(failed)
 }
