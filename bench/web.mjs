@@ -1,7 +1,7 @@
 // The dashboard's speed in Chromium next to the native CLI on the same file and settings
 // (`make bench-web`, after `make web worker build-release`). Prints a Markdown table.
 //
-//   node bench/web.mjs [--rows 100000] [--seed 7] [--folds 3] [--repeats 3]
+//   node bench/web.mjs [--rows 100000] [--seed 7] [--folds 3] [--repeats 3] [--only explain]
 //
 // Steps, each timed from the user's action to the answer on the page (file read, transfer to
 // the worker, the core call and the render), the median of --repeats:
@@ -13,7 +13,13 @@
 // - threshold move: the Evaluate slider moved to a new value until precision and recall at it
 //   are on screen (page -> worker -> core's ThresholdIndex -> page), over the out-of-fold
 //   probabilities of every customer; the median of 9 moves per repeat.
-// The ROC-AUC of both is printed too: they must be the same number.
+// - explain (`--only explain` runs just this): SHAP of 1,000 generated customers (seed 8) with
+//   a 300-tree gbdt (`ebb train --model gbdt --trees 300` on 20,000 customers, seed 7),
+//   uploaded in the Models view: from Explain (rows for importance = 1,000) until the
+//   importance chart shows; native: `ebb explain MODEL FILE --sample 1000 --examples 0 --json`
+//   on one thread, and the same with `--sample 1` to show the process start, file reading and
+//   explainer set-up that the native time includes.
+// The ROC-AUC of both is printed too: they must be the same number; so must the importances.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -25,6 +31,8 @@ import { App } from '../tests/e2e/pages/app.mjs';
 import { DataPage } from '../tests/e2e/pages/data.mjs';
 import { TrainPage } from '../tests/e2e/pages/train.mjs';
 import { EvaluatePage } from '../tests/e2e/pages/evaluate.mjs';
+import { ModelsPage } from '../tests/e2e/pages/models.mjs';
+import { ExplainPage } from '../tests/e2e/pages/explain.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -36,6 +44,9 @@ const rows = flag('rows', 100_000);
 const seed = flag('seed', 7);
 const folds = flag('folds', 3);
 const repeats = flag('repeats', 3);
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : null;
+if (only !== null && only !== 'explain') throw new Error(`--only ${only}: only explain can run alone`);
 const ebb = './target/release/ebb';
 const chromiumPath = process.env.EBB_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -50,7 +61,15 @@ const freePort = () => new Promise((ok, fail) => {
 
 const work = mkdtempSync(join(tmpdir(), 'ebb-bench-web-'));
 const csv = join(work, `customers-${rows}.csv`);
-execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', String(seed), '--out', csv]);
+if (!only) execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', String(seed), '--out', csv]);
+// The explain step's model (300 trees, trained natively) and the 1,000 customers it explains.
+const explainRows = 1000;
+const explainCsv = join(work, 'explain-customers.csv');
+const explainModel = join(work, 'explain-gbdt-300.json');
+const trainCsv = join(work, 'explain-train.csv');
+execFileSync(ebb, ['generate', '--rows', '20000', '--seed', '7', '--out', trainCsv]);
+execFileSync(ebb, ['generate', '--rows', String(explainRows), '--seed', '8', '--out', explainCsv]);
+execFileSync(ebb, ['train', trainCsv, '--model', 'gbdt', '--trees', '300', '--folds', '2', '--out', explainModel]);
 const settings = { families: ['gbdt'], folds, seed: 42 };
 
 function native(args, env = {}) {
@@ -64,8 +83,10 @@ mkdirSync(state);
 const vars = join(work, 'dev.vars');
 writeFileSync(vars, `API_TOKEN=${randomBytes(24).toString('hex')}\nADMIN_TOKEN=${randomBytes(24).toString('hex')}\n`);
 const port = await freePort();
-const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [] };
+const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [],
+  explain: [], nativeExplain: [], nativeExplainSetup: [] };
 let aucs = {};
+let importances = {};
 let context;
 try {
   execFileSync('bash', ['scripts/worker.sh', 'start', String(port), state], {
@@ -77,7 +98,7 @@ try {
     viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
-  for (let i = 0; i < repeats; i++) {
+  for (let i = 0; i < (only ? 0 : repeats); i++) {
     const page = await context.newPage();
     const app = new App(page);
     const data = new DataPage(page);
@@ -116,23 +137,59 @@ try {
     results.nativeTrain.push(trained.seconds);
     aucs.native = JSON.parse(trained.out).models.find((m) => m.name === 'gbdt').cv.roc_auc;
   }
+  for (let i = 0; i < repeats; i++) {
+    const page = await context.newPage();
+    const app = new App(page);
+    const explain = new ExplainPage(page);
+    await app.open(`http://127.0.0.1:${port}`);
+    await new DataPage(page).upload(explainCsv);
+    await page.locator('#data-summary', { hasText: `${explainRows.toLocaleString('en-US')} rows` }).waitFor({ timeout: 120_000 });
+    await app.show('models');
+    await new ModelsPage(page).upload(explainModel);
+    await page.locator('#model-info td', { hasText: 'explain-gbdt-300.json' }).waitFor({ timeout: 120_000 });
+    await app.show('explain');
+    await page.locator('#explain-rows').fill(String(explainRows));
+    const started = process.hrtime.bigint();
+    await page.locator('#explain').click();
+    await page.locator(`#importance-note[data-rows="${explainRows}"]`).waitFor({ timeout: 600_000 });
+    results.explain.push(seconds(started));
+    importances.browser = await explain.importance();
+    await explain.idle();
+    await page.close();
+
+    const args = ['explain', explainModel, explainCsv, '--examples', '0', '--json', '--sample'];
+    const one = { RAYON_NUM_THREADS: '1' };
+    const run = native([...args, String(explainRows)], one);
+    results.nativeExplain.push(run.seconds);
+    importances.native = JSON.parse(run.out).importance.map((c) => ({ column: c.column, value: c.mean_abs }));
+    results.nativeExplainSetup.push(native([...args, '1'], one).seconds);
+  }
 } finally {
   await context?.close();
   execFileSync('bash', ['scripts/worker.sh', 'stop', state], { stdio: 'inherit' });
   rmSync(work, { recursive: true, force: true });
 }
 
+const sameImportance = importances.browser.length === importances.native.length
+  && importances.browser.every((c, i) => c.column === importances.native[i].column
+    && Math.abs(c.value - importances.native[i].value) <= 1e-12);
 const row = (step, browser, nativeSeconds) => {
   const b = median(browser);
   const n = nativeSeconds ? median(nativeSeconds) : null;
   return `| ${step} | ${b.toFixed(2)} | ${n === null ? '–' : n.toFixed(2)} | ${n === null ? '–' : `${(b / n).toFixed(2)}x`} |`;
 };
-console.log(`${rows.toLocaleString('en-US')} generated customers (seed ${seed}), median of ${repeats}; gbdt, ${folds} folds, seed 42`);
+if (!only) console.log(`${rows.toLocaleString('en-US')} generated customers (seed ${seed}), median of ${repeats}; gbdt, ${folds} folds, seed 42`);
+else console.log(`explain only, median of ${repeats}`);
 console.log('| step | Chromium s | native CLI s | ratio |');
 console.log('|---|---:|---:|---:|');
-console.log(row('first render', results.render, null));
-console.log(row('parse + quality report', results.quality, results.nativeQuality));
-console.log(row('train gbdt (one thread)', results.train, results.nativeTrain));
-console.log(`| threshold move (${rows.toLocaleString('en-US')} scored rows) | ${(median(results.slider) * 1000).toFixed(0)} ms | – | – |`);
-console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);
-if (aucs.browser !== aucs.native) process.exit(1);
+if (!only) {
+  console.log(row('first render', results.render, null));
+  console.log(row('parse + quality report', results.quality, results.nativeQuality));
+  console.log(row('train gbdt (one thread)', results.train, results.nativeTrain));
+  console.log(`| threshold move (${rows.toLocaleString('en-US')} scored rows) | ${(median(results.slider) * 1000).toFixed(0)} ms | – | – |`);
+}
+console.log(row(`SHAP importance, ${explainRows.toLocaleString('en-US')} customers, gbdt 300 trees (one thread)`, results.explain, results.nativeExplain));
+console.log(`| of which native start, reading and set-up (\`--sample 1\`) | – | ${median(results.nativeExplainSetup).toFixed(2)} | – |`);
+if (!only) console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);
+console.log(`SHAP importance: ${sameImportance ? 'equal' : 'DIFFERENT'} (Chromium vs ebb explain, ${importances.native.length} fields to 1e-12)`);
+if ((!only && aucs.browser !== aucs.native) || !sameImportance) process.exit(1);

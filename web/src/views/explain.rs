@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use ebb_core::insight::explain::{Dependence, FoundBy, ShapSample, Space};
 
 use crate::app::{compute, AppState};
-use crate::charts::{unit, Beeswarm, DependenceChart, ImportanceChart, WaterfallChart};
+use crate::charts::{beeswarm_svg, dependence_svg, importance_svg, unit, waterfall_svg};
 use crate::compute::protocol::{ImportanceSummary, Request, RowExplanation};
 use crate::format::{count, metric};
 
@@ -111,6 +111,8 @@ pub fn ExplainView() -> impl IntoView {
         });
     };
     let find = move || {
+        // A failed search must not leave the last customer's chart looking like its answer.
+        ex.row.set(None);
         state.start("explaining one customer");
         compute().send(Request::ExplainRow {
             query: query.get_untracked(),
@@ -201,7 +203,16 @@ pub fn ExplainView() -> impl IntoView {
                                         .collect_view()}
                                 </select>
                             </div>
-                            {move || ex.dependence.get().map(|d| view! { <DependenceChart dependence=d/> })}
+                            {move || {
+                                ex.dependence
+                                    .get()
+                                    .map(|d| {
+                                        let (column, points) = (d.column.clone(), d.points.len().to_string());
+                                        view! {
+                                            <div id="dependence-plot" data-column=column data-points=points inner_html=dependence_svg(&d)></div>
+                                        }
+                                    })
+                            }}
                         }
                     })
             }}
@@ -235,6 +246,13 @@ pub fn ExplainView() -> impl IntoView {
     }
 }
 
+/// A chart with field names beside its rows: on a phone it keeps a readable size and scrolls
+/// sideways inside its own region (the page itself does not).
+#[component]
+fn WideChart(label: &'static str, svg: String) -> impl IntoView {
+    view! { <div class="wide-chart" tabindex="0" role="region" aria-label=label inner_html=svg></div> }
+}
+
 #[component]
 fn Importance(summary: ImportanceSummary) -> impl IntoView {
     let i = summary;
@@ -256,7 +274,7 @@ fn Importance(summary: ImportanceSummary) -> impl IntoView {
                 i.base_value
             )}
         </p>
-        <ImportanceChart columns=i.columns.clone() space=i.space rows=i.rows/>
+        <WideChart label="Global importance chart" svg=importance_svg(&i.columns, i.space, i.rows)/>
     }
 }
 
@@ -288,7 +306,7 @@ fn Summary(sample: ShapSample, importance: ImportanceSummary) -> impl IntoView {
             <span class="swatch high"></span>"high value"
             <span class="swatch none"></span>"category or missing"
         </div>
-        <Beeswarm sample=sample fields=fields/>
+        <WideChart label="SHAP summary chart" svg=beeswarm_svg(&sample, &fields)/>
     }
 }
 
@@ -322,6 +340,6 @@ fn Customer(row: RowExplanation) -> impl IntoView {
                 e.base_value,
             )}
         </p>
-        <WaterfallChart explanation=row.explanation.clone()/>
+        <WideChart label="Waterfall chart" svg=waterfall_svg(e)/>
     }
 }
