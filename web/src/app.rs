@@ -216,12 +216,9 @@ impl AppState {
                 self.idle();
                 self.row_score.set(Some(score));
             }
-            // The sample follows in the same request: still busy.
+            // The sample and a dependence plot follow in the same request: still busy.
             Response::Importance(summary) => self.explain.importance.set(Some(*summary)),
-            Response::ShapSample(sample) => {
-                self.idle();
-                self.explain.sample.set(Some(*sample));
-            }
+            Response::ShapSample(sample) => self.explain.sample.set(Some(*sample)),
             Response::Dependence(d) => {
                 self.idle();
                 self.explain.dependence.set(Some(*d));

@@ -60,7 +60,7 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots, work
   const lanes = await explain.beeswarmLanes();
   assert.deepEqual(lanes.map((l) => l.column), cli.importance.slice(0, 10).map((c) => c.column));
   assert.ok(lanes.every((l) => l.dots === 300), JSON.stringify(lanes));
-  // The top field's dependence plot comes by itself; another field's on choosing it.
+  // The top field's dependence plot comes with the rest; another field's on choosing it.
   const top = await page.locator('#dependence-plot').getAttribute('data-column');
   assert.equal(top, cli.importance[0].column);
   const plan = await explain.dependence('international_plan');

@@ -69,8 +69,8 @@ pub enum Request {
         row: Option<usize>,
     },
     /// Explain the current model on the loaded file (`ebb explain MODEL DATA --sample rows`):
-    /// global importance on at most `rows` evenly spaced rows, then the summary plot's
-    /// contributions on `sample` rows drawn with `seed`.
+    /// global importance on at most `rows` evenly spaced rows, the summary plot's
+    /// contributions on `sample` rows drawn with `seed`, and the top field's dependence.
     Explain {
         rows: usize,
         sample: usize,
@@ -257,8 +257,9 @@ pub enum Response {
     RowScore(RowScore),
     /// Global importance: the first part of an `Explain` answer (the sample follows).
     Importance(Box<ImportanceSummary>),
-    /// The summary plot's sample: the last part of an `Explain` answer.
+    /// The summary plot's sample: the second part of an `Explain` answer.
     ShapSample(Box<ShapSample>),
+    /// A field's dependence: the answer to `Dependence`, and the last part of `Explain`'s.
     Dependence(Box<Dependence>),
     RowExplained(Box<RowExplanation>),
     /// The request could not be done; the message says why in the user's terms. The flags say

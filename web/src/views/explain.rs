@@ -122,21 +122,6 @@ pub fn ExplainView() -> impl IntoView {
         state.start("computing the dependence plot");
         compute().send(Request::Dependence { column });
     };
-    // Once the summary is in, the dependence plot of the most important field follows.
-    Effect::new(move || {
-        let top = ex.sample.with(Option::is_some).then(|| {
-            ex.importance.with(|i| {
-                i.as_ref()
-                    .and_then(|i| i.columns.first().map(|c| c.column.clone()))
-            })
-        });
-        if let Some(Some(top)) = top {
-            if ex.dependence.with_untracked(Option::is_none) && state.busy.get_untracked().is_none()
-            {
-                show_dependence(top);
-            }
-        }
-    });
     view! {
         <section aria-labelledby="explain-title">
             <h2 id="explain-title">"Explain"</h2>

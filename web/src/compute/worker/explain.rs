@@ -28,8 +28,9 @@ fn explainer(artifact: &Artifact) -> Result<Explainer<&Artifact>, String> {
     Explainer::new(artifact).map_err(|e| format!("model {}: {e}", artifact.model_id))
 }
 
-/// Global importance on at most `rows` rows (posted as soon as it is done), then the summary
-/// plot's sample of `sample` rows drawn with `seed`; core's progress goes to the page for both.
+/// Global importance on at most `rows` rows (posted as soon as it is done), the summary plot's
+/// sample of `sample` rows drawn with `seed` (posted too), then the dependence plot of the most
+/// important field; core's progress goes to the page throughout.
 pub(super) fn explain(rows: usize, sample: usize, seed: u64) -> Result<Response, String> {
     STATE.with_borrow(|s| {
         let (artifact, source) = inputs(s)?;
@@ -39,6 +40,7 @@ pub(super) fn explain(rows: usize, sample: usize, seed: u64) -> Result<Response,
         let importance = explainer
             .global_importance(table, rows, &mut Reporter::new(&mut sink))
             .map_err(|e| format!("{}: {e}", source.name))?;
+        let top = importance.columns.first().map(|c| c.column.clone());
         if importance.rows == 0 {
             return Err(format!(
                 "{}: no row fits the model's schema (see the Data view's report)",
@@ -57,7 +59,13 @@ pub(super) fn explain(rows: usize, sample: usize, seed: u64) -> Result<Response,
         let sample = explainer
             .shap_sample(table, sample, seed, &mut Reporter::new(&mut sink))
             .map_err(|e| format!("{}: {e}", source.name))?;
-        Ok(Response::ShapSample(Box::new(sample)))
+        post(&Response::ShapSample(Box::new(sample)));
+        let top =
+            top.ok_or_else(|| format!("model {}: it has no input fields", artifact.model_id))?;
+        let d = explainer
+            .dependence(table, &top, DEPENDENCE_POINTS)
+            .map_err(|e| format!("{}: {e}", source.name))?;
+        Ok(Response::Dependence(Box::new(d)))
     })
 }
 
