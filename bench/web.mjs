@@ -25,9 +25,15 @@
 //   view, timed inside the page from the input event to the DOM showing the new probability and
 //   top-5 reasons, and to the suggestion for that edit; the median of 15 edits. Native: the
 //   same core calls in-process (`ebb-bench whatif`, explainer built once, as the worker keeps it).
-// The ROC-AUC of both is printed too: they must be the same number.
+// - explain: SHAP of 1,000 generated customers (seed 8) with
+//   a 300-tree gbdt (`ebb train --model gbdt --trees 300` on 20,000 customers, seed 7),
+//   uploaded in the Models view: from Explain (rows for importance = 1,000) until the
+//   importance chart shows; native: `ebb explain MODEL FILE --sample 1000 --examples 0 --json`
+//   on one thread, and the same with `--sample 1` to show the process start, file reading and
+//   explainer set-up that the native time includes.
+// The ROC-AUC of both is printed too: they must be the same number; so must the importances.
 // `--only` runs some groups of steps, comma-separated: basic (render, parse, train, threshold),
-// drift, whatif. All of them by default.
+// drift, whatif, explain. All of them by default.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -42,6 +48,7 @@ import { EvaluatePage } from '../tests/e2e/pages/evaluate.mjs';
 import { ModelsPage } from '../tests/e2e/pages/models.mjs';
 import { DriftPage } from '../tests/e2e/pages/drift.mjs';
 import { WhatIfPage, customerRecord } from '../tests/e2e/pages/whatif.mjs';
+import { ExplainPage } from '../tests/e2e/pages/explain.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -54,7 +61,7 @@ const seed = flag('seed', 7);
 const folds = flag('folds', 3);
 const repeats = flag('repeats', 3);
 const whatifRows = flag('whatif-rows', 5000);
-const groups = ['basic', 'drift', 'whatif'];
+const groups = ['basic', 'drift', 'whatif', 'explain'];
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : groups;
 for (const g of only) if (!groups.includes(g)) throw new Error(`--only: no group ${g} (known: ${groups.join(', ')})`);
 const has = (group) => only.includes(group);
@@ -73,6 +80,16 @@ const freePort = () => new Promise((ok, fail) => {
 const work = mkdtempSync(join(tmpdir(), 'ebb-bench-web-'));
 const csv = join(work, `customers-${rows}.csv`);
 if (has('basic')) execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', String(seed), '--out', csv]);
+// The explain step's model (300 trees, trained natively) and the 1,000 customers it explains.
+const explainRows = 1000;
+const explainCsv = join(work, 'explain-customers.csv');
+const explainModel = join(work, 'explain-gbdt-300.json');
+const trainCsv = join(work, 'explain-train.csv');
+if (has('explain')) {
+  execFileSync(ebb, ['generate', '--rows', '20000', '--seed', '7', '--out', trainCsv]);
+  execFileSync(ebb, ['generate', '--rows', String(explainRows), '--seed', '8', '--out', explainCsv]);
+  execFileSync(ebb, ['train', trainCsv, '--model', 'gbdt', '--trees', '300', '--folds', '2', '--out', explainModel]);
+}
 const settings = { families: ['gbdt'], folds, seed: 42 };
 const driftFiles = {
   model: join(work, 'drift-model.json'),
@@ -100,9 +117,11 @@ const vars = join(work, 'dev.vars');
 writeFileSync(vars, `API_TOKEN=${randomBytes(24).toString('hex')}\nADMIN_TOKEN=${randomBytes(24).toString('hex')}\n`);
 const port = await freePort();
 const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [],
-  drift: [], driftLabelled: [], nativeDrift: [], nativeDriftProcess: [], nativeDriftLabelled: [], edit: [], suggest: [] };
+  drift: [], driftLabelled: [], nativeDrift: [], nativeDriftProcess: [], nativeDriftLabelled: [], edit: [], suggest: [],
+  explain: [], nativeExplain: [], nativeExplainSetup: [] };
 let nativeWhatif;
 let aucs = {};
+let importances = {};
 let context;
 try {
   execFileSync('bash', ['scripts/worker.sh', 'start', String(port), state], {
@@ -184,6 +203,33 @@ try {
     aucs.native = JSON.parse(trained.out).models.find((m) => m.name === 'gbdt').cv.roc_auc;
   }
   if (has('whatif')) nativeWhatif = await benchWhatif(context);
+  for (let i = 0; i < (has('explain') ? repeats : 0); i++) {
+    const page = await context.newPage();
+    const app = new App(page);
+    const explain = new ExplainPage(page);
+    await app.open(`http://127.0.0.1:${port}`);
+    await new DataPage(page).upload(explainCsv);
+    await page.locator('#data-summary', { hasText: `${explainRows.toLocaleString('en-US')} rows` }).waitFor({ timeout: 120_000 });
+    await app.show('models');
+    await new ModelsPage(page).upload(explainModel);
+    await page.locator('#model-info td', { hasText: 'explain-gbdt-300.json' }).waitFor({ timeout: 120_000 });
+    await app.show('explain');
+    await page.locator('#explain-rows').fill(String(explainRows));
+    const started = process.hrtime.bigint();
+    await page.locator('#explain').click();
+    await page.locator(`#importance-note[data-rows="${explainRows}"]`).waitFor({ timeout: 600_000 });
+    results.explain.push(seconds(started));
+    importances.browser = await explain.importance();
+    await explain.idle();
+    await page.close();
+
+    const args = ['explain', explainModel, explainCsv, '--examples', '0', '--json', '--sample'];
+    const one = { RAYON_NUM_THREADS: '1' };
+    const run = native([...args, String(explainRows)], one);
+    results.nativeExplain.push(run.seconds);
+    importances.native = JSON.parse(run.out).importance.map((c) => ({ column: c.column, value: c.mean_abs }));
+    results.nativeExplainSetup.push(native([...args, '1'], one).seconds);
+  }
 } finally {
   await context?.close();
   execFileSync('bash', ['scripts/worker.sh', 'stop', state], { stdio: 'inherit' });
@@ -256,6 +302,9 @@ async function benchWhatif(context) {
   return { ...native, field };
 }
 
+const sameImportance = !has('explain') || importances.browser.length === importances.native.length
+  && importances.browser.every((c, i) => c.column === importances.native[i].column
+    && Math.abs(c.value - importances.native[i].value) <= 1e-12);
 const row = (step, browser, nativeSeconds) => {
   const b = median(browser);
   const n = nativeSeconds ? median(nativeSeconds) : null;
@@ -286,7 +335,12 @@ if (has('whatif')) {
   console.log(`| what-if edit → suggestion shown | ${ms(median(results.suggest))} | ${ms(nativeWhatif.what_if_ms + nativeWhatif.suggest_ms)} | ${(median(results.suggest) / (nativeWhatif.what_if_ms + nativeWhatif.suggest_ms)).toFixed(2)}x |`);
   console.log(`what-if field ${nativeWhatif.field}; native explainer build ${ms(nativeWhatif.explainer_build_ms)}; slowest browser edit ${ms(Math.max(...results.edit))}, slowest suggestion ${ms(Math.max(...results.suggest))}`);
 }
+if (has('explain')) {
+  console.log(row(`SHAP importance, ${explainRows.toLocaleString('en-US')} customers, gbdt 300 trees (one thread)`, results.explain, results.nativeExplain));
+  console.log(`| of which native start, reading and set-up (\`--sample 1\`) | – | ${median(results.nativeExplainSetup).toFixed(2)} | – |`);
+  console.log(`SHAP importance: ${sameImportance ? 'equal' : 'DIFFERENT'} (Chromium vs ebb explain, ${importances.native.length} fields to 1e-12)`);
+}
 if (has('basic')) {
   console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);
-  if (aucs.browser !== aucs.native) process.exit(1);
 }
+if ((has('basic') && aucs.browser !== aucs.native) || !sameImportance) process.exit(1);

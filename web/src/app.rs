@@ -15,6 +15,7 @@ use crate::views::{
     DataView, DecideView, DriftView, EdgeState, EvaluateView, MetricsToken, ModelsView,
     MonitorState, ServiceView, TrainView, WhatIfState, WhatIfView,
 };
+use crate::views::{ExplainState, ExplainView};
 use ebb_core::progress::Partial;
 
 /// The views, in the order the navigation lists them.
@@ -24,6 +25,7 @@ pub enum Tab {
     Train,
     Evaluate,
     Decide,
+    Explain,
     WhatIf,
     Drift,
     Models,
@@ -31,11 +33,12 @@ pub enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 8] = [
+    const ALL: [Tab; 9] = [
         Tab::Data,
         Tab::Train,
         Tab::Evaluate,
         Tab::Decide,
+        Tab::Explain,
         Tab::WhatIf,
         Tab::Drift,
         Tab::Models,
@@ -48,6 +51,7 @@ impl Tab {
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
             Tab::Decide => "Decide",
+            Tab::Explain => "Explain",
             Tab::WhatIf => "What-if",
             Tab::Drift => "Drift",
             Tab::Models => "Models",
@@ -96,6 +100,8 @@ pub struct AppState {
     pub batch: RwSignal<Option<BatchSummary>>,
     /// The Drift view's last report (cleared with the model or batch it came from).
     pub drift: RwSignal<Option<DriftSummary>>,
+    /// The Explain view's answers (cleared with the data or model they came from).
+    pub explain: ExplainState,
     /// Set while a new worker reloads the data after Cancel: the current model is sent to it
     /// once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
@@ -129,6 +135,7 @@ impl AppState {
             row_score: RwSignal::new(None),
             batch: RwSignal::new(None),
             drift: RwSignal::new(None),
+            explain: ExplainState::default(),
             resend_after_data: RwSignal::new(false),
             whatif: WhatIfState::default(),
         }
@@ -187,6 +194,7 @@ impl AppState {
                 self.at.set(None);
                 self.decision.set(None);
                 self.row_score.set(None);
+                self.explain.clear();
                 // New data drops the model trained on the old; a loaded model stays.
                 self.forget_trained_model();
                 self.data.set(Some(*summary));
@@ -229,6 +237,17 @@ impl AppState {
             Response::RowScore(score) => {
                 self.idle();
                 self.row_score.set(Some(score));
+            }
+            // The sample and a dependence plot follow in the same request: still busy.
+            Response::Importance(summary) => self.explain.importance.set(Some(*summary)),
+            Response::ShapSample(sample) => self.explain.sample.set(Some(*sample)),
+            Response::Dependence(d) => {
+                self.idle();
+                self.explain.dependence.set(Some(*d));
+            }
+            Response::RowExplained(row) => {
+                self.idle();
+                self.explain.row.set(Some(*row));
             }
             Response::Failed {
                 message,
@@ -274,6 +293,7 @@ impl AppState {
         // A drift report was measured against the previous model's training data.
         self.drift.set(None);
         self.whatif.clear();
+        self.explain.clear();
         self.model.set(model);
     }
 
@@ -449,6 +469,7 @@ fn App() -> impl IntoView {
                 Tab::Decide => view! { <DecideView/> }.into_any(),
                 Tab::Drift => view! { <DriftView/> }.into_any(),
                 Tab::WhatIf => view! { <WhatIfView/> }.into_any(),
+                Tab::Explain => view! { <ExplainView/> }.into_any(),
                 Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}

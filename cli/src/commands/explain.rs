@@ -2,11 +2,11 @@
 //! and top reasons; without, the table-wide importance of every input column (mean |SHAP|)
 //! and the top reasons of the first rows.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use ebb_core::data::table::Table;
-use ebb_core::insight::explain::{Explainer, Explanation, Reason};
+use ebb_core::insight::explain::{find_row, Explainer, Explanation, Reason};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::progress::ProgressBar;
@@ -19,8 +19,8 @@ pub struct ExplainArgs {
     model: PathBuf,
     /// Customers (CSV or JSON array of records).
     data: PathBuf,
-    /// The customer to explain: a value of the id column, or a 1-based data-row number when the
-    /// model has no id column.
+    /// The customer to explain: a value of the model's id column, or a 1-based data-row number
+    /// (when no id equals it).
     #[arg(long)]
     row: Option<String>,
     /// Number of reasons per customer.
@@ -35,37 +35,6 @@ pub struct ExplainArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-}
-
-/// The table row named by `id`: the row whose id column holds it, or the 1-based data-row
-/// number when there is no id column.
-fn find_row(table: &Table, id_column: Option<&str>, id: &str, data: &Path) -> CliResult<usize> {
-    match id_column.and_then(|c| table.column_index(c).map(|i| (c, i))) {
-        Some((name, c)) => (0..table.n_rows())
-            .find(|&r| table.raw(r, c).trim() == id.trim())
-            .ok_or_else(|| {
-                CliError::input(format!(
-                    "{}: no row has `{id}` in the id column `{name}`",
-                    data.display()
-                ))
-            }),
-        None => {
-            let n: usize = id.trim().parse().map_err(|_| {
-                CliError::input(format!(
-                    "--row `{id}`: the data has no id column, so give a 1-based row number"
-                ))
-            })?;
-            (0..table.n_rows())
-                .find(|&r| table.source_row(r) == n)
-                .ok_or_else(|| {
-                    CliError::input(format!(
-                        "{}: there is no data row {n} (the file has {} rows)",
-                        data.display(),
-                        table.n_rows()
-                    ))
-                })
-        }
-    }
 }
 
 fn row_label(table: &Table, id_index: Option<usize>, r: usize) -> String {
@@ -142,9 +111,10 @@ pub fn run(args: ExplainArgs) -> CliResult {
     let id_column = artifact.schema.id_column.as_deref();
     let id_index = id_column.and_then(|c| table.column_index(c));
     if let Some(id) = &args.row {
-        let r = find_row(&table, id_column, id, &args.data)?;
+        let r = find_row(&table, id_column, id)
+            .map_err(|e| CliError::input(format!("{}: {e}", args.data.display())))?;
         let e = explainer
-            .explain_row(&table, r)
+            .explain_row(&table, r.index)
             .map_err(|e| CliError::core(&args.data, e))?;
         single(&args, &e, id, artifact.threshold, &artifact.model_id);
         return Ok(());

@@ -3,6 +3,8 @@
 
 mod histogram;
 mod scale;
+mod shap;
+mod shap_layout;
 
 pub use histogram::OverlaidHistogram;
 
@@ -13,6 +15,7 @@ use ebb_core::metrics::{CalibrationBin, Curve, Decile, PrCurve};
 
 use crate::format::{count, money, percent};
 use scale::{spaced, Axis, Frame, HEIGHT, LEFT, TOP, WIDTH};
+pub use shap::{beeswarm_svg, dependence_svg, importance_svg, unit, waterfall_svg};
 
 /// Points of a long curve that carry a hover tooltip.
 const HOVER_POINTS: usize = 40;

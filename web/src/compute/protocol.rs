@@ -8,6 +8,9 @@ use ebb_core::data::quality::{
     ColumnQuality, DuplicateIds, DuplicateRows, QuarantinedRow, TargetQuality,
 };
 use ebb_core::eval::decision::{CurvePoint, Outcome};
+use ebb_core::insight::explain::{
+    ColumnImportance, Dependence, Explanation, FoundBy, ShapSample, Space,
+};
 use ebb_core::metrics::{Confusion, CurveSet, Report};
 use ebb_core::monitor::DriftReport;
 use ebb_core::serve::scorer::SkippedRow;
@@ -136,6 +139,23 @@ pub enum Request {
         record: Vec<(String, Option<String>)>,
         edits: Vec<Edit>,
         actionable: Vec<String>,
+    },
+    /// Explain the current model on the loaded file (`ebb explain MODEL DATA --sample rows`):
+    /// global importance on at most `rows` evenly spaced rows, the summary plot's
+    /// contributions on `sample` rows drawn with `seed`, and the top field's dependence.
+    Explain {
+        rows: usize,
+        sample: usize,
+        seed: u64,
+    },
+    /// Value against contribution of one input field (core's `Explainer::dependence`).
+    Dependence {
+        column: String,
+    },
+    /// One customer's contributions (`ebb explain MODEL DATA --row query`): an id of the
+    /// model's id column, or a 1-based data-row number.
+    ExplainRow {
+        query: String,
     },
 }
 
@@ -321,6 +341,35 @@ pub struct WhatIfForm {
     pub customer: Option<String>,
 }
 
+/// Table-wide importance of the current model's inputs on the loaded file, as
+/// `ebb explain --json` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportanceSummary {
+    pub model_id: String,
+    pub space: Space,
+    pub base_value: f64,
+    /// Rows explained and rows left out (not fitting the schema).
+    pub rows: usize,
+    pub skipped: usize,
+    /// Most important first.
+    pub columns: Vec<ColumnImportance>,
+}
+
+/// One customer explained, as `ebb explain --row --json` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowExplanation {
+    /// What was searched for.
+    pub query: String,
+    /// 1-based data row of the file, and whether the text matched an id or a row number.
+    pub row: usize,
+    pub by: FoundBy,
+    /// The model's id column and this customer's value in it (when the file has it).
+    pub id: Option<(String, String)>,
+    pub model_id: String,
+    pub threshold: f64,
+    pub explanation: Explanation,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
@@ -348,6 +397,13 @@ pub enum Response {
         seq: u64,
         message: String,
     },
+    /// Global importance: the first part of an `Explain` answer (the sample follows).
+    Importance(Box<ImportanceSummary>),
+    /// The summary plot's sample: the second part of an `Explain` answer.
+    ShapSample(Box<ShapSample>),
+    /// A field's dependence: the answer to `Dependence`, and the last part of `Explain`'s.
+    Dependence(Box<Dependence>),
+    RowExplained(Box<RowExplanation>),
     /// The request could not be done; the message says why in the user's terms. The flags say
     /// what the worker still holds afterwards (a failed load leaves no data).
     Failed {

@@ -1,4 +1,5 @@
-//! Table-wide views of an explainer: mean |SHAP| per input field and dependence data.
+//! Table-wide views of an explainer: mean |SHAP| per input field, dependence data and a
+//! sample of every field's contributions (the SHAP summary plot).
 
 use alloc::format;
 use alloc::string::ToString;
@@ -7,12 +8,13 @@ use alloc::vec::Vec;
 
 use super::{
     model_number, value_text, ColumnImportance, Dependence, DependencePoint, Explainer,
-    GlobalImportance,
+    GlobalImportance, SampleColumn, ShapSample,
 };
 use crate::data::schema::ColumnKind;
 use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
 use crate::progress::Reporter;
+use crate::rng::Rng;
 use crate::serve::scorer::ArtifactRef;
 
 /// Stage name of global importance in progress updates.
@@ -164,4 +166,99 @@ impl<A: ArtifactRef> Explainer<A> {
             points,
         })
     }
+}
+
+/// Stage name of [`Explainer::shap_sample`] in progress updates.
+const SAMPLE_STAGE: &str = "explaining the sample";
+
+impl<A: ArtifactRef> Explainer<A> {
+    /// Every input column's contribution on each of at most `max_rows` rows of `table` drawn
+    /// at random with `seed` (the same seed draws the same rows), in table order: the data of a
+    /// SHAP summary (beeswarm) plot. Rows that do not fit the schema are left out and counted.
+    /// `progress` hears every 64 rows and may stop the work.
+    pub fn shap_sample(
+        &self,
+        table: &Table,
+        max_rows: usize,
+        seed: u64,
+        progress: &mut Reporter<'_>,
+    ) -> Result<ShapSample> {
+        let pipeline = &self.artifact().pipeline;
+        let indices = pipeline.column_indices(table)?;
+        let time_index = pipeline
+            .time_column
+            .as_deref()
+            .and_then(|t| table.column_index(t));
+        let rows = sample_rows(table.n_rows(), max_rows, seed);
+        let n = rows.len();
+        let mut columns: Vec<SampleColumn> = pipeline
+            .inputs
+            .iter()
+            .map(|input| SampleColumn {
+                column: input.name.clone(),
+                categorical: input.kind == ColumnKind::Categorical,
+                values: Vec::with_capacity(n),
+                numbers: Vec::with_capacity(n),
+                contributions: Vec::with_capacity(n),
+            })
+            .collect();
+        let mut ws = self.workspace();
+        let mut values = Vec::with_capacity(indices.len());
+        let (mut kept, mut skipped) = (Vec::with_capacity(n), 0);
+        progress.report(SAMPLE_STAGE, 0.0, &format!("0/{n} rows"))?;
+        for (k, &r) in rows.iter().enumerate() {
+            values.clear();
+            values.extend(indices.iter().map(|&c| table.value(r, c)));
+            let snapshot = pipeline.row_snapshot(table, time_index, r);
+            if self
+                .explain_values_into(&values, snapshot, &mut ws)
+                .is_err()
+            {
+                skipped += 1;
+            } else {
+                kept.push(table.source_row(r));
+                for (position, (column, input)) in
+                    columns.iter_mut().zip(&pipeline.inputs).enumerate()
+                {
+                    let value = values[position];
+                    column.values.push(value_text(value));
+                    column.numbers.push(match (input.kind, value) {
+                        (ColumnKind::Categorical, _) | (_, Value::Missing) => None,
+                        _ => {
+                            model_number(&input.encoder, ws.features[self.feature_start(position)])
+                        }
+                    });
+                    column.contributions.push(ws.columns[position]);
+                }
+            }
+            if (k + 1).is_multiple_of(64) || k + 1 == n {
+                progress.step(SAMPLE_STAGE, k + 1, n, &format!("{}/{n} rows", k + 1))?;
+            }
+        }
+        Ok(ShapSample {
+            space: self.space,
+            seed,
+            rows: kept,
+            skipped,
+            columns,
+        })
+    }
+}
+
+/// `min(max_rows, total)` distinct row indices of `0..total` drawn with `seed`, ascending.
+fn sample_rows(total: usize, max_rows: usize, seed: u64) -> Vec<usize> {
+    let n = total.min(max_rows);
+    if n == total {
+        return (0..total).collect();
+    }
+    // A partial Fisher-Yates shuffle: the first n places hold a uniform sample.
+    let mut all: Vec<usize> = (0..total).collect();
+    let mut rng = Rng::new(seed);
+    for i in 0..n {
+        let j = i + rng.below(total - i);
+        all.swap(i, j);
+    }
+    all.truncate(n);
+    all.sort_unstable();
+    all
 }

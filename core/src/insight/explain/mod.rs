@@ -46,11 +46,13 @@ use alloc::vec;
 use alloc::vec::Vec;
 mod fast;
 mod importance;
+mod lookup;
 mod treeshap;
 mod types;
 mod whatif;
 
 use fast::{Buffers, FastTree, Rules};
+pub use lookup::{find_row, FoundBy, FoundRow, LookupError};
 use treeshap::{check_tree, tree_shap, PathElem, TreeInfo};
 pub use types::*;
 
@@ -854,6 +856,42 @@ mod tests {
         for pair in g.columns.windows(2) {
             assert!(pair[0].mean_abs >= pair[1].mean_abs);
         }
+    }
+
+    #[test]
+    fn shap_sample_is_seeded_and_matches_row_explanations() {
+        let (artifact, table) = trained(Family::Gbdt);
+        let explainer = Explainer::new(artifact).unwrap();
+        let silent = &mut crate::progress::Reporter::silent();
+        let s = explainer.shap_sample(table, 40, 7, silent).unwrap();
+        assert_eq!(s.rows.len() + s.skipped, 40);
+        assert_eq!(s, explainer.shap_sample(table, 40, 7, silent).unwrap());
+        assert_ne!(
+            s.rows,
+            explainer.shap_sample(table, 40, 8, silent).unwrap().rows
+        );
+        assert!(
+            s.rows.windows(2).all(|w| w[0] < w[1]),
+            "distinct, in table order"
+        );
+        for (k, &row) in s.rows.iter().enumerate().take(5) {
+            let index = (0..table.n_rows())
+                .find(|&r| table.source_row(r) == row)
+                .unwrap();
+            let e = explainer.explain_row(table, index).unwrap();
+            for c in &s.columns {
+                let one = e
+                    .contributions
+                    .iter()
+                    .find(|x| x.column == c.column)
+                    .unwrap();
+                assert_eq!(c.contributions[k], one.contribution);
+                assert_eq!(c.values[k], one.value_text);
+            }
+        }
+        // A sample as large as the table is the whole table.
+        let all = explainer.shap_sample(table, usize::MAX, 7, silent).unwrap();
+        assert_eq!(all.rows.len() + all.skipped, table.n_rows());
     }
 
     #[test]

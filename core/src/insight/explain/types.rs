@@ -218,3 +218,33 @@ pub struct Suggestion {
     /// Steps in the order found.
     pub changes: Vec<SuggestedChange>,
 }
+
+/// One input column over the rows of a [`ShapSample`] (vectors aligned with its `rows`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleColumn {
+    /// Input column name.
+    pub column: String,
+    /// Whether the model reads it as categories (then `numbers` are all `None`).
+    pub categorical: bool,
+    /// Each row's value as text.
+    pub values: Vec<String>,
+    /// Each row's value as the model reads it (as in [`DependencePoint::number`]).
+    pub numbers: Vec<Option<f64>>,
+    /// Each row's contribution of this column.
+    pub contributions: Vec<f64>,
+}
+
+/// Contributions of every input column on a seeded random sample of rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShapSample {
+    /// Scale of the contributions.
+    pub space: Space,
+    /// The seed the rows were drawn with.
+    pub seed: u64,
+    /// 1-based data-row numbers of the explained rows, in table order.
+    pub rows: Vec<usize>,
+    /// Drawn rows whose values did not fit the schema (left out).
+    pub skipped: usize,
+    /// Per input column, in the pipeline's order.
+    pub columns: Vec<SampleColumn>,
+}

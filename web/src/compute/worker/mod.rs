@@ -10,6 +10,8 @@ mod whatif;
 
 use std::cell::RefCell;
 
+mod explain;
+
 use ebb_core::data::ingest::{read_csv, read_json, CsvOptions};
 use ebb_core::data::synth::{generate_table, SynthParams};
 use ebb_core::data::table::Table;
@@ -151,6 +153,9 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
             edits,
             actionable,
         } => Ok(whatif::suggest(seq, &record, &edits, &actionable)),
+        Request::Explain { rows, sample, seed } => explain::explain(rows, sample, seed),
+        Request::Dependence { column } => explain::dependence(&column),
+        Request::ExplainRow { query } => explain::explain_row(&query),
     };
     answer.unwrap_or_else(failed)
 }
