@@ -9,11 +9,13 @@ use crate::compute::protocol::{
     AtThreshold, DataSummary, DecideSummary, FamilyRow, ModelFile, ModelInfo, Progress, Request,
     Response, RowScore, TrainSummary, TRAINED_HERE,
 };
+use crate::compute::protocol::{FairnessSummary, SegmentSummary};
 use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
 use crate::views::{
     DataView, DecideView, EdgeState, EvaluateView, MetricsToken, ModelsView, ServiceView, TrainView,
 };
+use crate::views::{FairnessView, SegmentsView};
 use ebb_core::progress::Partial;
 
 /// The views, in the order the navigation lists them.
@@ -23,16 +25,20 @@ pub enum Tab {
     Train,
     Evaluate,
     Decide,
+    Fairness,
+    Segments,
     Models,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 8] = [
         Tab::Data,
         Tab::Train,
         Tab::Evaluate,
         Tab::Decide,
+        Tab::Fairness,
+        Tab::Segments,
         Tab::Models,
         Tab::Service,
     ];
@@ -43,6 +49,8 @@ impl Tab {
             Tab::Train => "Train",
             Tab::Evaluate => "Evaluate",
             Tab::Decide => "Decide",
+            Tab::Fairness => "Fairness",
+            Tab::Segments => "Segments",
             Tab::Models => "Models",
             Tab::Service => "Service",
         }
@@ -80,6 +88,10 @@ pub struct AppState {
     pub recent: RwSignal<Option<Vec<Recent>>>,
     /// The last customer the current model scored.
     pub row_score: RwSignal<Option<RowScore>>,
+    /// The Fairness view's last audit (cleared with the model or data it came from).
+    pub fairness: RwSignal<Option<FairnessSummary>>,
+    /// The Segments view's last personas (cleared with the model or data they came from).
+    pub segments: RwSignal<Option<SegmentSummary>>,
     /// Set while a new worker reloads the data after Cancel: the current model is sent to it
     /// once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
@@ -109,6 +121,8 @@ impl AppState {
             model: RwSignal::new(None),
             recent: RwSignal::new(None),
             row_score: RwSignal::new(None),
+            fairness: RwSignal::new(None),
+            segments: RwSignal::new(None),
             resend_after_data: RwSignal::new(false),
         }
     }
@@ -132,6 +146,12 @@ impl AppState {
         self.live.set(Vec::new());
     }
 
+    /// Forgets the Fairness and Segments answers: they were about the model or data replaced.
+    fn clear_groups(&self) {
+        self.fairness.set(None);
+        self.segments.set(None);
+    }
+
     fn on_event(&self, event: Event) {
         match event {
             Event::Response(response) => self.on_response(response),
@@ -140,6 +160,7 @@ impl AppState {
                 self.trained.set(None);
                 self.at.set(None);
                 self.decision.set(None);
+                self.clear_groups();
                 // The new worker holds no model: the user picks one again (recent models).
                 self.resend_after_data.set(false);
                 self.set_model(None);
@@ -150,6 +171,7 @@ impl AppState {
                 self.data.set(None);
                 self.trained.set(None);
                 self.decision.set(None);
+                self.clear_groups();
                 self.error(why);
             }
         }
@@ -165,6 +187,7 @@ impl AppState {
                 self.at.set(None);
                 self.decision.set(None);
                 self.row_score.set(None);
+                self.clear_groups();
                 // New data drops the model trained on the old; a loaded model stays.
                 self.forget_trained_model();
                 self.data.set(Some(*summary));
@@ -190,6 +213,7 @@ impl AppState {
             Response::Trained(summary) => {
                 self.idle();
                 self.decision.set(None);
+                self.clear_groups();
                 self.at.set(Some(summary.at_threshold.clone()));
                 self.trained.set(Some(*summary));
             }
@@ -202,11 +226,26 @@ impl AppState {
                 self.idle();
                 // A decision shown was made with the previous model.
                 self.decision.set(None);
+                self.clear_groups();
                 self.keep_model(*file);
             }
             Response::RowScore(score) => {
                 self.idle();
                 self.row_score.set(Some(score));
+            }
+            Response::Fairness(audit) => {
+                self.idle();
+                self.fairness.set(Some(*audit));
+            }
+            Response::Segments(found) => {
+                self.idle();
+                self.segments.set(Some(*found));
+            }
+            Response::Report(file) => {
+                self.idle();
+                if let Err(e) = crate::views::download(&file.html, &file.name, "text/html") {
+                    self.error(format!("the report could not be downloaded: {e:?}"));
+                }
             }
             Response::Failed {
                 message,
@@ -216,6 +255,7 @@ impl AppState {
                 self.idle();
                 if !has_data {
                     self.data.set(None);
+                    self.clear_groups();
                 }
                 if !has_model {
                     self.trained.set(None);
@@ -275,6 +315,8 @@ impl AppState {
             .model
             .with_untracked(|m| m.as_ref().is_some_and(|m| m.info.origin == TRAINED_HERE))
         {
+            // What the Fairness and Segments views show was found with it.
+            self.clear_groups();
             self.set_model(None);
         }
     }
@@ -399,6 +441,8 @@ fn App() -> impl IntoView {
                 Tab::Train => view! { <TrainView/> }.into_any(),
                 Tab::Evaluate => view! { <EvaluateView/> }.into_any(),
                 Tab::Decide => view! { <DecideView/> }.into_any(),
+                Tab::Fairness => view! { <FairnessView/> }.into_any(),
+                Tab::Segments => view! { <SegmentsView/> }.into_any(),
                 Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}

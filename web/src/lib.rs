@@ -7,6 +7,7 @@ mod app;
 mod charts;
 mod compute;
 mod format;
+mod group_inputs;
 mod inputs;
 mod recent;
 mod views;

@@ -1,7 +1,10 @@
 //! Charts drawn as SVG from Rust: small components with labelled axes, ticks and a tooltip
 //! (`<title>`) on every point or bar. The geometry is in [`scale`].
 
+mod groups;
 mod scale;
+
+pub use groups::{GroupRatesChart, SegmentMap};
 
 use leptos::prelude::*;
 

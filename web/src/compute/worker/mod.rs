@@ -5,6 +5,8 @@
 //!
 //! Handlers for one view each may live in files beside this one (child modules see `State`).
 
+mod groups;
+
 use std::cell::RefCell;
 
 use ebb_core::data::ingest::{read_csv, read_json, CsvOptions};
@@ -134,6 +136,9 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::Decide(options) => decide_current(&options),
         Request::UseModel { name, json } => use_model(name, &json),
         Request::ScoreRow { row } => score_row(row).map(Response::RowScore),
+        Request::Fairness(options) => groups::fairness(&options),
+        Request::Segment(options) => groups::segment(&options),
+        Request::Report { by } => groups::report(by),
     };
     answer.unwrap_or_else(failed)
 }
