@@ -13,6 +13,10 @@
 // - threshold move: the Evaluate slider moved to a new value until precision and recall at it
 //   are on screen (page -> worker -> core's ThresholdIndex -> page), over the out-of-fold
 //   probabilities of every customer; the median of 9 moves per repeat.
+// - fairness by region, segments (k chosen by silhouette, value 600) and the model report by
+//   region: the button until the table, the persona cards or the downloaded file; native:
+//   `ebb fairness|segment|report MODEL FILE` with the model `ebb train` wrote (the same model:
+//   same data, settings and seed), on one thread.
 // The ROC-AUC of both is printed too: they must be the same number.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -25,6 +29,8 @@ import { App } from '../tests/e2e/pages/app.mjs';
 import { DataPage } from '../tests/e2e/pages/data.mjs';
 import { TrainPage } from '../tests/e2e/pages/train.mjs';
 import { EvaluatePage } from '../tests/e2e/pages/evaluate.mjs';
+import { FairnessPage } from '../tests/e2e/pages/fairness.mjs';
+import { SegmentsPage } from '../tests/e2e/pages/segments.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -64,7 +70,8 @@ mkdirSync(state);
 const vars = join(work, 'dev.vars');
 writeFileSync(vars, `API_TOKEN=${randomBytes(24).toString('hex')}\nADMIN_TOKEN=${randomBytes(24).toString('hex')}\n`);
 const port = await freePort();
-const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [] };
+const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [],
+  fairness: [], segments: [], report: [], nativeFairness: [], nativeSegments: [], nativeReport: [] };
 let aucs = {};
 let context;
 try {
@@ -108,6 +115,21 @@ try {
       moves.push(seconds(started));
     }
     results.slider.push(median(moves));
+
+    await app.show('fairness');
+    const fairness = new FairnessPage(page);
+    await fairness.choose({ by: 'region' });
+    started = process.hrtime.bigint();
+    await fairness.audit('region');
+    results.fairness.push(seconds(started));
+    await app.show('segments');
+    const segments = new SegmentsPage(page);
+    started = process.hrtime.bigint();
+    await segments.find();
+    results.segments.push(seconds(started));
+    started = process.hrtime.bigint();
+    await segments.downloadReport('region');
+    results.report.push(seconds(started));
     await page.close();
 
     results.nativeQuality.push(native(['validate', csv]).seconds);
@@ -115,6 +137,11 @@ try {
       '--json', '--out', join(work, 'model.json')], { RAYON_NUM_THREADS: '1' });
     results.nativeTrain.push(trained.seconds);
     aucs.native = JSON.parse(trained.out).models.find((m) => m.name === 'gbdt').cv.roc_auc;
+    const one = { RAYON_NUM_THREADS: '1' };
+    const model = join(work, 'model.json');
+    results.nativeFairness.push(native(['fairness', model, csv, '--by', 'region'], one).seconds);
+    results.nativeSegments.push(native(['segment', model, csv], one).seconds);
+    results.nativeReport.push(native(['report', model, csv, '--by', 'region', '--out', join(work, 'report.html')], one).seconds);
   }
 } finally {
   await context?.close();
@@ -133,6 +160,9 @@ console.log('|---|---:|---:|---:|');
 console.log(row('first render', results.render, null));
 console.log(row('parse + quality report', results.quality, results.nativeQuality));
 console.log(row('train gbdt (one thread)', results.train, results.nativeTrain));
+console.log(row('fairness by region', results.fairness, results.nativeFairness));
+console.log(row('segments (k by silhouette)', results.segments, results.nativeSegments));
+console.log(row('model report (HTML) by region', results.report, results.nativeReport));
 console.log(`| threshold move (${rows.toLocaleString('en-US')} scored rows) | ${(median(results.slider) * 1000).toFixed(0)} ms | – | – |`);
 console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);
 if (aucs.browser !== aucs.native) process.exit(1);

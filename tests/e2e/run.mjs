@@ -18,8 +18,9 @@ import * as badInput from './specs/bad-input.mjs';
 import * as cancel from './specs/cancel.mjs';
 import * as crash from './specs/crash.mjs';
 import * as models from './specs/models.mjs';
+import * as groups from './specs/groups.mjs';
 
-const allSpecs = { flow, 'bad-input': badInput, cancel, crash, models };
+const allSpecs = { flow, 'bad-input': badInput, cancel, crash, models, groups };
 const only = process.env.EBB_E2E_SPECS?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of only ?? []) {
   if (!(name in allSpecs)) throw new Error(`EBB_E2E_SPECS: no spec ${name} (known: ${Object.keys(allSpecs).join(', ')})`);

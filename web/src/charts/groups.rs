@@ -15,7 +15,7 @@ const NAMES: f64 = 128.0;
 const BARS_RIGHT: f64 = 404.0;
 const BAR: f64 = 10.0;
 const BAND_GAP: f64 = 10.0;
-const CHART_TOP: f64 = 34.0;
+const CHART_TOP: f64 = 46.0;
 const CHART_BOTTOM: f64 = 52.0;
 /// Longest group name drawn in full; the tooltip always has all of it.
 const NAME_CHARS: usize = 18;
@@ -65,10 +65,11 @@ pub fn GroupRatesChart(report: FairnessReport) -> impl IntoView {
         .take(shown)
         .enumerate()
         .map(|(i, (name, class))| {
-            let x = 8.0 + i as f64 * 103.0;
+            // Two per line: the names stay whole at phone width.
+            let (x, y) = (8.0 + (i % 2) as f64 * 170.0, 4.0 + (i / 2) as f64 * 18.0);
             view! {
-                <rect class=class x=x y="6" width="10" height="10"></rect>
-                <text x=x + 14.0 y="15">{name}</text>
+                <rect class=class x=x y=y width="10" height="10"></rect>
+                <text x=x + 14.0 y=y + 9.0>{name}</text>
             }
         })
         .collect_view();
@@ -177,8 +178,9 @@ pub fn SegmentMap(segments: Vec<Segment>) -> impl IntoView {
     let top_risk = segments.iter().map(|s| s.mean_risk).fold(0.0, f64::max);
     let most_at_risk = segments.iter().map(|s| s.value_at_risk).fold(0.0, f64::max);
     let frame = Frame {
-        x: Axis::covering(0.0, top_share, "Share of customers"),
-        y: Axis::covering(0.0, top_risk, "Mean churn risk"),
+        // Room beyond the largest values for the bubbles drawn there.
+        x: Axis::covering(0.0, top_share * 1.15, "Share of customers"),
+        y: Axis::covering(0.0, top_risk * 1.15, "Mean churn risk"),
     };
     let bubbles = segments
         .iter()

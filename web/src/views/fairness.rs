@@ -160,12 +160,13 @@ fn Audit(audit: FairnessSummary) -> impl IntoView {
         .groups
         .iter()
         .map(|g| {
-            let ratio = |name: &'static str, value: Option<f64>| {
+            let ratio = |name: &'static str, label: &'static str, value: Option<f64>| {
                 let under = flagged(&g.group, name);
                 view! {
                     <td
                         class=if under { "num ratio flagged" } else { "num ratio" }
                         data-field=name
+                        data-label=label
                         data-value=exact(value)
                         data-flagged=under.to_string()
                     >
@@ -173,9 +174,15 @@ fn Audit(audit: FairnessSummary) -> impl IntoView {
                         {under.then(|| format!(" ✗ under {min_ratio}"))}
                     </td>
                 }
+                .into_any()
             };
-            let rate = |name: &'static str, value: Option<f64>| {
-                view! { <td class="num" data-field=name data-value=exact(value)>{cell(value)}</td> }
+            let rate = |name: &'static str, label: &'static str, value: Option<f64>| {
+                view! {
+                    <td class="num" data-field=name data-label=label data-value=exact(value)>
+                        {cell(value)}
+                    </td>
+                }
+                .into_any()
             };
             let flags = r.flags.iter().filter(|f| f.group == g.group).count();
             let verdict = if !g.judged {
@@ -195,17 +202,17 @@ fn Audit(audit: FairnessSummary) -> impl IntoView {
             view! {
                 <tr data-group=g.group.clone() data-judged=g.judged.to_string() class=class>
                     <th scope="row">{g.group.clone()}</th>
-                    <td class="num" data-field="size" data-value=g.size.to_string()>{count(g.size)}</td>
-                    <td class="num" data-field="flagged" data-value=g.flagged.to_string()>{count(g.flagged)}</td>
-                    {rate("positive_rate", Some(g.positive_rate))}
-                    {rate("churn_rate", g.churn_rate)}
-                    {rate("precision", g.precision)}
-                    {rate("recall", g.recall)}
-                    {rate("false_positive_rate", g.false_positive_rate)}
-                    {ratio("positive_rate_ratio", g.positive_rate_ratio)}
-                    {ratio("precision_ratio", g.precision_ratio)}
-                    {ratio("recall_ratio", g.recall_ratio)}
-                    {ratio("fpr_ratio", g.fpr_ratio)}
+                    <td class="num" data-field="size" data-label="Customers" data-value=g.size.to_string()>{count(g.size)}</td>
+                    <td class="num" data-field="flagged" data-label="Flagged" data-value=g.flagged.to_string()>{count(g.flagged)}</td>
+                    {rate("positive_rate", "Selection rate", Some(g.positive_rate))}
+                    {rate("churn_rate", "Churn rate", g.churn_rate)}
+                    {rate("precision", "Precision", g.precision)}
+                    {rate("recall", "Recall (TPR)", g.recall)}
+                    {rate("false_positive_rate", "False-positive rate", g.false_positive_rate)}
+                    {ratio("positive_rate_ratio", "Selection ratio", g.positive_rate_ratio)}
+                    {ratio("precision_ratio", "Precision ratio", g.precision_ratio)}
+                    {ratio("recall_ratio", "Recall ratio", g.recall_ratio)}
+                    {ratio("fpr_ratio", "FPR ratio", g.fpr_ratio)}
                     <td class="verdict">{verdict}</td>
                 </tr>
             }
