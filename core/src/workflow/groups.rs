@@ -159,3 +159,118 @@ pub fn segments(artifact: &Artifact, table: &Table, options: &SegmentOptions) ->
         skipped: scored.skipped,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::synth::{generate_table, SynthParams};
+    use crate::model::family::Family;
+    use crate::progress::Reporter;
+    use crate::train::TrainParams;
+    use crate::workflow::{prepare, train, PrepareOptions, RunInfo};
+
+    /// Generated customers and a small model trained on them.
+    fn fixture() -> (Table, Artifact) {
+        let table =
+            generate_table(&SynthParams::default().with_n_customers(400).with_seed(5)).unwrap();
+        let options = PrepareOptions {
+            target: Some("churn".into()),
+            require_target: true,
+            ..PrepareOptions::default()
+        };
+        let prepared = prepare(table, String::new(), &options, &mut Reporter::silent()).unwrap();
+        let params = TrainParams::default()
+            .with_families(vec![Family::Logistic])
+            .with_folds(2)
+            .with_seed(1);
+        let trained = train(
+            &prepared,
+            &params,
+            &RunInfo::default(),
+            &|| None,
+            &mut Reporter::silent(),
+        )
+        .unwrap();
+        (prepared.clean, trained.artifact)
+    }
+
+    #[test]
+    fn fairness_is_the_audit_of_the_scored_rows_with_their_labels() {
+        let (table, artifact) = fixture();
+        let options = FairnessOptions {
+            by: "region".into(),
+            params: FairnessParams::default().with_min_group_size(10),
+        };
+        let found = fairness(&artifact, &table, &options).unwrap();
+        assert_eq!(found.model_id, artifact.model_id);
+        assert!(found.skipped.is_empty());
+        let r = &found.report;
+        assert!(r.labelled);
+        assert_eq!(r.threshold, artifact.threshold);
+        let sizes: usize = r.groups.iter().map(|g| g.size).sum();
+        assert_eq!(sizes, table.n_rows());
+        // By hand: score, label, group, audit.
+        let scored = Scorer::new(&artifact)
+            .score_rows(&table, Labels::Required)
+            .unwrap();
+        let p: Vec<f64> = scored.probabilities.iter().map(|p| p.unwrap()).collect();
+        let labels: Vec<Option<bool>> = scored.labels.iter().map(|l| l.map(|l| l > 0.5)).collect();
+        let grouping = Grouping::from_column(&table, "region", &options.params).unwrap();
+        let expected = audit(
+            &grouping,
+            &p,
+            artifact.threshold,
+            Some(&labels),
+            &options.params,
+        )
+        .unwrap();
+        assert_eq!(*r, expected);
+
+        // A wrong column is reported as such.
+        let wrong = FairnessOptions {
+            by: "ethnicity".into(),
+            ..options
+        };
+        let e = fairness(&artifact, &table, &wrong).unwrap_err();
+        assert!(matches!(e, Error::MissingColumn { .. }), "{e}");
+    }
+
+    #[test]
+    fn segments_cover_the_customers_with_their_values() {
+        let (table, artifact) = fixture();
+        let options = SegmentOptions {
+            k: Some(3),
+            value: CustomerValue::MonthlyColumn("monthly_fee".into()),
+            horizon_months: 6,
+            ..SegmentOptions::default()
+        };
+        let found = segments(&artifact, &table, &options).unwrap();
+        assert_eq!(found.customers, table.n_rows());
+        let s = &found.segmentation;
+        assert_eq!(s.k, 3);
+        assert_eq!(s.assignments.len(), table.n_rows());
+        let sizes: usize = s.segments.iter().map(|g| g.size).sum();
+        assert_eq!(sizes, table.n_rows());
+        // Mean value is six months of the monthly fee, over each segment's customers.
+        let fee = table.column_index("monthly_fee").unwrap();
+        for g in &s.segments {
+            let (sum, n) = s
+                .assignments
+                .iter()
+                .enumerate()
+                .filter(|(_, &a)| a == g.id)
+                .map(|(r, _)| 6.0 * crate::data::table::parse_number(table.raw(r, fee)).unwrap())
+                .fold((0.0, 0), |(s, n), v| (s + v, n + 1));
+            assert_eq!(n, g.size);
+            assert!((g.mean_value - sum / n as f64).abs() < 1e-9 * sum.abs().max(1.0));
+        }
+        // Same inputs, same segments (the seed is the CLI's).
+        assert_eq!(segments(&artifact, &table, &options).unwrap(), found);
+        let missing = SegmentOptions {
+            value: CustomerValue::MonthlyColumn("nope".into()),
+            ..options
+        };
+        let e = segments(&artifact, &table, &missing).unwrap_err();
+        assert!(matches!(e, Error::MissingColumn { .. }), "{e}");
+    }
+}
