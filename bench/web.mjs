@@ -31,6 +31,10 @@
 //   importance chart shows; native: `ebb explain MODEL FILE --sample 1000 --examples 0 --json`
 //   on one thread, and the same with `--sample 1` to show the process start, file reading and
 //   explainer set-up that the native time includes.
+// - fairness by region, segments (k chosen by silhouette, value 600) and the model report by
+//   region: the button until the table, the persona cards or the downloaded file; native:
+//   `ebb fairness|segment|report MODEL FILE` with the model `ebb train` wrote (the same model:
+//   same data, settings and seed), on one thread.
 // The ROC-AUC of both is printed too: they must be the same number; so must the importances.
 // `--only` runs some groups of steps, comma-separated: basic (render, parse, train, threshold),
 // drift, whatif, explain. All of them by default.
@@ -49,6 +53,8 @@ import { ModelsPage } from '../tests/e2e/pages/models.mjs';
 import { DriftPage } from '../tests/e2e/pages/drift.mjs';
 import { WhatIfPage, customerRecord } from '../tests/e2e/pages/whatif.mjs';
 import { ExplainPage } from '../tests/e2e/pages/explain.mjs';
+import { FairnessPage } from '../tests/e2e/pages/fairness.mjs';
+import { SegmentsPage } from '../tests/e2e/pages/segments.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -118,7 +124,8 @@ writeFileSync(vars, `API_TOKEN=${randomBytes(24).toString('hex')}\nADMIN_TOKEN=$
 const port = await freePort();
 const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [],
   drift: [], driftLabelled: [], nativeDrift: [], nativeDriftProcess: [], nativeDriftLabelled: [], edit: [], suggest: [],
-  explain: [], nativeExplain: [], nativeExplainSetup: [] };
+  explain: [], nativeExplain: [], nativeExplainSetup: [],
+  fairness: [], segments: [], report: [], nativeFairness: [], nativeSegments: [], nativeReport: [] };
 let nativeWhatif;
 let aucs = {};
 let importances = {};
@@ -194,6 +201,21 @@ try {
       moves.push(seconds(started));
     }
     results.slider.push(median(moves));
+
+    await app.show('fairness');
+    const fairness = new FairnessPage(page);
+    await fairness.choose({ by: 'region' });
+    started = process.hrtime.bigint();
+    await fairness.audit('region');
+    results.fairness.push(seconds(started));
+    await app.show('segments');
+    const segments = new SegmentsPage(page);
+    started = process.hrtime.bigint();
+    await segments.find();
+    results.segments.push(seconds(started));
+    started = process.hrtime.bigint();
+    await segments.downloadReport('region');
+    results.report.push(seconds(started));
     await page.close();
 
     results.nativeQuality.push(native(['validate', csv]).seconds);
@@ -201,6 +223,11 @@ try {
       '--json', '--out', join(work, 'model.json')], { RAYON_NUM_THREADS: '1' });
     results.nativeTrain.push(trained.seconds);
     aucs.native = JSON.parse(trained.out).models.find((m) => m.name === 'gbdt').cv.roc_auc;
+    const one = { RAYON_NUM_THREADS: '1' };
+    const model = join(work, 'model.json');
+    results.nativeFairness.push(native(['fairness', model, csv, '--by', 'region'], one).seconds);
+    results.nativeSegments.push(native(['segment', model, csv], one).seconds);
+    results.nativeReport.push(native(['report', model, csv, '--by', 'region', '--out', join(work, 'report.html')], one).seconds);
   }
   if (has('whatif')) nativeWhatif = await benchWhatif(context);
   for (let i = 0; i < (has('explain') ? repeats : 0); i++) {

@@ -26,8 +26,9 @@ import * as whatif from './specs/whatif.mjs';
 import * as offline from './specs/offline.mjs';
 import * as monitor from './specs/monitor.mjs';
 import * as explain from './specs/explain.mjs';
+import * as groups from './specs/groups.mjs';
 
-const allSpecs = { flow, 'bad-input': badInput, cancel, crash, models, 'train-settings': trainSettings, drift, whatif, offline, explain, monitor };
+const allSpecs = { flow, 'bad-input': badInput, cancel, crash, models, 'train-settings': trainSettings, drift, whatif, offline, explain, monitor, groups };
 const only = process.env.EBB_E2E_SPECS?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of only ?? []) {
   if (!(name in allSpecs)) throw new Error(`EBB_E2E_SPECS: no spec ${name} (known: ${Object.keys(allSpecs).join(', ')})`);

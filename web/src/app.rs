@@ -9,13 +9,14 @@ use crate::compute::protocol::{
     AtThreshold, BatchSummary, DataSummary, DecideSummary, DriftSummary, FamilyRow, ModelFile,
     ModelInfo, Progress, Request, Response, RowScore, TrainSummary, TRAINED_HERE,
 };
+use crate::compute::protocol::{FairnessSummary, SegmentSummary};
 use crate::compute::{Compute, Event};
 use crate::recent::{self, Recent};
 use crate::views::{
     DataView, DecideView, DriftView, EdgeState, EvaluateView, MetricsToken, ModelsView,
     MonitorState, ServiceView, TrainView, WhatIfState, WhatIfView,
 };
-use crate::views::{ExplainState, ExplainView};
+use crate::views::{ExplainState, ExplainView, FairnessView, SegmentsView};
 use ebb_core::progress::Partial;
 
 /// The views, in the order the navigation lists them.
@@ -28,12 +29,14 @@ pub enum Tab {
     Explain,
     WhatIf,
     Drift,
+    Fairness,
+    Segments,
     Models,
     Service,
 }
 
 impl Tab {
-    const ALL: [Tab; 9] = [
+    const ALL: [Tab; 11] = [
         Tab::Data,
         Tab::Train,
         Tab::Evaluate,
@@ -41,6 +44,8 @@ impl Tab {
         Tab::Explain,
         Tab::WhatIf,
         Tab::Drift,
+        Tab::Fairness,
+        Tab::Segments,
         Tab::Models,
         Tab::Service,
     ];
@@ -54,6 +59,8 @@ impl Tab {
             Tab::Explain => "Explain",
             Tab::WhatIf => "What-if",
             Tab::Drift => "Drift",
+            Tab::Fairness => "Fairness",
+            Tab::Segments => "Segments",
             Tab::Models => "Models",
             Tab::Service => "Service",
         }
@@ -102,6 +109,10 @@ pub struct AppState {
     pub drift: RwSignal<Option<DriftSummary>>,
     /// The Explain view's answers (cleared with the data or model they came from).
     pub explain: ExplainState,
+    /// The Fairness view's last audit (cleared with the model or data it came from).
+    pub fairness: RwSignal<Option<FairnessSummary>>,
+    /// The Segments view's last personas (cleared with the model or data they came from).
+    pub segments: RwSignal<Option<SegmentSummary>>,
     /// Set while a new worker reloads the data after Cancel: the current model is sent to it
     /// once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
@@ -136,6 +147,8 @@ impl AppState {
             batch: RwSignal::new(None),
             drift: RwSignal::new(None),
             explain: ExplainState::default(),
+            fairness: RwSignal::new(None),
+            segments: RwSignal::new(None),
             resend_after_data: RwSignal::new(false),
             whatif: WhatIfState::default(),
         }
@@ -160,6 +173,12 @@ impl AppState {
         self.live.set(Vec::new());
     }
 
+    /// Forgets the Fairness and Segments answers: they were about the model or data replaced.
+    fn clear_groups(&self) {
+        self.fairness.set(None);
+        self.segments.set(None);
+    }
+
     fn on_event(&self, event: Event) {
         match event {
             Event::Response(response) => self.on_response(response),
@@ -168,6 +187,7 @@ impl AppState {
                 self.trained.set(None);
                 self.at.set(None);
                 self.decision.set(None);
+                self.clear_groups();
                 // The new worker holds no model: the user picks one again (recent models).
                 self.resend_after_data.set(false);
                 self.set_model(None);
@@ -179,6 +199,7 @@ impl AppState {
                 self.data.set(None);
                 self.trained.set(None);
                 self.decision.set(None);
+                self.clear_groups();
                 self.error(why);
             }
         }
@@ -195,6 +216,7 @@ impl AppState {
                 self.decision.set(None);
                 self.row_score.set(None);
                 self.explain.clear();
+                self.clear_groups();
                 // New data drops the model trained on the old; a loaded model stays.
                 self.forget_trained_model();
                 self.data.set(Some(*summary));
@@ -220,6 +242,7 @@ impl AppState {
             Response::Trained(summary) => {
                 self.idle();
                 self.decision.set(None);
+                self.clear_groups();
                 self.at.set(Some(summary.at_threshold.clone()));
                 self.trained.set(Some(*summary));
             }
@@ -232,6 +255,7 @@ impl AppState {
                 self.idle();
                 // A decision shown was made with the previous model.
                 self.decision.set(None);
+                self.clear_groups();
                 self.keep_model(*file);
             }
             Response::RowScore(score) => {
@@ -249,6 +273,20 @@ impl AppState {
                 self.idle();
                 self.explain.row.set(Some(*row));
             }
+            Response::Fairness(audit) => {
+                self.idle();
+                self.fairness.set(Some(*audit));
+            }
+            Response::Segments(found) => {
+                self.idle();
+                self.segments.set(Some(*found));
+            }
+            Response::Report(file) => {
+                self.idle();
+                if let Err(e) = crate::views::download(&file.html, &file.name, "text/html") {
+                    self.error(format!("the report could not be downloaded: {e:?}"));
+                }
+            }
             Response::Failed {
                 message,
                 has_data,
@@ -257,6 +295,7 @@ impl AppState {
                 self.idle();
                 if !has_data {
                     self.data.set(None);
+                    self.clear_groups();
                 }
                 if !has_model {
                     self.trained.set(None);
@@ -342,6 +381,8 @@ impl AppState {
             .model
             .with_untracked(|m| m.as_ref().is_some_and(|m| m.info.origin == TRAINED_HERE))
         {
+            // What the Fairness and Segments views show was found with it.
+            self.clear_groups();
             self.set_model(None);
         }
     }
@@ -470,6 +511,8 @@ fn App() -> impl IntoView {
                 Tab::Drift => view! { <DriftView/> }.into_any(),
                 Tab::WhatIf => view! { <WhatIfView/> }.into_any(),
                 Tab::Explain => view! { <ExplainView/> }.into_any(),
+                Tab::Fairness => view! { <FairnessView/> }.into_any(),
+                Tab::Segments => view! { <SegmentsView/> }.into_any(),
                 Tab::Models => view! { <ModelsView/> }.into_any(),
                 Tab::Service => view! { <ServiceView/> }.into_any(),
             }}

@@ -8,6 +8,7 @@ mod charts;
 mod compute;
 mod edits;
 mod format;
+mod group_inputs;
 mod inputs;
 mod recent;
 mod views;

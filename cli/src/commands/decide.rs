@@ -3,14 +3,11 @@
 //! a ranked contact list that respects the contact capacity); this command reads the flags, writes
 //! the contact list with `workflow::contacts_csv` and prints the numbers.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::data::table::Table;
 use ebb_core::eval::decision::DecisionParams;
 use ebb_core::progress::Reporter;
-use ebb_core::serve::artifact::Artifact;
-use ebb_core::serve::scorer::{Labels, Scorer};
 use ebb_core::workflow::{contacts_csv, decide, CustomerValue, DecideOptions};
 
 use crate::io::{print_json, read_artifact, read_table, render_table};
@@ -57,13 +54,6 @@ impl ValueArgs {
             reasons,
         })
     }
-
-    /// Per-row customer value and monthly value.
-    pub fn values(&self, table: &Table, path: &Path) -> CliResult<(Vec<f64>, Vec<f64>)> {
-        self.options(DecisionParams::default(), 0)?
-            .values(table)
-            .map_err(|e| CliError::core(path, e))
-    }
 }
 
 #[derive(Args)]
@@ -92,41 +82,6 @@ pub struct DecideArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-}
-
-/// The rows of a table that could be scored.
-pub struct Scored {
-    /// Table row indices that could be scored.
-    pub rows: Vec<usize>,
-    /// Their calibrated probabilities.
-    pub probabilities: Vec<f64>,
-    /// `(source row, reason)` of every row that could not.
-    pub invalid: Vec<(usize, String)>,
-}
-
-/// Scores `table` through core's one scored-rows path. Fails when no row can be scored.
-pub fn score_rows(artifact: &Artifact, table: &Table, path: &Path) -> CliResult<Scored> {
-    let scored = Scorer::new(artifact)
-        .score_rows(table, Labels::Ignore)
-        .map_err(|e| CliError::core(path, e))?;
-    let (rows, probabilities): (Vec<usize>, Vec<f64>) = scored.scored().unzip();
-    let invalid: Vec<(usize, String)> = scored
-        .skipped
-        .into_iter()
-        .map(|s| (s.row, s.reason))
-        .collect();
-    if rows.is_empty() {
-        let first = invalid.first().map_or("", |(_, why)| why.as_str());
-        return Err(CliError::input(format!(
-            "{}: no row could be scored; first problem: {first}",
-            path.display()
-        )));
-    }
-    Ok(Scored {
-        rows,
-        probabilities,
-        invalid,
-    })
 }
 
 pub fn run(args: DecideArgs) -> CliResult {

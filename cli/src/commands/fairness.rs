@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::eval::fairness::{audit, FairnessParams, Grouping};
+use ebb_core::eval::fairness::FairnessParams;
+use ebb_core::workflow::{fairness, FairnessAudit, FairnessOptions};
 
-use crate::commands::decide::{score_rows, Scored};
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};
 
@@ -33,43 +33,20 @@ pub struct FairnessArgs {
 pub fn run(args: FairnessArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let (table, _) = read_table(&args.data)?;
-    let params = FairnessParams::default()
-        .with_min_ratio(args.min_ratio)
-        .with_min_group_size(args.min_group_size);
-    // Group first: a wrong --by is the likeliest mistake and needs no scoring to report.
-    let grouping = Grouping::from_column(&table, &args.by, &params)
-        .map_err(|e| CliError::core(&args.data, e))?;
-    let Scored {
-        rows,
-        probabilities,
-        invalid,
-    } = score_rows(&artifact, &table, &args.data)?;
-    let target = artifact
-        .schema
-        .target
-        .as_ref()
-        .and_then(|t| table.column_index(&t.name).map(|c| (t, c)));
-    let labels: Option<Vec<Option<bool>>> = target.map(|(t, c)| {
-        rows.iter()
-            .map(|&r| t.label(table.raw(r, c)).map(|l| l > 0.5))
-            .collect()
-    });
-    let scored = Grouping {
-        of_row: rows.iter().map(|&r| grouping.of_row[r]).collect(),
-        ..grouping
+    let options = FairnessOptions {
+        by: args.by,
+        params: FairnessParams::default()
+            .with_min_ratio(args.min_ratio)
+            .with_min_group_size(args.min_group_size),
     };
-    let report = audit(
-        &scored,
-        &probabilities,
-        artifact.threshold,
-        labels.as_deref(),
-        &params,
-    )
-    .map_err(|e| CliError::input(e.to_string()))?;
+    let FairnessAudit {
+        report, skipped, ..
+    } = fairness(&artifact, &table, &options).map_err(|e| CliError::core(&args.data, e))?;
+    let params = &options.params;
     if args.json {
         let mut v = serde_json::to_value(&report).map_err(|e| CliError::other(e.to_string()))?;
         v["model_id"] = serde_json::json!(artifact.model_id);
-        v["invalid"] = serde_json::json!(invalid.len());
+        v["invalid"] = serde_json::json!(skipped.len());
         print_json(&v);
         return Ok(());
     }
@@ -133,10 +110,10 @@ pub fn run(args: FairnessArgs) -> CliResult {
             println!("  {}: {} = {:.3}", flag.group, flag.ratio, flag.value);
         }
     }
-    if !invalid.is_empty() {
+    if !skipped.is_empty() {
         eprintln!(
             "{} rows could not be scored and were left out",
-            invalid.len()
+            skipped.len()
         );
     }
     Ok(())

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ebb_core::insight::segment::{segment, SegmentParams};
+use ebb_core::workflow::{segments, SegmentOptions, Segments, SEGMENT_SEED};
 
-use crate::commands::decide::{score_rows, Scored, ValueArgs};
+use crate::commands::decide::ValueArgs;
 use crate::io::{print_json, read_artifact, read_table, render_table};
 use crate::{CliError, CliResult};
 
@@ -22,7 +22,7 @@ pub struct SegmentArgs {
     #[command(flatten)]
     value: ValueArgs,
     /// Seed of the sample and of k-means++.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = SEGMENT_SEED)]
     seed: u64,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -32,19 +32,18 @@ pub struct SegmentArgs {
 pub fn run(args: SegmentArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let (table, _) = read_table(&args.data)?;
-    let (values, _) = args.value.values(&table, &args.data)?;
-    let Scored {
-        rows,
-        probabilities: risk,
-        invalid,
-    } = score_rows(&artifact, &table, &args.data)?;
-    let mut keep = vec![false; table.n_rows()];
-    rows.iter().for_each(|&r| keep[r] = true);
-    let scored = table.filter_rows(|r| keep[r]);
-    let values: Vec<f64> = rows.iter().map(|&r| values[r]).collect();
-    let params = SegmentParams::default().with_k(args.k).with_seed(args.seed);
-    let s = segment(&artifact.pipeline, &scored, &risk, &values, &params)
-        .map_err(|e| CliError::input(format!("{}: {e}", args.data.display())))?;
+    let options = SegmentOptions {
+        k: args.k,
+        seed: args.seed,
+        value: args.value.customer_value()?,
+        horizon_months: args.value.horizon_months,
+    };
+    let Segments {
+        customers,
+        segmentation: s,
+        skipped,
+        ..
+    } = segments(&artifact, &table, &options).map_err(|e| CliError::core(&args.data, e))?;
     if args.json {
         let mut v = serde_json::to_value(&s).map_err(|e| CliError::other(e.to_string()))?;
         if let Some(o) = v.as_object_mut() {
@@ -52,14 +51,14 @@ pub fn run(args: SegmentArgs) -> CliResult {
             o.remove("assignments");
         }
         v["model_id"] = serde_json::json!(artifact.model_id);
-        v["customers"] = serde_json::json!(scored.n_rows());
-        v["invalid"] = serde_json::json!(invalid.len());
+        v["customers"] = serde_json::json!(customers);
+        v["invalid"] = serde_json::json!(skipped.len());
         print_json(&v);
         return Ok(());
     }
     println!(
         "{} customers in {} segments (silhouette {:.3} on {} sampled rows{})",
-        scored.n_rows(),
+        customers,
         s.k,
         s.silhouette,
         s.sample_size,
@@ -115,10 +114,10 @@ pub fn run(args: SegmentArgs) -> CliResult {
             s.space.skipped_columns.join(", ")
         );
     }
-    if !invalid.is_empty() {
+    if !skipped.is_empty() {
         eprintln!(
             "{} rows could not be scored and were left out",
-            invalid.len()
+            skipped.len()
         );
     }
     Ok(())

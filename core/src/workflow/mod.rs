@@ -8,6 +8,8 @@
 //! Prepared ──tune_and_train──► Tuned { search, trained }          (`ebb tune --out`)
 //! Artifact + labelled Table ──evaluate──► Evaluation { metrics (with confusion), skipped rows }
 //! Artifact + Table + business inputs ──decide──► Decision { profit curve, threshold, contacts }
+//! Artifact + Table + group column ──fairness──► FairnessAudit { rates and ratios per group }
+//! Artifact + Table + k, value ──segments──► Segments { personas: size, risk, value, traits }
 //! ```
 //!
 //! Options and results are `Serialize + Deserialize`, so a web page can pass them to a Web
@@ -39,6 +41,10 @@ pub mod whatif;
 pub use decide::{
     contacts_csv, customer_id, decide, ContactRow, CustomerValue, DecideOptions, Decision,
     CONTACTS_CSV_HEADER,
+};
+mod groups;
+pub use groups::{
+    fairness, segments, FairnessAudit, FairnessOptions, SegmentOptions, Segments, SEGMENT_SEED,
 };
 
 /// How the bytes given to [`prepare_bytes`] are written.

@@ -1,12 +1,15 @@
 //! Charts drawn as SVG from Rust: small components with labelled axes, ticks and a tooltip
 //! (`<title>`) on every point or bar. The geometry is in [`scale`].
 
+mod groups;
 mod histogram;
 mod scale;
 mod shap;
 mod shap_layout;
 
 pub use histogram::OverlaidHistogram;
+
+pub use groups::{GroupRatesChart, SegmentMap};
 
 use leptos::prelude::*;
 

@@ -8,15 +8,17 @@ use ebb_core::data::quality::{
     ColumnQuality, DuplicateIds, DuplicateRows, QuarantinedRow, TargetQuality,
 };
 use ebb_core::eval::decision::{CurvePoint, Outcome};
+use ebb_core::eval::fairness::FairnessReport;
 use ebb_core::insight::explain::{
     ColumnImportance, Dependence, Explanation, FoundBy, ShapSample, Space,
 };
+use ebb_core::insight::segment::Segmentation;
 use ebb_core::metrics::{Confusion, CurveSet, Report};
 use ebb_core::monitor::DriftReport;
 use ebb_core::serve::scorer::SkippedRow;
 pub use ebb_core::train::tune::Imbalance;
 use ebb_core::workflow::whatif::{Edit, FormField, SuggestReport, WhatIfReport};
-use ebb_core::workflow::{ContactRow, DecideOptions};
+use ebb_core::workflow::{ContactRow, DecideOptions, FairnessOptions, SegmentOptions};
 use serde::{Deserialize, Serialize};
 
 /// The columns with a role; `None` lets core detect it (target, id) or leaves it unset (time).
@@ -156,6 +158,14 @@ pub enum Request {
     /// model's id column, or a 1-based data-row number.
     ExplainRow {
         query: String,
+    },
+    /// The current model's decisions compared between the groups of a column (`ebb fairness`).
+    Fairness(FairnessOptions),
+    /// The loaded customers clustered into personas (`ebb segment`).
+    Segment(SegmentOptions),
+    /// The model report page `ebb report MODEL DATA [--by COLUMN]` writes.
+    Report {
+        by: Option<String>,
     },
 }
 
@@ -370,6 +380,42 @@ pub struct RowExplanation {
     pub explanation: Explanation,
 }
 
+/// The fairness audit of the loaded data by one column: core's `workflow::fairness`, what
+/// `ebb fairness --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FairnessSummary {
+    /// The inputs audited with.
+    pub options: FairnessOptions,
+    pub model_id: String,
+    pub report: FairnessReport,
+    /// Rows that could not be scored (left out of every group).
+    pub skipped: usize,
+}
+
+/// The personas of the loaded data: core's `workflow::segments`, what `ebb segment --json`
+/// prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentSummary {
+    /// The inputs segmented with.
+    pub options: SegmentOptions,
+    pub model_id: String,
+    /// Customers segmented.
+    pub customers: usize,
+    /// Rows that could not be scored (left out of every segment).
+    pub skipped: usize,
+    /// The segments; `assignments` is left empty (one id per row is for library callers, and
+    /// `ebb segment --json` leaves it out too).
+    pub segmentation: Segmentation,
+}
+
+/// The model report as the file `ebb report --out` writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportFile {
+    /// A file name for the download.
+    pub name: String,
+    pub html: String,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
@@ -404,6 +450,9 @@ pub enum Response {
     /// A field's dependence: the answer to `Dependence`, and the last part of `Explain`'s.
     Dependence(Box<Dependence>),
     RowExplained(Box<RowExplanation>),
+    Fairness(Box<FairnessSummary>),
+    Segments(Box<SegmentSummary>),
+    Report(Box<ReportFile>),
     /// The request could not be done; the message says why in the user's terms. The flags say
     /// what the worker still holds afterwards (a failed load leaves no data).
     Failed {

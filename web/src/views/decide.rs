@@ -14,7 +14,7 @@ use crate::inputs::{parse, BusinessInputs, Field};
 
 /// A labelled number field with its problem (if any) beside it.
 #[component]
-fn NumberField(
+pub(crate) fn NumberField(
     id: &'static str,
     label: &'static str,
     value: RwSignal<String>,
@@ -177,7 +177,7 @@ pub fn DecideView() -> impl IntoView {
 
 /// Offers `text` as a file named `name` (a Blob behind an object URL, clicked through a
 /// temporary `<a download>`).
-fn download(text: &str, name: &str, mime: &str) -> Result<(), JsValue> {
+pub(crate) fn download(text: &str, name: &str, mime: &str) -> Result<(), JsValue> {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);

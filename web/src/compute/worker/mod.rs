@@ -6,6 +6,7 @@
 //! Handlers for one view each may live in files beside this one (child modules see `State`).
 
 mod drift;
+mod groups;
 mod whatif;
 
 use std::cell::RefCell;
@@ -156,6 +157,9 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::Explain { rows, sample, seed } => explain::explain(rows, sample, seed),
         Request::Dependence { column } => explain::dependence(&column),
         Request::ExplainRow { query } => explain::explain_row(&query),
+        Request::Fairness(options) => groups::fairness(&options),
+        Request::Segment(options) => groups::segment(&options),
+        Request::Report { by } => groups::report(by),
     };
     answer.unwrap_or_else(failed)
 }
