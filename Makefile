@@ -78,9 +78,9 @@ web: tools
 web-test: web worker build-release
 	source scripts/env.sh && node tests/e2e/run.mjs
 
-## The README's pictures of the dashboard (docs/screenshots/, desktop and phone) from the flow spec.
+## The README's pictures of the dashboard (docs/screenshots/, desktop and phone) of every view, from the browser tests.
 screenshots: web worker build-release
-	source scripts/env.sh && EBB_E2E_SPECS=flow EBB_DOCS_SCREENSHOTS=docs/screenshots node tests/e2e/run.mjs
+	source scripts/env.sh && EBB_DOCS_SCREENSHOTS=docs/screenshots node tests/e2e/run.mjs
 
 ## The demo: generate customers, check them, run the pipeline (time-based validation on the
 ## monthly snapshots), then score everyone with the saved model.

@@ -5,7 +5,7 @@
 //   node tests/e2e/run.mjs            # after `make web worker build-release`
 //   EBB_CHURN_CSV=path  EBB_CHROMIUM=/usr/bin/chromium  EBB_E2E_OUT=target/e2e
 //   EBB_E2E_SPECS=flow,cancel   # only the specs whose file names are listed (default: all)
-//   EBB_DOCS_SCREENSHOTS=docs/screenshots   # also the README's one-screen pictures (flow)
+//   EBB_DOCS_SCREENSHOTS=docs/screenshots   # also the README's one-screen pictures of every view
 // A spec gets `page` (and its `context`), `stopServer` (offline.mjs: specs exporting
 // `stopsServer` run last) and the helpers below.
 import { execFileSync } from 'node:child_process';
@@ -44,6 +44,10 @@ const out = resolve(process.env.EBB_E2E_OUT ?? 'target/e2e');
 // `make screenshots` sets this to docs/screenshots to refresh the README's pictures.
 const docs = process.env.EBB_DOCS_SCREENSHOTS ? resolve(process.env.EBB_DOCS_SCREENSHOTS) : null;
 if (docs) mkdirSync(docs, { recursive: true });
+// Pictures of error states and of a view's less usual states stay in the test output; for the
+// others the last spec to show a view wins (specs run with more on screen later: the monitor
+// spec's Service view has an edge connected).
+const notForDocs = ['bad-input', 'offline', 'whatif-blank'];
 const sizes = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 
 if (!existsSync(chromiumPath)) {
@@ -153,7 +157,7 @@ try {
           await page.screenshot({ path: join(out, 'screenshots', `${prefix}-${view}-${size}.png`), fullPage: true });
           // The README's pictures: what the flow's user sees on opening each view (one screen),
           // and the What-if view with a customer edited.
-          if (docs && (prefix === 'flow' || prefix === 'whatif')) {
+          if (docs && !notForDocs.includes(prefix)) {
             await page.screenshot({ path: join(docs, `${view}-${size}.png`) });
           }
         }
