@@ -65,17 +65,6 @@ pub fn DecideView() -> impl IntoView {
         })
     };
     // Columns a monthly value can come from: the numeric ones (the target has no quality row).
-    let numeric_columns = move || {
-        state.data.with(|d| {
-            d.as_ref().map_or_else(Vec::new, |d| {
-                d.quality
-                    .iter()
-                    .filter(|q| q.numeric.is_some())
-                    .map(|q| q.name.clone())
-                    .collect::<Vec<_>>()
-            })
-        })
-    };
     let can_decide = move || {
         state.busy.get().is_none()
             && state.model.with(Option::is_some)
@@ -118,25 +107,7 @@ pub fn DecideView() -> impl IntoView {
                 <legend>"Business inputs"</legend>
                 <div class="fields">
                     <NumberField id="cost" label="Cost per contact" value=cost problem=problem(Field::Cost) min="0" step="any"/>
-                    <div class="field">
-                        <label for="value-column">"Customer value from"</label>
-                        <select
-                            id="value-column"
-                            prop:value=move || value_column.get()
-                            on:change=move |ev| value_column.set(event_target_value(&ev))
-                        >
-                            <option value="">"One value for all"</option>
-                            {move || {
-                                numeric_columns()
-                                    .into_iter()
-                                    .map(|c| {
-                                        let text = format!("{c} (monthly) × horizon");
-                                        view! { <option value=c>{text}</option> }
-                                    })
-                                    .collect_view()
-                            }}
-                        </select>
-                    </div>
+                    <ValueColumnSelect id="value-column" value_column=value_column/>
                     <Show when=move || value_column.with(String::is_empty)>
                         <NumberField id="value" label="Customer value" value=value problem=problem(Field::Value) min="0" step="any"/>
                     </Show>
@@ -307,6 +278,46 @@ fn Decision(decision: DecideSummary) -> impl IntoView {
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+        </div>
+    }
+}
+
+/// Where a customer's value comes from: one value for everyone, or a numeric column of the
+/// loaded data (a monthly amount, times the horizon). Shared by Decide and Segments, as
+/// `--value` / `--value-column` are by `ebb decide` and `ebb segment`.
+#[component]
+pub(crate) fn ValueColumnSelect(id: &'static str, value_column: RwSignal<String>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let numeric_columns = move || {
+        state.data.with(|d| {
+            d.as_ref().map_or_else(Vec::new, |d| {
+                d.quality
+                    .iter()
+                    .filter(|q| q.numeric.is_some())
+                    .map(|q| q.name.clone())
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    view! {
+        <div class="field">
+            <label for=id>"Customer value from"</label>
+            <select
+                id=id
+                prop:value=move || value_column.get()
+                on:change=move |ev| value_column.set(event_target_value(&ev))
+            >
+                <option value="">"One value for all"</option>
+                {move || {
+                    numeric_columns()
+                        .into_iter()
+                        .map(|c| {
+                            let text = format!("{c} (monthly) × horizon");
+                            view! { <option value=c>{text}</option> }
+                        })
+                        .collect_view()
+                }}
+            </select>
         </div>
     }
 }

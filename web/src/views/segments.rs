@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::decide::NumberField;
+use super::decide::{NumberField, ValueColumnSelect};
 use super::fairness::problem_of;
 use crate::app::{compute, AppState};
 use crate::charts::SegmentMap;
@@ -28,17 +28,6 @@ pub fn SegmentsView() -> impl IntoView {
     let report_by = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<(Field, String)>::new());
     // Columns a monthly value can come from: the numeric ones (the target has no quality row).
-    let numeric_columns = move || {
-        state.data.with(|d| {
-            d.as_ref().map_or_else(Vec::new, |d| {
-                d.quality
-                    .iter()
-                    .filter(|q| q.numeric.is_some())
-                    .map(|q| q.name.clone())
-                    .collect::<Vec<_>>()
-            })
-        })
-    };
     let columns = move || {
         state
             .data
@@ -98,25 +87,7 @@ pub fn SegmentsView() -> impl IntoView {
                         min="2"
                         step="1"
                     />
-                    <div class="field">
-                        <label for="segment-value-column">"Customer value from"</label>
-                        <select
-                            id="segment-value-column"
-                            prop:value=move || value_column.get()
-                            on:change=move |ev| value_column.set(event_target_value(&ev))
-                        >
-                            <option value="">"One value for all"</option>
-                            {move || {
-                                numeric_columns()
-                                    .into_iter()
-                                    .map(|c| {
-                                        let text = format!("{c} (monthly) × horizon");
-                                        view! { <option value=c>{text}</option> }
-                                    })
-                                    .collect_view()
-                            }}
-                        </select>
-                    </div>
+                    <ValueColumnSelect id="segment-value-column" value_column=value_column/>
                     <Show when=move || value_column.with(String::is_empty)>
                         <NumberField
                             id="segment-value"
