@@ -297,10 +297,11 @@ impl AppState {
                     self.data.set(None);
                     self.clear_groups();
                 }
+                // `has_model` speaks of a model trained here: an uploaded one stays current,
+                // and so does what was decided with it.
                 if !has_model {
                     self.trained.set(None);
                     self.at.set(None);
-                    self.decision.set(None);
                     self.forget_trained_model();
                 }
                 self.resend_pending_model();
@@ -381,7 +382,8 @@ impl AppState {
             .model
             .with_untracked(|m| m.as_ref().is_some_and(|m| m.info.origin == TRAINED_HERE))
         {
-            // What the Fairness and Segments views show was found with it.
+            // What the Decide, Fairness and Segments views show was found with it.
+            self.decision.set(None);
             self.clear_groups();
             self.set_model(None);
         }

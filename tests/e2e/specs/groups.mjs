@@ -12,6 +12,7 @@ import { DataPage } from '../pages/data.mjs';
 import { ModelsPage } from '../pages/models.mjs';
 import { FairnessPage } from '../pages/fairness.mjs';
 import { SegmentsPage } from '../pages/segments.mjs';
+import { DecidePage } from '../pages/decide.mjs';
 
 export const name = 'groups: fairness, segments, report';
 
@@ -34,6 +35,12 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots, work
   await models.upload(model);
   await page.locator('#model-info td', { hasText: basename(model) }).waitFor();
 
+  // A decision with the uploaded model, to see that a refused request below leaves it alone.
+  await app.show('decide');
+  const decide = new DecidePage(page);
+  await decide.decide();
+  const decided = await decide.recommended();
+
   // Fairness: the inputs are checked on the page, the column by core.
   await app.show('fairness');
   assert.deepEqual(await app.unusableControls(), []);
@@ -48,6 +55,9 @@ export async function run({ page, baseUrl, churnCsv, cliTrain, screenshots, work
   await fairness.choose({ minRatio: 0.8 });
   await page.locator('#audit').click();
   assert.match(await app.errorText(), /column `state` has more than 50 distinct values/);
+  await app.show('decide');
+  assert.deepEqual(await decide.recommended(), decided, 'a refused audit keeps the decision made with the uploaded model');
+  await app.show('fairness');
 
   const audits = [
     { by: 'international_plan', minRatio: 0.8, minGroupSize: 30, small: 0 },

@@ -454,7 +454,9 @@ pub enum Response {
     Segments(Box<SegmentSummary>),
     Report(Box<ReportFile>),
     /// The request could not be done; the message says why in the user's terms. The flags say
-    /// what the worker still holds afterwards (a failed load leaves no data).
+    /// what the worker still holds afterwards: `has_data` the loaded data (a failed load
+    /// leaves none), `has_model` a model trained in the page (an uploaded one is not counted:
+    /// nothing but a new upload or training replaces it).
     Failed {
         message: String,
         has_data: bool,
