@@ -262,36 +262,18 @@ fn number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
     use crate::train::TrainParams;
-    use crate::workflow::{prepare, train, PrepareOptions, RunInfo};
 
     /// Generated customers and a small model trained on them.
     fn fixture() -> (Table, Artifact) {
-        let table =
-            generate_table(&SynthParams::default().with_n_customers(500).with_seed(9)).unwrap();
-        let options = PrepareOptions {
-            target: Some("churn".into()),
-            require_target: true,
-            ..PrepareOptions::default()
-        };
-        let prepared = prepare(table, String::new(), &options, &mut Reporter::silent()).unwrap();
         let mut params = TrainParams::default()
             .with_families(vec![Family::Gbdt])
             .with_folds(2)
             .with_seed(1);
         params.boost.n_trees = 15;
         params.boost.early_stopping_rounds = None;
-        let trained = train(
-            &prepared,
-            &params,
-            &RunInfo::default(),
-            &|| None,
-            &mut Reporter::silent(),
-        )
-        .unwrap();
-        (prepared.clean, trained.artifact)
+        crate::workflow::fixture::trained(500, 9, &params)
     }
 
     fn options(capacity: usize, reasons: usize) -> DecideOptions {

@@ -163,35 +163,16 @@ pub fn segments(artifact: &Artifact, table: &Table, options: &SegmentOptions) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::synth::{generate_table, SynthParams};
     use crate::model::family::Family;
-    use crate::progress::Reporter;
     use crate::train::TrainParams;
-    use crate::workflow::{prepare, train, PrepareOptions, RunInfo};
 
     /// Generated customers and a small model trained on them.
     fn fixture() -> (Table, Artifact) {
-        let table =
-            generate_table(&SynthParams::default().with_n_customers(400).with_seed(5)).unwrap();
-        let options = PrepareOptions {
-            target: Some("churn".into()),
-            require_target: true,
-            ..PrepareOptions::default()
-        };
-        let prepared = prepare(table, String::new(), &options, &mut Reporter::silent()).unwrap();
         let params = TrainParams::default()
             .with_families(vec![Family::Logistic])
             .with_folds(2)
             .with_seed(1);
-        let trained = train(
-            &prepared,
-            &params,
-            &RunInfo::default(),
-            &|| None,
-            &mut Reporter::silent(),
-        )
-        .unwrap();
-        (prepared.clean, trained.artifact)
+        crate::workflow::fixture::trained(400, 5, &params)
     }
 
     #[test]

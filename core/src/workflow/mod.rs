@@ -37,6 +37,8 @@ use crate::train::tune::{tune, TuneOutput, TuneParams};
 use crate::train::{labels, TrainParams};
 
 mod decide;
+#[cfg(test)]
+mod fixture;
 pub mod whatif;
 pub use decide::{
     contacts_csv, customer_id, decide, ContactRow, CustomerValue, DecideOptions, Decision,

@@ -92,17 +92,7 @@ pub fn DecideView() -> impl IntoView {
     view! {
         <section aria-labelledby="decide-title">
             <h2 id="decide-title">"Decide"</h2>
-            {move || {
-                let model = state.model.with(|m| m.as_ref().map(|m| m.info.id.clone()));
-                let file = state.data.with(|d| d.as_ref().map(|d| d.name.clone()));
-                let what = match (model, file) {
-                    (Some(model), Some(file)) => format!(
-                        "Scores every row of {file} with model {model} — what `ebb decide MODEL DATA` does — and ranks who to contact.",
-                    ),
-                    _ => "Load a data file (Data view) and train a model (Train view) or upload one (Models view).".to_string(),
-                };
-                view! { <p class="hint">{what}</p> }
-            }}
+            <ModelDataHint describe=|model, file| format!("Scores every row of {file} with model {model} — what `ebb decide MODEL DATA` does — and ranks who to contact.")/>
             <fieldset>
                 <legend>"Business inputs"</legend>
                 <div class="fields">
@@ -319,5 +309,22 @@ pub(crate) fn ValueColumnSelect(id: &'static str, value_column: RwSignal<String>
                 }}
             </select>
         </div>
+    }
+}
+
+/// What a view that needs a model and the loaded data will do with them (`describe` gets the
+/// model's id and the file's name), or what to load first. Shared by Decide, Explain, Fairness
+/// and Segments.
+#[component]
+pub(crate) fn ModelDataHint(describe: fn(&str, &str) -> String) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let model = state.model.with(|m| m.as_ref().map(|m| m.info.id.clone()));
+        let file = state.data.with(|d| d.as_ref().map(|d| d.name.clone()));
+        let what = match (model, file) {
+            (Some(model), Some(file)) => describe(&model, &file),
+            _ => "Load a data file (Data view) and train a model (Train view) or upload one (Models view).".to_string(),
+        };
+        view! { <p class="hint">{what}</p> }
     }
 }

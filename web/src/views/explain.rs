@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use ebb_core::insight::explain::{Dependence, FoundBy, ShapSample, Space};
 
+use super::decide::ModelDataHint;
 use crate::app::{compute, AppState};
 use crate::charts::{beeswarm_svg, dependence_svg, importance_svg, unit, waterfall_svg};
 use crate::compute::protocol::{ImportanceSummary, Request, RowExplanation};
@@ -125,17 +126,7 @@ pub fn ExplainView() -> impl IntoView {
     view! {
         <section aria-labelledby="explain-title">
             <h2 id="explain-title">"Explain"</h2>
-            {move || {
-                let model = state.model.with(|m| m.as_ref().map(|m| m.info.id.clone()));
-                let file = state.data.with(|d| d.as_ref().map(|d| d.name.clone()));
-                let what = match (model, file) {
-                    (Some(model), Some(file)) => format!(
-                        "Explains model {model} on {file} with exact SHAP values — what `ebb explain MODEL DATA` prints.",
-                    ),
-                    _ => "Load a data file (Data view) and train a model (Train view) or upload one (Models view).".to_string(),
-                };
-                view! { <p class="hint">{what}</p> }
-            }}
+            <ModelDataHint describe=|model, file| format!("Explains model {model} on {file} with exact SHAP values — what `ebb explain MODEL DATA` prints.")/>
             <fieldset>
                 <legend>"Whole file"</legend>
                 <div class="fields">

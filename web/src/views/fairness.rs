@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::decide::NumberField;
+use super::decide::{ModelDataHint, NumberField};
 use crate::app::{compute, AppState};
 use crate::charts::GroupRatesChart;
 use crate::compute::protocol::{FairnessSummary, Request};
@@ -60,17 +60,7 @@ pub fn FairnessView() -> impl IntoView {
     view! {
         <section aria-labelledby="fairness-title">
             <h2 id="fairness-title">"Fairness"</h2>
-            {move || {
-                let model = state.model.with(|m| m.as_ref().map(|m| m.info.id.clone()));
-                let file = state.data.with(|d| d.as_ref().map(|d| d.name.clone()));
-                let what = match (model, file) {
-                    (Some(model), Some(file)) => format!(
-                        "Compares model {model}'s decisions between the groups of one column of {file} — what `ebb fairness MODEL DATA --by COLUMN` does. A ratio under the minimum (the four-fifths rule: 0.8) is flagged in groups large enough to judge.",
-                    ),
-                    _ => "Load a data file (Data view) and train a model (Train view) or upload one (Models view).".to_string(),
-                };
-                view! { <p class="hint">{what}</p> }
-            }}
+            <ModelDataHint describe=|model, file| format!("Compares model {model}'s decisions between the groups of one column of {file} — what `ebb fairness MODEL DATA --by COLUMN` does. A ratio under the minimum (the four-fifths rule: 0.8) is flagged in groups large enough to judge.")/>
             <fieldset>
                 <legend>"Audit"</legend>
                 <div class="fields">

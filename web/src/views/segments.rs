@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::decide::{NumberField, ValueColumnSelect};
+use super::decide::{ModelDataHint, NumberField, ValueColumnSelect};
 use super::fairness::problem_of;
 use crate::app::{compute, AppState};
 use crate::charts::SegmentMap;
@@ -65,17 +65,7 @@ pub fn SegmentsView() -> impl IntoView {
     view! {
         <section aria-labelledby="segments-title">
             <h2 id="segments-title">"Segments"</h2>
-            {move || {
-                let model = state.model.with(|m| m.as_ref().map(|m| m.info.id.clone()));
-                let file = state.data.with(|d| d.as_ref().map(|d| d.name.clone()));
-                let what = match (model, file) {
-                    (Some(model), Some(file)) => format!(
-                        "Clusters the customers of {file} into personas on the model's inputs and gives each its churn risk under model {model} — what `ebb segment MODEL DATA` does.",
-                    ),
-                    _ => "Load a data file (Data view) and train a model (Train view) or upload one (Models view).".to_string(),
-                };
-                view! { <p class="hint">{what}</p> }
-            }}
+            <ModelDataHint describe=|model, file| format!("Clusters the customers of {file} into personas on the model's inputs and gives each its churn risk under model {model} — what `ebb segment MODEL DATA` does.")/>
             <fieldset>
                 <legend>"Personas"</legend>
                 <div class="fields">
