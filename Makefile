@@ -7,7 +7,7 @@ EBB := ./target/release/ebb
 DEMO := demo
 
 .PHONY: run test setup tools fmt-check clippy unit wasm-core wasm-golden build-release bench \
-	worker worker-test web web-test demo bench-http bench-web screenshots fuzz
+	worker worker-test web web-test demo bench-http bench-web screenshots fuzz deploy-check
 
 ## Installs what is missing (idempotent): the wasm targets named in rust-toolchain.toml.
 setup:
@@ -25,7 +25,7 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
-test: setup fmt-check clippy unit wasm-core wasm-golden worker-test web-test
+test: setup fmt-check clippy unit wasm-core wasm-golden worker-test web-test deploy-check
 	@echo "make test: all checks passed"
 
 fmt-check:
@@ -68,6 +68,12 @@ worker: tools
 worker-test: worker
 	$(CARGO) build --release -p ebb-cli
 	$(CARGO) test -p ebb-tests --features worker-e2e --test worker -- --nocapture
+
+## The deploy configuration stays valid: `wrangler deploy --dry-run` bundles worker/build/ and
+## static/ into target/deploy-check/ as a deploy would, offline, and fails on an error or warning
+## in wrangler.toml or a missing MODELS/EBB binding (scripts/deploy-check.sh).
+deploy-check: worker
+	bash scripts/deploy-check.sh
 
 ## The dashboard: static/app/ (wasm for the page and its compute worker, hashed names).
 web: tools
