@@ -886,15 +886,29 @@ fn concurrent_registry_changes(w: &Worker, artifact: &str) {
         "{} rollbacks walk back that many activations: {listing}",
         rolled.len()
     );
+    // The changes really raced: some lost the compare-and-swap and were redone.
+    let conflicts = registry_conflicts(w);
+    assert!(conflicts > 0, "no registry write ever lost a race");
     eprintln!(
         "registry: {} of {RACERS} publishes, {} of {} activations, {} of {rollbacks} rollbacks \
-         acknowledged at once, none lost, in {:.1} s",
+         acknowledged at once ({conflicts} lost races redone), none lost, in {:.1} s",
         published.len(),
         activations.len(),
         published.len(),
         rolled.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// `ebb_registry_write_conflicts_total` of the worker's metrics.
+fn registry_conflicts(w: &Worker) -> u64 {
+    let (_, metrics) = w.call_text("GET", "/metrics", Some(METRICS_TOKEN), None);
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ebb_registry_write_conflicts_total "))
+        .unwrap_or_else(|| panic!("no registry conflict counter: {metrics}"))
+        .parse()
+        .unwrap()
 }
 
 /// Sends every request at once (threads released together by a barrier) with the admin token;

@@ -165,6 +165,9 @@ impl RegistryStore for D1Registry<'_> {
             .map_err(|e| storage("writing the registry", e))?
             .and_then(|m| m.changes)
             .unwrap_or(0);
+        if changes != 1 {
+            with_isolate(|i| i.metrics.observe_registry_conflict());
+        }
         Ok(changes == 1)
     }
 
@@ -177,12 +180,12 @@ impl RegistryStore for D1Registry<'_> {
     }
 }
 
-/// Keeps `stored` as this isolate's copy unless the copy is newer: concurrent requests finish
-/// in any order, and an older document must not replace a newer one.
+/// Keeps `stored` as this isolate's copy unless the copy is as new: requests finish in any
+/// order, and a read that started before this isolate's own write must not bring back the
+/// document from before it. The copy counts as fresh again either way (D1 was just read).
 fn remember_registry(stored: &Versioned, now_ms: u64) -> Rc<Registry> {
     with_isolate(|i| match &mut i.registry {
-        Some(cached) if cached.version > stored.version => cached.registry.clone(),
-        Some(cached) if cached.version == stored.version => {
+        Some(cached) if cached.version >= stored.version => {
             cached.read_at_ms = now_ms;
             cached.registry.clone()
         }
