@@ -109,6 +109,12 @@ impl ApiError {
         Self::new(503, "unavailable", message)
     }
 
+    /// 503 `registry_busy`: a registry change kept losing the race to other admins' changes
+    /// and was given up without being written; the client retries it (`Retry-After`).
+    pub fn registry_busy(message: impl Into<String>) -> Self {
+        Self::new(503, "registry_busy", message)
+    }
+
     /// 500: the deployment's configuration is wrong; the message names the setting to fix.
     pub fn misconfigured(message: impl Into<String>) -> Self {
         Self::new(500, "misconfigured", message)

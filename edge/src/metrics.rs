@@ -1,5 +1,6 @@
 //! Prometheus metrics of one worker isolate: requests by route and status, a latency
-//! histogram, predictions by model version and errors by code. Isolates do not share memory,
+//! histogram, predictions by model version, errors by code and registry writes that lost a
+//! race. Isolates do not share memory,
 //! so each reports its own counts (Prometheus sums them when scraped through a collector).
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ pub struct Metrics {
     latency: BTreeMap<String, Histogram>,
     predictions: BTreeMap<String, u64>,
     errors: BTreeMap<String, u64>,
+    registry_conflicts: u64,
 }
 
 impl Metrics {
@@ -52,6 +54,12 @@ impl Metrics {
     /// Counts an error answer by its code.
     pub fn observe_error(&mut self, code: &str) {
         *self.errors.entry(code.to_string()).or_default() += 1;
+    }
+
+    /// Counts a registry write that lost the compare-and-swap to another change (and was
+    /// retried or given up): how contended admin changes are.
+    pub fn observe_registry_conflict(&mut self) {
+        self.registry_conflicts += 1;
     }
 
     /// The text exposition format.
@@ -115,6 +123,16 @@ impl Metrics {
         for (code, n) in &self.errors {
             let _ = writeln!(out, "ebb_errors_total{{code=\"{}\"}} {n}", escape(code));
         }
+        let _ = writeln!(
+            out,
+            "# HELP ebb_registry_write_conflicts_total Registry writes that lost a race to another change and were redone (or refused as registry_busy)."
+        );
+        let _ = writeln!(out, "# TYPE ebb_registry_write_conflicts_total counter");
+        let _ = writeln!(
+            out,
+            "ebb_registry_write_conflicts_total {}",
+            self.registry_conflicts
+        );
         out
     }
 }
@@ -138,6 +156,7 @@ mod tests {
         m.observe_request("/v1/predict", 400, 0.0001);
         m.observe_predictions("m-abc", 2);
         m.observe_error("invalid_fields");
+        m.observe_registry_conflict();
         let text = m.render();
         assert!(text.contains("ebb_http_requests_total{route=\"/v1/predict\",status=\"200\"} 2"));
         assert!(text.contains("ebb_http_requests_total{route=\"/v1/predict\",status=\"400\"} 1"));
@@ -149,6 +168,7 @@ mod tests {
         ));
         assert!(text.contains("ebb_predictions_total{model_version=\"m-abc\"} 2"));
         assert!(text.contains("ebb_errors_total{code=\"invalid_fields\"} 1"));
+        assert!(text.contains("ebb_registry_write_conflicts_total 1\n"));
         assert!(text
             .lines()
             .all(|l| l.starts_with('#') || l.rsplit(' ').next().unwrap().parse::<f64>().is_ok()));

@@ -1,7 +1,13 @@
 //! The model registry's rules: which versions exist, which one is active, the history of
 //! activations (so a rollback knows where to go) and the running experiment. The worker keeps
-//! this state as one JSON document in Workers KV (key [`REGISTRY_KEY`]) and each artifact under
-//! [`model_key`]; the transitions here are pure so they are tested without a runtime.
+//! this state as one JSON document in a D1 row with a version number, and each artifact in
+//! Workers KV under [`model_key`]; the transitions here are pure so they are tested without a
+//! runtime.
+//!
+//! Changes are serialised by compare-and-swap ([`update`]): read the document and its version,
+//! apply the change, write it only if the version is still the one read, else read again and
+//! redo the change on what the other writer left. KV cannot do this (it has no conditional
+//! write, so two admins' read-modify-writes could each overwrite the other's change).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +16,15 @@ use crate::experiment::Experiment;
 use crate::model::ModelSummary;
 use crate::request::BodyLimit;
 
-/// KV key of the registry document.
+/// KV key where deployments before D1 kept the registry document: imported into D1 once,
+/// when D1 has none yet, and never read again.
 pub const REGISTRY_KEY: &str = "registry";
+/// Tries of one change before it is given up with 503 `registry_busy`. A try only fails when
+/// another change was written since its read, so with fewer than this many admins writing at
+/// once every change goes through; beyond that, back-off spreads them out.
+pub const WRITE_ATTEMPTS: u32 = 12;
+/// Longest wait between two tries (ms).
+const MAX_BACK_OFF_MS: f64 = 200.0;
 /// Largest accepted artifact upload (Workers KV stores values up to 25 MiB).
 pub const MAX_MODEL_BYTES: usize = 24 << 20;
 /// The body limit of `PUT /v1/models/{id}`.
@@ -126,12 +139,7 @@ impl Registry {
         bytes: usize,
         now_ms: u64,
     ) -> Result<Registered, ApiError> {
-        if url_id != summary.version {
-            return Err(ApiError::bad_request(format!(
-                "the URL names `{url_id}` but the artifact's model_id is `{}`: PUT it to /v1/models/{}",
-                summary.version, summary.version
-            )));
-        }
+        check_id(url_id, summary)?;
         if self.contains(url_id) {
             return Ok(Registered::AlreadyPresent);
         }
@@ -228,6 +236,87 @@ impl Registry {
     }
 }
 
+/// `url_id`, the id in the request path, must be the artifact's own id, so a client cannot
+/// file a model under another name.
+pub fn check_id(url_id: &str, summary: &ModelSummary) -> Result<(), ApiError> {
+    if url_id == summary.version {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "the URL names `{url_id}` but the artifact's model_id is `{}`: PUT it to /v1/models/{}",
+        summary.version, summary.version
+    )))
+}
+
+/// The registry as stored, with the version number of the stored copy (one more per write).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned {
+    /// The document.
+    pub registry: Registry,
+    /// Its version.
+    pub version: u64,
+}
+
+/// Where the registry document lives: versioned, with a conditional write.
+// `async fn` in a public trait has no `Send` bound on its futures; the worker runs on one
+// thread (wasm), so none is wanted.
+#[allow(async_fn_in_trait)]
+pub trait RegistryStore {
+    /// The current document and its version.
+    async fn load(&self) -> Result<Versioned, ApiError>;
+    /// Stores `registry` as version `expected + 1` if the stored version is still `expected`;
+    /// `false` (nothing written) when another write came first.
+    async fn swap(&self, expected: u64, registry: &Registry) -> Result<bool, ApiError>;
+    /// Waits `ms` milliseconds.
+    async fn sleep(&self, ms: u64);
+    /// A uniform random number in [0, 1), for the back-off's jitter.
+    fn random(&self) -> f64;
+}
+
+/// Applies `change` to the stored registry by compare-and-swap: on a lost race the document is
+/// read again and `change` runs again on it (so it must only depend on the registry it is
+/// given), after a random back-off. Returns `change`'s value and the document as written (or as
+/// read, when `change` left it as it was: nothing is written then). An error from `change` is
+/// returned as is, with nothing written; after [`WRITE_ATTEMPTS`] lost races, 503
+/// `registry_busy`.
+pub async fn update<S: RegistryStore, T>(
+    store: &S,
+    mut change: impl FnMut(&mut Registry) -> Result<T, ApiError>,
+) -> Result<(T, Versioned), ApiError> {
+    for attempt in 0..WRITE_ATTEMPTS {
+        if attempt > 0 {
+            store.sleep(back_off_ms(attempt, store.random())).await;
+        }
+        let stored = store.load().await?;
+        let mut next = stored.registry.clone();
+        let value = change(&mut next)?;
+        if next == stored.registry {
+            return Ok((value, stored));
+        }
+        if store.swap(stored.version, &next).await? {
+            let version = stored.version + 1;
+            return Ok((
+                value,
+                Versioned {
+                    registry: next,
+                    version,
+                },
+            ));
+        }
+    }
+    Err(ApiError::registry_busy(format!(
+        "the model registry changed under this request {WRITE_ATTEMPTS} times in a row (other admin changes are in progress); nothing was changed: retry in a moment"
+    )))
+}
+
+/// The wait before try `attempt` (1 = the first retry): "full jitter", a random share of a
+/// ceiling that doubles from 5 ms up to [`MAX_BACK_OFF_MS`], so writers that collided once are
+/// unlikely to collide again.
+pub fn back_off_ms(attempt: u32, random: f64) -> u64 {
+    let ceiling = (5.0 * 2f64.powi(attempt.saturating_sub(1).min(16) as i32)).min(MAX_BACK_OFF_MS);
+    (ceiling * random.clamp(0.0, 1.0)).round() as u64
+}
+
 /// 404 for a version that is not registered.
 pub fn unknown(version: &str) -> ApiError {
     ApiError::not_found(format!(
@@ -238,6 +327,7 @@ pub fn unknown(version: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::{Cell, RefCell};
 
     fn summary(version: &str) -> ModelSummary {
         ModelSummary {
@@ -306,6 +396,136 @@ mod tests {
         r.activate("m-b", 2).unwrap();
         r.activate("m-b", 3).unwrap();
         assert_eq!(r.rollback(4).unwrap().version, "m-a");
+    }
+
+    /// An in-memory store where a rival admin writes between this writer's read and its
+    /// swap on the first `rivals` tries.
+    struct Racy {
+        stored: RefCell<Versioned>,
+        rivals: Cell<u32>,
+        swaps: Cell<u32>,
+        slept: RefCell<Vec<u64>>,
+    }
+
+    impl Racy {
+        fn new(registry: Registry, rivals: u32) -> Self {
+            Racy {
+                stored: RefCell::new(Versioned {
+                    registry,
+                    version: 7,
+                }),
+                rivals: Cell::new(rivals),
+                swaps: Cell::new(0),
+                slept: RefCell::new(Vec::new()),
+            }
+        }
+    }
+
+    impl RegistryStore for Racy {
+        async fn load(&self) -> Result<Versioned, ApiError> {
+            Ok(self.stored.borrow().clone())
+        }
+
+        async fn swap(&self, expected: u64, registry: &Registry) -> Result<bool, ApiError> {
+            self.swaps.set(self.swaps.get() + 1);
+            let mut stored = self.stored.borrow_mut();
+            if self.rivals.get() > 0 {
+                // The rival's change lands first: it activates the next version never active
+                // (or, when there is none, changes nothing visible here).
+                self.rivals.set(self.rivals.get() - 1);
+                let next = stored
+                    .registry
+                    .models
+                    .iter()
+                    .map(|m| m.version.clone())
+                    .find(|v| !stored.registry.history.iter().any(|a| &a.version == v));
+                if let Some(next) = next {
+                    stored.registry.activate(&next, 1).unwrap();
+                }
+                stored.version += 1;
+            }
+            if stored.version != expected {
+                return Ok(false);
+            }
+            *stored = Versioned {
+                registry: registry.clone(),
+                version: expected + 1,
+            };
+            Ok(true)
+        }
+
+        async fn sleep(&self, ms: u64) {
+            self.slept.borrow_mut().push(ms);
+        }
+
+        fn random(&self) -> f64 {
+            0.5
+        }
+    }
+
+    /// Runs a future that never waits (the in-memory store's never do).
+    fn run<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("the in-memory store never waits"),
+        }
+    }
+
+    #[test]
+    fn a_change_that_loses_a_race_is_redone_on_the_winner_s_document() {
+        let store = Racy::new(registry(&["m-a", "m-b", "m-c"]), 2);
+        let (activation, written) = run(update(&store, |r| r.activate("m-c", 9).cloned())).unwrap();
+        // Both rivals' activations (m-a, then m-b) are kept, and ours follows them.
+        assert_eq!(activation.previous.as_deref(), Some("m-b"));
+        let history: Vec<&str> = written
+            .registry
+            .history
+            .iter()
+            .map(|a| a.version.as_str())
+            .collect();
+        assert_eq!(history, ["m-a", "m-b", "m-c"]);
+        assert_eq!(written.version, 10);
+        assert_eq!(*store.stored.borrow(), written);
+        assert_eq!(store.swaps.get(), 3);
+        assert_eq!(*store.slept.borrow(), [3, 5]);
+    }
+
+    #[test]
+    fn a_change_that_always_loses_is_refused_as_busy_without_writing() {
+        let store = Racy::new(registry(&["m-a", "m-b", "m-c"]), u32::MAX);
+        let mut tries = 0;
+        let e = run(update(&store, |r| {
+            tries += 1;
+            r.experiment = None;
+            r.register("m-z", &summary("m-z"), 1, 1)
+        }))
+        .unwrap_err();
+        assert_eq!((e.status, e.error), (503, "registry_busy"));
+        assert!(e.message.contains("retry"), "{e}");
+        assert_eq!(tries, WRITE_ATTEMPTS);
+        assert!(!store.stored.borrow().registry.contains("m-z"));
+    }
+
+    #[test]
+    fn an_unchanged_registry_or_a_refused_change_writes_nothing() {
+        let store = Racy::new(registry(&["m-a"]), 0);
+        let (outcome, read) =
+            run(update(&store, |r| r.register("m-a", &summary("m-a"), 1, 1))).unwrap();
+        assert_eq!((outcome, read.version), (Registered::AlreadyPresent, 7));
+        let e = run(update(&store, |r| r.rollback(1).cloned())).unwrap_err();
+        assert_eq!(e.status, 409);
+        assert_eq!(store.swaps.get(), 0);
+    }
+
+    #[test]
+    fn back_off_grows_to_a_ceiling_with_jitter() {
+        assert_eq!(back_off_ms(1, 1.0), 5);
+        assert_eq!(back_off_ms(3, 1.0), 20);
+        assert_eq!(back_off_ms(3, 0.5), 10);
+        assert_eq!(back_off_ms(40, 0.999), 200);
+        assert_eq!(back_off_ms(2, 0.0), 0);
     }
 
     #[test]

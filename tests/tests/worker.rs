@@ -3,7 +3,9 @@
 //! fresh state directory and walks every route: auth (every route x every kind of caller, from
 //! `ebb_tests::auth_table`), CORS for a listed and an unlisted origin, publish, predict (one, batch, explain),
 //! bad input, registry (activate, rollback), A/B stickiness, labels, monitoring, the cron
-//! check with its webhook, metrics, deletion, restart persistence and degraded serving.
+//! check with its webhook, metrics, deletion, restart persistence, the import of a registry
+//! kept in KV by older deployments, degraded serving, and concurrent admin changes (publishes,
+//! activations, an experiment, rollbacks at once) of which none acknowledged may be lost.
 //! Predictions must equal `ebb score`'s to 1e-9 for 1,000 generated customers.
 
 use std::collections::BTreeMap;
@@ -99,6 +101,13 @@ impl Worker {
         Worker::start(port, &state, &vars)
     }
 
+    /// Stops, runs `between` on the stopped worker's state, starts again.
+    fn restart_with(self, between: impl FnOnce(&Worker)) -> Worker {
+        self.stop();
+        between(&self);
+        self.restart()
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -182,6 +191,22 @@ impl Worker {
             .status()
             .unwrap();
         assert!(status.success());
+    }
+}
+
+impl Worker {
+    /// Runs SQL on the local D1 database (the worker should be stopped).
+    fn d1(&self, sql: &str) {
+        let status = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source scripts/env.sh && wrangler d1 execute EBB --local --persist-to '{}' --command \"{sql}\" >/dev/null",
+                self.state.display()
+            ))
+            .current_dir(root())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{sql}");
     }
 }
 
@@ -703,17 +728,30 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
         (Some(0), Some(0))
     );
 
-    // Restart: the registry survives; then a corrupt active model falls back to the last good.
-    let w = w.restart();
+    // Restart as a deployment from before the registry moved from KV to D1 (D1 has no
+    // registry, KV has the document): the KV document is imported, and serves; then a corrupt
+    // active model falls back to the last good.
+    let (_, listing) = w.call("GET", "/v1/models", Some(API), None);
+    let w = w.restart_with(|w| {
+        w.d1("DELETE FROM registry");
+        w.kv_put("registry", &listing.to_string());
+    });
     let (status, body) = w.call("POST", "/v1/predict", Some(API), Some(&one));
     assert_eq!(
         (status, body["model_version"].as_str()),
         (200, Some(a.as_str())),
         "{body}"
     );
+    let (_, imported) = w.call("GET", "/v1/models", Some(API), None);
+    assert_eq!(imported, listing, "the KV registry is imported into D1");
     w.kv_put(
         &format!("model:{a}"),
         "{\"format_version\": 1, \"broken\": true}",
+    );
+    // Imported once: an empty KV document now would leave nothing active if it were read again.
+    w.kv_put(
+        "registry",
+        "{\"models\": [], \"active\": null, \"history\": [], \"experiment\": null}",
     );
     let w = w.restart();
     let (status, body) = w.call("POST", "/v1/predict", Some(API), Some(&one));
@@ -737,7 +775,212 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
             .contains("no usable model"),
         "{body}"
     );
+
+    // Admins changing the registry at once: no acknowledged change is lost.
+    concurrent_registry_changes(&w, &b_json);
+
     drop(w);
+}
+
+/// How many admin changes race in each round of [`concurrent_registry_changes`].
+const RACERS: usize = 20;
+
+/// `RACERS` publishes at once, then `RACERS` activations racing an experiment start, then a
+/// few rollbacks at once. Every change the server acknowledged must be in the registry
+/// afterwards, in one order consistent with what each acknowledgement said came before it;
+/// a change may only be refused with the documented 503 `registry_busy`.
+fn concurrent_registry_changes(w: &Worker, artifact: &str) {
+    let started = Instant::now();
+    // Distinct artifacts (ids are content hashes): the same model stamped at other times.
+    let base = ebb_core::serve::artifact::Artifact::from_json(artifact).unwrap();
+    let variants: Vec<(String, String)> = (0..RACERS)
+        .map(|k| {
+            let a = base.clone();
+            let mut metadata = a.metadata;
+            metadata.created_at = format!("2026-01-01T00:00:{k:02}Z");
+            let variant = ebb_core::serve::artifact::Artifact::build(
+                a.schema,
+                a.pipeline,
+                a.model,
+                a.calibration,
+                a.threshold,
+                a.metrics,
+                a.reference,
+                metadata,
+            )
+            .unwrap();
+            (variant.model_id.clone(), variant.to_json().unwrap())
+        })
+        .collect();
+    let (_, before) = w.call("GET", "/v1/models", Some(API), None);
+    let registered = |listing: &Value| -> Vec<String> {
+        listing["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["version"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let answers = race(
+        w,
+        variants
+            .iter()
+            .map(|(id, json)| ("PUT", format!("/v1/models/{id}"), Some(json.clone())))
+            .collect(),
+    );
+    let published: Vec<String> = acknowledged(&answers, 201)
+        .iter()
+        .map(|body| body["version"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !published.is_empty(),
+        "every publish was refused: {answers:?}"
+    );
+    let (_, listing) = w.call("GET", "/v1/models", Some(API), None);
+    let mut expected = registered(&before);
+    expected.extend(published.iter().cloned());
+    let mut listed = registered(&listing);
+    expected.sort();
+    listed.sort();
+    assert_eq!(
+        listed, expected,
+        "the registered versions are the earlier ones and every acknowledged publish"
+    );
+
+    // Activations of every published version, racing an experiment start.
+    let mut requests: Vec<(&str, String, Option<String>)> = published
+        .iter()
+        .map(|id| ("POST", format!("/v1/models/{id}/activate"), None))
+        .collect();
+    let experiment = json!({"control": published[0], "treatment": published[published.len() - 1]});
+    requests.push(("PUT", "/v1/experiment".into(), Some(experiment.to_string())));
+    let mut answers = race(w, requests);
+    let started_experiment = acknowledged(&answers.split_off(published.len()), 200);
+    let activations = acknowledged(&answers, 200);
+    let (_, listing) = w.call("GET", "/v1/models", Some(API), None);
+    let chain = assert_chain(&listing, &activations);
+    if let Some(body) = started_experiment.first() {
+        assert_eq!(
+            listing["experiment"], body["experiment"],
+            "the acknowledged experiment survived the activations racing it"
+        );
+        assert_eq!(w.call("DELETE", "/v1/experiment", Some(ADMIN), None).0, 200);
+    }
+
+    // Rollbacks at once: each walks one more step back, none repeats another's.
+    let rollbacks = 3;
+    assert!(activations.len() > rollbacks, "{answers:?}");
+    let answers = race(
+        w,
+        (0..rollbacks)
+            .map(|_| ("POST", "/v1/rollback".to_string(), None))
+            .collect(),
+    );
+    let rolled = acknowledged(&answers, 200);
+    let (_, listing) = w.call("GET", "/v1/models", Some(API), None);
+    assert_chain(&listing, &rolled);
+    assert_eq!(
+        listing["active"].as_str(),
+        Some(chain[chain.len() - 1 - rolled.len()].as_str()),
+        "{} rollbacks walk back that many activations: {listing}",
+        rolled.len()
+    );
+    // The changes really raced: some lost the compare-and-swap and were redone.
+    let conflicts = registry_conflicts(w);
+    assert!(conflicts > 0, "no registry write ever lost a race");
+    eprintln!(
+        "registry: {} of {RACERS} publishes, {} of {} activations, {} of {rollbacks} rollbacks \
+         acknowledged at once ({conflicts} lost races redone), none lost, in {:.1} s",
+        published.len(),
+        activations.len(),
+        published.len(),
+        rolled.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// `ebb_registry_write_conflicts_total` of the worker's metrics.
+fn registry_conflicts(w: &Worker) -> u64 {
+    let (_, metrics) = w.call_text("GET", "/metrics", Some(METRICS_TOKEN), None);
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ebb_registry_write_conflicts_total "))
+        .unwrap_or_else(|| panic!("no registry conflict counter: {metrics}"))
+        .parse()
+        .unwrap()
+}
+
+/// Sends every request at once (threads released together by a barrier) with the admin token;
+/// the answers in request order.
+fn race(w: &Worker, requests: Vec<(&str, String, Option<String>)>) -> Vec<(u16, Value)> {
+    let barrier = std::sync::Barrier::new(requests.len());
+    std::thread::scope(|s| {
+        let threads: Vec<_> = requests
+            .iter()
+            .map(|(method, path, body)| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    w.call(method, path, Some(ADMIN), body.as_deref())
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    })
+}
+
+/// The bodies of the answers with status `ok`; any other answer must be the documented refusal
+/// of a change that kept losing the race (503 `registry_busy`), which changed nothing.
+fn acknowledged(answers: &[(u16, Value)], ok: u16) -> Vec<Value> {
+    let mut bodies = Vec::new();
+    for (status, body) in answers {
+        if *status == ok {
+            bodies.push(body.clone());
+        } else {
+            assert_eq!(
+                (*status, body["error"].as_str()),
+                (503, Some("registry_busy")),
+                "{body}"
+            );
+        }
+    }
+    bodies
+}
+
+/// The newest `acked.len()` history entries are exactly the acknowledged changes (each as the
+/// server acknowledged it), the whole history is chained (each change's `previous` is the
+/// version the one before it made active) and its last change is active. Returns the version
+/// each change made active, oldest first.
+fn assert_chain(listing: &Value, acked: &[Value]) -> Vec<String> {
+    let history = listing["history"].as_array().unwrap();
+    assert!(history.len() >= acked.len(), "{listing}");
+    let mut newest: Vec<String> = history[history.len() - acked.len()..]
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    let mut acks: Vec<String> = acked.iter().map(Value::to_string).collect();
+    newest.sort();
+    acks.sort();
+    assert_eq!(
+        newest, acks,
+        "the newest history entries are the acknowledged changes, no more, no fewer"
+    );
+    for pair in history.windows(2) {
+        assert_eq!(
+            pair[1]["previous"], pair[0]["version"],
+            "each change follows the one before it: {listing}"
+        );
+    }
+    assert_eq!(
+        listing["active"],
+        history.last().unwrap()["version"],
+        "the last acknowledged change is active"
+    );
+    history
+        .iter()
+        .map(|a| a["version"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Walks `ebb_tests::auth_table` over HTTP (the worker has `METRICS_TOKEN` set): a refused

@@ -122,7 +122,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 
 fn error_answer(e: &ApiError) -> Answer {
     with_isolate(|i| i.metrics.observe_error(e.error));
-    Answer::text(e.status, e.to_json(), "application/json")
+    let mut answer = Answer::text(e.status, e.to_json(), "application/json");
+    if e.error == "registry_busy" {
+        // The change was not made and may simply be sent again; say when.
+        answer.headers.push(("retry-after", "1".into()));
+    }
+    answer
 }
 
 /// The tokens, read from the secrets once per isolate: a changed secret is a new deployment,
@@ -212,7 +217,7 @@ async fn handle(
             predict(env, ctx, records, reasons, true).await
         }
         Route::ListModels => {
-            let registry = store::serving_registry(&store::kv(env)?, now_ms()).await?;
+            let registry = store::serving_registry(env, now_ms()).await?;
             Ok(Answer::json(
                 200,
                 &json!({
@@ -230,27 +235,25 @@ async fn handle(
         }
         Route::Activate(id) => {
             let kv = store::kv(env)?;
-            let mut registry = store::registry(&kv, now_ms()).await?;
-            if !registry.contains(&id) {
+            if !store::current_registry(env, now_ms()).await?.contains(&id) {
                 return Err(registry::unknown(&id));
             }
             // Refuse to activate what cannot serve.
             store::load_model(&kv, &id)
                 .await
                 .map_err(|reason| ApiError::conflict(format!("cannot activate: {reason}")))?;
-            let activation = registry.activate(&id, now_ms())?.clone();
-            store::save_registry(&kv, &registry, now_ms()).await?;
+            let now = now_ms();
+            let activation =
+                store::update_registry(env, now, |r| r.activate(&id, now).cloned()).await?;
             Ok(Answer::json(200, &activation))
         }
         Route::Rollback => {
-            let kv = store::kv(env)?;
-            let mut registry = store::registry(&kv, now_ms()).await?;
-            let activation = registry.rollback(now_ms())?.clone();
-            store::save_registry(&kv, &registry, now_ms()).await?;
+            let now = now_ms();
+            let activation = store::update_registry(env, now, |r| r.rollback(now).cloned()).await?;
             Ok(Answer::json(200, &activation))
         }
         Route::GetExperiment => {
-            let registry = store::serving_registry(&store::kv(env)?, now_ms()).await?;
+            let registry = store::serving_registry(env, now_ms()).await?;
             Ok(Answer::json(
                 200,
                 &json!({ "experiment": registry.experiment }),
@@ -259,25 +262,29 @@ async fn handle(
         Route::PutExperiment => {
             let value = parse_json(&body(&mut req, REQUEST_LIMIT).await?)?;
             let kv = store::kv(env)?;
-            let mut registry = store::registry(&kv, now_ms()).await?;
+            let registry = store::current_registry(env, now_ms()).await?;
             let experiment = ExperimentRequest::parse(&value, |v| registry.contains(v), now_ms())?;
             for version in [&experiment.control, &experiment.treatment] {
                 store::load_model(&kv, version).await.map_err(|reason| {
                     ApiError::conflict(format!("cannot start the experiment: {reason}"))
                 })?;
             }
-            registry.experiment = Some(experiment.clone());
-            store::save_registry(&kv, &registry, now_ms()).await?;
+            // Versions are never unregistered, so the check above still holds when it is
+            // written.
+            store::update_registry(env, now_ms(), |r| {
+                r.experiment = Some(experiment.clone());
+                Ok(())
+            })
+            .await?;
             Ok(Answer::json(200, &json!({ "experiment": experiment })))
         }
         Route::EndExperiment => {
-            let kv = store::kv(env)?;
-            let mut registry = store::registry(&kv, now_ms()).await?;
-            let ended = registry
-                .experiment
-                .take()
-                .ok_or_else(|| ApiError::not_found("no experiment is running"))?;
-            store::save_registry(&kv, &registry, now_ms()).await?;
+            let ended = store::update_registry(env, now_ms(), |r| {
+                r.experiment
+                    .take()
+                    .ok_or_else(|| ApiError::not_found("no experiment is running"))
+            })
+            .await?;
             Ok(Answer::json(200, &json!({ "ended": ended })))
         }
         Route::Labels => {
@@ -309,7 +316,7 @@ async fn predict(
     batch: bool,
 ) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::serving_registry(&kv, now_ms()).await?;
+    let registry = store::serving_registry(env, now_ms()).await?;
     let active = registry.active.clone().ok_or_else(|| {
         ApiError::unavailable(
             "no model is active: upload one with PUT /v1/models/{id} and POST /v1/models/{id}/activate",
@@ -416,7 +423,7 @@ async fn predict(
 
 async fn get_model(env: &Env, id: &str) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::serving_registry(&kv, now_ms()).await?;
+    let registry = store::serving_registry(env, now_ms()).await?;
     let entry = registry.get(id).ok_or_else(|| registry::unknown(id))?;
     let model = store::load_model(&kv, id)
         .await
@@ -438,19 +445,25 @@ async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Ans
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::bad_request("the artifact is not UTF-8 JSON"))?;
     let model = LoadedModel::from_json(text)?;
-    let kv = store::kv(env)?;
-    let mut registry = store::registry(&kv, now_ms()).await?;
     let summary = model.summary();
-    let outcome = registry.register(id, &summary, bytes.len(), now_ms())?;
-    if outcome == Registered::Added {
+    registry::check_id(id, &summary)?;
+    let kv = store::kv(env)?;
+    // The artifact goes in first, so a registered version always has one. Versions are never
+    // unregistered: if this isolate's copy lists it, the artifact is there already.
+    if !store::serving_registry(env, now_ms()).await?.contains(id) {
         store::save_artifact(&kv, id, text).await?;
     }
     let activate = ebb_edge::request::query_param(query, "activate")
         .is_some_and(|v| v.is_empty() || v == "true" || v == "1");
-    if activate && registry.active.as_deref() != Some(id) {
-        registry.activate(id, now_ms())?;
-    }
-    store::save_registry(&kv, &registry, now_ms()).await?;
+    let now = now_ms();
+    let (outcome, active) = store::update_registry(env, now, |r| {
+        let outcome = r.register(id, &summary, bytes.len(), now)?;
+        if activate && r.active.as_deref() != Some(id) {
+            r.activate(id, now)?;
+        }
+        Ok((outcome, r.active.as_deref() == Some(id)))
+    })
+    .await?;
     Ok(Answer::json(
         if outcome == Registered::Added {
             201
@@ -460,7 +473,7 @@ async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Ans
         &json!({
             "version": id,
             "created": outcome == Registered::Added,
-            "active": registry.active.as_deref() == Some(id),
+            "active": active,
             "summary": summary,
         }),
     ))
@@ -468,7 +481,7 @@ async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Ans
 
 async fn health(env: &Env) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::serving_registry(&kv, now_ms()).await?;
+    let registry = store::serving_registry(env, now_ms()).await?;
     let Some(active) = registry.active.clone() else {
         return Ok(Answer::json(
             503,
@@ -495,7 +508,7 @@ async fn health(env: &Env) -> Result<Answer, ApiError> {
 
 async fn app_info(env: &Env, access: Access) -> Result<Answer, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::serving_registry(&kv, now_ms()).await?;
+    let registry = store::serving_registry(env, now_ms()).await?;
     let serving = match &registry.active {
         Some(active) => Some(store::serving_model(&kv, &registry, active).await),
         None => None,
@@ -559,7 +572,7 @@ async fn monitoring_report(
     limit: u64,
 ) -> Result<MonitoringReport, ApiError> {
     let kv = store::kv(env)?;
-    let registry = store::serving_registry(&kv, now_ms()).await?;
+    let registry = store::serving_registry(env, now_ms()).await?;
     let active = registry
         .active
         .clone()

@@ -1,6 +1,6 @@
-//! Storage: the registry and artifacts in Workers KV, the per-isolate model cache, and the
-//! prediction/label/monitoring logs in D1. Storage failures become 503s with the reason, never
-//! panics.
+//! Storage: the registry in D1 (changed by compare-and-swap), artifacts in Workers KV, the
+//! per-isolate registry and model caches, and the prediction/label/monitoring logs in D1.
+//! Storage failures become 503s with the reason, never panics.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,7 +9,7 @@ use ebb_edge::labels::Label;
 use ebb_edge::metrics::Metrics;
 use ebb_edge::model::LoadedModel;
 use ebb_edge::monitoring::LoggedPrediction;
-use ebb_edge::registry::{model_key, Registry, REGISTRY_KEY};
+use ebb_edge::registry::{self, model_key, Registry, RegistryStore, Versioned, REGISTRY_KEY};
 use ebb_edge::ApiError;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -18,9 +18,9 @@ use worker::{D1Database, Env, KvStore};
 /// Parsed models kept per isolate (artifacts are content-addressed, so a cached version
 /// never goes stale).
 const CACHED_MODELS: usize = 4;
-/// How long an isolate trusts its copy of the registry. Changes made through this isolate
-/// apply at once; changes made elsewhere within a second, sooner than Workers KV itself
-/// propagates them (up to ~60 s), so no reader can tell the difference.
+/// How long an isolate trusts its copy of the registry, so the prediction path reads D1 at
+/// most once a second per isolate. Changes made through this isolate apply at once; changes
+/// made through other isolates within a second.
 const REGISTRY_TTL_MS: u64 = 1_000;
 /// Predictions are logged in groups: the first request after a flush schedules the next one
 /// this long ahead (in its `wait_until`), and every prediction until then joins that write.
@@ -36,9 +36,16 @@ pub struct Isolate {
     pub last_good: Option<String>,
     /// Prometheus counters.
     pub metrics: Metrics,
-    registry: Option<(Rc<Registry>, u64)>,
+    registry: Option<CachedRegistry>,
     pending_logs: Vec<LogRow>,
     flush_scheduled: bool,
+}
+
+/// This isolate's copy of the registry: the newest version it has read or written.
+struct CachedRegistry {
+    registry: Rc<Registry>,
+    version: u64,
+    read_at_ms: u64,
 }
 
 thread_local! {
@@ -79,42 +86,164 @@ pub fn db(env: &Env) -> Result<D1Database, ApiError> {
         .map_err(|e| storage("opening the EBB D1 database", e))
 }
 
-/// Reads the registry document from KV (for changes: read, modify, [`save_registry`]).
-pub async fn registry(kv: &KvStore, now_ms: u64) -> Result<Registry, ApiError> {
-    let text = kv
-        .get(REGISTRY_KEY)
-        .text()
-        .await
-        .map_err(|e| storage("reading the registry", e))?;
-    let registry = Registry::from_stored(text.as_deref())?;
-    with_isolate(|i| i.registry = Some((Rc::new(registry.clone()), now_ms)));
-    Ok(registry)
+/// The registry row in D1, imported from KV on first use.
+struct D1Registry<'a> {
+    db: D1Database,
+    kv: &'a KvStore,
 }
 
-/// The registry for serving: this isolate's copy when younger than [`REGISTRY_TTL_MS`], so
-/// the prediction path does not wait on KV.
-pub async fn serving_registry(kv: &KvStore, now_ms: u64) -> Result<Rc<Registry>, ApiError> {
-    let fresh = with_isolate(|i| {
-        i.registry
-            .as_ref()
-            .filter(|(_, at)| now_ms.saturating_sub(*at) < REGISTRY_TTL_MS)
-            .map(|(r, _)| r.clone())
-    });
-    match fresh {
-        Some(r) => Ok(r),
-        None => Ok(Rc::new(registry(kv, now_ms).await?)),
+#[derive(Deserialize)]
+struct RegistryRow {
+    state: String,
+    // D1 hands integers to JavaScript as numbers.
+    version: f64,
+}
+
+impl D1Registry<'_> {
+    async fn row(&self) -> Result<Option<Versioned>, ApiError> {
+        let row = self
+            .db
+            .prepare("SELECT state, version FROM registry WHERE id = 1")
+            .first::<RegistryRow>(None)
+            .await
+            .map_err(|e| storage("reading the registry", e))?;
+        row.map(|r| {
+            Ok(Versioned {
+                registry: Registry::from_stored(Some(&r.state))?,
+                version: r.version as u64,
+            })
+        })
+        .transpose()
     }
 }
 
-/// Writes the registry document (and this isolate's copy, so the change serves at once).
-pub async fn save_registry(kv: &KvStore, registry: &Registry, now_ms: u64) -> Result<(), ApiError> {
-    kv.put(REGISTRY_KEY, registry.to_json())
-        .map_err(|e| storage("writing the registry", e))?
-        .execute()
-        .await
-        .map_err(|e| storage("writing the registry", e))?;
-    with_isolate(|i| i.registry = Some((Rc::new(registry.clone()), now_ms)));
-    Ok(())
+impl RegistryStore for D1Registry<'_> {
+    async fn load(&self) -> Result<Versioned, ApiError> {
+        if let Some(stored) = self.row().await? {
+            return Ok(stored);
+        }
+        // No row yet: a new deployment, or one from before the registry moved to D1, whose
+        // document is in KV. `INSERT OR IGNORE`: when two requests import at once, one row wins
+        // and both read it back.
+        let text = self
+            .kv
+            .get(REGISTRY_KEY)
+            .text()
+            .await
+            .map_err(|e| storage("reading the KV registry to import", e))?;
+        let imported = Registry::from_stored(text.as_deref())?;
+        self.db
+            .prepare("INSERT OR IGNORE INTO registry (id, state, version) VALUES (1, ?1, 0)")
+            .bind(&[JsValue::from_str(&imported.to_json())])
+            .map_err(|e| storage("importing the registry", e))?
+            .run()
+            .await
+            .map_err(|e| storage("importing the registry", e))?;
+        self.row().await?.ok_or_else(|| {
+            ApiError::unavailable(
+                "the registry row is missing right after it was created; retry shortly",
+            )
+        })
+    }
+
+    async fn swap(&self, expected: u64, registry: &Registry) -> Result<bool, ApiError> {
+        let result = self
+            .db
+            .prepare(
+                "UPDATE registry SET state = ?1, version = version + 1 WHERE id = 1 AND version = ?2",
+            )
+            .bind(&[
+                JsValue::from_str(&registry.to_json()),
+                JsValue::from_f64(expected as f64),
+            ])
+            .map_err(|e| storage("writing the registry", e))?
+            .run()
+            .await
+            .map_err(|e| storage("writing the registry", e))?;
+        let changes = result
+            .meta()
+            .map_err(|e| storage("writing the registry", e))?
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+        if changes != 1 {
+            with_isolate(|i| i.metrics.observe_registry_conflict());
+        }
+        Ok(changes == 1)
+    }
+
+    async fn sleep(&self, ms: u64) {
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
+}
+
+/// Keeps `stored` as this isolate's copy unless the copy is as new: requests finish in any
+/// order, and a read that started before this isolate's own write must not bring back the
+/// document from before it. The copy counts as fresh again either way (D1 was just read).
+fn remember_registry(stored: &Versioned, now_ms: u64) -> Rc<Registry> {
+    with_isolate(|i| match &mut i.registry {
+        Some(cached) if cached.version >= stored.version => {
+            cached.read_at_ms = now_ms;
+            cached.registry.clone()
+        }
+        _ => {
+            let registry = Rc::new(stored.registry.clone());
+            i.registry = Some(CachedRegistry {
+                registry: registry.clone(),
+                version: stored.version,
+                read_at_ms: now_ms,
+            });
+            registry
+        }
+    })
+}
+
+/// The registry as stored now (for checks before a change; no cache).
+pub async fn current_registry(env: &Env, now_ms: u64) -> Result<Rc<Registry>, ApiError> {
+    let kv = kv(env)?;
+    let stored = D1Registry {
+        db: db(env)?,
+        kv: &kv,
+    }
+    .load()
+    .await?;
+    Ok(remember_registry(&stored, now_ms))
+}
+
+/// The registry for serving: this isolate's copy when younger than [`REGISTRY_TTL_MS`], so
+/// the prediction path does not wait on D1.
+pub async fn serving_registry(env: &Env, now_ms: u64) -> Result<Rc<Registry>, ApiError> {
+    let fresh = with_isolate(|i| {
+        i.registry
+            .as_ref()
+            .filter(|c| now_ms.saturating_sub(c.read_at_ms) < REGISTRY_TTL_MS)
+            .map(|c| c.registry.clone())
+    });
+    match fresh {
+        Some(r) => Ok(r),
+        None => current_registry(env, now_ms).await,
+    }
+}
+
+/// Applies `change` to the registry, serialised with every other change by compare-and-swap
+/// in D1 ([`registry::update`]; it may run more than once); the written document becomes this
+/// isolate's copy, so the change serves at once.
+pub async fn update_registry<T>(
+    env: &Env,
+    now_ms: u64,
+    change: impl FnMut(&mut Registry) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let kv = kv(env)?;
+    let store = D1Registry {
+        db: db(env)?,
+        kv: &kv,
+    };
+    let (value, written) = registry::update(&store, change).await?;
+    remember_registry(&written, now_ms);
+    Ok(value)
 }
 
 /// Stores an artifact's JSON.
