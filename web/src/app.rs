@@ -116,8 +116,8 @@ pub struct AppState {
     pub fairness: RwSignal<Option<FairnessSummary>>,
     /// The Segments view's last personas (cleared with the model or data they came from).
     pub segments: RwSignal<Option<SegmentSummary>>,
-    /// Set while a new worker reloads the data after a Cancel replaced the worker: the current model is sent to it
-    /// once the data is back, so no request can come in between.
+    /// Set while a new worker reloads the data after Cancel replaced the worker: the current
+    /// model is sent to it once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
     /// The What-if view's form and answers.
     pub whatif: WhatIfState,
@@ -401,10 +401,10 @@ impl AppState {
         self.drift.set(None);
     }
 
-    /// After Cancel the new worker holds no model: a loaded one is sent to it again (after the
-    /// data when `replaying`), one trained here goes with the training it came from (the
-    /// data's reload drops it). After a crash nothing is resent: the model may be what crashed
-    /// it.
+    /// After Cancel replaced the worker the new one holds no model: a loaded one is sent to it
+    /// again (after the data when `replaying`), one trained here goes with the training it came
+    /// from (the data's reload drops it). After a crash nothing is resent: the model may be
+    /// what crashed it.
     fn resend_model(&self, replaying: bool) {
         // The batch is not sent again: the user chooses it once more.
         self.forget_batch();
