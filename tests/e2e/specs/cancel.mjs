@@ -1,7 +1,8 @@
 // Cancel stops the work at once and keeps the worker: the page is cross-origin isolated, so the
 // worker reads a shared stop flag and core stops at its next checkpoint. The data (and model)
 // stay loaded: training again needs no new upload, and Decide and Explain can be cancelled too.
-// Served without the isolation headers, Cancel falls back to replacing the worker.
+// A worker that does not stop within 2 s, or a page served without the isolation headers, gets
+// the fallback: the worker is terminated and a new one loads the data again.
 import assert from 'node:assert/strict';
 import { App } from '../pages/app.mjs';
 import { DataPage } from '../pages/data.mjs';
@@ -83,8 +84,37 @@ export async function run({ page, baseUrl }) {
   assert.equal(await decide.contacts.count(), 50, 'the first 50 contacts are listed');
   assert.deepEqual(workers.map((w) => w.closed), [false], 'still the first worker');
 
+  // A worker that does not stop in time (as in work with no checkpoint): its first copy is
+  // served with a prelude that hides the stop flag from it. After the 2 s grace period the page
+  // terminates it, and a new worker (served normally) loads the data again.
+  let served = false;
+  const workerScript = '**/app/worker-*.js';
+  await page.route(workerScript, async (route) => {
+    if (served) return route.continue();
+    served = true;
+    const response = await route.fetch();
+    await route.fulfill({ response, body: 'Atomics.load = () => 0;\n' + (await response.text()) });
+  });
+  await app.open(baseUrl);
+  await data.generate();
+  await data.summaryText();
+  await app.show('train');
+  await train.choose({ families: ['gbdt', 'forest', 'logistic'], folds: 5, seed: 42 });
+  await train.trainButton.click();
+  await train.progress.waitFor();
+  let before = workers.length;
+  const clicked = Date.now();
+  await train.cancel();
+  assert.ok(Date.now() - clicked >= 2000, `replaced after the grace period, not before (${Date.now() - clicked} ms)`);
+  assert.match(await app.infoText(), /^Cancelled: the compute worker was stopped and replaced; your data is being loaded into the new one\.$/);
+  assert.equal(workers.length, before + 1, 'a new worker replaced the one that did not stop');
+  assert.equal(await closedWithin(workers[before - 1], 5000), true, 'the deaf worker was terminated');
+  await app.show('data');
+  assert.match(await data.summaryText(), /5,000 rows × 26 columns/);
+  await page.unroute(workerScript);
+
   // The fallback: the same page served without the isolation headers cannot share memory, so
-  // Cancel terminates the worker and a new one loads the data again.
+  // Cancel terminates the worker at once and a new one loads the data again.
   const dashboard = (url) => url.pathname === '/app/';
   await page.route(dashboard, async (route) => {
     const response = await route.fetch();
@@ -101,7 +131,7 @@ export async function run({ page, baseUrl }) {
   await train.choose({ families: ['gbdt', 'forest', 'logistic'], folds: 5, seed: 42 });
   await train.trainButton.click();
   await train.progress.waitFor();
-  const before = workers.length;
+  before = workers.length;
   await train.cancel();
   assert.match(await app.infoText(), /^Cancelled: the compute worker was stopped and replaced; your data is being loaded into the new one\.$/);
   assert.equal(workers.length, before + 1, 'a new worker replaced the terminated one');
