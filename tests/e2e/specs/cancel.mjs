@@ -8,8 +8,9 @@ import { App } from '../pages/app.mjs';
 import { DataPage } from '../pages/data.mjs';
 import { TrainPage } from '../pages/train.mjs';
 import { DecidePage } from '../pages/decide.mjs';
+import { ExplainPage } from '../pages/explain.mjs';
 
-export const name = 'cancel: training and deciding stop, the worker and its data stay';
+export const name = 'cancel: training, deciding and explaining stop, the worker and its data stay';
 
 /** The dedicated workers the page starts, and whether each was closed (terminated). */
 function watchWorkers(page) {
@@ -36,6 +37,7 @@ export async function run({ page, baseUrl }) {
   const data = new DataPage(page);
   const train = new TrainPage(page);
   const decide = new DecidePage(page);
+  const explain = new ExplainPage(page);
   const workers = watchWorkers(page);
 
   await app.open(baseUrl);
@@ -63,10 +65,11 @@ export async function run({ page, baseUrl }) {
   assert.equal(workers.length, 1, 'Cancel kept the worker: no new one started');
   assert.equal(workers[0].closed, false, 'Cancel did not terminate the worker');
 
-  // At once, with nothing loaded again: the worker still holds the 5,000 rows.
-  await train.choose({ families: ['gbdt'], folds: 3, seed: 42 });
+  // At once, with nothing loaded again: the worker still holds the 5,000 rows. A forest, whose
+  // exact SHAP values are slow enough for Decide and Explain to be cancelled mid-way.
+  await train.choose({ families: ['forest'], folds: 3, seed: 42 });
   await train.train();
-  assert.ok(await train.rocAuc('gbdt') > 0.5, 'a model trained on the data kept through Cancel');
+  assert.ok(await train.rocAuc('forest') > 0.5, 'a model trained on the data kept through Cancel');
   await app.show('data');
   assert.match(await data.summaryText(), /5,000 rows × 26 columns/);
 
@@ -82,6 +85,14 @@ export async function run({ page, baseUrl }) {
   await decide.setInputs({ capacity: 100 });
   await decide.decide();
   assert.equal(await decide.contacts.count(), 50, 'the first 50 contacts are listed');
+
+  // Explain: the global importance (SHAP of 500 rows) stops too.
+  await app.show('explain');
+  await page.locator('#explain').click();
+  await page.locator('#progress').waitFor();
+  await app.cancel();
+  assert.match(await app.infoText(), /^Cancelled during explaining; your data is still loaded\.$/);
+  assert.equal(await explain.importanceChart.count(), 0, 'no importance from a cancelled run');
   assert.deepEqual(workers.map((w) => w.closed), [false], 'still the first worker');
 
   // A worker that does not stop in time (as in work with no checkpoint): its first copy is
