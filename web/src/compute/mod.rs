@@ -28,8 +28,8 @@ use protocol::{Columns, Request, Response};
 pub const MAX_FILE_BYTES: f64 = 1e9;
 
 /// How long the worker has to finish the requests the user cancelled before it is terminated.
-/// Core stops within one checkpoint (about 100 ms of work); this covers the work between
-/// checkpoints that has none (reading a file, scoring a table) on a slow machine.
+/// Core stops within one checkpoint (about 100 ms of work); the rest is for work that reports
+/// no progress (reading a file, scoring a table) on a slow machine.
 const CANCEL_GRACE_MS: i32 = 2_000;
 
 /// What the page hears from the compute side.
