@@ -35,9 +35,15 @@
 //   region: the button until the table, the persona cards or the downloaded file; native:
 //   `ebb fairness|segment|report MODEL FILE` with the model `ebb train` wrote (the same model:
 //   same data, settings and seed), on one thread.
+// - cancel: training gbdt on the --rows file (uploaded once), cancelled 2 s after its progress
+//   bar shows; timed inside the page from the Cancel click until the page is idle again with
+//   the Cancelled notice. Cooperative (the page as served, cross-origin isolated: the worker
+//   stops at core's next checkpoint and keeps the data) against the fallback on the same page
+//   served without the COOP/COEP headers (terminate the worker, start a new one, read and check
+//   the --rows file again: the page is idle once the data is back); the median of --repeats.
 // The ROC-AUC of both is printed too: they must be the same number; so must the importances.
 // `--only` runs some groups of steps, comma-separated: basic (render, parse, train, threshold),
-// drift, whatif, explain. All of them by default.
+// drift, whatif, explain, cancel. All of them by default.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -67,7 +73,7 @@ const seed = flag('seed', 7);
 const folds = flag('folds', 3);
 const repeats = flag('repeats', 3);
 const whatifRows = flag('whatif-rows', 5000);
-const groups = ['basic', 'drift', 'whatif', 'explain'];
+const groups = ['basic', 'drift', 'whatif', 'explain', 'cancel'];
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : groups;
 for (const g of only) if (!groups.includes(g)) throw new Error(`--only: no group ${g} (known: ${groups.join(', ')})`);
 const has = (group) => only.includes(group);
@@ -85,7 +91,7 @@ const freePort = () => new Promise((ok, fail) => {
 
 const work = mkdtempSync(join(tmpdir(), 'ebb-bench-web-'));
 const csv = join(work, `customers-${rows}.csv`);
-if (has('basic')) execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', String(seed), '--out', csv]);
+if (has('basic') || has('cancel')) execFileSync(ebb, ['generate', '--rows', String(rows), '--seed', String(seed), '--out', csv]);
 // The explain step's model (300 trees, trained natively) and the 1,000 customers it explains.
 const explainRows = 1000;
 const explainCsv = join(work, 'explain-customers.csv');
@@ -125,7 +131,8 @@ const port = await freePort();
 const results = { render: [], quality: [], train: [], slider: [], nativeQuality: [], nativeTrain: [],
   drift: [], driftLabelled: [], nativeDrift: [], nativeDriftProcess: [], nativeDriftLabelled: [], edit: [], suggest: [],
   explain: [], nativeExplain: [], nativeExplainSetup: [],
-  fairness: [], segments: [], report: [], nativeFairness: [], nativeSegments: [], nativeReport: [] };
+  fairness: [], segments: [], report: [], nativeFairness: [], nativeSegments: [], nativeReport: [],
+  cancelCooperative: [], cancelTerminate: [] };
 let nativeWhatif;
 let aucs = {};
 let importances = {};
@@ -257,10 +264,70 @@ try {
     importances.native = JSON.parse(run.out).importance.map((c) => ({ column: c.column, value: c.mean_abs }));
     results.nativeExplainSetup.push(native([...args, '1'], one).seconds);
   }
+  if (has('cancel')) {
+    // Service workers blocked: Playwright's route (the page without COOP/COEP) does not see
+    // what a service worker fetches, and both modes then load the same way.
+    const blocked = await chromium.launchPersistentContext(join(work, 'profile-cancel'), {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      serviceWorkers: 'block',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      await benchCancel(blocked, true, results.cancelCooperative);
+      await benchCancel(blocked, false, results.cancelTerminate);
+    } finally {
+      await blocked.close();
+    }
+  }
 } finally {
   await context?.close();
   execFileSync('bash', ['scripts/worker.sh', 'stop', state], { stdio: 'inherit' });
   rmSync(work, { recursive: true, force: true });
+}
+
+/** Cancels --repeats trainings on the --rows file, pushing the seconds from each Cancel click to
+ * the page idle with the Cancelled notice into `into`. `isolated` false serves the page without
+ * COOP/COEP, so Cancel terminates the worker and a new one reads the file again. */
+async function benchCancel(context, isolated, into) {
+  const page = await context.newPage();
+  if (!isolated) {
+    await page.route((url) => url.pathname === '/app/', async (route) => {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      delete headers['cross-origin-opener-policy'];
+      delete headers['cross-origin-embedder-policy'];
+      await route.fulfill({ response, headers });
+    });
+  }
+  const app = new App(page);
+  const train = new TrainPage(page);
+  await app.open(`http://127.0.0.1:${port}`);
+  if (await page.evaluate(() => crossOriginIsolated) !== isolated) throw new Error(`cancel: crossOriginIsolated is not ${isolated}`);
+  await new DataPage(page).upload(csv);
+  await page.locator('#data-summary', { hasText: `${rows.toLocaleString('en-US')} rows` }).waitFor({ timeout: 120_000 });
+  await app.show('train');
+  await train.choose(settings);
+  for (let i = 0; i < repeats; i++) {
+    await train.trainButton.click();
+    await train.progress.waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(2000);
+    into.push(await page.evaluate(() => new Promise((done) => {
+      const busy = document.querySelector('#busy');
+      const started = performance.now();
+      const observer = new MutationObserver(() => {
+        if (busy.textContent === '' && document.querySelector('#notice.info')?.textContent.startsWith('Cancelled')) {
+          observer.disconnect();
+          done((performance.now() - started) / 1000);
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+      document.querySelector('#cancel').click();
+    })));
+    if (!(await train.trainButton.isEnabled())) throw new Error('cancel: Train is not enabled after Cancel');
+  }
+  await page.close();
 }
 
 /** The What-if view on a 300-tree model: per edit, ms to the new probability and reasons, and
@@ -366,6 +433,12 @@ if (has('explain')) {
   console.log(row(`SHAP importance, ${explainRows.toLocaleString('en-US')} customers, gbdt 300 trees (one thread)`, results.explain, results.nativeExplain));
   console.log(`| of which native start, reading and set-up (\`--sample 1\`) | – | ${median(results.nativeExplainSetup).toFixed(2)} | – |`);
   console.log(`SHAP importance: ${sameImportance ? 'equal' : 'DIFFERENT'} (Chromium vs ebb explain, ${importances.native.length} fields to 1e-12)`);
+}
+if (has('cancel')) {
+  const [coop, term] = [median(results.cancelCooperative), median(results.cancelTerminate)];
+  console.log(`| cancel training, cooperative (worker and data kept) | ${coop.toFixed(3)} | – | – |`);
+  console.log(`| cancel training, terminate + new worker + reload of ${rows.toLocaleString('en-US')} rows (no COOP/COEP) | ${term.toFixed(3)} | – | – |`);
+  console.log(`cancel: cooperative / terminate = ${(coop / term).toFixed(3)}; cooperative ${results.cancelCooperative.map((x) => x.toFixed(3)).join(', ')} s, terminate ${results.cancelTerminate.map((x) => x.toFixed(3)).join(', ')} s`);
 }
 if (has('basic')) {
   console.log(`ROC-AUC: Chromium ${aucs.browser}, native ${aucs.native}${aucs.browser === aucs.native ? ' (equal)' : ' (DIFFERENT)'}`);

@@ -10,7 +10,7 @@ use crate::compute::protocol::{
     ModelInfo, Progress, Request, Response, RowScore, TrainSummary, TRAINED_HERE,
 };
 use crate::compute::protocol::{FairnessSummary, SegmentSummary};
-use crate::compute::{Compute, Event};
+use crate::compute::{Cancelling, Compute, Event};
 use crate::recent::{self, Recent};
 use crate::views::{
     DataView, DecideView, DriftView, EdgeState, EvaluateView, MetricsToken, ModelsView,
@@ -72,6 +72,9 @@ impl Tab {
     }
 }
 
+/// What the page says it is doing between Cancel and the worker's answer.
+const CANCELLING: &str = "cancelling";
+
 /// A message above the views: what went wrong and what to do, or what just happened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
@@ -113,8 +116,8 @@ pub struct AppState {
     pub fairness: RwSignal<Option<FairnessSummary>>,
     /// The Segments view's last personas (cleared with the model or data they came from).
     pub segments: RwSignal<Option<SegmentSummary>>,
-    /// Set while a new worker reloads the data after Cancel: the current model is sent to it
-    /// once the data is back, so no request can come in between.
+    /// Set while a new worker reloads the data after Cancel replaced the worker: the current
+    /// model is sent to it once the data is back, so no request can come in between.
     resend_after_data: RwSignal<bool>,
     /// The What-if view's form and answers.
     pub whatif: WhatIfState,
@@ -194,6 +197,7 @@ impl AppState {
                 self.forget_batch();
                 self.error(why);
             }
+            Event::Replaced { replaying } => self.on_replaced(replaying),
             Event::Refused(why) => {
                 self.idle();
                 self.data.set(None);
@@ -207,8 +211,8 @@ impl AppState {
 
     fn on_response(&self, response: Response) {
         match response {
-            // The compute module consumes `Ready` itself.
-            Response::Ready => {}
+            // The compute module consumes `Ready` and `Done` itself.
+            Response::Ready | Response::Done { .. } => {}
             Response::Data(summary) => {
                 self.idle();
                 self.trained.set(None);
@@ -292,20 +296,24 @@ impl AppState {
                 has_data,
                 has_model,
             } => {
-                self.idle();
-                if !has_data {
-                    self.data.set(None);
-                    self.clear_groups();
-                }
-                // `has_model` speaks of a model trained here: an uploaded one stays current,
-                // and so does what was decided with it.
-                if !has_model {
-                    self.trained.set(None);
-                    self.at.set(None);
-                    self.forget_trained_model();
-                }
-                self.resend_pending_model();
+                self.ended_without_result(has_data, has_model);
                 self.error(message);
+            }
+            Response::Cancelled {
+                stage,
+                has_data,
+                has_model,
+            } => {
+                self.ended_without_result(has_data, has_model);
+                let kept = if has_data {
+                    "; your data is still loaded"
+                } else {
+                    ""
+                };
+                self.notice.set(Some(Notice {
+                    error: false,
+                    text: format!("Cancelled during {stage}{kept}."),
+                }));
             }
             Response::Batch(batch) => {
                 self.idle();
@@ -322,6 +330,56 @@ impl AppState {
             Response::Suggested { seq, report } => self.whatif.on_suggested(seq, *report),
             Response::WhatIfFailed { seq, message } => self.whatif.on_failed(seq, message),
         }
+    }
+
+    /// A request failed or was cancelled: the page forgets what the worker no longer holds.
+    fn ended_without_result(&self, has_data: bool, has_model: bool) {
+        self.idle();
+        if !has_data {
+            self.data.set(None);
+            self.clear_groups();
+        }
+        // `has_model` speaks of a model trained here: an uploaded one stays current, and so
+        // does what was decided with it.
+        if !has_model {
+            self.trained.set(None);
+            self.at.set(None);
+            self.forget_trained_model();
+        }
+        self.resend_pending_model();
+    }
+
+    /// The Cancel buttons: asks the worker to stop (see `Compute::cancel`); the page stays
+    /// busy until it answers.
+    pub fn cancel(&self) {
+        match compute().cancel() {
+            Cancelling::Asked => self.busy.set(Some(CANCELLING.into())),
+            Cancelling::Replaced { replaying } => self.on_replaced(replaying),
+            Cancelling::Idle => self.idle(),
+        }
+    }
+
+    /// Whether Cancel has something to stop: the worker is busy and not already stopping.
+    pub fn can_cancel(&self) -> bool {
+        self.busy
+            .with(|b| b.as_deref().is_some_and(|b| b != CANCELLING))
+    }
+
+    /// Cancel terminated the worker and started a new one.
+    fn on_replaced(&self, replaying: bool) {
+        self.resend_model(replaying);
+        self.idle();
+        let text = if replaying {
+            self.busy
+                .set(Some("loading the data into a new worker".into()));
+            "Cancelled: the compute worker was stopped and replaced; your data is being loaded into the new one."
+        } else {
+            "Cancelled: the compute worker was stopped and replaced."
+        };
+        self.notice.set(Some(Notice {
+            error: false,
+            text: text.into(),
+        }));
     }
 
     /// Replaces the current model, releasing the old download link's bytes.
@@ -343,11 +401,11 @@ impl AppState {
         self.drift.set(None);
     }
 
-    /// After Cancel the new worker holds no model: a loaded one is sent to it again (after the
-    /// data when `replaying`), one trained here goes with the training it came from (the
-    /// data's reload drops it). After a crash nothing is resent: the model may be what crashed
-    /// it.
-    pub fn resend_model(&self, replaying: bool) {
+    /// After Cancel replaced the worker the new one holds no model: a loaded one is sent to it
+    /// again (after the data when `replaying`), one trained here goes with the training it came
+    /// from (the data's reload drops it). After a crash nothing is resent: the model may be
+    /// what crashed it.
+    fn resend_model(&self, replaying: bool) {
         // The batch is not sent again: the user chooses it once more.
         self.forget_batch();
         if replaying {

@@ -28,6 +28,19 @@ export class App {
       .map((el) => el.outerHTML.slice(0, 120)));
   }
 
+  /** Clicks the shown view's Cancel and waits until the page is idle again (the worker said
+   * it stopped, or a new one has loaded the data). */
+  async cancel() {
+    await this.page.locator('#cancel').click();
+    await this.page.locator('#busy', { hasText: /^$/ }).waitFor({ timeout: 60_000 });
+  }
+
+  /** A message that is not an error (what Cancel did). */
+  async infoText() {
+    await this.page.locator('#notice.info').waitFor();
+    return this.notice.innerText();
+  }
+
   async errorText() {
     await this.page.locator('#notice.error').waitFor();
     return this.notice.innerText();

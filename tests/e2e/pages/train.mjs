@@ -1,4 +1,6 @@
 // The Train view: settings, Train, the leaderboard.
+import { App } from './app.mjs';
+
 export class TrainPage {
   constructor(page) {
     this.page = page;
@@ -9,8 +11,7 @@ export class TrainPage {
 
   /** Cancels the running work and waits until the page is idle again. */
   async cancel() {
-    await this.page.locator('#cancel').click();
-    await this.page.locator('#busy', { hasText: /^$/ }).waitFor();
+    await new App(this.page).cancel();
   }
 
   /** The settings; `imbalance` is a weighting's value (`none`, `balanced`, `positive_weight`),

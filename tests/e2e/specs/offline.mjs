@@ -51,6 +51,8 @@ export async function run({ page, context, baseUrl, churnCsv, stopServer, work, 
   ]);
   assert.ok(wasm.fromServiceWorker(), 'the wasm came from the service worker');
   await page.locator('#tab-data').waitFor();
+  // The cached page kept its COOP/COEP headers: Cancel stays cooperative offline.
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'isolated from the cache');
 
   await data.upload(churnCsv);
   await data.summaryText();

@@ -1,7 +1,14 @@
 //! The only part of the page that talks to the compute worker: it spawns one persistent module
 //! worker, sends it requests (a file's bytes as a transferred `ArrayBuffer`), hands every answer
-//! to one callback, and recovers when the worker dies — by crash or by Cancel — by spawning a new
-//! one and loading the same data into it again.
+//! to one callback, and recovers when the worker dies — by crash, or by a Cancel it did not obey
+//! in time — by spawning a new one and loading the same data into it again.
+//!
+//! Cancel is cooperative when the page is cross-origin isolated (served with COOP `same-origin`
+//! and COEP `require-corp`, see `static/_headers`): the page and every worker share a stop flag
+//! in a `SharedArrayBuffer`, the worker's progress callback reads it between core's checkpoints
+//! and core stops with `Error::Cancelled`, so the worker keeps its data and models. Browsers only
+//! allow `SharedArrayBuffer` on isolated pages: served without those headers, Cancel terminates
+//! the worker and replaces it, as it does when a cancelled request outlives the grace period.
 
 pub mod protocol;
 pub mod worker;
@@ -9,7 +16,7 @@ pub mod worker;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, ArrayBuffer};
+use js_sys::{Array, ArrayBuffer, Atomics, Int32Array, SharedArrayBuffer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -20,6 +27,11 @@ use protocol::{Columns, Request, Response};
 /// table, its report and the model also need memory, and a wasm module has at most 4 GiB.
 pub const MAX_FILE_BYTES: f64 = 1e9;
 
+/// How long the worker has to finish the requests the user cancelled before it is terminated.
+/// Core stops within one checkpoint (about 100 ms of work); the rest is for work that reports
+/// no progress (reading a file, scoring a table) on a slow machine.
+const CANCEL_GRACE_MS: i32 = 2_000;
+
 /// What the page hears from the compute side.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -28,6 +40,24 @@ pub enum Event {
     Crashed(String),
     /// A file could not be read on the page side (too large, unreadable).
     Refused(String),
+    /// Cancel terminated the worker (it did not stop within the grace period) and started a
+    /// new one; `replaying`: the new one is loading the same data (a `Data` answer follows).
+    Replaced {
+        replaying: bool,
+    },
+}
+
+/// What [`Compute::cancel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelling {
+    /// The worker was asked to stop: a `Cancelled` (or, if it was just finishing, the
+    /// request's own) answer follows, or [`Event::Replaced`] after the grace period.
+    Asked,
+    /// No stop flag (the page is not cross-origin isolated) or a worker still starting: it was
+    /// terminated and replaced at once; `replaying` as in [`Event::Replaced`].
+    Replaced { replaying: bool },
+    /// The worker had finished every request: nothing to stop.
+    Idle,
 }
 
 /// Where the worker's data came from, to load it again into a new worker.
@@ -59,6 +89,23 @@ struct Inner {
     ready: bool,
     /// Set while a new worker reloads the data, so a crash during the reload does not loop.
     replaying: bool,
+    /// The stop flag shared with the workers; `None` when the page is not cross-origin isolated.
+    stop: Option<Int32Array>,
+    /// The number of the last request posted, and of the last one the worker finished (`Done`).
+    /// Numbers are never reused, so a stop flag left by a Cancel never stops a later request.
+    sent: i32,
+    done: i32,
+    /// Counts the workers spawned, so a grace timer set for one leaves its successor alone.
+    epoch: u32,
+}
+
+/// The stop flag, when the browser allows shared memory: only on a cross-origin isolated page.
+fn stop_flag() -> Option<Int32Array> {
+    let isolated = js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    isolated.then(|| Int32Array::new(&SharedArrayBuffer::new(4)))
 }
 
 /// A handle on the compute worker (cheap to clone; the page holds one).
@@ -77,6 +124,10 @@ impl Compute {
             queued: Vec::new(),
             ready: false,
             replaying: false,
+            stop: stop_flag(),
+            sent: 0,
+            done: 0,
+            epoch: 0,
         })));
         compute.spawn();
         compute
@@ -104,8 +155,12 @@ impl Compute {
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
                 Ok(Response::Ready) => this.on_ready(),
+                Ok(Response::Done { seq }) => this.0.borrow_mut().done = seq,
                 Ok(response) => {
-                    if matches!(response, Response::Data(_) | Response::Failed { .. }) {
+                    if matches!(
+                        response,
+                        Response::Data(_) | Response::Failed { .. } | Response::Cancelled { .. }
+                    ) {
                         this.0.borrow_mut().replaying = false;
                     }
                     this.emit(Event::Response(response));
@@ -135,6 +190,7 @@ impl Compute {
         inner.worker = Some(worker);
         inner.handlers = Some((on_message, on_error));
         inner.ready = false;
+        inner.epoch += 1;
     }
 
     fn on_ready(&self) {
@@ -153,10 +209,17 @@ impl Compute {
         let Some(worker) = inner.worker.as_ref() else {
             return;
         };
+        // Counted once posted: a request that never left gets no `Done`.
+        let seq = inner.sent + 1;
         let sent = serde_wasm_bindgen::to_value(&request)
             .map_err(|e| e.to_string())
             .and_then(|value| {
-                let message = Array::of2(&value, bytes.as_ref().map_or(&JsValue::UNDEFINED, |b| b));
+                let message = Array::of4(
+                    &value,
+                    bytes.as_ref().map_or(&JsValue::UNDEFINED, |b| b),
+                    &JsValue::from(seq),
+                    inner.stop.as_ref().map_or(&JsValue::UNDEFINED, |f| f),
+                );
                 match &bytes {
                     // Transferred: the page's copy becomes empty, no second copy of the file.
                     Some(b) => worker.post_message_with_transfer(&message, &Array::of1(b)),
@@ -165,10 +228,11 @@ impl Compute {
                 .map_err(|e| format!("{e:?}"))
             });
         drop(inner);
-        if let Err(e) = sent {
-            self.emit(Event::Refused(format!(
+        match sent {
+            Ok(()) => self.0.borrow_mut().sent = seq,
+            Err(e) => self.emit(Event::Refused(format!(
                 "internal error: could not reach the worker ({e})"
-            )));
+            ))),
         }
     }
 
@@ -240,7 +304,7 @@ impl Compute {
 
     /// Reads a newer batch for the Drift view (same size limit as data files); a file that
     /// cannot be read goes to `refused`, leaving the data alone. The batch is not replayed into
-    /// a new worker after a crash or Cancel: the page forgets it then.
+    /// a new worker after a crash or a Cancel that replaced the worker: the page forgets it then.
     pub fn load_batch(&self, file: web_sys::File, refused: impl Fn(String) + 'static) {
         self.read_and_send(file, |name| Request::LoadBatch { name }, refused);
     }
@@ -255,10 +319,58 @@ impl Compute {
         self.send(Request::Generate { rows, seed });
     }
 
-    /// Stops whatever the worker is doing. Core's cooperative cancel (`progress::Reporter`)
-    /// will make this a message; until then the worker is terminated and replaced. Returns
-    /// whether the new worker is loading the data again (a `Data` answer follows).
-    pub fn cancel(&self) -> bool {
+    /// Stops whatever the worker is doing: every request posted so far. With the stop flag,
+    /// it gets the number of the last request posted (the requests up to it stop at core's
+    /// next checkpoint and answer `Cancelled`; later ones run), and the worker is replaced
+    /// only if it has not finished them within [`CANCEL_GRACE_MS`]. Without the flag, or while
+    /// a new worker is still starting (its requests are queued here, not posted), the worker
+    /// is replaced at once.
+    pub fn cancel(&self) -> Cancelling {
+        let asked = {
+            let inner = self.0.borrow();
+            match &inner.stop {
+                Some(_) if inner.ready && inner.done >= inner.sent => return Cancelling::Idle,
+                Some(flag) if inner.ready => Atomics::store(flag, 0, inner.sent)
+                    .is_ok()
+                    .then_some((inner.epoch, inner.sent)),
+                _ => None,
+            }
+        };
+        match asked {
+            // No timer, no fallback: replaced now rather than risk a worker that never stops.
+            Some((epoch, seq)) if self.replace_unless_done(epoch, seq) => Cancelling::Asked,
+            _ => Cancelling::Replaced {
+                replaying: self.replace(),
+            },
+        }
+    }
+
+    /// After the grace period, replaces worker `epoch` unless it has finished request `seq`;
+    /// returns whether the timer is set.
+    fn replace_unless_done(&self, epoch: u32, seq: i32) -> bool {
+        let this = self.clone();
+        let check = Closure::once_into_js(move || {
+            let late = {
+                let inner = this.0.borrow();
+                inner.epoch == epoch && inner.done < seq
+            };
+            if late {
+                let replaying = this.replace();
+                this.emit(Event::Replaced { replaying });
+            }
+        });
+        web_sys::window().is_some_and(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                check.unchecked_ref(),
+                CANCEL_GRACE_MS,
+            )
+            .is_ok()
+        })
+    }
+
+    /// Terminates the worker and starts a new one with the same data; returns whether it is
+    /// loading the data again (a `Data` answer follows).
+    fn replace(&self) -> bool {
         self.restart(String::new());
         self.0.borrow().source.is_some()
     }
@@ -273,6 +385,8 @@ impl Compute {
             }
             inner.handlers = None;
             inner.queued.clear();
+            // The requests in flight died with it: none is left to finish or to cancel.
+            inner.done = inner.sent;
             // A worker that died before saying `Ready` cannot load (its script is missing or
             // broken, e.g. a page older than the deployed files): a new one would die the same way.
             if !why.is_empty() && !inner.ready {

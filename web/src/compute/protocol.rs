@@ -3,6 +3,12 @@
 //!
 //! A file's bytes never go through serde: they travel beside a [`Request::Load`] as a transferred
 //! `ArrayBuffer` (moved to the worker, not copied).
+//!
+//! A message to the worker is `[request, bytes or undefined, seq, stop flag or undefined]`: `seq`
+//! numbers the page's requests (1, 2, ...; never reused, even across workers), and the stop
+//! flag is an `Int32Array` over a `SharedArrayBuffer` (only when the page is cross-origin
+//! isolated) holding the highest `seq` the user cancelled. Every request gets exactly one
+//! answer that ends it (after any `Progress` and partial answers), then [`Response::Done`].
 
 use ebb_core::data::quality::{
     ColumnQuality, DuplicateIds, DuplicateRows, QuarantinedRow, TargetQuality,
@@ -462,7 +468,22 @@ pub enum Response {
         has_data: bool,
         has_model: bool,
     },
+    /// The request stopped because the user cancelled it (core returned `Error::Cancelled`
+    /// at its next progress checkpoint); nothing of it was kept. The worker holds its data and
+    /// models as before, except what the request had already dropped (`has_data`, `has_model`
+    /// as in `Failed`).
+    Cancelled {
+        /// The stage core was in, as its progress named it (`training gbdt`).
+        stage: String,
+        has_data: bool,
+        has_model: bool,
+    },
     /// A newer batch is held (Drift view).
     Batch(BatchSummary),
     Drifted(Box<DriftSummary>),
+    /// The request numbered `seq` is finished: its last answer came before this. The compute
+    /// module consumes it (to know whether a cancelled request has stopped).
+    Done {
+        seq: i32,
+    },
 }

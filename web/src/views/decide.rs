@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::train::CancelButton;
 use crate::app::{compute, AppState};
 use crate::charts::ProfitChart;
 use crate::compute::protocol::{DecideSummary, Request};
@@ -118,6 +119,7 @@ pub fn DecideView() -> impl IntoView {
                 <button id="decide" type="button" disabled=move || !can_decide() on:click=decide>
                     "Find who to contact"
                 </button>
+                <CancelButton/>
             </div>
             {move || {
                 state

@@ -12,6 +12,7 @@ use web_sys::HtmlInputElement;
 
 use ebb_core::monitor::{ColumnDrift, DriftParams, MetricCheck, Performance, Verdict};
 
+use super::train::CancelButton;
 use crate::app::{compute, AppState};
 use crate::charts::OverlaidHistogram;
 use crate::compute::protocol::{BinnedCounts, DriftSummary, Request};
@@ -192,6 +193,7 @@ pub fn DriftView() -> impl IntoView {
                 <button id="check-drift" type="button" disabled=move || !can_compare() on:click=compare>
                     "Compare with training"
                 </button>
+                <CancelButton/>
             </fieldset>
             {move || {
                 state

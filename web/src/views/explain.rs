@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use ebb_core::insight::explain::{Dependence, FoundBy, ShapSample, Space};
 
 use super::decide::ModelDataHint;
+use super::train::CancelButton;
 use crate::app::{compute, AppState};
 use crate::charts::{beeswarm_svg, dependence_svg, importance_svg, unit, waterfall_svg};
 use crate::compute::protocol::{ImportanceSummary, Request, RowExplanation};
@@ -138,6 +139,7 @@ pub fn ExplainView() -> impl IntoView {
                 <button id="explain" type="button" disabled=move || !(idle() && ready()) on:click=explain>
                     "Explain the model"
                 </button>
+                <CancelButton/>
             </div>
             {move || {
                 state

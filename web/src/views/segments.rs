@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::decide::{ModelDataHint, NumberField, ValueColumnSelect};
 use super::fairness::problem_of;
+use super::train::CancelButton;
 use crate::app::{compute, AppState};
 use crate::charts::SegmentMap;
 use crate::compute::protocol::{Request, SegmentSummary};
@@ -134,6 +135,7 @@ pub fn SegmentsView() -> impl IntoView {
                     <button id="download-report" type="button" disabled=move || !ready() on:click=report>
                         "Download report (HTML)"
                     </button>
+                    <CancelButton/>
                 </div>
             </fieldset>
         </section>

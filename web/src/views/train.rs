@@ -133,16 +133,6 @@ pub fn TrainView() -> impl IntoView {
             Err(message) => state.error(message),
         }
     };
-    let cancel = move |_| {
-        let replaying = compute().cancel();
-        state.resend_model(replaying);
-        if replaying {
-            state.start("cancelled; loading the data into a new worker");
-        } else {
-            state.busy.set(None);
-            state.progress.set(None);
-        }
-    };
     let family_boxes = FAMILIES
         .iter()
         .zip(chosen)
@@ -256,14 +246,7 @@ pub fn TrainView() -> impl IntoView {
                 <button id="train" type="button" disabled=move || !can_train() on:click=train>
                     "Train"
                 </button>
-                <button
-                    id="cancel"
-                    type="button"
-                    disabled=move || state.busy.get().is_none()
-                    on:click=cancel
-                >
-                    "Cancel"
-                </button>
+                <CancelButton/>
             </div>
             {move || {
                 state
@@ -283,6 +266,25 @@ pub fn TrainView() -> impl IntoView {
                     .then(|| view! { <LiveLeaderboard rows=live/> })
             }}
         </section>
+    }
+}
+
+/// Cancel for the view's long work (training, deciding, explaining, a drift report): enabled
+/// while the worker is busy and until it is asked to stop. Every view names it `cancel`: one
+/// view shows at a time.
+#[component]
+pub(crate) fn CancelButton() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <button
+            id="cancel"
+            type="button"
+            aria-describedby="busy"
+            disabled=move || !state.can_cancel()
+            on:click=move |_| state.cancel()
+        >
+            "Cancel"
+        </button>
     }
 }
 

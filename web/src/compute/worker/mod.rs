@@ -9,7 +9,7 @@ mod drift;
 mod groups;
 mod whatif;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 mod explain;
 
@@ -79,6 +79,24 @@ impl State {
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
+    /// The page's stop flag (see `protocol`): the highest request number the user cancelled.
+    /// `None` when the page is not cross-origin isolated (it then terminates this worker).
+    static STOP_FLAG: RefCell<Option<js_sys::Int32Array>> = const { RefCell::new(None) };
+    /// The number of the request being handled.
+    static RUNNING: Cell<i32> = const { Cell::new(0) };
+    /// Set when the progress sink told core to stop the running request: the stage it was in.
+    static STOPPED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Whether the user cancelled the running request: the page wrote its number (or a later one)
+/// into the shared flag. An atomic read of shared memory, so it sees the page's write while
+/// this worker is busy inside core and cannot receive messages.
+fn stop_asked() -> bool {
+    STOP_FLAG.with_borrow(|flag| {
+        flag.as_ref().is_some_and(|flag| {
+            js_sys::Atomics::load(flag, 0).is_ok_and(|cancelled| cancelled >= RUNNING.get())
+        })
+    })
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -104,11 +122,15 @@ fn post(response: &Response) {
 /// The worker's entry point: listen, then tell the page so.
 pub fn run() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-        let response = match decode(&event.data()) {
+        let (seq, decoded) = decode(&event.data());
+        RUNNING.set(seq);
+        STOPPED.set(None);
+        let response = match decoded {
             Ok((request, bytes)) => handle(request, bytes),
             Err(message) => failed(message),
         };
         post(&response);
+        post(&Response::Done { seq });
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
@@ -116,17 +138,27 @@ pub fn run() {
     post(&Response::Ready);
 }
 
-/// A message is `[request, bytes?]` (see `compute::Compute::send`).
-fn decode(data: &JsValue) -> Result<(Request, Option<Vec<u8>>), String> {
-    let parts: js_sys::Array = data.clone().dyn_into().map_err(|_| "malformed message")?;
+/// A request and the bytes beside it, or why the message could not be read.
+type Decoded = Result<(Request, Option<Vec<u8>>), String>;
+
+/// A message is `[request, bytes?, seq, stop flag?]` (see `protocol`); its number comes back
+/// in `Done` even when the rest cannot be read. The stop flag is kept for the requests after it.
+fn decode(data: &JsValue) -> (i32, Decoded) {
+    let Ok(parts) = data.clone().dyn_into::<js_sys::Array>() else {
+        return (0, Err("internal error: malformed message".into()));
+    };
+    let seq = parts.get(2).as_f64().map_or(0, |n| n as i32);
+    if let Ok(flag) = parts.get(3).dyn_into::<js_sys::Int32Array>() {
+        STOP_FLAG.set(Some(flag));
+    }
     let request = serde_wasm_bindgen::from_value(parts.get(0))
-        .map_err(|e| format!("internal error: malformed request ({e})"))?;
+        .map_err(|e| format!("internal error: malformed request ({e})"));
     let bytes = parts
         .get(1)
         .dyn_into::<js_sys::ArrayBuffer>()
         .ok()
         .map(|b| js_sys::Uint8Array::new(&b).to_vec());
-    Ok((request, bytes))
+    (seq, request.map(|r| (r, bytes)))
 }
 
 fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
@@ -161,24 +193,38 @@ fn handle(request: Request, bytes: Option<Vec<u8>>) -> Response {
         Request::Segment(options) => groups::segment(&options),
         Request::Report { by } => groups::report(by),
     };
-    answer.unwrap_or_else(failed)
+    // Core's `Error::Cancelled` reaches here as text like any error: the sink's record says
+    // whether the user's Cancel is what ended the request.
+    answer.unwrap_or_else(|message| match STOPPED.take() {
+        Some(stage) => {
+            let (has_data, has_model) = holding();
+            Response::Cancelled {
+                stage,
+                has_data,
+                has_model,
+            }
+        }
+        None => failed(message),
+    })
+}
+
+/// What the worker still holds: the prepared data, a model trained here.
+fn holding() -> (bool, bool) {
+    STATE.with(|s| match s.try_borrow() {
+        Ok(s) => (s.prepared.is_some(), s.scored.is_some()),
+        // Only while a request runs (a progress message failed to send): its data is intact.
+        Err(_) => (true, false),
+    })
 }
 
 /// A failure, with what the worker still holds.
 fn failed(message: String) -> Response {
-    STATE.with(|s| match s.try_borrow() {
-        Ok(s) => Response::Failed {
-            message,
-            has_data: s.prepared.is_some(),
-            has_model: s.scored.is_some(),
-        },
-        // Only while a request runs (a progress message failed to send): its data is intact.
-        Err(_) => Response::Failed {
-            message,
-            has_data: true,
-            has_model: false,
-        },
-    })
+    let (has_data, has_model) = holding();
+    Response::Failed {
+        message,
+        has_data,
+        has_model,
+    }
 }
 
 /// Drops the data and what was trained on it; an uploaded model stays.
@@ -330,10 +376,16 @@ fn now_iso() -> String {
 /// fit sends a few hundred messages, not one per boosting round of every fold.
 const PROGRESS_STEP: f64 = 0.005;
 
-/// A progress callback that posts core's progress to the page, thinned by [`PROGRESS_STEP`].
+/// A progress callback that posts core's progress to the page, thinned by [`PROGRESS_STEP`],
+/// and tells core to stop once the user cancelled the running request (core then returns
+/// `Error::Cancelled` within one checkpoint: a boosting round, a tree, a batch of rows).
 fn progress_sink() -> impl FnMut(&Progress) -> Control {
     let mut last: Option<(String, f64)> = None;
     move |p: &Progress| {
+        if stop_asked() {
+            STOPPED.set(Some(p.stage.clone()));
+            return Control::Stop;
+        }
         // A partial result is always sent: the leaderboard fills from them.
         let due = p.partial.is_some()
             || match &last {
@@ -353,8 +405,7 @@ fn progress_sink() -> impl FnMut(&Progress) -> Control {
 /// Cross-validates, calibrates, refits and assembles the artifact with core's
 /// `workflow::train`, the function `ebb train` calls, and keeps the out-of-fold probabilities
 /// for the Evaluate view; with a tuning budget, core's `workflow::tune_and_train` first, the
-/// function `ebb tune --out` calls. Cancel is `terminate()` for now: the page cannot reach this worker
-/// while core runs (the sink below is where a shared cancel flag would answer `Stop`).
+/// function `ebb tune --out` calls. Cancel stops it through the progress sink.
 fn train_current(settings: &TrainSettings) -> Result<Response, String> {
     let params = train_params(settings)?;
     STATE.with_borrow_mut(|s| {
