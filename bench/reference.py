@@ -1,4 +1,4 @@
-"""Reference side of Ebb's benchmark: fits LightGBM, XGBoost and scikit-learn models on the same
+"""Reference side of Ebb's benchmark: fits LightGBM, XGBoost, CatBoost and scikit-learn models on the same
 rows as bench/ (the Rust side) and measures the same numbers.
 
   python reference.py --data d.csv --folds d.folds --target churn [--id customer_id]
@@ -27,6 +27,7 @@ import pickle
 import sys
 import time
 
+import catboost
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -259,6 +260,39 @@ class XGBoost:
         return len(self.model.get_booster().save_raw(raw_format="json"))
 
 
+class CatBoost:
+    """CatBoost with its defaults (1,000 rounds, learning rate chosen from the data size, depth 6
+    symmetric trees, no early stopping) and its own categorical handling (ordered target
+    statistics): categoricals are given as their level labels, numbers with NaN for missing."""
+
+    family = "gbdt"
+    library = f"catboost {catboost.__version__}"
+    native = True
+
+    def __init__(self, name):
+        self.name = name
+
+    def features(self, prep, df):
+        out = prep.numbers(df)
+        for c, levels in prep.categorical.items():
+            out[c] = np.asarray(levels, dtype=object)[prep.codes(df, c)]
+        self.categorical = list(prep.categorical)
+        return out
+
+    def fit(self, x, y):
+        cats = [x.columns.get_loc(c) for c in self.categorical]
+        self.model = catboost.CatBoostClassifier(
+            random_seed=SEED, thread_count=THREADS, verbose=False, allow_writing_files=False
+        ).fit(x, y, cat_features=cats)
+        self.rounds = self.model.tree_count_
+
+    def predict(self, x, threads):
+        return self.model.predict_proba(x, thread_count=threads)[:, 1]
+
+    def size(self):
+        return len(pickle.dumps(self.model, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 class Sklearn:
     library = f"scikit-learn {sklearn.__version__}"
     rounds = None
@@ -299,6 +333,7 @@ MODELS = {
     "lightgbm_matched_onehot": lambda: LightGBM("LightGBM matched (one-hot)", True, False),
     "lightgbm_default": lambda: LightGBM("LightGBM defaults (native categorical)", False, True),
     "xgboost_hist": lambda: XGBoost("XGBoost hist (one-hot)"),
+    "catboost_default": lambda: CatBoost("CatBoost defaults (native categorical)"),
     "sklearn_logistic": lambda: Sklearn("scikit-learn LogisticRegression C=1", "logistic"),
     "sklearn_forest": lambda: Sklearn("scikit-learn RandomForest", "forest"),
 }

@@ -24,6 +24,7 @@ ORDER = [
     "lightgbm_matched_onehot",
     "lightgbm_default",
     "xgboost_hist",
+    "catboost_default",
     "ebb_logistic",
     "sklearn_logistic",
     "ebb_forest",
@@ -120,21 +121,39 @@ def verdicts(sets: dict) -> list:
     return out
 
 
+def merge(runs: list) -> dict:
+    """One row from repetitions of the same model on the same data set (bench/repeated.sh):
+    accuracies and fit times averaged over the repetitions, rounds of every fold listed."""
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    for k in ("roc_auc", "pr_auc", "fit_seconds", "fit_cpu_seconds"):
+        out[k] = sum(r[k] for r in runs) / len(runs)
+    rounds = [x for r in runs for x in (r.get("rounds") or [])]
+    out["rounds"] = rounds or None
+    out["repetitions"] = len(runs)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("inputs", nargs="+")
     ap.add_argument("--out", required=True)
     ap.add_argument("--markdown", required=True)
     a = ap.parse_args()
-    sets = defaultdict(dict)
+    runs = defaultdict(lambda: defaultdict(list))
     meta = defaultdict(dict)
+    repetitions = defaultdict(int)
     for path in a.inputs:
         with open(path) as f:
             doc = json.load(f)
         name = doc["dataset"]
         for r in doc["results"]:
-            sets[name][r["key"]] = r
+            runs[name][r["key"]].append(r)
+        if doc["side"] == "ebb":
+            repetitions[name] += 1
         meta[name][doc["side"]] = {k: v for k, v in doc.items() if k != "results"}
+    sets = {name: {k: merge(v) for k, v in rows.items()} for name, rows in runs.items()}
     checks = verdicts(sets)
     m = machine()
     lines = [f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['system']}", ""]
@@ -145,6 +164,8 @@ def main() -> None:
             if info["test_folds"] == 1
             else f"stratified {info['test_folds']}-fold CV, means over folds"
         )
+        if repetitions[name] > 1:
+            split += f" and {repetitions[name]} repetitions (different fold seeds, same folds for every library)"
         loads = ", ".join(
             f"{side} {v['load_average'][0]:.1f}" for side, v in meta[name].items()
         )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ebb's benchmark against LightGBM, XGBoost and scikit-learn, in one command:
+# Ebb's benchmark against LightGBM, XGBoost, CatBoost and scikit-learn, in one command:
 #   bash bench/run.sh        (or: make bench)
 # Builds bench/ (ebb-bench) in release, installs the pinned reference libraries into bench/.venv
 # (once), generates the synthetic data set, runs both sides on both data sets with the same

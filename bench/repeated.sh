@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Accuracy only, with less fold noise than bench/run.sh: repeated stratified 5-fold CV on
+# mlc_churn (fold seeds 42, 43, 44 by default), every library fitted on the same folds of each
+# repetition (Ebb's defaults through ebb-bench, the references through reference.py, CatBoost
+# included), no 1M-row scoring. One table of means over folds and repetitions.
+#   bash bench/repeated.sh        (after bench/run.sh has installed bench/.venv)
+# Environment: EBB_BENCH_MLC  path of mlc_churn.csv (default: ../shared/data/ beside the repo)
+#              EBB_BENCH_SEEDS fold seeds (default "42 43 44")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=bench/out/repeated
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+mlc=${EBB_BENCH_MLC:-}
+if [[ -z $mlc ]]; then
+    for base in "$root/.." "$(dirname "$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo .)")/.."; do
+        if [[ -f $base/shared/data/mlc_churn.csv ]]; then
+            mlc=$base/shared/data/mlc_churn.csv
+            break
+        fi
+    done
+fi
+[[ -n $mlc && -f $mlc ]] || { echo "bench: mlc_churn.csv not found; set EBB_BENCH_MLC" >&2; exit 1; }
+py=bench/.venv/bin/python
+[[ -x $py ]] || { echo "bench: bench/.venv missing; run bash bench/run.sh once" >&2; exit 1; }
+
+cargo build --release -p ebb-bench
+bin=$CARGO_TARGET_DIR/release/ebb-bench
+mkdir -p "$out"
+inputs=()
+for seed in ${EBB_BENCH_SEEDS:-42 43 44}; do
+    echo "== mlc_churn: stratified 5-fold CV, fold seed $seed" >&2
+    "$py" bench/splits.py --data "$mlc" --target churn --cv 5 --seed "$seed" --out "$out/mlc_$seed.folds"
+    args=(--data "$mlc" --folds "$out/mlc_$seed.folds" --target churn --name mlc_churn --no-scoring)
+    "$bin" run "${args[@]}" --out "$out/ebb_$seed.json"
+    "$py" bench/reference.py "${args[@]}" --out "$out/ref_$seed.json"
+    inputs+=("$out/ebb_$seed.json" "$out/ref_$seed.json")
+done
+"$py" bench/report.py --out "$out/results.json" --markdown "$out/report.md" "${inputs[@]}"
