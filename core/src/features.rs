@@ -976,26 +976,45 @@ impl FittedPipeline {
         table: impl Into<Rows<'a>>,
     ) -> Result<(Array2<f64>, RowErrors)> {
         let table = table.into();
+        let mut x = Array2::<f64>::from_elem((table.n_rows(), self.n_features()), f64::NAN);
+        let mut errors = Vec::new();
+        self.for_each_row(table, |r, features| {
+            match features {
+                Ok(f) => x.row_mut(r).iter_mut().zip(f).for_each(|(d, s)| *d = *s),
+                Err(e) => errors.push((r, e)),
+            }
+            Ok(())
+        })?;
+        Ok((x, errors))
+    }
+
+    /// Transforms the rows of a table or view one at a time, in view order, handing `each` the
+    /// row's index in the view and its features (or what is wrong with the row), without a
+    /// matrix: scoring a fold's test rows this way holds one row, not all of them. `each` may
+    /// stop the walk by returning an error.
+    pub fn for_each_row<'a>(
+        &self,
+        table: impl Into<Rows<'a>>,
+        mut each: impl FnMut(usize, Result<&[f64]>) -> Result<()>,
+    ) -> Result<()> {
+        let table = table.into();
         let indices = self.column_indices(table.table())?;
         let time_index = self
             .time_column
             .as_deref()
             .and_then(|t| table.table().column_index(t));
-        let width = self.n_features();
-        let mut x = Array2::<f64>::from_elem((table.n_rows(), width), f64::NAN);
-        let mut errors = Vec::new();
         let mut values = Vec::with_capacity(indices.len());
-        let mut buf = vec![0.0; width];
+        let mut buf = vec![0.0; self.n_features()];
         for r in 0..table.n_rows() {
             values.clear();
             values.extend(indices.iter().map(|&c| table.value(r, c)));
             let snapshot = time_index.and_then(|t| snapshot_of(table.raw(r, t)));
             match self.transform_values(&values, snapshot, table.source_row(r), &mut buf) {
-                Ok(()) => x.row_mut(r).iter_mut().zip(&buf).for_each(|(d, s)| *d = *s),
-                Err(e) => errors.push((r, e)),
+                Ok(()) => each(r, Ok(&buf))?,
+                Err(e) => each(r, Err(e))?,
             }
         }
-        Ok((x, errors))
+        Ok(())
     }
 }
 
