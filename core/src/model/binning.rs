@@ -279,6 +279,32 @@ mod tests {
     }
 
     #[test]
+    fn a_row_view_bins_like_a_copy_of_its_rows() {
+        // 450k rows so the bin sample's stride (every 3rd row) differs between the view and
+        // the whole matrix, as it does for boosting's early-stopping split of a big table.
+        let n = 450_000;
+        let x = Array2::from_shape_fn((n, 2), |(r, c)| match c {
+            0 => ((r * 7919) % 1000) as f64,
+            _ if r % 11 == 0 => f64::NAN,
+            _ => (r % 37) as f64 * 0.5,
+        });
+        let rows: Vec<usize> = (0..n).filter(|r| r % 5 != 0).collect();
+        let copy = x.select(ndarray::Axis(0), &rows);
+        let view = MatrixRows::subset(x.view(), &rows);
+        assert_eq!(view.n_rows(), rows.len());
+        let (a, b) = (
+            BinMapper::fit(view, 64).unwrap(),
+            BinMapper::fit(copy.view(), 64).unwrap(),
+        );
+        assert_eq!(a, b);
+        assert_ne!(a, BinMapper::fit(x.view(), 64).unwrap());
+        let (ba, bb) = (a.transform(view), b.transform(copy.view()));
+        for f in 0..2 {
+            assert_eq!(ba.column(f), bb.column(f));
+        }
+    }
+
+    #[test]
     fn bad_max_bins_is_an_error() {
         let x = Array2::<f64>::zeros((3, 1));
         assert!(BinMapper::fit(x.view(), 1).is_err());
