@@ -112,7 +112,20 @@ impl CliError {
 /// Result of a command.
 pub type CliResult<T = ()> = Result<T, CliError>;
 
+/// Allocations at least this big get their own mapping, returned to the system when freed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
+
 fn main() -> ExitCode {
+    // glibc raises its mmap threshold each time a big block is freed (up to 32 MiB), so the
+    // next fold's matrices, columns and binned features land on the heap, where freed blocks
+    // stay resident: training's peak RSS was ~40% above its peak heap. A fixed threshold turns
+    // that dynamic rule off. Only memory placement changes, never a computed value.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Generate(a) => commands::generate::run(a),

@@ -197,8 +197,12 @@ impl FeatureParams {
             None => vec![default_snapshot; n],
         };
 
+        // Two passes so the training matrix is the only full-size copy: the first fits every
+        // input's encoder (holding one raw column at a time), the second writes each row's
+        // features straight into the matrix. Building every encoded column first and copying
+        // them in held two matrices' worth of floats at once.
         let mut inputs = Vec::new();
-        let mut columns: Vec<Vec<f64>> = Vec::new();
+        let mut kept_values = Vec::new();
         let model_inputs: Vec<_> = schema
             .columns
             .iter()
@@ -207,7 +211,7 @@ impl FeatureParams {
         for (i, c) in model_inputs.iter().enumerate() {
             progress.report(
                 "preparing features",
-                i as f64 / model_inputs.len() as f64,
+                i as f64 / model_inputs.len() as f64 * FIT_SHARE,
                 &c.name,
             )?;
             let idx = table
@@ -216,22 +220,16 @@ impl FeatureParams {
                 .ok_or_else(|| Error::MissingColumn {
                     column: c.name.clone(),
                 })?;
-            let (encoder, mut cols) = match c.kind {
+            let (encoder, values) = match c.kind {
                 ColumnKind::Categorical => self.fit_categorical(table, idx, labels)?,
                 kind => {
                     let raw: Vec<f64> = (0..n)
-                        .map(|r| numeric_of(kind, table.value(r, idx), snapshots[r]))
-                        .collect::<core::result::Result<_, _>>()
-                        .map_err(|value| Error::BadValue {
-                            row: 0,
-                            column: c.name.clone(),
-                            value,
-                            expected: kind_name(kind).into(),
-                        })?;
-                    self.fit_numeric(raw)
+                        .map(|r| training_number(kind, &c.name, table.value(r, idx), snapshots[r]))
+                        .collect::<Result<_>>()?;
+                    (self.fit_numeric(raw), None)
                 }
             };
-            columns.append(&mut cols);
+            kept_values.push((idx, values));
             inputs.push(InputColumn {
                 name: c.name.clone(),
                 kind: c.kind,
@@ -244,20 +242,43 @@ impl FeatureParams {
             time_column: schema.time_column.clone(),
             default_snapshot,
         };
-        progress.report("preparing features", 1.0, "building the matrix")?;
-        let width = columns.len();
+        let width = pipeline.n_features();
         let mut x = Array2::<f64>::zeros((n, width));
-        for (j, col) in columns.iter().enumerate() {
-            for (r, v) in col.iter().enumerate() {
-                x[[r, j]] = *v;
+        let mut buf = vec![0.0; width];
+        for (r, mut row) in x.rows_mut().into_iter().enumerate() {
+            if r % MATRIX_REPORT_ROWS == 0 {
+                progress.report(
+                    "preparing features",
+                    FIT_SHARE + (1.0 - FIT_SHARE) * r as f64 / n as f64,
+                    "building the matrix",
+                )?;
             }
+            let mut offset = 0;
+            for (input, (idx, values)) in pipeline.inputs.iter().zip(&kept_values) {
+                let out = &mut buf[offset..offset + input.width()];
+                match (&input.encoder, values) {
+                    // Encoded categoricals: the training values the first pass computed.
+                    (_, Some(values)) => out[0] = values[r],
+                    (Encoder::Categorical(enc), None) => enc.encode(table.value(r, *idx), out),
+                    (Encoder::Numeric(enc), None) => {
+                        let v = training_number(
+                            input.kind,
+                            &input.name,
+                            table.value(r, *idx),
+                            snapshots[r],
+                        )?;
+                        enc.encode(self.target, v, out);
+                    }
+                }
+                offset += input.width();
+            }
+            row.iter_mut().zip(&buf).for_each(|(d, s)| *d = *s);
         }
         Ok((pipeline, x))
     }
 
-    /// Fits a numeric column (already turned into numbers, `NaN` = missing) and returns its
-    /// encoder with the transformed training columns.
-    fn fit_numeric(&self, raw: Vec<f64>) -> (Encoder, Vec<Vec<f64>>) {
+    /// Fits a numeric column (already turned into numbers, `NaN` = missing).
+    fn fit_numeric(&self, raw: Vec<f64>) -> Encoder {
         let mut present: Vec<f64> = raw.iter().copied().filter(|v| !v.is_nan()).collect();
         present.sort_unstable_by(f64::total_cmp);
         let has_missing = present.len() < raw.len();
@@ -287,24 +308,18 @@ impl FeatureParams {
             // A constant column scales to all zeros rather than dividing by zero.
             enc.scale = if std > 0.0 { std } else { 1.0 };
         }
-        let width = enc.width();
-        let mut cols = vec![Vec::with_capacity(raw.len()); width];
-        let mut buf = [0.0; 2];
-        for v in raw {
-            enc.encode(self.target, v, &mut buf[..width]);
-            for (col, b) in cols.iter_mut().zip(&buf[..width]) {
-                col.push(*b);
-            }
-        }
-        (Encoder::Numeric(enc), cols)
+        Encoder::Numeric(enc)
     }
 
+    /// Fits a categorical column. One-hot columns are written from the encoder; a high-cardinality
+    /// column also returns its training rows' values, which differ from what the encoder gives
+    /// (out of fold for target encoding; missing rows' own frequency).
     fn fit_categorical(
         &self,
         table: Rows<'_>,
         idx: usize,
         labels: &[f64],
-    ) -> Result<(Encoder, Vec<Vec<f64>>)> {
+    ) -> Result<(Encoder, Option<Vec<f64>>)> {
         let n = table.n_rows();
         let mut counts: HashMap<&str, usize> = HashMap::new();
         let mut has_missing = false;
@@ -331,16 +346,7 @@ impl FeatureParams {
                 other_column: has_other,
                 missing_indicator: has_missing,
             };
-            let width = enc.width();
-            let mut cols = vec![Vec::with_capacity(n); width];
-            let mut buf = vec![0.0; width];
-            for r in 0..n {
-                enc.encode(table.value(r, idx), &mut buf);
-                for (col, b) in cols.iter_mut().zip(&buf) {
-                    col.push(*b);
-                }
-            }
-            return Ok((Encoder::Categorical(enc), cols));
+            return Ok((Encoder::Categorical(enc), None));
         }
 
         let level_index: HashMap<&str, usize> = kept
@@ -424,10 +430,26 @@ impl FeatureParams {
                 )
             }
         };
-        let enc_width = enc.width();
-        debug_assert_eq!(enc_width, 1);
-        Ok((Encoder::Categorical(enc), vec![values]))
+        debug_assert_eq!(enc.width(), 1);
+        Ok((Encoder::Categorical(enc), Some(values)))
     }
+}
+
+/// Share of `fit_transform`'s progress given to fitting the encoders (the rest is writing the
+/// matrix).
+const FIT_SHARE: f64 = 0.5;
+
+/// Matrix rows written between two progress reports (a few milliseconds of work).
+const MATRIX_REPORT_ROWS: usize = 16_384;
+
+/// A training row's value of numeric-like input `column`, or what is wrong with it.
+fn training_number(kind: ColumnKind, column: &str, value: Value<'_>, snapshot: f64) -> Result<f64> {
+    numeric_of(kind, value, snapshot).map_err(|value| Error::BadValue {
+        row: 0,
+        column: column.to_string(),
+        value,
+        expected: kind_name(kind).into(),
+    })
 }
 
 fn kind_name(kind: ColumnKind) -> &'static str {
@@ -954,26 +976,45 @@ impl FittedPipeline {
         table: impl Into<Rows<'a>>,
     ) -> Result<(Array2<f64>, RowErrors)> {
         let table = table.into();
+        let mut x = Array2::<f64>::from_elem((table.n_rows(), self.n_features()), f64::NAN);
+        let mut errors = Vec::new();
+        self.for_each_row(table, |r, features| {
+            match features {
+                Ok(f) => x.row_mut(r).iter_mut().zip(f).for_each(|(d, s)| *d = *s),
+                Err(e) => errors.push((r, e)),
+            }
+            Ok(())
+        })?;
+        Ok((x, errors))
+    }
+
+    /// Transforms the rows of a table or view one at a time, in view order, handing `each` the
+    /// row's index in the view and its features (or what is wrong with the row), without a
+    /// matrix: scoring a fold's test rows this way holds one row, not all of them. `each` may
+    /// stop the walk by returning an error.
+    pub fn for_each_row<'a>(
+        &self,
+        table: impl Into<Rows<'a>>,
+        mut each: impl FnMut(usize, Result<&[f64]>) -> Result<()>,
+    ) -> Result<()> {
+        let table = table.into();
         let indices = self.column_indices(table.table())?;
         let time_index = self
             .time_column
             .as_deref()
             .and_then(|t| table.table().column_index(t));
-        let width = self.n_features();
-        let mut x = Array2::<f64>::from_elem((table.n_rows(), width), f64::NAN);
-        let mut errors = Vec::new();
         let mut values = Vec::with_capacity(indices.len());
-        let mut buf = vec![0.0; width];
+        let mut buf = vec![0.0; self.n_features()];
         for r in 0..table.n_rows() {
             values.clear();
             values.extend(indices.iter().map(|&c| table.value(r, c)));
             let snapshot = time_index.and_then(|t| snapshot_of(table.raw(r, t)));
             match self.transform_values(&values, snapshot, table.source_row(r), &mut buf) {
-                Ok(()) => x.row_mut(r).iter_mut().zip(&buf).for_each(|(d, s)| *d = *s),
-                Err(e) => errors.push((r, e)),
+                Ok(()) => each(r, Ok(&buf))?,
+                Err(e) => each(r, Err(e))?,
             }
         }
-        Ok((x, errors))
+        Ok(())
     }
 }
 

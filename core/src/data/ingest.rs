@@ -243,7 +243,9 @@ impl CsvReader {
             return Err(Error::EmptyInput);
         }
         self.decide_formats();
-        self.table.ok_or(Error::EmptyInput)
+        let mut table = self.table.ok_or(Error::EmptyInput)?;
+        table.shrink_to_fit();
+        Ok(table)
     }
 
     /// Hands out the rows parsed so far (with the same header) and keeps reading; `None`

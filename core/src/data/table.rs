@@ -184,6 +184,11 @@ impl TextColumn {
         self.ends.is_empty()
     }
 
+    fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
     /// Whether any cell holds a character `pattern` matches (one scan of the column's text).
     pub(crate) fn contains(&self, pattern: impl Fn(char) -> bool) -> bool {
         self.bytes.contains(pattern)
@@ -264,6 +269,15 @@ impl Table {
     /// Column names in file order.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Gives back the spare capacity left by growing the columns row by row (up to half of
+    /// each column's text and offsets): a finished table is kept through training.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        for c in &mut self.columns {
+            c.shrink_to_fit();
+        }
+        self.source_rows.shrink_to_fit();
     }
 
     /// Number of data rows.

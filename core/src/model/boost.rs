@@ -17,7 +17,7 @@ mod objective;
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
-use ndarray::{ArrayView2, Axis};
+use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 use self::histogram::SplitRules;
@@ -25,7 +25,7 @@ use self::learner::{predict_binned, GrowConfig, TreeLearner};
 use self::objective::{base_score, gradients, log_loss, sigmoid};
 use super::packed::PackedTrees;
 use crate::error::{Error, Result};
-use crate::model::binning::{BinMapper, MAX_BINS};
+use crate::model::binning::{BinMapper, MatrixRows, MAX_BINS};
 use crate::model::tree::{Tree, LEAF};
 use crate::progress::Reporter;
 use crate::rng::Rng;
@@ -252,14 +252,15 @@ impl BoostParams {
             if let Some((train, valid)) = stratified_holdout(y, self.validation_fraction, self.seed)
             {
                 let take = |idx: &[usize], v: &[f64]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
-                let (xt, xv) = (x.select(Axis(0), &train), x.select(Axis(0), &valid));
+                // Row views, not copies: the split's rows are binned straight from `x`.
+                let (xt, xv) = (MatrixRows::subset(x, &train), MatrixRows::subset(x, &valid));
                 let (yt, yv) = (take(&train, y), take(&valid, y));
                 let (wt, wv) = (take(&train, &w), take(&valid, &w));
                 let probe = self.train(
-                    xt.view(),
+                    xt,
                     &yt,
                     &wt,
-                    Some((xv.view(), &yv, &wv)),
+                    Some((xv, &yv, &wv)),
                     &mut progress
                         .sub(0.0, PROBE_SHARE)
                         .with_context("early stopping"),
@@ -272,7 +273,7 @@ impl BoostParams {
                         ..self.clone()
                     }
                     .train(
-                        x,
+                        x.into(),
                         y,
                         &w,
                         None,
@@ -284,7 +285,7 @@ impl BoostParams {
                 return Ok(full);
             }
         }
-        self.train(x, y, &w, None, progress)
+        self.train(x.into(), y, &w, None, progress)
     }
 
     /// Trains on `x`/`y` and uses the given validation set for early stopping (or only for the
@@ -328,10 +329,10 @@ impl BoostParams {
             })
             .collect();
         self.train(
-            x,
+            x.into(),
             y,
             &w,
-            Some((x_valid, y_valid, &wv)),
+            Some((x_valid.into(), y_valid, &wv)),
             &mut Reporter::silent(),
         )
     }
@@ -419,14 +420,14 @@ impl BoostParams {
     /// binning is done) so a stop is seen within one round's work.
     fn train(
         &self,
-        x: ArrayView2<f64>,
+        x: MatrixRows<'_>,
         y: &[f64],
         w: &[f64],
-        valid: Option<(ArrayView2<f64>, &[f64], &[f64])>,
+        valid: Option<(MatrixRows<'_>, &[f64], &[f64])>,
         progress: &mut Reporter<'_>,
     ) -> Result<BoostModel> {
-        let n_rows = x.nrows();
-        let n_features = x.ncols();
+        let n_rows = x.n_rows();
+        let n_features = x.n_features();
         let mapper = BinMapper::fit(x, self.max_bins)?;
         let binned = mapper.transform(x);
         progress.report(STAGE, 0.0, "features binned")?;
@@ -712,6 +713,7 @@ impl BoostModel {
         // Rows are scored independently, so chunking cannot change any value.
         #[cfg(feature = "parallel")]
         {
+            use ndarray::Axis;
             use rayon::prelude::*;
             const CHUNK: usize = 1024;
             let chunks: Vec<ArrayView2<f64>> = x.axis_chunks_iter(Axis(0), CHUNK).collect();

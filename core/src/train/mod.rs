@@ -277,22 +277,17 @@ fn predict_table(
     stage: &str,
     progress: &mut Reporter<'_>,
 ) -> Result<Vec<f64>> {
-    let (x, errors) = pipeline.transform_table(table)?;
-    if let Some((_, e)) = errors.into_iter().next() {
-        return Err(e);
-    }
-    let n = x.nrows();
+    let n = table.n_rows();
     let mut out = Vec::with_capacity(n);
-    for (i, row) in x.rows().into_iter().enumerate() {
+    // Row by row: a matrix of the test rows would be the run's largest allocation after the
+    // training matrix is freed.
+    pipeline.for_each_row(table, |i, features| {
         if i % PREDICT_REPORT_ROWS == 0 && i > 0 {
             progress.report(stage, i as f64 / n as f64, "predicting test rows")?;
         }
-        // Rows of a fresh standard-layout matrix are contiguous; the copy is only a fallback.
-        out.push(match row.as_slice() {
-            Some(slice) => model.predict_proba(slice),
-            None => model.predict_proba(&row.to_vec()),
-        });
-    }
+        out.push(model.predict_proba(features?));
+        Ok(())
+    })?;
     Ok(out)
 }
 
