@@ -224,7 +224,10 @@ impl FeatureParams {
                 ColumnKind::Categorical => self.fit_categorical(table, idx, labels)?,
                 kind => {
                     let raw: Vec<f64> = (0..n)
-                        .map(|r| training_number(kind, &c.name, table.value(r, idx), snapshots[r]))
+                        .map(|r| {
+                            let value = table.value(r, idx);
+                            training_number(kind, &c.name, value, snapshots[r], table.source_row(r))
+                        })
                         .collect::<Result<_>>()?;
                     (self.fit_numeric(raw), None)
                 }
@@ -266,6 +269,7 @@ impl FeatureParams {
                             &input.name,
                             table.value(r, *idx),
                             snapshots[r],
+                            table.source_row(r),
                         )?;
                         enc.encode(self.target, v, out);
                     }
@@ -442,10 +446,17 @@ const FIT_SHARE: f64 = 0.5;
 /// Matrix rows written between two progress reports (a few milliseconds of work).
 const MATRIX_REPORT_ROWS: usize = 16_384;
 
-/// A training row's value of numeric-like input `column`, or what is wrong with it.
-fn training_number(kind: ColumnKind, column: &str, value: Value<'_>, snapshot: f64) -> Result<f64> {
+/// A training row's value of numeric-like input `column`, or what is wrong with it (naming the
+/// row's 1-based data-row number in the source file, `source_row`).
+fn training_number(
+    kind: ColumnKind,
+    column: &str,
+    value: Value<'_>,
+    snapshot: f64,
+    source_row: usize,
+) -> Result<f64> {
     numeric_of(kind, value, snapshot).map_err(|value| Error::BadValue {
-        row: 0,
+        row: source_row,
         column: column.to_string(),
         value,
         expected: kind_name(kind).into(),
@@ -1184,6 +1195,40 @@ mod tests {
             .filter(|&r| x[[r, 5]] != served[[r, 5]])
             .count();
         assert!(differs > 0, "training rows must get out-of-fold encodings");
+    }
+
+    #[test]
+    fn a_bad_training_value_names_its_data_row() {
+        let (clean, y) = sample();
+        // Source rows are numbered from 1; the bad fee is in view row 3 of rows 2.., data row 5.
+        let mut rows: Vec<[&str; 4]> = (0..clean.n_rows())
+            .map(|r| {
+                [
+                    clean.raw(r, 0),
+                    clean.raw(r, 1),
+                    clean.raw(r, 2),
+                    clean.raw(r, 3),
+                ]
+            })
+            .collect();
+        rows[4][1] = "ten";
+        let t = table(&rows);
+        let view: Vec<usize> = (1..t.n_rows()).collect();
+        for target in [Target::Trees, Target::Linear] {
+            let err = FeatureParams::for_target(target)
+                .fit_transform(Rows::subset(&t, &view), &schema(), &y[1..])
+                .unwrap_err();
+            assert_eq!(
+                err,
+                Error::BadValue {
+                    row: 5,
+                    column: "fee".into(),
+                    value: "ten".into(),
+                    expected: "number".into(),
+                },
+                "{target:?}"
+            );
+        }
     }
 
     #[test]
