@@ -146,10 +146,20 @@ pub fn report(
     let mut alert_reasons = Vec::new();
     if let Some(d) = &drift {
         if d.dataset_verdict >= alert_level {
+            // Named, so the operator reading the alert knows where to look without opening
+            // the dashboard.
+            let flagged: Vec<String> = d
+                .columns
+                .iter()
+                .filter(|c| c.verdict != Verdict::Ok)
+                .map(|c| format!("{} ({})", c.name, c.verdict.as_str()))
+                .collect();
             alert_reasons.push(format!(
-                "{} of {} input columns drifted",
+                "{} of {} input columns drifted, {} more warn: {}",
                 d.drifted_columns,
-                d.columns.len()
+                d.columns.len(),
+                d.warned_columns,
+                flagged.join(", ")
             ));
         }
         if d.score_drift.verdict >= alert_level {
@@ -182,6 +192,18 @@ pub fn report(
         status: status.as_str().to_string(),
         alert: !alert_reasons.is_empty(),
         alert_reasons,
+    }
+}
+
+impl MonitoringReport {
+    /// The input columns whose drift verdict is `warn` or `drift`, in the report's order.
+    pub fn flagged_columns(&self) -> Vec<&str> {
+        self.drift
+            .iter()
+            .flat_map(|d| &d.columns)
+            .filter(|c| c.verdict != Verdict::Ok)
+            .map(|c| c.name.as_str())
+            .collect()
     }
 }
 

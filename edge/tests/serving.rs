@@ -196,6 +196,16 @@ fn monitoring_flags_an_injected_shift_and_checks_performance() {
         drifted.contains(&"plan") && drifted.contains(&"region"),
         "{drifted:?}"
     );
+    // The alert names every flagged column, with its verdict.
+    let flagged = moved.flagged_columns();
+    assert!(flagged.len() >= drifted.len(), "{flagged:?}");
+    for column in &flagged {
+        assert!(
+            moved.alert_reasons[0].contains(&format!("{column} (")),
+            "{column}: {:?}",
+            moved.alert_reasons
+        );
+    }
     assert!(moved.performance.is_none() && !moved.notes.is_empty());
 
     // Mild drift: a `warn`, which alerts only when the operator asks for `warn`.

@@ -8,7 +8,7 @@
 //! activations, an experiment, rollbacks at once) of which none acknowledged may be lost.
 //! Predictions must equal `ebb score`'s to 1e-9 for 1,000 generated customers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -17,6 +17,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use ebb_core::data::ingest::{read_csv, CsvOptions};
+use ebb_core::data::synth::drifted_columns;
 use ebb_core::data::table::Table;
 use ebb_tests::auth_table::{
     Outcome, ADMIN_TOKEN as ADMIN, API_TOKEN as API, CALLERS, METRICS_TOKEN, ROUTES,
@@ -86,12 +87,29 @@ impl Worker {
         }
     }
 
+    /// Stops it and appends its `wrangler.log` (each start truncates that) to
+    /// [`Worker::all_logs`], so the logs of every run can be read at the end.
     fn stop(&self) {
         let _ = Command::new("bash")
             .arg(root().join("scripts/worker.sh"))
             .arg("stop")
             .arg(&self.state)
             .status();
+        let log = self.state.join("wrangler.log");
+        if let Ok(text) = std::fs::read_to_string(&log) {
+            let mut all = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(Worker::all_logs(&self.state))
+                .unwrap();
+            all.write_all(text.as_bytes()).unwrap();
+            let _ = std::fs::remove_file(log);
+        }
+    }
+
+    /// wrangler dev's stdout and stderr of every run on `state` so far (worker and runtime).
+    fn all_logs(state: &Path) -> PathBuf {
+        state.join("wrangler-all.log")
     }
 
     fn restart(self) -> Worker {
@@ -237,6 +255,17 @@ fn record(t: &Table, r: usize) -> Map<String, Value> {
     ebb_tests::json_record(t, r)
 }
 
+/// [`record`] as another customer: the id's leading `C` becomes `D`.
+fn renamed(t: &Table, r: usize) -> Map<String, Value> {
+    let mut record = record(t, r);
+    let id = record["customer_id"]
+        .as_str()
+        .unwrap()
+        .replacen('C', "D", 1);
+    record.insert("customer_id".into(), id.into());
+    record
+}
+
 fn batch_body(t: &Table, rows: std::ops::Range<usize>) -> String {
     let customers: Vec<Value> = rows.map(|r| Value::Object(record(t, r))).collect();
     json!({ "customers": customers }).to_string()
@@ -318,7 +347,7 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     ebb(&[
         "generate",
         "--rows",
-        "400",
+        "1000",
         "--seed",
         "7",
         "--drift",
@@ -519,6 +548,10 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
         400
     );
 
+    // Error answers never echo a token; a marked customer's id and values are sent for the
+    // log check at the end.
+    no_secrets_in_answers(&w, &fresh);
+
     // Training/serving consistency: 1,000 customers through the batch route vs `ebb score`.
     let (status, body) = w.call(
         "POST",
@@ -538,6 +571,11 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     }
     assert!(worst <= 1e-9, "worker and `ebb score` differ by {worst}");
     eprintln!("consistency: max |worker - ebb score| = {worst:e} over 1000 customers");
+    // What A served to the first customers, compared exactly after B comes and goes.
+    let served_by_a: Vec<f64> = served[..ROLLBACK_CUSTOMERS]
+        .iter()
+        .map(|p| p["probability"].as_f64().unwrap())
+        .collect();
 
     // Labels for those customers, then monitoring sees volume and performance.
     let churn = fresh.column_index("churn").unwrap();
@@ -600,6 +638,8 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
         b.as_str(),
         "a new activation serves on the next request"
     );
+    // B scores differently, so the comparison after the rollback can tell which one serves.
+    assert_ne!(body["probability"].as_f64(), Some(served_by_a[0]), "{body}");
     let (status, body) = w.call("POST", "/v1/rollback", Some(ADMIN), None);
     assert_eq!(
         (status, body["version"].as_str()),
@@ -608,6 +648,27 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     );
     let (_, models) = w.call("GET", "/v1/models", Some(API), None);
     assert_eq!(models["active"], a.as_str());
+    // The rolled-back version serves exactly what it served before B was activated.
+    let (status, body) = w.call(
+        "POST",
+        "/v1/predict/batch",
+        Some(API),
+        Some(&batch_body(&fresh, 0..ROLLBACK_CUSTOMERS)),
+    );
+    assert_eq!(status, 200, "{body}");
+    let after: Vec<f64> = body["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["model_version"], a.as_str(), "{p}");
+            p["probability"].as_f64().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        after, served_by_a,
+        "after the rollback A serves the probabilities it served before"
+    );
     assert_eq!(models["models"].as_array().unwrap().len(), 2);
     assert_eq!(models["history"].as_array().unwrap().len(), 3);
     let (status, body) = w.call("GET", &format!("/v1/models/{b}"), Some(API), None);
@@ -658,16 +719,72 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     assert_eq!(w.call("DELETE", "/v1/experiment", Some(ADMIN), None).0, 200);
     assert_eq!(w.call("DELETE", "/v1/experiment", Some(ADMIN), None).0, 404);
 
-    // Drifted traffic, then the daily cron check posts an alert to the webhook.
+    // Drifted traffic from 1,000 new customers. The generator numbers customers from C0000001
+    // whatever the seed, so they are renamed D... to keep their labels apart from the fresh
+    // customers'. The window also holds the ~1,150 undrifted predictions above, so the drift
+    // is at full strength (`--drift 1`): at 0.5 that mix leaves `usage_hours_7d` unflagged
+    // (`ebb drift` on the same rows).
     let drifted = table(&dir.join("drifted.csv"));
-    let (status, _) = w.call(
+    let logged = w.call("GET", "/v1/monitoring", Some(API), None).1["predictions"]
+        .as_u64()
+        .unwrap();
+    let customers: Vec<Value> = (0..1000)
+        .map(|r| Value::Object(renamed(&drifted, r)))
+        .collect();
+    let (status, body) = w.call(
         "POST",
         "/v1/predict/batch",
         Some(API),
-        Some(&batch_body(&drifted, 0..400)),
+        Some(&json!({ "customers": customers }).to_string()),
     );
-    assert_eq!(status, 200);
-    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(status, 200, "{body}");
+    // Their outcomes contradict every decision: the customers flagged stayed, the others left.
+    let contradicting: Vec<Value> = body["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| json!({"customer_id": p["customer_id"], "churned": !p["decision"].as_bool().unwrap()}))
+        .collect();
+    let (status, body) = w.call(
+        "POST",
+        "/v1/labels",
+        Some(ADMIN),
+        Some(&json!({ "labels": contradicting }).to_string()),
+    );
+    assert_eq!(
+        (status, body["stored"].as_u64()),
+        (200, Some(1000)),
+        "{body}"
+    );
+    let mut report = Value::Null;
+    wait_for("the drifted predictions in monitoring", || {
+        report = w.call("GET", "/v1/monitoring", Some(API), None).1;
+        report["predictions"].as_u64().unwrap_or(0) >= logged + 1000
+    });
+    // Monitoring flags exactly the columns `--drift` shifts (core's `drifted_columns`): the
+    // generator's drifted plan, region and payment method only relabel a customer, so the fee,
+    // devices, autopay and delays that follow from them keep their distribution, and the label
+    // it also raises is no input column. (ALERT_LEVEL=warn here, so `warn` counts as flagged.)
+    let shifted: BTreeSet<&str> = drifted_columns().iter().copied().collect();
+    let flagged: BTreeSet<&str> = report["drift"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] != "ok")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, shifted, "{}", report["drift"]);
+    // And the contradicting labels show as degraded performance.
+    let perf = &report["performance"];
+    assert_eq!(perf["degraded"], true, "{perf}");
+    assert!(
+        perf["roc_auc"]["current"].as_f64() < perf["roc_auc"]["training"].as_f64(),
+        "{perf}"
+    );
+    let reasons = report["alert_reasons"].to_string();
+    assert!(reasons.contains("performance degraded"), "{reasons}");
+
+    // The daily cron check posts an alert naming the same columns and the degradation.
     let (status, _) = w.call_text("GET", "/__scheduled?cron=0+6+*+*+*", None, None);
     assert_eq!(status, 200);
     let alert = alerts
@@ -676,7 +793,18 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     let alert: Value = serde_json::from_str(&alert).unwrap();
     assert_eq!(alert["alert"], true);
     assert_eq!(alert["model_version"], a.as_str());
-    assert!(!alert["reasons"].as_array().unwrap().is_empty(), "{alert}");
+    let named: BTreeSet<&str> = alert["flagged_columns"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no flagged_columns: {alert}"))
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(named, shifted, "{alert}");
+    let reasons = alert["reasons"].to_string();
+    assert!(reasons.contains("performance degraded"), "{alert}");
+    for column in &shifted {
+        assert!(reasons.contains(column), "{column} unnamed: {alert}");
+    }
     let (_, info) = w.call("GET", "/v1/app-info", Some(METRICS_TOKEN), None);
     assert_eq!(info["last_monitoring_run"]["alert_sent"], 1.0, "{info}");
     assert_eq!(info["active_model"], a.as_str());
@@ -780,7 +908,73 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     concurrent_registry_changes(&w, &b_json);
 
     drop(w);
+
+    // Nothing secret or personal reached the logs of any run (wrangler's stdout and stderr:
+    // the worker's console output and the runtime's request lines). Not the id of the customer
+    // deleted above: `DELETE /v1/customers/{id}` puts it in the request line by design.
+    let logs = std::fs::read_to_string(Worker::all_logs(&dir.join("state"))).unwrap();
+    assert!(
+        logs.matches("Ready on").count() >= 4 && logs.contains("POST /v1/predict/batch 200"),
+        "the captured logs are every run's: {logs}"
+    );
+    let drifted_customer = renamed(&drifted, 7)["customer_id"].to_string();
+    for leaked in [
+        ADMIN,
+        API,
+        METRICS_TOKEN,
+        WRONG_TOKEN,
+        MARKED_CUSTOMER,
+        MARKED_VALUE,
+        MARKED_LEVEL,
+        fresh.raw(500, 0),
+        drifted_customer.trim_matches('"'),
+    ] {
+        assert!(!logs.contains(leaked), "the logs show {leaked}: {logs}");
+    }
 }
+
+/// A customer whose id and values must stay out of the logs.
+const MARKED_CUSTOMER: &str = "cust-marked-7e1f";
+/// A bad value of that customer's (rejected with a 400 naming its field).
+const MARKED_VALUE: &str = "tenure-marked-93c2";
+/// A plan level never seen in training (accepted: an unknown level is scored as such).
+const MARKED_LEVEL: &str = "plan-marked-5d08";
+/// A token nobody has.
+const WRONG_TOKEN: &str = "wrong-token-0b7a41";
+
+/// 401s and a 400 do not echo the token they were sent with; the marked customer is sent once
+/// with a bad field and once correctly.
+fn no_secrets_in_answers(w: &Worker, fresh: &Table) {
+    let mut marked = record(fresh, 1);
+    marked.insert("customer_id".into(), MARKED_CUSTOMER.into());
+    marked.insert("plan".into(), MARKED_LEVEL.into());
+    let good = Value::Object(marked.clone()).to_string();
+    marked.insert("tenure_months".into(), MARKED_VALUE.into());
+    let bad = Value::Object(marked).to_string();
+    for (path, token, body, status) in [
+        ("/v1/predict", WRONG_TOKEN, Some(good.as_str()), 401),
+        ("/v1/rollback", API, None, 401),
+        ("/v1/rollback", METRICS_TOKEN, None, 401),
+        ("/metrics", WRONG_TOKEN, None, 401),
+        ("/v1/predict", API, Some(bad.as_str()), 400),
+    ] {
+        let method = if path == "/metrics" { "GET" } else { "POST" };
+        let (got, text) = w.call_text(method, path, Some(token), body);
+        assert_eq!(got, status, "{path}: {text}");
+        for secret in [ADMIN, API, METRICS_TOKEN, WRONG_TOKEN] {
+            assert!(!text.contains(secret), "{path} echoes a token: {text}");
+        }
+    }
+    let (status, body) = w.call("POST", "/v1/predict", Some(API), Some(&good));
+    assert_eq!(
+        (status, body["customer_id"].as_str()),
+        (200, Some(MARKED_CUSTOMER)),
+        "{body}"
+    );
+}
+
+/// Customers whose probabilities must be the same before B's activation and after its rollback.
+const ROLLBACK_CUSTOMERS: usize = 100;
 
 /// How many admin changes race in each round of [`concurrent_registry_changes`].
 const RACERS: usize = 20;

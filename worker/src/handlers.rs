@@ -631,6 +631,7 @@ async fn post_alert(url: &str, report: &MonitoringReport) -> bool {
         "model_version": report.model_version,
         "status": report.status,
         "reasons": report.alert_reasons,
+        "flagged_columns": report.flagged_columns(),
         "predictions": report.predictions,
         "window_start_ms": report.window_start_ms,
         "window_end_ms": report.window_end_ms,
