@@ -6,8 +6,10 @@
 # state directory, publishes the GBDT (`ebb publish --activate`), then runs bench/http/soak.mjs:
 #   1. soak: EBB_SOAK_MINUTES minutes of mixed traffic at 32 connections (predict, predict with
 #      ?explain=3, batches of 100, labels, monitoring), one row per minute: requests, req/s,
-#      p50/p99, unexpected non-2xx, and the RSS of this run's workerd processes (wrangler dev's
-#      process group) sampled every 5 s, as min–max.
+#      p50/p99, unexpected non-2xx, the RSS of this run's workerd processes (wrangler dev's
+#      process group: the worker's own, which also hosts the local KV and D1, and wrangler's
+#      proxy) sampled every 5 s as min–max, and the size of the local D1 files; then the RSS
+#      after 30 s without load.
 #   2. restart: the same load plus an admin publishing the six models then activating published
 #      versions; halfway, wrangler dev's whole process group is SIGKILLed and started again on the
 #      same state directory; afterwards every acknowledged label (DELETE /v1/customers/{id} says

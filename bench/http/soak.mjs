@@ -116,7 +116,11 @@ function record(a) {
     }
 }
 
-/** workerd processes of this run: those in wrangler dev's process group (it may change on restart). */
+/**
+ * RSS of this run's workerd processes: those in wrangler dev's process group (it changes on a
+ * restart). wrangler dev runs two: a proxy on the public port (its command line names that port
+ * as the `entry` socket) and the worker's own, which also runs the local KV and D1 simulators.
+ */
 function workerdRssMb() {
     let pg;
     try {
@@ -130,30 +134,55 @@ function workerdRssMb() {
     } catch {
         return null; // none running (restart in progress)
     }
-    let kb = 0;
+    const r = { mb: 0, worker_mb: 0, proxy_mb: 0, processes: 0 };
     for (const pid of pids) {
         try {
             const m = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
-            if (m) kb += Number(m[1]);
+            const proxy = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`entry=127.0.0.1:${port}`);
+            if (!m) continue;
+            const mb = Number(m[1]) / 1024;
+            r.mb += mb;
+            r[proxy ? "proxy_mb" : "worker_mb"] += mb;
+            r.processes++;
         } catch {
             // exited between pgrep and the read
         }
     }
-    return { mb: kb / 1024, processes: pids.length };
+    return r;
+}
+
+/** Bytes of the local D1 database files (the prediction log grows with the traffic). */
+function d1Mb() {
+    let bytes = 0;
+    const walk = (dir) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) walk(p);
+            else bytes += fs.statSync(p).size;
+        }
+    };
+    try {
+        walk(path.join(state, "v3", "d1"));
+    } catch {
+        return null;
+    }
+    return bytes / (1024 * 1024);
 }
 
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 function summary(w, secs) {
     const s = [...w.latencies].sort((a, b) => a - b);
     const rss = w.rss.map((r) => r.mb);
+    const range = (key) => (w.rss.length ? [Math.min(...w.rss.map((r) => r[key])), Math.max(...w.rss.map((r) => r[key]))] : null);
     return {
         requests: w.requests, rps: w.requests / secs, p50_ms: quantile(s, 0.5), p99_ms: quantile(s, 0.99),
         max_ms: s[s.length - 1] ?? NaN, unexpected: w.unexpected, refused: w.refused, statuses: w.statuses,
         by_route: w.byRoute, rss_min_mb: rss.length ? Math.min(...rss) : null, rss_max_mb: rss.length ? Math.max(...rss) : null,
-        rss_samples: rss.length, workerd_processes: w.rss.length ? w.rss[w.rss.length - 1].processes : null,
+        worker_rss_mb: range("worker_mb"), proxy_rss_mb: range("proxy_mb"), d1_mb: d1Mb(), rss_samples: rss.length, workerd_processes: w.rss.length ? w.rss[w.rss.length - 1].processes : null,
         degraded: w.degraded, versions: w.versions, seconds: secs,
     };
 }
+const mm = (r) => (r ? `${r[0].toFixed(0)}–${r[1].toFixed(0)}` : "–");
 const f = (x, d = 1) => (x === null || Number.isNaN(x) ? "–" : x.toFixed(d));
 
 // ---- the phases ----------------------------------------------------------------------------
@@ -177,8 +206,8 @@ const first = workerdRssMb();
 if (first) win.rss.push(first);
 
 if (mode === "soak") {
-    console.log("| minute | requests | req/s | p50 ms | p99 ms | max ms | unexpected non-2xx | workerd RSS min–max MB |");
-    console.log("|---:|---:|---:|---:|---:|---:|---:|---|");
+    console.log("| minute | requests | req/s | p50 ms | p99 ms | max ms | unexpected non-2xx | RSS MB, min–max: both workerd | the worker's workerd | the proxy workerd | D1 files MB |");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|");
     const workers = Array.from({ length: CONNECTIONS }, loop);
     let windowStart = performance.now();
     for (let minute = 1; performance.now() - started < seconds * 1000; minute++) {
@@ -189,12 +218,16 @@ if (mode === "soak") {
         const secs = (performance.now() - windowStart) / 1000;
         const s = summary(win, secs);
         windows.push(s);
-        console.log(`| ${minute} | ${s.requests} | ${f(s.rps, 0)} | ${f(s.p50_ms)} | ${f(s.p99_ms)} | ${f(s.max_ms)} | ${s.unexpected} | ${f(s.rss_min_mb, 0)}–${f(s.rss_max_mb, 0)} |`);
+        console.log(`| ${minute} | ${s.requests} | ${f(s.rps, 0)} | ${f(s.p50_ms)} | ${f(s.p99_ms)} | ${f(s.max_ms)} | ${s.unexpected} | ${f(s.rss_min_mb, 0)}–${f(s.rss_max_mb, 0)} | ${mm(s.worker_rss_mb)} | ${mm(s.proxy_rss_mb)} | ${f(s.d1_mb, 0)} |`);
         win = newWindow();
         windowStart = performance.now();
     }
     stop = true;
     await Promise.all(workers);
+    // Whether the memory stays taken once the load stops.
+    await sleep(30000);
+    const idle = workerdRssMb();
+    console.log(`\nAfter 30 s without load: both workerd ${f(idle?.mb, 0)} MB, the worker's ${f(idle?.worker_mb, 0)} MB, the proxy ${f(idle?.proxy_mb, 0)} MB.`);
     const all = newWindow();
     for (const w of windows) {
         all.requests += w.requests;
@@ -203,7 +236,7 @@ if (mode === "soak") {
         for (const [k, v] of Object.entries(w.statuses)) all.statuses[k] = (all.statuses[k] ?? 0) + v;
     }
     console.log("SOAKJSON " + JSON.stringify({ windows, requests: all.requests, unexpected: all.unexpected, by_route: all.byRoute,
-        statuses: all.statuses, acked_labels: ackedLabels.length, unexpected_samples: unexpectedSamples }));
+        statuses: all.statuses, idle_rss: idle, acked_labels: ackedLabels.length, unexpected_samples: unexpectedSamples }));
 } else if (mode === "restart") {
     // Admin changes on one more connection: publish each artifact of WORK_DIR/models, then keep
     // activating published versions; every 2xx is an acknowledged change to find afterwards.
