@@ -29,6 +29,17 @@ pub enum Error {
         expected: usize,
         found: usize,
     },
+    /// A record has more fields than a table may have columns (`row` 0 is the header):
+    /// [`crate::data::table::MAX_COLUMNS`] bounds the per-row memory of a hostile file.
+    TooManyFields { row: usize, limit: usize },
+    /// A record is longer than [`crate::data::ingest::MAX_RECORD_BYTES`]; `column` is where
+    /// the limit was reached. Refused so one field (or an unclosed quote swallowing the rest of
+    /// the file) cannot take memory without bound.
+    RecordTooLarge {
+        row: usize,
+        column: String,
+        limit: usize,
+    },
     /// A column the operation needs is absent.
     MissingColumn { column: String },
     /// A header names the same column twice.
@@ -80,6 +91,21 @@ impl fmt::Display for Error {
                 f,
                 "row {row}: expected {expected} fields as in the header but found {found}"
             ),
+            Error::TooManyFields { row: 0, limit } => write!(
+                f,
+                "the data has more than {limit} columns, the most a table may have; check the \
+                 delimiter, or keep only the columns the model needs"
+            ),
+            Error::TooManyFields { row, limit } => write!(
+                f,
+                "row {row}: more than {limit} fields, the most a table may have; check this \
+                 row's delimiters and quotes"
+            ),
+            Error::RecordTooLarge { row, column, limit } => write!(
+                f,
+                "row {row}, {column}: the row is longer than {limit} bytes, the most one row may \
+                 have; check for an unclosed `\"` that runs on to the end of the file"
+            ),
             Error::MissingColumn { column } => write!(f, "column `{column}` is missing"),
             Error::DuplicateColumn { column } => {
                 write!(f, "column `{column}` appears more than once in the header")
@@ -118,6 +144,8 @@ pub enum ErrorKind {
     EmptyInput,
     Malformed,
     RaggedRow,
+    TooManyFields,
+    RecordTooLarge,
     MissingColumn,
     DuplicateColumn,
     BadValue,
@@ -138,6 +166,8 @@ impl Error {
             Error::EmptyInput => ErrorKind::EmptyInput,
             Error::Malformed { .. } => ErrorKind::Malformed,
             Error::RaggedRow { .. } => ErrorKind::RaggedRow,
+            Error::TooManyFields { .. } => ErrorKind::TooManyFields,
+            Error::RecordTooLarge { .. } => ErrorKind::RecordTooLarge,
             Error::MissingColumn { .. } => ErrorKind::MissingColumn,
             Error::DuplicateColumn { .. } => ErrorKind::DuplicateColumn,
             Error::BadValue { .. } => ErrorKind::BadValue,
@@ -157,6 +187,8 @@ impl Error {
         match self {
             Error::Malformed { row, .. }
             | Error::RaggedRow { row, .. }
+            | Error::TooManyFields { row, .. }
+            | Error::RecordTooLarge { row, .. }
             | Error::BadValue { row, .. }
             | Error::AllQuarantined { first_row: row, .. }
             | Error::NothingScored { first_row: row, .. } => Some(*row),

@@ -56,11 +56,15 @@ use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use hashbrown::HashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::data::table::{is_na, parse_number, NumberFormat, Table};
+use crate::data::table::{is_na, parse_number, NumberFormat, Table, MAX_COLUMNS};
 use crate::error::{Error, Result};
 use crate::progress::Reporter;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Longest record (its unescaped field bytes) a CSV file may have: 16 MiB. The record buffer
+/// grows to the longest record, so without a cap one huge field, or an unclosed quote that
+/// runs to the end of the file, would hold the rest of the file in it.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
 /// How much of the file start the delimiter sniffer may look at.
 const SNIFF_BYTES: usize = 64 * 1024;
 /// How many non-blank lines the delimiter sniffer compares.
@@ -526,6 +530,7 @@ impl CsvReader {
     /// Parses `input`, which must not be empty: `csv-core` reads empty input as end of file.
     fn parse(&mut self, mut input: &[u8]) -> Result<()> {
         while !input.is_empty() {
+            self.check_record_size()?;
             self.reserve();
             let (res, nin, nout, nend) = self.csv.read_record(
                 input,
@@ -542,6 +547,27 @@ impl CsvReader {
             if res == ReadRecordResult::Record {
                 self.emit()?;
             }
+        }
+        Ok(())
+    }
+
+    /// Refuses the record being parsed once it exceeds [`MAX_RECORD_BYTES`] or
+    /// [`MAX_COLUMNS`] fields, so the buffers `reserve` grows stay bounded (at most twice
+    /// the caps) whatever the input.
+    fn check_record_size(&self) -> Result<()> {
+        let row = self.current_row();
+        if self.n_ends > MAX_COLUMNS {
+            return Err(Error::TooManyFields {
+                row,
+                limit: MAX_COLUMNS,
+            });
+        }
+        if self.n_out >= MAX_RECORD_BYTES {
+            return Err(Error::RecordTooLarge {
+                row,
+                column: column_label(self.table.as_ref(), self.n_ends),
+                limit: MAX_RECORD_BYTES,
+            });
         }
         Ok(())
     }
@@ -1820,5 +1846,113 @@ mod tests {
         malformed(read_json(br#"[{}, {}]"#));
         malformed(read_json(b""));
         assert_eq!(read_json(b" [ ] ").unwrap_err(), Error::EmptyInput);
+    }
+
+    /// Hostile CSV: every case is refused with its typed error naming the row (and column)
+    /// and the cap, or read whole, and memory stays within the documented caps; read whole
+    /// and fed in 1 MiB chunks alike.
+    #[test]
+    fn hostile_csv_is_refused_within_bounded_memory() {
+        let big = MAX_RECORD_BYTES * 6; // ~100 MB
+        let mut one_field = b"id,notes\n1,".to_vec();
+        one_field.resize(one_field.len() + big, b'x');
+        one_field.push(b'\n');
+        let mut quoted = b"id,notes\n1,\"".to_vec();
+        quoted.resize(quoted.len() + big, b'y');
+        quoted.extend_from_slice(b"\"\n");
+        let mut unclosed = b"id,notes\n1,ok\n2,\"".to_vec();
+        unclosed.resize(unclosed.len() + MAX_RECORD_BYTES + 10, b'z');
+        let mut wide = (0..1_000_000)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+            .into_bytes();
+        wide.extend_from_slice(b"\n1\n");
+        let mut long_row = b"a,b,c\n1,2,3\n".to_vec();
+        long_row.resize(long_row.len() + 999_999, b',');
+        long_row.push(b'\n');
+        let too_large = |row: usize, column: &str| Error::RecordTooLarge {
+            row,
+            column: column.into(),
+            limit: MAX_RECORD_BYTES,
+        };
+        let too_many = |row: usize| Error::TooManyFields {
+            row,
+            limit: MAX_COLUMNS,
+        };
+        let cases: [(&str, &[u8], Error); 5] = [
+            (
+                "100 MB unquoted field",
+                &one_field,
+                too_large(1, "column `notes`"),
+            ),
+            (
+                "100 MB quoted field",
+                &quoted,
+                too_large(1, "column `notes`"),
+            ),
+            (
+                "unclosed quote to the end",
+                &unclosed,
+                too_large(2, "column `notes`"),
+            ),
+            ("1,000,000-column header", &wide, too_many(0)),
+            ("1,000,000 fields in row 2", &long_row, too_many(2)),
+        ];
+        for (name, input, want) in cases {
+            let whole = read_csv(input, &CsvOptions::default()).unwrap_err();
+            assert_eq!(whole, want, "{name}");
+            let streamed = chunked(input, CsvOptions::default(), &[1 << 20]).unwrap_err();
+            assert_eq!(streamed, want, "{name}, streamed");
+            let message = whole.to_string();
+            let row = want.row().unwrap();
+            assert!(
+                row == 0 || message.contains(&format!("row {row}")),
+                "{message}"
+            );
+            let cap = match want {
+                Error::RecordTooLarge { limit, .. } | Error::TooManyFields { limit, .. } => limit,
+                _ => unreachable!(),
+            };
+            assert!(message.contains(&cap.to_string()), "{message}");
+        }
+
+        // Just under the caps is read whole: a field of half the record cap, and a header
+        // and row of exactly `MAX_COLUMNS` fields; one more column is refused.
+        let mut half = b"id,notes\n1,".to_vec();
+        half.resize(half.len() + MAX_RECORD_BYTES / 2, b'x');
+        let t = read_csv(&half, &CsvOptions::default()).unwrap();
+        assert_eq!(t.raw(0, 1).len(), MAX_RECORD_BYTES / 2);
+        let header = |n: usize| {
+            (0..n)
+                .map(|i| format!("c{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let row = vec!["1"; MAX_COLUMNS].join(",");
+        let t = csv(&format!("{}\n{row}\n", header(MAX_COLUMNS))).unwrap();
+        assert_eq!((t.n_cols(), t.n_rows()), (MAX_COLUMNS, 1));
+        assert_eq!(
+            csv(&format!("{}\n{row},1\n", header(MAX_COLUMNS + 1))).unwrap_err(),
+            too_many(0)
+        );
+        // A ragged row under the cap still gets its exact field count.
+        assert_eq!(
+            csv(&format!("a,b,c\n{row}\n")).unwrap_err(),
+            Error::RaggedRow {
+                row: 1,
+                expected: 3,
+                found: MAX_COLUMNS
+            }
+        );
+        // JSON records meet the same column cap.
+        let keys = (0..=MAX_COLUMNS)
+            .map(|i| format!("\"k{i}\": 1"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(
+            read_json(format!("[{{{keys}}}]").as_bytes()).unwrap_err(),
+            too_many(0)
+        );
     }
 }

@@ -26,6 +26,11 @@ pub enum Value<'a> {
     Text(&'a str),
 }
 
+/// Most columns a table may have. Far above any churn export (hundreds of columns), and it
+/// bounds what one hostile header or row can cost (the per-row field offsets, the check for
+/// duplicate names) before a single data row is read.
+pub const MAX_COLUMNS: usize = 10_000;
+
 /// Tokens that mean "missing" in any column (compared case-insensitively after trimming).
 pub const NA_TOKENS: [&str; 7] = ["", "na", "n/a", "null", "nan", "?", "none"];
 
@@ -220,11 +225,19 @@ pub struct Table {
 impl Table {
     /// An empty table with the given header. Fails on duplicate column names.
     pub fn new(names: Vec<String>) -> Result<Self> {
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].iter().any(|m| m == n) {
-                return Err(Error::DuplicateColumn { column: n.clone() });
-            }
+        if names.len() > MAX_COLUMNS {
+            return Err(Error::TooManyFields {
+                row: 0,
+                limit: MAX_COLUMNS,
+            });
         }
+        // A set, not pairwise comparison: quadratic in the column count would stall on a wide
+        // header long before any limit was reached.
+        let mut seen = hashbrown::HashSet::with_capacity(names.len());
+        if let Some(n) = names.iter().find(|n| !seen.insert(n.as_str())) {
+            return Err(Error::DuplicateColumn { column: n.clone() });
+        }
+        drop(seen);
         let columns = names.iter().map(|_| TextColumn::default()).collect();
         Ok(Table {
             names,
