@@ -571,3 +571,37 @@ fn labels_in_other_spellings_and_no_half_written_scores() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 801);
 }
+
+/// Hostile files end promptly with exit code 2 and the cap they passed, not a hang or an
+/// allocation the size of the file: a 1,000,000-column header, a 100 MB field, and a row of a
+/// million fields under a normal header.
+#[test]
+fn hostile_csv_files_are_refused_promptly_at_their_caps() {
+    let dir = temp_dir("hostile");
+    let header: Vec<String> = (0..1_000_000).map(|i| format!("c{i}")).collect();
+    let wide = write(&dir, "wide.csv", &format!("{}\n1\n", header.join(",")));
+    let field = write(
+        &dir,
+        "field.csv",
+        &format!("id,notes,churn\n1,{},yes\n", "x".repeat(100_000_000)),
+    );
+    let fields = write(
+        &dir,
+        "fields.csv",
+        &format!("a,b,churn\n1,2,yes\n{}\n", ",".repeat(999_999)),
+    );
+    let cases = [
+        (&wide, "wide.csv: the data has more than 10000 columns"),
+        (
+            &field,
+            "field.csv: row 1, column `notes`: the row is longer than 16777216 bytes",
+        ),
+        (&fields, "fields.csv: row 2: more than 10000 fields"),
+    ];
+    for (file, needle) in cases {
+        let o = ebb_within(&["validate", file], std::time::Duration::from_secs(60));
+        assert_eq!(o.status.code(), Some(2), "{file}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{file}: {}", stderr(&o));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
