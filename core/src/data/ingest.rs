@@ -40,7 +40,8 @@
 //!
 //! Memory bound while reading CSV: at most the 64 KiB sniffing window plus one chunk held back
 //! before the delimiter is known, the 1 MiB encoding window plus one chunk held back after the
-//! first non-ASCII byte until the encoding is known, one buffer the size of the longest record,
+//! first non-ASCII byte until the encoding is known, one buffer the size of the longest record
+//! (at most [`MAX_RECORD_BYTES`], and field offsets for at most twice [`MAX_COLUMNS`] fields),
 //! and the table itself (the text of every cell plus 4 bytes per cell and one `usize` per row;
 //! with `take_rows` only the rows since the last call). No per-cell allocation happens (a file
 //! with rewritten number columns costs one small vector per row).
