@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The edge worker's local lifecycle, used by `make run`, `make test` and bench/http.sh.
 #
-#   bash scripts/worker.sh build                 # worker-build (profile "worker") -> worker/build/
+#   bash scripts/worker.sh build                 # worker-build (profile "worker"), wasm-opt -> worker/build/
 #   bash scripts/worker.sh start PORT STATE_DIR  # migrate D1, start wrangler dev, wait for it
 #   bash scripts/worker.sh stop STATE_DIR        # stop that wrangler dev (its process group)
 #
@@ -15,6 +15,17 @@ build() {
     (cd worker && worker-build --profile worker)
     local wasm=worker/build/index_bg.wasm
     [[ -f $wasm ]] || wasm=$(ls worker/build/*.wasm | head -n 1)
+    # Size passes only (BENCHMARKS.md, "Worker wasm size"): drop the names section (~28 KB
+    # gzipped; panics then show function indices, not names) and fold duplicate monomorphised
+    # functions. -O/-Oz shrink the raw wasm but grow it gzipped here (inlining), so they are off.
+    # The features are the ones worker-build enables: rustc's wasm32 defaults plus exception
+    # handling for wasm-bindgen's catch wrappers; nothing newer than workerd supports.
+    wasm-opt --strip-debug --strip-producers --duplicate-function-elimination \
+        --merge-similar-functions --remove-unused-module-elements \
+        --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+        --enable-bulk-memory --enable-multivalue --enable-reference-types \
+        --enable-exception-handling "$wasm" -o "$wasm.opt"
+    mv "$wasm.opt" "$wasm"
     echo "worker: $(stat -c %s "$wasm") bytes of wasm, $(gzip -9 -c "$wasm" | wc -c) gzipped" >&2
 }
 
