@@ -10,18 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=bench/out/repeated
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-mlc=${EBB_BENCH_MLC:-}
-if [[ -z $mlc ]]; then
-    for base in "$root/.." "$(dirname "$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo .)")/.."; do
-        if [[ -f $base/shared/data/mlc_churn.csv ]]; then
-            mlc=$base/shared/data/mlc_churn.csv
-            break
-        fi
-    done
-fi
-[[ -n $mlc && -f $mlc ]] || { echo "bench: mlc_churn.csv not found; set EBB_BENCH_MLC" >&2; exit 1; }
+source bench/common.sh
 py=bench/.venv/bin/python
 [[ -x $py ]] || { echo "bench: bench/.venv missing; run bash bench/run.sh once" >&2; exit 1; }
 
