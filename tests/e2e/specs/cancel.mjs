@@ -32,6 +32,15 @@ async function closedWithin(entry, ms) {
   return entry.closed;
 }
 
+/** Starts training all three families with 5 folds (long enough to be cancelled mid-way) and
+ * waits until its progress shows. */
+async function startLongTraining(app, train) {
+  await app.show('train');
+  await train.choose({ families: ['gbdt', 'forest', 'logistic'], folds: 5, seed: 42 });
+  await train.trainButton.click();
+  await train.progress.waitFor();
+}
+
 export async function run({ page, baseUrl }) {
   const app = new App(page);
   const data = new DataPage(page);
@@ -48,11 +57,7 @@ export async function run({ page, baseUrl }) {
   assert.equal(workers.length, 1, 'one compute worker');
   assert.equal(await workers[0].worker.evaluate(() => self.crossOriginIsolated), true, 'the worker is isolated too');
 
-  await app.show('train');
-  // All three families with 5 folds: long enough to be cancelled mid-way.
-  await train.choose({ families: ['gbdt', 'forest', 'logistic'], folds: 5, seed: 42 });
-  await train.trainButton.click();
-  await train.progress.waitFor();
+  await startLongTraining(app, train);
   // The leaderboard fills as families finish: the first row shows while the others train.
   const first = await train.liveRows().first().innerText({ timeout: 120_000 });
   assert.match(first, /^(gbdt|forest|logistic)\s+0\.\d{4}/, `live row: ${first}`);
@@ -109,10 +114,7 @@ export async function run({ page, baseUrl }) {
   await app.open(baseUrl);
   await data.generate();
   await data.summaryText();
-  await app.show('train');
-  await train.choose({ families: ['gbdt', 'forest', 'logistic'], folds: 5, seed: 42 });
-  await train.trainButton.click();
-  await train.progress.waitFor();
+  await startLongTraining(app, train);
   let before = workers.length;
   const clicked = Date.now();
   await train.cancel();
@@ -138,10 +140,7 @@ export async function run({ page, baseUrl }) {
   assert.equal(await page.evaluate(() => crossOriginIsolated), false, 'served without the headers');
   await data.generate();
   await data.summaryText();
-  await app.show('train');
-  await train.choose({ families: ['gbdt', 'forest', 'logistic'], folds: 5, seed: 42 });
-  await train.trainButton.click();
-  await train.progress.waitFor();
+  await startLongTraining(app, train);
   before = workers.length;
   await train.cancel();
   assert.match(await app.infoText(), /^Cancelled: the compute worker was stopped and replaced; your data is being loaded into the new one\.$/);
