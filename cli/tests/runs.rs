@@ -247,8 +247,8 @@ fn tune_is_deterministic_reports_imbalance_and_saves_the_model() {
     );
 
     fails_with(
-        &["tune", &data, "--target", "churn", "--seconds=-1"],
+        &["tune", &data, "--target", "churn", "--trials=0"],
         2,
-        "parameter `seconds`",
+        "parameter `trials`",
     );
 }

@@ -19,12 +19,10 @@ pub struct TuneArgs {
     data: PathBuf,
     #[command(flatten)]
     columns: ColumnArgs,
-    /// Configurations to try (default 9, or 27 with --seconds alone).
-    #[arg(long)]
-    trials: Option<usize>,
-    /// Stop starting new evaluations after this many seconds.
-    #[arg(long)]
-    seconds: Option<f64>,
+    /// Configurations to try. The budget is counted in trials and rounds, never in seconds, so
+    /// the same seed tunes to the same model on every machine.
+    #[arg(long, default_value_t = 9)]
+    trials: usize,
     /// Boosting rounds of the last halving rung and of the final model.
     #[arg(long, default_value_t = 300)]
     max_trees: usize,
@@ -107,9 +105,6 @@ fn print_tuning(out: &TuneOutput) {
             &rows
         )
     );
-    if out.stopped_by_time {
-        println!("(the seconds budget stopped the search early)");
-    }
     println!("\nimbalance strategies (best configuration, out of fold):");
     let rows: Vec<Vec<String>> = out
         .imbalance
@@ -152,12 +147,8 @@ fn print_tuning(out: &TuneOutput) {
 }
 
 pub fn run(args: TuneArgs) -> CliResult {
-    let trials = args
-        .trials
-        .unwrap_or(if args.seconds.is_some() { 27 } else { 9 });
     let params = TuneParams::default()
-        .with_trials(trials)
-        .with_max_seconds(args.seconds)
+        .with_trials(args.trials)
         .with_halving(!args.no_halving)
         .with_max_trees(args.max_trees)
         .with_folds(args.folds)

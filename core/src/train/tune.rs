@@ -13,7 +13,8 @@
 //! [`TuneOutput::imbalance_explanation`] for the wording a user reads).
 //!
 //! Trial `i` draws its configuration from `Rng::new(seed).fork(i)`, so the same seed always
-//! proposes and scores the same trials; a seconds budget only decides how many of them run.
+//! proposes and scores the same trials. The budget is counted in trials and boosting rounds, never in
+//! seconds, so the same seed gives the same model on every machine and in the browser.
 
 use alloc::format;
 use alloc::string::String;
@@ -106,9 +107,6 @@ pub struct TuneParams {
     /// Configurations to try (the first is always `base` itself, so tuning never loses the
     /// defaults).
     pub trials: usize,
-    /// Stop starting new evaluations once this many seconds have passed (by the caller's clock);
-    /// `None` runs every trial. The imbalance comparison runs after the search either way.
-    pub max_seconds: Option<f64>,
     /// Race configurations by successive halving; `false` evaluates every one at `max_trees`.
     pub halving: bool,
     /// Halving rate: each rung keeps the best `1/eta` and gives them `eta` times the rounds.
@@ -129,7 +127,6 @@ impl Default for TuneParams {
     fn default() -> Self {
         TuneParams {
             trials: 9,
-            max_seconds: None,
             halving: true,
             eta: 3,
             max_trees: 300,
@@ -145,12 +142,6 @@ impl TuneParams {
     /// Sets [`TuneParams::trials`].
     pub fn with_trials(mut self, trials: usize) -> Self {
         self.trials = trials;
-        self
-    }
-
-    /// Sets [`TuneParams::max_seconds`].
-    pub fn with_max_seconds(mut self, seconds: Option<f64>) -> Self {
-        self.max_seconds = seconds;
         self
     }
 
@@ -217,11 +208,6 @@ impl TuneParams {
         }
         if self.max_trees == 0 || self.min_trees == 0 {
             return bad("max_trees", "tree budgets must be at least 1".into());
-        }
-        if let Some(s) = self.max_seconds {
-            if !(s.is_finite() && s > 0.0) {
-                return bad("seconds", format!("must be a positive number, got {s}"));
-            }
         }
         Ok(())
     }
@@ -308,8 +294,6 @@ pub struct TuneOutput {
     pub best: BoostParams,
     /// How the folds were made.
     pub validation: String,
-    /// Whether the seconds budget cut the search short.
-    pub stopped_by_time: bool,
 }
 
 /// One fold's matrices, built once and shared by every trial.
@@ -470,7 +454,7 @@ fn choose_imbalance(results: &[ImbalanceResult]) -> (usize, String) {
 
 /// Tunes boosting on a clean table (quarantined rows set aside). `progress` hears about each
 /// evaluation and every boosting round inside it, and may stop the run ([`Error::Cancelled`]);
-/// `clock` returns seconds (for trial times and the seconds budget) or `None`.
+/// `clock` returns seconds (to report each trial's time) or `None`.
 pub fn tune(
     table: &Table,
     schema: &Schema,
@@ -501,15 +485,10 @@ pub fn tune(
         });
     }
 
-    let started = clock();
-    let out_of_time = || match (params.max_seconds, started, clock()) {
-        (Some(limit), Some(a), Some(b)) => b - a >= limit,
-        _ => false,
-    };
     let schedule = params.schedule();
     // Progress is counted in boosting rounds (times folds, the same for every evaluation): the
-    // whole search at most, then each imbalance strategy at the full round count. A seconds
-    // budget or early stopping only makes the fraction jump ahead.
+    // whole search at most, then each imbalance strategy at the full round count. Early
+    // stopping only makes the fraction jump ahead.
     let imbalance_rounds = (Imbalance::ALL.len() * params.max_trees) as f64;
     let total_rounds = schedule
         .iter()
@@ -519,9 +498,8 @@ pub fn tune(
     let mut rounds_done = 0.0;
     let mut trials: Vec<Trial> = Vec::new();
     let mut alive: Vec<usize> = (0..params.trials).collect();
-    let mut stopped_by_time = false;
     let mut last_rung = 0;
-    'rungs: for (rung, &(_, trees)) in schedule.iter().enumerate() {
+    for (rung, &(_, trees)) in schedule.iter().enumerate() {
         let stage = format!(
             "tuning rung {} of {} ({trees} rounds)",
             rung + 1,
@@ -529,10 +507,6 @@ pub fn tune(
         );
         let first = trials.len();
         for (done, &c) in alive.iter().enumerate() {
-            if !trials.is_empty() && out_of_time() {
-                stopped_by_time = true;
-                break 'rungs;
-            }
             let p = config(&params.base, params.seed, c).with_n_trees(trees);
             let t0 = clock();
             let mut part = progress
@@ -606,7 +580,6 @@ pub fn tune(
         chosen_imbalance,
         imbalance_explanation,
         validation,
-        stopped_by_time,
     })
 }
 
@@ -754,34 +727,12 @@ mod tests {
     }
 
     #[test]
-    fn a_spent_clock_still_runs_one_trial_and_says_so() {
-        let (table, schema) = data(400);
-        let ticks = core::cell::Cell::new(0.0);
-        let clock = || {
-            ticks.set(ticks.get() + 10.0);
-            Some(ticks.get())
-        };
-        let out = tune(
-            &table,
-            &schema,
-            &small().with_max_seconds(Some(1.0)),
-            &mut Reporter::silent(),
-            &clock,
-        )
-        .expect("tuning runs");
-        assert!(out.stopped_by_time);
-        assert_eq!(out.trials.len(), 1);
-        assert_eq!(out.trials[0].seconds, Some(10.0));
-    }
-
-    #[test]
     fn bad_settings_are_rejected() {
         let (table, schema) = data(200);
         for p in [
             small().with_trials(0),
             small().with_folds(1),
             small().with_eta(1),
-            small().with_max_seconds(Some(-1.0)),
         ] {
             assert!(matches!(
                 tune(&table, &schema, &p, &mut Reporter::silent(), &|| None),

@@ -352,8 +352,8 @@ const SEARCH_SHARE: f64 = 0.8;
 
 /// Tunes gradient boosting on `prepared`'s clean rows (seeded trials raced by successive
 /// halving, then the imbalance strategies), then trains and calibrates the boosted model with
-/// the best parameters as [`train`] does. A budget in trials and rounds, never in seconds
-/// unless `params.max_seconds` says so, keeps the same seed giving the same model everywhere.
+/// the best parameters as [`train`] does. A budget in trials and rounds, never in seconds,
+/// keeps the same seed giving the same model everywhere.
 pub fn tune_and_train(
     prepared: &Prepared,
     params: &TuneParams,
