@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 # a shared machine; set OMP_WAIT_POLICY=ACTIVE on a dedicated one to get the spinning default.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
-mlc=${EBB_BENCH_MLC:-}
+mlc=${EBB_CHURN_CSV:-}
 if [[ -z $mlc ]]; then
     # shared/ sits beside the repository; from a git worktree, beside the main checkout.
     for base in "$root/.." "$(dirname "$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo .)")/.."; do
@@ -17,4 +17,4 @@ if [[ -z $mlc ]]; then
         fi
     done
 fi
-[[ -n $mlc && -f $mlc ]] || { echo "bench: mlc_churn.csv not found; set EBB_BENCH_MLC" >&2; exit 1; }
+[[ -n $mlc && -f $mlc ]] || { echo "bench: mlc_churn.csv not found; set EBB_CHURN_CSV" >&2; exit 1; }

@@ -4,7 +4,7 @@
 # repetition (Ebb's defaults through ebb-bench, the references through reference.py, CatBoost
 # included), no 1M-row scoring. One table of means over folds and repetitions.
 #   bash bench/repeated.sh        (after bench/run.sh has installed bench/.venv)
-# Environment: EBB_BENCH_MLC  path of mlc_churn.csv (default: ../shared/data/ beside the repo)
+# Environment: EBB_CHURN_CSV  path of mlc_churn.csv (default: ../shared/data/ beside the repo)
 #              EBB_BENCH_SEEDS fold seeds (default "42 43 44")
 set -euo pipefail
 cd "$(dirname "$0")/.."

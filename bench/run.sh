@@ -5,7 +5,7 @@
 # (once), generates the synthetic data set, runs both sides on both data sets with the same
 # splits and prints one side-by-side table. Everything it writes goes to bench/out/.
 #
-# Environment: EBB_BENCH_MLC  path of mlc_churn.csv (default: ../shared/data/ beside the repo)
+# Environment: EBB_CHURN_CSV  path of mlc_churn.csv (default: ../shared/data/ beside the repo)
 #              EBB_BENCH_ROWS rows of the synthetic set (default 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."

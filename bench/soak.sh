@@ -24,6 +24,8 @@
 # Environment: EBB_SOAK_MINUTES   soak minutes (default 5)
 #              EBB_SOAK_RESTART_SECONDS, EBB_SOAK_FAULT_SECONDS   phase lengths (default 60, 20)
 #              EBB_SOAK_PORT      the worker's local port (default 18797)
+#              EBB_SOAK_ONLY=1    run the soak phase only (no restart, no fault): a memory
+#                                 comparison of two worker builds needs nothing else
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -32,12 +34,14 @@ minutes=${EBB_SOAK_MINUTES:-5}
 restart_seconds=${EBB_SOAK_RESTART_SECONDS:-60}
 fault_seconds=${EBB_SOAK_FAULT_SECONDS:-20}
 port=${EBB_SOAK_PORT:-18797}
+soak_only=${EBB_SOAK_ONLY:-0}
 url=http://127.0.0.1:$port
 rows=20000
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 source scripts/env.sh
 log() { echo "== $*" >&2; }
 [[ $minutes =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "EBB_SOAK_MINUTES must be a number of minutes, got '$minutes'" >&2; exit 2; }
+[[ $soak_only == 0 || $soak_only == 1 ]] || { echo "EBB_SOAK_ONLY must be 0 or 1, got '$soak_only'" >&2; exit 2; }
 
 state=$out/state
 trap 'bash scripts/worker.sh stop "$state" 2>/dev/null || true' EXIT
@@ -92,6 +96,17 @@ for s in r["unexpected_samples"]:
     print(f"- unexpected: `{s}`")
 PY
 
+finish() {
+    bash scripts/worker.sh stop "$state"
+    mkdir -p bench/out
+    cp "$report" bench/out/soak.md
+    cat "$report"
+}
+if [[ $soak_only == 1 ]]; then
+    finish
+    exit 0
+fi
+
 log "restart: ${restart_seconds} s of load and admin changes, wrangler dev killed halfway"
 node bench/http/soak.mjs restart "$port" "$out" "$state" "$restart_seconds" >"$out/restart.txt"
 python3 - "$out/restart.txt" "$restart_seconds" >>"$report" <<'PY'
@@ -143,7 +158,4 @@ print(f"**Fault** (the active version's artifact overwritten in KV with `{{\"for
 for s in r["unexpected_samples"]:
     print(f"- `{s}`")
 PY
-bash scripts/worker.sh stop "$state"
-mkdir -p bench/out
-cp "$report" bench/out/soak.md
-cat "$report"
+finish

@@ -433,8 +433,8 @@ fn a_rehashed_artifact_with_a_cycle_is_refused_promptly() {
         "train", &data, "--model", "gbdt", "--trees", "5", "--folds", "2", "--out", &model,
         "--json",
     ]));
-    let a = Artifact::from_json(&std::fs::read_to_string(&model).unwrap()).unwrap();
-    let Model::Gbdt(mut boost) = a.model else {
+    let mut crafted = Artifact::from_json(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let Model::Gbdt(boost) = &mut crafted.model else {
         panic!("trained gbdt")
     };
     // A node deep in the first tree sends rows back to the root: walking it never ends.
@@ -444,17 +444,7 @@ fn a_rehashed_artifact_with_a_cycle_is_refused_promptly() {
         .expect("a tree with two splits");
     tree.left[node] = 0;
     // Re-stamped as a crafted file would be: the content hash is valid.
-    let crafted = Artifact::build(
-        a.schema,
-        a.pipeline,
-        Model::Gbdt(boost),
-        a.calibration,
-        a.threshold,
-        a.metrics,
-        a.reference,
-        a.metadata,
-    )
-    .unwrap();
+    let crafted = crafted.restamped().unwrap();
     let crafted_path = write(
         &dir,
         "crafted.json",

@@ -3,19 +3,13 @@
 mod common;
 use common::*;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use std::sync::OnceLock;
 
-/// `../shared/data/mlc_churn.csv` relative to the repository root, or `$EBB_MLC_CHURN` when
-/// set (a git worktree has no `../shared` beside it).
-fn mlc_churn() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let path = std::env::var_os("EBB_MLC_CHURN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data/mlc_churn.csv"));
-    assert!(path.exists(), "{} is missing", path.display());
-    path.to_string_lossy().into_owned()
+/// The churn file's path as text ([`common::mlc_churn`]).
+fn mlc_churn_path() -> String {
+    mlc_churn().to_string_lossy().into_owned()
 }
 
 /// A boosted model of mlc_churn, trained once for all tests of this file.
@@ -28,7 +22,7 @@ fn model() -> String {
             let out = dir.join("model.json");
             let o = ebb(&[
                 "train",
-                &mlc_churn(),
+                &mlc_churn_path(),
                 "--model",
                 "gbdt",
                 "--folds",
@@ -68,7 +62,7 @@ fn explain_one_row_adds_up_and_gives_three_reasons() {
     let v = json(&ebb(&[
         "explain",
         &model(),
-        &mlc_churn(),
+        &mlc_churn_path(),
         "--row",
         "3",
         "--top",
@@ -114,7 +108,7 @@ fn explain_one_row_adds_up_and_gives_three_reasons() {
     let o = ebb(&[
         "explain",
         &model(),
-        &mlc_churn(),
+        &mlc_churn_path(),
         "--row",
         "3",
         "--top",
@@ -130,7 +124,7 @@ fn explain_table_gives_importance_and_examples() {
     let v = json(&ebb(&[
         "explain",
         &model(),
-        &mlc_churn(),
+        &mlc_churn_path(),
         "--sample",
         "100",
         "--examples",
@@ -224,7 +218,7 @@ fn whatif_changes_the_probability_and_suggests() {
 #[test]
 fn bad_input_exits_2_naming_the_problem() {
     let m = model();
-    let data = mlc_churn();
+    let data = mlc_churn_path();
     fails_with(
         &["explain", &m, &data, "--row", "99999"],
         2,

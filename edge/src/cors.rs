@@ -224,6 +224,7 @@ fn normalise(entry: &str) -> Result<String, OriginError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
 
     const DASH: &str = "https://dash.example.com";
     const LOCAL: &str = "http://127.0.0.1:3000";
@@ -527,7 +528,7 @@ mod tests {
         let e = listed()
             .preflight(Some("https://evil.example.com"), "/v1/predict")
             .unwrap_err();
-        assert_eq!((e.status, e.error), (403, "forbidden"));
+        assert_eq!((e.status, e.error), (403, ErrorCode::Forbidden));
         assert!(e.message.contains("`https://evil.example.com`"), "{e}");
         assert!(e.message.contains("not in ALLOWED_ORIGINS"), "{e}");
         let e = AllowedOrigins::default()

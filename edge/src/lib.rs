@@ -20,4 +20,4 @@ pub mod registry;
 pub mod request;
 pub mod route;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};

@@ -327,6 +327,7 @@ pub fn unknown(version: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
     use std::cell::{Cell, RefCell};
 
     fn summary(version: &str) -> ModelSummary {
@@ -502,7 +503,7 @@ mod tests {
             r.register("m-z", &summary("m-z"), 1, 1)
         }))
         .unwrap_err();
-        assert_eq!((e.status, e.error), (503, "registry_busy"));
+        assert_eq!((e.status, e.error), (503, ErrorCode::RegistryBusy));
         assert!(e.message.contains("retry"), "{e}");
         assert_eq!(tries, WRITE_ATTEMPTS);
         assert!(!store.stored.borrow().registry.contains("m-z"));

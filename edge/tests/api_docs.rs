@@ -1,6 +1,7 @@
 //! The README's route table (section "Edge API") and `worker/openapi.yaml` describe the API the
 //! router serves: the same operations (method and path), the same query parameters, and who may
-//! call each as `Route::role` decides. The router's side is `ebb_tests::auth_table::ROUTES`,
+//! call each as `Route::role` decides; the OpenAPI `Error` schema lists exactly the error codes
+//! of `ebb_edge::ErrorCode`. The router's side is `ebb_tests::auth_table::ROUTES`,
 //! which `edge/tests/auth.rs` proves holds every route variant.
 //!
 //! Both documents are read as text with just enough parsing for their fixed layout (the table's
@@ -11,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ebb_edge::auth::Role;
 use ebb_edge::route::Route;
+use ebb_edge::ErrorCode;
 use ebb_tests::auth_table::ROUTES;
 
 const README: &str = include_str!("../../README.md");
@@ -337,4 +339,41 @@ fn readme_and_openapi_say_who_may_call_each_route_as_the_router_decides() {
             );
         }
     }
+}
+
+/// The `enum` of `error` in `components.schemas.Error`, as written in the OpenAPI file
+/// (`error: { enum: [a, b, ...] }`).
+fn openapi_error_codes() -> BTreeSet<String> {
+    let mut lines = OPENAPI
+        .lines()
+        .skip_while(|l| *l != "components:")
+        .skip_while(|l| l.trim() != "Error:");
+    let error = lines
+        .next()
+        .map(indent)
+        .expect("openapi.yaml: components.schemas has `Error:`");
+    let list = lines
+        .take_while(|l| l.trim().is_empty() || indent(l) > error)
+        .find_map(|l| l.trim().strip_prefix("error: { enum: ["))
+        .expect("openapi.yaml: the Error schema has `error: { enum: [...] }` on one line");
+    list.trim_end_matches("] }")
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn openapi_lists_every_error_code_the_edge_answers_and_no_other() {
+    let enum_codes: BTreeSet<String> = ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    let documented = openapi_error_codes();
+    let undocumented: Vec<_> = enum_codes.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&enum_codes).collect();
+    assert!(
+        undocumented.is_empty() && unknown.is_empty(),
+        "worker/openapi.yaml's Error.error enum misses {undocumented:?} and lists {unknown:?}, \
+         which ebb_edge::ErrorCode does not have"
+    );
 }

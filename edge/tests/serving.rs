@@ -237,24 +237,13 @@ fn monitoring_flags_an_injected_shift_and_checks_performance() {
 #[test]
 fn a_rehashed_artifact_with_a_bad_feature_index_is_rejected() {
     use ebb_core::model::family::Model;
-    use ebb_core::serve::artifact::Artifact;
     let (model, _) = model();
-    let a = model.artifact().clone();
-    let Model::Gbdt(mut boost) = a.model else {
+    let mut crafted = model.artifact().clone();
+    let Model::Gbdt(boost) = &mut crafted.model else {
         panic!("trained gbdt")
     };
     boost.trees[1].feature[0] = 10_000;
-    let crafted = Artifact::build(
-        a.schema,
-        a.pipeline,
-        Model::Gbdt(boost),
-        a.calibration,
-        a.threshold,
-        a.metrics,
-        a.reference,
-        a.metadata,
-    )
-    .unwrap();
+    let crafted = crafted.restamped().unwrap();
     let e = LoadedModel::from_json(&serde_json::to_string(&crafted).unwrap()).unwrap_err();
     assert_eq!(e.status, 400);
     assert!(

@@ -219,17 +219,9 @@ fuzz_target!(|data: &[u8]| {
     // refuses it on load.
     let json = match serde_json::from_value::<Artifact>(doc.clone()) {
         Ok(tampered) => {
-            let stamped = Artifact::build(
-                tampered.schema,
-                tampered.pipeline,
-                tampered.model,
-                tampered.calibration,
-                tampered.threshold,
-                tampered.metrics,
-                tampered.reference,
-                tampered.metadata,
-            )
-            .expect("an artifact that parsed serialises");
+            let stamped = tampered
+                .restamped()
+                .expect("an artifact that parsed serialises");
             serde_json::to_string(&stamped).unwrap()
         }
         Err(_) => serde_json::to_string(&doc).unwrap(),

@@ -907,6 +907,43 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     // Admins changing the registry at once: no acknowledged change is lost.
     concurrent_registry_changes(&w, &b_json);
 
+    // D1 refusing writes with errors that quote the refused rows: triggers make SQLite read
+    // each new row's customer id as a JSON path, and its error quotes the path. The marked
+    // customer is still served; the failed prediction log and the labels' 503 name the
+    // failure's kind only (the log check below fails if the worker's log quotes the id).
+    let w = w.restart_with(|w| {
+        for table in ["predictions", "labels"] {
+            w.d1(&format!(
+                "CREATE TRIGGER quote_{table} BEFORE INSERT ON {table} \
+                 BEGIN SELECT json_extract('{{}}', NEW.customer_id); END"
+            ));
+        }
+    });
+    let (status, body) = w.call(
+        "POST",
+        "/v1/predict",
+        Some(API),
+        Some(&marked_customer(&fresh)),
+    );
+    assert_eq!(
+        (status, body["customer_id"].as_str()),
+        (200, Some(MARKED_CUSTOMER)),
+        "{body}"
+    );
+    let label = json!({"labels": [{"customer_id": MARKED_CUSTOMER, "churned": true}]});
+    let (status, text) = w.call_text("POST", "/v1/labels", Some(ADMIN), Some(&label.to_string()));
+    assert_eq!(status, 503, "{text}");
+    assert!(
+        text.contains("storing the labels failed (D1: SQLITE_ERROR)")
+            && !text.contains(MARKED_CUSTOMER),
+        "{text}"
+    );
+    let log = w.state.join("wrangler.log");
+    wait_for("the prediction log's failure in the worker's log", || {
+        std::fs::read_to_string(&log)
+            .is_ok_and(|l| l.contains("prediction log: writing 1 rows failed (D1: SQLITE_ERROR)"))
+    });
+
     drop(w);
 
     // Nothing secret or personal reached the logs of any run (wrangler's stdout and stderr:
@@ -942,13 +979,20 @@ const MARKED_LEVEL: &str = "plan-marked-5d08";
 /// A token nobody has.
 const WRONG_TOKEN: &str = "wrong-token-0b7a41";
 
-/// 401s and a 400 do not echo the token they were sent with; the marked customer is sent once
-/// with a bad field and once correctly.
-fn no_secrets_in_answers(w: &Worker, fresh: &Table) {
+/// The marked customer's prediction request: a fresh customer's fields with the marked id and
+/// plan level.
+fn marked_customer(fresh: &Table) -> String {
     let mut marked = record(fresh, 1);
     marked.insert("customer_id".into(), MARKED_CUSTOMER.into());
     marked.insert("plan".into(), MARKED_LEVEL.into());
-    let good = Value::Object(marked.clone()).to_string();
+    Value::Object(marked).to_string()
+}
+
+/// 401s and a 400 do not echo the token they were sent with; the marked customer is sent once
+/// with a bad field and once correctly.
+fn no_secrets_in_answers(w: &Worker, fresh: &Table) {
+    let good = marked_customer(fresh);
+    let mut marked: Map<String, Value> = serde_json::from_str(&good).unwrap();
     marked.insert("tenure_months".into(), MARKED_VALUE.into());
     let bad = Value::Object(marked).to_string();
     for (path, token, body, status) in [
@@ -989,20 +1033,9 @@ fn concurrent_registry_changes(w: &Worker, artifact: &str) {
     let base = ebb_core::serve::artifact::Artifact::from_json(artifact).unwrap();
     let variants: Vec<(String, String)> = (0..RACERS)
         .map(|k| {
-            let a = base.clone();
-            let mut metadata = a.metadata;
-            metadata.created_at = format!("2026-01-01T00:00:{k:02}Z");
-            let variant = ebb_core::serve::artifact::Artifact::build(
-                a.schema,
-                a.pipeline,
-                a.model,
-                a.calibration,
-                a.threshold,
-                a.metrics,
-                a.reference,
-                metadata,
-            )
-            .unwrap();
+            let mut variant = base.clone();
+            variant.metadata.created_at = format!("2026-01-01T00:00:{k:02}Z");
+            let variant = variant.restamped().unwrap();
             (variant.model_id.clone(), variant.to_json().unwrap())
         })
         .collect();

@@ -16,7 +16,7 @@ use ebb_edge::request::{
     REQUEST_LIMIT,
 };
 use ebb_edge::route::{query_of, Access, Route};
-use ebb_edge::ApiError;
+use ebb_edge::{ApiError, ErrorCode};
 use serde_json::{json, Value};
 use worker::{
     event, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, ResponseBuilder,
@@ -121,9 +121,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 }
 
 fn error_answer(e: &ApiError) -> Answer {
-    with_isolate(|i| i.metrics.observe_error(e.error));
+    with_isolate(|i| i.metrics.observe_error(e.error.as_str()));
     let mut answer = Answer::text(e.status, e.to_json(), "application/json");
-    if e.error == "registry_busy" {
+    if e.error == ErrorCode::RegistryBusy {
         // The change was not made and may simply be sent again; say when.
         answer.headers.push(("retry-after", "1".into()));
     }
@@ -655,7 +655,7 @@ async fn post_alert(url: &str, report: &MonitoringReport) -> bool {
             false
         }
         Err(e) => {
-            worker::console_error!("alert webhook failed: {e}");
+            worker::console_error!("alert webhook failed ({})", store::error_kind(&e));
             false
         }
     }

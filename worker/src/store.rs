@@ -69,9 +69,22 @@ fn remember(model: Rc<LoadedModel>) {
     })
 }
 
-/// Storage failure: the service, not the request, is at fault.
-pub fn storage(what: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::unavailable(format!("{what} failed: {e}; retry shortly"))
+/// What kind of failure `e` is, for logs and answers: its variant and the D1/SQLite codes it
+/// names ([`ebb_edge::error::storage_error_kind`]), never its message, which can quote the
+/// customer data a statement was bound to or, for a failed `fetch`, a webhook URL's secret.
+pub fn error_kind(e: &worker::Error) -> String {
+    let variant: &'static str = e.into();
+    // Display has the message; Debug also the D1 error's cause, where SQLite's code is.
+    ebb_edge::error::storage_error_kind(variant, &format!("{e}\n{e:?}"))
+}
+
+/// Storage failure: the service, not the request, is at fault. The answer (and any log line
+/// made of it) names the failure's kind only ([`error_kind`]).
+pub fn storage(what: &str, e: impl Into<worker::Error>) -> ApiError {
+    ApiError::unavailable(format!(
+        "{what} failed ({}); retry shortly",
+        error_kind(&e.into())
+    ))
 }
 
 /// The KV namespace of models.
@@ -375,7 +388,11 @@ pub async fn flush_predictions(db: D1Database) {
             Err(e) => Err(e),
         };
         if let Err(e) = written {
-            worker::console_error!("prediction log: writing {} rows failed: {e}", chunk.len());
+            worker::console_error!(
+                "prediction log: writing {} rows failed ({})",
+                chunk.len(),
+                error_kind(&e)
+            );
         }
     }
 }

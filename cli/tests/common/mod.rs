@@ -52,11 +52,12 @@ pub fn fails_with(args: &[&str], code: i32, needle: &str) {
     );
 }
 
-/// `../shared/data/mlc_churn.csv` relative to the repository root, or `$EBB_MLC_CHURN` when
-/// set (a git worktree has no `../shared` beside it).
+/// `../shared/data/mlc_churn.csv` relative to the repository root, or `$EBB_CHURN_CSV` when
+/// set (a git worktree has no `../shared` beside it; the browser tests and benchmarks read the
+/// same variable).
 pub fn mlc_churn() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let path = std::env::var_os("EBB_MLC_CHURN")
+    let path = std::env::var_os("EBB_CHURN_CSV")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../shared/data/mlc_churn.csv"));
     assert!(

@@ -140,7 +140,7 @@ impl Artifact {
         reference: Reference,
         metadata: TrainingMetadata,
     ) -> Result<Artifact> {
-        let mut artifact = Artifact {
+        Artifact {
             format_version: FORMAT_VERSION,
             model_id: String::new(),
             content_hash: String::new(),
@@ -152,10 +152,19 @@ impl Artifact {
             metrics,
             reference,
             metadata,
-        };
-        artifact.content_hash = artifact.compute_hash()?;
-        artifact.model_id = format!("m-{}", &artifact.content_hash[..12]);
-        Ok(artifact)
+        }
+        .restamped()
+    }
+
+    /// This artifact with its content hash and model id computed again from its contents, as
+    /// the changed artifact's own file would carry them: a copy given another
+    /// `metadata.created_at` (a distinct version of the same model), or one edited field by
+    /// field the way a crafted file would be (tests and fuzzing check that loading still
+    /// refuses it). Nothing else changes, `format_version` included.
+    pub fn restamped(mut self) -> Result<Artifact> {
+        self.content_hash = self.compute_hash()?;
+        self.model_id = format!("m-{}", &self.content_hash[..12]);
+        Ok(self)
     }
 
     /// The family of the stored model.

@@ -576,19 +576,7 @@ mod tests {
     /// Re-stamps the content hash of a (tampered) artifact, as a crafted file would, and
     /// writes it without the save-time checks.
     fn restamped_json(a: &Artifact) -> String {
-        let a = a.clone();
-        let stamped = Artifact::build(
-            a.schema,
-            a.pipeline,
-            a.model,
-            a.calibration,
-            a.threshold,
-            a.metrics,
-            a.reference,
-            a.metadata,
-        )
-        .unwrap();
-        serde_json::to_string(&stamped).unwrap()
+        serde_json::to_string(&a.clone().restamped().unwrap()).unwrap()
     }
 
     /// Loads `tamper`ed copy of the `family` fixture and returns the error message.
@@ -969,6 +957,20 @@ mod tests {
                 assert!(s.iter().all(|&b| (0.0..=1.0).contains(&f64::from_bits(b))));
             }
         }
+    }
+
+    #[test]
+    fn restamping_a_new_created_at_gives_another_version_of_the_same_model() {
+        let (a, t) = fixture(Family::Gbdt);
+        assert_eq!(a.clone().restamped().unwrap().content_hash, a.content_hash);
+        let mut later = a.clone();
+        later.metadata.created_at = "2026-01-01T00:00:01Z".into();
+        // Unstamped, the edit is refused; re-stamped, it loads as its own version.
+        assert!(Artifact::from_json(&serde_json::to_string(&later).unwrap()).is_err());
+        let later = Artifact::from_json(&restamped_json(&later)).unwrap();
+        assert_ne!(later.model_id, a.model_id);
+        assert_eq!(later.model_id, format!("m-{}", &later.content_hash[..12]));
+        assert_eq!(scores(&later, t), scores(a, t));
     }
 
     /// Every number and array in a JSON value, as paths of keys and indices.
