@@ -226,19 +226,39 @@ fn fit_family(
     } else {
         Target::Trees
     };
+    let features = FeatureParams::for_target(target).with_seed(seed);
     // Encoding the columns is a few percent of a fit.
-    let (pipeline, x) = FeatureParams::for_target(target)
-        .with_seed(seed)
-        .fit_transform_with_progress(table, schema, y, &mut progress.sub(0.0, 0.05))?;
-    let progress = &mut progress.sub(0.05, 1.0);
+    let (pipeline, columns) =
+        features.fit_with_progress(table, schema, y, &mut progress.sub(0.0, 0.025))?;
+    let progress = &mut progress.sub(0.025, 1.0);
     let model = match family {
-        Family::Logistic => Model::Logistic(params.logistic.fit_with_progress(
-            x.view(),
-            y,
-            None,
-            progress,
-        )?),
+        Family::Gbdt => {
+            // Boosting reads only bins: each feature column is binned as it is written and
+            // dropped, so the `f64` matrix (8 bytes a cell against 1) is never built.
+            let boost = params.boost.clone().with_seed(seed);
+            let mut bins = boost.bins(y, pipeline.n_features())?;
+            columns.for_each(&pipeline, &mut progress.sub(0.0, 0.025), |_, column| {
+                bins.push_column(column);
+                Ok(())
+            })?;
+            Model::Gbdt(boost.fit_bins_with_progress(
+                bins,
+                y,
+                None,
+                &mut progress.sub(0.025, 1.0),
+            )?)
+        }
+        Family::Logistic => {
+            let x = columns.into_matrix(&pipeline, &mut progress.sub(0.0, 0.025))?;
+            Model::Logistic(params.logistic.fit_with_progress(
+                x.view(),
+                y,
+                None,
+                &mut progress.sub(0.025, 1.0),
+            )?)
+        }
         Family::Forest => {
+            let x = columns.into_matrix(&pipeline, &mut progress.sub(0.0, 0.025))?;
             // Leaves of at least ~0.02% of the rows: on big tables fully grown trees add
             // megabytes of nodes per tree for no accuracy (the artifact must fit edge storage).
             let min_leaf = params.forest.min_samples_leaf.max(y.len() / 5000);
@@ -247,7 +267,7 @@ fn fit_family(
                 .clone()
                 .with_seed(seed)
                 .with_min_samples_leaf(min_leaf)
-                .fit_with_progress(x.view(), y, None, progress)?;
+                .fit_with_progress(x.view(), y, None, &mut progress.sub(0.025, 1.0))?;
             // Per-row out-of-bag scores describe the training rows, not the model: keep the
             // summary, drop the rows so the artifact stays small.
             if let Some(oob) = &mut forest.oob {
@@ -255,12 +275,6 @@ fn fit_family(
             }
             Model::Forest(forest)
         }
-        Family::Gbdt => Model::Gbdt(params.boost.clone().with_seed(seed).fit_with_progress(
-            x.view(),
-            y,
-            None,
-            progress,
-        )?),
     };
     Ok((pipeline, model))
 }
