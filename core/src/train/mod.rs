@@ -26,7 +26,7 @@ use crate::model::boost::BoostParams;
 use crate::model::calibrate::{fit_isotonic, fit_platt, Calibrator};
 use crate::model::family::{Family, Model};
 use crate::model::forest::ForestParams;
-use crate::model::linear::LogisticParams;
+use crate::model::linear::{CompactMatrix, LogisticParams};
 use crate::progress::{Partial, Reporter};
 use crate::serve::artifact::{Artifact, FamilyResult, TrainingMetadata, TrainingMetrics};
 use crate::serve::drift::Reference;
@@ -249,9 +249,15 @@ fn fit_family(
             )?)
         }
         Family::Logistic => {
-            let x = columns.into_matrix(&pipeline, &mut progress.sub(0.0, 0.025))?;
+            // Over half the linear features are one-hot levels or missing flags: a bit a row
+            // each in the compact matrix instead of an `f64`, with every value unchanged.
+            let mut x = CompactMatrix::new(y.len());
+            columns.for_each(&pipeline, &mut progress.sub(0.0, 0.025), |_, column| {
+                x.push_column(column);
+                Ok(())
+            })?;
             Model::Logistic(params.logistic.fit_with_progress(
-                x.view(),
+                &x,
                 y,
                 None,
                 &mut progress.sub(0.025, 1.0),
