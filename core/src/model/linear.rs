@@ -21,6 +21,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use hashbrown::HashMap;
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
@@ -387,9 +388,10 @@ impl DesignRows for ArrayView2<'_, f64> {
 
 /// A design matrix filled one column at a time, each column stored as compactly as its values
 /// allow without changing any float: a column of only `0.0` and `1.0` (one-hot levels, missing
-/// indicators: over half of a churn table's features) takes one bit a row instead of eight
-/// bytes, any other column keeps its `f64`s. Rows read back bit for bit as the columns were
-/// given, so a fit on it equals a fit on the dense matrix.
+/// indicators: over half of a churn table's features) takes one bit a row; a column of at most
+/// 256 (65,536) distinct values (counts, ages in days, scores: most of the rest) one (two) bytes
+/// a row indexing its values; any other column keeps its `f64`s. Rows read back bit for bit as
+/// the columns were given, so a fit on it equals a fit on the dense matrix.
 #[derive(Debug, Clone)]
 pub struct CompactMatrix {
     n_rows: usize,
@@ -401,6 +403,15 @@ enum CompactColumn {
     Floats(Vec<f64>),
     /// Row `i` is `1.0` when bit `i % 64` of word `i / 64` is set, else `0.0`.
     Bits(Vec<u64>),
+    /// Row `i` is `values[codes[i]]`.
+    Bytes {
+        values: Vec<f64>,
+        codes: Vec<u8>,
+    },
+    Shorts {
+        values: Vec<f64>,
+        codes: Vec<u16>,
+    },
 }
 
 impl CompactMatrix {
@@ -415,22 +426,48 @@ impl CompactMatrix {
     /// Appends the next column (one value per row).
     pub fn push_column(&mut self, column: &[f64]) {
         debug_assert_eq!(column.len(), self.n_rows);
-        // Bit patterns, not `==`: `-0.0` must stay `-0.0`.
+        self.columns.push(CompactColumn::of(column));
+    }
+}
+
+impl CompactColumn {
+    fn of(column: &[f64]) -> Self {
+        // Values are told apart by bit pattern, not `==`: `-0.0` must stay `-0.0`.
         let (zero, one) = (0.0f64.to_bits(), 1.0f64.to_bits());
-        let binary = column
+        if column
             .iter()
-            .all(|v| v.to_bits() == zero || v.to_bits() == one);
-        self.columns.push(if binary {
+            .all(|v| v.to_bits() == zero || v.to_bits() == one)
+        {
             let mut bits = vec![0u64; column.len().div_ceil(64)];
             for (i, v) in column.iter().enumerate() {
                 if v.to_bits() == one {
                     bits[i / 64] |= 1 << (i % 64);
                 }
             }
-            CompactColumn::Bits(bits)
+            return CompactColumn::Bits(bits);
+        }
+        let mut index: HashMap<u64, u16> = HashMap::new();
+        let mut values = Vec::new();
+        let mut codes = Vec::with_capacity(column.len());
+        for v in column {
+            let code = match index.get(&v.to_bits()) {
+                Some(&code) => code,
+                None if values.len() <= usize::from(u16::MAX) => {
+                    let code = values.len() as u16;
+                    index.insert(v.to_bits(), code);
+                    values.push(*v);
+                    code
+                }
+                None => return CompactColumn::Floats(column.to_vec()),
+            };
+            codes.push(code);
+        }
+        if values.len() <= 256 {
+            let codes = codes.iter().map(|&c| c as u8).collect();
+            CompactColumn::Bytes { values, codes }
         } else {
-            CompactColumn::Floats(column.to_vec())
-        });
+            CompactColumn::Shorts { values, codes }
+        }
     }
 }
 
@@ -449,6 +486,8 @@ impl DesignRows for CompactMatrix {
                 CompactColumn::Floats(values) => values[i],
                 CompactColumn::Bits(bits) if bits[i / 64] >> (i % 64) & 1 == 1 => 1.0,
                 CompactColumn::Bits(_) => 0.0,
+                CompactColumn::Bytes { values, codes } => values[usize::from(codes[i])],
+                CompactColumn::Shorts { values, codes } => values[usize::from(codes[i])],
             };
         }
     }
@@ -705,19 +744,30 @@ mod tests {
 
     #[test]
     fn a_compact_matrix_reads_back_every_float_and_fits_the_same_model() {
-        let (mut x, y) = synthetic(6, 3_000, &[1.0, -0.5, 0.8], -0.7);
-        // Two 0/1 columns (stored as bits), one of them with a negative zero, which must not
-        // come back as `0.0`.
+        // More rows than 16-bit codes can index, so column 0 (normal draws) stays `f64`s.
+        let (mut x, y) = synthetic(6, 70_000, &[1.0, -0.5, 0.8, 0.2], -0.7);
+        // A 0/1 column (bits); one with a negative zero, which must not come back as `0.0`, among
+        // three values (bytes); one of 1,000 values (shorts).
         for r in 0..x.nrows() {
             x[[r, 1]] = if r % 3 == 0 { 1.0 } else { 0.0 };
-            x[[r, 2]] = if r % 7 == 0 { -0.0 } else { 1.0 };
+            x[[r, 2]] = [-0.0, 1.0, 0.0][r % 3];
+            x[[r, 3]] = (r % 1000) as f64 * 0.37;
         }
         let mut compact = CompactMatrix::new(x.nrows());
         for f in 0..x.ncols() {
             compact.push_column(&x.column(f).to_vec());
         }
-        assert!(matches!(compact.columns[1], CompactColumn::Bits(_)));
-        assert!(matches!(compact.columns[2], CompactColumn::Floats(_)));
+        let kinds: Vec<_> = compact
+            .columns
+            .iter()
+            .map(|c| match c {
+                CompactColumn::Floats(_) => "floats",
+                CompactColumn::Bits(_) => "bits",
+                CompactColumn::Bytes { .. } => "bytes",
+                CompactColumn::Shorts { .. } => "shorts",
+            })
+            .collect();
+        assert_eq!(kinds, ["floats", "bits", "bytes", "shorts"]);
         let mut row = vec![0.0; x.ncols()];
         for r in 0..x.nrows() {
             compact.read_row(r, &mut row);
