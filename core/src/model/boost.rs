@@ -1138,6 +1138,24 @@ mod tests {
         assert!(alloc::format!("{err}").contains("row 4"), "{err}");
         let empty = Array2::<f64>::zeros((0, 5));
         assert_eq!(p.fit(empty.view(), &[], None), Err(Error::EmptyInput));
+        // Bins missing a feature column, or trained with other labels, are refused.
+        let mut bins = p.bins(&y, x.ncols()).unwrap();
+        bins.push_column(&x.column(0).to_vec());
+        let err = p
+            .fit_bins_with_progress(bins, &y, None, &mut Reporter::silent())
+            .unwrap_err();
+        assert!(
+            alloc::format!("{err}").contains("hold 1 of 5 feature columns"),
+            "{err}"
+        );
+        let mut bins = p.bins(&y, x.ncols()).unwrap();
+        for f in 0..x.ncols() {
+            bins.push_column(&x.column(f).to_vec());
+        }
+        assert!(matches!(
+            p.fit_bins_with_progress(bins, &y[..49], None, &mut Reporter::silent()),
+            Err(Error::InvalidParameter { .. })
+        ));
         assert!(p.fit(x.view(), &y, Some(&[1.0; 3])).is_err());
         assert!(p.fit(x.view(), &y, Some(&[-1.0; 50])).is_err());
         assert!(p

@@ -721,6 +721,53 @@ pub(crate) mod tests {
         }
     }
 
+    /// Boosting fits bins written a column at a time and logistic regression a compact matrix,
+    /// never the `f64` matrix: both give the very models fitted on that matrix.
+    #[test]
+    fn column_by_column_fits_equal_fits_on_the_matrix() {
+        let (table, schema) = data(3000);
+        let y = labels(&table, &schema).unwrap();
+        let params = small();
+        for family in [Family::Gbdt, Family::Logistic] {
+            let (pipeline, model) = fit_family(
+                family,
+                &params,
+                (&table).into(),
+                &schema,
+                &y,
+                9,
+                &mut Reporter::silent(),
+            )
+            .unwrap();
+            let target = if family == Family::Gbdt {
+                Target::Trees
+            } else {
+                Target::Linear
+            };
+            let (p_matrix, x) = FeatureParams::for_target(target)
+                .with_seed(9)
+                .fit_transform(&table, &schema, &y)
+                .unwrap();
+            assert_eq!(pipeline, p_matrix);
+            let on_matrix = match family {
+                Family::Gbdt => Model::Gbdt(
+                    params
+                        .boost
+                        .clone()
+                        .with_seed(9)
+                        .fit(x.view(), &y, None)
+                        .unwrap(),
+                ),
+                _ => Model::Logistic(params.logistic.fit(x.view(), &y, None).unwrap()),
+            };
+            assert_eq!(
+                serde_json::to_string(&model).unwrap(),
+                serde_json::to_string(&on_matrix).unwrap(),
+                "{family:?}"
+            );
+        }
+    }
+
     /// The served model scores fresh customers from the same generator like the fold models
     /// scored their test rows: calibration and the drift reference come from those out-of-fold
     /// scores, so an undrifted batch must not read as score drift. With the final fit early
