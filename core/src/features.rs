@@ -142,6 +142,23 @@ impl FeatureParams {
         labels: &[f64],
         progress: &mut Reporter<'_>,
     ) -> Result<(FittedPipeline, Array2<f64>)> {
+        let (pipeline, columns) =
+            self.fit_with_progress(table, schema, labels, &mut progress.sub(0.0, FIT_SHARE))?;
+        let x = columns.into_matrix(&pipeline, &mut progress.sub(FIT_SHARE, 1.0))?;
+        Ok((pipeline, x))
+    }
+
+    /// Fits the pipeline like [`fit_transform`](Self::fit_transform), reporting each input
+    /// column to `progress`, but returns the training rows' features as [`TrainingColumns`] to
+    /// walk one feature column at a time: a model that keeps something smaller than the `f64`
+    /// matrix (boosting keeps bins) never holds the matrix.
+    pub fn fit_with_progress<'a>(
+        &self,
+        table: impl Into<Rows<'a>>,
+        schema: &Schema,
+        labels: &[f64],
+        progress: &mut Reporter<'_>,
+    ) -> Result<(FittedPipeline, TrainingColumns<'a>)> {
         let table = table.into();
         let n = table.n_rows();
         if n == 0 {
@@ -197,10 +214,8 @@ impl FeatureParams {
             None => vec![default_snapshot; n],
         };
 
-        // Two passes so the training matrix is the only full-size copy: the first fits every
-        // input's encoder (holding one raw column at a time), the second writes each row's
-        // features straight into the matrix. Building every encoded column first and copying
-        // them in held two matrices' worth of floats at once.
+        // Every input's encoder is fitted here (holding one raw column at a time); the features
+        // are written later, a column at a time, by `TrainingColumns::for_each`.
         let mut inputs = Vec::new();
         let mut kept_values = Vec::new();
         let model_inputs: Vec<_> = schema
@@ -211,7 +226,7 @@ impl FeatureParams {
         for (i, c) in model_inputs.iter().enumerate() {
             progress.report(
                 "preparing features",
-                i as f64 / model_inputs.len() as f64 * FIT_SHARE,
+                i as f64 / model_inputs.len() as f64,
                 &c.name,
             )?;
             let idx = table
@@ -245,40 +260,14 @@ impl FeatureParams {
             time_column: schema.time_column.clone(),
             default_snapshot,
         };
-        let width = pipeline.n_features();
-        let mut x = Array2::<f64>::zeros((n, width));
-        let mut buf = vec![0.0; width];
-        for (r, mut row) in x.rows_mut().into_iter().enumerate() {
-            if r % MATRIX_REPORT_ROWS == 0 {
-                progress.report(
-                    "preparing features",
-                    FIT_SHARE + (1.0 - FIT_SHARE) * r as f64 / n as f64,
-                    "building the matrix",
-                )?;
-            }
-            let mut offset = 0;
-            for (input, (idx, values)) in pipeline.inputs.iter().zip(&kept_values) {
-                let out = &mut buf[offset..offset + input.width()];
-                match (&input.encoder, values) {
-                    // Encoded categoricals: the training values the first pass computed.
-                    (_, Some(values)) => out[0] = values[r],
-                    (Encoder::Categorical(enc), None) => enc.encode(table.value(r, *idx), out),
-                    (Encoder::Numeric(enc), None) => {
-                        let v = training_number(
-                            input.kind,
-                            &input.name,
-                            table.value(r, *idx),
-                            snapshots[r],
-                            table.source_row(r),
-                        )?;
-                        enc.encode(self.target, v, out);
-                    }
-                }
-                offset += input.width();
-            }
-            row.iter_mut().zip(&buf).for_each(|(d, s)| *d = *s);
-        }
-        Ok((pipeline, x))
+        Ok((
+            pipeline,
+            TrainingColumns {
+                table,
+                snapshots,
+                sources: kept_values,
+            },
+        ))
     }
 
     /// Fits a numeric column (already turned into numbers, `NaN` = missing).
@@ -443,8 +432,104 @@ impl FeatureParams {
 /// matrix).
 const FIT_SHARE: f64 = 0.5;
 
-/// Matrix rows written between two progress reports (a few milliseconds of work).
-const MATRIX_REPORT_ROWS: usize = 16_384;
+/// The training rows' features of a pipeline just fitted by [`FeatureParams::fit_with_progress`],
+/// written on demand one feature column at a time.
+#[derive(Debug)]
+pub struct TrainingColumns<'a> {
+    table: Rows<'a>,
+    /// Each row's snapshot date (for date ages).
+    snapshots: Vec<f64>,
+    /// Per input: its column in the table and, for a high-cardinality categorical, the training
+    /// rows' values (out of fold, so not what the encoder gives).
+    sources: Vec<(usize, Option<Vec<f64>>)>,
+}
+
+impl TrainingColumns<'_> {
+    /// Hands `each` every feature column of the training rows in matrix column order: the
+    /// feature's index and its values, row by row, exactly the floats of that column of
+    /// [`FeatureParams::fit_transform`]'s matrix. Only one column (and, for a one-hot group,
+    /// each row's hot column) is held at a time. Reports each input column to `progress`;
+    /// `each` may stop the walk by returning an error.
+    pub fn for_each(
+        self,
+        pipeline: &FittedPipeline,
+        progress: &mut Reporter<'_>,
+        mut each: impl FnMut(usize, &[f64]) -> Result<()>,
+    ) -> Result<()> {
+        let table = self.table;
+        let n = table.n_rows();
+        let width = pipeline.n_features();
+        let mut column = vec![0.0; n];
+        let mut f = 0;
+        for (input, (idx, values)) in pipeline.inputs.iter().zip(self.sources) {
+            progress.report("preparing features", f as f64 / width as f64, &input.name)?;
+            let mut buf = vec![0.0; input.width()];
+            match (&input.encoder, values) {
+                (_, Some(values)) => each(f, &values)?,
+                (Encoder::Categorical(enc @ CategoricalEncoder::OneHot { .. }), None) => {
+                    // Each row's hot column (`u32::MAX`: none), found once by the encoder
+                    // itself, then the group's 1/0 columns written from it.
+                    let hot: Vec<u32> = (0..n)
+                        .map(|r| {
+                            enc.encode(table.value(r, idx), &mut buf);
+                            buf.iter()
+                                .position(|&v| v == 1.0)
+                                .map_or(u32::MAX, |i| i as u32)
+                        })
+                        .collect();
+                    for j in 0..input.width() {
+                        for (c, &h) in column.iter_mut().zip(&hot) {
+                            *c = if h == j as u32 { 1.0 } else { 0.0 };
+                        }
+                        each(f + j, &column)?;
+                    }
+                }
+                (encoder, None) => {
+                    for j in 0..input.width() {
+                        for (r, c) in column.iter_mut().enumerate() {
+                            match encoder {
+                                Encoder::Categorical(enc) => {
+                                    enc.encode(table.value(r, idx), &mut buf)
+                                }
+                                Encoder::Numeric(enc) => {
+                                    let v = training_number(
+                                        input.kind,
+                                        &input.name,
+                                        table.value(r, idx),
+                                        self.snapshots[r],
+                                        table.source_row(r),
+                                    )?;
+                                    enc.encode(pipeline.target, v, &mut buf);
+                                }
+                            }
+                            *c = buf[j];
+                        }
+                        each(f + j, &column)?;
+                    }
+                }
+            }
+            f += input.width();
+        }
+        progress.report("preparing features", 1.0, "features written")
+    }
+
+    /// The training matrix (rows × features): every column of [`TrainingColumns::for_each`].
+    pub fn into_matrix(
+        self,
+        pipeline: &FittedPipeline,
+        progress: &mut Reporter<'_>,
+    ) -> Result<Array2<f64>> {
+        let mut x = Array2::<f64>::zeros((self.table.n_rows(), pipeline.n_features()));
+        self.for_each(pipeline, progress, |f, column| {
+            x.column_mut(f)
+                .iter_mut()
+                .zip(column)
+                .for_each(|(d, s)| *d = *s);
+            Ok(())
+        })?;
+        Ok(x)
+    }
+}
 
 /// A training row's value of numeric-like input `column`, or what is wrong with it (naming the
 /// row's 1-based data-row number in the source file, `source_row`).

@@ -29,35 +29,39 @@ pub struct BinMapper {
 }
 
 impl BinMapper {
-    /// Learns bins for every column of `x` (a matrix or some of its rows) with at most
-    /// `max_bins` value bins per feature.
-    pub fn fit<'a>(x: impl Into<MatrixRows<'a>>, max_bins: usize) -> Result<Self> {
-        let x = x.into();
-        if !(2..=MAX_BINS).contains(&max_bins) {
-            return Err(Error::InvalidParameter {
-                name: "max_bins".into(),
-                message: alloc::format!("must be between 2 and {MAX_BINS}, got {max_bins}"),
-            });
-        }
-        let (n_rows, n_features) = (x.n_rows(), x.n_features());
-        let stride = n_rows.div_ceil(BIN_SAMPLE_ROWS).max(1);
-        let fit_one = |f: usize| {
-            let mut values: Vec<f64> = (0..n_rows)
-                .step_by(stride)
-                .map(|r| x.get(r, f))
-                .filter(|v| !v.is_nan())
-                .collect();
-            values.sort_unstable_by(f64::total_cmp);
-            feature_bounds(&values, max_bins)
-        };
+    /// Learns bins for every column of `x` with at most `max_bins` value bins per feature.
+    pub fn fit(x: ArrayView2<f64>, max_bins: usize) -> Result<Self> {
+        check_max_bins(max_bins)?;
+        let n_rows = x.nrows();
+        let fit_one = |f: usize| column_bounds(n_rows, |r| x[[r, f]], max_bins);
         #[cfg(feature = "parallel")]
         let upper_bounds = {
             use rayon::prelude::*;
-            (0..n_features).into_par_iter().map(fit_one).collect()
+            (0..x.ncols()).into_par_iter().map(fit_one).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let upper_bounds = (0..n_features).map(fit_one).collect();
+        let upper_bounds = (0..x.ncols()).map(fit_one).collect();
         Ok(BinMapper { upper_bounds })
+    }
+
+    /// A mapper of no feature yet, to learn one column at a time with
+    /// [`BinMapper::learn_column`].
+    pub fn empty(max_bins: usize) -> Result<Self> {
+        check_max_bins(max_bins)?;
+        Ok(BinMapper {
+            upper_bounds: Vec::new(),
+        })
+    }
+
+    /// Learns the bins of the next feature from `column`, or from its rows `rows` (in that
+    /// order) when given: the bounds [`BinMapper::fit`] learns for that column of a matrix
+    /// holding just those rows. `max_bins` must have passed [`BinMapper::empty`].
+    pub fn learn_column(&mut self, column: &[f64], rows: Option<&[usize]>, max_bins: usize) {
+        let bounds = match rows {
+            None => column_bounds(column.len(), |r| column[r], max_bins),
+            Some(rows) => column_bounds(rows.len(), |r| column[rows[r]], max_bins),
+        };
+        self.upper_bounds.push(bounds);
     }
 
     /// Number of features.
@@ -92,72 +96,49 @@ impl BinMapper {
         self.upper_bounds[f][bin as usize].min(f64::MAX)
     }
 
-    /// Bins a whole matrix (or some of its rows), column-major (all rows of feature 0, then
-    /// feature 1, ...), which is the order histogram construction reads.
-    pub fn transform<'a>(&self, x: impl Into<MatrixRows<'a>>) -> BinnedMatrix {
-        let x = x.into();
-        let (n_rows, n_features) = (x.n_rows(), x.n_features());
+    /// Bins a whole matrix, column-major (all rows of feature 0, then feature 1, ...), which is
+    /// the order histogram construction reads.
+    pub fn transform(&self, x: ArrayView2<f64>) -> BinnedMatrix {
+        let n_rows = x.nrows();
         let bin_column =
-            |f: usize| -> Vec<u8> { (0..n_rows).map(|r| self.bin(f, x.get(r, f))).collect() };
+            |f: usize| -> Vec<u8> { (0..n_rows).map(|r| self.bin(f, x[[r, f]])).collect() };
         #[cfg(feature = "parallel")]
         let columns: Vec<Vec<u8>> = {
             use rayon::prelude::*;
-            (0..n_features).into_par_iter().map(bin_column).collect()
+            (0..x.ncols()).into_par_iter().map(bin_column).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let columns: Vec<Vec<u8>> = (0..n_features).map(bin_column).collect();
-        let mut bins = Vec::with_capacity(n_rows * n_features);
+        let columns: Vec<Vec<u8>> = (0..x.ncols()).map(bin_column).collect();
+        let mut binned = BinnedMatrix::with_capacity(n_rows, columns.len());
         for c in columns {
-            bins.extend_from_slice(&c);
+            binned.bins.extend_from_slice(&c);
+            binned.n_features += 1;
         }
-        BinnedMatrix {
-            n_rows,
-            n_features,
-            bins,
-        }
+        binned
     }
 }
 
-/// Some rows of a matrix, in the given order, read in place: binning a hold-out split this way
-/// sees the same values as binning a copy of those rows, without the copy (a training matrix is
-/// the largest allocation of a fit).
-#[derive(Debug, Clone, Copy)]
-pub struct MatrixRows<'a> {
-    x: ArrayView2<'a, f64>,
-    rows: Option<&'a [usize]>,
+fn check_max_bins(max_bins: usize) -> Result<()> {
+    if !(2..=MAX_BINS).contains(&max_bins) {
+        return Err(Error::InvalidParameter {
+            name: "max_bins".into(),
+            message: alloc::format!("must be between 2 and {MAX_BINS}, got {max_bins}"),
+        });
+    }
+    Ok(())
 }
 
-impl<'a> MatrixRows<'a> {
-    /// Rows `rows` of `x` (indices must be in bounds).
-    pub fn subset<'x: 'a>(x: ArrayView2<'x, f64>, rows: &'a [usize]) -> Self {
-        MatrixRows {
-            // Views are invariant in their lifetime: shorten it to the rows' explicitly.
-            x: x.reborrow(),
-            rows: Some(rows),
-        }
-    }
-
-    /// Number of rows.
-    pub fn n_rows(&self) -> usize {
-        self.rows.map_or(self.x.nrows(), <[usize]>::len)
-    }
-
-    /// Number of features.
-    pub fn n_features(&self) -> usize {
-        self.x.ncols()
-    }
-
-    /// Value of row `r` (of the subset), feature `f`.
-    pub fn get(&self, r: usize, f: usize) -> f64 {
-        let row = self.rows.map_or(r, |rows| rows[r]);
-        self.x[[row, f]]
-    }
-}
-
-impl<'a> From<ArrayView2<'a, f64>> for MatrixRows<'a> {
-    fn from(x: ArrayView2<'a, f64>) -> Self {
-        MatrixRows { x, rows: None }
-    }
+/// Bounds of one feature whose `n_rows` values are `value(0..n_rows)`: on big tables only an
+/// evenly spaced sample of them is sorted (see [`BIN_SAMPLE_ROWS`]).
+fn column_bounds(n_rows: usize, value: impl Fn(usize) -> f64, max_bins: usize) -> Vec<f64> {
+    let stride = n_rows.div_ceil(BIN_SAMPLE_ROWS).max(1);
+    let mut values: Vec<f64> = (0..n_rows)
+        .step_by(stride)
+        .map(value)
+        .filter(|v| !v.is_nan())
+        .collect();
+    values.sort_unstable_by(f64::total_cmp);
+    feature_bounds(&values, max_bins)
 }
 
 /// Places up to `max_bins` bins over sorted non-missing values: one bin per distinct value when
@@ -220,6 +201,30 @@ pub struct BinnedMatrix {
 }
 
 impl BinnedMatrix {
+    /// A matrix of `n_rows` rows and no feature yet, with room for `n_features` columns
+    /// appended by [`BinnedMatrix::push_column`] (reserved at once: growing would copy).
+    pub fn with_capacity(n_rows: usize, n_features: usize) -> Self {
+        BinnedMatrix {
+            n_rows,
+            n_features: 0,
+            bins: Vec::with_capacity(n_rows * n_features),
+        }
+    }
+
+    /// Appends the next feature: `column`'s values (or those of its rows `rows`, in that
+    /// order) binned by `mapper`'s bins of the same feature.
+    pub fn push_column(&mut self, mapper: &BinMapper, column: &[f64], rows: Option<&[usize]>) {
+        let f = self.n_features;
+        match rows {
+            None => self.bins.extend(column.iter().map(|&v| mapper.bin(f, v))),
+            Some(rows) => self
+                .bins
+                .extend(rows.iter().map(|&r| mapper.bin(f, column[r]))),
+        }
+        self.n_features += 1;
+        debug_assert_eq!(self.bins.len(), self.n_rows * self.n_features);
+    }
+
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.n_rows
@@ -279,8 +284,8 @@ mod tests {
     }
 
     #[test]
-    fn a_row_view_bins_like_a_copy_of_its_rows() {
-        // 450k rows so the bin sample's stride (every 3rd row) differs between the view and
+    fn columns_of_some_rows_bin_like_a_copy_of_those_rows() {
+        // 450k rows so the bin sample's stride (every 3rd row) differs between the subset and
         // the whole matrix, as it does for boosting's early-stopping split of a big table.
         let n = 450_000;
         let x = Array2::from_shape_fn((n, 2), |(r, c)| match c {
@@ -290,17 +295,25 @@ mod tests {
         });
         let rows: Vec<usize> = (0..n).filter(|r| r % 5 != 0).collect();
         let copy = x.select(ndarray::Axis(0), &rows);
-        let view = MatrixRows::subset(x.view(), &rows);
-        assert_eq!(view.n_rows(), rows.len());
-        let (a, b) = (
-            BinMapper::fit(view, 64).unwrap(),
-            BinMapper::fit(copy.view(), 64).unwrap(),
-        );
-        assert_eq!(a, b);
-        assert_ne!(a, BinMapper::fit(x.view(), 64).unwrap());
-        let (ba, bb) = (a.transform(view), b.transform(copy.view()));
+        let mut by_column = BinMapper::empty(64).unwrap();
+        let mut whole = BinMapper::empty(64).unwrap();
+        let columns: Vec<Vec<f64>> = (0..2).map(|f| x.column(f).to_vec()).collect();
+        for column in &columns {
+            by_column.learn_column(column, Some(&rows), 64);
+            whole.learn_column(column, None, 64);
+        }
+        let from_copy = BinMapper::fit(copy.view(), 64).unwrap();
+        assert_eq!(by_column, from_copy);
+        assert_eq!(whole, BinMapper::fit(x.view(), 64).unwrap());
+        assert_ne!(by_column, whole);
+        let mut binned = BinnedMatrix::with_capacity(rows.len(), 2);
+        for column in &columns {
+            binned.push_column(&by_column, column, Some(&rows));
+        }
+        let from_copy = from_copy.transform(copy.view());
+        assert_eq!(binned.n_features(), 2);
         for f in 0..2 {
-            assert_eq!(ba.column(f), bb.column(f));
+            assert_eq!(binned.column(f), from_copy.column(f));
         }
     }
 
@@ -309,6 +322,8 @@ mod tests {
         let x = Array2::<f64>::zeros((3, 1));
         assert!(BinMapper::fit(x.view(), 1).is_err());
         assert!(BinMapper::fit(x.view(), 256).is_err());
+        assert!(BinMapper::empty(1).is_err());
+        assert!(BinMapper::empty(256).is_err());
     }
 
     proptest! {

@@ -25,7 +25,7 @@ use self::learner::{predict_binned, GrowConfig, TreeLearner};
 use self::objective::{base_score, gradients, log_loss, sigmoid};
 use super::packed::PackedTrees;
 use crate::error::{Error, Result};
-use crate::model::binning::{BinMapper, MatrixRows, MAX_BINS};
+use crate::model::binning::{BinMapper, BinnedMatrix, MAX_BINS};
 use crate::model::tree::{Tree, LEAF};
 use crate::progress::Reporter;
 use crate::rng::Rng;
@@ -247,45 +247,115 @@ impl BoostParams {
         progress: &mut Reporter<'_>,
     ) -> Result<BoostModel> {
         self.check()?;
-        let w = self.weights(x, y, sample_weight)?;
-        if self.early_stopping_rounds.is_some() {
-            if let Some((train, valid)) = stratified_holdout(y, self.validation_fraction, self.seed)
-            {
-                let take = |idx: &[usize], v: &[f64]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
-                // Row views, not copies: the split's rows are binned straight from `x`.
-                let (xt, xv) = (MatrixRows::subset(x, &train), MatrixRows::subset(x, &valid));
-                let (yt, yv) = (take(&train, y), take(&valid, y));
-                let (wt, wv) = (take(&train, &w), take(&valid, &w));
-                let probe = self.train(
-                    xt,
-                    &yt,
-                    &wt,
-                    Some((xv, &yv, &wv)),
-                    &mut progress
-                        .sub(0.0, PROBE_SHARE)
-                        .with_context("early stopping"),
-                )?;
-                let mut full = if probe.best_iteration == 0 {
-                    BoostModel::constant(base_score(y, &w), x.ncols())
-                } else {
-                    BoostParams {
-                        n_trees: probe.best_iteration,
-                        ..self.clone()
-                    }
-                    .train(
-                        x.into(),
-                        y,
-                        &w,
-                        None,
-                        &mut progress.sub(PROBE_SHARE, 1.0).with_context("refit"),
-                    )?
-                };
-                full.training_log = probe.training_log;
-                progress.report(STAGE, 1.0, "done")?;
-                return Ok(full);
-            }
+        check_shape(x.nrows(), x.ncols())?;
+        check_labels(y, x.nrows(), "y")?;
+        let mut bins = self.bins(y, x.ncols())?;
+        let mut column = Vec::with_capacity(x.nrows());
+        for f in 0..x.ncols() {
+            column.clear();
+            column.extend(x.column(f).iter().copied());
+            bins.push_column(&column);
         }
-        self.train(x.into(), y, &w, None, progress)
+        self.fit_bins_with_progress(bins, y, sample_weight, progress)
+    }
+
+    /// Empty bins of a fit on labels `y` (one per row) and `n_features` features, to fill one
+    /// feature column at a time ([`BoostBins::push_column`]) and train with
+    /// [`BoostParams::fit_bins_with_progress`]: boosting reads only bins, so a caller that
+    /// produces features column by column never needs the `f64` matrix, 8 bytes per cell where
+    /// a bin takes 1 (two with early stopping, whose split has bins of its own).
+    pub fn bins(&self, y: &[f64], n_features: usize) -> Result<BoostBins> {
+        self.check()?;
+        check_shape(y.len(), n_features)?;
+        check_labels(y, y.len(), "y")?;
+        let holdout = match self.early_stopping_rounds {
+            Some(_) => stratified_holdout(y, self.validation_fraction, self.seed),
+            None => None,
+        };
+        Ok(BoostBins {
+            max_bins: self.max_bins,
+            n_features,
+            mapper: BinMapper::empty(self.max_bins)?,
+            binned: BinnedMatrix::with_capacity(y.len(), n_features),
+            holdout: holdout
+                .map(|(train, valid)| -> Result<Holdout> {
+                    Ok(Holdout {
+                        mapper: BinMapper::empty(self.max_bins)?,
+                        train_bins: BinnedMatrix::with_capacity(train.len(), n_features),
+                        valid_bins: BinnedMatrix::with_capacity(valid.len(), n_features),
+                        train,
+                        valid,
+                    })
+                })
+                .transpose()?,
+        })
+    }
+
+    /// [`BoostParams::fit_with_progress`] on features already binned by [`BoostParams::bins`]
+    /// (with these same parameters and labels `y`): the same model as fitting the matrix those
+    /// columns make up.
+    pub fn fit_bins_with_progress(
+        &self,
+        bins: BoostBins,
+        y: &[f64],
+        sample_weight: Option<&[f64]>,
+        progress: &mut Reporter<'_>,
+    ) -> Result<BoostModel> {
+        self.check()?;
+        if bins.binned.n_rows() != y.len() || bins.binned.n_features() != bins.n_features {
+            return Err(Error::InvalidParameter {
+                name: "bins".into(),
+                message: format!(
+                    "hold {} of {} feature columns for {} rows, but {} labels were given; fill every column of the bins made for these labels",
+                    bins.binned.n_features(),
+                    bins.n_features,
+                    bins.binned.n_rows(),
+                    y.len()
+                ),
+            });
+        }
+        let w = self.weights(y, sample_weight)?;
+        let BoostBins {
+            mapper,
+            binned,
+            holdout,
+            ..
+        } = bins;
+        if let Some(h) = holdout {
+            let take = |idx: &[usize], v: &[f64]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
+            let (yt, yv) = (take(&h.train, y), take(&h.valid, y));
+            let (wt, wv) = (take(&h.train, &w), take(&h.valid, &w));
+            let probe = self.train(
+                (&h.mapper, &h.train_bins),
+                &yt,
+                &wt,
+                Some((&h.valid_bins, &yv, &wv)),
+                &mut progress
+                    .sub(0.0, PROBE_SHARE)
+                    .with_context("early stopping"),
+            )?;
+            // The split's bins are done with: free them before the refit.
+            drop(h);
+            let mut full = if probe.best_iteration == 0 {
+                BoostModel::constant(base_score(y, &w), binned.n_features())
+            } else {
+                BoostParams {
+                    n_trees: probe.best_iteration,
+                    ..self.clone()
+                }
+                .train(
+                    (&mapper, &binned),
+                    y,
+                    &w,
+                    None,
+                    &mut progress.sub(PROBE_SHARE, 1.0).with_context("refit"),
+                )?
+            };
+            full.training_log = probe.training_log;
+            progress.report(STAGE, 1.0, "done")?;
+            return Ok(full);
+        }
+        self.train((&mapper, &binned), y, &w, None, progress)
     }
 
     /// Trains on `x`/`y` and uses the given validation set for early stopping (or only for the
@@ -300,7 +370,9 @@ impl BoostParams {
         y_valid: &[f64],
     ) -> Result<BoostModel> {
         self.check()?;
-        let w = self.weights(x, y, sample_weight)?;
+        check_shape(x.nrows(), x.ncols())?;
+        check_labels(y, x.nrows(), "y")?;
+        let w = self.weights(y, sample_weight)?;
         if x_valid.ncols() != x.ncols() {
             return Err(Error::InvalidParameter {
                 name: "x_valid".into(),
@@ -328,41 +400,19 @@ impl BoostParams {
                 }
             })
             .collect();
+        let mapper = BinMapper::fit(x, self.max_bins)?;
         self.train(
-            x.into(),
+            (&mapper, &mapper.transform(x)),
             y,
             &w,
-            Some((x_valid.into(), y_valid, &wv)),
+            Some((&mapper.transform(x_valid), y_valid, &wv)),
             &mut Reporter::silent(),
         )
     }
 
-    /// Checks `x`, `y` and the weights, and returns the effective per-row weights.
-    fn weights(
-        &self,
-        x: ArrayView2<f64>,
-        y: &[f64],
-        sample_weight: Option<&[f64]>,
-    ) -> Result<Vec<f64>> {
-        if x.nrows() == 0 {
-            return Err(Error::EmptyInput);
-        }
-        if x.ncols() == 0 {
-            return Err(Error::InvalidParameter {
-                name: "x".into(),
-                message: "the matrix has no feature columns; keep at least one feature".into(),
-            });
-        }
-        if x.nrows() > u32::MAX as usize {
-            return Err(Error::InvalidParameter {
-                name: "x".into(),
-                message: format!(
-                    "{} rows is more than boosting supports (4,294,967,295)",
-                    x.nrows()
-                ),
-            });
-        }
-        check_labels(y, x.nrows(), "y")?;
+    /// Checks the sample weights (labels are checked already) and returns the effective
+    /// per-row weights.
+    fn weights(&self, y: &[f64], sample_weight: Option<&[f64]>) -> Result<Vec<f64>> {
         let w: Vec<f64> = match sample_weight {
             None => vec![1.0; y.len()],
             Some(sw) => {
@@ -420,21 +470,18 @@ impl BoostParams {
     /// binning is done) so a stop is seen within one round's work.
     fn train(
         &self,
-        x: MatrixRows<'_>,
+        (mapper, binned): (&BinMapper, &BinnedMatrix),
         y: &[f64],
         w: &[f64],
-        valid: Option<(MatrixRows<'_>, &[f64], &[f64])>,
+        valid: Option<(&BinnedMatrix, &[f64], &[f64])>,
         progress: &mut Reporter<'_>,
     ) -> Result<BoostModel> {
-        let n_rows = x.n_rows();
-        let n_features = x.n_features();
-        let mapper = BinMapper::fit(x, self.max_bins)?;
-        let binned = mapper.transform(x);
+        let n_rows = binned.n_rows();
+        let n_features = binned.n_features();
         progress.report(STAGE, 0.0, "features binned")?;
         let base = base_score(y, w);
         let mut scores = vec![base; n_rows];
         let mut gh = vec![[0.0; 2]; n_rows];
-        let valid = valid.map(|(xv, yv, wv)| (mapper.transform(xv), yv, wv));
         let mut valid_scores = valid
             .as_ref()
             .map_or(Vec::new(), |(b, ..)| vec![base; b.n_rows()]);
@@ -450,7 +497,7 @@ impl BoostParams {
                 min_gain: self.min_gain_to_split,
             },
         };
-        let mut learner = TreeLearner::new(&mapper, n_rows, self.num_leaves);
+        let mut learner = TreeLearner::new(mapper, n_rows, self.num_leaves);
         let rng = Rng::new(self.seed);
         let (bag_rng, column_rng) = (rng.fork(1), rng.fork(2));
         let bagging = self.bagging_freq > 0 && self.bagging_fraction < 1.0;
@@ -495,7 +542,7 @@ impl BoostParams {
                 active.sort_unstable();
             }
             let bag = bagging.then_some(in_bag.as_slice());
-            let grown = learner.grow(&binned, &mapper, &gh, bag, &active, &cfg);
+            let grown = learner.grow(binned, mapper, &gh, bag, &active, &cfg);
             if grown.tree.n_leaves() == 1 && !bagging && n_active == n_features {
                 // No leaf can be split and nothing random changes next round: more rounds would
                 // add the same near-zero constant.
@@ -509,12 +556,12 @@ impl BoostParams {
             }
             if bagging {
                 for &r in &out_of_bag {
-                    scores[r as usize] += predict_binned(&grown, &mapper, &binned, r as usize);
+                    scores[r as usize] += predict_binned(&grown, mapper, binned, r as usize);
                 }
             }
             if let Some((vb, ..)) = &valid {
                 for (r, s) in valid_scores.iter_mut().enumerate() {
-                    *s += predict_binned(&grown, &mapper, vb, r);
+                    *s += predict_binned(&grown, mapper, vb, r);
                 }
             }
             trees.push(grown.tree);
@@ -564,6 +611,87 @@ impl BoostParams {
             gain_importance,
         })
     }
+}
+
+/// Boosting's training rows binned, filled one feature column at a time: made by
+/// [`BoostParams::bins`], trained by [`BoostParams::fit_bins_with_progress`].
+#[derive(Debug)]
+pub struct BoostBins {
+    max_bins: usize,
+    /// Features the fit expects.
+    n_features: usize,
+    /// Bins learned on all rows, and all rows binned by them (the refit's, or the only fit's).
+    mapper: BinMapper,
+    binned: BinnedMatrix,
+    /// The early-stopping split, when early stopping is on and both classes can spare rows.
+    holdout: Option<Holdout>,
+}
+
+/// The early-stopping split: its training rows get bins learned on them alone (as a fit on a
+/// table of just those rows would), its validation rows are binned by those.
+#[derive(Debug)]
+struct Holdout {
+    train: Vec<usize>,
+    valid: Vec<usize>,
+    mapper: BinMapper,
+    train_bins: BinnedMatrix,
+    valid_bins: BinnedMatrix,
+}
+
+impl BoostBins {
+    /// Adds the next feature column (one value per row, `NaN` = missing). The caller may drop
+    /// it afterwards: only its bins are kept.
+    pub fn push_column(&mut self, column: &[f64]) {
+        debug_assert_eq!(column.len(), self.binned.n_rows());
+        let max_bins = self.max_bins;
+        let all = |mapper: &mut BinMapper, binned: &mut BinnedMatrix| {
+            mapper.learn_column(column, None, max_bins);
+            binned.push_column(mapper, column, None);
+        };
+        let split = |h: &mut Holdout| {
+            h.mapper.learn_column(column, Some(&h.train), max_bins);
+            h.train_bins.push_column(&h.mapper, column, Some(&h.train));
+            h.valid_bins.push_column(&h.mapper, column, Some(&h.valid));
+        };
+        let (mapper, binned, holdout) = (&mut self.mapper, &mut self.binned, &mut self.holdout);
+        // The two binnings are independent: on two threads a column costs the larger of them.
+        #[cfg(feature = "parallel")]
+        rayon::join(
+            || all(mapper, binned),
+            || {
+                if let Some(h) = holdout {
+                    split(h)
+                }
+            },
+        );
+        #[cfg(not(feature = "parallel"))]
+        {
+            all(mapper, binned);
+            if let Some(h) = holdout {
+                split(h)
+            }
+        }
+    }
+}
+
+/// Checks the size of a training set: some rows, at most `u32::MAX` of them, some features.
+fn check_shape(n_rows: usize, n_features: usize) -> Result<()> {
+    if n_rows == 0 {
+        return Err(Error::EmptyInput);
+    }
+    if n_features == 0 {
+        return Err(Error::InvalidParameter {
+            name: "x".into(),
+            message: "the matrix has no feature columns; keep at least one feature".into(),
+        });
+    }
+    if n_rows > u32::MAX as usize {
+        return Err(Error::InvalidParameter {
+            name: "x".into(),
+            message: format!("{n_rows} rows is more than boosting supports (4,294,967,295)"),
+        });
+    }
+    Ok(())
 }
 
 /// Splits row indices into (train, validation) with `fraction` of each class in validation, or
@@ -1010,6 +1138,24 @@ mod tests {
         assert!(alloc::format!("{err}").contains("row 4"), "{err}");
         let empty = Array2::<f64>::zeros((0, 5));
         assert_eq!(p.fit(empty.view(), &[], None), Err(Error::EmptyInput));
+        // Bins missing a feature column, or trained with other labels, are refused.
+        let mut bins = p.bins(&y, x.ncols()).unwrap();
+        bins.push_column(&x.column(0).to_vec());
+        let err = p
+            .fit_bins_with_progress(bins, &y, None, &mut Reporter::silent())
+            .unwrap_err();
+        assert!(
+            alloc::format!("{err}").contains("hold 1 of 5 feature columns"),
+            "{err}"
+        );
+        let mut bins = p.bins(&y, x.ncols()).unwrap();
+        for f in 0..x.ncols() {
+            bins.push_column(&x.column(f).to_vec());
+        }
+        assert!(matches!(
+            p.fit_bins_with_progress(bins, &y[..49], None, &mut Reporter::silent()),
+            Err(Error::InvalidParameter { .. })
+        ));
         assert!(p.fit(x.view(), &y, Some(&[1.0; 3])).is_err());
         assert!(p.fit(x.view(), &y, Some(&[-1.0; 50])).is_err());
         assert!(p

@@ -21,6 +21,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use hashbrown::HashMap;
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
@@ -108,16 +109,19 @@ impl LogisticParams {
         y: &[f64],
         sample_weight: Option<&[f64]>,
     ) -> Result<LogisticModel> {
-        self.fit_with_progress(x, y, sample_weight, &mut Reporter::silent())
+        self.fit_with_progress(&x, y, sample_weight, &mut Reporter::silent())
     }
 
     /// [`LogisticParams::fit`], reporting every Newton iteration (and checking for a stop between
     /// chunks of rows inside each pass over the data, which on big tables is the slow part) to
     /// `progress`; returns [`Error::Cancelled`] when it asks to stop. Reporting never changes
     /// the model.
+    ///
+    /// `x` is a matrix (`&x.view()`) or any other [`DesignRows`], such as a [`CompactMatrix`]:
+    /// the fit reads it a row at a time, so the same rows give the same model.
     pub fn fit_with_progress(
         &self,
-        x: ArrayView2<f64>,
+        x: &dyn DesignRows,
         y: &[f64],
         sample_weight: Option<&[f64]>,
         progress: &mut Reporter<'_>,
@@ -151,7 +155,7 @@ impl LogisticParams {
             w: &w,
             l2: self.l2,
         };
-        let p = x.ncols();
+        let p = x.n_features();
         let mut beta = vec![0.0; p + 1];
         // Starting from the weighted base rate makes the first step a small one.
         beta[p] = logit(w_pos / total_weight);
@@ -272,8 +276,8 @@ impl LogisticParams {
 }
 
 /// Checks shapes, labels, weights and that `x` has no missing or infinite values.
-fn validate_data(x: ArrayView2<f64>, y: &[f64], sample_weight: Option<&[f64]>) -> Result<()> {
-    let n = x.nrows();
+fn validate_data(x: &dyn DesignRows, y: &[f64], sample_weight: Option<&[f64]>) -> Result<()> {
+    let n = x.n_rows();
     if n == 0 {
         return Err(Error::EmptyInput);
     }
@@ -290,7 +294,9 @@ fn validate_data(x: ArrayView2<f64>, y: &[f64], sample_weight: Option<&[f64]>) -
         check_weights("sample_weight", sw, n)?;
     }
     super::check_labels(y)?;
-    for (i, row) in x.rows().into_iter().enumerate() {
+    let mut row = vec![0.0; x.n_features()];
+    for i in 0..n {
+        x.read_row(i, &mut row);
         if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             let message = if v.is_nan() {
                 format!(
@@ -354,9 +360,142 @@ impl LogisticModel {
     }
 }
 
+/// The rows a fit reads, one at a time: a dense matrix, or a [`CompactMatrix`].
+pub trait DesignRows: Sync {
+    /// Number of rows.
+    fn n_rows(&self) -> usize;
+    /// Number of features (columns).
+    fn n_features(&self) -> usize;
+    /// Writes row `i`'s features into `out` (length [`DesignRows::n_features`]).
+    fn read_row(&self, i: usize, out: &mut [f64]);
+}
+
+impl DesignRows for ArrayView2<'_, f64> {
+    fn n_rows(&self) -> usize {
+        self.nrows()
+    }
+
+    fn n_features(&self) -> usize {
+        self.ncols()
+    }
+
+    fn read_row(&self, i: usize, out: &mut [f64]) {
+        for (dst, &v) in out.iter_mut().zip(self.row(i).iter()) {
+            *dst = v;
+        }
+    }
+}
+
+/// A design matrix filled one column at a time, each column stored as compactly as its values
+/// allow without changing any float: a column of only `0.0` and `1.0` (one-hot levels, missing
+/// indicators: over half of a churn table's features) takes one bit a row; a column of at most
+/// 256 (65,536) distinct values (counts, ages in days, scores: most of the rest) one (two) bytes
+/// a row indexing its values; any other column keeps its `f64`s. Rows read back bit for bit as
+/// the columns were given, so a fit on it equals a fit on the dense matrix.
+#[derive(Debug, Clone)]
+pub struct CompactMatrix {
+    n_rows: usize,
+    columns: Vec<CompactColumn>,
+}
+
+#[derive(Debug, Clone)]
+enum CompactColumn {
+    Floats(Vec<f64>),
+    /// Row `i` is `1.0` when bit `i % 64` of word `i / 64` is set, else `0.0`.
+    Bits(Vec<u64>),
+    /// Row `i` is `values[codes[i]]`.
+    Bytes {
+        values: Vec<f64>,
+        codes: Vec<u8>,
+    },
+    Shorts {
+        values: Vec<f64>,
+        codes: Vec<u16>,
+    },
+}
+
+impl CompactMatrix {
+    /// A matrix of `n_rows` rows and no column yet.
+    pub fn new(n_rows: usize) -> Self {
+        CompactMatrix {
+            n_rows,
+            columns: Vec::new(),
+        }
+    }
+
+    /// Appends the next column (one value per row).
+    pub fn push_column(&mut self, column: &[f64]) {
+        debug_assert_eq!(column.len(), self.n_rows);
+        self.columns.push(CompactColumn::of(column));
+    }
+}
+
+impl CompactColumn {
+    fn of(column: &[f64]) -> Self {
+        // Values are told apart by bit pattern, not `==`: `-0.0` must stay `-0.0`.
+        let (zero, one) = (0.0f64.to_bits(), 1.0f64.to_bits());
+        if column
+            .iter()
+            .all(|v| v.to_bits() == zero || v.to_bits() == one)
+        {
+            let mut bits = vec![0u64; column.len().div_ceil(64)];
+            for (i, v) in column.iter().enumerate() {
+                if v.to_bits() == one {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+            return CompactColumn::Bits(bits);
+        }
+        let mut index: HashMap<u64, u16> = HashMap::new();
+        let mut values = Vec::new();
+        let mut codes = Vec::with_capacity(column.len());
+        for v in column {
+            let code = match index.get(&v.to_bits()) {
+                Some(&code) => code,
+                None if values.len() <= usize::from(u16::MAX) => {
+                    let code = values.len() as u16;
+                    index.insert(v.to_bits(), code);
+                    values.push(*v);
+                    code
+                }
+                None => return CompactColumn::Floats(column.to_vec()),
+            };
+            codes.push(code);
+        }
+        if values.len() <= 256 {
+            let codes = codes.iter().map(|&c| c as u8).collect();
+            CompactColumn::Bytes { values, codes }
+        } else {
+            CompactColumn::Shorts { values, codes }
+        }
+    }
+}
+
+impl DesignRows for CompactMatrix {
+    fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    fn n_features(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn read_row(&self, i: usize, out: &mut [f64]) {
+        for (dst, column) in out.iter_mut().zip(&self.columns) {
+            *dst = match column {
+                CompactColumn::Floats(values) => values[i],
+                CompactColumn::Bits(bits) if bits[i / 64] >> (i % 64) & 1 == 1 => 1.0,
+                CompactColumn::Bits(_) => 0.0,
+                CompactColumn::Bytes { values, codes } => values[usize::from(codes[i])],
+                CompactColumn::Shorts { values, codes } => values[usize::from(codes[i])],
+            };
+        }
+    }
+}
+
 /// The penalised, weighted log loss of one data set, evaluated in fixed chunks of rows.
 struct Problem<'x, 'd> {
-    x: ArrayView2<'x, f64>,
+    x: &'x dyn DesignRows,
     y: &'d [f64],
     w: &'d [f64],
     l2: f64,
@@ -374,7 +513,7 @@ impl Problem<'_, '_> {
     /// The number of chunks and rows per chunk. It depends on the row count only, never on the
     /// thread count, so sums come out bit-identical with and without the `parallel` feature.
     fn chunking(&self) -> (usize, usize) {
-        let n = self.x.nrows();
+        let n = self.x.n_rows();
         let chunks = n.div_ceil(MIN_CHUNK_ROWS).clamp(1, MAX_CHUNKS);
         (chunks, n.div_ceil(chunks))
     }
@@ -393,7 +532,7 @@ impl Problem<'_, '_> {
         derivatives: bool,
         check: &mut dyn FnMut() -> Result<()>,
     ) -> Result<Pass> {
-        let n = self.x.nrows();
+        let n = self.x.n_rows();
         let (chunks, len) = self.chunking();
         let run = |c: usize| self.chunk_pass(beta, c * len..((c + 1) * len).min(n), derivatives);
         #[cfg(feature = "parallel")]
@@ -463,9 +602,7 @@ impl Problem<'_, '_> {
             if wi == 0.0 {
                 continue;
             }
-            for (dst, &v) in xi.iter_mut().zip(self.x.row(i).iter()) {
-                *dst = v;
-            }
+            self.x.read_row(i, &mut xi[..d - 1]);
             let z = dot(&xi, beta);
             let positive = yi > 0.5;
             out.loss += wi * softplus(if positive { -z } else { z });
@@ -584,11 +721,11 @@ mod tests {
         let params = LogisticParams::default();
         let mut rec = Recorder::never_stopping();
         let model = params
-            .fit_with_progress(x.view(), &y, None, &mut Reporter::new(&mut rec))
+            .fit_with_progress(&x.view(), &y, None, &mut Reporter::new(&mut rec))
             .unwrap();
         rec.assert_complete();
         let (chunks, _) = Problem {
-            x: x.view(),
+            x: &x.view(),
             y: &y,
             w: &y,
             l2: 1.0,
@@ -606,12 +743,52 @@ mod tests {
     }
 
     #[test]
+    fn a_compact_matrix_reads_back_every_float_and_fits_the_same_model() {
+        // More rows than 16-bit codes can index, so column 0 (normal draws) stays `f64`s.
+        let (mut x, y) = synthetic(6, 70_000, &[1.0, -0.5, 0.8, 0.2], -0.7);
+        // A 0/1 column (bits); one with a negative zero, which must not come back as `0.0`, among
+        // three values (bytes); one of 1,000 values (shorts).
+        for r in 0..x.nrows() {
+            x[[r, 1]] = if r % 3 == 0 { 1.0 } else { 0.0 };
+            x[[r, 2]] = [-0.0, 1.0, 0.0][r % 3];
+            x[[r, 3]] = (r % 1000) as f64 * 0.37;
+        }
+        let mut compact = CompactMatrix::new(x.nrows());
+        for f in 0..x.ncols() {
+            compact.push_column(&x.column(f).to_vec());
+        }
+        let kinds: Vec<_> = compact
+            .columns
+            .iter()
+            .map(|c| match c {
+                CompactColumn::Floats(_) => "floats",
+                CompactColumn::Bits(_) => "bits",
+                CompactColumn::Bytes { .. } => "bytes",
+                CompactColumn::Shorts { .. } => "shorts",
+            })
+            .collect();
+        assert_eq!(kinds, ["floats", "bits", "bytes", "shorts"]);
+        let mut row = vec![0.0; x.ncols()];
+        for r in 0..x.nrows() {
+            compact.read_row(r, &mut row);
+            let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&row), bits(&x.row(r).to_vec()), "row {r}");
+        }
+        let params = LogisticParams::default();
+        let dense = params.fit(x.view(), &y, None).unwrap();
+        let from_compact = params
+            .fit_with_progress(&compact, &y, None, &mut Reporter::silent())
+            .unwrap();
+        assert_eq!(dense, from_compact);
+    }
+
+    #[test]
     fn a_pass_adds_its_chunks_in_chunk_order() {
         // 40,000 rows are 20 chunks: more than one group of chunks at once in any build.
         let (x, y) = synthetic(4, 40_000, &[0.5, -1.0, 2.0], 0.3);
         let w: Vec<f64> = (0..y.len()).map(|i| 1.0 + (i % 3) as f64).collect();
         let problem = Problem {
-            x: x.view(),
+            x: &x.view(),
             y: &y,
             w: &w,
             l2: 0.0,
@@ -652,7 +829,7 @@ mod tests {
         let mut rec = Recorder::stopping_at(0.5);
         let err = LogisticParams::default()
             .with_tol(1e-12)
-            .fit_with_progress(x.view(), &y, None, &mut Reporter::new(&mut rec))
+            .fit_with_progress(&x.view(), &y, None, &mut Reporter::new(&mut rec))
             .unwrap_err();
         assert_eq!(
             err,
