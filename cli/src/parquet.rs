@@ -5,8 +5,8 @@
 //! round-trip form, so `12.7` reads back to the same `f64`; dates and timestamps in ISO 8601;
 //! booleans `true` / `false`; nulls empty, i.e. missing), and each column's Arrow type is passed
 //! on as a [`StoredType`], which settles what inference would otherwise guess from the text.
-//! Files are read in batches of [`BATCH_ROWS`] rows, never more than one row group at a time, so
-//! scoring a million-row file keeps memory flat.
+//! Files are read one row group at a time, in batches of at most [`BATCH_ROWS`] rows, so scoring
+//! a million-row file keeps memory flat.
 
 use std::fs::File;
 use std::io::{BufWriter, Read};
@@ -24,7 +24,10 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use ebb_core::data::datetime::format_date;
 use ebb_core::data::table::{StoredType, Table};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -206,14 +209,18 @@ fn cells(array: &ArrayRef) -> Result<Cell<'_>, String> {
     Ok(cell)
 }
 
-/// An open Parquet file: the batch reader, its columns' stored types, and where each row group
-/// starts (to name the row group a decoding error is in).
+/// An open Parquet file, read one row group at a time (so an error names its row group, and a
+/// batch never spans two groups), with its columns' stored types.
 struct Source<'p> {
     path: &'p Path,
-    reader: ParquetRecordBatchReader,
+    file: File,
+    metadata: ArrowReaderMetadata,
     names: Vec<String>,
     stored: Vec<Option<StoredType>>,
-    group_ends: Vec<usize>,
+    /// The row group being read (0-based) and its reader; `None` between groups.
+    group: usize,
+    reader: Option<ParquetRecordBatchReader>,
+    /// Rows read before the current batch (source rows are numbered from 1 across groups).
     rows_read: usize,
 }
 
@@ -222,13 +229,13 @@ impl<'p> Source<'p> {
     fn open(path: &'p Path) -> CliResult<Self> {
         let file = File::open(path)
             .map_err(|e| CliError::input(format!("{}: cannot open: {e}", path.display())))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
             CliError::input(format!(
                 "{}: not a readable Parquet file: its footer (the schema and row-group index at the end of the file) is damaged or missing, was it cut short? ({e})",
                 path.display()
             ))
         })?;
-        let schema = builder.schema().clone();
+        let schema = metadata.schema().clone();
         let mut stored = Vec::with_capacity(schema.fields().len());
         for field in schema.fields() {
             stored.push(stored_type(field.data_type()).map_err(|why| {
@@ -239,27 +246,71 @@ impl<'p> Source<'p> {
                 ))
             })?);
         }
-        let group_ends = builder
-            .metadata()
-            .row_groups()
-            .iter()
-            .scan(0usize, |end, g| {
-                *end += usize::try_from(g.num_rows()).unwrap_or(0);
-                Some(*end)
-            })
-            .collect();
-        let reader = builder
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
         Ok(Source {
             path,
-            reader,
+            file,
+            metadata,
             names: schema.fields().iter().map(|f| f.name().clone()).collect(),
             stored,
-            group_ends,
+            group: 0,
+            reader: None,
             rows_read: 0,
         })
+    }
+
+    /// What a failure in the current row group is called: "row group 2 (rows 101-200)".
+    fn group_error(&self, e: impl std::fmt::Display) -> CliError {
+        let groups = self.metadata.metadata().row_groups();
+        let first = groups[..self.group.min(groups.len())]
+            .iter()
+            .map(|g| usize::try_from(g.num_rows()).unwrap_or(0))
+            .sum::<usize>();
+        let rows = groups
+            .get(self.group)
+            .map_or(0, |g| usize::try_from(g.num_rows()).unwrap_or(0));
+        let e = e.to_string();
+        let hint = if e.contains("Disabled feature") {
+            " (ebb reads uncompressed and Snappy-compressed Parquet, the default of pyarrow, DuckDB and Spark: write the file with compression='snappy')"
+        } else {
+            ""
+        };
+        CliError::input(format!(
+            "{}: row group {} (rows {}-{}) cannot be decoded: {e}{hint}",
+            self.path.display(),
+            self.group + 1,
+            first + 1,
+            first + rows
+        ))
+    }
+
+    /// The next batch of the file, from the current row group or the next one.
+    fn next_batch(&mut self) -> CliResult<Option<RecordBatch>> {
+        loop {
+            if self.reader.is_none() {
+                if self.group >= self.metadata.metadata().num_row_groups() {
+                    return Ok(None);
+                }
+                let file = self
+                    .file
+                    .try_clone()
+                    .map_err(|e| CliError::input(format!("{}: {e}", self.path.display())))?;
+                let reader =
+                    ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
+                        .with_row_groups(vec![self.group])
+                        .with_batch_size(BATCH_ROWS)
+                        .build()
+                        .map_err(|e| self.group_error(e))?;
+                self.reader = Some(reader);
+            }
+            match self.reader.as_mut().and_then(Iterator::next) {
+                Some(Ok(batch)) => return Ok(Some(batch)),
+                Some(Err(e)) => return Err(self.group_error(e)),
+                None => {
+                    self.reader = None;
+                    self.group += 1;
+                }
+            }
+        }
     }
 
     /// An empty table with this file's header and stored types.
@@ -275,29 +326,8 @@ impl<'p> Source<'p> {
 
     /// The next batch appended to `table`; false at the end of the file.
     fn append_next(&mut self, table: &mut Table) -> CliResult<bool> {
-        let batch = match self.reader.next() {
-            None => return Ok(false),
-            Some(Ok(batch)) => batch,
-            Some(Err(e)) => {
-                // The reader fails on the row group holding the next unread row.
-                let group = self
-                    .group_ends
-                    .partition_point(|&end| end <= self.rows_read);
-                let start = group.checked_sub(1).map_or(0, |g| self.group_ends[g]);
-                let end = self.group_ends.get(group).copied().unwrap_or(start);
-                return Err(CliError::input(format!(
-                    "{}: row group {} (rows {}-{}) cannot be decoded: {e}{}",
-                    self.path.display(),
-                    group + 1,
-                    start + 1,
-                    end,
-                    if e.to_string().contains("Disabled feature") {
-                        " (ebb reads uncompressed and Snappy-compressed Parquet, the default of pyarrow, DuckDB and Spark: write the file with compression='snappy')"
-                    } else {
-                        ""
-                    }
-                )));
-            }
+        let Some(batch) = self.next_batch()? else {
+            return Ok(false);
         };
         let columns = batch
             .columns()
