@@ -37,8 +37,11 @@ fn model_part(artifact: &Path) -> serde_json::Value {
     v
 }
 
-/// `(id, probability, decision)` rows of a scores CSV; `None` for an `invalid` row.
-fn csv_scores(file: &Path) -> Vec<(String, Option<(f64, u8)>)> {
+/// One scored row: id, and probability and decision (`None` for an `invalid` row).
+type ScoreRow = (String, Option<(f64, u8)>);
+
+/// The rows of a scores CSV.
+fn csv_scores(file: &Path) -> Vec<ScoreRow> {
     let text = std::fs::read_to_string(file).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("id,probability,decision"));
@@ -53,7 +56,7 @@ fn csv_scores(file: &Path) -> Vec<(String, Option<(f64, u8)>)> {
 
 /// The same rows read back from a scores Parquet file with the parquet crate, and its number of
 /// row groups.
-fn parquet_scores(file: &Path) -> (Vec<(String, Option<(f64, u8)>)>, usize) {
+fn parquet_scores(file: &Path) -> (Vec<ScoreRow>, usize) {
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap()).unwrap();
     let groups = builder.metadata().num_row_groups();
