@@ -1,4 +1,4 @@
-//! Files in and out: reading tables (CSV streamed in chunks, or JSON), loading artifacts,
+//! Files in and out: reading tables (CSV streamed in chunks, Parquet by batches, or JSON), loading artifacts,
 //! writing CSV, and rendering aligned text tables.
 
 use std::fs::File;
@@ -23,9 +23,38 @@ fn is_json(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+/// Whether `path` is a Parquet file: named `.parquet`, or starting with Parquet's `PAR1` magic
+/// whatever its name (a warehouse export saved as `.pq` or without an extension).
+pub fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        || starts_with_parquet_magic(path)
+}
+
+fn starts_with_parquet_magic(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    File::open(path).is_ok_and(|mut f| f.read_exact(&mut head).is_ok() && &head == b"PAR1")
+}
+
+/// The error for a Parquet file when this `ebb` was built without the `parquet` feature.
+#[cfg(not(feature = "parquet"))]
+pub fn no_parquet(path: &Path) -> CliError {
+    CliError::input(format!(
+        "{}: is Parquet, but this ebb was built without Parquet support (rebuild with the default features, or export CSV)",
+        path.display()
+    ))
+}
+
 /// Reads a whole table. CSV is parsed chunk by chunk so the file is never held in memory next
-/// to the table; JSON (an array of records) is read whole.
+/// to the table; JSON (an array of records) is read whole; Parquet batch by batch, its column
+/// types kept for inference.
 pub fn read_table(path: &Path) -> CliResult<(Table, String)> {
+    if is_parquet(path) {
+        #[cfg(feature = "parquet")]
+        return crate::parquet::read_table(path);
+        #[cfg(not(feature = "parquet"))]
+        return Err(no_parquet(path));
+    }
     let mut file = open(path)?;
     if is_json(path) {
         let mut bytes = Vec::new();
@@ -45,8 +74,15 @@ pub fn read_table(path: &Path) -> CliResult<(Table, String)> {
     Ok((table, hasher.finish_hex()))
 }
 
-/// Streams a CSV file in batches of rows, calling `batch` with each parsed batch (same header).
+/// Streams a CSV or Parquet file in batches of rows, calling `batch` with each parsed batch
+/// (same header).
 pub fn for_each_batch(path: &Path, mut batch: impl FnMut(Table) -> CliResult) -> CliResult {
+    if is_parquet(path) {
+        #[cfg(feature = "parquet")]
+        return crate::parquet::for_each_batch(path, batch);
+        #[cfg(not(feature = "parquet"))]
+        return Err(no_parquet(path));
+    }
     let mut file = open(path)?;
     if is_json(path) {
         let (table, _) = read_table(path)?;

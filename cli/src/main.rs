@@ -5,6 +5,8 @@
 
 mod commands;
 mod io;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod progress;
 
 use std::path::PathBuf;

@@ -15,9 +15,10 @@ use crate::{AtomicFile, CliError, CliResult};
 pub struct ScoreArgs {
     /// Model artifact (JSON) written by `ebb train`.
     model: PathBuf,
-    /// Customers to score (CSV or JSON array of records).
+    /// Customers to score (CSV, Parquet or JSON array of records).
     data: PathBuf,
-    /// Output CSV: id,probability,decision (one row per input row).
+    /// Output CSV: id,probability,decision (one row per input row); Parquet when it ends in
+    /// `.parquet` (probability and decision null where the CSV says `invalid`).
     #[arg(long)]
     out: PathBuf,
     /// Print a JSON summary instead of text.
@@ -25,53 +26,113 @@ pub struct ScoreArgs {
     json: bool,
 }
 
+/// Where scores go: CSV lines, or Parquet columns written batch by batch.
+enum Sink<'f> {
+    Csv {
+        out: &'f mut std::io::BufWriter<std::fs::File>,
+        line: String,
+    },
+    #[cfg(feature = "parquet")]
+    // Boxed: the writer's state is ~700 bytes, the CSV variant 32.
+    Parquet(Box<crate::parquet::ScoresWriter<'f>>),
+}
+
+impl Sink<'_> {
+    fn push(&mut self, id: &str, score: Option<(f64, bool)>) -> std::io::Result<()> {
+        match self {
+            Sink::Csv { out, line } => {
+                line.clear();
+                ebb_core::data::ingest::write_csv_field(line, id, b',');
+                match score {
+                    Some((p, d)) => line.push_str(&format!(",{p},{}\n", u8::from(d))),
+                    // Kept in the output (one row per input row) but marked.
+                    None => line.push_str(",,invalid\n"),
+                }
+                out.write_all(line.as_bytes())
+            }
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(writer) => {
+                writer.push(id, score);
+                Ok(())
+            }
+        }
+    }
+}
+
 pub fn run(args: ScoreArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
     let id_column = artifact.schema.id_column.clone();
     let scorer = Scorer::new(&artifact);
+    let parquet_out = args
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     // Renamed into place only once every batch is scored: a failure part-way (a batch missing
     // a column, say) leaves no half-written scores behind.
     let mut file = AtomicFile::create(&args.out)?;
     let write_err =
         |e: std::io::Error| CliError::other(format!("{}: cannot write: {e}", args.out.display()));
-    let out = file.file();
-    writeln!(out, "id,probability,decision").map_err(write_err)?;
     let (mut scored, mut flagged, mut invalid) = (0usize, 0usize, Vec::new());
     let mut bar = ProgressBar::new(args.json);
-    let mut line = String::new();
-    for_each_batch(&args.data, |batch| {
-        let id_index = id_column.as_deref().and_then(|c| batch.column_index(c));
-        let scores = scorer
-            .score_table(&batch)
-            .map_err(|e| CliError::core(&args.data, e))?;
-        for (r, score) in scores.into_iter().enumerate() {
-            line.clear();
-            match id_index {
-                Some(c) => {
-                    ebb_core::data::ingest::write_csv_field(&mut line, batch.raw(r, c), b',')
-                }
-                None => line.push_str(&batch.source_row(r).to_string()),
-            }
-            match score {
-                Ok(s) => {
-                    scored += 1;
-                    flagged += usize::from(s.decision);
-                    line.push_str(&format!(",{},{}", s.probability, u8::from(s.decision)));
-                }
-                Err(e) => {
-                    // Kept in the output (one row per input row) but marked, and reported below.
-                    line.push_str(",,invalid");
-                    invalid.push((batch.source_row(r), e));
+    // The sink borrows the file until it is finished (a Parquet footer) at the end of this block.
+    {
+        let out = file.file();
+        let mut sink = match parquet_out {
+            #[cfg(feature = "parquet")]
+            true => Sink::Parquet(Box::new(crate::parquet::ScoresWriter::new(out, &args.out)?)),
+            #[cfg(not(feature = "parquet"))]
+            true => return Err(crate::io::no_parquet(&args.out)),
+            false => {
+                writeln!(out, "id,probability,decision").map_err(write_err)?;
+                Sink::Csv {
+                    out,
+                    line: String::new(),
                 }
             }
-            line.push('\n');
-            out.write_all(line.as_bytes()).map_err(write_err)?;
+        };
+        let mut row_id = String::new();
+        for_each_batch(&args.data, |batch| {
+            let id_index = id_column.as_deref().and_then(|c| batch.column_index(c));
+            let scores = scorer
+                .score_table(&batch)
+                .map_err(|e| CliError::core(&args.data, e))?;
+            for (r, score) in scores.into_iter().enumerate() {
+                let id = match id_index {
+                    Some(c) => batch.raw(r, c),
+                    None => {
+                        row_id.clear();
+                        row_id.push_str(&batch.source_row(r).to_string());
+                        &row_id
+                    }
+                };
+                let score = match score {
+                    Ok(s) => {
+                        scored += 1;
+                        flagged += usize::from(s.decision);
+                        Some((s.probability, s.decision))
+                    }
+                    Err(e) => {
+                        // Kept in the output but marked, and reported below.
+                        invalid.push((batch.source_row(r), e));
+                        None
+                    }
+                };
+                sink.push(id, score).map_err(write_err)?;
+            }
+            #[cfg(feature = "parquet")]
+            if let Sink::Parquet(writer) = &mut sink {
+                writer.write_rows()?;
+            }
+            // The file's length is not known while streaming: show the rows done so far.
+            let rows = scored + invalid.len();
+            bar.update("scoring", 1.0, &format!("{rows} rows"));
+            Ok(())
+        })?;
+        #[cfg(feature = "parquet")]
+        if let Sink::Parquet(writer) = sink {
+            writer.finish()?;
         }
-        // The file's length is not known while streaming: show the rows done so far.
-        let rows = scored + invalid.len();
-        bar.update("scoring", 1.0, &format!("{rows} rows"));
-        Ok(())
-    })?;
+    }
     bar.finish();
     if scored == 0 && !invalid.is_empty() {
         return Err(CliError::input(format!(

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use hashbrown::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
-use crate::data::table::{is_na, parse_bool, parse_number, Table, TextColumn};
+use crate::data::table::{is_na, parse_bool, parse_number, StoredType, Table, TextColumn};
 use crate::error::{Error, Result};
 
 /// What a column holds, as inferred from its values (or as declared in a saved schema).
@@ -284,12 +284,15 @@ fn first_bad<'a>(freq: &Frequencies<'a>, kind: ColumnKind) -> Option<&'a str> {
 }
 
 /// Infers one column's kind from its value counts, adding a note for every call a user may
-/// want to override.
+/// want to override. A `stored` type from a typed source settles the question its text would
+/// leave open: booleans and dates are taken as they are, numbers are numeric (or an id) even
+/// when they look like yes/no 0/1, and text is never numeric (postcodes stay categories).
 fn infer_kind(
     name: &str,
     freq: &Frequencies<'_>,
     n_rows: usize,
     max_categories: usize,
+    stored: Option<StoredType>,
     notes: &mut Vec<String>,
 ) -> ColumnKind {
     let present = freq.present();
@@ -299,10 +302,15 @@ fn infer_kind(
         ));
         return ColumnKind::Numeric;
     }
+    match stored {
+        Some(StoredType::Boolean) => return ColumnKind::Boolean,
+        Some(StoredType::Datetime) => return ColumnKind::Datetime,
+        Some(StoredType::Number | StoredType::Text) | None => {}
+    }
     let distinct = freq.counts.len();
     let id_name = looks_like_id(name);
 
-    if freq.counts.keys().all(|k| parse_bool(k).is_some()) {
+    if stored != Some(StoredType::Number) && freq.counts.keys().all(|k| parse_bool(k).is_some()) {
         let mut tokens: Vec<String> = freq.counts.keys().map(|k| k.to_ascii_lowercase()).collect();
         tokens.sort_unstable();
         tokens.dedup();
@@ -319,7 +327,12 @@ fn infer_kind(
             integers &= libm::trunc(v) == v;
         }
     }
-    if numbers * 100 >= present * PARSE_SHARE_PERCENT {
+    let numeric = match stored {
+        Some(StoredType::Number) => true,
+        Some(StoredType::Text) => false,
+        _ => numbers * 100 >= present * PARSE_SHARE_PERCENT,
+    };
+    if numeric {
         if numbers == present && integers && distinct == present && id_name {
             notes.push(format!(
                 "column `{name}` holds a distinct whole number on every row and is named like an id: treated as an identifier, not a model input"
@@ -396,7 +409,14 @@ fn guess_column(table: &Table, index: usize, max_categories: usize) -> ColumnGue
     let freq = Frequencies::of(table.column(index));
     let mut notes = Vec::new();
     let name = &table.names()[index];
-    let kind = infer_kind(name, &freq, table.n_rows(), max_categories, &mut notes);
+    let kind = infer_kind(
+        name,
+        &freq,
+        table.n_rows(),
+        max_categories,
+        table.stored_type(index),
+        &mut notes,
+    );
     let categories = if kind == ColumnKind::Categorical {
         freq.sorted()
             .into_iter()
@@ -524,6 +544,10 @@ fn named_column(table: &Table, name: &str) -> Result<usize> {
 /// `max_categories` levels or at most 5% of rows), free text (long or mostly multi-word values,
 /// excluded) and high-cardinality categorical. Numeric columns of distinct whole numbers named
 /// like an id are identifiers.
+///
+/// Columns a typed source declared ([`Table::stored_type`]) skip what the declaration settles:
+/// booleans and dates are taken as declared, numbers are numeric (or an id, as above) even when
+/// only 0 and 1 occur, and text is never numeric.
 pub fn infer(table: &Table, options: &InferOptions) -> Result<Inference> {
     if table.n_rows() == 0 {
         return Err(Error::EmptyInput);
@@ -939,6 +963,51 @@ pub(crate) mod tests {
 
     fn kind(inference: &Inference, name: &str) -> ColumnKind {
         inference.schema.column(name).unwrap().kind
+    }
+
+    #[test]
+    fn stored_types_settle_what_text_leaves_open() {
+        let n = 40;
+        let cells = |f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<Vec<_>>();
+        let mut t = table_of(&[
+            ("flag01", cells(&|i| (i % 2).to_string())),
+            ("postcode", cells(&|i| format!("{}", 10_000 + i % 7))),
+            (
+                "active",
+                cells(&|i| if i % 3 == 0 { "true" } else { "false" }.into()),
+            ),
+            (
+                "plan",
+                cells(&|i| if i % 2 == 0 { "yes" } else { "no" }.into()),
+            ),
+            ("signup", cells(&|i| format!("2024-01-{:02}", i % 28 + 1))),
+            ("customer_id", cells(&|i| i.to_string())),
+        ]);
+        let untyped = infer(&t, &InferOptions::default()).unwrap();
+        assert_eq!(kind(&untyped, "flag01"), ColumnKind::Boolean);
+        assert_eq!(kind(&untyped, "postcode"), ColumnKind::Numeric);
+        for (col, stored) in [
+            ("flag01", StoredType::Number),
+            ("postcode", StoredType::Text),
+            ("active", StoredType::Boolean),
+            ("plan", StoredType::Text),
+            ("signup", StoredType::Datetime),
+            ("customer_id", StoredType::Number),
+        ] {
+            let i = t.column_index(col).unwrap();
+            t.set_stored_type(i, stored);
+        }
+        let typed = infer(&t, &InferOptions::default()).unwrap();
+        assert_eq!(kind(&typed, "flag01"), ColumnKind::Numeric);
+        assert_eq!(kind(&typed, "postcode"), ColumnKind::Categorical);
+        assert_eq!(kind(&typed, "active"), ColumnKind::Boolean);
+        // Text still reads as yes/no, and a distinct number named like an id is still the id.
+        assert_eq!(kind(&typed, "plan"), ColumnKind::Boolean);
+        assert_eq!(kind(&typed, "signup"), ColumnKind::Datetime);
+        assert_eq!(kind(&typed, "customer_id"), ColumnKind::Identifier);
+        // Setting rows aside keeps the declarations.
+        let kept = t.filter_rows(|r| r % 2 == 0);
+        assert_eq!(kept.stored_type(1), Some(StoredType::Text));
     }
 
     #[test]

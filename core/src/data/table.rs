@@ -150,6 +150,23 @@ pub fn parse_bool(raw: &str) -> Option<bool> {
     }
 }
 
+/// What a typed source (a Parquet file, an Arrow table, a database export) says a column stores.
+/// Cells still arrive as text; this settles what inference would otherwise guess from that text
+/// (see [`crate::data::schema::infer`]): a number column is never read as categories or yes/no,
+/// a text column of digits (postcodes) is never read as numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoredType {
+    /// Integers, floats or decimals.
+    Number,
+    /// Strings (dictionary-encoded or not).
+    Text,
+    /// Booleans, written `true` / `false`.
+    Boolean,
+    /// Dates or timestamps, written in ISO 8601.
+    Datetime,
+}
+
 /// One column's cells as a string pool.
 #[derive(Debug, Clone, Default)]
 pub struct TextColumn {
@@ -220,6 +237,9 @@ pub struct Table {
     /// What ingest did that a user should know (an encoding guessed, a column rewritten from
     /// a decimal comma); schema inference repeats these among its notes.
     notes: Vec<String>,
+    /// Per column, what a typed source declared it stores; empty for text sources (CSV, JSON).
+    /// Not part of the serde form: inference has used it by the time a table travels.
+    stored_types: Vec<Option<StoredType>>,
 }
 
 impl Table {
@@ -244,6 +264,7 @@ impl Table {
             columns,
             source_rows: Vec::new(),
             notes: Vec::new(),
+            stored_types: Vec::new(),
         })
     }
 
@@ -343,6 +364,19 @@ impl Table {
         self.notes.push(note);
     }
 
+    /// Records what a typed source declared column `col` to store (inference then follows it).
+    pub fn set_stored_type(&mut self, col: usize, stored: StoredType) {
+        if col < self.names.len() {
+            self.stored_types.resize(self.names.len(), None);
+            self.stored_types[col] = Some(stored);
+        }
+    }
+
+    /// What a typed source declared column `col` to store, `None` for text sources.
+    pub fn stored_type(&self, col: usize) -> Option<StoredType> {
+        self.stored_types.get(col).copied().flatten()
+    }
+
     /// Rewrites every cell of column `col` that `format` reads as a number into its plain form
     /// (see [`NumberFormat::write_plain`]); other cells stay as they are.
     pub(crate) fn rewrite_numbers(&mut self, col: usize, format: NumberFormat) {
@@ -371,6 +405,7 @@ impl Table {
             columns: self.names.iter().map(|_| TextColumn::default()).collect(),
             source_rows: Vec::new(),
             notes: self.notes.clone(),
+            stored_types: self.stored_types.clone(),
         };
         for r in (0..self.n_rows()).filter(|&r| keep(r)) {
             for (dst, src) in out.columns.iter_mut().zip(&self.columns) {
