@@ -371,14 +371,25 @@ impl<A: ArtifactRef> Explainer<A> {
             });
         }
         self.contributions_into(features, ws, false);
-        // The order `Explanation::contributions` has: largest first, ties in field order.
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        // The order `Explanation::contributions` has (largest first, ties in field order), by
+        // picking the next largest k times: no sort over every field.
         let columns = &ws.columns;
-        order.sort_by(|&a, &b| columns[b].abs().total_cmp(&columns[a].abs()));
+        let mut taken = vec![false; columns.len()];
+        let mut order = Vec::with_capacity(k.min(columns.len()));
+        while order.len() < k {
+            let mut best: Option<usize> = None;
+            for (i, c) in columns.iter().enumerate() {
+                let eligible = !taken[i] && *c != 0.0 && c.is_finite();
+                if eligible && best.is_none_or(|b| c.abs().total_cmp(&columns[b].abs()).is_gt()) {
+                    best = Some(i);
+                }
+            }
+            let Some(i) = best else { break };
+            taken[i] = true;
+            order.push(i);
+        }
         Ok(order
             .into_iter()
-            .filter(|&i| columns[i] != 0.0 && columns[i].is_finite())
-            .take(k)
             .map(|i| {
                 types::reason(
                     &Contribution {
