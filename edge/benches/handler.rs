@@ -9,7 +9,6 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ebb_edge::model::LoadedModel;
-use ebb_edge::request::parse_customer;
 
 fn handler(c: &mut Criterion) {
     eprintln!("training a 300-tree model on 20,000 customers...");
@@ -22,8 +21,8 @@ fn handler(c: &mut Criterion) {
             b.iter(|| {
                 let body = &bodies[next % bodies.len()];
                 next += 1;
-                let record = parse_customer(body.as_bytes()).expect("valid body");
-                let prediction = model.predict(&record, reasons).expect("valid customer");
+                let customer = model.read(body.as_bytes()).expect("valid body");
+                let prediction = model.predict(&customer, reasons).expect("valid customer");
                 serde_json::to_string(&prediction).expect("json")
             })
         });

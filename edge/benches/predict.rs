@@ -1,5 +1,5 @@
 //! Compute per prediction, from request JSON to response JSON, with the worker's own code path
-//! (`parse_customer` → `LoadedModel::predict` → `serde_json::to_string`), natively:
+//! (`LoadedModel::read` → `LoadedModel::predict` → `serde_json::to_string`), natively:
 //!
 //!     cargo bench -p ebb-edge --bench predict
 //!
@@ -12,7 +12,6 @@
 use std::time::Instant;
 
 use ebb_edge::model::LoadedModel;
-use ebb_edge::request::parse_customer;
 
 const REQUESTS: usize = 20_000;
 
@@ -32,8 +31,8 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|");
     for (label, reasons) in [("predict", 0), ("predict?explain=3", 3)] {
         let handle = |b: &str| {
-            let record = parse_customer(b.as_bytes()).expect("valid body");
-            let prediction = model.predict(&record, reasons).expect("valid customer");
+            let customer = model.read(b.as_bytes()).expect("valid body");
+            let prediction = model.predict(&customer, reasons).expect("valid customer");
             serde_json::to_string(&prediction).expect("json")
         };
         for b in &bodies {

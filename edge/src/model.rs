@@ -1,21 +1,22 @@
 //! A model loaded for serving: the artifact's [`Scorer`] plus what the API adds around it
 //! (required fields, the customer-id field, top reasons, the inputs to log for monitoring).
 
-use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ebb_core::data::schema::ColumnKind;
-use ebb_core::insight::explain::{Explainer, Reason};
+use ebb_core::insight::explain::{Explainer, Reason, Workspace};
 use ebb_core::serve::artifact::Artifact;
 use ebb_core::serve::scorer::{RiskBand, Scorer};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Problem};
-use crate::request::Record;
+use crate::request::{parse_customer, Record, REQUEST_LIMIT};
 
-/// Field holding the customer id when the training data named none.
-pub const DEFAULT_ID_FIELD: &str = "customer_id";
+pub use ebb_core::serve::record::DEFAULT_ID_FIELD;
+
+/// One customer read by a model (core's one reading of a JSON record): its inputs, id, ignored
+/// fields and the inputs to log, from one pass over the request.
+pub type Customer<'r> = ebb_core::serve::record::Record<'r>;
 
 /// One input field as the API documents it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,10 +59,10 @@ pub struct LoadedModel {
     scorer: Scorer<Arc<Artifact>>,
     /// Built on the first request for reasons (its tables take milliseconds), then kept.
     explainer: OnceLock<Result<Explainer<Arc<Artifact>>, String>>,
+    /// The explainer's buffers, kept between requests (a request that finds them in use by
+    /// another thread makes its own).
+    workspace: Mutex<Option<Workspace>>,
     required: Vec<bool>,
-    /// Every field a request may carry without being reported as ignored.
-    known_fields: HashSet<String>,
-    id_field: String,
     artifact_bytes: usize,
 }
 
@@ -69,7 +70,7 @@ impl core::fmt::Debug for LoadedModel {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("LoadedModel")
             .field("version", &self.version())
-            .field("id_field", &self.id_field)
+            .field("id_field", &self.id_field())
             .field("artifact_bytes", &self.artifact_bytes)
             .finish()
     }
@@ -118,26 +119,11 @@ impl LoadedModel {
             )));
         }
         let required = artifact.required_fields();
-        let id_field = artifact
-            .schema
-            .id_column
-            .clone()
-            .unwrap_or_else(|| DEFAULT_ID_FIELD.to_string());
-        let known_fields = artifact
-            .pipeline
-            .inputs
-            .iter()
-            .map(|c| c.name.clone())
-            .chain(artifact.pipeline.time_column.clone())
-            .chain(artifact.schema.target.as_ref().map(|t| t.name.clone()))
-            .chain(Some(id_field.clone()))
-            .collect();
         Ok(LoadedModel {
             scorer: Scorer::new(Arc::new(artifact)),
             explainer: OnceLock::new(),
+            workspace: Mutex::new(None),
             required,
-            known_fields,
-            id_field,
             artifact_bytes: json.len(),
         })
     }
@@ -164,16 +150,33 @@ impl LoadedModel {
 
     /// The field naming the customer.
     pub fn id_field(&self) -> &str {
-        &self.id_field
+        self.scorer.keys().id_field()
     }
 
-    /// The customer id of `record` as text (numbers are accepted too).
-    pub fn customer_id(&self, record: &Record) -> Option<String> {
-        match record.get(&self.id_field)? {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
+    /// The body of `POST /v1/predict`, one customer as a JSON object, read straight into this
+    /// model's inputs. A body that is not one (too large, empty, not JSON, not an object) gets
+    /// the same error as [`parse_customer`] gives it.
+    pub fn read<'b>(&self, body: &'b [u8]) -> Result<Customer<'b>, ApiError> {
+        REQUEST_LIMIT.check(body)?;
+        self.scorer.read_json(body).map_err(|e| {
+            // Refused: the model-free reading names what is wrong in the API's words (the
+            // typed reader accepts and refuses exactly the same bodies).
+            parse_customer(body).err().unwrap_or_else(|| {
+                ApiError::bad_request(format!(
+                    "the body is not valid JSON: {e} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ))
+            })
+        })
+    }
+
+    /// One customer of a batch (already parsed as a JSON object), read by the same reader as
+    /// [`LoadedModel::read`].
+    pub fn read_record<'r>(&self, record: &'r Record) -> Result<Customer<'r>, ApiError> {
+        self.scorer
+            .read_map(record)
+            .map_err(|e| ApiError::bad_request(format!("the customer could not be read: {e}")))
     }
 
     /// The registry's description of this model.
@@ -187,7 +190,7 @@ impl LoadedModel {
             cv_recall: a.metrics.calibrated_cv.recall,
             training_rows: a.metadata.rows,
             created_at: a.metadata.created_at.clone(),
-            id_field: self.id_field.clone(),
+            id_field: self.id_field().to_string(),
             inputs: a
                 .pipeline
                 .inputs
@@ -204,16 +207,15 @@ impl LoadedModel {
 
     /// Scores one customer; `reasons` > 0 adds that many SHAP reasons. Every problem with the
     /// record is returned at once, by field.
-    pub fn predict(&self, record: &Record, reasons: usize) -> Result<Prediction, Vec<Problem>> {
+    pub fn predict(&self, customer: &Customer, reasons: usize) -> Result<Prediction, Vec<Problem>> {
         let pipeline = &self.artifact().pipeline;
         let mut problems: Vec<Problem> = pipeline
             .inputs
             .iter()
             .zip(&self.required)
-            .filter(|(input, &required)| {
-                required && record.get(&input.name).is_none_or(Value::is_null)
-            })
-            .map(|(input, _)| {
+            .enumerate()
+            .filter(|&(i, (_, &required))| required && customer.is_absent(i))
+            .map(|(_, (input, _))| {
                 Problem::new(
                     input.name.clone(),
                     format!(
@@ -223,7 +225,9 @@ impl LoadedModel {
                 )
             })
             .collect();
-        let score = match self.scorer.score_json(record) {
+        // The model features, kept for the explanation.
+        let mut features = vec![0.0; pipeline.n_features()];
+        let score = match self.scorer.score_record_into(customer, &mut features) {
             Ok(score) => Some(score),
             Err(errors) => {
                 for e in errors {
@@ -245,10 +249,10 @@ impl LoadedModel {
         let reasons = if reasons == 0 {
             None
         } else {
-            Some(self.reasons(record, reasons)?)
+            Some(self.reasons(customer, &features, reasons)?)
         };
         Ok(Prediction {
-            customer_id: self.customer_id(record),
+            customer_id: customer.customer_id().map(str::to_string),
             probability: score.probability,
             risk_band: score.risk_band,
             decision: score.decision,
@@ -256,11 +260,16 @@ impl LoadedModel {
             model_version: self.version().to_string(),
             arm: None,
             reasons,
-            ignored_fields: self.ignored_fields(record),
+            ignored_fields: customer.ignored_fields().to_vec(),
         })
     }
 
-    fn reasons(&self, record: &Record, k: usize) -> Result<Vec<Reason>, Vec<Problem>> {
+    fn reasons(
+        &self,
+        customer: &Customer,
+        features: &[f64],
+        k: usize,
+    ) -> Result<Vec<Reason>, Vec<Problem>> {
         let explainer = self
             .explainer
             .get_or_init(|| {
@@ -268,37 +277,20 @@ impl LoadedModel {
             })
             .as_ref()
             .map_err(|message| vec![Problem::new("", message.clone())])?;
-        explainer
-            .explain_json(record)
-            .map(|e| e.top_reasons(k))
-            .map_err(|e| vec![Problem::new("", e.to_string())])
+        let kept = self.workspace.try_lock().ok().and_then(|mut w| w.take());
+        let mut ws = kept.unwrap_or_else(|| explainer.workspace());
+        let reasons = explainer.top_reasons(&customer.values(), features, k, &mut ws);
+        if let Ok(mut slot) = self.workspace.try_lock() {
+            *slot = Some(ws);
+        }
+        reasons.map_err(|e| vec![Problem::new("", e.to_string())])
     }
 
-    fn ignored_fields(&self, record: &Record) -> Vec<String> {
-        record
-            .keys()
-            .filter(|k| !self.known_fields.contains(k.as_str()))
-            .cloned()
-            .collect()
-    }
-
-    /// The part of `record` monitoring needs later (the model's inputs and the snapshot
+    /// The part of the customer monitoring needs later (the model's inputs and the snapshot
     /// column), as a JSON object: drift is computed from these raw values exactly as
     /// `ebb drift` computes it from a CSV.
-    pub fn logged_inputs(&self, record: &Record) -> String {
-        let pipeline = &self.artifact().pipeline;
-        let mut kept = Map::new();
-        for name in pipeline
-            .inputs
-            .iter()
-            .map(|c| c.name.as_str())
-            .chain(pipeline.time_column.as_deref())
-        {
-            if let Some(v) = record.get(name).filter(|v| !v.is_null()) {
-                kept.insert(name.to_string(), v.clone());
-            }
-        }
-        Value::Object(kept).to_string()
+    pub fn logged_inputs(&self, customer: &Customer) -> String {
+        self.scorer.keys().logged_inputs(customer)
     }
 }
 

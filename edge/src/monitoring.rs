@@ -227,12 +227,12 @@ fn drift_report(
         let parsed: Result<serde_json::Map<String, serde_json::Value>, _> =
             serde_json::from_str(&row.inputs);
         let observed = parsed.ok().and_then(|record| {
-            let (values, snapshot, problems) = model.scorer().record_values(&record);
-            if !problems.is_empty() {
+            let read = model.scorer().read_map(&record).ok()?;
+            if !model.scorer().record_errors(&read).is_empty() {
                 return None;
             }
             window
-                .observe_values(&values, snapshot, Some(row.probability))
+                .observe_values(&read.values(), read.snapshot(), Some(row.probability))
                 .ok()
         });
         if observed.is_none() {

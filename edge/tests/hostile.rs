@@ -1,5 +1,5 @@
 //! Hostile request bodies through the functions the worker's `/v1/predict` handler calls
-//! (`parse_customer`, then `LoadedModel::predict`): each gets a clear 4xx or a sound
+//! (`LoadedModel::read`, then `LoadedModel::predict`): each gets a clear 4xx or a sound
 //! prediction, never a panic, a stack overflow, or a NaN/infinite probability.
 
 use ebb_core::model::family::Family;
@@ -21,10 +21,18 @@ fn model(family: Family) -> (LoadedModel, Record) {
 }
 
 /// What the worker answers for `body` on `POST /v1/predict` (before logging): the prediction,
-/// or the status and message of the error.
+/// or the status and message of the error. The model's typed reading of the body answers
+/// exactly as reading it into a JSON object first does.
 fn answer(model: &LoadedModel, body: &[u8]) -> Result<Prediction, ApiError> {
-    let record = parse_customer(body)?;
-    model.predict(&record, 3).map_err(ApiError::invalid_fields)
+    let typed = model
+        .read(body)
+        .and_then(|c| model.predict(&c, 3).map_err(ApiError::invalid_fields));
+    let through_object = parse_customer(body).and_then(|record| {
+        let c = model.read_record(&record)?;
+        model.predict(&c, 3).map_err(ApiError::invalid_fields)
+    });
+    assert_eq!(typed, through_object);
+    typed
 }
 
 /// `record` with `edit` applied, as a request body.

@@ -7,7 +7,8 @@ use ebb_core::model::family::Family;
 use ebb_core::monitor::Verdict;
 use ebb_core::serve::scorer::Scorer;
 use ebb_core::train::TrainParams;
-use ebb_edge::model::LoadedModel;
+use ebb_edge::error::Problem;
+use ebb_edge::model::{LoadedModel, Prediction};
 use ebb_edge::monitoring::{report, LoggedPrediction, MonitoringReport};
 use ebb_edge::request::Record;
 use serde_json::json;
@@ -34,6 +35,20 @@ fn record(table: &Table, row: usize) -> Record {
     ebb_tests::json_record(table, row)
 }
 
+/// `model`'s answer for `r` sent as a request body, checked equal (bit for bit) to its answer
+/// for `r` read from the parsed object.
+fn predict(model: &LoadedModel, r: &Record, reasons: usize) -> Result<Prediction, Vec<Problem>> {
+    let body = serde_json::Value::Object(r.clone()).to_string();
+    let typed = model.read(body.as_bytes()).unwrap();
+    let answer = model.predict(&typed, reasons);
+    let through_object = model.predict(&model.read_record(r).unwrap(), reasons);
+    assert_eq!(answer, through_object);
+    if let (Ok(a), Ok(b)) = (&answer, &through_object) {
+        assert_eq!(a.probability.to_bits(), b.probability.to_bits());
+    }
+    answer
+}
+
 #[test]
 fn predictions_equal_the_core_scorer_and_explain_on_request() {
     let (model, table) = model();
@@ -41,7 +56,7 @@ fn predictions_equal_the_core_scorer_and_explain_on_request() {
     let expected = scorer.score_table(table).unwrap();
     for (row, want) in expected.iter().enumerate().take(50) {
         let r = record(table, row);
-        let p = model.predict(&r, 0).unwrap();
+        let p = predict(model, &r, 0).unwrap();
         let want = want.as_ref().unwrap();
         assert_eq!(
             p.probability.to_bits(),
@@ -53,7 +68,7 @@ fn predictions_equal_the_core_scorer_and_explain_on_request() {
         assert!(p.reasons.is_none() && p.ignored_fields.is_empty(), "{p:?}");
         assert_eq!(p.customer_id, r["customer_id"].as_str().map(String::from));
     }
-    let explained = model.predict(&record(table, 0), 3).unwrap();
+    let explained = predict(model, &record(table, 0), 3).unwrap();
     let reasons = explained.reasons.unwrap();
     assert_eq!(reasons.len(), 3);
     assert!(reasons[0].contribution.abs() >= reasons[2].contribution.abs());
@@ -81,16 +96,19 @@ fn every_bad_field_is_reported_and_unknown_fields_are_named() {
     r.remove(required[0]);
     r.insert(numeric.clone(), json!("lots"));
     r.insert("plan_typo".into(), json!("x"));
-    let problems = model.predict(&r, 0).unwrap_err();
+    let problems = predict(model, &r, 0).unwrap_err();
     let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
     assert!(fields.contains(&required[0]), "{problems:?}");
     assert!(fields.contains(&numeric.as_str()), "{problems:?}");
     let mut ok = record(table, 1);
     ok.insert("plan_typo".into(), json!("x"));
-    assert_eq!(model.predict(&ok, 0).unwrap().ignored_fields, ["plan_typo"]);
+    assert_eq!(
+        predict(model, &ok, 0).unwrap().ignored_fields,
+        ["plan_typo"]
+    );
     let mut nested = record(table, 1);
     nested.insert(numeric.clone(), json!([1, 2]));
-    let problems = model.predict(&nested, 0).unwrap_err();
+    let problems = predict(model, &nested, 0).unwrap_err();
     assert_eq!(problems[0].field, numeric);
     assert!(problems[0].message.contains("array"), "{problems:?}");
 }
@@ -113,7 +131,7 @@ fn logged(model: &LoadedModel, table: &Table, labels: bool) -> Vec<LoggedPredict
     (0..table.n_rows())
         .filter_map(|row| {
             let r = record(table, row);
-            let p = model.predict(&r, 0).ok()?;
+            let p = predict(model, &r, 0).ok()?;
             let churn = table
                 .column_index("churn")
                 .map(|c| table.raw(row, c).to_string());
@@ -122,7 +140,7 @@ fn logged(model: &LoadedModel, table: &Table, labels: bool) -> Vec<LoggedPredict
                 model_version: p.model_version.clone(),
                 arm: None,
                 probability: p.probability,
-                inputs: model.logged_inputs(&r),
+                inputs: model.logged_inputs(&model.read_record(&r).unwrap()),
                 churned: churn.filter(|_| labels).and_then(|c| match c.as_str() {
                     "1" | "yes" | "true" => Some(1),
                     "0" | "no" | "false" => Some(0),

@@ -1,5 +1,6 @@
 //! The edge's prediction request path, as the worker runs it for `POST /v1/predict[/batch]`:
-//! route and `?explain=K` from the request target, the body parsed within the API's limits,
+//! route and `?explain=K` from the request target, the body read within the API's limits
+//! (one customer straight into the model's inputs, a batch as objects),
 //! every customer scored (with reasons when asked) by a fixed small model, the answer
 //! serialised and the inputs logged. Input: the request target on the first line (e.g.
 //! `/v1/predict/batch?explain=3`), the body after it. Bad input must become an `ApiError` or
@@ -32,20 +33,32 @@ fuzz_target!(|data: &[u8]| {
     let Ok(reasons) = explain_count(query_of(target)) else {
         return;
     };
-    let records = match Route::parse("POST", path) {
-        Ok(Route::Predict) => parse_customer(body).map(|r| vec![r]),
-        Ok(Route::PredictBatch) => parse_batch(body),
-        _ => return,
-    };
-    let Ok(records) = records else {
-        return;
-    };
-    for record in &records {
-        let _ = model.customer_id(record);
-        if let Ok(prediction) = model.predict(record, reasons) {
+    let check = |customer: &ebb_edge::model::Customer| {
+        let _ = customer.customer_id();
+        if let Ok(prediction) = model.predict(customer, reasons) {
             assert!((0.0..=1.0).contains(&prediction.probability));
             serde_json::to_string(&prediction).expect("a prediction serialises");
         }
-        let _ = model.logged_inputs(record);
+        let _ = model.logged_inputs(customer);
+    };
+    match Route::parse("POST", path) {
+        Ok(Route::Predict) => {
+            // The typed reading accepts exactly the bodies the object reading accepts.
+            let typed = model.read(body);
+            assert_eq!(typed.is_ok(), parse_customer(body).is_ok());
+            if let Ok(customer) = typed {
+                check(&customer);
+            }
+        }
+        Ok(Route::PredictBatch) => {
+            if let Ok(records) = parse_batch(body) {
+                for record in &records {
+                    if let Ok(customer) = model.read_record(record) {
+                        check(&customer);
+                    }
+                }
+            }
+        }
+        _ => {}
     }
 });

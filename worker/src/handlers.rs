@@ -8,9 +8,9 @@ use ebb_edge::cors::{AllowedOrigins, Header, OriginError};
 use ebb_edge::error::Problem;
 use ebb_edge::experiment::{Arm, ExperimentRequest};
 use ebb_edge::labels::parse_labels;
-use ebb_edge::model::{LoadedModel, Prediction};
+use ebb_edge::model::{Customer, LoadedModel, Prediction};
 use ebb_edge::monitoring::{self, MonitoringReport};
-use ebb_edge::registry::{self, Registered, ARTIFACT_LIMIT, MAX_MODEL_BYTES};
+use ebb_edge::registry::{self, Registered, Registry, ARTIFACT_LIMIT, MAX_MODEL_BYTES};
 use ebb_edge::request::{
     explain_count, number_param, parse_batch, parse_customer, parse_json, BodyLimit, Record,
     REQUEST_LIMIT,
@@ -208,13 +208,13 @@ async fn handle(
         Route::OpenApi => Ok(Answer::text(200, OPENAPI.to_string(), "application/yaml")),
         Route::Predict => {
             let reasons = explain_count(&query)?;
-            let record = parse_customer(&body(&mut req, REQUEST_LIMIT).await?)?;
-            predict(env, ctx, vec![record], reasons, false).await
+            let bytes = body(&mut req, REQUEST_LIMIT).await?;
+            predict(env, ctx, Customers::One(bytes), reasons).await
         }
         Route::PredictBatch => {
             let reasons = explain_count(&query)?;
             let records = parse_batch(&body(&mut req, REQUEST_LIMIT).await?)?;
-            predict(env, ctx, records, reasons, true).await
+            predict(env, ctx, Customers::Batch(records), reasons).await
         }
         Route::ListModels => {
             let registry = store::serving_registry(env, now_ms()).await?;
@@ -308,13 +308,43 @@ async fn handle(
     }
 }
 
-async fn predict(
+/// The customers of a predict request: one body, read straight into each model's inputs, or a
+/// batch already parsed into objects.
+enum Customers {
+    One(Vec<u8>),
+    Batch(Vec<Record>),
+}
+
+impl Customers {
+    fn len(&self) -> usize {
+        match self {
+            Customers::One(_) => 1,
+            Customers::Batch(records) => records.len(),
+        }
+    }
+
+    /// Customer `i` as `model` reads it.
+    fn read(&self, model: &LoadedModel, i: usize) -> Result<Customer<'_>, ApiError> {
+        match self {
+            Customers::One(body) => model.read(body),
+            Customers::Batch(records) => model.read_record(&records[i]),
+        }
+    }
+
+    /// The body's own error, if any: a malformed body is reported before any model is looked
+    /// up, as when it was parsed first.
+    fn check(&self) -> Result<(), ApiError> {
+        match self {
+            Customers::One(body) => parse_customer(body).map(drop),
+            Customers::Batch(_) => Ok(()),
+        }
+    }
+}
+
+/// The registry, the active model and, in an experiment, each arm's model.
+async fn serving_models(
     env: &Env,
-    ctx: &Context,
-    records: Vec<Record>,
-    reasons: usize,
-    batch: bool,
-) -> Result<Answer, ApiError> {
+) -> Result<(Rc<Registry>, Serving, Vec<(Arm, Serving)>), ApiError> {
     let kv = store::kv(env)?;
     let registry = store::serving_registry(env, now_ms()).await?;
     let active = registry.active.clone().ok_or_else(|| {
@@ -339,24 +369,49 @@ async fn predict(
             arms.push((arm, serving));
         }
     }
-    let mut predictions: Vec<Prediction> = Vec::with_capacity(records.len());
+    Ok((registry, control, arms))
+}
+
+async fn predict(
+    env: &Env,
+    ctx: &Context,
+    customers: Customers,
+    reasons: usize,
+) -> Result<Answer, ApiError> {
+    let batch = matches!(customers, Customers::Batch(_));
+    let (registry, control, arms) = match serving_models(env).await {
+        Ok(models) => models,
+        Err(e) => {
+            customers.check()?;
+            return Err(e);
+        }
+    };
+    let mut predictions: Vec<Prediction> = Vec::with_capacity(customers.len());
     let mut problems: Vec<Problem> = Vec::new();
-    let mut logs = Vec::with_capacity(records.len());
+    let mut logs = Vec::with_capacity(customers.len());
     let mut degraded: Option<String> = control.degraded.clone();
     let served_at = now_ms();
-    for (i, record) in records.iter().enumerate() {
-        let (model, arm): (&Rc<LoadedModel>, Option<Arm>) = match &registry.experiment {
-            Some(experiment) => {
-                let arm = experiment.arm_for(control.model.customer_id(record).as_deref());
-                let serving = &arms.iter().find(|(a, _)| *a == arm).expect("both arms").1;
-                if serving.degraded.is_some() {
-                    degraded = serving.degraded.clone();
+    for i in 0..customers.len() {
+        let read = customers.read(&control.model, i)?;
+        let (model, arm, customer): (&Rc<LoadedModel>, Option<Arm>, Customer<'_>) =
+            match &registry.experiment {
+                Some(experiment) => {
+                    let arm = experiment.arm_for(read.customer_id());
+                    let serving = &arms.iter().find(|(a, _)| *a == arm).expect("both arms").1;
+                    if serving.degraded.is_some() {
+                        degraded = serving.degraded.clone();
+                    }
+                    // Another version may read other fields: it reads the customer itself.
+                    let customer = if serving.model.version() == control.model.version() {
+                        read
+                    } else {
+                        customers.read(&serving.model, i)?
+                    };
+                    (&serving.model, Some(arm), customer)
                 }
-                (&serving.model, Some(arm))
-            }
-            None => (&control.model, None),
-        };
-        match model.predict(record, reasons) {
+                None => (&control.model, None, read),
+            };
+        match model.predict(&customer, reasons) {
             Ok(mut p) => {
                 p.arm = arm.map(Arm::name);
                 logs.push(LogRow {
@@ -365,7 +420,7 @@ async fn predict(
                     arm: p.arm,
                     probability: p.probability,
                     decision: p.decision,
-                    inputs: model.logged_inputs(record),
+                    inputs: model.logged_inputs(&customer),
                     ts_ms: served_at,
                 });
                 predictions.push(p);

@@ -13,6 +13,7 @@ use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
 use crate::model::packed::PackedTrees;
 use crate::serve::artifact::Artifact;
+use crate::serve::record::{Record, RecordKeys};
 
 /// How a [`Scorer`] (or an explainer) holds its artifact: `&Artifact` for a one-off, `Rc` or
 /// `Arc<Artifact>` to keep one built and share the artifact with others, never a copy. With the
@@ -124,6 +125,8 @@ pub struct Scorer<A: ArtifactRef> {
     base_rate: f64,
     /// The model's trees laid out for single-row scoring (same values, fewer cache misses).
     packed: Option<PackedTrees>,
+    /// The field names a JSON record is read by.
+    keys: RecordKeys,
 }
 
 impl<A: ArtifactRef> Scorer<A> {
@@ -131,10 +134,12 @@ impl<A: ArtifactRef> Scorer<A> {
     pub fn new(artifact: A) -> Self {
         let base_rate = artifact.metrics.calibrated_cv.positive_rate;
         let packed = artifact.model.pack();
+        let keys = RecordKeys::new(&artifact);
         Scorer {
             artifact,
             base_rate,
             packed,
+            keys,
         }
     }
 
@@ -193,62 +198,92 @@ impl<A: ArtifactRef> Scorer<A> {
         Ok(self.decide(self.probability_of_features(&features)))
     }
 
-    /// A JSON record's raw values aligned with [`Scorer::input_names`], and its snapshot date
-    /// (from the time column, when the model has one): the one reading of a JSON record.
-    /// Numbers may be JSON numbers or numeric strings, categories strings; `null`, an absent
-    /// field or an NA token is missing; an array or object is a problem naming the field (every
-    /// such field is reported, and reads as missing in the values).
-    pub fn record_values<'r>(
+    /// The field names JSON records are read by (inputs, time column, target, id field).
+    pub fn keys(&self) -> &RecordKeys {
+        &self.keys
+    }
+
+    /// Reads one customer from JSON text in one pass (see [`crate::serve::record`]): the one
+    /// reading of a JSON record. Numbers may be JSON numbers or numeric strings, categories
+    /// strings; `null`, an absent field or an NA token is missing.
+    pub fn read_json<'r>(
+        &self,
+        json: &'r [u8],
+    ) -> core::result::Result<Record<'r>, serde_json::Error> {
+        self.keys.read_json(json)
+    }
+
+    /// Reads one customer from a parsed JSON object, with the same reader as
+    /// [`Scorer::read_json`].
+    pub fn read_map<'r>(
         &self,
         record: &'r serde_json::Map<String, serde_json::Value>,
-    ) -> (Vec<Value<'r>>, Option<f64>, Vec<FieldError>) {
-        let pipeline = &self.artifact.pipeline;
-        let mut errors = Vec::new();
-        let mut values = Vec::with_capacity(pipeline.inputs.len());
-        for input in &pipeline.inputs {
-            values.push(match record.get(&input.name) {
-                None | Some(serde_json::Value::Null) => Value::Missing,
-                Some(serde_json::Value::Number(n)) => {
-                    n.as_f64().map_or(Value::Missing, Value::Number)
-                }
-                Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
-                Some(serde_json::Value::String(s)) if crate::data::table::is_na(s) => {
-                    Value::Missing
-                }
-                Some(serde_json::Value::String(s)) => Value::Text(s.as_str()),
-                Some(other) => {
-                    let what = if other.is_array() {
-                        "an array"
-                    } else {
-                        "an object"
-                    };
-                    errors.push(FieldError {
-                        field: input.name.clone(),
-                        message: format!("expected a number, string or null, got {what}"),
-                    });
-                    Value::Missing
-                }
-            });
-        }
-        let snapshot = pipeline
-            .time_column
-            .as_ref()
-            .and_then(|t| record.get(t))
-            .and_then(|v| v.as_str())
-            .and_then(crate::data::datetime::parse_datetime);
-        (values, snapshot, errors)
+    ) -> core::result::Result<Record<'r>, serde_json::Error> {
+        self.keys.read_map(record)
+    }
+
+    /// The inputs of `record` that cannot be read as a value at all (an array or an object),
+    /// each naming its field, in the model's field order.
+    pub fn record_errors(&self, record: &Record<'_>) -> Vec<FieldError> {
+        self.artifact
+            .pipeline
+            .inputs
+            .iter()
+            .zip(record.fields())
+            .filter_map(|(input, field)| {
+                Some(FieldError {
+                    field: input.name.clone(),
+                    message: format!(
+                        "expected a number, string or null, got {}",
+                        field.nested_kind()?
+                    ),
+                })
+            })
+            .collect()
     }
 
     /// Scores one customer given as a JSON object of raw fields named as in the training file
-    /// (read by [`Scorer::record_values`]). Every problem is reported, not just the first.
+    /// (read by [`Scorer::read_map`]). Every problem is reported, not just the first.
     pub fn score_json(
         &self,
         record: &serde_json::Map<String, serde_json::Value>,
     ) -> core::result::Result<Score, Vec<FieldError>> {
-        let (values, snapshot, mut errors) = self.record_values(record);
+        match self.read_map(record) {
+            Ok(record) => self.score_record(&record),
+            Err(e) => Err(vec![FieldError {
+                field: String::new(),
+                message: e.to_string(),
+            }]),
+        }
+    }
+
+    /// Scores one customer read by [`Scorer::read_json`] or [`Scorer::read_map`]. Every problem
+    /// is reported, not just the first.
+    pub fn score_record(
+        &self,
+        record: &Record<'_>,
+    ) -> core::result::Result<Score, Vec<FieldError>> {
+        let mut features = vec![0.0; self.artifact.pipeline.n_features()];
+        self.score_record_into(record, &mut features)
+    }
+
+    /// [`Scorer::score_record`], leaving the model features of the customer in `features`
+    /// (length [`crate::features::FittedPipeline::n_features`]) for an explanation to reuse.
+    pub fn score_record_into(
+        &self,
+        record: &Record<'_>,
+        features: &mut [f64],
+    ) -> core::result::Result<Score, Vec<FieldError>> {
+        let values = record.values();
+        let snapshot = record.snapshot();
+        let mut errors = self.record_errors(record);
         if errors.is_empty() {
-            match self.score_values(&values, snapshot, 0) {
-                Ok(score) => return Ok(score),
+            match self
+                .artifact
+                .pipeline
+                .transform_values(&values, snapshot, 0, features)
+            {
+                Ok(()) => return Ok(self.decide(self.probability_of_features(features))),
                 Err(Error::BadValue { .. }) => {}
                 Err(e) => {
                     return Err(vec![FieldError {
@@ -259,7 +294,7 @@ impl<A: ArtifactRef> Scorer<A> {
             }
         }
         // Something is wrong: check each field alone so the caller sees every problem at once.
-        let mut features = vec![0.0; self.artifact.pipeline.n_features()];
+        let mut scratch = vec![0.0; self.artifact.pipeline.n_features()];
         let mut single = vec![Value::Missing; values.len()];
         for (i, input) in self.artifact.pipeline.inputs.iter().enumerate() {
             single[i] = values[i];
@@ -268,7 +303,7 @@ impl<A: ArtifactRef> Scorer<A> {
             }) = self
                 .artifact
                 .pipeline
-                .transform_values(&single, snapshot, 0, &mut features)
+                .transform_values(&single, snapshot, 0, &mut scratch)
             {
                 errors.push(FieldError {
                     field: input.name.clone(),

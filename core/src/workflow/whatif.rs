@@ -114,9 +114,10 @@ pub fn what_if<A: ArtifactRef>(
 ) -> Result<WhatIfReport> {
     let artifact = explainer.artifact();
     let edited = edited_record(artifact, record, edits)?;
-    let (before, snapshot) = explainer.record_values(record)?;
-    let (after, _) = explainer.record_values(&edited)?;
-    let w = explainer.what_if(&before, &after, snapshot)?;
+    let before = explainer.read_map(record)?;
+    let edited = explainer.read_map(&edited)?;
+    let after = edited.values();
+    let w = explainer.what_if(&before.values(), &after, before.snapshot())?;
     Ok(WhatIfReport {
         model_id: artifact.model_id.clone(),
         threshold: artifact.threshold,
@@ -150,9 +151,9 @@ pub fn suggest<A: ArtifactRef>(
         });
     }
     let edited = edited_record(artifact, record, edits)?;
-    let (values, snapshot) = explainer.record_values(&edited)?;
+    let edited = explainer.read_map(&edited)?;
     let fields: Vec<&str> = actionable.iter().map(String::as_str).collect();
-    let s = explainer.suggest(&values, snapshot, &fields)?;
+    let s = explainer.suggest(&edited.values(), edited.snapshot(), &fields)?;
     let note = if s.probability_before < s.threshold {
         "the customer is already under the threshold".to_string()
     } else if s.reached {

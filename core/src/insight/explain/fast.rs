@@ -452,6 +452,8 @@ impl FastTree {
             let go_left = went_left[i];
             let mut contribution = 0.0;
             let mut sum = [0.0; Q];
+            // Σ weighted, the same for both leaf children: summed once.
+            let mut weighted_sum = None;
             for (side, &child) in s.children.iter().enumerate() {
                 let share = if side == 0 {
                     s.left_share
@@ -464,7 +466,8 @@ impl FastTree {
                     for q in 0..Q {
                         sum[q] += m[q] * v;
                     }
-                    (v * weighted.iter().sum::<f64>(), child_open)
+                    let total = *weighted_sum.get_or_insert_with(|| weighted.iter().sum::<f64>());
+                    (v * total, child_open)
                 } else {
                     let c = child as usize;
                     let (b, m) = (&below[c], &factor[c]);

@@ -39,6 +39,7 @@ use crate::model::family::Model;
 use crate::model::tree::Tree;
 use crate::serve::artifact::Artifact;
 use crate::serve::drift::ColumnSketch;
+use crate::serve::record::{Field, Record};
 use crate::serve::scorer::{ArtifactRef, Scorer};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -293,6 +294,12 @@ impl<A: ArtifactRef> Explainer<A> {
                 ),
             });
         }
+        Ok(self.contributions_into(features, ws, true))
+    }
+
+    /// Shapley values of `features` (of the right length) into `ws`; `with_raw`, also the raw
+    /// model output (else 0), which costs one more walk of every tree.
+    fn contributions_into(&self, features: &[f64], ws: &mut Workspace, with_raw: bool) -> f64 {
         ws.phi.fill(0.0);
         let raw = match &self.engine {
             Engine::Linear {
@@ -319,7 +326,9 @@ impl<A: ArtifactRef> Explainer<A> {
                 let trees = model_trees(&self.artifact().model);
                 let mut sum = 0.0;
                 for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
-                    sum += tree.predict(features);
+                    if with_raw {
+                        sum += tree.predict(features);
+                    }
                     match fast {
                         Some(fast) => fast.shap(rules, features, &mut ws.phi, &mut ws.buffers),
                         None => tree_shap(tree, info, features, &mut ws.phi, &mut ws.path),
@@ -333,7 +342,65 @@ impl<A: ArtifactRef> Explainer<A> {
         for (&source, &p) in self.sources.iter().zip(&ws.phi) {
             ws.columns[source] += p;
         }
-        Ok(raw)
+        raw
+    }
+
+    /// The `k` largest reasons for one customer: its raw `values` (aligned with the pipeline's
+    /// inputs) and the model `features` the scorer made of them. The same reasons as
+    /// `explain_values(values, snapshot)?.top_reasons(k)`, computed without the raw score and
+    /// the text of every field, in the buffers of `ws` (so a server that keeps one allocates
+    /// nothing per row in the kernel).
+    pub fn top_reasons(
+        &self,
+        values: &[Value<'_>],
+        features: &[f64],
+        k: usize,
+        ws: &mut Workspace,
+    ) -> Result<Vec<Reason>> {
+        let inputs = &self.artifact().pipeline.inputs;
+        if features.len() != ws.phi.len() || values.len() != inputs.len() {
+            return Err(Error::InvalidParameter {
+                name: "features".into(),
+                message: format!(
+                    "expected {} values and {} model features, got {} and {}",
+                    inputs.len(),
+                    ws.phi.len(),
+                    values.len(),
+                    features.len()
+                ),
+            });
+        }
+        self.contributions_into(features, ws, false);
+        // The order `Explanation::contributions` has (largest first, ties in field order), by
+        // picking the next largest k times: no sort over every field.
+        let columns = &ws.columns;
+        let mut taken = vec![false; columns.len()];
+        let mut order = Vec::with_capacity(k.min(columns.len()));
+        while order.len() < k {
+            let mut best: Option<usize> = None;
+            for (i, c) in columns.iter().enumerate() {
+                let eligible = !taken[i] && *c != 0.0 && c.is_finite();
+                if eligible && best.is_none_or(|b| c.abs().total_cmp(&columns[b].abs()).is_gt()) {
+                    best = Some(i);
+                }
+            }
+            let Some(i) = best else { break };
+            taken[i] = true;
+            order.push(i);
+        }
+        Ok(order
+            .into_iter()
+            .map(|i| {
+                types::reason(
+                    &Contribution {
+                        column: inputs[i].name.clone(),
+                        value_text: value_text(values[i]),
+                        contribution: columns[i],
+                    },
+                    self.space,
+                )
+            })
+            .collect())
     }
 
     /// Transforms raw values (aligned with the pipeline's inputs) and explains them into `ws`;
@@ -400,23 +467,35 @@ impl<A: ArtifactRef> Explainer<A> {
         self.scorer.probability_of_features(features)
     }
 
-    /// A JSON record's raw values aligned with the pipeline's inputs and its snapshot date, read
-    /// by the scorer ([`Scorer::record_values`]); an array or object is an error naming the
-    /// first such field.
-    pub fn record_values<'r>(
+    /// A JSON object of raw fields read by the scorer ([`Scorer::read_map`]); an array or
+    /// object in an input is an error naming the first such field.
+    pub fn read_map<'r>(
         &self,
         record: &'r serde_json::Map<String, serde_json::Value>,
-    ) -> Result<(Vec<Value<'r>>, Option<f64>)> {
-        let (values, snapshot, errors) = self.scorer.record_values(record);
-        match errors.into_iter().next() {
-            None => Ok((values, snapshot)),
-            Some(e) => Err(Error::BadValue {
+    ) -> Result<Record<'r>> {
+        let read = self.scorer.read_map(record).map_err(|e| Error::Artifact {
+            message: e.to_string(),
+        })?;
+        self.check_record(&read)?;
+        Ok(read)
+    }
+
+    /// An error naming the first input of `record` that is an array or an object.
+    fn check_record(&self, record: &Record<'_>) -> Result<()> {
+        let inputs = &self.artifact().pipeline.inputs;
+        match record
+            .fields()
+            .iter()
+            .zip(inputs)
+            .find_map(|(field, input)| match field {
+                Field::Nested(v) => Some((v, input)),
+                _ => None,
+            }) {
+            None => Ok(()),
+            Some((value, input)) => Err(Error::BadValue {
                 row: 0,
-                value: record
-                    .get(&e.field)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default(),
-                column: e.field,
+                value: value.to_string(),
+                column: input.name.clone(),
                 expected: "number, string or null".into(),
             }),
         }
@@ -427,8 +506,8 @@ impl<A: ArtifactRef> Explainer<A> {
         &self,
         record: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Explanation> {
-        let (values, snapshot) = self.record_values(record)?;
-        self.explain_values(&values, snapshot)
+        let record = self.read_map(record)?;
+        self.explain_values(&record.values(), record.snapshot())
     }
 
     /// Explains row `row` (0-based) of `table`; errors name the source row and column.
@@ -1029,6 +1108,140 @@ mod tests {
             explainer.dependence(table, "nope", 5),
             Err(Error::MissingColumn { .. })
         ));
+    }
+
+    /// The server's reasons (from the scorer's features, a kept workspace, no raw score) are
+    /// the full explanation's top reasons, bit for bit, for every family.
+    #[test]
+    fn top_reasons_equal_the_explanation_s() {
+        for family in Family::ALL {
+            let (artifact, table) = trained(family);
+            let explainer = Explainer::new(artifact).unwrap();
+            let scorer = explainer.scorer();
+            let mut ws = explainer.workspace();
+            for row in 0..30 {
+                let (values, snapshot) = explainer.row_values(table, row).unwrap();
+                let mut features = vec![0.0; artifact.pipeline.n_features()];
+                artifact
+                    .pipeline
+                    .transform_values(&values, snapshot, 0, &mut features)
+                    .unwrap();
+                let want = explainer.explain_values(&values, snapshot).unwrap();
+                for k in [1, 3, 50] {
+                    let got = explainer
+                        .top_reasons(&values, &features, k, &mut ws)
+                        .unwrap();
+                    assert_eq!(got, want.top_reasons(k), "{family:?} row {row}");
+                }
+                assert_eq!(
+                    scorer.probability_of_features(&features).to_bits(),
+                    want.probability.to_bits()
+                );
+            }
+        }
+    }
+
+    /// The one reader gives the same record from request bytes as from the parsed object, and
+    /// refuses exactly the bodies `serde_json::Value` refuses, with the same error.
+    #[test]
+    fn records_read_from_bytes_equal_records_read_from_objects() {
+        let (artifact, table) = trained(Family::Gbdt);
+        let scorer = Scorer::new(artifact);
+        let keys = scorer.keys();
+        let names = table.names();
+        let mut bodies: Vec<String> = (0..20)
+            .map(|r| {
+                let fields: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(c, name)| {
+                        let raw = table.raw(r, c);
+                        let value = match crate::data::table::parse_number(raw) {
+                            Some(x) if r % 2 == 0 => serde_json::json!(x),
+                            _ => serde_json::json!(raw),
+                        };
+                        format!("{}:{value}", serde_json::json!(name))
+                    })
+                    .collect();
+                format!("{{{}}}", fields.join(","))
+            })
+            .collect();
+        let first = &names[1];
+        bodies.extend([
+            // Escapes, duplicates (the last wins), nulls, NA tokens, unknown and nested fields,
+            // integers, negative zero, numeric ids.
+            format!(
+                r#"{{"{first}": 1, "zz": 1, "{first}": "\u0031\t", "aa": [1, {{"b": null}}]}}"#
+            ),
+            format!(r#"{{"{first}": null, "customer_id": 42, "zz": 2, "zz": 3}}"#),
+            format!(r#"{{"{first}": -0, "customer_id": "", "tenure_months": "NA"}}"#),
+            format!(
+                r#"{{"{first}": {{"x": [1, 2.5e3]}}, "customer_id": 1.50, "snapshot_date": null}}"#
+            ),
+            format!(r#"{{"{first}": true, "customer_id": "\ud83d\ude00", "churn": [1]}}"#),
+            r#"{}"#.to_string(),
+        ]);
+        for body in &bodies {
+            let map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(body).unwrap();
+            let from_bytes = keys.read_json(body.as_bytes()).unwrap();
+            let from_map = keys.read_map(&map).unwrap();
+            assert_eq!(from_bytes, from_map, "{body}");
+            // What a log kept before: the inputs and time column of the object, without nulls.
+            let mut kept = serde_json::Map::new();
+            for name in artifact
+                .pipeline
+                .input_names()
+                .chain(artifact.pipeline.time_column.as_deref())
+            {
+                if let Some(v) = map.get(name).filter(|v| !v.is_null()) {
+                    kept.insert(name.to_string(), v.clone());
+                }
+            }
+            assert_eq!(
+                keys.logged_inputs(&from_bytes),
+                serde_json::Value::Object(kept).to_string(),
+                "{body}"
+            );
+            let ignored: Vec<&String> = map.keys().filter(|k| !keys.knows(k)).collect();
+            assert_eq!(
+                from_bytes.ignored_fields().iter().collect::<Vec<_>>(),
+                ignored
+            );
+            let id = match map.get(keys.id_field()) {
+                Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            assert_eq!(from_bytes.customer_id(), id.as_deref(), "{body}");
+            assert_eq!(
+                scorer.score_record(&from_bytes),
+                scorer.score_json(&map),
+                "{body}"
+            );
+        }
+        let odd = keys.read_json(bodies[20].as_bytes()).unwrap();
+        assert_eq!(odd.ignored_fields(), ["aa", "zz"]);
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for bad in [
+            "",
+            "{",
+            r#"{"a": 1,}"#,
+            r#"{"a": NaN}"#,
+            r#"{"a": 1e999}"#,
+            r#"{"a": "\ud800"}"#,
+            r#"{"a": 1} x"#,
+            "{1: 2}",
+            &format!(r#"{{"a": {deep}}}"#),
+            &format!(r#"{{"{first}": {deep}}}"#),
+            &format!(r#"{{"customer_id": {deep}}}"#),
+        ] {
+            let want = serde_json::from_str::<serde_json::Value>(bad).unwrap_err();
+            let got = keys.read_json(bad.as_bytes()).unwrap_err();
+            assert_eq!(got.to_string(), want.to_string(), "{bad}");
+        }
+        // Valid JSON that is not an object is refused too.
+        assert!(keys.read_json(b"[1]").is_err());
     }
 
     #[test]

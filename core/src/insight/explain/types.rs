@@ -91,7 +91,7 @@ impl Explanation {
     }
 }
 
-fn reason(c: &Contribution, space: Space) -> Reason {
+pub(super) fn reason(c: &Contribution, space: Space) -> Reason {
     let direction = if c.contribution > 0.0 {
         Direction::Raised
     } else {
