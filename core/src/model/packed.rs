@@ -125,6 +125,70 @@ impl PackedTrees {
         score
     }
 
+    /// Adds every tree's output for each row of a row-major `block` (`width` values per row)
+    /// to `acc`, tree by tree: each row receives the same additions in the same order as
+    /// [`PackedTrees::sum`], so the results are equal bit for bit. Rows shorter than a split's
+    /// feature read it as missing.
+    ///
+    /// Why it is fast: one tree's nodes stay in cache for the whole block, and eight rows walk
+    /// the tree at once with a branch-free step, so the CPU overlaps eight chains of dependent
+    /// loads instead of guessing (and half the time missing) one direction per level. A row
+    /// that reaches its leaf hands its lane to the next row, so lanes stay busy however
+    /// lopsided the tree (forest trees are: leaves sit between depth 5 and 30).
+    pub fn add_to_block(&self, block: &[f64], width: usize, acc: &mut [f64]) {
+        const LANES: usize = 8;
+        const IDLE: usize = usize::MAX;
+        let n = acc.len();
+        for &root in &self.roots {
+            let root = root as usize;
+            let mut row = [IDLE; LANES];
+            let mut at = [root; LANES];
+            let mut next = 0;
+            for r in row.iter_mut().take(n) {
+                *r = next;
+                next += 1;
+            }
+            let mut active = n.min(LANES);
+            while active > 0 {
+                for lane in 0..LANES {
+                    let r = row[lane];
+                    if r == IDLE {
+                        continue;
+                    }
+                    let Some(node) = self.nodes.get(at[lane]) else {
+                        row[lane] = IDLE;
+                        active -= 1;
+                        continue;
+                    };
+                    if node.feature == LEAF {
+                        acc[r] += node.threshold_or_value;
+                        if next < n {
+                            row[lane] = next;
+                            at[lane] = root;
+                            next += 1;
+                        } else {
+                            row[lane] = IDLE;
+                            active -= 1;
+                        }
+                        continue;
+                    }
+                    let x = if (node.feature as usize) < width {
+                        block
+                            .get(r * width + node.feature as usize)
+                            .copied()
+                            .unwrap_or(f64::NAN)
+                    } else {
+                        f64::NAN
+                    };
+                    // `x <= t` is false for NaN, which then goes where the node says.
+                    let go_left = (x <= node.threshold_or_value)
+                        | (x.is_nan() & (node.children & MISSING_LEFT != 0));
+                    at[lane] = (node.children & !MISSING_LEFT) as usize + usize::from(!go_left);
+                }
+            }
+        }
+    }
+
     fn leaf_value(&self, at: usize) -> f64 {
         self.nodes.get(at).map_or(0.0, |n| n.threshold_or_value)
     }
@@ -147,6 +211,7 @@ impl PackedTrees {
 mod tests {
     use super::*;
     use crate::rng::Rng;
+    use alloc::vec;
 
     /// A random tree over `features` features with `splits` splits and some missing values.
     fn random_tree(rng: &mut Rng, features: usize, splits: usize) -> Tree {
@@ -197,6 +262,39 @@ mod tests {
                 expected.to_bits(),
                 "row {r}"
             );
+        }
+    }
+
+    #[test]
+    fn block_scoring_adds_like_sum_bit_for_bit() {
+        let mut rng = Rng::new(11);
+        let features = 5;
+        let mut trees: Vec<Tree> = (0..13)
+            .map(|i| random_tree(&mut rng, features, 1 + (7 * i) % 40))
+            .collect();
+        trees.insert(2, Tree::leaf(-0.125, 1.0));
+        let packed = PackedTrees::new(&trees);
+        // Fewer rows than lanes, a few lanes' worth, and a ragged count.
+        for n in [0, 1, 3, 8, 37] {
+            let block: Vec<f64> = (0..n * features)
+                .map(|_| {
+                    if rng.next_f64() < 0.15 {
+                        f64::NAN
+                    } else {
+                        rng.next_f64() * 2.0 - 1.0
+                    }
+                })
+                .collect();
+            let mut acc = vec![0.25; n];
+            packed.add_to_block(&block, features, &mut acc);
+            for (r, a) in acc.iter().enumerate() {
+                let row = &block[r * features..(r + 1) * features];
+                assert_eq!(
+                    a.to_bits(),
+                    packed.sum(0.25, row).to_bits(),
+                    "{n} rows, row {r}"
+                );
+            }
         }
     }
 
