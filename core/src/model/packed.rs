@@ -137,56 +137,65 @@ impl PackedTrees {
     /// lopsided the tree (forest trees are: leaves sit between depth 5 and 30).
     pub fn add_to_block(&self, block: &[f64], width: usize, acc: &mut [f64]) {
         const LANES: usize = 8;
-        const IDLE: usize = usize::MAX;
         let n = acc.len();
         for &root in &self.roots {
             let root = root as usize;
-            let mut row = [IDLE; LANES];
+            // Every lane busy while rows remain: no idle test in the hot loop.
+            let lanes = n.min(LANES);
+            let mut row = [0usize; LANES];
             let mut at = [root; LANES];
-            let mut next = 0;
-            for r in row.iter_mut().take(n) {
-                *r = next;
-                next += 1;
+            for (lane, r) in row.iter_mut().enumerate().take(lanes) {
+                *r = lane;
             }
-            let mut active = n.min(LANES);
-            while active > 0 {
-                for lane in 0..LANES {
-                    let r = row[lane];
-                    if r == IDLE {
-                        continue;
-                    }
-                    let Some(node) = self.nodes.get(at[lane]) else {
-                        row[lane] = IDLE;
-                        active -= 1;
-                        continue;
-                    };
-                    if node.feature == LEAF {
-                        acc[r] += node.threshold_or_value;
-                        if next < n {
-                            row[lane] = next;
-                            at[lane] = root;
-                            next += 1;
-                        } else {
-                            row[lane] = IDLE;
-                            active -= 1;
+            let mut next = lanes;
+            while next < n {
+                for lane in 0..lanes {
+                    match self.step_in_block(block, width, row[lane], at[lane]) {
+                        Some(child) => at[lane] = child,
+                        None => {
+                            acc[row[lane]] += self.leaf_value(at[lane]);
+                            if next < n {
+                                row[lane] = next;
+                                at[lane] = root;
+                                next += 1;
+                            } else {
+                                // Parked on the root until the tail below walks it again.
+                                row[lane] = usize::MAX;
+                            }
                         }
-                        continue;
                     }
-                    let x = if (node.feature as usize) < width {
-                        block
-                            .get(r * width + node.feature as usize)
-                            .copied()
-                            .unwrap_or(f64::NAN)
-                    } else {
-                        f64::NAN
-                    };
-                    // `x <= t` is false for NaN, which then goes where the node says.
-                    let go_left = (x <= node.threshold_or_value)
-                        | (x.is_nan() & (node.children & MISSING_LEFT != 0));
-                    at[lane] = (node.children & !MISSING_LEFT) as usize + usize::from(!go_left);
                 }
             }
+            // The last rows, each walked to its leaf.
+            for lane in 0..lanes {
+                let r = row[lane];
+                if r == usize::MAX {
+                    continue;
+                }
+                let mut a = at[lane];
+                while let Some(child) = self.step_in_block(block, width, r, a) {
+                    a = child;
+                }
+                acc[r] += self.leaf_value(a);
+            }
         }
+    }
+
+    /// The child of node `at` that row `r` of `block` goes to, or `None` at a leaf; branch-free
+    /// apart from the leaf test.
+    #[inline(always)]
+    fn step_in_block(&self, block: &[f64], width: usize, r: usize, at: usize) -> Option<usize> {
+        let node = self.nodes.get(at).filter(|n| n.feature != LEAF)?;
+        let f = node.feature as usize;
+        let x = if f < width {
+            block.get(r * width + f).copied().unwrap_or(f64::NAN)
+        } else {
+            f64::NAN
+        };
+        // `x <= t` is false for NaN, which then goes where the node says.
+        let go_left =
+            (x <= node.threshold_or_value) | (x.is_nan() & (node.children & MISSING_LEFT != 0));
+        Some((node.children & !MISSING_LEFT) as usize + usize::from(!go_left))
     }
 
     fn leaf_value(&self, at: usize) -> f64 {
