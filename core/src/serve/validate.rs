@@ -19,8 +19,8 @@
 //!   and memory per request bounded.
 //!
 //! Parsing itself allocates at most a small multiple of the file's size (JSON arrays grow with
-//! the elements actually read, nesting is limited to 128 levels), so the bounds are on counts,
-//! not bytes: a forest file can legitimately be well over 100 MB.
+//! the elements actually read, nesting is limited to 128 levels, a forest's compact encoding
+//! decodes to at most one node per byte), so the bounds are on counts, not bytes.
 //!
 //! Saving is the mirror image: [`Artifact::to_json`](crate::serve::artifact::Artifact::to_json)
 //! refuses an artifact holding a non-finite number anywhere (JSON would write `null`, which then
