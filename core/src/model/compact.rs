@@ -64,6 +64,10 @@ pub fn canonical(tree: &Tree) -> Tree {
     let mut stack = vec![(0usize, None::<usize>)];
     while let Some((node, right_of)) = stack.pop() {
         let slot = out.feature.len();
+        if slot >= n || node >= n {
+            // Not a tree (a loop, or a child out of range): nothing to reorder.
+            return tree.clone();
+        }
         if let Some(p) = right_of {
             out.right[p] = slot as u32;
         } else if slot > 0 {
@@ -120,7 +124,9 @@ pub mod forest_trees {
 
     /// Writes `trees` in the compact encoding.
     pub fn serialize<S: Serializer>(trees: &[Tree], s: S) -> Result<S::Ok, S::Error> {
-        encode(trees).serialize(s)
+        encode(trees)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
     }
 
     /// Reads trees in the compact encoding; the node-array layout of earlier builds is refused
@@ -153,7 +159,7 @@ impl<'de> Visitor<'de> for TreesVisitor {
     }
 }
 
-fn encode(trees: &[Tree]) -> Encoded {
+fn encode(trees: &[Tree]) -> Result<Encoded, String> {
     let n_features = trees
         .iter()
         .flat_map(|t| t.feature.iter())
@@ -175,19 +181,32 @@ fn encode(trees: &[Tree]) -> Encoded {
     }
     let nodes = trees
         .iter()
-        .map(|t| base64_encode(&encode_tree(t, &thresholds)))
-        .collect();
-    Encoded { thresholds, nodes }
+        .enumerate()
+        .map(|(t, tree)| {
+            encode_tree(tree, &thresholds)
+                .map(|b| base64_encode(&b))
+                .map_err(|e| format!("trees[{t}]: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Encoded { thresholds, nodes })
 }
 
-fn encode_tree(tree: &Tree, thresholds: &[Vec<f64>]) -> Vec<u8> {
+/// The tree's bytes; an error (never a hang) when its children do not form a tree.
+fn encode_tree(tree: &Tree, thresholds: &[Vec<f64>]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(4 * tree.n_nodes());
     if tree.n_nodes() == 0 {
         // Loading refuses it as a truncated tree, as validation refuses an empty one.
-        return out;
+        return Ok(out);
     }
     let mut stack = vec![0usize];
+    let mut visited = 0usize;
     while let Some(n) = stack.pop() {
+        visited += 1;
+        if n >= tree.n_nodes() || visited > tree.n_nodes() {
+            return Err(format!(
+                "node {n} is out of range or reached twice: the children do not form a tree"
+            ));
+        }
         if tree.is_leaf(n) {
             let (value, cover) = (tree.value[n], tree.cover[n]);
             match as_fraction(value, cover) {
@@ -219,7 +238,7 @@ fn encode_tree(tree: &Tree, thresholds: &[Vec<f64>]) -> Vec<u8> {
         stack.push(tree.right[n] as usize);
         stack.push(tree.left[n] as usize);
     }
-    out
+    Ok(out)
 }
 
 /// `(n, k)` when `value` is exactly `k / n` for a whole cover `n > 0` and `k <= n`.
@@ -482,7 +501,7 @@ mod tests {
     }
 
     fn json(trees: &[Tree]) -> String {
-        serde_json::to_string(&encode(trees)).unwrap()
+        serde_json::to_string(&encode(trees).unwrap()).unwrap()
     }
 
     fn load(text: &str) -> Result<Vec<Tree>, String> {
@@ -527,11 +546,18 @@ mod tests {
     fn fraction_leaves_take_a_few_bytes() {
         let mut tree = Tree::leaf(0.5, 10.0);
         tree.split(0, 3, 1.5, true, (2.0 / 7.0, 7.0), (1.0 / 3.0, 3.0));
-        let bytes = encode_tree(&canonical(&tree), &[vec![], vec![], vec![], vec![1.5]]);
+        let bytes = encode_tree(&canonical(&tree), &[vec![], vec![], vec![], vec![1.5]]).unwrap();
         // Split: head 2 + 2·3 + 1 = 9, index 0; leaves: 0, n, k.
         assert_eq!(bytes, [9, 0, 0, 7, 2, 0, 3, 1]);
         let raw = Tree::leaf(0.1, 2.5);
-        assert_eq!(encode_tree(&raw, &[]).len(), 17);
+        assert_eq!(encode_tree(&raw, &[]).unwrap().len(), 17);
+        // A loop is an error, not a hang, and canonical leaves such a tree as it is.
+        let mut looped = tree.clone();
+        looped.left[0] = 0;
+        assert!(encode_tree(&looped, &[vec![], vec![], vec![], vec![1.5]])
+            .unwrap_err()
+            .contains("do not form a tree"));
+        assert_eq!(canonical(&looped), looped);
     }
 
     #[test]
