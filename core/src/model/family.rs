@@ -8,6 +8,7 @@ use super::boost::BoostModel;
 use super::forest::ForestModel;
 use super::linear::LogisticModel;
 use super::packed::PackedTrees;
+use super::sigmoid;
 use super::tree::{check_trees, TreeBounds};
 
 /// The model families Ebb trains and compares.
@@ -145,6 +146,31 @@ impl Model {
             }
             Model::Forest(m) => m.predict_proba_block(block, out),
             Model::Gbdt(m) => m.predict_proba_block(block, out),
+        }
+    }
+
+    /// [`Model::predict_proba_block`], walking `packed` (this model's [`Model::pack`]) when
+    /// given: the same values bit for bit, several times faster on deep trees.
+    pub fn predict_proba_block_packed(
+        &self,
+        packed: Option<&PackedTrees>,
+        block: &[f64],
+        out: &mut [f64],
+    ) {
+        let width = self.n_features();
+        match (self, packed) {
+            (Model::Forest(m), Some(p)) if width > 0 => {
+                out.fill(0.0);
+                p.add_to_block(block, width, out);
+                let n_trees = m.trees.len() as f64;
+                out.iter_mut().for_each(|o| *o /= n_trees);
+            }
+            (Model::Gbdt(m), Some(p)) if width > 0 => {
+                out.fill(m.base_score);
+                p.add_to_block(block, width, out);
+                out.iter_mut().for_each(|o| *o = sigmoid(*o));
+            }
+            _ => self.predict_proba_block(block, out),
         }
     }
 

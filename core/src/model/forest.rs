@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::binning::{BinMapper, BinnedMatrix, MAX_BINS};
+use crate::model::compact::canonical;
 use crate::model::packed::PackedTrees;
 use crate::model::tree::Tree;
 use crate::progress::Reporter;
@@ -396,7 +397,9 @@ fn grow_batch(grower: &Grower<'_>, master: &Rng, start: usize, end: usize) -> Ve
 /// A trained random forest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ForestModel {
-    /// The trees; a leaf's value is its weighted fraction of churned training rows.
+    /// The trees; a leaf's value is its weighted fraction of churned training rows. Training
+    /// leaves them canonical ([`canonical`]), the form the artifact's compact encoding stores.
+    #[serde(with = "crate::model::compact::forest_trees")]
     pub trees: Vec<Tree>,
     /// Number of input features every row must have.
     pub n_features: usize,
@@ -847,7 +850,7 @@ impl Grower<'_> {
             }
         }
         Grown {
-            tree,
+            tree: canonical(&tree),
             impurity_decrease,
             oob: oob_out,
         }

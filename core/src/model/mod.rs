@@ -8,6 +8,7 @@
 pub mod binning;
 pub mod boost;
 pub mod calibrate;
+pub mod compact;
 pub mod family;
 pub mod forest;
 pub mod linear;

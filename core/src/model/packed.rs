@@ -125,6 +125,79 @@ impl PackedTrees {
         score
     }
 
+    /// Adds every tree's output for each row of a row-major `block` (`width` values per row)
+    /// to `acc`, tree by tree: each row receives the same additions in the same order as
+    /// [`PackedTrees::sum`], so the results are equal bit for bit. Rows shorter than a split's
+    /// feature read it as missing.
+    ///
+    /// Why it is fast: one tree's nodes stay in cache for the whole block, and eight rows walk
+    /// the tree at once with a branch-free step, so the CPU overlaps eight chains of dependent
+    /// loads instead of guessing (and half the time missing) one direction per level. A row
+    /// that reaches its leaf hands its lane to the next row, so lanes stay busy however
+    /// lopsided the tree (forest trees are: leaves sit between depth 5 and 30).
+    pub fn add_to_block(&self, block: &[f64], width: usize, acc: &mut [f64]) {
+        const LANES: usize = 8;
+        let n = acc.len();
+        for &root in &self.roots {
+            let root = root as usize;
+            // Every lane busy while rows remain: no idle test in the hot loop.
+            let lanes = n.min(LANES);
+            let mut row = [0usize; LANES];
+            let mut at = [root; LANES];
+            for (lane, r) in row.iter_mut().enumerate().take(lanes) {
+                *r = lane;
+            }
+            let mut next = lanes;
+            while next < n {
+                for lane in 0..lanes {
+                    match self.step_in_block(block, width, row[lane], at[lane]) {
+                        Some(child) => at[lane] = child,
+                        None => {
+                            acc[row[lane]] += self.leaf_value(at[lane]);
+                            if next < n {
+                                row[lane] = next;
+                                at[lane] = root;
+                                next += 1;
+                            } else {
+                                // Parked on the root until the tail below walks it again.
+                                row[lane] = usize::MAX;
+                            }
+                        }
+                    }
+                }
+            }
+            // The last rows, each walked to its leaf.
+            for lane in 0..lanes {
+                let r = row[lane];
+                if r == usize::MAX {
+                    continue;
+                }
+                let mut a = at[lane];
+                while let Some(child) = self.step_in_block(block, width, r, a) {
+                    a = child;
+                }
+                acc[r] += self.leaf_value(a);
+            }
+        }
+    }
+
+    /// The child of node `at` that row `r` of `block` goes to, or `None` at a leaf; branch-free
+    /// apart from the leaf test.
+    #[inline(always)]
+    fn step_in_block(&self, block: &[f64], width: usize, r: usize, at: usize) -> Option<usize> {
+        let node = self.nodes.get(at).filter(|n| n.feature != LEAF)?;
+        let f = node.feature as usize;
+        let x = if f < width {
+            block.get(r * width + f).copied().unwrap_or(f64::NAN)
+        } else {
+            f64::NAN
+        };
+        // `x <= t` is false for NaN, which then goes where the node says.
+        let go_left =
+            (x <= node.threshold_or_value) | (x.is_nan() & (node.children & MISSING_LEFT != 0));
+        Some((node.children & !MISSING_LEFT) as usize + usize::from(!go_left))
+    }
+
     fn leaf_value(&self, at: usize) -> f64 {
         self.nodes.get(at).map_or(0.0, |n| n.threshold_or_value)
     }
@@ -147,6 +220,7 @@ impl PackedTrees {
 mod tests {
     use super::*;
     use crate::rng::Rng;
+    use alloc::vec;
 
     /// A random tree over `features` features with `splits` splits and some missing values.
     fn random_tree(rng: &mut Rng, features: usize, splits: usize) -> Tree {
@@ -197,6 +271,39 @@ mod tests {
                 expected.to_bits(),
                 "row {r}"
             );
+        }
+    }
+
+    #[test]
+    fn block_scoring_adds_like_sum_bit_for_bit() {
+        let mut rng = Rng::new(11);
+        let features = 5;
+        let mut trees: Vec<Tree> = (0..13)
+            .map(|i| random_tree(&mut rng, features, 1 + (7 * i) % 40))
+            .collect();
+        trees.insert(2, Tree::leaf(-0.125, 1.0));
+        let packed = PackedTrees::new(&trees);
+        // Fewer rows than lanes, a few lanes' worth, and a ragged count.
+        for n in [0, 1, 3, 8, 37] {
+            let block: Vec<f64> = (0..n * features)
+                .map(|_| {
+                    if rng.next_f64() < 0.15 {
+                        f64::NAN
+                    } else {
+                        rng.next_f64() * 2.0 - 1.0
+                    }
+                })
+                .collect();
+            let mut acc = vec![0.25; n];
+            packed.add_to_block(&block, features, &mut acc);
+            for (r, a) in acc.iter().enumerate() {
+                let row = &block[r * features..(r + 1) * features];
+                assert_eq!(
+                    a.to_bits(),
+                    packed.sum(0.25, row).to_bits(),
+                    "{n} rows, row {r}"
+                );
+            }
         }
     }
 

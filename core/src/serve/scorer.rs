@@ -353,7 +353,9 @@ impl<A: ArtifactRef> Scorer<A> {
                 ));
             }
             let mut raw = vec![0.0; range.len()];
-            self.artifact.model.predict_proba_block(&block, &mut raw);
+            self.artifact
+                .model
+                .predict_proba_block_packed(self.packed.as_ref(), &block, &mut raw);
             status
                 .into_iter()
                 .zip(raw)

@@ -19,8 +19,8 @@
 //!   and memory per request bounded.
 //!
 //! Parsing itself allocates at most a small multiple of the file's size (JSON arrays grow with
-//! the elements actually read, nesting is limited to 128 levels), so the bounds are on counts,
-//! not bytes: a forest file can legitimately be well over 100 MB.
+//! the elements actually read, nesting is limited to 128 levels, a forest's compact encoding
+//! decodes to at most one node per byte), so the bounds are on counts, not bytes.
 //!
 //! Saving is the mirror image: [`Artifact::to_json`](crate::serve::artifact::Artifact::to_json)
 //! refuses an artifact holding a non-finite number anywhere (JSON would write `null`, which then
@@ -645,7 +645,10 @@ mod tests {
 
     #[test]
     fn a_cycle_is_refused_not_followed() {
-        for family in [Family::Forest, Family::Gbdt] {
+        // A forest's compact encoding cannot express a loop (children are implied by preorder;
+        // saving one fails in `compact`'s tests): gbdt trees can.
+        {
+            let family = Family::Gbdt;
             let e = load_error(family, |a| {
                 let (parent, child) = internal_pair(&trees(a)[0]);
                 // The child's left now points back at its parent: a loop.
@@ -716,8 +719,9 @@ mod tests {
 
     #[test]
     fn parallel_arrays_must_agree() {
+        // A forest's compact encoding has no parallel arrays to disagree: gbdt trees do.
         assert_error(
-            load_error(Family::Forest, |a| {
+            load_error(Family::Gbdt, |a| {
                 trees(a)[0].threshold.pop();
             }),
             "model.trees[0].threshold: ",
@@ -729,13 +733,28 @@ mod tests {
             "model.trees[3].cover: ",
         );
         assert_error(
-            load_error(Family::Forest, |a| {
+            load_error(Family::Gbdt, |a| {
                 trees(a)[0] = Tree {
                     feature: vec![],
                     ..Tree::leaf(0.0, 1.0)
                 }
             }),
             "at least one node",
+        );
+        // A forest tree without nodes is written as no bytes, which cannot be decoded.
+        assert_error(
+            load_error(Family::Forest, |a| {
+                trees(a)[0] = Tree {
+                    feature: vec![],
+                    threshold: vec![],
+                    default_left: vec![],
+                    left: vec![],
+                    right: vec![],
+                    value: vec![],
+                    cover: vec![],
+                }
+            }),
+            "trees.nodes[0]: byte 0: truncated node",
         );
         assert_error(
             load_error(Family::Forest, |a| trees(a).clear()),

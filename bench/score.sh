@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Batch scoring, file to file, in one run: `ebb score` of 1,000,000 generated customers into a
+# scores CSV with the boosted model and with the forest, against pandas read_csv + LightGBM
+# predict + to_csv on the same file (bench/score.py). Prints one table of median wall and CPU
+# seconds with the ratios.
+#   bash bench/score.sh        (installs bench/.venv like bench/run.sh on first use)
+# Environment: EBB_SCORE_ROWS rows to score (default 1000000)
+#              EBB_SCORE_TRAIN_ROWS rows the models are trained on (default 100000)
+#              EBB_SCORE_REPEATS runs of each job (default 3)
+#              EBB_SCORE_FOREST=0 to leave the forest out (its training takes minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=bench/out/score
+venv=bench/.venv
+source bench/common.sh
+
+cargo build --release -p ebb-cli
+ebb=$CARGO_TARGET_DIR/release/ebb
+stamp=$venv/.installed-requirements
+if ! cmp -s bench/requirements.txt "$stamp" 2>/dev/null; then
+    echo "== installing the reference libraries into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet -r bench/requirements.txt
+    cp bench/requirements.txt "$stamp"
+fi
+
+mkdir -p "$out"
+"$ebb" generate --rows "${EBB_SCORE_TRAIN_ROWS:-100000}" --seed 7 --out "$out/train.csv"
+"$ebb" generate --rows "${EBB_SCORE_ROWS:-1000000}" --seed 8 --out "$out/customers.csv"
+echo "== training the models scored (not timed)" >&2
+"$ebb" train "$out/train.csv" --model gbdt --out "$out/gbdt.json"
+models=(--gbdt "$out/gbdt.json")
+if [[ ${EBB_SCORE_FOREST:-1} != 0 ]]; then
+    "$ebb" train "$out/train.csv" --model forest --out "$out/forest.json"
+    models+=(--forest "$out/forest.json")
+fi
+"$venv/bin/python" bench/score.py run --ebb "$ebb" --train "$out/train.csv" \
+    --data "$out/customers.csv" "${models[@]}" --workdir "$out" --repeats "${EBB_SCORE_REPEATS:-3}"
