@@ -22,7 +22,7 @@ note() { echo "fuzz: $*" >&2; }
 # Cumulative per target, as a Markdown table (fuzz/README.md shows it).
 totals() {
     awk -F'\t' 'NR > 1 { if (!($2 in runs)) order[++n] = $2; runs[$2]++; secs[$2] += $3
-                          execs[$2] += $4; crashes[$2] += ($5 != "ok") }
+                          execs[$2] += $4; crashes[$2] += ($5 ~ /^crash/) }
         END { print "| target | runs | seconds | executions | runs ending in a crash |"
               print "|---|---:|---:|---:|---:|"
               for (i = 1; i <= n; i++) { t = order[i]
