@@ -117,21 +117,48 @@ struct Encoded {
     nodes: Vec<String>,
 }
 
-/// Serde for a forest's `Vec<Tree>` (`#[serde(with = "...")]`). The trees must be canonical
-/// ([`canonical`]) to load back identical; any other tree loads back as its canonical form.
-pub mod forest_trees {
-    use super::*;
+/// How a forest's trees are laid out in its artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TreeLayout {
+    /// The compact encoding above, which every forest trained by this build is saved in.
+    #[default]
+    Compact,
+    /// [`Tree`]'s own node arrays, as builds before the compact encoding saved forests. Such a
+    /// file keeps loading, and is written back in the same layout: the content hash is taken
+    /// over the re-serialised artifact, so converting it would make its own hash fail.
+    NodeArrays,
+}
 
-    /// Writes `trees` in the compact encoding.
-    pub fn serialize<S: Serializer>(trees: &[Tree], s: S) -> Result<S::Ok, S::Error> {
-        encode(trees)
-            .map_err(serde::ser::Error::custom)?
-            .serialize(s)
+/// A forest's trees for serialising, in the layout they were trained or read in.
+pub struct LaidOut<'a> {
+    /// The trees; for [`TreeLayout::Compact`] they must be canonical ([`canonical`]) to load
+    /// back identical (any other tree loads back as its canonical form).
+    pub trees: &'a [Tree],
+    /// The layout to write.
+    pub layout: TreeLayout,
+}
+
+impl Serialize for LaidOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.layout {
+            TreeLayout::Compact => encode(self.trees)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+            TreeLayout::NodeArrays => self.trees.serialize(s),
+        }
     }
+}
 
-    /// Reads trees in the compact encoding; the node-array layout of earlier builds is refused
-    /// with a message saying to retrain.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Tree>, D::Error> {
+/// A forest's trees as read, in either layout.
+pub struct ReadTrees {
+    /// The trees, exactly as stored.
+    pub trees: Vec<Tree>,
+    /// The layout they were stored in.
+    pub layout: TreeLayout,
+}
+
+impl<'de> Deserialize<'de> for ReadTrees {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(TreesVisitor)
     }
 }
@@ -139,23 +166,27 @@ pub mod forest_trees {
 struct TreesVisitor;
 
 impl<'de> Visitor<'de> for TreesVisitor {
-    type Value = Vec<Tree>;
+    type Value = ReadTrees;
 
     fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("a forest's trees as `thresholds` and `nodes`")
+        f.write_str("a forest's trees as `thresholds` and `nodes`, or as a list of trees")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Vec<Tree>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ReadTrees, A::Error> {
         let encoded = Encoded::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        decode(&encoded).map_err(de::Error::custom)
+        Ok(ReadTrees {
+            trees: decode(&encoded).map_err(de::Error::custom)?,
+            layout: TreeLayout::Compact,
+        })
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Vec<Tree>, A::Error> {
-        Err(de::Error::custom(
-            "trees: this forest was saved as node arrays by an earlier Ebb, which this build no \
-             longer reads; retrain it (`ebb train DATA --model forest`) to get the compact \
-             encoding",
-        ))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ReadTrees, A::Error> {
+        // Structure is not trusted here either: the artifact's validation checks these trees
+        // (children in range and forward, features in range) as it checks every loaded tree.
+        Ok(ReadTrees {
+            trees: Vec::<Tree>::deserialize(de::value::SeqAccessDeserializer::new(seq))?,
+            layout: TreeLayout::NodeArrays,
+        })
     }
 }
 
@@ -243,7 +274,9 @@ fn encode_tree(tree: &Tree, thresholds: &[Vec<f64>]) -> Result<Vec<u8>, String> 
 
 /// `(n, k)` when `value` is exactly `k / n` for a whole cover `n > 0` and `k <= n`.
 fn as_fraction(value: f64, cover: f64) -> Option<(u64, u64)> {
-    if !(cover > 0.0 && cover <= MAX_EXACT as f64 && cover.fract() == 0.0) {
+    // Whole: within (0, 2^53] the cast to u64 truncates, so only a whole number survives the
+    // round trip (`f64::fract` needs std, and core is no_std).
+    if !(cover > 0.0 && cover <= MAX_EXACT as f64 && (cover as u64) as f64 == cover) {
         return None;
     }
     if !(0.0..=1.0).contains(&value) {
@@ -505,8 +538,9 @@ mod tests {
     }
 
     fn load(text: &str) -> Result<Vec<Tree>, String> {
-        let mut d = serde_json::Deserializer::from_str(text);
-        forest_trees::deserialize(&mut d).map_err(|e| e.to_string())
+        let read: ReadTrees = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        assert_eq!(read.layout, TreeLayout::Compact);
+        Ok(read.trees)
     }
 
     #[test]
@@ -619,9 +653,6 @@ mod tests {
             let err = load(&doc(nodes)).unwrap_err();
             assert!(err.contains(wanted), "{err} (wanted {wanted})");
         }
-        let old = r#"[{"feature":[4294967295],"threshold":[0.0],"default_left":[true],
-            "left":[0],"right":[0],"value":[0.5],"cover":[1.0]}]"#;
-        assert!(load(old).unwrap_err().contains("retrain it"));
         assert!(load(r#"{"thresholds":[],"nodes":[],"x":1}"#).is_err());
     }
 }

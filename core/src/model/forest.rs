@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::binning::{BinMapper, BinnedMatrix, MAX_BINS};
-use crate::model::compact::canonical;
+use crate::model::compact::{canonical, LaidOut, ReadTrees, TreeLayout};
 use crate::model::packed::PackedTrees;
 use crate::model::tree::Tree;
 use crate::progress::Reporter;
@@ -264,6 +264,7 @@ impl ForestParams {
             n_features,
             impurity_decrease,
             oob,
+            layout: TreeLayout::Compact,
         })
     }
 
@@ -395,11 +396,11 @@ fn grow_batch(grower: &Grower<'_>, master: &Rng, start: usize, end: usize) -> Ve
 }
 
 /// A trained random forest.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "StoredForest")]
 pub struct ForestModel {
     /// The trees; a leaf's value is its weighted fraction of churned training rows. Training
     /// leaves them canonical ([`canonical`]), the form the artifact's compact encoding stores.
-    #[serde(with = "crate::model::compact::forest_trees")]
     pub trees: Vec<Tree>,
     /// Number of input features every row must have.
     pub n_features: usize,
@@ -408,6 +409,52 @@ pub struct ForestModel {
     pub impurity_decrease: Vec<f64>,
     /// Out-of-bag estimate, present when trained with bootstrap and some row was out of bag.
     pub oob: Option<OobEstimate>,
+    /// How the artifact holds the trees: compact when trained by this build; a file saved by
+    /// an earlier build keeps its node arrays, so it loads and re-saves with the same hash.
+    pub layout: TreeLayout,
+}
+
+/// [`ForestModel`] as the artifact stores it: the layout is read from the shape of `trees`.
+#[derive(Deserialize)]
+struct StoredForest {
+    trees: ReadTrees,
+    n_features: usize,
+    impurity_decrease: Vec<f64>,
+    oob: Option<OobEstimate>,
+}
+
+impl From<StoredForest> for ForestModel {
+    fn from(stored: StoredForest) -> Self {
+        ForestModel {
+            trees: stored.trees.trees,
+            n_features: stored.n_features,
+            impurity_decrease: stored.impurity_decrease,
+            oob: stored.oob,
+            layout: stored.trees.layout,
+        }
+    }
+}
+
+impl Serialize for ForestModel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            trees: LaidOut<'a>,
+            n_features: usize,
+            impurity_decrease: &'a [f64],
+            oob: &'a Option<OobEstimate>,
+        }
+        Stored {
+            trees: LaidOut {
+                trees: &self.trees,
+                layout: self.layout,
+            },
+            n_features: self.n_features,
+            impurity_decrease: &self.impurity_decrease,
+            oob: &self.oob,
+        }
+        .serialize(s)
+    }
 }
 
 impl ForestModel {

@@ -1113,4 +1113,42 @@ mod tests {
             prop_assert_eq!(scores(&back, &t), scores(&a, &t));
         }
     }
+
+    /// A forest saved before the compact encoding (node arrays; `fuzz/fixtures/forest.json` as
+    /// it was at `efa239d`) still loads, scores as that build scored it (`ebb score` of
+    /// `fuzz/fixtures/customers.csv` with the `efa239d` binary), and saves back with its own
+    /// hash, so nothing an earlier Ebb saved stops loading.
+    #[test]
+    fn a_forest_saved_as_node_arrays_by_an_earlier_build_still_loads_and_scores_the_same() {
+        use crate::model::compact::TreeLayout;
+        use crate::model::family::Model;
+        let old = include_str!("../../tests/data/forest_node_arrays.json");
+        let artifact = Artifact::from_json(old).expect("an earlier build's forest loads");
+        let Model::Forest(forest) = &artifact.model else {
+            panic!("the fixture is a forest");
+        };
+        assert_eq!(forest.layout, TreeLayout::NodeArrays);
+        let customers = read_csv(
+            include_bytes!("../../../fuzz/fixtures/customers.csv"),
+            &CsvOptions::default(),
+        )
+        .unwrap();
+        let scored: Vec<f64> = Scorer::new(&artifact)
+            .score_table(&customers)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.unwrap().probability)
+            .collect();
+        let by_efa239d = [
+            0.08234659655630715,
+            0.08234659655630715,
+            0.08234659655630715,
+            0.08234659655630715,
+            0.18517255783822742,
+        ];
+        assert_eq!(scored, by_efa239d);
+        let again = Artifact::from_json(&artifact.to_json().unwrap()).expect("re-saved, it loads");
+        assert_eq!(again.model_id, artifact.model_id);
+        assert_eq!(again.content_hash, artifact.content_hash);
+    }
 }
