@@ -21,13 +21,8 @@ cargo build --release -p ebb-cli -p ebb-bench
 ebb=$CARGO_TARGET_DIR/release/ebb
 bench=$CARGO_TARGET_DIR/release/ebb-bench
 
-stamp=$venv/.installed-requirements
-if ! cmp -s bench/requirements-drift.txt "$stamp" 2>/dev/null; then
-    echo "== installing Evidently into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet -r bench/requirements-drift.txt
-    cp bench/requirements-drift.txt "$stamp"
-fi
+source bench/venv.sh
+python_venv "$venv" bench/requirements-drift.txt
 
 mkdir -p "$out"
 echo "== generating $rows reference and $rows drifted customers" >&2

@@ -83,13 +83,8 @@ log "building ebb (release)"
 cargo build --release -p ebb-cli
 ebb=$CARGO_TARGET_DIR/release/ebb
 
-stamp=$venv/.installed-requirements
-if ! cmp -s bench/requirements-http.txt "$stamp" 2>/dev/null; then
-    log "installing FastAPI, uvicorn and LightGBM into $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet -r bench/requirements-http.txt
-    cp bench/requirements-http.txt "$stamp"
-fi
+source bench/venv.sh
+python_venv "$venv" bench/requirements-http.txt
 py=$venv/bin/python
 
 stop_all

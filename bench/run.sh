@@ -19,13 +19,8 @@ echo "== building ebb-bench (release)" >&2
 cargo build --release -p ebb-bench
 bin=$CARGO_TARGET_DIR/release/ebb-bench
 
-stamp=$venv/.installed-requirements
-if ! cmp -s bench/requirements.txt "$stamp" 2>/dev/null; then
-    echo "== installing the reference libraries into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet -r bench/requirements.txt
-    cp bench/requirements.txt "$stamp"
-fi
+source bench/venv.sh
+python_venv "$venv" bench/requirements.txt
 py=$venv/bin/python
 
 mkdir -p "$out"

@@ -17,13 +17,8 @@ source bench/common.sh
 
 cargo build --release -p ebb-cli
 ebb=$CARGO_TARGET_DIR/release/ebb
-stamp=$venv/.installed-requirements
-if ! cmp -s bench/requirements.txt "$stamp" 2>/dev/null; then
-    echo "== installing the reference libraries into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet -r bench/requirements.txt
-    cp bench/requirements.txt "$stamp"
-fi
+source bench/venv.sh
+python_venv "$venv" bench/requirements.txt
 
 mkdir -p "$out"
 "$ebb" generate --rows "${EBB_SCORE_TRAIN_ROWS:-100000}" --seed 7 --out "$out/train.csv"
