@@ -240,6 +240,15 @@ mod tests {
         tree
     }
 
+    /// A feature value in [-1, 1), missing (NaN) 15% of the time.
+    fn value_or_missing(rng: &mut Rng) -> f64 {
+        if rng.next_f64() < 0.15 {
+            f64::NAN
+        } else {
+            rng.next_f64() * 2.0 - 1.0
+        }
+    }
+
     #[test]
     fn sums_like_the_trees_bit_for_bit() {
         let mut rng = Rng::new(7);
@@ -254,15 +263,7 @@ mod tests {
         for r in 0..500 {
             // Short rows (missing trailing features) and NaNs take the missing direction.
             let width = if r % 7 == 0 { features - 2 } else { features };
-            let row: Vec<f64> = (0..width)
-                .map(|_| {
-                    if rng.next_f64() < 0.15 {
-                        f64::NAN
-                    } else {
-                        rng.next_f64() * 2.0 - 1.0
-                    }
-                })
-                .collect();
+            let row: Vec<f64> = (0..width).map(|_| value_or_missing(&mut rng)).collect();
             let mut padded = row.clone();
             padded.resize(features, f64::NAN);
             let expected = trees.iter().fold(0.5, |acc, t| acc + t.predict(&padded));
@@ -286,13 +287,7 @@ mod tests {
         // Fewer rows than lanes, a few lanes' worth, and a ragged count.
         for n in [0, 1, 3, 8, 37] {
             let block: Vec<f64> = (0..n * features)
-                .map(|_| {
-                    if rng.next_f64() < 0.15 {
-                        f64::NAN
-                    } else {
-                        rng.next_f64() * 2.0 - 1.0
-                    }
-                })
+                .map(|_| value_or_missing(&mut rng))
                 .collect();
             let mut acc = vec![0.25; n];
             packed.add_to_block(&block, features, &mut acc);
