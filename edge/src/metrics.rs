@@ -62,9 +62,19 @@ impl Metrics {
         self.registry_conflicts += 1;
     }
 
-    /// The text exposition format.
-    pub fn render(&self) -> String {
+    /// The text exposition format. `wasm_memory_bytes` is the isolate's WebAssembly linear
+    /// memory at the scrape (the runtime's to read; `None` outside one): it only ever grows, so
+    /// its high-water mark is what the isolate's Rust heap has needed.
+    pub fn render(&self, wasm_memory_bytes: Option<u64>) -> String {
         let mut out = String::new();
+        if let Some(bytes) = wasm_memory_bytes {
+            let _ = writeln!(
+                out,
+                "# HELP ebb_wasm_memory_bytes Size of this isolate's WebAssembly linear memory (grows, never shrinks)."
+            );
+            let _ = writeln!(out, "# TYPE ebb_wasm_memory_bytes gauge");
+            let _ = writeln!(out, "ebb_wasm_memory_bytes {bytes}");
+        }
         let _ = writeln!(
             out,
             "# HELP ebb_http_requests_total HTTP requests by route and status."
@@ -157,7 +167,7 @@ mod tests {
         m.observe_predictions("m-abc", 2);
         m.observe_error("invalid_fields");
         m.observe_registry_conflict();
-        let text = m.render();
+        let text = m.render(Some(1_114_112));
         assert!(text.contains("ebb_http_requests_total{route=\"/v1/predict\",status=\"200\"} 2"));
         assert!(text.contains("ebb_http_requests_total{route=\"/v1/predict\",status=\"400\"} 1"));
         assert!(text.contains(
@@ -169,6 +179,10 @@ mod tests {
         assert!(text.contains("ebb_predictions_total{model_version=\"m-abc\"} 2"));
         assert!(text.contains("ebb_errors_total{code=\"invalid_fields\"} 1"));
         assert!(text.contains("ebb_registry_write_conflicts_total 1\n"));
+        assert!(
+            text.contains("# TYPE ebb_wasm_memory_bytes gauge\nebb_wasm_memory_bytes 1114112\n")
+        );
+        assert!(!m.render(None).contains("ebb_wasm_memory_bytes"));
         assert!(text
             .lines()
             .all(|l| l.starts_with('#') || l.rsplit(' ').next().unwrap().parse::<f64>().is_ok()));

@@ -830,6 +830,14 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
     assert!(metrics.contains("ebb_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("ebb_http_requests_total{route=\"preflight\",status=\"204\"}"));
     assert!(metrics.contains("ebb_errors_total{code=\"forbidden\"}"));
+    // The isolate's wasm memory as the runtime reports it: whole 64 KiB pages, at least the
+    // 1 MiB stack and the parsed models this isolate has loaded.
+    let wasm: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ebb_wasm_memory_bytes "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no ebb_wasm_memory_bytes in {metrics}"));
+    assert!(wasm >= 1 << 20 && wasm % 65_536 == 0, "{wasm}");
 
     // Data-protection deletion.
     let customer = fresh.raw(0, 0).to_string();

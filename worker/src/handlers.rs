@@ -120,6 +120,16 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         .fixed(answer.body.into_bytes()))
 }
 
+/// The size of this isolate's WebAssembly linear memory, for `ebb_wasm_memory_bytes`.
+fn wasm_memory_bytes() -> u64 {
+    use wasm_bindgen::JsCast;
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as u64
+}
+
 fn error_answer(e: &ApiError) -> Answer {
     with_isolate(|i| i.metrics.observe_error(e.error.as_str()));
     let mut answer = Answer::text(e.status, e.to_json(), "application/json");
@@ -202,7 +212,7 @@ async fn handle(
         Route::AppInfo => app_info(env, access).await,
         Route::Metrics => Ok(Answer::text(
             200,
-            with_isolate(|i| i.metrics.render()),
+            with_isolate(|i| i.metrics.render(Some(wasm_memory_bytes()))),
             "text/plain; version=0.0.4",
         )),
         Route::OpenApi => Ok(Answer::text(200, OPENAPI.to_string(), "application/yaml")),
