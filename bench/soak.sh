@@ -8,8 +8,11 @@
 #      ?explain=3, batches of 100, labels, monitoring), one row per minute: requests, req/s,
 #      p50/p99, unexpected non-2xx, the RSS of this run's workerd processes (wrangler dev's
 #      process group: the worker's own, which also hosts the local KV and D1, and wrangler's
-#      proxy) sampled every 5 s as min–max, and the size of the local D1 files; then the RSS
-#      after 30 s without load.
+#      proxy) sampled every 5 s as min–max, the size of the local D1 files, and the isolate's
+#      own memory: its wasm linear memory (`ebb_wasm_memory_bytes` of /metrics) and its V8 heap
+#      (Runtime.getHeapUsage through wrangler's inspector on port PORT+1); then the memory after
+#      30 s without load and each one's growth per minute after the first minute (least
+#      squares over the samples, all in bench/out/soak/memory.tsv).
 #   2. restart: the same load plus an admin publishing the six models then activating published
 #      versions; halfway, wrangler dev's whole process group is SIGKILLed and started again on the
 #      same state directory; afterwards every acknowledged label (DELETE /v1/customers/{id} says
@@ -23,9 +26,16 @@
 #
 # Environment: EBB_SOAK_MINUTES   soak minutes (default 5)
 #              EBB_SOAK_RESTART_SECONDS, EBB_SOAK_FAULT_SECONDS   phase lengths (default 60, 20)
-#              EBB_SOAK_PORT      the worker's local port (default 18797)
+#              EBB_SOAK_PORT      the worker's local port (default 18797; the inspector's is the next)
+#              EBB_SOAK_MIX       one kind of request only in the soak phase: health, predict,
+#                                 explain, batch, labels or monitoring (default: mixed)
 #              EBB_SOAK_ONLY=1    run the soak phase only (no restart, no fault): a memory
 #                                 comparison of two worker builds needs nothing else
+#              EBB_SOAK_SERVER    wrangler (default: `wrangler dev`, as `make run`) or
+#                                 production-like: the same build, bindings, KV and D1 simulators
+#                                 in bench/http/serve.mjs (Miniflare -> workerd, a socket straight
+#                                 to the worker, none of wrangler dev's extras; see bench/http.sh);
+#                                 no inspector there, so no V8 heap column; needs EBB_SOAK_ONLY=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,6 +45,7 @@ restart_seconds=${EBB_SOAK_RESTART_SECONDS:-60}
 fault_seconds=${EBB_SOAK_FAULT_SECONDS:-20}
 port=${EBB_SOAK_PORT:-18797}
 soak_only=${EBB_SOAK_ONLY:-0}
+server=${EBB_SOAK_SERVER:-wrangler}
 url=http://127.0.0.1:$port
 rows=20000
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
@@ -42,6 +53,10 @@ source scripts/env.sh
 log() { echo "== $*" >&2; }
 [[ $minutes =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "EBB_SOAK_MINUTES must be a number of minutes, got '$minutes'" >&2; exit 2; }
 [[ $soak_only == 0 || $soak_only == 1 ]] || { echo "EBB_SOAK_ONLY must be 0 or 1, got '$soak_only'" >&2; exit 2; }
+[[ $server == wrangler || $server == production-like ]] ||
+    { echo "EBB_SOAK_SERVER must be wrangler or production-like, got '$server'" >&2; exit 2; }
+[[ $server == wrangler || $soak_only == 1 ]] ||
+    { echo "EBB_SOAK_SERVER=production-like needs EBB_SOAK_ONLY=1 (the restart and fault phases drive wrangler dev)" >&2; exit 2; }
 
 state=$out/state
 trap 'bash scripts/worker.sh stop "$state" 2>/dev/null || true' EXIT
@@ -70,17 +85,33 @@ chmod 600 "$out/dev.vars"
 export EBB_DEV_VARS=$out/dev.vars
 admin_token=$(sed -n 's/^ADMIN_TOKEN=//p' "$out/dev.vars")
 
-log "starting the worker (wrangler dev, port $port, state $state)"
-bash scripts/worker.sh start "$port" "$state"
+if [[ $server == wrangler ]]; then
+    log "starting the worker (wrangler dev, port $port, inspector $((port + 1)), state $state)"
+    export EBB_INSPECTOR_PORT=$((port + 1)) EBB_SOAK_INSPECTOR_PORT=$((port + 1))
+    bash scripts/worker.sh start "$port" "$state"
+else
+    log "starting the worker production-like (bench/http/serve.mjs, direct socket $url, state $state)"
+    mkdir -p "$state"
+    wrangler d1 migrations apply EBB --local --persist-to "$state" >"$state/migrations.log" 2>&1 ||
+        { cat "$state/migrations.log" >&2; exit 1; }
+    # Its own process group with the pid where scripts/worker.sh stop looks for it.
+    setsid bash -c 'echo $$ >"$0/wrangler.pid"; exec node bench/http/serve.mjs "$1" "$2" "$0" "$3"' \
+        "$state" "$((port + 1))" "$port" "$out/dev.vars" >"$state/serve.log" 2>&1 </dev/null &
+    for _ in $(seq 1 300); do
+        curl -s -o /dev/null "$url/v1/app-info" && break
+        sleep 0.2
+    done
+    curl -s -o /dev/null "$url/v1/app-info" || { cat "$state/serve.log" >&2; exit 1; }
+fi
 EBB_ADMIN_TOKEN=$admin_token "$ebb" publish "$out/model.json" --to "$url" --activate >&2
 gbdt=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["model_id"])' "$out/model.json")
 
 report=$out/report.md
 {
-    echo "Command: \`bash bench/soak.sh\` (EBB_SOAK_MINUTES=$minutes), commit $(git rev-parse --short HEAD)."
+    echo "Command: \`bash bench/soak.sh\` (EBB_SOAK_MINUTES=$minutes, EBB_SOAK_SERVER=$server), commit $(git rev-parse --short HEAD)."
     echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), shared with other work; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    echo "**Soak**: 32 connections, mixed traffic, $minutes minutes."
+    echo "**Soak**: 32 connections, ${EBB_SOAK_MIX:-mixed} traffic, $minutes minutes."
     echo
 } >"$report"
 log "soak: $minutes minutes at 32 connections"

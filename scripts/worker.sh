@@ -6,7 +6,8 @@
 #   bash scripts/worker.sh stop STATE_DIR        # stop that wrangler dev (its process group)
 #
 # `start` writes STATE_DIR/wrangler.pid and STATE_DIR/wrangler.log and returns once the worker
-# answers; secrets come from .dev.vars (see `make run`) or the EBB_DEV_VARS file.
+# answers; secrets come from .dev.vars (see `make run`) or the EBB_DEV_VARS file. wrangler's
+# DevTools inspector listens on EBB_INSPECTOR_PORT (default: any free port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -38,7 +39,7 @@ start() {
         { cat "$state/migrations.log" >&2; exit 1; }
     # Its own process group, so `stop` ends node, esbuild and workerd together.
     setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state" --env-file "$vars" \
-        --inspector-port 0 --test-scheduled --show-interactive-dev-session=false \
+        --inspector-port "${EBB_INSPECTOR_PORT:-0}" --test-scheduled --show-interactive-dev-session=false \
         >"$state/wrangler.log" 2>&1 < /dev/null &
     echo $! >"$state/wrangler.pid"
     for _ in $(seq 1 300); do

@@ -66,9 +66,19 @@ function labelBody() {
     return { ids, body: JSON.stringify({ labels: ids.map((id, k) => ({ customer_id: id, churned: k === 0 })) }) };
 }
 
+// EBB_SOAK_MIX narrows the soak to one kind of request (which route holds memory):
+// health, predict, explain, batch, labels or monitoring; "mixed" (the default) is the mix above.
+const MIXES = { predict: 0, explain: 0.7, batch: 0.85, labels: 0.95, monitoring: 0.99 };
+const mix = mode === "soak" ? (process.env.EBB_SOAK_MIX ?? "mixed") : "mixed";
+if (mix !== "mixed" && mix !== "health" && !(mix in MIXES)) {
+    console.error(`EBB_SOAK_MIX must be mixed, health or one of ${Object.keys(MIXES).join(", ")}; got '${mix}'`);
+    process.exit(2);
+}
+
 /** One request of the mix; returns {route, status, ms, error}. */
 async function mixed(i) {
-    const r = Math.random();
+    if (mix === "health") return { route: "health", ...(await call("GET", "/v1/health")) };
+    const r = mix === "mixed" ? Math.random() : MIXES[mix];
     if (mode === "fault" || r < 0.6) {
         const a = await call("POST", "/v1/predict", vars.API_TOKEN, bodies[i % bodies.length]);
         return { route: "predict", ...a };
@@ -89,7 +99,7 @@ async function mixed(i) {
 
 // Per-window counters (a window is one minute in the soak phase, the whole phase otherwise).
 function newWindow() {
-    return { requests: 0, latencies: [], unexpected: 0, refused: 0, statuses: {}, byRoute: {}, rss: [], degraded: 0, versions: {} };
+    return { requests: 0, latencies: [], unexpected: 0, refused: 0, statuses: {}, byRoute: {}, rss: [], isolate: [], degraded: 0, versions: {} };
 }
 let win = newWindow();
 const windows = [];
@@ -169,6 +179,59 @@ function d1Mb() {
     return bytes / (1024 * 1024);
 }
 
+/**
+ * The isolate's own memory: its WebAssembly linear memory (`ebb_wasm_memory_bytes` of /metrics)
+ * and, when EBB_SOAK_INSPECTOR_PORT names wrangler dev's inspector port, its V8 heap
+ * (`Runtime.getHeapUsage` over the DevTools protocol, as a DevTools window attached to the
+ * worker would ask). RSS alone cannot tell the isolate from workerd and wrangler's own services.
+ */
+const inspectorPort = process.env.EBB_SOAK_INSPECTOR_PORT;
+let inspector = null;
+let cdpId = 0;
+const cdpPending = new Map();
+async function heapUsage() {
+    if (!inspectorPort) return null;
+    if (inspector === null || inspector.readyState > 1) {
+        // wrangler's inspector proxy refuses clients without a local Origin.
+        inspector = new WebSocket(`ws://127.0.0.1:${inspectorPort}/ws`, { headers: { Origin: "http://localhost" } });
+        inspector.onmessage = (m) => {
+            const d = JSON.parse(m.data);
+            cdpPending.get(d.id)?.(d.result ?? null);
+            cdpPending.delete(d.id);
+        };
+        const opened = await new Promise((r) => {
+            inspector.onopen = () => r(true);
+            inspector.onerror = () => r(false);
+        });
+        if (!opened) return null;
+    }
+    const id = ++cdpId;
+    const answer = new Promise((r) => {
+        cdpPending.set(id, r);
+        setTimeout(() => r(null), 4000);
+    });
+    inspector.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
+    const h = await answer;
+    cdpPending.delete(id);
+    return h ? { used: h.usedSize / 1048576, total: h.totalSize / 1048576 } : null;
+}
+async function isolateMemory() {
+    const metrics = await call("GET", "/metrics", vars.API_TOKEN);
+    const wasm = metrics.status === 200 ? metrics.body.match(/^ebb_wasm_memory_bytes (\d+)$/m) : null;
+    const heap = await heapUsage();
+    return { wasm_mb: wasm ? Number(wasm[1]) / 1048576 : null, heap_used_mb: heap?.used ?? null, heap_total_mb: heap?.total ?? null };
+}
+
+/** Least-squares slope of y over x (MB per minute when x is minutes); null with < 2 points. */
+function slope(points) {
+    const p = points.filter(([, y]) => y !== null && y !== undefined);
+    if (p.length < 2) return null;
+    const mx = p.reduce((a, [x]) => a + x, 0) / p.length;
+    const my = p.reduce((a, [, y]) => a + y, 0) / p.length;
+    const sxx = p.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+    return sxx ? p.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx : null;
+}
+
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 function summary(w, secs) {
     const s = [...w.latencies].sort((a, b) => a - b);
@@ -178,11 +241,19 @@ function summary(w, secs) {
         requests: w.requests, rps: w.requests / secs, p50_ms: quantile(s, 0.5), p99_ms: quantile(s, 0.99),
         max_ms: s[s.length - 1] ?? NaN, unexpected: w.unexpected, refused: w.refused, statuses: w.statuses,
         by_route: w.byRoute, rss_min_mb: rss.length ? Math.min(...rss) : null, rss_max_mb: rss.length ? Math.max(...rss) : null,
-        worker_rss_mb: range("worker_mb"), proxy_rss_mb: range("proxy_mb"), d1_mb: d1Mb(), rss_samples: rss.length, workerd_processes: w.rss.length ? w.rss[w.rss.length - 1].processes : null,
+        worker_rss_mb: range("worker_mb"), proxy_rss_mb: range("proxy_mb"), ...isolateRanges(w), d1_mb: d1Mb(), rss_samples: rss.length, workerd_processes: w.rss.length ? w.rss[w.rss.length - 1].processes : null,
         degraded: w.degraded, versions: w.versions, seconds: secs,
     };
 }
+function isolateRanges(w) {
+    const range = (key) => {
+        const v = w.isolate.map((r) => r[key]).filter((x) => x !== null);
+        return v.length ? [Math.min(...v), Math.max(...v)] : null;
+    };
+    return { wasm_mb: range("wasm_mb"), heap_used_mb: range("heap_used_mb"), heap_total_mb: range("heap_total_mb") };
+}
 const mm = (r) => (r ? `${r[0].toFixed(0)}–${r[1].toFixed(0)}` : "–");
+const mm1 = (r) => (r ? `${r[0].toFixed(1)}–${r[1].toFixed(1)}` : "–");
 const f = (x, d = 1) => (x === null || Number.isNaN(x) ? "–" : x.toFixed(d));
 
 // ---- the phases ----------------------------------------------------------------------------
@@ -198,27 +269,33 @@ async function loop() {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const started = performance.now();
-const rssTimer = setInterval(() => {
+// Every 5 s: RSS of the workerd processes and, in the soak, the isolate's memory; the soak keeps
+// the whole timeline for the slopes.
+const timeline = [];
+async function sample() {
     const r = workerdRssMb();
     if (r) win.rss.push(r);
-}, 5000);
-const first = workerdRssMb();
-if (first) win.rss.push(first);
+    if (mode !== "soak") return;
+    const m = await isolateMemory();
+    win.isolate.push(m);
+    timeline.push({ minute: (performance.now() - started) / 60000, worker_mb: r?.worker_mb ?? null, proxy_mb: r?.proxy_mb ?? null, ...m });
+}
+const rssTimer = setInterval(sample, 5000);
+await sample();
 
 if (mode === "soak") {
-    console.log("| minute | requests | req/s | p50 ms | p99 ms | max ms | unexpected non-2xx | RSS MB, min–max: both workerd | the worker's workerd | the proxy workerd | D1 files MB |");
-    console.log("|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|");
+    console.log("| minute | requests | req/s | p50 ms | p99 ms | max ms | unexpected non-2xx | RSS MB, min–max: both workerd | the worker's workerd | the proxy workerd | D1 files MB | wasm memory MB | V8 heap used MB | V8 heap total MB |");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---|---|---|");
     const workers = Array.from({ length: CONNECTIONS }, loop);
     let windowStart = performance.now();
     for (let minute = 1; performance.now() - started < seconds * 1000; minute++) {
         const left = seconds * 1000 - (performance.now() - started);
         await sleep(Math.min(60000, left));
-        const r = workerdRssMb();
-        if (r) win.rss.push(r);
+        await sample();
         const secs = (performance.now() - windowStart) / 1000;
         const s = summary(win, secs);
         windows.push(s);
-        console.log(`| ${minute} | ${s.requests} | ${f(s.rps, 0)} | ${f(s.p50_ms)} | ${f(s.p99_ms)} | ${f(s.max_ms)} | ${s.unexpected} | ${f(s.rss_min_mb, 0)}–${f(s.rss_max_mb, 0)} | ${mm(s.worker_rss_mb)} | ${mm(s.proxy_rss_mb)} | ${f(s.d1_mb, 0)} |`);
+        console.log(`| ${minute} | ${s.requests} | ${f(s.rps, 0)} | ${f(s.p50_ms)} | ${f(s.p99_ms)} | ${f(s.max_ms)} | ${s.unexpected} | ${f(s.rss_min_mb, 0)}–${f(s.rss_max_mb, 0)} | ${mm(s.worker_rss_mb)} | ${mm(s.proxy_rss_mb)} | ${f(s.d1_mb, 0)} | ${mm1(s.wasm_mb)} | ${mm(s.heap_used_mb)} | ${mm(s.heap_total_mb)} |`);
         win = newWindow();
         windowStart = performance.now();
     }
@@ -227,7 +304,14 @@ if (mode === "soak") {
     // Whether the memory stays taken once the load stops.
     await sleep(30000);
     const idle = workerdRssMb();
-    console.log(`\nAfter 30 s without load: both workerd ${f(idle?.mb, 0)} MB, the worker's ${f(idle?.worker_mb, 0)} MB, the proxy ${f(idle?.proxy_mb, 0)} MB.`);
+    const idleIsolate = await isolateMemory();
+    console.log(`\nAfter 30 s without load: both workerd ${f(idle?.mb, 0)} MB, the worker's ${f(idle?.worker_mb, 0)} MB, the proxy ${f(idle?.proxy_mb, 0)} MB; wasm memory ${f(idleIsolate.wasm_mb)} MB, V8 heap used ${f(idleIsolate.heap_used_mb)} MB of ${f(idleIsolate.heap_total_mb)} MB.`);
+    // Growth per minute after the first (warm-up) minute, least squares over the 5 s samples.
+    const after = timeline.filter((t) => t.minute >= 1 && t.minute <= seconds / 60);
+    const slopes = Object.fromEntries(["worker_mb", "proxy_mb", "wasm_mb", "heap_used_mb", "heap_total_mb"].map((k) => [k, slope(after.map((t) => [t.minute, t[k]]))]));
+    console.log(`Slope after the first minute, MB per minute (least squares over ${after.length} samples): the worker's workerd ${f(slopes.worker_mb)}, the proxy workerd ${f(slopes.proxy_mb)}, wasm memory ${f(slopes.wasm_mb, 2)}, V8 heap used ${f(slopes.heap_used_mb, 2)}, V8 heap total ${f(slopes.heap_total_mb, 2)}.`);
+    fs.writeFileSync(path.join(work, "memory.tsv"), "minute\tworker_rss_mb\tproxy_rss_mb\twasm_mb\tv8_heap_used_mb\tv8_heap_total_mb\n" +
+        timeline.map((t) => [t.minute.toFixed(3), f(t.worker_mb), f(t.proxy_mb), f(t.wasm_mb, 2), f(t.heap_used_mb), f(t.heap_total_mb)].join("\t")).join("\n") + "\n");
     const all = newWindow();
     for (const w of windows) {
         all.requests += w.requests;
@@ -236,7 +320,7 @@ if (mode === "soak") {
         for (const [k, v] of Object.entries(w.statuses)) all.statuses[k] = (all.statuses[k] ?? 0) + v;
     }
     console.log("SOAKJSON " + JSON.stringify({ windows, requests: all.requests, unexpected: all.unexpected, by_route: all.byRoute,
-        statuses: all.statuses, idle_rss: idle, acked_labels: ackedLabels.length, unexpected_samples: unexpectedSamples }));
+        statuses: all.statuses, idle_rss: idle, idle_isolate: idleIsolate, slopes, acked_labels: ackedLabels.length, unexpected_samples: unexpectedSamples }));
 } else if (mode === "restart") {
     // Admin changes on one more connection: publish each artifact of WORK_DIR/models, then keep
     // activating published versions; every 2xx is an acknowledged change to find afterwards.
@@ -339,3 +423,6 @@ if (mode === "soak") {
 }
 clearInterval(rssTimer);
 agent.destroy();
+// The inspector's WebSocket would keep Node waiting for a closing handshake wrangler's proxy does
+// not always answer; stdout is a file or pipe, written synchronously on Linux.
+process.exit(0);
