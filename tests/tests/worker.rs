@@ -837,7 +837,7 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
         .find_map(|l| l.strip_prefix("ebb_wasm_memory_bytes "))
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no ebb_wasm_memory_bytes in {metrics}"));
-    assert!(wasm >= 1 << 20 && wasm % 65_536 == 0, "{wasm}");
+    assert!(wasm >= 1 << 20 && wasm.is_multiple_of(65_536), "{wasm}");
 
     // Data-protection deletion.
     let customer = fresh.raw(0, 0).to_string();
