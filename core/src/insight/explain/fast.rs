@@ -133,6 +133,14 @@ struct Split {
     children: [u32; 2],
     /// Index in `repeats`, or [`FIRST`].
     repeat: u32,
+    /// What both passes need of the feature's earlier splits, set for every split so that the
+    /// kernel has no branch on whether there are any: their cover share (1 when none), the
+    /// slot whose state says whether the row followed them all (the root, always open, when
+    /// none), and the row of `inverse_old` for the old factor (row 0, all ones, when none).
+    /// Multiplying by these ones gives the same bits as leaving them out.
+    zero: f64,
+    watch: u32,
+    inverse: u32,
     default_left: bool,
 }
 
@@ -168,7 +176,7 @@ pub(super) struct FastTree {
     /// Per split, the split above it (the root points at itself).
     parent: Vec<u32>,
     repeats: Vec<Repeat>,
-    /// Per repeat, `1 / (t + (1 − t) · zero)` at the rule's points.
+    /// Ones at the rule's points, then per repeat `1 / (t + (1 − t) · zero)` at them.
     inverse_old: Vec<f64>,
     /// Per slot (splits, then leaves): whether it is some repeat's `below` (its sum needs a
     /// correction).
@@ -180,8 +188,6 @@ pub(super) struct FastTree {
 /// Reusable per-row buffers, grown on demand.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Buffers {
-    /// Per split: whether the row took its left branch.
-    went_left: Vec<bool>,
     /// Per slot (splits, then leaves): whether the row followed every branch on the feature of
     /// the split above it.
     open: Vec<bool>,
@@ -194,22 +200,10 @@ impl Buffers {
     /// Buffers sized for trees of up to `slots` nodes with rules of up to `points` points.
     pub(super) fn with_capacity(slots: usize, points: usize) -> Self {
         Buffers {
-            went_left: vec![false; slots],
             open: vec![false; slots],
             quad: vec![0.0; 4 * slots * points],
         }
     }
-}
-
-/// How a split's feature stands on the path above it.
-#[derive(Clone, Copy)]
-enum Earlier<'a, const Q: usize> {
-    /// Not split on above.
-    None,
-    /// Split on above, every branch followed: the old factor is `t + (1 − t)·zero`.
-    Followed(f64, &'a [f64; Q]),
-    /// Split on above and some branch left: the old factor is `(1 − t)·zero`.
-    Left,
 }
 
 impl FastTree {
@@ -282,12 +276,19 @@ impl FastTree {
             let added = usize::from(repeat == FIRST);
             distinct[l] = distinct[node] + added;
             distinct[r] = distinct[node] + added;
+            let (zero, watch, inverse) = match repeats.get(repeat as usize) {
+                Some(rep) => (rep.zero, rep.below, repeat + 1),
+                None => (1.0, 0, 0),
+            };
             splits.push(Split {
                 threshold: tree.threshold[node],
                 shares: [left_share[node], 1.0 - left_share[node]],
                 feature: f,
                 children: [index[l], index[r]],
                 repeat,
+                zero,
+                watch,
+                inverse,
                 default_left: tree.default_left[node],
             });
         }
@@ -296,9 +297,14 @@ impl FastTree {
         }
         let rule = RULE_SIZES.iter().position(|&q| 2 * q >= widest)?;
         let t = &rules.0[rule].t;
-        let inverse_old = repeats
+        let inverse_old = t
             .iter()
-            .flat_map(|rep| t.iter().map(move |&t| 1.0 / (t + (1.0 - t) * rep.zero)))
+            .map(|_| 1.0)
+            .chain(
+                repeats
+                    .iter()
+                    .flat_map(|rep| t.iter().map(move |&t| 1.0 / (t + (1.0 - t) * rep.zero))),
+            )
             .collect();
         let mut corrected = vec![false; values.len()];
         for rep in &repeats {
@@ -344,18 +350,6 @@ impl FastTree {
         }
     }
 
-    /// How split `s`'s feature stands above it, given the branch states so far.
-    fn earlier<'a, const Q: usize>(&'a self, s: &Split, open: &[bool]) -> Earlier<'a, Q> {
-        let Some(rep) = self.repeats.get(s.repeat as usize) else {
-            return Earlier::None;
-        };
-        if !open[rep.below as usize] {
-            return Earlier::Left;
-        }
-        let inverse: &[[f64; Q]] = self.inverse_old.as_chunks::<Q>().0;
-        Earlier::Followed(rep.zero, &inverse[s.repeat as usize])
-    }
-
     fn shap_with<const Q: usize>(
         &self,
         rule: &Rule,
@@ -375,53 +369,47 @@ impl FastTree {
         };
         if buffers.open.len() < slots {
             buffers.open.resize(slots, false);
-            buffers.went_left.resize(slots, false);
         }
         if buffers.quad.len() < 4 * slots * Q {
             buffers.quad.resize(4 * slots * Q, 0.0);
         }
         let open = &mut buffers.open[..slots];
-        let went_left = &mut buffers.went_left[..k];
         let (quad, _) = buffers.quad.as_chunks_mut::<Q>();
         let (product, quad) = quad.split_at_mut(slots);
         let (factor, quad) = quad.split_at_mut(slots);
         let (below, quad) = quad.split_at_mut(slots);
         let correction = &mut quad[..slots];
+        let inverses: &[[f64; Q]] = self.inverse_old.as_chunks::<Q>().0;
+        // Whether the row has left one of split `s`'s feature's earlier branches: its factor
+        // is then the cover share alone (the root, watched when there are none, is open).
+        let left_before = |s: &Split, open: &[bool]| !open[s.watch as usize];
         // The factor of a branch the row follows or leaves, with cover share `share`, and
-        // whether the row has then followed every branch on the feature.
-        let branch = |earlier: Earlier<'_, Q>, followed: bool, share: f64| -> ([f64; Q], bool) {
-            let o = if followed { 1.0 } else { 0.0 };
+        // whether the row has then followed every branch on the feature. With earlier splits
+        // on the feature the new factor is divided by the old one (`inverse`); without, zero
+        // and inverse are ones. Both forms are computed and picked: which one applies depends
+        // on the row.
+        let branch = |s: &Split, left: bool, followed: bool, share: f64| -> ([f64; Q], bool) {
+            let o = select(followed, 1.0, 0.0);
+            let z = s.zero * share;
+            let inverse = &inverses[s.inverse as usize];
             let mut m = [0.0; Q];
-            match earlier {
-                Earlier::None => {
-                    for q in 0..Q {
-                        m[q] = o * t[q] + one_minus_t[q] * share;
-                    }
-                    (m, followed)
-                }
-                Earlier::Followed(zero, inverse) => {
-                    let z = zero * share;
-                    for q in 0..Q {
-                        m[q] = (o * t[q] + one_minus_t[q] * z) * inverse[q];
-                    }
-                    (m, followed)
-                }
-                // Already left on this feature: only its cover share shrinks.
-                Earlier::Left => ([share; Q], false),
+            for q in 0..Q {
+                m[q] = select(left, share, (o * t[q] + one_minus_t[q] * z) * inverse[q]);
             }
+            (m, followed & !left)
         };
 
         // Down: the row's branches, the factor of every branch and the product of factors
         // along every path. Leaves get their factor here too (and a product nobody reads), so
         // every child takes the same steps: no branch on which children are leaves.
+        open[0] = true;
         product[0] = [1.0; Q];
         for (i, s) in self.splits.iter().enumerate() {
             let go_left = goes_left(s, x);
-            went_left[i] = go_left;
-            let earlier = self.earlier::<Q>(s, open);
+            let left = left_before(s, open);
             let p = product[i];
             for side in 0..2 {
-                let (m, child_open) = branch(earlier, go_left == (side == 0), s.shares[side]);
+                let (m, child_open) = branch(s, left, go_left == (side == 0), s.shares[side]);
                 let c = s.children[side] as usize;
                 open[c] = child_open;
                 factor[c] = m;
@@ -439,32 +427,18 @@ impl FastTree {
             correction[target as usize] = [0.0; Q];
         }
         for (i, s) in self.splits.iter().enumerate().rev() {
-            let earlier = self.earlier::<Q>(s, open);
+            let left = left_before(s, open);
             let p = &product[i];
+            let inverse = &inverses[s.inverse as usize];
             // Weights times the product without this feature's earlier factor; the cover share
-            // of the earlier branches enters each child's coefficient o − z.
+            // of the earlier branches enters each child's coefficient o − z. When the row left
+            // an earlier branch, the old factor is (1 − t)·zero and o − z = −zero·share: the
+            // zeros cancel, leaving 1/(1 − t) and −share.
             let mut weighted = [0.0; Q];
-            let mut zero_before = 1.0;
-            match earlier {
-                Earlier::None => {
-                    for q in 0..Q {
-                        weighted[q] = w[q] * p[q];
-                    }
-                }
-                Earlier::Followed(zero, inverse) => {
-                    zero_before = zero;
-                    for q in 0..Q {
-                        weighted[q] = w[q] * p[q] * inverse[q];
-                    }
-                }
-                // The old factor is (1 − t)·zero and o − z = −zero·share: the zeros cancel,
-                // leaving 1/(1 − t) and −share.
-                Earlier::Left => {
-                    for q in 0..Q {
-                        weighted[q] = w_over_one_minus_t[q] * p[q];
-                    }
-                }
+            for q in 0..Q {
+                weighted[q] = select(left, w_over_one_minus_t[q] * p[q], w[q] * p[q] * inverse[q]);
             }
+            let zero_before = select(left, 1.0, s.zero);
             // Σ weighted: a leaf child's dot product is its value times it.
             let weighted_sum = weighted.iter().sum::<f64>();
             let mut contribution = 0.0;
