@@ -121,21 +121,47 @@ struct Repeat {
     below: u32,
 }
 
-/// Marks a child that is a leaf (the rest of the bits index `leaf_values`).
-const LEAF_CHILD: u32 = 1 << 31;
-
 /// One internal node, with what both passes read of it in one place.
 #[derive(Debug, Clone)]
 struct Split {
     threshold: f64,
-    /// Cover share of the left branch.
-    left_share: f64,
+    /// Cover share of the left and of the right branch (`1 − left`, computed once).
+    shares: [f64; 2],
     feature: u32,
-    /// Left and right child: a split index, or [`LEAF_CHILD`] and a leaf index.
+    /// Left and right child as a slot: a split index, or the number of splits plus a leaf
+    /// index (a leaf has a slot too, so both passes treat every child alike).
     children: [u32; 2],
     /// Index in `repeats`, or [`FIRST`].
     repeat: u32,
+    /// What both passes need of the feature's earlier splits, set for every split so that the
+    /// kernel has no branch on whether there are any: their cover share (1 when none), the
+    /// slot whose state says whether the row followed them all (the root, always open, when
+    /// none), and the row of `inverse_old` for the old factor (row 0, all ones, when none).
+    /// Multiplying by these ones gives the same bits as leaving them out.
+    zero: f64,
+    watch: u32,
+    inverse: u32,
     default_left: bool,
+}
+
+/// Whether row `x` takes split `s`'s left branch: the tree's decision, in one place for both
+/// passes (a missing or absent feature goes where the split sends missing values).
+#[inline(always)]
+fn goes_left(s: &Split, x: &[f64]) -> bool {
+    let xv = x.get(s.feature as usize).copied().unwrap_or(f64::NAN);
+    if xv.is_nan() {
+        s.default_left
+    } else {
+        xv <= s.threshold
+    }
+}
+
+/// `if pick { a } else { b }` without a branch: which child is a leaf differs from split to
+/// split and tree to tree, so a branch on it is mispredicted about as often as not.
+#[inline(always)]
+fn select(pick: bool, a: f64, b: f64) -> f64 {
+    let mask = u64::from(pick).wrapping_neg();
+    f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
 /// A tree's precomputed data: its splits in tree order (parents first), leaf values, and what
@@ -145,13 +171,15 @@ pub(super) struct FastTree {
     /// Index of the tree's rule in [`RULE_SIZES`].
     rule: usize,
     splits: Vec<Split>,
-    leaf_values: Vec<f64>,
+    /// Per slot: 0 for a split, the leaf's value for a leaf.
+    values: Vec<f64>,
     /// Per split, the split above it (the root points at itself).
     parent: Vec<u32>,
     repeats: Vec<Repeat>,
-    /// Per repeat, `1 / (t + (1 − t) · zero)` at the rule's points.
+    /// Ones at the rule's points, then per repeat `1 / (t + (1 − t) · zero)` at them.
     inverse_old: Vec<f64>,
-    /// Per split: whether it is some repeat's `below` (its sum needs a correction).
+    /// Per slot (splits, then leaves): whether it is some repeat's `below` (its sum needs a
+    /// correction).
     corrected: Vec<bool>,
     /// The splits marked in `corrected`.
     targets: Vec<u32>,
@@ -160,35 +188,22 @@ pub(super) struct FastTree {
 /// Reusable per-row buffers, grown on demand.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Buffers {
-    /// Per split: whether the row took its left branch.
-    went_left: Vec<bool>,
-    /// Per split: whether the row followed every branch on the feature of the split above it.
+    /// Per slot (splits, then leaves): whether the row followed every branch on the feature of
+    /// the split above it.
     open: Vec<bool>,
-    /// Four arrays of `splits × q` values: path products, the factor of the branch into each
-    /// split, sums below, and corrections.
+    /// Four arrays of `slots × q` values: path products, the factor of the branch into each
+    /// slot, sums below, and corrections.
     quad: Vec<f64>,
 }
 
 impl Buffers {
-    /// Buffers sized for trees of up to `splits` splits with rules of up to `points` points.
-    pub(super) fn with_capacity(splits: usize, points: usize) -> Self {
+    /// Buffers sized for trees of up to `slots` nodes with rules of up to `points` points.
+    pub(super) fn with_capacity(slots: usize, points: usize) -> Self {
         Buffers {
-            went_left: vec![false; splits],
-            open: vec![false; splits],
-            quad: vec![0.0; 4 * splits * points],
+            open: vec![false; slots],
+            quad: vec![0.0; 4 * slots * points],
         }
     }
-}
-
-/// How a split's feature stands on the path above it.
-#[derive(Clone, Copy)]
-enum Earlier<'a, const Q: usize> {
-    /// Not split on above.
-    None,
-    /// Split on above, every branch followed: the old factor is `t + (1 − t)·zero`.
-    Followed(f64, &'a [f64; Q]),
-    /// Split on above and some branch left: the old factor is `(1 − t)·zero`.
-    Left,
 }
 
 impl FastTree {
@@ -199,30 +214,32 @@ impl FastTree {
         if n < 2 {
             return None;
         }
-        // Node id -> split index or LEAF_CHILD | leaf index; tree order keeps parents first.
+        // Node id -> slot: split index, or the number of splits plus the leaf index; tree order
+        // keeps parents first.
+        let n_splits = tree.feature.iter().filter(|&&f| f != LEAF).count() as u32;
         let mut index = vec![0u32; n];
-        let (mut n_splits, mut n_leaves) = (0u32, 0u32);
+        let (mut next_split, mut n_leaves) = (0u32, 0u32);
         for (node, slot) in index.iter_mut().enumerate() {
             if tree.feature[node] == LEAF {
-                *slot = LEAF_CHILD | n_leaves;
+                *slot = n_splits + n_leaves;
                 n_leaves += 1;
             } else {
-                *slot = n_splits;
-                n_splits += 1;
+                *slot = next_split;
+                next_split += 1;
             }
         }
         let mut parent_node = vec![u32::MAX; n];
         let mut distinct = vec![0usize; n];
         let mut splits = Vec::with_capacity(n_splits as usize);
         let mut parent = Vec::with_capacity(n_splits as usize);
-        let mut leaf_values = Vec::with_capacity(n_leaves as usize);
+        let mut values = vec![0.0; n_splits as usize];
         let mut repeats = Vec::new();
         let mut widest = 0;
         for node in 0..n {
             let f = tree.feature[node];
             if f == LEAF {
                 widest = widest.max(distinct[node]);
-                leaf_values.push(tree.value[node]);
+                values.push(tree.value[node]);
                 continue;
             }
             let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
@@ -259,12 +276,19 @@ impl FastTree {
             let added = usize::from(repeat == FIRST);
             distinct[l] = distinct[node] + added;
             distinct[r] = distinct[node] + added;
+            let (zero, watch, inverse) = match repeats.get(repeat as usize) {
+                Some(rep) => (rep.zero, rep.below, repeat + 1),
+                None => (1.0, 0, 0),
+            };
             splits.push(Split {
                 threshold: tree.threshold[node],
-                left_share: left_share[node],
+                shares: [left_share[node], 1.0 - left_share[node]],
                 feature: f,
                 children: [index[l], index[r]],
                 repeat,
+                zero,
+                watch,
+                inverse,
                 default_left: tree.default_left[node],
             });
         }
@@ -273,21 +297,26 @@ impl FastTree {
         }
         let rule = RULE_SIZES.iter().position(|&q| 2 * q >= widest)?;
         let t = &rules.0[rule].t;
-        let inverse_old = repeats
+        let inverse_old = t
             .iter()
-            .flat_map(|rep| t.iter().map(move |&t| 1.0 / (t + (1.0 - t) * rep.zero)))
+            .map(|_| 1.0)
+            .chain(
+                repeats
+                    .iter()
+                    .flat_map(|rep| t.iter().map(move |&t| 1.0 / (t + (1.0 - t) * rep.zero))),
+            )
             .collect();
-        let mut corrected = vec![false; splits.len()];
+        let mut corrected = vec![false; values.len()];
         for rep in &repeats {
             corrected[rep.below as usize] = true;
         }
-        let targets = (0..splits.len() as u32)
+        let targets = (0..corrected.len() as u32)
             .filter(|&c| corrected[c as usize])
             .collect();
         Some(FastTree {
             rule,
             splits,
-            leaf_values,
+            values,
             parent,
             repeats,
             inverse_old,
@@ -301,9 +330,9 @@ impl FastTree {
         RULE_SIZES[self.rule]
     }
 
-    /// Splits (internal nodes) of the tree.
-    pub(super) fn n_splits(&self) -> usize {
-        self.splits.len()
+    /// Slots (splits and leaves) of the tree: what [`Buffers`] hold per row.
+    pub(super) fn n_slots(&self) -> usize {
+        self.values.len()
     }
 
     /// Adds the tree's Shapley values for row `x` into `phi`.
@@ -321,18 +350,6 @@ impl FastTree {
         }
     }
 
-    /// How split `s`'s feature stands above it, given the branch states so far.
-    fn earlier<'a, const Q: usize>(&'a self, s: &Split, open: &[bool]) -> Earlier<'a, Q> {
-        let Some(rep) = self.repeats.get(s.repeat as usize) else {
-            return Earlier::None;
-        };
-        if !open[rep.below as usize] {
-            return Earlier::Left;
-        }
-        let inverse: &[[f64; Q]] = self.inverse_old.as_chunks::<Q>().0;
-        Earlier::Followed(rep.zero, &inverse[s.repeat as usize])
-    }
-
     fn shap_with<const Q: usize>(
         &self,
         rule: &Rule,
@@ -341,6 +358,7 @@ impl FastTree {
         buffers: &mut Buffers,
     ) {
         let k = self.splits.len();
+        let slots = self.n_slots();
         let (Ok(t), Ok(one_minus_t), Ok(w), Ok(w_over_one_minus_t)) = (
             <&[f64; Q]>::try_from(rule.t.as_slice()),
             <&[f64; Q]>::try_from(rule.one_minus_t.as_slice()),
@@ -349,69 +367,55 @@ impl FastTree {
         ) else {
             return;
         };
-        if buffers.open.len() < k {
-            buffers.open.resize(k, false);
-            buffers.went_left.resize(k, false);
+        if buffers.open.len() < slots {
+            buffers.open.resize(slots, false);
         }
-        if buffers.quad.len() < 4 * k * Q {
-            buffers.quad.resize(4 * k * Q, 0.0);
+        if buffers.quad.len() < 4 * slots * Q {
+            buffers.quad.resize(4 * slots * Q, 0.0);
         }
-        let open = &mut buffers.open[..k];
-        let went_left = &mut buffers.went_left[..k];
+        let open = &mut buffers.open[..slots];
         let (quad, _) = buffers.quad.as_chunks_mut::<Q>();
-        let (product, quad) = quad.split_at_mut(k);
-        let (factor, quad) = quad.split_at_mut(k);
-        let (below, quad) = quad.split_at_mut(k);
-        let correction = &mut quad[..k];
+        let (product, quad) = quad.split_at_mut(slots);
+        let (factor, quad) = quad.split_at_mut(slots);
+        let (below, quad) = quad.split_at_mut(slots);
+        let correction = &mut quad[..slots];
+        let inverses: &[[f64; Q]] = self.inverse_old.as_chunks::<Q>().0;
+        // Whether the row has left one of split `s`'s feature's earlier branches: its factor
+        // is then the cover share alone (the root, watched when there are none, is open).
+        let left_before = |s: &Split, open: &[bool]| !open[s.watch as usize];
         // The factor of a branch the row follows or leaves, with cover share `share`, and
-        // whether the row has then followed every branch on the feature.
-        let branch = |earlier: Earlier<'_, Q>, followed: bool, share: f64| -> ([f64; Q], bool) {
-            let o = if followed { 1.0 } else { 0.0 };
+        // whether the row has then followed every branch on the feature. With earlier splits
+        // on the feature the new factor is divided by the old one (`inverse`); without, zero
+        // and inverse are ones. Both forms are computed and picked: which one applies depends
+        // on the row.
+        let branch = |s: &Split, left: bool, followed: bool, share: f64| -> ([f64; Q], bool) {
+            let o = select(followed, 1.0, 0.0);
+            let z = s.zero * share;
+            let inverse = &inverses[s.inverse as usize];
             let mut m = [0.0; Q];
-            match earlier {
-                Earlier::None => {
-                    for q in 0..Q {
-                        m[q] = o * t[q] + one_minus_t[q] * share;
-                    }
-                    (m, followed)
-                }
-                Earlier::Followed(zero, inverse) => {
-                    let z = zero * share;
-                    for q in 0..Q {
-                        m[q] = (o * t[q] + one_minus_t[q] * z) * inverse[q];
-                    }
-                    (m, followed)
-                }
-                // Already left on this feature: only its cover share shrinks.
-                Earlier::Left => ([share; Q], false),
+            for q in 0..Q {
+                m[q] = select(left, share, (o * t[q] + one_minus_t[q] * z) * inverse[q]);
             }
+            (m, followed & !left)
         };
 
-        // Down: the row's branches and the product of factors along every path to a split.
+        // Down: the row's branches, the factor of every branch and the product of factors
+        // along every path. Leaves get their factor here too (and a product nobody reads), so
+        // every child takes the same steps: no branch on which children are leaves.
+        open[0] = true;
         product[0] = [1.0; Q];
         for (i, s) in self.splits.iter().enumerate() {
-            let xv = x.get(s.feature as usize).copied().unwrap_or(f64::NAN);
-            let go_left = if xv.is_nan() {
-                s.default_left
-            } else {
-                xv <= s.threshold
-            };
-            went_left[i] = go_left;
-            let earlier = self.earlier::<Q>(s, open);
+            let go_left = goes_left(s, x);
+            let left = left_before(s, open);
             let p = product[i];
-            for (side, &child) in s.children.iter().enumerate() {
-                if child & LEAF_CHILD != 0 {
-                    continue;
-                }
-                let share = if side == 0 {
-                    s.left_share
-                } else {
-                    1.0 - s.left_share
-                };
-                let (m, child_open) = branch(earlier, go_left == (side == 0), share);
-                let c = child as usize;
+            for side in 0..2 {
+                let (m, child_open) = branch(s, left, go_left == (side == 0), s.shares[side]);
+                let c = s.children[side] as usize;
                 open[c] = child_open;
                 factor[c] = m;
+                // A leaf's sum below is its value at every point (a split's is written going
+                // up, before its parent reads it).
+                below[c] = [self.values[c]; Q];
                 for q in 0..Q {
                     product[c][q] = p[q] * m[q];
                 }
@@ -423,72 +427,46 @@ impl FastTree {
             correction[target as usize] = [0.0; Q];
         }
         for (i, s) in self.splits.iter().enumerate().rev() {
-            let earlier = self.earlier::<Q>(s, open);
+            let left = left_before(s, open);
             let p = &product[i];
+            let inverse = &inverses[s.inverse as usize];
             // Weights times the product without this feature's earlier factor; the cover share
-            // of the earlier branches enters each child's coefficient o − z.
+            // of the earlier branches enters each child's coefficient o − z. When the row left
+            // an earlier branch, the old factor is (1 − t)·zero and o − z = −zero·share: the
+            // zeros cancel, leaving 1/(1 − t) and −share.
             let mut weighted = [0.0; Q];
-            let mut zero_before = 1.0;
-            match earlier {
-                Earlier::None => {
-                    for q in 0..Q {
-                        weighted[q] = w[q] * p[q];
-                    }
-                }
-                Earlier::Followed(zero, inverse) => {
-                    zero_before = zero;
-                    for q in 0..Q {
-                        weighted[q] = w[q] * p[q] * inverse[q];
-                    }
-                }
-                // The old factor is (1 − t)·zero and o − z = −zero·share: the zeros cancel,
-                // leaving 1/(1 − t) and −share.
-                Earlier::Left => {
-                    for q in 0..Q {
-                        weighted[q] = w_over_one_minus_t[q] * p[q];
-                    }
-                }
+            for q in 0..Q {
+                weighted[q] = select(left, w_over_one_minus_t[q] * p[q], w[q] * p[q] * inverse[q]);
             }
-            let go_left = went_left[i];
+            let zero_before = select(left, 1.0, s.zero);
+            // Σ weighted: a leaf child's dot product is its value times it.
+            let weighted_sum = weighted.iter().sum::<f64>();
             let mut contribution = 0.0;
             let mut sum = [0.0; Q];
-            // Σ weighted, the same for both leaf children: summed once.
-            let mut weighted_sum = None;
-            for (side, &child) in s.children.iter().enumerate() {
-                let share = if side == 0 {
-                    s.left_share
-                } else {
-                    1.0 - s.left_share
-                };
-                let (dot, child_open) = if child & LEAF_CHILD != 0 {
-                    let v = self.leaf_values[(child & !LEAF_CHILD) as usize];
-                    let (m, child_open) = branch(earlier, go_left == (side == 0), share);
+            for side in 0..2 {
+                let c = s.children[side] as usize;
+                // A leaf's dot product is its value times Σ weighted (that order of rounding),
+                // a split's is summed from `below`: both are computed and the right one picked.
+                let leaf = c >= k;
+                let v = self.values[c];
+                let (b, m) = (&below[c], &factor[c]);
+                let mut dot = 0.0;
+                if self.corrected[c] {
+                    let d = &correction[c];
                     for q in 0..Q {
-                        sum[q] += m[q] * v;
+                        dot += weighted[q] * (b[q] - d[q]);
                     }
-                    let total = *weighted_sum.get_or_insert_with(|| weighted.iter().sum::<f64>());
-                    (v * total, child_open)
                 } else {
-                    let c = child as usize;
-                    let (b, m) = (&below[c], &factor[c]);
-                    let mut dot = 0.0;
-                    if self.corrected[c] {
-                        let d = &correction[c];
-                        for q in 0..Q {
-                            dot += weighted[q] * (b[q] - d[q]);
-                        }
-                    } else {
-                        for q in 0..Q {
-                            dot += weighted[q] * b[q];
-                        }
-                    }
                     for q in 0..Q {
-                        sum[q] += m[q] * b[q];
+                        dot += weighted[q] * b[q];
                     }
-                    (dot, open[c])
-                };
-                let zero = zero_before * share;
-                let open_minus_zero = if child_open { 1.0 - zero } else { -zero };
+                }
+                let dot = select(leaf, v * weighted_sum, dot);
+                for q in 0..Q {
+                    sum[q] += m[q] * b[q];
+                }
+                let zero = zero_before * s.shares[side];
+                let open_minus_zero = select(open[c], 1.0 - zero, -zero);
                 contribution += open_minus_zero * dot;
             }
             if let Some(slot) = phi.get_mut(s.feature as usize) {

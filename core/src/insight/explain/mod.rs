@@ -138,7 +138,7 @@ pub struct Explainer<A: ArtifactRef> {
     base_value: f64,
     space: Space,
     path_capacity: usize,
-    /// Splits of the largest tree on the fast path, and the most rule points of any.
+    /// Nodes of the largest tree on the fast path, and the most rule points of any.
     fast_capacity: (usize, usize),
 }
 
@@ -225,7 +225,7 @@ impl<A: ArtifactRef> Explainer<A> {
                     (
                         fast.iter()
                             .flatten()
-                            .map(FastTree::n_splits)
+                            .map(FastTree::n_slots)
                             .max()
                             .unwrap_or(0),
                         fast.iter()
