@@ -10,6 +10,9 @@
 //! ebb-bench explain --data synth.csv --rows 1000 --out ebb_explain.json --matrix features.csv
 //! ebb-bench progress --data synth.csv [--models gbdt,forest,logistic] [--folds 2]
 //! ebb-bench whatif --model m.json --record '{...}' --set field=value --actionable a,b [--repeats 50]
+//! ebb-bench forest-study --data d.csv --folds a.folds,b.folds --target churn [--id ..] [--time ..]
+//!               --name mlc_churn [--trees 50,100,150,200,300] [--leaf 5000,2000]
+//!               [--depth none,16,12] --out study.json
 //! ```
 //!
 //! `run` reads the folds file written by `bench/splits.py` (per data row: the fold in which it is
@@ -37,6 +40,14 @@
 //! `workflow::train` per family on one thread (as in the browser's worker), timestamps every
 //! progress report, and prints the longest stretches without one (a cancel waits at most that
 //! long), then cancels a second run at 50% and times how long it takes to return `Cancelled`.
+//!
+//! `forest-study` (issue 13: the forest's defaults) fits, on every test fold of every folds file,
+//! one forest per leaf rule x depth cap with the largest `--trees` count, and evaluates each
+//! prefix of its trees (a forest's first k trees are the k-tree forest of the same seed: every
+//! tree draws from its own stream), so a tree-count curve costs one fit. A leaf rule `D` is
+//! `ebb train`'s `min_samples_leaf = max(3, training rows / D)` (0: always 3). Per point it
+//! prints the mean test ROC-AUC over all folds and the scoring work: mean nodes a test row
+//! visits across the trees, and nodes per tree.
 //!
 //! `whatif` times, in-process on one thread, what the dashboard's What-if view asks of core per
 //! edit: `workflow::whatif::what_if` (the record before and after one `--set`, top 5 reasons)
@@ -81,8 +92,9 @@ fn main() {
         Some("explain") => explain(&Flags::parse(&args[1..])),
         Some("progress") => progress(&Flags::parse(&args[1..])),
         Some("whatif") => whatif(&Flags::parse(&args[1..])),
+        Some("forest-study") => forest_study(&Flags::parse(&args[1..])),
         _ => Err(
-            "usage: ebb-bench generate|run|drift|explain|progress|whatif --flag value ... (see the source's doc)"
+            "usage: ebb-bench generate|run|drift|explain|progress|whatif|forest-study --flag value ... (see the source's doc)"
                 .into(),
         ),
     };
@@ -875,4 +887,198 @@ fn whatif(f: &Flags) -> Res<()> {
         })
     );
     Ok(())
+}
+
+/// Comma-separated numbers of `--name`, or `default` when the flag is absent.
+fn list_flag<T: std::str::FromStr>(flags: &Flags, name: &str, default: &str) -> Res<Vec<T>> {
+    flags
+        .get(name)
+        .unwrap_or(default)
+        .split(',')
+        .map(|v| {
+            v.parse()
+                .map_err(|_| format!("--{name}: `{v}` is not a number"))
+        })
+        .collect()
+}
+
+/// One forest setting of the study and what it measured, point by point of `--trees`.
+struct StudyPoint {
+    leaf: usize,
+    depth: Option<usize>,
+    roc: Vec<Vec<f64>>,
+    visits: Vec<Vec<f64>>,
+    nodes: Vec<f64>,
+    fit_cpu: Vec<f64>,
+}
+
+fn forest_study(flags: &Flags) -> Res<()> {
+    let data = flags.need("data")?;
+    let name = flags.need("name")?;
+    let counts: Vec<usize> = list_flag(flags, "trees", "50,100,150,200,300")?;
+    let leaves: Vec<usize> = list_flag(flags, "leaf", "5000")?;
+    let depths: Vec<Option<usize>> = flags
+        .get("depth")
+        .unwrap_or("none")
+        .split(',')
+        .map(|v| match v {
+            "none" => Ok(None),
+            d => d
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("--depth: `{d}` is neither a number nor none")),
+        })
+        .collect::<Res<_>>()?;
+    let max_trees = *counts.iter().max().ok_or("--trees is empty")?;
+    let bytes = fs::read(data).map_err(|e| format!("{data}: {e}"))?;
+    let table = read_csv(&bytes, &CsvOptions::default()).map_err(ebb_err)?;
+    drop(bytes);
+    let mut options = InferOptions::new()
+        .with_target(flags.need("target")?)
+        .with_require_target(true);
+    if let Some(id) = flags.get("id") {
+        options = options.with_id(id);
+    }
+    if let Some(time) = flags.get("time") {
+        options = options.with_time(time);
+    }
+    let n_counts = counts.len();
+    let mut points: Vec<StudyPoint> = leaves
+        .iter()
+        .flat_map(|&leaf| {
+            depths.iter().map(move |&depth| StudyPoint {
+                leaf,
+                depth,
+                roc: vec![Vec::new(); n_counts],
+                visits: vec![Vec::new(); n_counts],
+                nodes: Vec::new(),
+                fit_cpu: Vec::new(),
+            })
+        })
+        .collect();
+    for folds_path in flags.need("folds")?.split(',') {
+        let folds: Vec<i64> = fs::read_to_string(folds_path)
+            .map_err(|e| format!("{folds_path}: {e}"))?
+            .lines()
+            .map(|l| {
+                l.trim()
+                    .parse()
+                    .map_err(|_| format!("{folds_path}: bad line `{l}`"))
+            })
+            .collect::<Res<_>>()?;
+        if folds.len() != table.n_rows() {
+            return Err(format!(
+                "{folds_path} does not have one line per row of {data}"
+            ));
+        }
+        let mut test_folds: Vec<i64> = folds.iter().copied().filter(|&f| f >= 0).collect();
+        test_folds.sort_unstable();
+        test_folds.dedup();
+        for &k in &test_folds {
+            let train = table.filter_rows(|r| folds[r] != k);
+            let test = table.filter_rows(|r| folds[r] == k);
+            let schema = infer(&train, &options).map_err(ebb_err)?.schema;
+            let spec = schema
+                .target
+                .as_ref()
+                .ok_or("no target in the inferred schema")?;
+            let y_train = complete_labels(spec.labels(&train).map_err(ebb_err)?)?;
+            let y_test = complete_labels(spec.labels(&test).map_err(ebb_err)?)?;
+            let (pipeline, x) = FeatureParams::for_target(Target::Trees)
+                .fit_transform(&train, &schema, &y_train)
+                .map_err(ebb_err)?;
+            let (x_test, errors) = pipeline.transform_table(&test).map_err(ebb_err)?;
+            if let Some((row, e)) = errors.first() {
+                return Err(format!("test row {row}: {e}"));
+            }
+            let x_test = x_test.as_standard_layout().into_owned();
+            let rows: Vec<&[f64]> = x_test
+                .outer_iter()
+                .map(|r| r.to_slice().unwrap_or(&[]))
+                .collect();
+            for point in &mut points {
+                let min_leaf = match point.leaf {
+                    0 => 3,
+                    d => 3.max(y_train.len() / d),
+                };
+                let cpu = cpu_seconds();
+                let forest = ForestParams::default()
+                    .with_n_trees(max_trees)
+                    .with_min_samples_leaf(min_leaf)
+                    .with_max_depth(point.depth)
+                    .fit(x.view(), &y_train, None)
+                    .map_err(ebb_err)?;
+                point.fit_cpu.push(cpu_seconds() - cpu);
+                // Prefix sums in tree order: the k-tree forest's probabilities exactly.
+                let mut sums = vec![0.0; rows.len()];
+                let mut visited = 0usize;
+                let mut nodes = 0usize;
+                for (t, tree) in forest.trees.iter().enumerate() {
+                    let depth = node_depths(tree);
+                    nodes += tree.n_nodes();
+                    for (s, row) in sums.iter_mut().zip(&rows) {
+                        let leaf = tree.leaf_index(row);
+                        *s += tree.value[leaf];
+                        visited += depth[leaf];
+                    }
+                    if let Some(i) = counts.iter().position(|&c| c == t + 1) {
+                        let p: Vec<f64> = sums.iter().map(|s| s / (t + 1) as f64).collect();
+                        point.roc[i].push(roc_auc(&y_test, &p).map_err(ebb_err)?);
+                        point.visits[i].push(visited as f64 / rows.len() as f64);
+                    }
+                }
+                point.nodes.push(nodes as f64 / forest.trees.len() as f64);
+                eprintln!(
+                    "ebb-bench: {name} {folds_path} fold {k}: leaf {min_leaf} depth {:?}: \
+                     roc@{max_trees} {:.4}",
+                    point.depth,
+                    point.roc[counts.len() - 1]
+                        .last()
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                );
+            }
+        }
+    }
+    let mut results = Vec::new();
+    for p in &points {
+        for (i, &trees) in counts.iter().enumerate() {
+            let line = json!({
+                "leaf_divisor": p.leaf,
+                "max_depth": p.depth,
+                "trees": trees,
+                "roc_auc": mean(&p.roc[i]),
+                "folds_roc_auc": p.roc[i],
+                "nodes_visited_per_row": mean(&p.visits[i]),
+                "nodes_per_tree": mean(&p.nodes),
+                "fit_cpu_seconds_all_trees": mean(&p.fit_cpu),
+            });
+            println!(
+                "{name}\tleaf {}\tdepth {}\ttrees {trees}\troc {:.5}\tvisits/row {:.0}\tnodes/tree {:.0}",
+                p.leaf,
+                p.depth.map_or("none".into(), |d| d.to_string()),
+                mean(&p.roc[i]),
+                mean(&p.visits[i]),
+                mean(&p.nodes)
+            );
+            results.push(line);
+        }
+    }
+    let out =
+        json!({"dataset": name, "data": data, "load_average": load_average(), "results": results});
+    let path = flags.need("out")?;
+    let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
+    fs::write(path, text).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Depth of every node of a tree whose children come after their parent (as trees grow).
+fn node_depths(tree: &ebb_core::model::tree::Tree) -> Vec<usize> {
+    let mut depth = vec![0; tree.n_nodes()];
+    for node in 0..tree.n_nodes() {
+        if !tree.is_leaf(node) {
+            depth[tree.left[node] as usize] = depth[node] + 1;
+            depth[tree.right[node] as usize] = depth[node] + 1;
+        }
+    }
+    depth
 }

@@ -179,7 +179,7 @@ impl Model {
     pub fn pack(&self) -> Option<PackedTrees> {
         match self {
             Model::Logistic(_) => None,
-            Model::Forest(m) => Some(PackedTrees::new(&m.trees)),
+            Model::Forest(m) => Some(PackedTrees::with_ranks(&m.trees)),
             Model::Gbdt(m) => Some(PackedTrees::new(&m.trees)),
         }
     }

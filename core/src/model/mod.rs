@@ -13,6 +13,7 @@ pub mod family;
 pub mod forest;
 pub mod linear;
 pub mod packed;
+pub mod ranked;
 pub mod tree;
 
 use alloc::format;

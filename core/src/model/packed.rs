@@ -10,6 +10,7 @@
 
 use alloc::vec::Vec;
 
+use crate::model::ranked::RankedTrees;
 use crate::model::tree::{Tree, LEAF};
 
 /// Top bit of [`Node::children`]: missing values go left.
@@ -31,6 +32,9 @@ struct Node {
 pub struct PackedTrees {
     nodes: Vec<Node>,
     roots: Vec<u32>,
+    /// The same trees by threshold rank, for [`PackedTrees::add_to_block`]: set by
+    /// [`PackedTrees::with_ranks`] (forests), `None` otherwise.
+    ranked: Option<RankedTrees>,
 }
 
 impl PackedTrees {
@@ -77,7 +81,21 @@ impl PackedTrees {
                 queue.push((tree.right[node] as usize, first + 1));
             }
         }
-        PackedTrees { nodes, roots }
+        PackedTrees {
+            nodes,
+            roots,
+            ranked: None,
+        }
+    }
+
+    /// [`PackedTrees::new`] plus the trees by threshold rank ([`RankedTrees`]) when they can
+    /// be ranked, which block scoring then walks: for forests, whose deep trees are bound by
+    /// cache, with few distinct thresholds per feature. Scores are the same bit for bit.
+    pub fn with_ranks(trees: &[Tree]) -> Self {
+        PackedTrees {
+            ranked: RankedTrees::new(trees),
+            ..PackedTrees::new(trees)
+        }
     }
 
     /// Number of trees.
@@ -136,6 +154,9 @@ impl PackedTrees {
     /// that reaches its leaf hands its lane to the next row, so lanes stay busy however
     /// lopsided the tree (forest trees are: leaves sit between depth 5 and 30).
     pub fn add_to_block(&self, block: &[f64], width: usize, acc: &mut [f64]) {
+        if let Some(ranked) = &self.ranked {
+            return ranked.add_to_block(block, width, acc);
+        }
         const LANES: usize = 8;
         let n = acc.len();
         for &root in &self.roots {
