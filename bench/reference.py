@@ -365,9 +365,9 @@ class Sklearn:
         if self.family == "logistic":
             self.model = LogisticRegression(C=1.0, max_iter=1000)
         else:
-            # Ebb's forest defaults; scikit-learn's forests accept NaN since 1.4.
+            # Ebb's forest defaults (150 trees); scikit-learn's forests accept NaN since 1.4.
             self.model = RandomForestClassifier(
-                n_estimators=300,
+                n_estimators=150,
                 min_samples_leaf=3,
                 max_features="sqrt",
                 bootstrap=True,
