@@ -30,7 +30,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::model::tree::{Tree, LEAF};
+use crate::model::tree::{in_levels, Tree, LEAF};
 
 /// Gauss–Legendre rule sizes compiled in; a tree uses the smallest exact for its widest leaf.
 /// (Each size is a separate instantiation of the row loop, which costs code size in wasm.)
@@ -155,6 +155,9 @@ pub(super) struct FastTree {
     corrected: Vec<bool>,
     /// The splits marked in `corrected`.
     targets: Vec<u32>,
+    /// Per split, the level codes a categorical split sends left (empty for a threshold);
+    /// empty when the tree has no categorical split.
+    levels: Vec<Vec<u32>>,
 }
 
 /// Reusable per-row buffers, grown on demand.
@@ -214,6 +217,7 @@ impl FastTree {
         let mut parent_node = vec![u32::MAX; n];
         let mut distinct = vec![0usize; n];
         let mut splits = Vec::with_capacity(n_splits as usize);
+        let mut levels = Vec::new();
         let mut parent = Vec::with_capacity(n_splits as usize);
         let mut leaf_values = Vec::with_capacity(n_leaves as usize);
         let mut repeats = Vec::new();
@@ -259,6 +263,9 @@ impl FastTree {
             let added = usize::from(repeat == FIRST);
             distinct[l] = distinct[node] + added;
             distinct[r] = distinct[node] + added;
+            if !tree.categories.is_empty() {
+                levels.push(tree.categories[node].clone());
+            }
             splits.push(Split {
                 threshold: tree.threshold[node],
                 left_share: left_share[node],
@@ -293,6 +300,7 @@ impl FastTree {
             inverse_old,
             corrected,
             targets,
+            levels,
         })
     }
 
@@ -393,6 +401,8 @@ impl FastTree {
             let xv = x.get(s.feature as usize).copied().unwrap_or(f64::NAN);
             let go_left = if xv.is_nan() {
                 s.default_left
+            } else if let Some(left) = self.levels.get(i).filter(|l| !l.is_empty()) {
+                in_levels(left, xv)
             } else {
                 xv <= s.threshold
             };
