@@ -1384,7 +1384,7 @@ mod tests {
     /// carries no signal), column 1 noise; 5% of codes are missing (those churn too).
     fn level_data(n: usize, seed: u64) -> (Array2<f64>, Vec<f64>) {
         let mut rng = Rng::new(seed);
-        let churny = |c: usize| (c * 7) % 3 == 0;
+        let churny = |c: usize| c.is_multiple_of(3);
         let mut y = Vec::with_capacity(n);
         let x = Array2::from_shape_fn((n, 2), |(_, c)| {
             if c == 1 {
