@@ -6,6 +6,8 @@
 #   bash bench/repeated.sh        (after bench/run.sh has installed bench/.venv)
 # Environment: EBB_CHURN_CSV  path of mlc_churn.csv (default: ../shared/data/ beside the repo)
 #              EBB_BENCH_SEEDS fold seeds (default "42 43 44")
+#              EBB_BENCH_EBB_MODELS, EBB_BENCH_REF_MODELS  comma-separated models for ebb-bench
+#                             (e.g. gbdt,gbdt_encoded) and reference.py (default: all of each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,8 +24,10 @@ for seed in ${EBB_BENCH_SEEDS:-42 43 44}; do
     echo "== mlc_churn: stratified 5-fold CV, fold seed $seed" >&2
     "$py" bench/splits.py --data "$mlc" --target churn --cv 5 --seed "$seed" --out "$out/mlc_$seed.folds"
     args=(--data "$mlc" --folds "$out/mlc_$seed.folds" --target churn --name mlc_churn --no-scoring)
-    "$bin" run "${args[@]}" --out "$out/ebb_$seed.json"
-    "$py" bench/reference.py "${args[@]}" --out "$out/ref_$seed.json"
+    "$bin" run "${args[@]}" ${EBB_BENCH_EBB_MODELS:+--models "$EBB_BENCH_EBB_MODELS"} \
+        --out "$out/ebb_$seed.json"
+    "$py" bench/reference.py "${args[@]}" ${EBB_BENCH_REF_MODELS:+--models "$EBB_BENCH_REF_MODELS"} \
+        --out "$out/ref_$seed.json"
     inputs+=("$out/ebb_$seed.json" "$out/ref_$seed.json")
 done
 "$py" bench/report.py --out "$out/results.json" --markdown "$out/report.md" "${inputs[@]}"

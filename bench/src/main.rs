@@ -5,7 +5,8 @@
 //! ebb-bench generate --rows 100000 --seed 7 --out synth.csv
 //! ebb-bench run --data d.csv --folds d.folds --target churn [--id customer_id]
 //!               [--time snapshot_date] --name synth --out ebb_synth.json
-//!               [--models gbdt,forest,logistic] [--no-scoring]
+//!               [--models gbdt,forest,logistic] [--no-scoring]   (also gbdt_native, gbdt_encoded:
+//!               the gbdt defaults with that handling of categorical columns)
 //! ebb-bench drift --model model.json --data current.csv [--repeats 3] --out drift.json
 //! ebb-bench explain --data synth.csv --rows 1000 --out ebb_explain.json --matrix features.csv
 //! ebb-bench progress --data synth.csv [--models gbdt,forest,logistic] [--folds 2]
@@ -65,7 +66,7 @@ use ebb_core::data::table::Table;
 use ebb_core::features::{FeatureParams, FittedPipeline, Target};
 use ebb_core::insight::explain::Explainer;
 use ebb_core::metrics::{average_precision, roc_auc};
-use ebb_core::model::boost::{BoostModel, BoostParams};
+use ebb_core::model::boost::{BoostModel, BoostParams, CategoricalSplits};
 use ebb_core::model::family::{Family, Model};
 use ebb_core::model::forest::{ForestModel, ForestParams};
 use ebb_core::model::linear::{LogisticModel, LogisticParams};
@@ -217,10 +218,15 @@ enum Fitted {
 }
 
 impl Fitted {
-    fn fit(family: &str, x: ArrayView2<f64>, y: &[f64]) -> Res<Fitted> {
+    /// `codes`: per feature, its number of level codes for native categorical splits, else 0.
+    fn fit(family: &str, x: ArrayView2<f64>, codes: &[usize], y: &[f64]) -> Res<Fitted> {
         let e = |e: ebb_core::Error| format!("{family}: {e}");
         Ok(match family {
-            "gbdt" => Fitted::Gbdt(BoostParams::default().fit(x, y, None).map_err(e)?),
+            "gbdt" | "gbdt_native" | "gbdt_encoded" => Fitted::Gbdt(
+                boost_params(family)
+                    .fit_categorical_with_progress(x, codes, y, None, &mut Reporter::silent())
+                    .map_err(e)?,
+            ),
             "forest" => Fitted::Forest(ForestParams::default().fit(x, y, None).map_err(e)?),
             "logistic" => Fitted::Logistic(LogisticParams::default().fit(x, y, None).map_err(e)?),
             other => return Err(format!("unknown model family `{other}`")),
@@ -250,6 +256,28 @@ impl Fitted {
             Fitted::Gbdt(m) => Some(m.trees.len()),
             _ => None,
         }
+    }
+}
+
+/// Boosting's parameters for family `gbdt` (the defaults), `gbdt_native` or `gbdt_encoded`
+/// (the defaults with that handling of categorical columns), so one run compares both. The
+/// environment variable `EBB_BENCH_BOOST` (a JSON object of `BoostParams` fields, e.g.
+/// `{"cat_l2": 20}`) overrides fields, to measure settings without rebuilding.
+fn boost_params(family: &str) -> BoostParams {
+    let mut p = BoostParams::default();
+    if let Ok(text) = std::env::var("EBB_BENCH_BOOST") {
+        let mut value = serde_json::to_value(&p).expect("parameters serialise");
+        let extra: serde_json::Map<String, Value> =
+            serde_json::from_str(&text).expect("EBB_BENCH_BOOST is a JSON object");
+        for (k, v) in extra {
+            value[k] = v;
+        }
+        p = serde_json::from_value(value).expect("EBB_BENCH_BOOST holds BoostParams fields");
+    }
+    match family {
+        "gbdt_native" => p.with_categorical(CategoricalSplits::Native),
+        "gbdt_encoded" => p.with_categorical(CategoricalSplits::Encoded),
+        _ => p,
     }
 }
 
@@ -348,12 +376,15 @@ fn run(flags: &Flags) -> Res<()> {
 
         for (i, family) in families.iter().enumerate() {
             let t = Instant::now();
+            let native = family.starts_with("gbdt")
+                && boost_params(family).categorical == CategoricalSplits::Native;
             let (pipeline, x) = FeatureParams::for_target(target_of(family))
+                .with_native_categorical(native)
                 .fit_transform(&train, &schema, &y_train)
                 .map_err(ebb_err)?;
             let pipeline_fit = t.elapsed().as_secs_f64();
             let (t, cpu) = (Instant::now(), cpu_seconds());
-            let model = Fitted::fit(family, x.view(), &y_train)?;
+            let model = Fitted::fit(family, x.view(), &pipeline.feature_codes(), &y_train)?;
             let fit = t.elapsed().as_secs_f64();
             let fit_cpu = cpu_seconds() - cpu;
             drop(x);

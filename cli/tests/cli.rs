@@ -595,3 +595,51 @@ fn hostile_csv_files_are_refused_promptly_at_their_caps() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn categorical_flag_picks_how_gbdt_sees_categorical_columns() {
+    let dir = temp_dir("categorical");
+    let data = mlc_churn();
+    let data = data.to_str().unwrap();
+    // `state` (51 levels): level codes split as sets by default, target-encoded when asked.
+    for (mode, encoding) in [("native", "codes"), ("encoded", "encoded")] {
+        let model = dir.join(format!("{mode}.json"));
+        let o = ebb(&[
+            "train",
+            data,
+            "--target",
+            "churn",
+            "--model",
+            "gbdt",
+            "--folds",
+            "2",
+            "--categorical",
+            mode,
+            "--out",
+            model.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let a: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        let inputs = a["pipeline"]["inputs"].as_array().unwrap();
+        let state = inputs.iter().find(|c| c["name"] == "state").unwrap();
+        assert_eq!(state["encoder"]["encoding"], encoding, "{mode}");
+        assert_eq!(a["model"]["categories"].is_array(), mode == "native");
+    }
+    let o = ebb(&[
+        "train",
+        data,
+        "--model",
+        "gbdt",
+        "--categorical",
+        "onehot",
+        "--out",
+        dir.join("bad.json").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--categorical `onehot` is not one of native, encoded"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -15,7 +15,9 @@
 //!   else the fitted default snapshot: the latest date seen in training), then as numeric.
 //! - categorical: levels rarer than `rare_min_count` become `other`; with few remaining levels,
 //!   one-hot columns (unseen levels at serving time fall into `other`); with many, one column of
-//!   out-of-fold target encoding (or frequency encoding).
+//!   out-of-fold target encoding (or frequency encoding). For boosting with native categorical
+//!   splits (`native_categorical`), instead one column of level codes that the trees split as
+//!   sets of levels.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -73,6 +75,10 @@ pub struct FeatureParams {
     pub target_encoding_smoothing: f64,
     /// Seed of the out-of-fold assignment.
     pub seed: u64,
+    /// Encode every categorical column (for trees) as one column of level codes
+    /// ([`CategoricalEncoder::Codes`]) for a model that splits them as sets of levels.
+    #[serde(default)]
+    pub native_categorical: bool,
 }
 
 impl Default for FeatureParams {
@@ -86,6 +92,7 @@ impl Default for FeatureParams {
             target_encoding_folds: 5,
             target_encoding_smoothing: 20.0,
             seed: 0,
+            native_categorical: false,
         }
     }
 }
@@ -108,6 +115,12 @@ impl FeatureParams {
     /// Sets the high-cardinality encoding.
     pub fn with_high_cardinality(mut self, encoding: HighCardinality) -> Self {
         self.high_cardinality = encoding;
+        self
+    }
+
+    /// Sets [`FeatureParams::native_categorical`].
+    pub fn with_native_categorical(mut self, native: bool) -> Self {
+        self.native_categorical = native;
         self
     }
 
@@ -332,6 +345,32 @@ impl FeatureParams {
             .map(|(l, _)| l.to_string())
             .collect();
         let has_other = kept.len() < levels.len();
+
+        if self.native_categorical && self.target == Target::Trees && !kept.is_empty() {
+            // Codes are one-byte bins and `other` takes one: the rarest levels beyond that
+            // many fall into `other`.
+            let mut kept = kept;
+            kept.truncate(MAX_CODES - 1);
+            let index: HashMap<&str, usize> = kept
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.as_str(), i))
+                .collect();
+            let other = kept.len() as f64;
+            let values = table
+                .cells(idx)
+                .map(|raw| {
+                    if is_na(raw) {
+                        f64::NAN
+                    } else {
+                        index.get(raw.trim()).map_or(other, |&i| i as f64)
+                    }
+                })
+                .collect();
+            drop(index);
+            let enc = CategoricalEncoder::Codes { levels: kept };
+            return Ok((Encoder::Categorical(enc), Some(values)));
+        }
 
         if kept.len() + usize::from(has_other) <= self.one_hot_max_levels {
             let enc = CategoricalEncoder::OneHot {
@@ -601,8 +640,11 @@ pub(crate) fn numeric_value(kind: ColumnKind, value: Value<'_>, snapshot: f64) -
 /// The training levels a categorical encoder knows (empty for numeric encoders).
 pub(crate) fn categorical_levels(encoder: &Encoder) -> Vec<String> {
     match encoder {
-        Encoder::Categorical(CategoricalEncoder::OneHot { levels, .. })
-        | Encoder::Categorical(CategoricalEncoder::Encoded { levels, .. }) => levels.clone(),
+        Encoder::Categorical(
+            CategoricalEncoder::OneHot { levels, .. }
+            | CategoricalEncoder::Encoded { levels, .. }
+            | CategoricalEncoder::Codes { levels },
+        ) => levels.clone(),
         Encoder::Numeric(_) => Vec::new(),
     }
 }
@@ -715,6 +757,10 @@ impl NumericEncoder {
     }
 }
 
+/// Most level codes of a [`CategoricalEncoder::Codes`] column (kept levels plus `other`): a
+/// code is a histogram bin of one byte, whose last value is the missing bin.
+pub const MAX_CODES: usize = 255;
+
 /// Fitted parameters of one categorical column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "encoding", rename_all = "snake_case")]
@@ -732,6 +778,9 @@ pub enum CategoricalEncoder {
         values: Vec<f64>,
         missing_value: f64,
     },
+    /// One column of level codes, for boosting's native categorical splits: `i` for
+    /// `levels[i]`, `levels.len()` for `other` (rare and unseen levels), `NaN` when missing.
+    Codes { levels: Vec<String> },
 }
 
 impl CategoricalEncoder {
@@ -742,7 +791,16 @@ impl CategoricalEncoder {
                 other_column,
                 missing_indicator,
             } => levels.len() + usize::from(*other_column) + usize::from(*missing_indicator),
-            CategoricalEncoder::Encoded { .. } => 1,
+            CategoricalEncoder::Encoded { .. } | CategoricalEncoder::Codes { .. } => 1,
+        }
+    }
+
+    /// How many level codes a [`CategoricalEncoder::Codes`] column writes (its levels and
+    /// `other`); `None` for the other encodings.
+    pub fn n_codes(&self) -> Option<usize> {
+        match self {
+            CategoricalEncoder::Codes { levels } => Some(levels.len() + 1),
+            _ => None,
         }
     }
 
@@ -779,6 +837,12 @@ impl CategoricalEncoder {
                     },
                 };
             }
+            CategoricalEncoder::Codes { levels } => {
+                out[0] = match level {
+                    None => f64::NAN,
+                    Some(l) => levels.iter().position(|k| k == l).unwrap_or(levels.len()) as f64,
+                };
+            }
         }
     }
 
@@ -800,6 +864,7 @@ impl CategoricalEncoder {
                 names
             }
             CategoricalEncoder::Encoded { .. } => vec![format!("{column}__encoded")],
+            CategoricalEncoder::Codes { .. } => vec![column.to_string()],
         }
     }
 }
@@ -858,6 +923,16 @@ impl InputColumn {
             (Encoder::Categorical(e), ColumnKind::Categorical) => {
                 let levels = match e {
                     CategoricalEncoder::OneHot { levels, .. } => levels,
+                    CategoricalEncoder::Codes { levels } => {
+                        if levels.len() >= MAX_CODES {
+                            return Err(format!(
+                                "encoder.levels: {} levels, more than the {} level codes a column may have with `other`",
+                                levels.len(),
+                                MAX_CODES - 1
+                            ));
+                        }
+                        levels
+                    }
                     CategoricalEncoder::Encoded {
                         levels,
                         values,
@@ -960,6 +1035,21 @@ impl FittedPipeline {
                 .map_err(|e| format!("inputs[{i}].{e}"))?;
         }
         Ok(())
+    }
+
+    /// Per model feature, its number of level codes when it is a
+    /// [`CategoricalEncoder::Codes`] column, else 0.
+    pub fn feature_codes(&self) -> Vec<usize> {
+        let mut codes = Vec::with_capacity(self.n_features());
+        for input in &self.inputs {
+            match &input.encoder {
+                Encoder::Categorical(e) if e.n_codes().is_some() => {
+                    codes.extend(e.n_codes());
+                }
+                _ => codes.extend(core::iter::repeat_n(0, input.width())),
+            }
+        }
+        codes
     }
 
     /// Names of the model features, in matrix column order.
@@ -1199,6 +1289,49 @@ mod tests {
                 assert!(a == b || (a.is_nan() && b.is_nan()), "row {r} col {j}");
             }
         }
+    }
+
+    #[test]
+    fn native_categorical_pipeline_writes_level_codes() {
+        let (t, y) = sample();
+        let params = FeatureParams::for_target(Target::Trees).with_native_categorical(true);
+        let (p, x) = params.fit_transform(&t, &schema(), &y).unwrap();
+        assert_eq!(p.feature_names(), ["plan", "fee", "since", "state"]);
+        // plan: 3 levels + other; state: 12 kept levels (the `rare` one is pooled) + other.
+        assert_eq!(p.feature_codes(), [4, 0, 0, 13]);
+        let Encoder::Categorical(CategoricalEncoder::Codes { levels }) = &p.inputs[3].encoder
+        else {
+            panic!("state as codes")
+        };
+        // Levels by count, then name: row 0 is `s0`, row 5 the rare level (`other` = 12).
+        assert_eq!(
+            x[[0, 3]],
+            levels.iter().position(|l| l == "s0").unwrap() as f64
+        );
+        assert_eq!(x[[5, 3]], 12.0);
+        // Serving writes the same codes; unseen levels are `other`, missing is NaN.
+        let (served, errors) = p.transform_table(&t).unwrap();
+        assert!(errors.is_empty());
+        for r in 0..t.n_rows() {
+            assert_eq!(served[[r, 0]], x[[r, 0]]);
+            assert_eq!(served[[r, 3]], x[[r, 3]]);
+        }
+        let mut out = [0.0; 4];
+        let values = [
+            Value::Missing,
+            Value::Number(1.0),
+            Value::Missing,
+            Value::Text("never seen"),
+        ];
+        p.transform_values(&values, None, 0, &mut out).unwrap();
+        assert!(out[0].is_nan());
+        assert_eq!(out[3], 12.0);
+        // The linear pipeline never writes codes.
+        let (lin, _) = FeatureParams::for_target(Target::Linear)
+            .with_native_categorical(true)
+            .fit_transform(&t, &schema(), &y)
+            .unwrap();
+        assert!(lin.feature_codes().iter().all(|&c| c == 0));
     }
 
     #[test]

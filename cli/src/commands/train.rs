@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use ebb_core::model::boost::CategoricalSplits;
 use ebb_core::model::family::Family;
 use ebb_core::train::tune::Imbalance;
 use ebb_core::train::TrainParams;
@@ -35,6 +36,11 @@ pub struct TrainArgs {
     /// or positive_weight (churners weigh n_retained / n_churned). Default: unweighted.
     #[arg(long)]
     pub imbalance: Option<String>,
+    /// How gbdt sees categorical columns: native (one feature of level codes per column, split
+    /// as sets of levels) or encoded (one-hot up to 12 levels, out-of-fold target encoding
+    /// above). Default: the core default.
+    #[arg(long)]
+    pub categorical: Option<String>,
     /// Where to write the model artifact (JSON).
     #[arg(long)]
     pub out: PathBuf,
@@ -58,6 +64,17 @@ pub fn families(model: &str) -> CliResult<Vec<Family>> {
             })
         })
         .collect()
+}
+
+/// Parses `--categorical`.
+pub fn categorical(name: &str) -> CliResult<CategoricalSplits> {
+    match name {
+        "native" => Ok(CategoricalSplits::Native),
+        "encoded" => Ok(CategoricalSplits::Encoded),
+        _ => Err(CliError::input(format!(
+            "--categorical `{name}` is not one of native, encoded"
+        ))),
+    }
 }
 
 /// Parses `--imbalance`.
@@ -146,6 +163,9 @@ pub fn run(args: TrainArgs) -> CliResult {
         .with_folds(args.folds)
         .with_seed(args.seed)
         .with_imbalance(args.imbalance.as_deref().map(imbalance).transpose()?);
+    if let Some(mode) = &args.categorical {
+        params.boost.categorical = categorical(mode)?;
+    }
     if let Some(trees) = args.trees {
         if trees == 0 {
             return Err(CliError::input("--trees must be at least 1"));

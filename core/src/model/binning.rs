@@ -4,6 +4,9 @@
 //! halfway between neighbouring distinct training values; missing values (`NaN`) get a bin of
 //! their own after the value bins. A split "bin <= b" is then exactly "x <= upper_bound[b]", so a
 //! tree learned on bins predicts on raw values with no loss.
+//!
+//! A categorical feature given as level codes `0..n` (see [`BinMapper::learn_categorical`]) gets
+//! one bin per code, so its bin *is* its code, whatever rows the mapper saw.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -26,6 +29,9 @@ pub struct BinMapper {
     /// `upper_bounds[f][b]`: largest value that falls in bin `b` of feature `f`; the last bound
     /// is `f64::INFINITY` so every finite value has a bin.
     upper_bounds: Vec<Vec<f64>>,
+    /// Per feature, whether its values are level codes split as sets, not thresholds.
+    #[serde(default)]
+    categorical: Vec<bool>,
 }
 
 impl BinMapper {
@@ -35,13 +41,17 @@ impl BinMapper {
         let n_rows = x.nrows();
         let fit_one = |f: usize| column_bounds(n_rows, |r| x[[r, f]], max_bins);
         #[cfg(feature = "parallel")]
-        let upper_bounds = {
+        let upper_bounds: Vec<Vec<f64>> = {
             use rayon::prelude::*;
             (0..x.ncols()).into_par_iter().map(fit_one).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let upper_bounds = (0..x.ncols()).map(fit_one).collect();
-        Ok(BinMapper { upper_bounds })
+        let upper_bounds: Vec<Vec<f64>> = (0..x.ncols()).map(fit_one).collect();
+        let categorical = vec![false; upper_bounds.len()];
+        Ok(BinMapper {
+            upper_bounds,
+            categorical,
+        })
     }
 
     /// A mapper of no feature yet, to learn one column at a time with
@@ -50,6 +60,7 @@ impl BinMapper {
         check_max_bins(max_bins)?;
         Ok(BinMapper {
             upper_bounds: Vec::new(),
+            categorical: Vec::new(),
         })
     }
 
@@ -62,6 +73,23 @@ impl BinMapper {
             Some(rows) => column_bounds(rows.len(), |r| column[rows[r]], max_bins),
         };
         self.upper_bounds.push(bounds);
+        self.categorical.push(false);
+    }
+
+    /// Adds the next feature as a categorical one whose values are level codes `0..n_codes`
+    /// (`2..=MAX_BINS` of them): bin `c` holds exactly code `c` (bounds halfway between codes),
+    /// so bins need no data and every split of bins is a set of codes.
+    pub fn learn_categorical(&mut self, n_codes: usize) {
+        debug_assert!((2..=MAX_BINS).contains(&n_codes));
+        let mut bounds: Vec<f64> = (1..n_codes).map(|c| c as f64 - 0.5).collect();
+        bounds.push(f64::INFINITY);
+        self.upper_bounds.push(bounds);
+        self.categorical.push(true);
+    }
+
+    /// Whether feature `f` holds level codes ([`BinMapper::learn_categorical`]).
+    pub fn is_categorical(&self, f: usize) -> bool {
+        self.categorical.get(f).copied().unwrap_or(false)
     }
 
     /// Number of features.
@@ -315,6 +343,19 @@ mod tests {
         for f in 0..2 {
             assert_eq!(binned.column(f), from_copy.column(f));
         }
+    }
+
+    #[test]
+    fn categorical_codes_bin_to_themselves() {
+        let mut m = BinMapper::empty(16).unwrap();
+        m.learn_column(&[1.0, 2.0], None, 16);
+        m.learn_categorical(40);
+        assert!(!m.is_categorical(0) && m.is_categorical(1));
+        assert_eq!(m.n_bins(1), 40);
+        for c in 0..40u8 {
+            assert_eq!(m.bin(1, c as f64), c);
+        }
+        assert_eq!(m.bin(1, f64::NAN), m.missing_bin(1));
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub fn canonical(tree: &Tree) -> Tree {
         right: Vec::with_capacity(n),
         value: Vec::with_capacity(n),
         cover: Vec::with_capacity(n),
+        categories: Vec::new(),
     };
     // (node in `tree`, parent slot in `out` whose right child it is, if any).
     let mut stack = vec![(0usize, None::<usize>)];
@@ -311,6 +312,7 @@ fn decode_tree(bytes: &[u8], thresholds: &[Vec<f64>]) -> Result<Tree, (usize, St
         right: Vec::new(),
         value: Vec::new(),
         cover: Vec::new(),
+        categories: Vec::new(),
     };
     let mut at = 0usize;
     // Splits still waiting for a child: `false` while their left subtree is being read.

@@ -9,7 +9,7 @@ use super::forest::ForestModel;
 use super::linear::LogisticModel;
 use super::packed::PackedTrees;
 use super::sigmoid;
-use super::tree::{check_trees, TreeBounds};
+use super::tree::{check_categories, check_trees, TreeBounds};
 
 /// The model families Ebb trains and compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -102,6 +102,16 @@ impl Model {
             Model::Gbdt(m) => {
                 finite("base_score", m.base_score)?;
                 check_trees(&m.trees, n_features, bounds)?;
+                if !m.categories.is_empty() {
+                    same_len("categories", m.categories.len(), n_features)?;
+                }
+                if let Some(f) = m.categories.iter().position(|&n| n == 1 || n > 255) {
+                    return Err(format!(
+                        "categories[{f}] = {}: a categorical feature has 2 to 255 level codes (0 marks a numeric one)",
+                        m.categories[f]
+                    ));
+                }
+                check_categories(&m.trees, &m.categories)?;
                 same_len("gain_importance", m.gain_importance.len(), n_features)?;
                 finite_all("gain_importance", &m.gain_importance)?;
                 for (i, (_, loss)) in m.training_log.iter().enumerate() {

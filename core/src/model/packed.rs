@@ -15,6 +15,14 @@ use crate::model::tree::{Tree, LEAF};
 
 /// Top bit of [`Node::children`]: missing values go left.
 const MISSING_LEFT: u32 = 1 << 31;
+/// Next bit of [`Node::children`]: the node splits a categorical feature, and its
+/// `threshold_or_value` is where its set of left-going level codes starts in
+/// [`PackedTrees::sets`].
+const CATEGORICAL: u32 = 1 << 30;
+/// The child index bits of [`Node::children`].
+const CHILD: u32 = !(MISSING_LEFT | CATEGORICAL);
+/// Words of one set of level codes: codes are below 256 (a bin is a `u8`).
+const SET_WORDS: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Node {
@@ -35,6 +43,8 @@ pub struct PackedTrees {
     /// The same trees by threshold rank, for [`PackedTrees::add_to_block`]: set by
     /// [`PackedTrees::with_ranks`] (forests), `None` otherwise.
     ranked: Option<RankedTrees>,
+    /// Bitsets of the level codes categorical splits send left, [`SET_WORDS`] words each.
+    sets: Vec<u64>,
 }
 
 impl PackedTrees {
@@ -44,6 +54,7 @@ impl PackedTrees {
         let total: usize = trees.iter().map(Tree::n_nodes).sum();
         let mut nodes = Vec::with_capacity(total);
         let mut roots = Vec::with_capacity(trees.len());
+        let mut sets = Vec::new();
         let leaf = Node {
             threshold_or_value: 0.0,
             feature: LEAF,
@@ -72,10 +83,25 @@ impl PackedTrees {
                 } else {
                     0
                 };
-                nodes[slot] = Node {
-                    threshold_or_value: tree.threshold[node],
-                    feature: tree.feature[node],
-                    children: first as u32 | missing,
+                nodes[slot] = match tree.left_levels(node) {
+                    Some(levels) => {
+                        let at = sets.len();
+                        sets.resize(at + SET_WORDS, 0u64);
+                        // Checked artifacts hold codes below 256; others could never match.
+                        for &c in levels.iter().filter(|&&c| c < 64 * SET_WORDS as u32) {
+                            sets[at + c as usize / 64] |= 1 << (c % 64);
+                        }
+                        Node {
+                            threshold_or_value: at as f64,
+                            feature: tree.feature[node],
+                            children: first as u32 | missing | CATEGORICAL,
+                        }
+                    }
+                    None => Node {
+                        threshold_or_value: tree.threshold[node],
+                        feature: tree.feature[node],
+                        children: first as u32 | missing,
+                    },
                 };
                 queue.push((tree.left[node] as usize, first));
                 queue.push((tree.right[node] as usize, first + 1));
@@ -85,15 +111,22 @@ impl PackedTrees {
             nodes,
             roots,
             ranked: None,
+            sets,
         }
     }
 
     /// [`PackedTrees::new`] plus the trees by threshold rank ([`RankedTrees`]) when they can
     /// be ranked, which block scoring then walks: for forests, whose deep trees are bound by
     /// cache, with few distinct thresholds per feature. Scores are the same bit for bit.
+    /// Trees with categorical (set) splits are not ranked: a rank stands for a threshold.
     pub fn with_ranks(trees: &[Tree]) -> Self {
+        let ranked = if trees.iter().all(|t| t.categories.is_empty()) {
+            RankedTrees::new(trees)
+        } else {
+            None
+        };
         PackedTrees {
-            ranked: RankedTrees::new(trees),
+            ranked,
             ..PackedTrees::new(trees)
         }
     }
@@ -213,10 +246,30 @@ impl PackedTrees {
         } else {
             f64::NAN
         };
-        // `x <= t` is false for NaN, which then goes where the node says.
-        let go_left =
-            (x <= node.threshold_or_value) | (x.is_nan() & (node.children & MISSING_LEFT != 0));
-        Some((node.children & !MISSING_LEFT) as usize + usize::from(!go_left))
+        let go_left = if node.children & CATEGORICAL != 0 {
+            self.categorical_left(node, x)
+        } else {
+            // `x <= t` is false for NaN, which then goes where the node says.
+            (x <= node.threshold_or_value) | (x.is_nan() & (node.children & MISSING_LEFT != 0))
+        };
+        Some((node.children & CHILD) as usize + usize::from(!go_left))
+    }
+
+    /// Whether `x` goes left at categorical split `node`: missing as the node says, a level
+    /// code when it is in the node's set (as [`Tree::goes_left`] decides).
+    #[inline]
+    fn categorical_left(&self, node: &Node, x: f64) -> bool {
+        if x.is_nan() {
+            return node.children & MISSING_LEFT != 0;
+        }
+        let code = x as u32;
+        if code as f64 != x || code as usize >= 64 * SET_WORDS {
+            return false;
+        }
+        let at = node.threshold_or_value as usize + code as usize / 64;
+        self.sets
+            .get(at)
+            .is_some_and(|w| w & (1 << (code % 64)) != 0)
     }
 
     fn leaf_value(&self, at: usize) -> f64 {
@@ -228,12 +281,14 @@ impl PackedTrees {
     fn step(&self, row: &[f64], at: usize) -> Option<usize> {
         let node = self.nodes.get(at).filter(|n| n.feature != LEAF)?;
         let x = row.get(node.feature as usize).copied().unwrap_or(f64::NAN);
-        let go_left = if x.is_nan() {
+        let go_left = if node.children & CATEGORICAL != 0 {
+            self.categorical_left(node, x)
+        } else if x.is_nan() {
             node.children & MISSING_LEFT != 0
         } else {
             x <= node.threshold_or_value
         };
-        Some((node.children & !MISSING_LEFT) as usize + usize::from(!go_left))
+        Some((node.children & CHILD) as usize + usize::from(!go_left))
     }
 }
 
@@ -320,6 +375,52 @@ mod tests {
                     "{n} rows, row {r}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn categorical_splits_score_like_the_trees() {
+        let mut rng = Rng::new(3);
+        // Feature 0 holds level codes 0..9; the others numbers.
+        let mut trees: Vec<Tree> = (0..9).map(|i| random_tree(&mut rng, 3, 2 + i)).collect();
+        for tree in &mut trees {
+            for _ in 0..3 {
+                let leaves: Vec<usize> = (0..tree.n_nodes()).filter(|&n| tree.is_leaf(n)).collect();
+                let node = leaves[rng.below(leaves.len())];
+                let levels: Vec<u32> = (0..9).filter(|_| rng.next_f64() < 0.4).collect();
+                if levels.is_empty() {
+                    continue;
+                }
+                tree.split_categorical(
+                    node,
+                    0,
+                    levels,
+                    rng.next_f64() < 0.5,
+                    (rng.next_f64() - 0.5, 1.0),
+                    (rng.next_f64() - 0.5, 1.0),
+                );
+            }
+        }
+        let packed = PackedTrees::new(&trees);
+        let features = 3;
+        let rows: Vec<f64> = (0..200 * features)
+            .map(|i| match (i % features, rng.below(12)) {
+                (0, 10) => f64::NAN,
+                (0, 11) => 2.5,
+                (0, c) => c as f64,
+                _ => value_or_missing(&mut rng),
+            })
+            .collect();
+        let mut acc = vec![0.0; 200];
+        packed.add_to_block(&rows, features, &mut acc);
+        for (r, row) in rows.chunks_exact(features).enumerate() {
+            let expected = trees.iter().fold(0.0, |a, t| a + t.predict(row));
+            assert_eq!(
+                packed.sum(0.0, row).to_bits(),
+                expected.to_bits(),
+                "row {r}"
+            );
+            assert_eq!(acc[r].to_bits(), expected.to_bits(), "row {r}");
         }
     }
 

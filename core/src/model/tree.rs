@@ -5,6 +5,11 @@
 //! `threshold`, and sends missing (`NaN`) values the learned `default_left` way. Every node keeps
 //! its `value` (the leaf output, or for internal nodes the cover-weighted value of the subtree)
 //! and its `cover` (training weight / hessian mass that reached it), which TreeSHAP needs.
+//!
+//! A boosted tree may also split a categorical feature natively: the feature's value is a level
+//! code (`0, 1, ...`, see [`crate::features::CategoricalEncoder::Codes`]) and the node sends
+//! left exactly the codes listed in [`Tree::categories`] (missing values still follow
+//! `default_left`, any other value goes right).
 
 use alloc::format;
 use alloc::string::String;
@@ -75,6 +80,20 @@ pub struct Tree {
     pub value: Vec<f64>,
     /// Training mass (sum of weights or hessians) that reached the node.
     pub cover: Vec<f64>,
+    /// Per node, the level codes a categorical split sends left (ascending); empty for a
+    /// numeric split or a leaf. The whole list is empty when no node splits a categorical,
+    /// which keeps artifacts of earlier builds (that have no such field) loading, scoring and
+    /// saving as they did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<Vec<u32>>,
+}
+
+/// Whether a non-missing value `x` of a categorical feature is one of the level codes in
+/// `left` (sorted): a code is a whole number, so anything else (or an unknown code) is not.
+#[inline]
+pub fn in_levels(left: &[u32], x: f64) -> bool {
+    let code = x as u32;
+    code as f64 == x && left.binary_search(&code).is_ok()
 }
 
 impl Tree {
@@ -88,6 +107,46 @@ impl Tree {
             right: vec![0],
             value: vec![value],
             cover: vec![cover],
+            categories: Vec::new(),
+        }
+    }
+
+    /// [`Tree::split`] on a categorical feature: rows whose level code is in `left_levels`
+    /// (ascending, not empty) go left, missing values go left when `default_left`.
+    pub fn split_categorical(
+        &mut self,
+        node: usize,
+        feature: usize,
+        left_levels: Vec<u32>,
+        default_left: bool,
+        left: (f64, f64),
+        right: (f64, f64),
+    ) -> (usize, usize) {
+        debug_assert!(!left_levels.is_empty() && left_levels.windows(2).all(|w| w[0] < w[1]));
+        let children = self.split(node, feature, 0.0, default_left, left, right);
+        self.categories.resize(self.n_nodes(), Vec::new());
+        self.categories[node] = left_levels;
+        children
+    }
+
+    /// The level codes node `node` sends left, when it splits a categorical feature.
+    #[inline]
+    pub fn left_levels(&self, node: usize) -> Option<&[u32]> {
+        self.categories
+            .get(node)
+            .filter(|l| !l.is_empty())
+            .map(Vec::as_slice)
+    }
+
+    /// Whether value `x` of the node's feature goes left at split `node`.
+    #[inline]
+    pub fn goes_left(&self, node: usize, x: f64) -> bool {
+        if x.is_nan() {
+            self.default_left[node]
+        } else if let Some(left) = self.left_levels(node) {
+            in_levels(left, x)
+        } else {
+            x <= self.threshold[node]
         }
     }
 
@@ -126,6 +185,9 @@ impl Tree {
         self.right.push(0);
         self.value.push(value);
         self.cover.push(cover);
+        if !self.categories.is_empty() {
+            self.categories.push(Vec::new());
+        }
         self.feature.len() - 1
     }
 
@@ -170,12 +232,11 @@ impl Tree {
         let mut n = 0usize;
         while self.feature[n] != LEAF {
             let x = row[self.feature[n] as usize];
-            let go_left = if x.is_nan() {
-                self.default_left[n]
+            n = if self.goes_left(n, x) {
+                self.left[n]
             } else {
-                x <= self.threshold[n]
-            };
-            n = if go_left { self.left[n] } else { self.right[n] } as usize;
+                self.right[n]
+            } as usize;
         }
         n
     }
@@ -247,6 +308,12 @@ impl Tree {
                 ));
             }
         }
+        if !self.categories.is_empty() && self.categories.len() != n {
+            return Err(format!(
+                "categories: {} entries but `feature` has {n} (one per node, or none at all)",
+                self.categories.len()
+            ));
+        }
         let mut has_parent = vec![false; n];
         let mut depth = vec![0usize; n];
         for i in 0..n {
@@ -269,7 +336,21 @@ impl Tree {
                         "left[{i}] = {l}, right[{i}] = {r}: node {i} is a leaf and cannot have children"
                     ));
                 }
+                if self.left_levels(i).is_some() {
+                    return Err(format!(
+                        "categories[{i}]: node {i} is a leaf and cannot list levels going left"
+                    ));
+                }
                 continue;
+            }
+            if let Some(levels) = self.left_levels(i) {
+                if let Some(w) = levels.windows(2).position(|w| w[0] >= w[1]) {
+                    return Err(format!(
+                        "categories[{i}][{}] = {}: level codes must be listed in ascending order, each once",
+                        w + 1,
+                        levels[w + 1]
+                    ));
+                }
             }
             let f = self.feature[i] as usize;
             if f >= n_features {
@@ -309,6 +390,34 @@ impl Tree {
     }
 }
 
+/// Checks the categorical splits of `trees` against `codes`, the number of level codes of each
+/// feature (0, or past the end, for a numeric feature): a categorical split must be on a
+/// categorical feature and list only its codes. The message names the tree and node
+/// (`trees[3].categories[17] ...`).
+pub fn check_categories(trees: &[Tree], codes: &[u32]) -> core::result::Result<(), String> {
+    for (t, tree) in trees.iter().enumerate() {
+        for node in 0..tree.categories.len() {
+            let Some(levels) = tree.left_levels(node) else {
+                continue;
+            };
+            let f = tree.feature[node] as usize;
+            let n = codes.get(f).copied().unwrap_or(0);
+            if n == 0 {
+                return Err(format!(
+                    "trees[{t}].categories[{node}]: node {node} lists levels going left, but feature {f} is not categorical"
+                ));
+            }
+            if let Some(&bad) = levels.iter().find(|&&c| c >= n) {
+                return Err(format!(
+                    "trees[{t}].categories[{node}]: level code {bad} is out of range: feature {f} has {n} level codes (0 to {})",
+                    n - 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +442,59 @@ mod tests {
         t.set_leaf_value(r, 2.0);
         t.refresh_internal_values();
         assert!((t.value[0] - (-0.875 * 4.0 + 2.0 * 6.0) / 10.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn categorical_splits_send_listed_codes_left_and_are_checked() {
+        let mut t = Tree::leaf(0.0, 10.0);
+        assert!(t.categories.is_empty());
+        let (l, r) = t.split_categorical(0, 1, vec![0, 3], true, (-1.0, 4.0), (1.0, 6.0));
+        assert_eq!(t.categories.len(), 3);
+        for (x, want) in [
+            (0.0, l),
+            (3.0, l),
+            (1.0, r),
+            (2.0, r),
+            (4.0, r),
+            (3.5, r),
+            (-1.0, r),
+            (f64::NAN, l),
+        ] {
+            assert_eq!(t.leaf_index(&[0.0, x]), want, "code {x}");
+        }
+        // A numeric split below keeps the per-node list in step.
+        let (ll, _) = t.split(l, 0, 0.5, false, (-2.0, 1.0), (0.0, 3.0));
+        assert_eq!(t.categories.len(), t.n_nodes());
+        assert_eq!(t.leaf_index(&[0.0, 3.0]), ll);
+        assert_eq!(t.check(2, 100, 10), Ok(()));
+        assert_eq!(check_categories(&[t.clone()], &[0, 4]), Ok(()));
+        let err = check_categories(&[t.clone()], &[0, 3]).unwrap_err();
+        assert!(
+            err.starts_with("trees[0].categories[0]: level code 3 is out of range"),
+            "{err}"
+        );
+        let err = check_categories(&[t.clone()], &[4, 0]).unwrap_err();
+        assert!(err.contains("feature 1 is not categorical"), "{err}");
+        let mut bad = t.clone();
+        bad.categories[0] = vec![3, 0];
+        assert!(bad
+            .check(2, 100, 10)
+            .unwrap_err()
+            .starts_with("categories[0][1] = 0"));
+        let mut bad = t.clone();
+        bad.categories[r] = vec![1];
+        assert!(bad.check(2, 100, 10).unwrap_err().contains("is a leaf"));
+        bad.categories.pop();
+        assert!(bad
+            .check(2, 100, 10)
+            .unwrap_err()
+            .starts_with("categories: 4 entries"));
+        // Without categorical splits the field is left out of the JSON, as earlier builds wrote it.
+        let plain = Tree::leaf(1.0, 2.0);
+        assert!(!serde_json::to_string(&plain)
+            .unwrap()
+            .contains("categories"));
+        let back: Tree = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
     }
 }

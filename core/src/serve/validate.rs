@@ -125,6 +125,27 @@ impl Artifact {
         self.model
             .check(n_features as usize, &TREE_BOUNDS)
             .map_err(|e| invalid("model", e))?;
+        if let Model::Gbdt(m) = &self.model {
+            // A categorical split reads level codes: the feature must be a column of codes, and
+            // the model may know no more codes than the pipeline writes (every code the
+            // pipeline writes then has a bin the trees were grown on).
+            let written = self.pipeline.feature_codes();
+            for (f, &n) in m.categories.iter().enumerate() {
+                if n != 0 && written[f] != n as usize {
+                    return Err(invalid(
+                        "model",
+                        format!(
+                            "categories[{f}] = {n}: feature {f} ({}) is {}",
+                            self.pipeline.feature_names()[f],
+                            match written[f] {
+                                0 => "not a column of level codes in the pipeline".to_string(),
+                                w => format!("written as {w} level codes by the pipeline"),
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
         self.calibration
             .check(MAX_CALIBRATION_POINTS)
             .map_err(|e| invalid("calibration", e))?;
@@ -465,6 +486,7 @@ mod tests {
     use crate::data::schema::{infer, InferOptions};
     use crate::data::table::Table;
     use crate::features::{CategoricalEncoder, Encoder};
+    use crate::model::boost::CategoricalSplits;
     use crate::model::calibrate::Calibrator;
     use crate::model::family::Family;
     use crate::model::tree::{check_trees, Tree};
@@ -516,6 +538,20 @@ mod tests {
     }
 
     fn trained_on(table: &Table, family: Family, seed: u64) -> Artifact {
+        trained_with(table, family, seed, CategoricalSplits::default())
+    }
+
+    /// A gbdt with native categorical splits (`plan` and `city` as level codes).
+    fn trained_on_native(table: &Table) -> Artifact {
+        trained_with(table, Family::Gbdt, 3, CategoricalSplits::Native)
+    }
+
+    fn trained_with(
+        table: &Table,
+        family: Family,
+        seed: u64,
+        categorical: CategoricalSplits,
+    ) -> Artifact {
         let schema = infer(table, &InferOptions::new().with_target("churn"))
             .unwrap()
             .schema;
@@ -524,7 +560,11 @@ mod tests {
             .with_folds(2)
             .with_seed(seed);
         let params = TrainParams {
-            boost: params.boost.clone().with_n_trees(8),
+            boost: params
+                .boost
+                .clone()
+                .with_n_trees(8)
+                .with_categorical(categorical),
             forest: params.forest.clone().with_n_trees(6),
             ..params
         };
@@ -626,14 +666,19 @@ mod tests {
 
     #[test]
     fn trained_artifacts_load() {
-        // The fixtures cover every encoder: `city` has too many levels for one-hot.
+        // The fixtures cover every encoder: `city` has too many levels for one-hot, and gbdt
+        // reads categorical columns as level codes.
         let encoded = |f| {
-            fixture(f).0.pipeline.inputs.iter().any(|c| {
-                matches!(
-                    c.encoder,
-                    Encoder::Categorical(CategoricalEncoder::Encoded { .. })
-                )
-            })
+            fixture(f)
+                .0
+                .pipeline
+                .inputs
+                .iter()
+                .any(|c| match c.encoder {
+                    Encoder::Categorical(CategoricalEncoder::Encoded { .. }) => f != Family::Gbdt,
+                    Encoder::Categorical(CategoricalEncoder::Codes { .. }) => f == Family::Gbdt,
+                    _ => false,
+                })
         };
         assert!(Family::ALL.into_iter().all(encoded));
         for family in Family::ALL {
@@ -752,6 +797,7 @@ mod tests {
                     right: vec![],
                     value: vec![],
                     cover: vec![],
+                    categories: vec![],
                 }
             }),
             "trees.nodes[0]: byte 0: truncated node",
@@ -1150,5 +1196,99 @@ mod tests {
         let again = Artifact::from_json(&artifact.to_json().unwrap()).expect("re-saved, it loads");
         assert_eq!(again.model_id, artifact.model_id);
         assert_eq!(again.content_hash, artifact.content_hash);
+    }
+
+    /// A boosted model saved before native categorical splits (`fuzz/fixtures/gbdt.json`, no
+    /// `categories` anywhere) still loads, scores as that build scored it (`ebb score` of
+    /// `fuzz/fixtures/customers.csv` with the `cc48622` binary) and saves back with its own
+    /// hash: the new fields are left out when empty.
+    #[test]
+    fn a_gbdt_saved_before_categorical_splits_still_loads_and_scores_the_same() {
+        use crate::model::family::Model;
+        let old = include_str!("../../../fuzz/fixtures/gbdt.json");
+        let artifact = Artifact::from_json(old).expect("an earlier build's gbdt loads");
+        let Model::Gbdt(model) = &artifact.model else {
+            panic!("the fixture is a gbdt");
+        };
+        assert!(model.categories.is_empty());
+        assert!(model.trees.iter().all(|t| t.categories.is_empty()));
+        let customers = read_csv(
+            include_bytes!("../../../fuzz/fixtures/customers.csv"),
+            &CsvOptions::default(),
+        )
+        .unwrap();
+        let scored: Vec<f64> = Scorer::new(&artifact)
+            .score_table(&customers)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.unwrap().probability)
+            .collect();
+        let by_cc48622 = [
+            0.06296243851985142,
+            0.11659808921192447,
+            0.1580872981912676,
+            0.09571414303428191,
+            0.4728476290134857,
+        ];
+        assert_eq!(scored, by_cc48622);
+        let again = Artifact::from_json(&artifact.to_json().unwrap()).expect("re-saved, it loads");
+        assert_eq!(again.content_hash, artifact.content_hash);
+    }
+
+    /// Crafted categorical splits are refused with the tree and node named, never a panic.
+    #[test]
+    fn crafted_categorical_splits_are_clear_errors() {
+        use crate::model::family::Model;
+        let t = table(300, 3, 1.0);
+        let mut a = trained_on_native(&t);
+        let Model::Gbdt(m) = &a.model else {
+            panic!("a gbdt")
+        };
+        let f = m
+            .categories
+            .iter()
+            .position(|&n| n > 0)
+            .expect("a categorical feature");
+        let n = m.categories[f];
+        let (tree, node) = m
+            .trees
+            .iter()
+            .enumerate()
+            .find_map(|(i, t)| {
+                (0..t.categories.len())
+                    .find(|&k| t.left_levels(k).is_some())
+                    .map(|k| (i, k))
+            })
+            .expect("a categorical split");
+        let back = Artifact::from_json(&a.to_json().unwrap()).unwrap();
+        assert_eq!(scores(&back, &t), scores(&a, &t));
+        let load = |a: &Artifact| match Artifact::from_json(&restamped_json(a)) {
+            Ok(_) => panic!("a tampered artifact loaded"),
+            Err(e) => e.to_string(),
+        };
+        fn gbdt(a: &mut Artifact) -> &mut crate::model::boost::BoostModel {
+            match &mut a.model {
+                Model::Gbdt(m) => m,
+                _ => unreachable!("a gbdt"),
+            }
+        }
+        gbdt(&mut a).trees[tree].categories[node].push(n);
+        assert_error(
+            load(&a),
+            &format!("model.trees[{tree}].categories[{node}]: level code {n} is out of range"),
+        );
+        gbdt(&mut a).trees[tree].categories[node].pop();
+        gbdt(&mut a).trees[tree].categories[node].insert(0, n + 7);
+        assert_error(
+            load(&a),
+            &format!("model.trees[{tree}].categories[{node}][1]"),
+        );
+        gbdt(&mut a).trees[tree].categories[node].remove(0);
+        gbdt(&mut a).categories[f] = n + 1;
+        assert_error(load(&a), &format!("model.categories[{f}] = {}", n + 1));
+        gbdt(&mut a).categories[f] = 0;
+        assert_error(load(&a), "is not categorical");
+        gbdt(&mut a).categories[f] = 900;
+        assert_error(load(&a), "2 to 255 level codes");
     }
 }

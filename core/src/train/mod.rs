@@ -22,7 +22,7 @@ use crate::data::table::{parse_number, Rows, Table};
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, FittedPipeline, Target};
 use crate::metrics::{best_f1_threshold, evaluate, log_loss};
-use crate::model::boost::BoostParams;
+use crate::model::boost::{BoostParams, CategoricalSplits};
 use crate::model::calibrate::{fit_isotonic, fit_platt, Calibrator};
 use crate::model::family::{Family, Model};
 use crate::model::forest::ForestParams;
@@ -226,7 +226,11 @@ fn fit_family(
     } else {
         Target::Trees
     };
-    let features = FeatureParams::for_target(target).with_seed(seed);
+    let features = FeatureParams::for_target(target)
+        .with_seed(seed)
+        .with_native_categorical(
+            family == Family::Gbdt && params.boost.categorical == CategoricalSplits::Native,
+        );
     // Encoding the columns is a few percent of a fit.
     let (pipeline, columns) =
         features.fit_with_progress(table, schema, y, &mut progress.sub(0.0, 0.025))?;
@@ -237,8 +241,12 @@ fn fit_family(
             // dropped, so the `f64` matrix (8 bytes a cell against 1) is never built.
             let boost = params.boost.clone().with_seed(seed);
             let mut bins = boost.bins(y, pipeline.n_features())?;
-            columns.for_each(&pipeline, &mut progress.sub(0.0, 0.025), |_, column| {
-                bins.push_column(column);
+            let codes = pipeline.feature_codes();
+            columns.for_each(&pipeline, &mut progress.sub(0.0, 0.025), |f, column| {
+                match codes[f] {
+                    0 => bins.push_column(column),
+                    n => bins.push_categorical_column(column, n)?,
+                }
                 Ok(())
             })?;
             Model::Gbdt(boost.fit_bins_with_progress(
@@ -744,8 +752,10 @@ pub(crate) mod tests {
             } else {
                 Target::Linear
             };
+            // gbdt's categorical columns are level codes (native splits by default).
             let (p_matrix, x) = FeatureParams::for_target(target)
                 .with_seed(9)
+                .with_native_categorical(family == Family::Gbdt)
                 .fit_transform(&table, &schema, &y)
                 .unwrap();
             assert_eq!(pipeline, p_matrix);
@@ -755,7 +765,13 @@ pub(crate) mod tests {
                         .boost
                         .clone()
                         .with_seed(9)
-                        .fit(x.view(), &y, None)
+                        .fit_categorical_with_progress(
+                            x.view(),
+                            &p_matrix.feature_codes(),
+                            &y,
+                            None,
+                            &mut Reporter::silent(),
+                        )
                         .unwrap(),
                 ),
                 _ => Model::Logistic(params.logistic.fit(x.view(), &y, None).unwrap()),

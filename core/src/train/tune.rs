@@ -27,7 +27,7 @@ use crate::data::table::Table;
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, Target};
 use crate::metrics::{average_precision, log_loss, roc_auc};
-use crate::model::boost::BoostParams;
+use crate::model::boost::{BoostParams, CategoricalSplits};
 use crate::progress::Reporter;
 use crate::rng::Rng;
 use crate::train::{choose_calibration, fold_rows, labels, make_folds};
@@ -299,6 +299,8 @@ pub struct TuneOutput {
 /// One fold's matrices, built once and shared by every trial.
 struct FoldData {
     x_train: Array2<f64>,
+    /// Per feature, its number of level codes when categorical splits are native, else 0.
+    codes: Vec<usize>,
     y_train: Vec<f64>,
     x_test: Array2<f64>,
     test_rows: Vec<usize>,
@@ -349,8 +351,9 @@ fn out_of_fold(
         let fitted = imbalance
             .apply(params, &fold.y_train)
             .with_seed(seed.wrapping_add(k as u64))
-            .fit_with_progress(
+            .fit_categorical_with_progress(
                 fold.x_train.view(),
+                &fold.codes,
                 &fold.y_train,
                 None,
                 &mut progress.part(k, folds.len()).with_context(&format!(
@@ -472,12 +475,14 @@ pub fn tune(
         // The same pipeline, seed for seed, as training's boosting fits in this fold.
         let (pipeline, x_train) = FeatureParams::for_target(Target::Trees)
             .with_seed(params.seed.wrapping_add(k as u64))
+            .with_native_categorical(params.base.categorical == CategoricalSplits::Native)
             .fit_transform(train_rows, schema, &y_train)?;
         let (x_test, errors) = pipeline.transform_table(test_rows)?;
         if let Some((_, e)) = errors.into_iter().next() {
             return Err(e);
         }
         data.push(FoldData {
+            codes: pipeline.feature_codes(),
             x_train,
             y_train,
             x_test,

@@ -244,7 +244,8 @@ pub fn form_fields(artifact: &Artifact) -> Vec<FormField> {
                     _,
                     Encoder::Categorical(
                         CategoricalEncoder::OneHot { levels, .. }
-                        | CategoricalEncoder::Encoded { levels, .. },
+                        | CategoricalEncoder::Encoded { levels, .. }
+                        | CategoricalEncoder::Codes { levels },
                     ),
                 ) => FieldForm::Choice {
                     levels: levels.clone(),

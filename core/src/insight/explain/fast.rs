@@ -30,7 +30,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::model::tree::{Tree, LEAF};
+use crate::model::tree::{in_levels, Tree, LEAF};
 
 /// Gauss–Legendre rule sizes compiled in; a tree uses the smallest exact for its widest leaf.
 /// (Each size is a separate instantiation of the row loop, which costs code size in wasm.)
@@ -145,12 +145,15 @@ struct Split {
 }
 
 /// Whether row `x` takes split `s`'s left branch: the tree's decision, in one place for both
-/// passes (a missing or absent feature goes where the split sends missing values).
+/// passes (a missing or absent feature goes where the split sends missing values; a
+/// categorical split, one with `levels`, sends the listed level codes left).
 #[inline(always)]
-fn goes_left(s: &Split, x: &[f64]) -> bool {
+fn goes_left(s: &Split, levels: Option<&Vec<u32>>, x: &[f64]) -> bool {
     let xv = x.get(s.feature as usize).copied().unwrap_or(f64::NAN);
     if xv.is_nan() {
         s.default_left
+    } else if let Some(left) = levels.filter(|l| !l.is_empty()) {
+        in_levels(left, xv)
     } else {
         xv <= s.threshold
     }
@@ -183,6 +186,9 @@ pub(super) struct FastTree {
     corrected: Vec<bool>,
     /// The splits marked in `corrected`.
     targets: Vec<u32>,
+    /// Per split, the level codes a categorical split sends left (empty for a threshold);
+    /// empty when the tree has no categorical split.
+    levels: Vec<Vec<u32>>,
 }
 
 /// Reusable per-row buffers, grown on demand.
@@ -231,6 +237,7 @@ impl FastTree {
         let mut parent_node = vec![u32::MAX; n];
         let mut distinct = vec![0usize; n];
         let mut splits = Vec::with_capacity(n_splits as usize);
+        let mut levels = Vec::new();
         let mut parent = Vec::with_capacity(n_splits as usize);
         let mut values = vec![0.0; n_splits as usize];
         let mut repeats = Vec::new();
@@ -280,6 +287,9 @@ impl FastTree {
                 Some(rep) => (rep.zero, rep.below, repeat + 1),
                 None => (1.0, 0, 0),
             };
+            if !tree.categories.is_empty() {
+                levels.push(tree.categories[node].clone());
+            }
             splits.push(Split {
                 threshold: tree.threshold[node],
                 shares: [left_share[node], 1.0 - left_share[node]],
@@ -322,6 +332,7 @@ impl FastTree {
             inverse_old,
             corrected,
             targets,
+            levels,
         })
     }
 
@@ -405,7 +416,7 @@ impl FastTree {
         open[0] = true;
         product[0] = [1.0; Q];
         for (i, s) in self.splits.iter().enumerate() {
-            let go_left = goes_left(s, x);
+            let go_left = goes_left(s, self.levels.get(i), x);
             let left = left_before(s, open);
             let p = product[i];
             for side in 0..2 {

@@ -624,6 +624,8 @@ fn linear_means(pipeline: &FittedPipeline, sketches: &[ColumnSketch]) -> Vec<f64
                 }
                 means.push(m);
             }
+            // Level codes feed only trees, which need no means.
+            Encoder::Categorical(CategoricalEncoder::Codes { .. }) => means.push(0.0),
         }
     }
     means
@@ -716,11 +718,7 @@ mod tests {
             let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
             if known & (1 << f) != 0 {
                 let v = x[f as usize];
-                let left = if v.is_nan() {
-                    tree.default_left[node]
-                } else {
-                    v <= tree.threshold[node]
-                };
+                let left = tree.goes_left(node, v);
                 expect(tree, info, x, known, if left { l } else { r })
             } else {
                 let s = info.left_share[node];
@@ -804,6 +802,57 @@ mod tests {
             // Local accuracy for the tree alone.
             let info = TreeInfo::new(&tree);
             let sum: f64 = fast.iter().sum();
+            assert!(
+                (info.expected + sum - tree.predict(&x)).abs() < 1e-9,
+                "case {case}"
+            );
+        }
+    }
+
+    #[test]
+    fn tree_shap_is_exact_on_categorical_splits() {
+        // Feature 0 holds level codes 0..6, split as sets (several times on a path, mixed with
+        // numeric splits of the others); the exact kernel must still match brute force.
+        let mut rng = Rng::new(29);
+        for case in 0..200 {
+            let m = 2 + rng.below(3);
+            let splits = 1 + rng.below(6);
+            let mut tree = random_tree(&mut rng, m, splits);
+            for _ in 0..1 + rng.below(4) {
+                let leaves: Vec<usize> = (0..tree.n_nodes()).filter(|&n| tree.is_leaf(n)).collect();
+                let at = leaves[rng.below(leaves.len())];
+                let levels: Vec<u32> = (0..6).filter(|_| rng.chance(0.4)).collect();
+                if levels.is_empty() {
+                    continue;
+                }
+                let cover = tree.cover[at];
+                let share = rng.next_f64();
+                tree.split_categorical(
+                    at,
+                    0,
+                    levels,
+                    rng.chance(0.5),
+                    (rng.normal(), cover * share),
+                    (rng.normal(), cover * (1.0 - share)),
+                );
+            }
+            let mut x: Vec<f64> = (0..m).map(|_| rng.next_f64() * 2.0 - 1.0).collect();
+            x[0] = if rng.chance(0.15) {
+                f64::NAN
+            } else {
+                rng.below(6) as f64
+            };
+            let exact = brute_force(&tree, &x, m);
+            let phi = shap_of(&tree, &x);
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-9, "case {case}: {phi:?} vs {exact:?}");
+            }
+            let quick = fast_shap_of(&tree, &x).unwrap();
+            for (a, b) in quick.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-9, "case {case}: {quick:?} vs {exact:?}");
+            }
+            let info = TreeInfo::new(&tree);
+            let sum: f64 = phi.iter().sum();
             assert!(
                 (info.expected + sum - tree.predict(&x)).abs() < 1e-9,
                 "case {case}"

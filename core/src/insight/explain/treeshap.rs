@@ -139,11 +139,7 @@ fn recurse(
     }
     let f = f as usize;
     let xv = x.get(f).copied().unwrap_or(f64::NAN);
-    let go_left = if xv.is_nan() {
-        tree.default_left[node]
-    } else {
-        xv <= tree.threshold[node]
-    };
+    let go_left = tree.goes_left(node, xv);
     let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
     let s = info.left_share[node];
     let (hot, cold, hot_share, cold_share) = if go_left {

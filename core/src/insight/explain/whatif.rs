@@ -173,7 +173,8 @@ impl<A: ArtifactRef> Explainer<A> {
             },
             ColumnKind::Categorical => match &column.encoder {
                 Encoder::Categorical(CategoricalEncoder::OneHot { levels, .. })
-                | Encoder::Categorical(CategoricalEncoder::Encoded { levels, .. }) => {
+                | Encoder::Categorical(CategoricalEncoder::Encoded { levels, .. })
+                | Encoder::Categorical(CategoricalEncoder::Codes { levels }) => {
                     levels.iter().map(|l| Value::Text(l.as_str())).collect()
                 }
                 Encoder::Numeric(_) => Vec::new(),

@@ -35,10 +35,12 @@ impl Sums {
     }
 }
 
-/// Where each feature's bins sit in a flat histogram buffer.
+/// Where each feature's bins sit in a flat histogram buffer, and which features are
+/// categorical (split as sets of bins).
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     offsets: Vec<usize>,
+    categorical: Vec<bool>,
 }
 
 impl Layout {
@@ -49,7 +51,13 @@ impl Layout {
             // Value bins plus the missing bin.
             offsets.push(offsets[f] + mapper.n_bins(f) + 1);
         }
-        Layout { offsets }
+        let categorical = (0..mapper.n_features())
+            .map(|f| mapper.is_categorical(f))
+            .collect();
+        Layout {
+            offsets,
+            categorical,
+        }
     }
 
     pub fn total_bins(&self) -> usize {
@@ -140,11 +148,53 @@ pub(crate) struct SplitRules {
     pub min_data_in_leaf: u32,
     pub min_sum_hessian: f64,
     pub min_gain: f64,
+    pub categorical: CategoricalRules,
+}
+
+/// How categorical features are split (LightGBM's scheme): a leaf's levels are ordered by their
+/// smoothed mean gradient and the ordered list is cut, scanning from both ends, so one pass over
+/// at most `max_levels` levels finds a good subset without trying all `2^k` of them. Defaults
+/// are LightGBM's but for `max_levels`: 4 instead of 32, because on both benchmark tables fewer
+/// levels per cut fitted less noise (mlc_churn ROC-AUC 0.9209 at 32, 0.9223 at 8, 0.9225 at 4;
+/// generated customers 0.8589 at 32, 0.8606 at 4; BENCHMARKS.md, "Native categorical splits").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CategoricalRules {
+    /// Most levels on the side a split's scan fills (LightGBM `max_cat_threshold`).
+    pub max_levels: usize,
+    /// Pseudo-hessian added when ordering levels, so a level seen a few times is not ranked
+    /// by noise; levels with fewer rows than this are left out of the ordering and go right
+    /// (LightGBM `cat_smooth`).
+    pub smooth: f64,
+    /// Extra L2 penalty on a categorical split's children, which can fit the labels more
+    /// freely than one threshold (LightGBM `cat_l2`).
+    pub l2: f64,
+    /// Rows each group of levels added to a side must hold before that cut is scored
+    /// (LightGBM `min_data_per_group`).
+    pub min_data_per_group: u32,
+    /// With at most this many levels present, each level alone is tried against the rest
+    /// instead (LightGBM `max_cat_to_onehot`).
+    pub one_vs_rest_max: usize,
+}
+
+impl Default for CategoricalRules {
+    fn default() -> Self {
+        CategoricalRules {
+            max_levels: 4,
+            smooth: 10.0,
+            l2: 10.0,
+            min_data_per_group: 100,
+            one_vs_rest_max: 4,
+        }
+    }
 }
 
 impl SplitRules {
     fn score(&self, s: Sums) -> f64 {
         s.g * s.g / (s.h + self.lambda_l2)
+    }
+
+    fn score_with(&self, s: Sums, l2: f64) -> f64 {
+        s.g * s.g / (s.h + l2)
     }
 
     fn allows(&self, s: Sums) -> bool {
@@ -161,8 +211,33 @@ pub(crate) struct Split {
     pub bin: u8,
     /// Whether rows in the missing bin go left.
     pub default_left: bool,
+    /// For a categorical feature, the value bins (level codes) going left instead of `bin`.
+    pub levels: Option<BinSet>,
     pub left: Sums,
     pub right: Sums,
+}
+
+/// A set of bins `0..=255` (a bin is a `u8`), as a bitset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct BinSet([u64; 4]);
+
+impl BinSet {
+    fn insert(&mut self, b: usize) {
+        self.0[b / 64] |= 1 << (b % 64);
+    }
+
+    #[inline]
+    pub fn contains(&self, b: u8) -> bool {
+        self.0[b as usize / 64] & (1 << (b % 64)) != 0
+    }
+
+    /// The bins in the set, ascending.
+    pub fn to_vec(self) -> Vec<u32> {
+        (0..=255u8)
+            .filter(|&b| self.contains(b))
+            .map(u32::from)
+            .collect()
+    }
 }
 
 /// The best split of one feature, trying the missing bin on both sides. When the leaf has no
@@ -184,6 +259,7 @@ fn best_for_feature(hist: &[Sums], f: usize, total: Sums, rules: &SplitRules) ->
                 feature: f,
                 bin: bin as u8,
                 default_left,
+                levels: None,
                 left,
                 right,
             });
@@ -210,6 +286,96 @@ fn best_for_feature(hist: &[Sums], f: usize, total: Sums, rules: &SplitRules) ->
     best
 }
 
+/// The best categorical split of one feature whose value bins are level codes. The missing bin
+/// is ordered like a level (it goes left exactly when `default_left`); levels with fewer than
+/// `smooth` rows, and a missing bin without rows, go right.
+fn best_categorical(hist: &[Sums], f: usize, total: Sums, rules: &SplitRules) -> Option<Split> {
+    let cat = &rules.categorical;
+    let missing_bin = hist.len() - 1;
+    let present: Vec<usize> = (0..hist.len()).filter(|&b| hist[b].n > 0).collect();
+    if present.len() < 2 {
+        return None;
+    }
+    let mut best: Option<Split> = None;
+    let mut consider = |set: BinSet, left: Sums, gain: f64| {
+        let right = total.sub(left);
+        if !rules.allows(left) || !rules.allows(right) {
+            return;
+        }
+        if gain > rules.min_gain && gain > best.map_or(0.0, |b| b.gain) {
+            let mut levels = set;
+            let default_left = levels.contains(missing_bin as u8);
+            levels.0[missing_bin / 64] &= !(1 << (missing_bin % 64));
+            if levels == BinSet::default() {
+                // Missing alone on the left: a node stores the levels it sends left, so this cut
+                // has no form in a tree; it is skipped.
+                return;
+            }
+            best = Some(Split {
+                gain,
+                feature: f,
+                bin: 0,
+                default_left,
+                levels: Some(levels),
+                left,
+                right,
+            });
+        }
+    };
+    let parent = rules.score(total);
+    if present.len() <= cat.one_vs_rest_max {
+        for &b in &present {
+            let mut set = BinSet::default();
+            set.insert(b);
+            let left = hist[b];
+            let gain = rules.score(left) + rules.score(total.sub(left)) - parent;
+            consider(set, left, gain);
+        }
+        return best;
+    }
+    let mut order: Vec<usize> = present
+        .into_iter()
+        .filter(|&b| hist[b].n as f64 >= cat.smooth)
+        .collect();
+    let ctr = |b: usize| hist[b].g / (hist[b].h + cat.smooth);
+    // Stable, on a total order: equal ratios keep bin order, so the result is deterministic.
+    order.sort_by(|&a, &b| ctr(a).total_cmp(&ctr(b)));
+    let used = order.len();
+    let max_take = cat.max_levels.min(used.div_ceil(2).max(1));
+    let l2 = rules.lambda_l2 + cat.l2;
+    for from_high in [false, true] {
+        let mut set = BinSet::default();
+        let mut left = Sums::default();
+        let mut group = 0u32;
+        for i in 0..used.min(max_take) {
+            let b = if from_high {
+                order[used - 1 - i]
+            } else {
+                order[i]
+            };
+            set.insert(b);
+            left = left.add(hist[b]);
+            group += hist[b].n;
+            if !rules.allows(left) {
+                continue;
+            }
+            let right = total.sub(left);
+            if right.n < rules.min_data_in_leaf.max(cat.min_data_per_group) {
+                break;
+            }
+            if group < cat.min_data_per_group {
+                continue;
+            }
+            group = 0;
+            // Children scored with the extra penalty against the plain parent score: a
+            // categorical cut must beat a threshold by a margin to be chosen.
+            let gain = rules.score_with(left, l2) + rules.score_with(right, l2) - parent;
+            consider(set, left, gain);
+        }
+    }
+    best
+}
+
 /// The best split of a leaf over the `active` features (ties keep the earlier feature, so the
 /// result does not depend on evaluation order).
 pub(crate) fn best_split(
@@ -221,7 +387,13 @@ pub(crate) fn best_split(
 ) -> Option<Split> {
     let mut best: Option<Split> = None;
     for &f in active {
-        if let Some(s) = best_for_feature(&hist[layout.range(f)], f, total, rules) {
+        let hist = &hist[layout.range(f)];
+        let found = if layout.categorical[f] {
+            best_categorical(hist, f, total, rules)
+        } else {
+            best_for_feature(hist, f, total, rules)
+        };
+        if let Some(s) = found {
             if best.is_none_or(|b| s.gain > b.gain) {
                 best = Some(s);
             }
@@ -233,6 +405,7 @@ pub(crate) fn best_split(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     fn s(g: f64, h: f64, n: u32) -> Sums {
         Sums { g, h, n }
@@ -243,6 +416,13 @@ mod tests {
         min_data_in_leaf: 1,
         min_sum_hessian: 0.0,
         min_gain: 0.0,
+        categorical: CategoricalRules {
+            max_levels: 32,
+            smooth: 0.0,
+            l2: 0.0,
+            min_data_per_group: 1,
+            one_vs_rest_max: 2,
+        },
     };
 
     #[test]
@@ -280,5 +460,64 @@ mod tests {
         };
         assert!(best_for_feature(&hist, 0, total, &strict).is_none());
         assert!(best_for_feature(&hist, 0, total, &RULES).is_some());
+    }
+
+    #[test]
+    fn categorical_split_groups_levels_by_mean_gradient() {
+        // Levels 0, 2, 4 hold positives (g < 0), 1, 3 negatives, missing rows lean positive.
+        let hist = [
+            s(-3.0, 1.0, 5),
+            s(3.0, 1.0, 5),
+            s(-2.0, 1.0, 5),
+            s(2.0, 1.0, 5),
+            s(-3.0, 1.0, 5),
+            s(-1.0, 1.0, 5),
+        ];
+        let total = hist.iter().fold(Sums::default(), |a, &b| a.add(b));
+        let best = best_categorical(&hist, 2, total, &RULES).unwrap();
+        // Ordered by mean gradient: 0, 4, 2, missing, 3, 1; the high end {1, 3} wins.
+        assert_eq!(best.levels.unwrap().to_vec(), [1, 3]);
+        assert!(!best.default_left);
+        // Gain of {1,3} vs the rest: 5²/2 + (-9)²/4 - (-4)²/6.
+        assert!(
+            (best.gain - (12.5 + 20.25 - 16.0 / 6.0)).abs() < 1e-9,
+            "{}",
+            best.gain
+        );
+        // A one-vs-rest search with few levels.
+        let few = [s(-3.0, 1.0, 5), s(3.0, 1.0, 5), s(0.0, 0.0, 0)];
+        let total = few.iter().fold(Sums::default(), |a, &b| a.add(b));
+        let best = best_categorical(&few, 0, total, &RULES).unwrap();
+        assert_eq!(best.levels.unwrap().to_vec().len(), 1);
+        assert!(!best.default_left);
+    }
+
+    #[test]
+    fn categorical_rules_skip_small_levels_and_limit_the_cut() {
+        // Level 5 holds two rows: below `smooth` it is never on the left.
+        let mut hist = vec![Sums::default(); 8];
+        for (b, g) in [
+            (0, -4.0),
+            (1, -3.0),
+            (2, 1.0),
+            (3, 2.0),
+            (4, 3.0),
+            (5, -9.0),
+        ] {
+            hist[b] = s(g, 1.0, if b == 5 { 2 } else { 20 });
+        }
+        let total = hist.iter().fold(Sums::default(), |a, &b| a.add(b));
+        let rules = SplitRules {
+            categorical: CategoricalRules {
+                smooth: 5.0,
+                max_levels: 1,
+                ..RULES.categorical
+            },
+            ..RULES
+        };
+        let best = best_categorical(&hist, 0, total, &rules).unwrap();
+        let left = best.levels.unwrap().to_vec();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(!left.contains(&5));
     }
 }

@@ -189,21 +189,29 @@ impl TreeLearner {
             let mid = self.partition(parent.begin, parent.end, binned, mapper, &split);
 
             let f = split.feature;
-            let threshold = if split.bin as usize + 1 >= mapper.n_bins(f) {
-                // "Every value left, missing right": the last bin's bound is +inf, which JSON
-                // cannot hold, and every finite value is <= f64::MAX.
-                f64::MAX
-            } else {
-                mapper.threshold(f, split.bin)
+            let left = (cfg.leaf_value(split.left), split.left.h);
+            let right = (cfg.leaf_value(split.right), split.right.h);
+            let (ln, rn) = match split.levels {
+                // A categorical feature's bins are its level codes.
+                Some(levels) => tree.split_categorical(
+                    parent.node,
+                    f,
+                    levels.to_vec(),
+                    split.default_left,
+                    left,
+                    right,
+                ),
+                None => {
+                    let threshold = if split.bin as usize + 1 >= mapper.n_bins(f) {
+                        // "Every value left, missing right": the last bin's bound is +inf,
+                        // which JSON cannot hold, and every finite value is <= f64::MAX.
+                        f64::MAX
+                    } else {
+                        mapper.threshold(f, split.bin)
+                    };
+                    tree.split(parent.node, f, threshold, split.default_left, left, right)
+                }
             };
-            let (ln, rn) = tree.split(
-                parent.node,
-                f,
-                threshold,
-                split.default_left,
-                (cfg.leaf_value(split.left), split.left.h),
-                (cfg.leaf_value(split.right), split.right.h),
-            );
             split_bins[parent.node] = split.bin;
             split_bins.resize(tree.n_nodes(), 0);
             gains.push((f, split.gain));
@@ -270,6 +278,8 @@ impl TreeLearner {
             let b = column[r as usize];
             let go_left = if b == missing {
                 split.default_left
+            } else if let Some(levels) = &split.levels {
+                levels.contains(b)
             } else {
                 b <= split.bin
             };
@@ -307,6 +317,8 @@ pub(crate) fn predict_binned(
         let b = binned.get(r, f);
         let go_left = if b == mapper.missing_bin(f) {
             t.default_left[n]
+        } else if let Some(levels) = t.left_levels(n) {
+            levels.binary_search(&u32::from(b)).is_ok()
         } else {
             b <= grown.split_bins[n]
         };
