@@ -25,25 +25,30 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
-test: setup fmt-check clippy unit wasm-core wasm-golden worker-test web-test deploy-check
+## Everything CI checks, in two passes. First the builds and the unit tests, two at a time: each
+## has long single-threaded stretches (whole-program LTO of the two wasm apps, wasm-opt, linking,
+## test binaries down to one long test), so a second one keeps both cores busy. Then the
+## end-to-end tests, one after another, against those builds (their build steps are now no-ops).
+test: setup fmt-check
+	$(MAKE) -j2 --output-sync=target --no-print-directory clippy web worker unit build-release wasm-golden wasm-core
+	$(MAKE) --output-sync=target --no-print-directory worker-test web-test deploy-check
 	@echo "make test: all checks passed"
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
 ## The dashboard (ebb-web) only builds for the browser: it is linted for wasm, not natively.
+## One run per target: the native run covers core's `parallel` code (the CLI turns it on) and
+## the worker end-to-end tests; the wasm run lints the dashboard and the worker together.
 clippy:
-	$(CARGO) clippy --workspace --exclude ebb-web --all-targets -- -D warnings
-	$(CARGO) clippy -p ebb-web --target $(WASM_TARGET) -- -D warnings
-	$(CARGO) clippy -p ebb-core --all-targets --features parallel -- -D warnings
-	$(CARGO) clippy -p ebb-worker --target $(WASM_TARGET) -- -D warnings
-	$(CARGO) clippy -p ebb-tests --all-targets --features worker-e2e -- -D warnings
+	$(CARGO) clippy --workspace --exclude ebb-web --all-targets --features ebb-tests/worker-e2e -- -D warnings
+	$(CARGO) clippy -p ebb-web -p ebb-worker --target $(WASM_TARGET) -- -D warnings
 
 ## ebb-web builds for the browser; its plain-Rust logic (inputs, formats, chart scales) is
-## tested natively too.
+## tested natively too, in the unoptimised `web-unit` profile (Cargo.toml says why).
 unit:
 	$(CARGO) test --workspace --exclude ebb-web
-	$(CARGO) test -p ebb-web --lib
+	$(CARGO) test -p ebb-web --lib --profile web-unit
 
 wasm-core:
 	$(CARGO) build -p ebb-core --no-default-features --target $(WASM_TARGET)
@@ -64,10 +69,12 @@ worker: tools
 	bash scripts/worker.sh build
 
 ## The worker against the real runtime: builds it, starts `wrangler dev` on a free port with a
-## fresh state directory and exercises every route (tests/tests/worker.rs).
+## fresh state directory and exercises every route (tests/tests/worker.rs). Selects the same
+## packages as `make unit`, so its dev build of core and dependencies is reused, not rebuilt
+## with other features.
 worker-test: worker
 	$(CARGO) build --release -p ebb-cli
-	$(CARGO) test -p ebb-tests --features worker-e2e --test worker -- --nocapture
+	$(CARGO) test --workspace --exclude ebb-web --features ebb-tests/worker-e2e --test worker -- --nocapture
 
 ## The deploy configuration stays valid: `wrangler deploy --dry-run` bundles worker/build/ and
 ## static/ into target/deploy-check/ as a deploy would, offline, and fails on an error or warning

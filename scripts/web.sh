@@ -18,6 +18,16 @@ hash_of() { sha256sum "$1" | cut -c1-12; }
 
 build() {
     cargo build --profile web --target wasm32-unknown-unknown -p ebb-web
+    # wasm-bindgen and wasm-opt -Oz take a minute; skip them when static/app/ was built from
+    # this same wasm and these same page files (`make test` asks for the app more than once).
+    local inputs stamp=target/wasm32-unknown-unknown/web/static-app.sha256
+    inputs=$(cat target/wasm32-unknown-unknown/web/ebb_web.wasm web/index.html web/sw.js \
+        web/manifest.webmanifest web/icons/icon-192.png web/icons/icon-512.png scripts/web.sh | sha256sum)
+    if [[ -f $out/index.html && -f $stamp && $(cat "$stamp") == "$inputs" ]]; then
+        echo "web: $out is up to date" >&2
+        return 0
+    fi
+    rm -f "$stamp"
     local tmp
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
@@ -64,6 +74,7 @@ JS
         echo "web: over the size budget" >&2
         exit 1
     fi
+    echo "$inputs" >"$stamp"
 }
 
 case ${1:-} in
