@@ -910,7 +910,7 @@ fn whatif(f: &Flags) -> Res<()> {
     println!(
         "{}",
         json!({
-            "trees": match &artifact.model { Model::Gbdt(m) => m.trees.len(), Model::Forest(m) => m.trees.len(), Model::Logistic(_) => 0 },
+            "trees": artifact.model.trees().len(),
             "explainer_build_ms": build_ms,
             "what_if_ms": median(edit_ms),
             "suggest_ms": median(suggest_ms),

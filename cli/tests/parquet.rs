@@ -98,7 +98,7 @@ fn training_on_parquet_gives_the_model_of_the_csv() {
         let models = summary["models"].as_array().unwrap();
         models.iter().map(|m| m["cv"].clone()).collect()
     };
-    assert_eq!(metrics(&csv).len(), 3);
+    assert_eq!(metrics(&csv).len(), 4, "three families and their blend");
     assert_eq!(
         metrics(&csv),
         metrics(&parquet),

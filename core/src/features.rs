@@ -272,6 +272,7 @@ impl FeatureParams {
             inputs,
             time_column: schema.time_column.clone(),
             default_snapshot,
+            blend: Vec::new(),
         };
         Ok((
             pipeline,
@@ -892,6 +893,71 @@ pub struct InputColumn {
 
 impl InputColumn {
     fn check(&self, max_levels: usize) -> core::result::Result<(), String> {
+        check_encoder(&self.encoder, self.kind, max_levels)
+    }
+
+    /// Number of model features this column produces.
+    pub fn width(&self) -> usize {
+        self.encoder.width()
+    }
+}
+
+impl Encoder {
+    /// Number of model features this encoder writes.
+    pub fn width(&self) -> usize {
+        match self {
+            Encoder::Numeric(e) => e.width(),
+            Encoder::Categorical(e) => e.width(),
+        }
+    }
+
+    /// Writes the features of `input`'s value into `out` (length [`Encoder::width`]); this
+    /// encoder may be another member's encoding of `input` than its own.
+    fn write(
+        &self,
+        target: Target,
+        input: &InputColumn,
+        value: Value<'_>,
+        snapshot: f64,
+        row: usize,
+        out: &mut [f64],
+    ) -> Result<()> {
+        match self {
+            Encoder::Numeric(e) => {
+                let v = numeric_of(input.kind, value, snapshot).map_err(|v| Error::BadValue {
+                    row,
+                    column: input.name.clone(),
+                    value: v,
+                    expected: kind_name(input.kind).into(),
+                })?;
+                e.encode(target, v, out);
+            }
+            Encoder::Categorical(e) => e.encode(value, out),
+        }
+        Ok(())
+    }
+
+    fn names(&self, column: &str, names: &mut Vec<String>) {
+        match self {
+            Encoder::Numeric(e) => {
+                names.push(column.to_string());
+                if e.missing_indicator {
+                    names.push(format!("{column}__missing"));
+                }
+            }
+            Encoder::Categorical(e) => names.extend(e.names(column)),
+        }
+    }
+}
+
+/// Checks that `encoder` fits a column of `kind` and holds usable numbers; the error names the
+/// field under `encoder`.
+fn check_encoder(
+    encoder: &Encoder,
+    kind: ColumnKind,
+    max_levels: usize,
+) -> core::result::Result<(), String> {
+    {
         let finite = |field: &str, x: f64| {
             if x.is_finite() {
                 Ok(())
@@ -899,7 +965,7 @@ impl InputColumn {
                 Err(format!("encoder.{field} = {x} is not a finite number"))
             }
         };
-        match (&self.encoder, self.kind) {
+        match (encoder, kind) {
             (
                 Encoder::Numeric(e),
                 ColumnKind::Numeric | ColumnKind::Boolean | ColumnKind::Datetime,
@@ -967,20 +1033,12 @@ impl InputColumn {
             }
             (_, kind) => Err(format!(
                 "encoder: a {} encoder cannot read a {} column",
-                match self.encoder {
+                match encoder {
                     Encoder::Numeric(_) => "numeric",
                     Encoder::Categorical(_) => "categorical",
                 },
                 kind_name(kind)
             )),
-        }
-    }
-
-    /// Number of model features this column produces.
-    pub fn width(&self) -> usize {
-        match &self.encoder {
-            Encoder::Numeric(e) => e.width(),
-            Encoder::Categorical(e) => e.width(),
         }
     }
 }
@@ -999,12 +1057,96 @@ pub struct FittedPipeline {
     pub time_column: Option<String>,
     /// Snapshot date (days since 1970-01-01) used for date ages when a row has none.
     pub default_snapshot: f64,
+    /// An ensemble's further members' encodings of the same `inputs`, one part per member after
+    /// the first (whose encoding is `target` and `inputs` itself); empty for a single family,
+    /// and then not written, so files of single models are unchanged. The features are the
+    /// first member's, then each part's in order, so each member reads one contiguous slice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blend: Vec<BlendPart>,
+}
+
+/// One further member's encoding of an ensemble pipeline's inputs: the encoders its own
+/// pipeline fitted, one per input (names, kinds and order are the pipeline's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlendPart {
+    /// Model family the part's features feed.
+    pub target: Target,
+    /// One fitted encoder per input column, in input order.
+    pub encoders: Vec<Encoder>,
 }
 
 impl FittedPipeline {
-    /// Number of model features.
+    /// Number of model features (every member's, for an ensemble).
     pub fn n_features(&self) -> usize {
-        self.inputs.iter().map(InputColumn::width).sum()
+        self.member_widths().iter().sum()
+    }
+
+    /// Features per member, in member order: one entry for a single family's pipeline.
+    pub fn member_widths(&self) -> Vec<usize> {
+        let mut widths = Vec::with_capacity(1 + self.blend.len());
+        widths.push(self.inputs.iter().map(InputColumn::width).sum());
+        widths.extend(
+            self.blend
+                .iter()
+                .map(|p| p.encoders.iter().map(Encoder::width).sum::<usize>()),
+        );
+        widths
+    }
+
+    /// Pipelines of single families combined into an ensemble's: `members[0]`'s inputs and
+    /// target first, then each further member's encoders as a [`BlendPart`]. All must read the
+    /// same input columns in the same order (as training fits them from one schema).
+    pub fn blend_of(members: &[FittedPipeline]) -> Result<FittedPipeline> {
+        let (first, rest) = members
+            .split_first()
+            .ok_or_else(|| Error::InvalidParameter {
+                name: "members".into(),
+                message: "an ensemble needs at least one member".into(),
+            })?;
+        let mut blended = first.clone();
+        for m in rest {
+            let same = m.inputs.len() == first.inputs.len()
+                && m.inputs
+                    .iter()
+                    .zip(&first.inputs)
+                    .all(|(a, b)| a.name == b.name && a.kind == b.kind)
+                && m.blend.is_empty();
+            if !same {
+                return Err(Error::InvalidParameter {
+                    name: "members".into(),
+                    message: "ensemble members must read the same input columns".into(),
+                });
+            }
+            blended.blend.push(BlendPart {
+                target: m.target,
+                encoders: m.inputs.iter().map(|c| c.encoder.clone()).collect(),
+            });
+        }
+        Ok(blended)
+    }
+
+    /// The target of each member's features, in member order.
+    pub fn member_targets(&self) -> Vec<Target> {
+        core::iter::once(self.target)
+            .chain(self.blend.iter().map(|p| p.target))
+            .collect()
+    }
+
+    /// Member `m`'s own pipeline (`None` past the last member): for a single family, a copy of
+    /// this one.
+    pub fn member(&self, m: usize) -> Option<FittedPipeline> {
+        let mut own = FittedPipeline {
+            blend: Vec::new(),
+            ..self.clone()
+        };
+        if m > 0 {
+            let part = self.blend.get(m - 1)?;
+            own.target = part.target;
+            for (input, encoder) in own.inputs.iter_mut().zip(&part.encoders) {
+                input.encoder = encoder.clone();
+            }
+        }
+        Some(own)
     }
 
     /// Checks a loaded pipeline: at most `max_inputs` uniquely named columns, each encoder fit
@@ -1034,6 +1176,19 @@ impl FittedPipeline {
                 .check(max_levels)
                 .map_err(|e| format!("inputs[{i}].{e}"))?;
         }
+        for (p, part) in self.blend.iter().enumerate() {
+            if part.encoders.len() != self.inputs.len() {
+                return Err(format!(
+                    "blend[{p}].encoders: {} encoders for {} inputs (one per input)",
+                    part.encoders.len(),
+                    self.inputs.len()
+                ));
+            }
+            for (i, (encoder, input)) in part.encoders.iter().zip(&self.inputs).enumerate() {
+                check_encoder(encoder, input.kind, max_levels)
+                    .map_err(|e| format!("blend[{p}].encoders[{i}]{}", &e["encoder".len()..]))?;
+            }
+        }
         Ok(())
     }
 
@@ -1053,30 +1208,41 @@ impl FittedPipeline {
     }
 
     /// Names of the model features, in matrix column order.
+    /// An ensemble's further members' features are named `mM:` and the name (`m1:tenure`), so
+    /// names stay unique.
     pub fn feature_names(&self) -> Vec<String> {
         let mut names = Vec::with_capacity(self.n_features());
         for input in &self.inputs {
-            match &input.encoder {
-                Encoder::Numeric(e) => {
-                    names.push(input.name.clone());
-                    if e.missing_indicator {
-                        names.push(format!("{}__missing", input.name));
-                    }
-                }
-                Encoder::Categorical(e) => names.extend(e.names(&input.name)),
+            input.encoder.names(&input.name, &mut names);
+        }
+        for (p, part) in self.blend.iter().enumerate() {
+            let start = names.len();
+            for (encoder, input) in part.encoders.iter().zip(&self.inputs) {
+                encoder.names(&input.name, &mut names);
+            }
+            for name in &mut names[start..] {
+                *name = format!("m{}:{name}", p + 1);
             }
         }
         names
     }
 
     /// For each model feature, the index of the input column it comes from (so explanations can
-    /// be summed back to fields a user knows).
+    /// be summed back to fields a user knows; an ensemble's members' features all go back to
+    /// the same inputs).
     pub fn feature_sources(&self) -> Vec<usize> {
-        self.inputs
+        let mut sources: Vec<usize> = self
+            .inputs
             .iter()
             .enumerate()
             .flat_map(|(i, c)| core::iter::repeat_n(i, c.width()))
-            .collect()
+            .collect();
+        for part in &self.blend {
+            for (i, e) in part.encoders.iter().enumerate() {
+                sources.extend(core::iter::repeat_n(i, e.width()));
+            }
+        }
+        sources
     }
 
     /// Names of the raw input columns, in the order `transform_values` expects.
@@ -1112,20 +1278,18 @@ impl FittedPipeline {
         for (input, &value) in self.inputs.iter().zip(values) {
             let width = input.width();
             let slot = &mut out[at..at + width];
-            match &input.encoder {
-                Encoder::Numeric(e) => {
-                    let v =
-                        numeric_of(input.kind, value, snapshot).map_err(|v| Error::BadValue {
-                            row,
-                            column: input.name.clone(),
-                            value: v,
-                            expected: kind_name(input.kind).into(),
-                        })?;
-                    e.encode(self.target, v, slot);
-                }
-                Encoder::Categorical(e) => e.encode(value, slot),
-            }
+            input
+                .encoder
+                .write(self.target, input, value, snapshot, row, slot)?;
             at += width;
+        }
+        for part in &self.blend {
+            for ((encoder, input), &value) in part.encoders.iter().zip(&self.inputs).zip(values) {
+                let width = encoder.width();
+                let slot = &mut out[at..at + width];
+                encoder.write(part.target, input, value, snapshot, row, slot)?;
+                at += width;
+            }
         }
         Ok(())
     }

@@ -19,9 +19,13 @@ pub struct TrainArgs {
     pub data: PathBuf,
     #[command(flatten)]
     pub columns: ColumnArgs,
-    /// Model family: gbdt, forest, logistic or all (compare all three, keep the best).
+    /// Model family: gbdt, forest, logistic or all (compare all three, keep the best). With two
+    /// or more, their blend (`ensemble`) is compared too and kept when it wins out of fold.
     #[arg(long, default_value = "all")]
     pub model: String,
+    /// Do not compare the ensemble of the families.
+    #[arg(long)]
+    pub no_ensemble: bool,
     /// Cross-validation folds.
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
@@ -162,7 +166,8 @@ pub fn run(args: TrainArgs) -> CliResult {
         .with_families(families(&args.model)?)
         .with_folds(args.folds)
         .with_seed(args.seed)
-        .with_imbalance(args.imbalance.as_deref().map(imbalance).transpose()?);
+        .with_imbalance(args.imbalance.as_deref().map(imbalance).transpose()?)
+        .with_ensemble(!args.no_ensemble);
     if let Some(mode) = &args.categorical {
         params.boost.categorical = categorical(mode)?;
     }

@@ -1,15 +1,17 @@
-//! The fitted model of an artifact: one of the three families behind one interface.
+//! The fitted model of an artifact: one of the three families, or a blend of them (the
+//! ensemble), behind one interface.
 
 use alloc::format;
 use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
 use super::boost::BoostModel;
+use super::ensemble::{EnsembleModel, MAX_MEMBERS};
 use super::forest::ForestModel;
 use super::linear::LogisticModel;
 use super::packed::PackedTrees;
 use super::sigmoid;
-use super::tree::{check_categories, check_trees, TreeBounds};
+use super::tree::{check_categories, check_trees, Tree, TreeBounds};
 
 /// The model families Ebb trains and compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -21,10 +23,14 @@ pub enum Family {
     Forest,
     /// Histogram gradient-boosted trees.
     Gbdt,
+    /// A weighted blend of the other families' scores, fitted on their out-of-fold scores and
+    /// kept only when it wins out of fold ([`crate::model::ensemble`]).
+    Ensemble,
 }
 
 impl Family {
-    /// Every family, in the order they are compared.
+    /// Every family trained on its own (`ebb train --model`), in the order they are compared;
+    /// the ensemble is made of these, never asked for by name.
     pub const ALL: [Family; 3] = [Family::Logistic, Family::Forest, Family::Gbdt];
 
     /// The name used on the command line and in JSON output.
@@ -33,6 +39,7 @@ impl Family {
             Family::Logistic => "logistic",
             Family::Forest => "forest",
             Family::Gbdt => "gbdt",
+            Family::Ensemble => "ensemble",
         }
     }
 
@@ -52,6 +59,8 @@ pub enum Model {
     Forest(ForestModel),
     /// Gradient-boosted trees.
     Gbdt(BoostModel),
+    /// A blend of models of the families above.
+    Ensemble(EnsembleModel),
 }
 
 impl Model {
@@ -119,6 +128,93 @@ impl Model {
                 }
                 Ok(())
             }
+            Model::Ensemble(e) => {
+                finite("bias", e.bias)?;
+                if e.members.is_empty() || e.members.len() > MAX_MEMBERS {
+                    return Err(format!(
+                        "members: {} members; an ensemble holds 1 to {MAX_MEMBERS}",
+                        e.members.len()
+                    ));
+                }
+                // The bounds hold for the ensemble as a whole, not per member.
+                let trees: usize = e.members.iter().map(|m| m.model.trees().len()).sum();
+                if trees > bounds.trees {
+                    return Err(format!(
+                        "members: {trees} trees in all, more than the {} allowed",
+                        bounds.trees
+                    ));
+                }
+                let mut nodes = 0usize;
+                for m in &e.members {
+                    for t in m.model.trees() {
+                        nodes = nodes.saturating_add(t.n_nodes());
+                    }
+                }
+                if nodes > bounds.total_nodes {
+                    return Err(format!(
+                        "members: {nodes} tree nodes in all, more than the {} allowed",
+                        bounds.total_nodes
+                    ));
+                }
+                for (i, m) in e.members.iter().enumerate() {
+                    if !(m.weight.is_finite() && m.weight >= 0.0) {
+                        return Err(format!(
+                            "members[{i}].weight = {} is not a finite non-negative number",
+                            m.weight
+                        ));
+                    }
+                    if let Model::Ensemble(_) = m.model {
+                        return Err(format!(
+                            "members[{i}].model: an ensemble cannot be a member of an ensemble"
+                        ));
+                    }
+                    m.model
+                        .check(m.model.n_features(), bounds)
+                        .map_err(|err| format!("members[{i}].model.{err}"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The trees of a tree model (none for logistic regression and an ensemble, whose members
+    /// hold theirs).
+    pub fn trees(&self) -> &[Tree] {
+        match self {
+            Model::Gbdt(m) => &m.trees,
+            Model::Forest(m) => &m.trees,
+            Model::Logistic(_) | Model::Ensemble(_) => &[],
+        }
+    }
+
+    /// The score this model adds to an ensemble's blend ([`crate::model::ensemble`]): log-odds
+    /// for logistic regression and boosting (and an ensemble), the probability for a forest.
+    pub fn blend_score(&self, row: &[f64]) -> f64 {
+        match self {
+            Model::Logistic(m) => m.predict_raw(row),
+            Model::Forest(m) => m.predict_proba(row),
+            Model::Gbdt(m) => m.predict_raw(row),
+            Model::Ensemble(m) => m.predict_raw(row),
+        }
+    }
+
+    /// [`Model::blend_score`] of a row-major block of rows ([`Model::n_features`] values each,
+    /// at least one) into `out`, equal bit for bit row by row.
+    pub fn blend_score_block(&self, block: &[f64], out: &mut [f64]) {
+        match self {
+            Model::Logistic(m) => {
+                for (o, row) in out.iter_mut().zip(block.chunks_exact(m.coefficients.len())) {
+                    *o = m.predict_raw(row);
+                }
+            }
+            Model::Forest(m) => m.predict_proba_block(block, out),
+            Model::Gbdt(m) => {
+                out.fill(m.base_score);
+                for tree in &m.trees {
+                    tree.accumulate(block, m.n_features, out);
+                }
+            }
+            Model::Ensemble(m) => m.predict_raw_block(block, out),
         }
     }
 
@@ -128,6 +224,7 @@ impl Model {
             Model::Logistic(_) => Family::Logistic,
             Model::Forest(_) => Family::Forest,
             Model::Gbdt(_) => Family::Gbdt,
+            Model::Ensemble(_) => Family::Ensemble,
         }
     }
 
@@ -137,6 +234,7 @@ impl Model {
             Model::Logistic(m) => m.coefficients.len(),
             Model::Forest(m) => m.n_features,
             Model::Gbdt(m) => m.n_features,
+            Model::Ensemble(m) => m.n_features(),
         }
     }
 
@@ -156,6 +254,10 @@ impl Model {
             }
             Model::Forest(m) => m.predict_proba_block(block, out),
             Model::Gbdt(m) => m.predict_proba_block(block, out),
+            Model::Ensemble(m) => {
+                m.predict_raw_block(block, out);
+                out.iter_mut().for_each(|o| *o = sigmoid(*o));
+            }
         }
     }
 
@@ -185,10 +287,11 @@ impl Model {
     }
 
     /// The trees packed for fast single-row scoring ([`Model::predict_proba_packed`]); `None`
-    /// for logistic regression, which has no trees.
+    /// for logistic regression, which has no trees, and an ensemble, whose members score
+    /// through their own trees.
     pub fn pack(&self) -> Option<PackedTrees> {
         match self {
-            Model::Logistic(_) => None,
+            Model::Logistic(_) | Model::Ensemble(_) => None,
             Model::Forest(m) => Some(PackedTrees::with_ranks(&m.trees)),
             Model::Gbdt(m) => Some(PackedTrees::new(&m.trees)),
         }
@@ -210,6 +313,7 @@ impl Model {
             Model::Logistic(m) => m.predict_proba(row),
             Model::Forest(m) => m.predict_proba(row),
             Model::Gbdt(m) => m.predict_proba(row),
+            Model::Ensemble(m) => m.predict_proba(row),
         }
     }
 }

@@ -637,7 +637,7 @@ impl Problem<'_, '_> {
 /// If `a` is not numerically positive definite (collinear or constant features without a
 /// penalty), a ridge growing from a tiny fraction of the largest diagonal entry is added until
 /// it is. `None` only if the matrix holds non-finite values.
-fn solve_spd(a: &[f64], d: usize, b: &[f64]) -> Option<Vec<f64>> {
+pub(crate) fn solve_spd(a: &[f64], d: usize, b: &[f64]) -> Option<Vec<f64>> {
     let max_diag = (0..d).map(|i| a[i * d + i].abs()).fold(0.0, f64::max);
     let mut ridge = 0.0;
     for _ in 0..12 {

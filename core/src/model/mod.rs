@@ -9,6 +9,7 @@ pub mod binning;
 pub mod boost;
 pub mod calibrate;
 pub mod compact;
+pub mod ensemble;
 pub mod family;
 pub mod forest;
 pub mod linear;

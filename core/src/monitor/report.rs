@@ -236,20 +236,7 @@ pub fn profit_curve(y: &[f64], p: &[f64], assumptions: &ProfitAssumptions) -> Ve
 }
 
 fn importance(artifact: &Artifact) -> (&'static str, Vec<Importance>) {
-    let (method, per_feature) = match &artifact.model {
-        Model::Gbdt(m) => ("gain", m.feature_gain_importance()),
-        Model::Forest(m) => ("impurity", m.feature_importance()),
-        Model::Logistic(m) => {
-            // Linear features are standardised, so coefficient sizes are comparable.
-            let total: f64 = m.coefficients.iter().map(|c| c.abs()).sum();
-            let shares = m
-                .coefficients
-                .iter()
-                .map(|c| if total > 0.0 { c.abs() / total } else { 0.0 })
-                .collect();
-            ("|coefficient|", shares)
-        }
-    };
+    let (method, per_feature) = model_importance(&artifact.model);
     let inputs = &artifact.pipeline.inputs;
     let mut by_input = vec![0.0; inputs.len()];
     for (share, source) in per_feature.iter().zip(artifact.pipeline.feature_sources()) {
@@ -267,6 +254,37 @@ fn importance(artifact: &Artifact) -> (&'static str, Vec<Importance>) {
         .collect();
     rows.sort_by(|a, b| b.share.total_cmp(&a.share));
     (method, rows)
+}
+
+/// Each model feature's share of the model's own importance measure, and its name.
+fn model_importance(model: &Model) -> (&'static str, Vec<f64>) {
+    match model {
+        Model::Gbdt(m) => ("gain", m.feature_gain_importance()),
+        Model::Forest(m) => ("impurity", m.feature_importance()),
+        Model::Logistic(m) => {
+            // Linear features are standardised, so coefficient sizes are comparable.
+            let total: f64 = m.coefficients.iter().map(|c| c.abs()).sum();
+            let shares = m
+                .coefficients
+                .iter()
+                .map(|c| if total > 0.0 { c.abs() / total } else { 0.0 })
+                .collect();
+            ("|coefficient|", shares)
+        }
+        Model::Ensemble(e) => {
+            // Each member's shares (its own measure), scaled by its share of the blend's
+            // weights; the features follow each other member by member, as the shares do. The
+            // weights are on each member's score scale, so this ranks rather than measures;
+            // `ebb explain` gives the blend's exact contributions.
+            let total: f64 = e.members.iter().map(|m| m.weight).sum();
+            let mut shares = Vec::with_capacity(e.n_features());
+            for m in &e.members {
+                let share = if total > 0.0 { m.weight / total } else { 0.0 };
+                shares.extend(model_importance(&m.model).1.iter().map(|s| s * share));
+            }
+            ("blend-weighted member importance", shares)
+        }
+    }
 }
 
 fn ratio(num: usize, den: usize) -> Option<f64> {

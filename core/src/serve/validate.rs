@@ -28,6 +28,7 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use serde::ser::{self, Serialize};
@@ -97,8 +98,17 @@ impl Artifact {
         self.pipeline
             .check(MAX_FEATURES, MAX_LEVELS)
             .map_err(|e| invalid("pipeline", e))?;
-        // Summed in u64: on 32-bit targets (wasm) a crafted file could overflow usize.
-        let n_features: u64 = self.pipeline.inputs.iter().map(|c| c.width() as u64).sum();
+        // Summed in u64: on 32-bit targets (wasm) a crafted file could overflow usize. One
+        // width per member: the pipeline's own encoding, then each blend part's.
+        let mut widths: Vec<u64> =
+            vec![self.pipeline.inputs.iter().map(|c| c.width() as u64).sum()];
+        widths.extend(
+            self.pipeline
+                .blend
+                .iter()
+                .map(|p| p.encoders.iter().map(|e| e.width() as u64).sum::<u64>()),
+        );
+        let n_features: u64 = widths.iter().sum();
         if n_features > MAX_FEATURES as u64 {
             return Err(invalid(
                 "pipeline",
@@ -107,19 +117,75 @@ impl Artifact {
                 ),
             ));
         }
-        let wanted = match self.model {
-            Model::Logistic(_) => Target::Linear,
-            Model::Forest(_) | Model::Gbdt(_) => Target::Trees,
-        };
-        if self.pipeline.target != wanted {
-            return Err(invalid(
-                "pipeline",
-                format!(
-                    "target: {:?} features cannot feed a {} model",
-                    self.pipeline.target,
-                    self.family().name()
-                ),
-            ));
+        let targets = self.pipeline.member_targets();
+        match &self.model {
+            Model::Ensemble(e) => {
+                if e.members.len() != targets.len() {
+                    return Err(invalid(
+                        "pipeline",
+                        format!(
+                            "blend: {} parts, but the ensemble has {} members (one part per member after the first)",
+                            self.pipeline.blend.len(),
+                            e.members.len()
+                        ),
+                    ));
+                }
+                for (j, (m, &target)) in e.members.iter().zip(&targets).enumerate() {
+                    let Some(wanted) = feeds(&m.model) else {
+                        return Err(invalid(
+                            "model",
+                            format!(
+                                "members[{j}].model: an ensemble cannot be a member of an ensemble"
+                            ),
+                        ));
+                    };
+                    if target != wanted {
+                        let field = match j {
+                            0 => "target".to_string(),
+                            _ => format!("blend[{}].target", j - 1),
+                        };
+                        return Err(invalid(
+                            "pipeline",
+                            format!(
+                                "{field}: {target:?} features cannot feed member {j}, a {} model",
+                                m.model.family().name()
+                            ),
+                        ));
+                    }
+                    if m.model.n_features() as u64 != widths[j] {
+                        return Err(invalid(
+                            "model",
+                            format!(
+                                "members[{j}].model: the member takes {} features but its part of the pipeline makes {}",
+                                m.model.n_features(),
+                                widths[j]
+                            ),
+                        ));
+                    }
+                }
+            }
+            model => {
+                if !self.pipeline.blend.is_empty() {
+                    return Err(invalid(
+                        "pipeline",
+                        format!(
+                            "blend: {} further encodings, but a {} model reads one (only an ensemble reads more)",
+                            self.pipeline.blend.len(),
+                            self.family().name()
+                        ),
+                    ));
+                }
+                if feeds(model) != Some(self.pipeline.target) {
+                    return Err(invalid(
+                        "pipeline",
+                        format!(
+                            "target: {:?} features cannot feed a {} model",
+                            self.pipeline.target,
+                            self.family().name()
+                        ),
+                    ));
+                }
+            }
         }
 
         self.model
@@ -161,6 +227,15 @@ impl Artifact {
             .check(&self.pipeline, MAX_LEVELS + 1)
             .map_err(|e| invalid("reference", e))?;
         Ok(())
+    }
+}
+
+/// The features a single family's model reads (`None` for an ensemble, which reads its members').
+fn feeds(model: &Model) -> Option<Target> {
+    match model {
+        Model::Logistic(_) => Some(Target::Linear),
+        Model::Forest(_) | Model::Gbdt(_) => Some(Target::Trees),
+        Model::Ensemble(_) => None,
     }
 }
 
@@ -488,6 +563,7 @@ mod tests {
     use crate::features::{CategoricalEncoder, Encoder};
     use crate::model::boost::CategoricalSplits;
     use crate::model::calibrate::Calibrator;
+    use crate::model::ensemble::{EnsembleModel, Member};
     use crate::model::family::Family;
     use crate::model::tree::{check_trees, Tree};
     use crate::serve::artifact::TrainingMetadata;
@@ -640,8 +716,117 @@ mod tests {
         match &mut a.model {
             Model::Forest(m) => &mut m.trees,
             Model::Gbdt(m) => &mut m.trees,
-            Model::Logistic(_) => panic!("no trees"),
+            Model::Logistic(_) | Model::Ensemble(_) => panic!("no trees"),
         }
+    }
+
+    /// An ensemble of the three fixtures (trained on the same table), built as training builds
+    /// one: the members' pipelines blended in member order.
+    fn ensemble() -> Artifact {
+        let parts: Vec<&Artifact> = Family::ALL.iter().map(|&f| &fixture(f).0).collect();
+        let pipelines: Vec<_> = parts.iter().map(|a| a.pipeline.clone()).collect();
+        let members = parts
+            .iter()
+            .zip([0.4, 2.0, 0.7])
+            .map(|(a, weight)| Member {
+                weight,
+                model: a.model.clone(),
+            })
+            .collect();
+        let first = parts[0].clone();
+        Artifact::build(
+            first.schema,
+            crate::features::FittedPipeline::blend_of(&pipelines).unwrap(),
+            Model::Ensemble(EnsembleModel {
+                bias: -1.0,
+                members,
+            }),
+            first.calibration,
+            first.threshold,
+            first.metrics,
+            first.reference,
+            first.metadata,
+        )
+        .unwrap()
+    }
+
+    fn members(a: &mut Artifact) -> &mut Vec<Member> {
+        match &mut a.model {
+            Model::Ensemble(e) => &mut e.members,
+            _ => panic!("not an ensemble"),
+        }
+    }
+
+    #[test]
+    fn ensembles_load_and_crafted_ones_are_refused_naming_the_field() {
+        let good = ensemble();
+        let loaded = Artifact::from_json(&good.to_json().unwrap()).unwrap();
+        assert_eq!(loaded.family(), Family::Ensemble);
+        assert_eq!(loaded.pipeline.member_widths().len(), 3);
+        // A single family's file has no `blend` field: files of earlier builds read, and hash,
+        // as before.
+        assert!(!fixture(Family::Gbdt)
+            .0
+            .to_json()
+            .unwrap()
+            .contains("\"blend\""));
+        let error = |tamper: &dyn Fn(&mut Artifact)| {
+            let mut a = good.clone();
+            tamper(&mut a);
+            match Artifact::from_json(&restamped_json(&a)) {
+                Ok(_) => panic!("a tampered ensemble loaded"),
+                Err(e) => e.to_string(),
+            }
+        };
+        assert_error(
+            error(&|a| members(a)[1].weight = -1.0),
+            "model.members[1].weight = -1 is not a finite non-negative number",
+        );
+        assert_error(
+            error(&|a| members(a).clear()),
+            "pipeline.blend: 2 parts, but the ensemble has 0 members",
+        );
+        assert_error(
+            error(&|a| a.pipeline.blend[0].target = Target::Linear),
+            "pipeline.blend[0].target: Linear features cannot feed member 1, a forest model",
+        );
+        assert_error(
+            error(&|a| {
+                a.pipeline.blend[1].encoders.pop();
+            }),
+            "pipeline.blend[1].encoders: ",
+        );
+        assert_error(
+            error(&|a| {
+                let nested = a.model.clone();
+                members(a)[0].model = nested;
+            }),
+            "model.members[0].model: an ensemble cannot be a member of an ensemble",
+        );
+        assert_error(
+            error(&|a| {
+                if let Model::Gbdt(m) = &mut members(a)[2].model {
+                    m.n_features += 1;
+                }
+            }),
+            "model.members[2].model: the member takes",
+        );
+        assert_error(
+            error(&|a| {
+                let width = members(a)[2].model.n_features() as u32;
+                if let Model::Gbdt(m) = &mut members(a)[2].model {
+                    m.trees[0].feature[0] = width;
+                }
+            }),
+            "model.members[2].model.trees[0].feature[0]",
+        );
+        // A single model given an ensemble's further encodings is refused too.
+        assert_error(
+            load_error(Family::Gbdt, |a| {
+                a.pipeline.blend = good.pipeline.blend.clone()
+            }),
+            "pipeline.blend: 2 further encodings, but a gbdt model reads one",
+        );
     }
 
     /// The first internal node of tree 0 with an internal child, and that child.
@@ -755,7 +940,7 @@ mod tests {
                 load_error(family, |a| match &mut a.model {
                     Model::Forest(m) => m.n_features += 1,
                     Model::Gbdt(m) => m.n_features += 1,
-                    Model::Logistic(_) => unreachable!(),
+                    Model::Logistic(_) | Model::Ensemble(_) => unreachable!(),
                 }),
                 "model.n_features: the model takes",
             );

@@ -73,6 +73,20 @@ enum Engine {
         offset: f64,
         scale: f64,
     },
+    /// An ensemble: `bias + Σ weight · member`, each member explained on its own slice of the
+    /// features and its values scaled by its weight, so they stay exact and additive.
+    Blend { bias: f64, parts: Vec<BlendPart> },
+}
+
+/// One member of an ensemble's explanation.
+struct BlendPart {
+    engine: Engine,
+    /// The member's index in the ensemble (where its trees are).
+    member: usize,
+    /// Its features: `start..start + width` of the row.
+    start: usize,
+    width: usize,
+    weight: f64,
 }
 
 impl Engine {
@@ -95,12 +109,204 @@ impl Engine {
     }
 }
 
-/// The trees of a tree model (none for a linear one).
-fn model_trees(model: &Model) -> &[Tree] {
+/// The engine of a single family's model (not an ensemble), reading `pipeline`'s features
+/// (`sketches` give a linear model's feature means), and the space its output is in.
+fn single_engine(
+    model: &Model,
+    pipeline: &FittedPipeline,
+    sketches: &[ColumnSketch],
+) -> (Engine, Space) {
     match model {
-        Model::Gbdt(m) => &m.trees,
-        Model::Forest(m) => &m.trees,
-        Model::Logistic(_) => &[],
+        Model::Logistic(m) => {
+            let means = linear_means(pipeline, sketches);
+            (
+                Engine::Linear {
+                    intercept: m.intercept,
+                    coefficients: m.coefficients.clone(),
+                    means,
+                },
+                Space::LogOdds,
+            )
+        }
+        Model::Gbdt(m) => (Engine::trees(&m.trees, m.base_score, 1.0), Space::LogOdds),
+        Model::Forest(m) => (
+            Engine::trees(
+                &m.trees,
+                0.0,
+                if m.trees.is_empty() {
+                    0.0
+                } else {
+                    1.0 / m.trees.len() as f64
+                },
+            ),
+            Space::Probability,
+        ),
+        Model::Ensemble(e) => {
+            let mut parts = Vec::with_capacity(e.members.len());
+            let mut start = 0;
+            for (member, m) in e.members.iter().enumerate() {
+                // Validation refuses nested ensembles; a member's own pipeline is the matching
+                // slice of the ensemble's.
+                let own = pipeline.member(member).unwrap_or_else(|| pipeline.clone());
+                let (engine, _) = single_engine(&m.model, &own, sketches);
+                let width = m.model.n_features();
+                parts.push(BlendPart {
+                    engine,
+                    member,
+                    start,
+                    width,
+                    weight: m.weight,
+                });
+                start += width;
+            }
+            (
+                Engine::Blend {
+                    bias: e.bias,
+                    parts,
+                },
+                Space::LogOdds,
+            )
+        }
+    }
+}
+
+/// Member `member` of `model` when it is an ensemble, else `model` itself.
+fn member_model(model: &Model, member: usize) -> &Model {
+    match model {
+        Model::Ensemble(e) => e.members.get(member).map_or(model, |m| &m.model),
+        _ => model,
+    }
+}
+
+impl Engine {
+    /// The expected output over the training data (the base value), the path buffer
+    /// Algorithm 2 needs, and the fast path's (splits, rule points) capacities.
+    fn sizes(&self) -> (f64, usize, (usize, usize)) {
+        match self {
+            Engine::Linear {
+                intercept,
+                coefficients,
+                means,
+            } => (
+                intercept
+                    + coefficients
+                        .iter()
+                        .zip(means)
+                        .map(|(c, m)| c * m)
+                        .sum::<f64>(),
+                0,
+                (0, 0),
+            ),
+            Engine::Trees {
+                info,
+                fast,
+                offset,
+                scale,
+                ..
+            } => {
+                // Only trees off the fast path need Algorithm 2's path buffer.
+                let depth = info
+                    .iter()
+                    .zip(fast)
+                    .filter(|(_, f)| f.is_none())
+                    .map(|(t, _)| t.depth)
+                    .max();
+                (
+                    offset + scale * info.iter().map(|t| t.expected).sum::<f64>(),
+                    // One path copy per recursion level, each at most depth + 2 long.
+                    depth.map_or(0, |d| (d + 2) * (d + 3) / 2),
+                    (
+                        fast.iter()
+                            .flatten()
+                            .map(FastTree::n_slots)
+                            .max()
+                            .unwrap_or(0),
+                        fast.iter()
+                            .flatten()
+                            .map(FastTree::points)
+                            .max()
+                            .unwrap_or(0),
+                    ),
+                )
+            }
+            Engine::Blend { bias, parts } => {
+                let mut sizes = (*bias, 0, (0, 0));
+                for part in parts {
+                    let (base, path, (splits, points)) = part.engine.sizes();
+                    sizes.0 += part.weight * base;
+                    sizes.1 = sizes.1.max(path);
+                    sizes.2 = (sizes.2 .0.max(splits), sizes.2 .1.max(points));
+                }
+                sizes
+            }
+        }
+    }
+
+    /// Shapley values of `features` into `phi` (zeroed by the caller), reading the trees of
+    /// `model` (member by member for an ensemble); `with_raw`, also returns the raw output
+    /// (else it may be 0), which costs one more walk of every tree.
+    fn contributions(
+        &self,
+        model: &Model,
+        features: &[f64],
+        phi: &mut [f64],
+        path: &mut [PathElem],
+        buffers: &mut Buffers,
+        with_raw: bool,
+    ) -> f64 {
+        match self {
+            Engine::Linear {
+                intercept,
+                coefficients,
+                means,
+            } => {
+                let mut raw = *intercept;
+                for (((p, &c), &m), &x) in phi.iter_mut().zip(coefficients).zip(means).zip(features)
+                {
+                    *p = c * (x - m);
+                    raw += c * x;
+                }
+                raw
+            }
+            Engine::Trees {
+                info,
+                fast,
+                rules,
+                offset,
+                scale,
+            } => {
+                let mut sum = 0.0;
+                for ((tree, info), fast) in model.trees().iter().zip(info).zip(fast) {
+                    if with_raw {
+                        sum += tree.predict(features);
+                    }
+                    match fast {
+                        Some(fast) => fast.shap(rules, features, phi, buffers),
+                        None => tree_shap(tree, info, features, phi, path),
+                    }
+                }
+                phi.iter_mut().for_each(|p| *p *= scale);
+                offset + scale * sum
+            }
+            Engine::Blend { bias, parts } => {
+                let mut raw = *bias;
+                for part in parts {
+                    let range = part.start..part.start + part.width;
+                    let phi = &mut phi[range.clone()];
+                    let member = part.engine.contributions(
+                        member_model(model, part.member),
+                        &features[range],
+                        phi,
+                        path,
+                        buffers,
+                        with_raw,
+                    );
+                    phi.iter_mut().for_each(|p| *p *= part.weight);
+                    raw += part.weight * member;
+                }
+                raw
+            }
+        }
     }
 }
 
@@ -159,84 +365,17 @@ impl<A: ArtifactRef> Explainer<A> {
             });
         }
         match &artifact.model {
-            Model::Gbdt(m) => m.trees.iter().try_for_each(|t| check_tree(t, n))?,
-            Model::Forest(m) => m.trees.iter().try_for_each(|t| check_tree(t, n))?,
-            Model::Logistic(_) => {}
-        }
-        let (engine, space) = match &artifact.model {
-            Model::Logistic(m) => {
-                let means = linear_means(pipeline, &artifact.reference.columns);
-                (
-                    Engine::Linear {
-                        intercept: m.intercept,
-                        coefficients: m.coefficients.clone(),
-                        means,
-                    },
-                    Space::LogOdds,
-                )
-            }
-            Model::Gbdt(m) => (Engine::trees(&m.trees, m.base_score, 1.0), Space::LogOdds),
-            Model::Forest(m) => (
-                Engine::trees(
-                    &m.trees,
-                    0.0,
-                    if m.trees.is_empty() {
-                        0.0
-                    } else {
-                        1.0 / m.trees.len() as f64
-                    },
-                ),
-                Space::Probability,
-            ),
-        };
-        let (base_value, path_capacity, fast_capacity) = match &engine {
-            Engine::Linear {
-                intercept,
-                coefficients,
-                means,
-            } => (
-                intercept
-                    + coefficients
-                        .iter()
-                        .zip(means)
-                        .map(|(c, m)| c * m)
-                        .sum::<f64>(),
-                0,
-                (0, 0),
-            ),
-            Engine::Trees {
-                info,
-                fast,
-                offset,
-                scale,
-                ..
-            } => {
-                // Only trees off the fast path need Algorithm 2's path buffer.
-                let depth = info
+            Model::Ensemble(e) => e.members.iter().try_for_each(|m| {
+                let width = m.model.n_features();
+                m.model
+                    .trees()
                     .iter()
-                    .zip(fast)
-                    .filter(|(_, f)| f.is_none())
-                    .map(|(t, _)| t.depth)
-                    .max();
-                (
-                    offset + scale * info.iter().map(|t| t.expected).sum::<f64>(),
-                    // One path copy per recursion level, each at most depth + 2 long.
-                    depth.map_or(0, |d| (d + 2) * (d + 3) / 2),
-                    (
-                        fast.iter()
-                            .flatten()
-                            .map(FastTree::n_slots)
-                            .max()
-                            .unwrap_or(0),
-                        fast.iter()
-                            .flatten()
-                            .map(FastTree::points)
-                            .max()
-                            .unwrap_or(0),
-                    ),
-                )
-            }
-        };
+                    .try_for_each(|t| check_tree(t, width))
+            })?,
+            model => model.trees().iter().try_for_each(|t| check_tree(t, n))?,
+        }
+        let (engine, space) = single_engine(&artifact.model, pipeline, &artifact.reference.columns);
+        let (base_value, path_capacity, fast_capacity) = engine.sizes();
         let sources = pipeline.feature_sources();
         Ok(Explainer {
             scorer,
@@ -301,43 +440,15 @@ impl<A: ArtifactRef> Explainer<A> {
     /// model output (else 0), which costs one more walk of every tree.
     fn contributions_into(&self, features: &[f64], ws: &mut Workspace, with_raw: bool) -> f64 {
         ws.phi.fill(0.0);
-        let raw = match &self.engine {
-            Engine::Linear {
-                intercept,
-                coefficients,
-                means,
-            } => {
-                let mut raw = *intercept;
-                for (((p, &c), &m), &x) in
-                    ws.phi.iter_mut().zip(coefficients).zip(means).zip(features)
-                {
-                    *p = c * (x - m);
-                    raw += c * x;
-                }
-                raw
-            }
-            Engine::Trees {
-                info,
-                fast,
-                rules,
-                offset,
-                scale,
-            } => {
-                let trees = model_trees(&self.artifact().model);
-                let mut sum = 0.0;
-                for ((tree, info), fast) in trees.iter().zip(info).zip(fast) {
-                    if with_raw {
-                        sum += tree.predict(features);
-                    }
-                    match fast {
-                        Some(fast) => fast.shap(rules, features, &mut ws.phi, &mut ws.buffers),
-                        None => tree_shap(tree, info, features, &mut ws.phi, &mut ws.path),
-                    }
-                }
-                ws.phi.iter_mut().for_each(|p| *p *= scale);
-                offset + scale * sum
-            }
-        };
+        let model = &self.artifact().model;
+        let raw = self.engine.contributions(
+            model,
+            features,
+            &mut ws.phi,
+            &mut ws.path,
+            &mut ws.buffers,
+            with_raw,
+        );
         ws.columns.fill(0.0);
         for (&source, &p) in self.sources.iter().zip(&ws.phi) {
             ws.columns[source] += p;
@@ -690,6 +801,93 @@ mod tests {
             Model::Logistic(m) => m.predict_raw(features),
             Model::Gbdt(m) => m.predict_raw(features),
             Model::Forest(m) => m.predict_proba(features),
+            Model::Ensemble(m) => m.predict_raw(features),
+        }
+    }
+
+    /// An ensemble of the three families' artifacts above (trained on the same table), with
+    /// weights and a bias chosen here, saved and loaded again (so load validation passes it).
+    fn blended() -> &'static Artifact {
+        static CACHE: OnceLock<Artifact> = OnceLock::new();
+        CACHE.get_or_init(|| {
+            let parts: Vec<&Artifact> = Family::ALL.iter().map(|&f| &trained(f).0).collect();
+            let pipelines: Vec<FittedPipeline> = parts.iter().map(|a| a.pipeline.clone()).collect();
+            let members = parts
+                .iter()
+                .zip([0.6, 1.5, 0.5])
+                .map(|(a, weight)| crate::model::ensemble::Member {
+                    weight,
+                    model: a.model.clone(),
+                })
+                .collect();
+            let first = parts[0].clone();
+            let artifact = Artifact::build(
+                first.schema,
+                FittedPipeline::blend_of(&pipelines).unwrap(),
+                Model::Ensemble(crate::model::ensemble::EnsembleModel {
+                    bias: -0.3,
+                    members,
+                }),
+                first.calibration,
+                first.threshold,
+                first.metrics,
+                first.reference,
+                first.metadata,
+            )
+            .unwrap();
+            Artifact::from_json(&artifact.to_json().unwrap()).unwrap()
+        })
+    }
+
+    /// The ensemble's Shapley values are its members' raw-score values times their weights:
+    /// they add up to the blend's raw score minus its base value, per member and in all.
+    #[test]
+    fn ensemble_explanations_are_the_weighted_sum_of_its_members() {
+        let artifact = blended();
+        let table = &trained(Family::Gbdt).1;
+        let explainer = Explainer::new(artifact).unwrap();
+        assert_eq!(explainer.space(), Space::LogOdds);
+        let singles: Vec<Explainer<&Artifact>> = Family::ALL
+            .iter()
+            .map(|&f| Explainer::new(&trained(f).0).unwrap())
+            .collect();
+        let weights = [0.6, 1.5, 0.5];
+        let expected_base = -0.3
+            + singles
+                .iter()
+                .zip(weights)
+                .map(|(e, w)| w * e.base_value())
+                .sum::<f64>();
+        assert!((explainer.base_value() - expected_base).abs() < 1e-9);
+        let (x, _) = artifact.pipeline.transform_table(table).unwrap();
+        let scorer = Scorer::new(artifact);
+        for r in (0..table.n_rows()).step_by(20) {
+            let e = explainer.explain_row(table, r).unwrap();
+            let features = x.row(r).to_vec();
+            assert_additive(artifact, &e, &features);
+            // The served probability is the calibrated blend of the same features.
+            let served = scorer.score_table(table).unwrap()[r]
+                .as_ref()
+                .unwrap()
+                .probability;
+            assert_eq!(e.probability.to_bits(), served.to_bits());
+            for c in &e.contributions {
+                let by_members: f64 = singles
+                    .iter()
+                    .zip(weights)
+                    .map(|(s, w)| {
+                        let single = s.explain_row(table, r).unwrap();
+                        let found = single.contributions.iter().find(|d| d.column == c.column);
+                        w * found.unwrap().contribution
+                    })
+                    .sum();
+                assert!(
+                    (c.contribution - by_members).abs() < 1e-9,
+                    "{}: {} vs {by_members}",
+                    c.column,
+                    c.contribution
+                );
+            }
         }
     }
 
@@ -1349,7 +1547,7 @@ mod tests {
             let Engine::Trees { info, fast, .. } = &explainer.engine else {
                 panic!("tree engine expected");
             };
-            let trees = model_trees(&artifact.model);
+            let trees = artifact.model.trees();
             assert!(fast.iter().all(Option::is_some), "{family:?}");
             let (x, _) = artifact.pipeline.transform_table(table).unwrap();
             let mut ws = explainer.workspace();
