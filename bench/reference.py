@@ -174,6 +174,21 @@ def take(x, idx):
     return x.iloc[idx] if isinstance(x, pd.DataFrame) else x[idx]
 
 
+def early_stopped(params, x, y, tr, va):
+    """Fits LightGBM on the rows `tr`, stopping on the validation rows `va`'s log loss; returns the
+    fitted probe and its best round count (every round it was given when it never stopped)."""
+    probe = lgb.LGBMClassifier(**params)
+    probe.fit(
+        take(x, tr),
+        y[tr],
+        eval_X=(take(x, va),),
+        eval_y=(y[va],),
+        eval_metric="binary_logloss",
+        callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)],
+    )
+    return probe, max(1, probe.best_iteration_ or params["n_estimators"])
+
+
 class LightGBM:
     family = "gbdt"
     library = f"lightgbm {lgb.__version__}"
@@ -206,17 +221,7 @@ class LightGBM:
             self.rounds = self.model.n_estimators
             return
         # Ebb's protocol: find the round count on a stratified 10% hold-out, refit on all rows.
-        tr, va = holdout(y)
-        probe = lgb.LGBMClassifier(**self.params(MAX_ROUNDS))
-        probe.fit(
-            take(x, tr),
-            y[tr],
-            eval_X=(take(x, va),),
-            eval_y=(y[va],),
-            eval_metric="binary_logloss",
-            callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)],
-        )
-        self.rounds = max(1, probe.best_iteration_ or MAX_ROUNDS)
+        probe, self.rounds = early_stopped(self.params(MAX_ROUNDS), x, y, *holdout(y))
         self.model = lgb.LGBMClassifier(**self.params(self.rounds)).fit(x, y)
 
     def predict(self, x, threads):
@@ -226,7 +231,7 @@ class LightGBM:
         return len(self.model.booster_.model_to_string().encode())
 
 
-class LightGBMTuned:
+class LightGBMTuned(LightGBM):
     """LightGBM tuned on issue 13's grid (num_leaves x learning_rate x min_child_samples, 27
     points; LightGBM's defaults otherwise, native categoricals). The fold's training rows are split
     once, stratified with seed 42, into 85% inner training and 15% inner validation rows; every
@@ -257,26 +262,13 @@ class LightGBMTuned:
         best = None
         for values in itertools.product(*TUNED_GRID.values()):
             point = dict(zip(TUNED_GRID, values))
-            probe = lgb.LGBMClassifier(**self.params(point, TUNED_MAX_ROUNDS))
-            probe.fit(
-                take(x, tr),
-                y[tr],
-                eval_X=(take(x, va),),
-                eval_y=(y[va],),
-                callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)],
-            )
+            probe, rounds = early_stopped(self.params(point, TUNED_MAX_ROUNDS), x, y, tr, va)
             loss = probe.best_score_["valid_0"]["binary_logloss"]
             if best is None or loss < best[0]:
-                best = (loss, point, max(1, probe.best_iteration_ or TUNED_MAX_ROUNDS))
+                best = (loss, point, rounds)
         loss, self.point, self.rounds = best
         log(f"{self.name}: chose {self.point} ({self.rounds} rounds, inner log loss {loss:.4f})")
         self.model = lgb.LGBMClassifier(**self.params(self.point, self.rounds)).fit(x, y)
-
-    def predict(self, x, threads):
-        return self.model.booster_.predict(x, num_threads=threads)
-
-    def size(self):
-        return len(self.model.booster_.model_to_string().encode())
 
 
 class XGBoost:
