@@ -91,3 +91,69 @@ impl<'de, T: Tagged> Visitor<'de> for TaggedVisitor<T> {
         serde_json::from_str(&text).map_err(de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::calibrate::Calibrator;
+    use alloc::string::{String, ToString};
+    use alloc::vec;
+
+    fn read(json: &str) -> Result<Calibrator, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_tag_may_come_first_or_anywhere_else() {
+        let platt = Calibrator::Platt { a: 1.5, b: -2.0 };
+        assert_eq!(
+            read(r#"{"method":"platt","a":1.5,"b":-2.0}"#),
+            Ok(platt.clone())
+        );
+        assert_eq!(read(r#"{"b":-2.0,"method":"platt","a":1.5}"#), Ok(platt));
+        let isotonic = Calibrator::Isotonic {
+            thresholds: vec![0.1, 0.9],
+            values: vec![0.2, 0.8],
+        };
+        let json = r#"{"values":[0.2,0.8],"thresholds":[0.1,0.9],"method":"isotonic"}"#;
+        assert_eq!(read(json), Ok(isotonic));
+        // A unit variant ignores other fields, as serde's derive did.
+        assert_eq!(read(r#"{"method":"identity"}"#), Ok(Calibrator::Identity));
+        assert_eq!(
+            read(r#"{"x":1,"method":"identity"}"#),
+            Ok(Calibrator::Identity)
+        );
+    }
+
+    #[test]
+    fn a_missing_wrong_or_unknown_tag_is_named() {
+        for json in [r#"{}"#, r#"{"a":1.0,"b":2.0}"#] {
+            let e = read(json).unwrap_err();
+            assert!(e.contains("missing field `method`"), "{e}");
+        }
+        for json in [r#"{"method":"sigmoid"}"#, r#"{"a":1,"method":"sigmoid"}"#] {
+            let e = read(json).unwrap_err();
+            assert!(
+                e.contains(
+                    "unknown variant `sigmoid`, expected one of `identity`, `platt`, `isotonic`"
+                ),
+                "{e}"
+            );
+        }
+        let e = read(r#"{"method":3}"#).unwrap_err();
+        assert!(
+            e.contains("invalid type: integer `3`, expected a string"),
+            "{e}"
+        );
+        let e = read(r#"{"a":1,"method":3}"#).unwrap_err();
+        assert!(e.contains("`method` must be a string, not 3"), "{e}");
+        let e = read(r#""platt""#).unwrap_err();
+        assert!(
+            e.contains("expected internally tagged enum Calibrator"),
+            "{e}"
+        );
+        let e = read(r#"{"method":"platt","a":1.0}"#).unwrap_err();
+        assert!(e.contains("missing field `b`"), "{e}");
+        let e = read(r#"{"a":1.0,"method":"platt"}"#).unwrap_err();
+        assert!(e.contains("missing field `b`"), "{e}");
+    }
+}
