@@ -25,7 +25,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use hashbrown::HashMap;
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::data::datetime::parse_datetime;
 use crate::data::schema::{ColumnKind, Schema};
@@ -33,6 +33,7 @@ use crate::data::table::{is_na, parse_bool, parse_number, Rows, Table, Value};
 use crate::error::{Error, Result};
 use crate::progress::Reporter;
 use crate::rng::Rng;
+use crate::tagged::{self, Tagged};
 
 /// Which model family the matrix is for: linear models need imputed, scaled inputs; trees
 /// handle raw scales and missing values themselves.
@@ -763,7 +764,7 @@ impl NumericEncoder {
 pub const MAX_CODES: usize = 255;
 
 /// Fitted parameters of one categorical column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "encoding", rename_all = "snake_case")]
 pub enum CategoricalEncoder {
     /// One 1/0 column per kept level, then `other` (rare and unseen levels) if training had
@@ -782,6 +783,70 @@ pub enum CategoricalEncoder {
     /// One column of level codes, for boosting's native categorical splits: `i` for
     /// `levels[i]`, `levels.len()` for `other` (rare and unseen levels), `NaN` when missing.
     Codes { levels: Vec<String> },
+}
+
+// Read without serde's buffering (`crate::tagged`); nested in `Encoder`, whose tag comes first.
+impl<'de> Deserialize<'de> for CategoricalEncoder {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        tagged::deserialize(d)
+    }
+}
+
+impl Tagged for CategoricalEncoder {
+    const NAME: &'static str = "CategoricalEncoder";
+    const TAG: &'static str = "encoding";
+    const VARIANTS: &'static [&'static str] = &["one_hot", "encoded", "codes"];
+
+    fn read<'de, D: Deserializer<'de>>(
+        index: usize,
+        rest: D,
+    ) -> core::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct OneHot {
+            levels: Vec<String>,
+            other_column: bool,
+            missing_indicator: bool,
+        }
+        #[derive(Deserialize)]
+        struct Encoded {
+            levels: Vec<String>,
+            values: Vec<f64>,
+            missing_value: f64,
+        }
+        #[derive(Deserialize)]
+        struct Codes {
+            levels: Vec<String>,
+        }
+        Ok(match index {
+            0 => {
+                let OneHot {
+                    levels,
+                    other_column,
+                    missing_indicator,
+                } = OneHot::deserialize(rest)?;
+                CategoricalEncoder::OneHot {
+                    levels,
+                    other_column,
+                    missing_indicator,
+                }
+            }
+            1 => {
+                let Encoded {
+                    levels,
+                    values,
+                    missing_value,
+                } = Encoded::deserialize(rest)?;
+                CategoricalEncoder::Encoded {
+                    levels,
+                    values,
+                    missing_value,
+                }
+            }
+            _ => CategoricalEncoder::Codes {
+                levels: Codes::deserialize(rest)?.levels,
+            },
+        })
+    }
 }
 
 impl CategoricalEncoder {
@@ -871,13 +936,36 @@ impl CategoricalEncoder {
 }
 
 /// How one input column becomes model features.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Encoder {
     /// Numeric, boolean and datetime columns.
     Numeric(NumericEncoder),
     /// Categorical columns.
     Categorical(CategoricalEncoder),
+}
+
+// Read without serde's buffering (`crate::tagged`).
+impl<'de> Deserialize<'de> for Encoder {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        tagged::deserialize(d)
+    }
+}
+
+impl Tagged for Encoder {
+    const NAME: &'static str = "Encoder";
+    const TAG: &'static str = "type";
+    const VARIANTS: &'static [&'static str] = &["numeric", "categorical"];
+
+    fn read<'de, D: Deserializer<'de>>(
+        index: usize,
+        rest: D,
+    ) -> core::result::Result<Self, D::Error> {
+        Ok(match index {
+            0 => Encoder::Numeric(NumericEncoder::deserialize(rest)?),
+            _ => Encoder::Categorical(CategoricalEncoder::deserialize(rest)?),
+        })
+    }
 }
 
 /// One raw input column of the pipeline.

@@ -39,6 +39,7 @@ pub mod monitor;
 pub mod progress;
 pub mod rng;
 pub mod serve;
+mod tagged;
 pub mod train;
 pub mod workflow;
 

@@ -14,10 +14,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{check_labels, check_weights, logit, sigmoid, softplus};
+use crate::tagged::{self, Tagged};
 
 /// Platt's Newton iterations stop after this many steps at the latest.
 const PLATT_MAX_ITER: usize = 100;
@@ -39,7 +41,7 @@ const PLATT_NOISE: f64 = 1e-12;
 
 /// A fitted probability map. [`Calibrator::apply`] is monotone (non-decreasing for isotonic and
 /// for Platt with `a >= 0`) and maps `[0, 1]` into `[0, 1]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Calibrator {
     /// Probabilities are used as the model gives them.
@@ -52,6 +54,50 @@ pub enum Calibrator {
         thresholds: Vec<f64>,
         values: Vec<f64>,
     },
+}
+
+// Read without serde's buffering (`crate::tagged`), like the artifact's other tagged enums.
+impl<'de> Deserialize<'de> for Calibrator {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        tagged::deserialize(d)
+    }
+}
+
+impl Tagged for Calibrator {
+    const NAME: &'static str = "Calibrator";
+    const TAG: &'static str = "method";
+    const VARIANTS: &'static [&'static str] = &["identity", "platt", "isotonic"];
+
+    fn read<'de, D: Deserializer<'de>>(
+        index: usize,
+        rest: D,
+    ) -> core::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Platt {
+            a: f64,
+            b: f64,
+        }
+        #[derive(Deserialize)]
+        struct Isotonic {
+            thresholds: Vec<f64>,
+            values: Vec<f64>,
+        }
+        Ok(match index {
+            0 => {
+                // serde ignored any other field of a unit variant; so does this.
+                IgnoredAny::deserialize(rest)?;
+                Calibrator::Identity
+            }
+            1 => {
+                let Platt { a, b } = Platt::deserialize(rest)?;
+                Calibrator::Platt { a, b }
+            }
+            _ => {
+                let Isotonic { thresholds, values } = Isotonic::deserialize(rest)?;
+                Calibrator::Isotonic { thresholds, values }
+            }
+        })
+    }
 }
 
 impl Calibrator {

@@ -3,7 +3,7 @@
 
 use alloc::format;
 use alloc::string::String;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::boost::BoostModel;
 use super::ensemble::{EnsembleModel, MAX_MEMBERS};
@@ -12,6 +12,7 @@ use super::linear::LogisticModel;
 use super::packed::PackedTrees;
 use super::sigmoid;
 use super::tree::{check_categories, check_trees, Tree, TreeBounds};
+use crate::tagged::{self, Tagged};
 
 /// The model families Ebb trains and compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,7 +51,7 @@ impl Family {
 }
 
 /// A fitted model of any family.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(tag = "family", rename_all = "snake_case")]
 pub enum Model {
     /// Logistic regression.
@@ -61,6 +62,28 @@ pub enum Model {
     Gbdt(BoostModel),
     /// A blend of models of the families above.
     Ensemble(EnsembleModel),
+}
+
+// Read without serde's buffering (`crate::tagged`): a model's trees are its biggest part.
+impl<'de> Deserialize<'de> for Model {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        tagged::deserialize(d)
+    }
+}
+
+impl Tagged for Model {
+    const NAME: &'static str = "Model";
+    const TAG: &'static str = "family";
+    const VARIANTS: &'static [&'static str] = &["logistic", "forest", "gbdt", "ensemble"];
+
+    fn read<'de, D: Deserializer<'de>>(index: usize, rest: D) -> Result<Self, D::Error> {
+        Ok(match index {
+            0 => Model::Logistic(LogisticModel::deserialize(rest)?),
+            1 => Model::Forest(ForestModel::deserialize(rest)?),
+            2 => Model::Gbdt(BoostModel::deserialize(rest)?),
+            _ => Model::Ensemble(EnsembleModel::deserialize(rest)?),
+        })
+    }
 }
 
 impl Model {

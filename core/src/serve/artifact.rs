@@ -119,6 +119,59 @@ impl StreamingHash {
     }
 }
 
+/// `compact` JSON (serde_json's compact output: no whitespace outside strings) laid out byte
+/// for byte as `serde_json::to_string_pretty` lays it out: two spaces of indent per level, one
+/// value or key per line, `": "` after a key, `[]` and `{}` when empty.
+fn pretty(compact: &str) -> String {
+    fn newline(out: &mut String, depth: usize) {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    }
+    let mut out = String::with_capacity(compact.len() + compact.len() / 2);
+    let mut depth = 0usize;
+    let mut chars = compact.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                // A string, escapes included, is copied as it is.
+                out.push('"');
+                while let Some(c) = chars.next() {
+                    out.push(c);
+                    match c {
+                        '\\' => out.extend(chars.next()),
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '{' | '[' => {
+                out.push(c);
+                let close = if c == '{' { '}' } else { ']' };
+                if chars.peek() == Some(&close) {
+                    out.extend(chars.next());
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(',');
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -213,15 +266,25 @@ impl Artifact {
         self.validate().map_err(|e| Error::Artifact {
             message: format!("cannot save an artifact that would not load: {e}"),
         })?;
-        serde_json::to_string_pretty(self).map_err(|e| Error::Artifact {
+        // The compact writer the content hash uses, then laid out: a second (pretty) writer
+        // of every artifact type would be tens of KB more in the wasm builds.
+        let compact = serde_json::to_string(self).map_err(|e| Error::Artifact {
             message: format!("cannot serialise the artifact: {e}"),
-        })
+        })?;
+        Ok(pretty(&compact))
     }
 
     /// Loads an artifact from JSON, checking the format version first (so a newer file gets a
     /// clear "upgrade Ebb" message rather than a field error), then the content hash, then
     /// everything [`Artifact::validate`] checks: a crafted file with a valid hash is refused
     /// with the field that is wrong before anything uses it.
+    ///
+    /// `#[inline]` so that the caller's crate compiles it and the JSON reading it instantiates
+    /// (serde's derived readers of every artifact type, well over 100 KB of wasm): the wasm
+    /// builds optimise the worker and the dashboard for size but keep this crate at full speed
+    /// for its compute, and loading a model is no compute worth that size (BENCHMARKS.md,
+    /// "Artifact reading and the wasm size").
+    #[inline]
     pub fn from_json(json: &str) -> Result<Artifact> {
         #[derive(Deserialize)]
         struct Header {
@@ -270,5 +333,29 @@ impl Artifact {
         }
         artifact.validate()?;
         Ok(artifact)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pretty;
+
+    #[test]
+    fn the_layout_is_serde_jsons_pretty_one_byte_for_byte() {
+        let value = serde_json::json!({
+            "empty_list": [],
+            "empty_map": {},
+            "nested": [[], [1, 2.5e-300, -0.0], {"a": {"b": [null, true, false]}}],
+            "text": "quote \" backslash \\ braces {}[] comma, colon: tab\t newline\n \u{1} é ∑ 😀",
+            "tail\\": "\\",
+            "numbers": [0.1, 1e100, -17, 18446744073709551615u64],
+        });
+        let compact = serde_json::to_string(&value).unwrap();
+        assert_eq!(
+            pretty(&compact),
+            serde_json::to_string_pretty(&value).unwrap()
+        );
+        assert_eq!(pretty("[]"), "[]");
+        assert_eq!(pretty("\"a\""), "\"a\"");
     }
 }

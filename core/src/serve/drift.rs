@@ -11,11 +11,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::data::table::Table;
 use crate::error::Result;
 use crate::features::{categorical_levels, level_text, numeric_value, Encoder, FittedPipeline};
+use crate::tagged::{self, Tagged};
 
 /// Number of equal-width bins of the score histogram.
 pub const SCORE_BINS: usize = 20;
@@ -24,13 +25,48 @@ pub const SCORE_BINS: usize = 20;
 const NUMERIC_BINS: usize = 10;
 
 /// Where a column's values fall, binned on the training data's bins.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Bins {
     /// `upper_edges[i]` is the inclusive upper edge of bin `i`; the last bin is open-ended.
     Numeric { upper_edges: Vec<f64> },
     /// One bin per training level, then `other`.
     Categorical { levels: Vec<String> },
+}
+
+// Read without serde's buffering (`crate::tagged`), like the artifact's other tagged enums.
+impl<'de> Deserialize<'de> for Bins {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        tagged::deserialize(d)
+    }
+}
+
+impl Tagged for Bins {
+    const NAME: &'static str = "Bins";
+    const TAG: &'static str = "type";
+    const VARIANTS: &'static [&'static str] = &["numeric", "categorical"];
+
+    fn read<'de, D: Deserializer<'de>>(
+        index: usize,
+        rest: D,
+    ) -> core::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Numeric {
+            upper_edges: Vec<f64>,
+        }
+        #[derive(Deserialize)]
+        struct Categorical {
+            levels: Vec<String>,
+        }
+        Ok(match index {
+            0 => Bins::Numeric {
+                upper_edges: Numeric::deserialize(rest)?.upper_edges,
+            },
+            _ => Bins::Categorical {
+                levels: Categorical::deserialize(rest)?.levels,
+            },
+        })
+    }
 }
 
 /// A mergeable summary of one column over some rows.

@@ -1383,6 +1383,71 @@ mod tests {
         assert_eq!(again.content_hash, artifact.content_hash);
     }
 
+    /// A saved file is laid out as `serde_json::to_string_pretty` laid it out (the files of
+    /// earlier builds), though written through the compact writer the content hash uses.
+    #[test]
+    fn saved_files_are_laid_out_as_before() {
+        for family in Family::ALL {
+            let a = &fixture(family).0;
+            assert_eq!(
+                a.to_json().unwrap(),
+                serde_json::to_string_pretty(a).unwrap()
+            );
+        }
+        let e = ensemble();
+        assert_eq!(
+            e.to_json().unwrap(),
+            serde_json::to_string_pretty(&e).unwrap()
+        );
+    }
+
+    /// The tagged enums (`family`, `method`, `type`, `encoding`) are read tag first, without
+    /// buffering (`crate::tagged`); a file whose keys a tool reordered, every tag then after other
+    /// keys, still loads as the same model, and a missing or unknown tag is named.
+    #[test]
+    fn a_file_with_reordered_keys_still_loads_and_a_bad_tag_is_named() {
+        /// `value` as JSON with every object's keys in reverse order: each tag goes last.
+        fn reversed(value: &serde_json::Value) -> String {
+            match value {
+                serde_json::Value::Object(map) => {
+                    let entries: Vec<String> = map
+                        .iter()
+                        .rev()
+                        .map(|(k, v)| {
+                            format!("{}:{}", serde_json::to_string(k).unwrap(), reversed(v))
+                        })
+                        .collect();
+                    format!("{{{}}}", entries.join(","))
+                }
+                serde_json::Value::Array(items) => {
+                    let items: Vec<String> = items.iter().map(reversed).collect();
+                    format!("[{}]", items.join(","))
+                }
+                other => serde_json::to_string(other).unwrap(),
+            }
+        }
+        for family in Family::ALL {
+            let (a, t) = fixture(family);
+            let value: serde_json::Value = serde_json::from_str(&a.to_json().unwrap()).unwrap();
+            let sorted = reversed(&value);
+            assert!(!sorted.contains("{\"family\""));
+            let back = Artifact::from_json(&sorted).expect("a file with reordered keys loads");
+            assert_eq!(back.content_hash, a.content_hash);
+            assert_eq!(scores(&back, t), scores(a, t));
+        }
+        let json = fixture(Family::Gbdt).0.to_json().unwrap();
+        let missing = json.replacen("\"family\": \"gbdt\",", "", 1);
+        assert_ne!(missing, json);
+        let e = Artifact::from_json(&missing).unwrap_err().to_string();
+        assert_error(e, "missing field `family`");
+        let unknown = json.replacen("\"family\": \"gbdt\"", "\"family\": \"xgboost\"", 1);
+        let e = Artifact::from_json(&unknown).unwrap_err().to_string();
+        assert_error(
+            e,
+            "unknown variant `xgboost`, expected one of `logistic`, `forest`, `gbdt`, `ensemble`",
+        );
+    }
+
     /// A boosted model saved before native categorical splits (`fuzz/fixtures/gbdt.json`, no
     /// `categories` anywhere) still loads, scores as that build scored it (`ebb score` of
     /// `fuzz/fixtures/customers.csv` with the `cc48622` binary) and saves back with its own
