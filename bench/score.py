@@ -56,20 +56,24 @@ def job(a) -> None:
 
 def child_seconds(cmd):
     """Wall and CPU seconds (user + system, all threads) and peak resident memory (MB) of a
-    child process run to the end: `wait4` gives that one child's usage."""
+    child process run to the end. The memory is GNU time's `%M`: a child's own `ru_maxrss`
+    would count this Python process's pages too (Linux keeps the high-water mark of the image
+    a forked child had before its exec), while `time` forks from a process of a few MB."""
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak:
+        child = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", peak.name, *cmd],
+                                 stdout=subprocess.PIPE, stderr=err)
         stdout = child.stdout.read().decode()
+        # The usage of `time` includes the job it waited for (and a few ms of its own).
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         child.stdout.close()
         if os.waitstatus_to_exitcode(status) != 0:
             err.seek(0)
             sys.exit(f"score bench: {' '.join(cmd)} failed:\n{err.read().decode()}")
+        rss_kib = int(peak.read().split()[-1])
     cpu = usage.ru_utime + usage.ru_stime
-    # ru_maxrss is in KiB on Linux.
-    return wall, cpu, usage.ru_maxrss / 1024, stdout
+    return wall, cpu, rss_kib / 1024, stdout
 
 
 def run(a) -> None:
