@@ -8,6 +8,9 @@
 #              EBB_SCORE_TRAIN_ROWS rows the models are trained on (default 100000)
 #              EBB_SCORE_REPEATS runs of each job (default 3)
 #              EBB_SCORE_FOREST=0 to leave the forest out (its training takes minutes)
+#              EBB_SCORE_BASELINE another `ebb` binary (an earlier build, copied aside) that scores
+#                the same models in the same run: a before/after table, outputs compared byte
+#                for byte
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,6 +32,9 @@ models=(--gbdt "$out/gbdt.json")
 if [[ ${EBB_SCORE_FOREST:-1} != 0 ]]; then
     "$ebb" train "$out/train.csv" --model forest --out "$out/forest.json"
     models+=(--forest "$out/forest.json")
+fi
+if [[ -n ${EBB_SCORE_BASELINE:-} ]]; then
+    models+=(--baseline "$EBB_SCORE_BASELINE")
 fi
 "$venv/bin/python" bench/score.py run --ebb "$ebb" --train "$out/train.csv" \
     --data "$out/customers.csv" "${models[@]}" --workdir "$out" --repeats "${EBB_SCORE_REPEATS:-3}"

@@ -1,10 +1,13 @@
 //! `ebb score`: batch scoring, streamed. The input is parsed in batches and each batch's scores
-//! are written out before the next is read, so a million rows never sit in memory twice.
+//! are written out while the next is parsed on a second thread, so a million rows never sit in
+//! memory at once.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use ebb_core::data::table::Table;
 use ebb_core::serve::scorer::Scorer;
 
 use crate::io::{for_each_batch, print_json, read_artifact};
@@ -44,7 +47,10 @@ impl Sink<'_> {
                 line.clear();
                 ebb_core::data::ingest::write_csv_field(line, id, b',');
                 match score {
-                    Some((p, d)) => line.push_str(&format!(",{p},{}\n", u8::from(d))),
+                    // Formatted into the reused line: no allocation per row.
+                    Some((p, d)) => {
+                        let _ = writeln!(line, ",{p},{}", u8::from(d));
+                    }
                     // Kept in the output (one row per input row) but marked.
                     None => line.push_str(",,invalid\n"),
                 }
@@ -91,7 +97,7 @@ pub fn run(args: ScoreArgs) -> CliResult {
             }
         };
         let mut row_id = String::new();
-        for_each_batch(&args.data, |batch| {
+        let mut score_batch = |batch: Table| -> CliResult {
             let id_index = id_column.as_deref().and_then(|c| batch.column_index(c));
             let scores = scorer
                 .score_table(&batch)
@@ -101,7 +107,7 @@ pub fn run(args: ScoreArgs) -> CliResult {
                     Some(c) => batch.raw(r, c),
                     None => {
                         row_id.clear();
-                        row_id.push_str(&batch.source_row(r).to_string());
+                        let _ = write!(row_id, "{}", batch.source_row(r));
                         &row_id
                     }
                 };
@@ -127,6 +133,27 @@ pub fn run(args: ScoreArgs) -> CliResult {
             let rows = scored + invalid.len();
             bar.update("scoring", 1.0, &format!("{rows} rows"));
             Ok(())
+        };
+        // The input is read and parsed on its own thread, one batch ahead: the next batch is
+        // parsed while this one is scored and written, instead of the cores idling on one
+        // thread's parsing between batches. A rendezvous channel keeps at most one parsed
+        // batch waiting, so memory stays at two batches.
+        let (send, batches) = std::sync::mpsc::sync_channel::<Table>(0);
+        std::thread::scope(|threads| {
+            let reader = threads.spawn(|| {
+                for_each_batch(&args.data, move |batch| {
+                    // Fails only once scoring has stopped on an error, which is then the one
+                    // reported: this one just ends the reading.
+                    send.send(batch)
+                        .map_err(|_| CliError::other("scoring stopped"))
+                })
+            });
+            // Dropping `batches` on an error hangs up on the reader, which then stops.
+            let scoring = batches.into_iter().try_for_each(&mut score_batch);
+            let reading = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            scoring.and(reading)
         })?;
         #[cfg(feature = "parquet")]
         if let Sink::Parquet(writer) = sink {

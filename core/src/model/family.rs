@@ -3,6 +3,7 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::boost::BoostModel;
@@ -84,6 +85,17 @@ impl Tagged for Model {
             _ => Model::Ensemble(EnsembleModel::deserialize(rest)?),
         })
     }
+}
+
+/// A model's trees laid out for scoring ([`Model::pack`]), built when a model is loaded to
+/// score: [`crate::model::tree::Tree`] stays the representation of training, artifacts and
+/// explanations.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PackedModel {
+    /// A forest's or a boosted model's trees.
+    Trees(PackedTrees),
+    /// An ensemble's members', in member order; `None` for a member without trees.
+    Members(Vec<Option<PackedModel>>),
 }
 
 impl Model {
@@ -213,31 +225,55 @@ impl Model {
     /// The score this model adds to an ensemble's blend ([`crate::model::ensemble`]): log-odds
     /// for logistic regression and boosting (and an ensemble), the probability for a forest.
     pub fn blend_score(&self, row: &[f64]) -> f64 {
-        match self {
-            Model::Logistic(m) => m.predict_raw(row),
-            Model::Forest(m) => m.predict_proba(row),
-            Model::Gbdt(m) => m.predict_raw(row),
-            Model::Ensemble(m) => m.predict_raw(row),
+        self.blend_score_packed(None, row)
+    }
+
+    /// [`Model::blend_score`], walking `packed` (this model's [`Model::pack`]) when given: the
+    /// same value bit for bit.
+    pub fn blend_score_packed(&self, packed: Option<&PackedModel>, row: &[f64]) -> f64 {
+        match (self, packed) {
+            (Model::Forest(m), Some(PackedModel::Trees(p))) => m.predict_proba_packed(p, row),
+            (Model::Gbdt(m), Some(PackedModel::Trees(p))) => p.sum(m.base_score, row),
+            (Model::Ensemble(m), Some(PackedModel::Members(p))) => m.predict_raw_packed(p, row),
+            (Model::Logistic(m), _) => m.predict_raw(row),
+            (Model::Forest(m), _) => m.predict_proba(row),
+            (Model::Gbdt(m), _) => m.predict_raw(row),
+            (Model::Ensemble(m), _) => m.predict_raw(row),
         }
     }
 
     /// [`Model::blend_score`] of a row-major block of rows ([`Model::n_features`] values each,
-    /// at least one) into `out`, equal bit for bit row by row.
-    pub fn blend_score_block(&self, block: &[f64], out: &mut [f64]) {
-        match self {
-            Model::Logistic(m) => {
+    /// at least one) into `out`, equal bit for bit row by row; walking `packed` (this model's
+    /// [`Model::pack`]) when given.
+    pub fn blend_score_block(&self, packed: Option<&PackedModel>, block: &[f64], out: &mut [f64]) {
+        let width = self.n_features();
+        match (self, packed) {
+            (Model::Forest(m), Some(PackedModel::Trees(p))) => {
+                out.fill(0.0);
+                p.add_to_block(block, width, out);
+                let n_trees = m.trees.len() as f64;
+                out.iter_mut().for_each(|o| *o /= n_trees);
+            }
+            (Model::Gbdt(m), Some(PackedModel::Trees(p))) => {
+                out.fill(m.base_score);
+                p.add_to_block(block, width, out);
+            }
+            (Model::Ensemble(m), Some(PackedModel::Members(p))) => {
+                m.predict_raw_block_packed(p, block, out)
+            }
+            (Model::Logistic(m), _) => {
                 for (o, row) in out.iter_mut().zip(block.chunks_exact(m.coefficients.len())) {
                     *o = m.predict_raw(row);
                 }
             }
-            Model::Forest(m) => m.predict_proba_block(block, out),
-            Model::Gbdt(m) => {
+            (Model::Forest(m), _) => m.predict_proba_block(block, out),
+            (Model::Gbdt(m), _) => {
                 out.fill(m.base_score);
                 for tree in &m.trees {
                     tree.accumulate(block, m.n_features, out);
                 }
             }
-            Model::Ensemble(m) => m.predict_raw_block(block, out),
+            (Model::Ensemble(m), _) => m.predict_raw_block(block, out),
         }
     }
 
@@ -288,44 +324,49 @@ impl Model {
     /// given: the same values bit for bit, several times faster on deep trees.
     pub fn predict_proba_block_packed(
         &self,
-        packed: Option<&PackedTrees>,
+        packed: Option<&PackedModel>,
         block: &[f64],
         out: &mut [f64],
     ) {
-        let width = self.n_features();
-        match (self, packed) {
-            (Model::Forest(m), Some(p)) if width > 0 => {
-                out.fill(0.0);
-                p.add_to_block(block, width, out);
-                let n_trees = m.trees.len() as f64;
-                out.iter_mut().for_each(|o| *o /= n_trees);
-            }
-            (Model::Gbdt(m), Some(p)) if width > 0 => {
-                out.fill(m.base_score);
-                p.add_to_block(block, width, out);
-                out.iter_mut().for_each(|o| *o = sigmoid(*o));
-            }
-            _ => self.predict_proba_block(block, out),
+        if packed.is_none() || self.n_features() == 0 {
+            return self.predict_proba_block(block, out);
+        }
+        // A forest's blend score is its probability; the others' are log-odds.
+        self.blend_score_block(packed, block, out);
+        if !matches!(self, Model::Forest(_)) {
+            out.iter_mut().for_each(|o| *o = sigmoid(*o));
         }
     }
 
-    /// The trees packed for fast single-row scoring ([`Model::predict_proba_packed`]); `None`
-    /// for logistic regression, which has no trees, and an ensemble, whose members score
-    /// through their own trees.
-    pub fn pack(&self) -> Option<PackedTrees> {
+    /// The trees laid out for fast scoring ([`Model::predict_proba_packed`],
+    /// [`Model::predict_proba_block_packed`]): a forest's by threshold rank, a boosted model's
+    /// by value, an ensemble's members' each as its family's; `None` for logistic regression
+    /// (and an ensemble of it alone), which has no trees.
+    pub fn pack(&self) -> Option<PackedModel> {
         match self {
-            Model::Logistic(_) | Model::Ensemble(_) => None,
-            Model::Forest(m) => Some(PackedTrees::with_ranks(&m.trees)),
-            Model::Gbdt(m) => Some(PackedTrees::new(&m.trees)),
+            Model::Logistic(_) => None,
+            Model::Forest(m) => Some(PackedModel::Trees(PackedTrees::with_ranks(&m.trees))),
+            Model::Gbdt(m) => Some(PackedModel::Trees(PackedTrees::new(&m.trees))),
+            Model::Ensemble(m) => {
+                let members: Vec<Option<PackedModel>> =
+                    m.members.iter().map(|member| member.model.pack()).collect();
+                members
+                    .iter()
+                    .any(Option::is_some)
+                    .then_some(PackedModel::Members(members))
+            }
         }
     }
 
     /// [`Model::predict_proba`], walking `packed` (this model's [`Model::pack`]) when given:
     /// the same value bit for bit.
-    pub fn predict_proba_packed(&self, packed: Option<&PackedTrees>, row: &[f64]) -> f64 {
+    pub fn predict_proba_packed(&self, packed: Option<&PackedModel>, row: &[f64]) -> f64 {
         match (self, packed) {
-            (Model::Forest(m), Some(p)) => m.predict_proba_packed(p, row),
-            (Model::Gbdt(m), Some(p)) => m.predict_proba_packed(p, row),
+            (Model::Forest(m), Some(PackedModel::Trees(p))) => m.predict_proba_packed(p, row),
+            (Model::Gbdt(m), Some(PackedModel::Trees(p))) => m.predict_proba_packed(p, row),
+            (Model::Ensemble(m), Some(PackedModel::Members(p))) => {
+                sigmoid(m.predict_raw_packed(p, row))
+            }
             _ => self.predict_proba(row),
         }
     }

@@ -1111,7 +1111,20 @@ mod tests {
         let mut out = vec![0.0; 800];
         model.predict_proba_block_packed(Some(ranked), &block, &mut out);
         for (r, (o, row)) in out.iter().zip(block.chunks_exact(5)).enumerate() {
-            assert_eq!(o.to_bits(), model.predict_proba(row).to_bits(), "row {r}");
+            let expected = model.predict_proba(row).to_bits();
+            assert_eq!(o.to_bits(), expected, "row {r}");
+            // The single-row path walks the same (and only) ranked layout; short rows read
+            // their missing features as missing.
+            let single = model.predict_proba_packed(Some(ranked), row);
+            assert_eq!(single.to_bits(), expected, "row {r}");
+            let short = model.predict_proba_packed(Some(ranked), &row[..3]);
+            assert_eq!(
+                short.to_bits(),
+                model
+                    .predict_proba(&[row[0], row[1], row[2], f64::NAN, f64::NAN])
+                    .to_bits(),
+                "row {r}"
+            );
         }
     }
 

@@ -7,6 +7,10 @@
 //! 16 bytes (threshold or leaf value, feature, first child with the missing direction in its
 //! top bit), the two children of a node sit side by side, and every tree lies in one array, so
 //! a step is one load and a row's whole walk stays within a few hundred kilobytes.
+//!
+//! Forests are laid out by threshold rank instead ([`crate::model::ranked`], chosen by
+//! [`PackedTrees::with_ranks`]), never both: the two layouts share the walks' schedulers
+//! ([`walk_block`], [`sum_trees`]) and differ only in their step.
 
 use alloc::vec::Vec;
 
@@ -38,10 +42,11 @@ struct Node {
 /// trees themselves would, in the same order, so scores are equal bit for bit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackedTrees {
+    /// The value layout's nodes and each tree's root among them; empty when `ranked` is set.
     nodes: Vec<Node>,
     roots: Vec<u32>,
-    /// The same trees by threshold rank, for [`PackedTrees::add_to_block`]: set by
-    /// [`PackedTrees::with_ranks`] (forests), `None` otherwise.
+    /// The trees by threshold rank instead, set by [`PackedTrees::with_ranks`] (forests):
+    /// every walk then goes through it.
     ranked: Option<RankedTrees>,
     /// Bitsets of the level codes categorical splits send left, [`SET_WORDS`] words each.
     sets: Vec<u64>,
@@ -115,65 +120,49 @@ impl PackedTrees {
         }
     }
 
-    /// [`PackedTrees::new`] plus the trees by threshold rank ([`RankedTrees`]) when they can
-    /// be ranked, which block scoring then walks: for forests, whose deep trees are bound by
-    /// cache, with few distinct thresholds per feature. Scores are the same bit for bit.
-    /// Trees with categorical (set) splits are not ranked: a rank stands for a threshold.
+    /// The trees by threshold rank ([`RankedTrees`]) when they can be ranked, else
+    /// [`PackedTrees::new`]: for forests, whose deep trees are bound by cache, with few distinct
+    /// thresholds per feature. Only one layout is kept: the ranked one scores single rows too
+    /// ([`RankedTrees::sum`]), so a forest's nodes are held once, in 8 bytes each. Scores are
+    /// the same bit for bit. Trees with categorical (set) splits are not ranked: a rank stands
+    /// for a threshold.
     pub fn with_ranks(trees: &[Tree]) -> Self {
         let ranked = if trees.iter().all(|t| t.categories.is_empty()) {
             RankedTrees::new(trees)
         } else {
             None
         };
-        PackedTrees {
-            ranked,
-            ..PackedTrees::new(trees)
+        match ranked {
+            Some(ranked) => PackedTrees {
+                nodes: Vec::new(),
+                roots: Vec::new(),
+                ranked: Some(ranked),
+                sets: Vec::new(),
+            },
+            None => PackedTrees::new(trees),
         }
     }
 
     /// Number of trees.
     pub fn n_trees(&self) -> usize {
-        self.roots.len()
+        match &self.ranked {
+            Some(ranked) => ranked.n_trees(),
+            None => self.roots.len(),
+        }
     }
 
     /// `start` plus every tree's output for `row`, added in tree order. Features past the end
     /// of a short row count as missing.
     pub fn sum(&self, start: f64, row: &[f64]) -> f64 {
-        // Four trees walked in step: each walk is a chain of dependent loads, and interleaving
-        // independent chains lets the CPU overlap them. Leaf values are still added in tree
-        // order, so the sum is the same bit for bit. (Stepping every tree of a group as deep
-        // as its deepest leaf, without leaf tests, was tried: leaf-wise trees are lopsided,
-        // and it ran 2.3x the instructions.)
-        const LANES: usize = 4;
-        let mut score = start;
-        let mut groups = self.roots.chunks_exact(LANES);
-        for group in &mut groups {
-            let mut at = [0usize; LANES];
-            for (a, &root) in at.iter_mut().zip(group) {
-                *a = root as usize;
-            }
-            let mut walking = true;
-            while walking {
-                walking = false;
-                for a in &mut at {
-                    if let Some(next) = self.step(row, *a) {
-                        *a = next;
-                        walking = true;
-                    }
-                }
-            }
-            for &a in &at {
-                score += self.leaf_value(a);
-            }
+        match &self.ranked {
+            Some(ranked) => ranked.sum(start, row),
+            None => sum_trees(
+                start,
+                &self.roots,
+                |at| self.step(row, at),
+                |at| self.leaf_value(at),
+            ),
         }
-        for &root in groups.remainder() {
-            let mut a = root as usize;
-            while let Some(next) = self.step(row, a) {
-                a = next;
-            }
-            score += self.leaf_value(a);
-        }
-        score
     }
 
     /// Adds every tree's output for each row of a row-major `block` (`width` values per row)
@@ -182,56 +171,20 @@ impl PackedTrees {
     /// feature read it as missing.
     ///
     /// Why it is fast: one tree's nodes stay in cache for the whole block, and eight rows walk
-    /// the tree at once with a branch-free step, so the CPU overlaps eight chains of dependent
-    /// loads instead of guessing (and half the time missing) one direction per level. A row
-    /// that reaches its leaf hands its lane to the next row, so lanes stay busy however
-    /// lopsided the tree (forest trees are: leaves sit between depth 5 and 30).
+    /// the tree at once with a branch-free step ([`walk_block`]), so the CPU overlaps eight
+    /// chains of dependent loads instead of guessing (and half the time missing) one direction
+    /// per level.
     pub fn add_to_block(&self, block: &[f64], width: usize, acc: &mut [f64]) {
         if let Some(ranked) = &self.ranked {
             return ranked.add_to_block(block, width, acc);
         }
-        const LANES: usize = 8;
-        let n = acc.len();
         for &root in &self.roots {
-            let root = root as usize;
-            // Every lane busy while rows remain: no idle test in the hot loop.
-            let lanes = n.min(LANES);
-            let mut row = [0usize; LANES];
-            let mut at = [root; LANES];
-            for (lane, r) in row.iter_mut().enumerate().take(lanes) {
-                *r = lane;
-            }
-            let mut next = lanes;
-            while next < n {
-                for lane in 0..lanes {
-                    match self.step_in_block(block, width, row[lane], at[lane]) {
-                        Some(child) => at[lane] = child,
-                        None => {
-                            acc[row[lane]] += self.leaf_value(at[lane]);
-                            if next < n {
-                                row[lane] = next;
-                                at[lane] = root;
-                                next += 1;
-                            } else {
-                                // Parked on the root until the tail below walks it again.
-                                row[lane] = usize::MAX;
-                            }
-                        }
-                    }
-                }
-            }
-            // The last rows, each walked to its leaf.
-            for lane in 0..lanes {
-                let r = row[lane];
-                if r == usize::MAX {
-                    continue;
-                }
-                let mut a = at[lane];
-                while let Some(child) = self.step_in_block(block, width, r, a) {
-                    a = child;
-                }
-                acc[r] += self.leaf_value(a);
-            }
+            walk_block(
+                acc.len(),
+                root as usize,
+                |r, at| self.step_in_block(block, width, r, at),
+                |r, at| acc[r] += self.leaf_value(at),
+            );
         }
     }
 
@@ -290,6 +243,112 @@ impl PackedTrees {
         };
         Some((node.children & CHILD) as usize + usize::from(!go_left))
     }
+}
+
+/// Rows one block walk keeps in flight ([`walk_block`]).
+const BLOCK_LANES: usize = 8;
+
+/// The block walk both layouts share ([`PackedTrees::add_to_block`],
+/// [`RankedTrees::add_to_block`]): walks rows `0..n` of one tree from `root` to their leaves,
+/// [`BLOCK_LANES`] rows at a time, and calls `leaf(row, node)` once per row, at its leaf.
+/// `step(row, node)` is the layout's step: the child the row goes to, or `None` at a leaf.
+///
+/// A lane whose row reached its leaf takes the next row, so lanes stay busy however lopsided
+/// the tree (forest trees are: leaves sit between depth 5 and 30), and every lane is busy
+/// while rows remain, so the hot loop has no idle test. Inlined into each layout, so the
+/// closures compile to the same loop as one written out per layout.
+#[inline(always)]
+pub(crate) fn walk_block(
+    n: usize,
+    root: usize,
+    step: impl Fn(usize, usize) -> Option<usize>,
+    mut leaf: impl FnMut(usize, usize),
+) {
+    let lanes = n.min(BLOCK_LANES);
+    let mut row = [0usize; BLOCK_LANES];
+    let mut at = [root; BLOCK_LANES];
+    for (lane, r) in row.iter_mut().enumerate().take(lanes) {
+        *r = lane;
+    }
+    let mut next = lanes;
+    while next < n {
+        for lane in 0..lanes {
+            match step(row[lane], at[lane]) {
+                Some(child) => at[lane] = child,
+                None => {
+                    leaf(row[lane], at[lane]);
+                    if next < n {
+                        row[lane] = next;
+                        at[lane] = root;
+                        next += 1;
+                    } else {
+                        // Parked on the root until the tail below walks it again.
+                        row[lane] = usize::MAX;
+                    }
+                }
+            }
+        }
+    }
+    // The last rows, each walked to its leaf.
+    for lane in 0..lanes {
+        let r = row[lane];
+        if r == usize::MAX {
+            continue;
+        }
+        let mut a = at[lane];
+        while let Some(child) = step(r, a) {
+            a = child;
+        }
+        leaf(r, a);
+    }
+}
+
+/// The single-row walk both layouts share ([`PackedTrees::sum`], [`RankedTrees::sum`]):
+/// `start` plus `leaf_value` of every tree's leaf for one row, added in tree order.
+/// `step(node)` is the layout's step for that row.
+///
+/// Four trees are walked in step: each walk is a chain of dependent loads, and interleaving
+/// independent chains lets the CPU overlap them. Leaf values are still added in tree order, so
+/// the sum is the same bit for bit. (Stepping every tree of a group as deep as its deepest
+/// leaf, without leaf tests, was tried: leaf-wise trees are lopsided, and it ran 2.3x the
+/// instructions.)
+#[inline(always)]
+pub(crate) fn sum_trees(
+    start: f64,
+    roots: &[u32],
+    step: impl Fn(usize) -> Option<usize>,
+    leaf_value: impl Fn(usize) -> f64,
+) -> f64 {
+    const LANES: usize = 4;
+    let mut score = start;
+    let mut groups = roots.chunks_exact(LANES);
+    for group in &mut groups {
+        let mut at = [0usize; LANES];
+        for (a, &root) in at.iter_mut().zip(group) {
+            *a = root as usize;
+        }
+        let mut walking = true;
+        while walking {
+            walking = false;
+            for a in &mut at {
+                if let Some(next) = step(*a) {
+                    *a = next;
+                    walking = true;
+                }
+            }
+        }
+        for &a in &at {
+            score += leaf_value(a);
+        }
+    }
+    for &root in groups.remainder() {
+        let mut a = root as usize;
+        while let Some(next) = step(a) {
+            a = next;
+        }
+        score += leaf_value(a);
+    }
+    score
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! A forest's trees laid out for scoring blocks of rows by threshold rank, the batch path of
-//! `ebb score` and the dashboard (issue 13: forest scoring within 3x the boosted model's).
+//! A forest's trees laid out for scoring by threshold rank: the batch path of `ebb score` and
+//! the dashboard (issue 13: forest scoring within 3x the boosted model's), and a forest's
+//! single-row path too, so a loaded forest holds its nodes in this layout only.
 //!
 //! Why a third layout: a forest walks ~15 levels per tree against gbdt's ~5, so its block walk
 //! is bound by how many nodes and row values stay in the nearest cache. A forest's split
@@ -8,11 +9,13 @@
 //! feature below it. Then `x <= threshold` is exactly `rank(x) <= index of the threshold`, for
 //! every value including the thresholds themselves, so scores are equal bit for bit. A node
 //! shrinks from 16 bytes ([`crate::model::packed`]) to 8 and a row value from 8 bytes to 2: a
-//! 3,600-node tree fits in 29 KB, a 512-row block of 30 features in 30 KB.
+//! 3,600-node tree fits in 29 KB, a 512-row block of 30 features in 30 KB. Both walks (a block
+//! of rows, one row through every tree) are the schedulers [`crate::model::packed`] shares.
 
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::model::packed::{sum_trees, walk_block};
 use crate::model::tree::Tree;
 
 /// Rank of a missing value (NaN, or a feature past the end of a short row); never a threshold's
@@ -129,6 +132,26 @@ impl RankedTrees {
         })
     }
 
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.roots.len()
+    }
+
+    /// `start` plus every tree's output for `row`, added in tree order: equal bit for bit to
+    /// adding [`Tree::predict`] over the trees. Features past the end of a short row count as
+    /// missing. The row's values are ranked once (a binary search per feature the forest
+    /// splits on, far fewer steps than the walk), then every tree walks the 8-byte nodes.
+    pub fn sum(&self, start: f64, row: &[f64]) -> f64 {
+        let ranks = self.ranks(row, row.len(), 1);
+        let nf = self.thresholds.len();
+        sum_trees(
+            start,
+            &self.roots,
+            |at| self.step(&ranks, nf, 0, at),
+            |at| self.leaf_value(at),
+        )
+    }
+
     /// Adds every tree's output for each row of a row-major `block` (`width` values per row)
     /// to `acc`, tree by tree, in tree order: equal bit for bit to summing
     /// [`Tree::predict`] over the trees. Rows shorter than a split's feature read it as
@@ -137,46 +160,13 @@ impl RankedTrees {
         let n = acc.len();
         let ranks = self.ranks(block, width, n);
         let nf = self.thresholds.len();
-        const LANES: usize = 8;
         for &root in &self.roots {
-            let root = root as usize;
-            // Every lane busy while rows remain; a lane whose row reached its leaf takes the
-            // next row, so lopsided trees do not leave lanes idle (as in `PackedTrees`).
-            let lanes = n.min(LANES);
-            let mut row = [0usize; LANES];
-            let mut at = [root; LANES];
-            for (lane, r) in row.iter_mut().enumerate().take(lanes) {
-                *r = lane;
-            }
-            let mut next = lanes;
-            while next < n {
-                for lane in 0..lanes {
-                    match self.step(&ranks, nf, row[lane], at[lane]) {
-                        Some(child) => at[lane] = child,
-                        None => {
-                            acc[row[lane]] += self.leaf_value(at[lane]);
-                            if next < n {
-                                row[lane] = next;
-                                at[lane] = root;
-                                next += 1;
-                            } else {
-                                row[lane] = usize::MAX;
-                            }
-                        }
-                    }
-                }
-            }
-            for lane in 0..lanes {
-                let r = row[lane];
-                if r == usize::MAX {
-                    continue;
-                }
-                let mut a = at[lane];
-                while let Some(child) = self.step(&ranks, nf, r, a) {
-                    a = child;
-                }
-                acc[r] += self.leaf_value(a);
-            }
+            walk_block(
+                n,
+                root as usize,
+                |r, at| self.step(&ranks, nf, r, at),
+                |r, at| acc[r] += self.leaf_value(at),
+            );
         }
     }
 
@@ -290,6 +280,9 @@ mod tests {
                 row.resize(features, f64::NAN);
                 let expected = trees.iter().fold(0.125, |s, t| s + t.predict(&row));
                 assert_eq!(a.to_bits(), expected.to_bits(), "{n} rows, row {r}");
+                // One row at a time, short rows as they are: the same bits.
+                let single = ranked.sum(0.125, &block[r * width..(r + 1) * width]);
+                assert_eq!(single.to_bits(), expected.to_bits(), "{n} rows, row {r}");
             }
         }
     }
@@ -301,6 +294,8 @@ mod tests {
         let mut acc = [0.0; 3];
         ranked.add_to_block(&[1.0, f64::NAN, 3.0], 1, &mut acc);
         assert_eq!(acc, [0.75; 3]);
+        assert_eq!(ranked.sum(0.0, &[]), 0.75);
+        assert_eq!(ranked.n_trees(), 2);
     }
 
     #[test]

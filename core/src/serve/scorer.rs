@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::table::{Table, Value};
 use crate::error::{Error, Result};
-use crate::model::packed::PackedTrees;
+use crate::model::family::PackedModel;
 use crate::serve::artifact::Artifact;
 use crate::serve::record::{Record, RecordKeys};
 
@@ -124,7 +124,7 @@ pub struct Scorer<A: ArtifactRef> {
     artifact: A,
     base_rate: f64,
     /// The model's trees laid out for single-row scoring (same values, fewer cache misses).
-    packed: Option<PackedTrees>,
+    packed: Option<PackedModel>,
     /// The field names a JSON record is read by.
     keys: RecordKeys,
 }
