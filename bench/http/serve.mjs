@@ -18,6 +18,7 @@
 // line per request posted from workerd to Node), --observability (wrangler dev's default local
 // trace store), --inspector (the V8 inspector on a random port). --hello serves
 // bench/http/hello.mjs, the smallest JavaScript worker, instead of Ebb's: the runtime's floor.
+// --build DIR takes index.js and index_bg.wasm from DIR instead of wrangler.toml's build directory.
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -36,7 +37,9 @@ const { workerOptions, main } = unstable_getMiniflareWorkerOptions("wrangler.tom
 if (!flags.includes("--assets")) delete workerOptions.assets;
 // worker-build's output is two modules: the JS glue and the wasm it imports.
 delete workerOptions.modulesRules;
-const build = path.dirname(path.resolve(main));
+// `--build DIR` serves another build of the same worker (bench/http-ratio.sh compares builds).
+const buildFlag = flags.indexOf("--build");
+const build = buildFlag >= 0 ? path.resolve(flags[buildFlag + 1]) : path.dirname(path.resolve(main));
 const script = flags.includes("--hello")
     ? {
           name: "hello",
@@ -50,7 +53,7 @@ const script = flags.includes("--hello")
           name: "ebb",
           modulesRoot: build,
           modules: [
-              { type: "ESModule", path: path.resolve(main) },
+              { type: "ESModule", path: path.join(build, path.basename(main)) },
               { type: "CompiledWasm", path: path.join(build, "index_bg.wasm") },
           ],
       };

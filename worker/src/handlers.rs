@@ -244,12 +244,11 @@ async fn handle(
             put_model(env, &id, &bytes, &query).await
         }
         Route::Activate(id) => {
-            let kv = store::kv(env)?;
             if !store::current_registry(env, now_ms()).await?.contains(&id) {
                 return Err(registry::unknown(&id));
             }
             // Refuse to activate what cannot serve.
-            store::load_model(&kv, &id)
+            store::load_model(env, &id)
                 .await
                 .map_err(|reason| ApiError::conflict(format!("cannot activate: {reason}")))?;
             let now = now_ms();
@@ -271,11 +270,10 @@ async fn handle(
         }
         Route::PutExperiment => {
             let value = parse_json(&body(&mut req, REQUEST_LIMIT).await?)?;
-            let kv = store::kv(env)?;
             let registry = store::current_registry(env, now_ms()).await?;
             let experiment = ExperimentRequest::parse(&value, |v| registry.contains(v), now_ms())?;
             for version in [&experiment.control, &experiment.treatment] {
-                store::load_model(&kv, version).await.map_err(|reason| {
+                store::load_model(env, version).await.map_err(|reason| {
                     ApiError::conflict(format!("cannot start the experiment: {reason}"))
                 })?;
             }
@@ -355,20 +353,19 @@ impl Customers {
 async fn serving_models(
     env: &Env,
 ) -> Result<(Rc<Registry>, Serving, Vec<(Arm, Serving)>), ApiError> {
-    let kv = store::kv(env)?;
     let registry = store::serving_registry(env, now_ms()).await?;
     let active = registry.active.clone().ok_or_else(|| {
         ApiError::unavailable(
             "no model is active: upload one with PUT /v1/models/{id} and POST /v1/models/{id}/activate",
         )
     })?;
-    let control = store::serving_model(&kv, &registry, &active).await?;
+    let control = store::serving_model(env, &registry, &active).await?;
     // In an experiment each customer's arm picks the version; a broken arm falls back to the
     // active model (flagged degraded) rather than failing the customer.
     let mut arms: Vec<(Arm, Serving)> = Vec::new();
     if let Some(experiment) = &registry.experiment {
         for arm in [Arm::Control, Arm::Treatment] {
-            let serving = store::serving_model(&kv, &registry, experiment.version(arm)).await;
+            let serving = store::serving_model(env, &registry, experiment.version(arm)).await;
             let serving = match serving {
                 Ok(s) => s,
                 Err(e) => Serving {
@@ -475,22 +472,33 @@ async fn predict(
             }),
         ))
     } else {
-        let mut body = serde_json::to_value(&predictions[0]).unwrap_or(Value::Null);
-        if let Value::Object(o) = &mut body {
-            o.insert("degraded".into(), Value::Bool(degraded_flag));
-            if let Some(reason) = degraded {
-                o.insert("degraded_reason".into(), Value::String(reason));
-            }
-        }
-        Ok(Answer::json(200, &body))
+        Ok(Answer::json(
+            200,
+            &One {
+                prediction: &predictions[0],
+                degraded: degraded_flag,
+                degraded_reason: degraded,
+            },
+        ))
     }
 }
 
+/// The answer to `POST /v1/predict`: the prediction's fields and whether a fallback served it,
+/// written straight to text (not through a `serde_json::Value` map first, which cost every
+/// request a map of owned keys and values).
+#[derive(serde::Serialize)]
+struct One<'a> {
+    #[serde(flatten)]
+    prediction: &'a Prediction,
+    degraded: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    degraded_reason: Option<String>,
+}
+
 async fn get_model(env: &Env, id: &str) -> Result<Answer, ApiError> {
-    let kv = store::kv(env)?;
     let registry = store::serving_registry(env, now_ms()).await?;
     let entry = registry.get(id).ok_or_else(|| registry::unknown(id))?;
-    let model = store::load_model(&kv, id)
+    let model = store::load_model(env, id)
         .await
         .map_err(ApiError::unavailable)?;
     Ok(Answer::json(
@@ -545,7 +553,6 @@ async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Ans
 }
 
 async fn health(env: &Env) -> Result<Answer, ApiError> {
-    let kv = store::kv(env)?;
     let registry = store::serving_registry(env, now_ms()).await?;
     let Some(active) = registry.active.clone() else {
         return Ok(Answer::json(
@@ -553,7 +560,7 @@ async fn health(env: &Env) -> Result<Answer, ApiError> {
             &json!({"status": "unavailable", "reason": "no model is active", "degraded": false}),
         ));
     };
-    match store::serving_model(&kv, &registry, &active).await {
+    match store::serving_model(env, &registry, &active).await {
         Ok(serving) => Ok(Answer::json(
             200,
             &json!({
@@ -572,10 +579,9 @@ async fn health(env: &Env) -> Result<Answer, ApiError> {
 }
 
 async fn app_info(env: &Env, access: Access) -> Result<Answer, ApiError> {
-    let kv = store::kv(env)?;
     let registry = store::serving_registry(env, now_ms()).await?;
     let serving = match &registry.active {
-        Some(active) => Some(store::serving_model(&kv, &registry, active).await),
+        Some(active) => Some(store::serving_model(env, &registry, active).await),
         None => None,
     };
     let status = match &serving {
@@ -636,13 +642,12 @@ async fn monitoring_report(
     hours: u64,
     limit: u64,
 ) -> Result<MonitoringReport, ApiError> {
-    let kv = store::kv(env)?;
     let registry = store::serving_registry(env, now_ms()).await?;
     let active = registry
         .active
         .clone()
         .ok_or_else(|| ApiError::unavailable("no model is active: nothing to monitor"))?;
-    let model = store::load_model(&kv, &active)
+    let model = store::load_model(env, &active)
         .await
         .map_err(ApiError::unavailable)?;
     let end = now_ms();

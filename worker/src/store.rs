@@ -269,11 +269,15 @@ pub async fn save_artifact(kv: &KvStore, version: &str, json: &str) -> Result<()
 }
 
 /// Loads a version, from the isolate cache when possible. `Err` says why it cannot serve.
-pub async fn load_model(kv: &KvStore, version: &str) -> Result<Rc<LoadedModel>, String> {
+/// The KV namespace is opened only on a miss: opening it builds a JavaScript binding object
+/// (several calls across the wasm boundary), which the prediction path, served from the
+/// cache, does not need.
+pub async fn load_model(env: &Env, version: &str) -> Result<Rc<LoadedModel>, String> {
     if let Some(model) = cached(version) {
         return Ok(model);
     }
-    let text = kv
+    let text = kv(env)
+        .map_err(|e| e.message)?
         .get(&model_key(version))
         .text()
         .await
@@ -303,11 +307,11 @@ pub struct Serving {
 /// Loads `version`, or the last good version, or the registry's earlier active versions,
 /// in that order; 503 with every reason when none loads.
 pub async fn serving_model(
-    kv: &KvStore,
+    env: &Env,
     registry: &Registry,
     version: &str,
 ) -> Result<Serving, ApiError> {
-    let failure = match load_model(kv, version).await {
+    let failure = match load_model(env, version).await {
         Ok(model) => {
             with_isolate(|i| i.last_good = Some(version.to_string()));
             return Ok(Serving {
@@ -325,7 +329,7 @@ pub async fn serving_model(
     candidates.dedup();
     let mut reasons = vec![failure.clone()];
     for candidate in candidates {
-        match load_model(kv, &candidate).await {
+        match load_model(env, &candidate).await {
             Ok(model) => {
                 return Ok(Serving {
                     model,

@@ -376,10 +376,10 @@ impl<'r> Record<'r> {
     }
 }
 
-/// The customer id of an id field's value.
-fn id_text(value: &Json) -> Option<String> {
+/// The customer id of an id field's value (taken, so a string id is not copied).
+fn id_text(value: Json) -> Option<String> {
     match value {
-        Json::String(s) if !s.is_empty() => Some(s.clone()),
+        Json::String(s) if !s.is_empty() => Some(s),
         Json::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -432,11 +432,13 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                     if role.input != NOT_INPUT {
                         record.fields[role.input as usize] = Field::of(value.clone());
                     }
-                    if role.id {
-                        record.id = id_text(&value);
-                    }
                     if role.time {
+                        if role.id {
+                            record.id = id_text(value.clone());
+                        }
                         record.time = Some(value);
+                    } else if role.id {
+                        record.id = id_text(value);
                     }
                 }
             }

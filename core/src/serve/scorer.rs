@@ -231,12 +231,12 @@ impl<A: ArtifactRef> Scorer<A> {
             .iter()
             .zip(record.fields())
             .filter_map(|(input, field)| {
+                // The kind first: the name is copied only for a field in error (this runs for
+                // every input of every request).
+                let kind = field.nested_kind()?;
                 Some(FieldError {
                     field: input.name.clone(),
-                    message: format!(
-                        "expected a number, string or null, got {}",
-                        field.nested_kind()?
-                    ),
+                    message: format!("expected a number, string or null, got {kind}"),
                 })
             })
             .collect()
