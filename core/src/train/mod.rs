@@ -21,7 +21,7 @@ use crate::data::split::{group_kfold, hash_group, rolling_origin, stratified_kfo
 use crate::data::table::{parse_number, Rows, Table};
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, FittedPipeline, Target};
-use crate::metrics::{best_f1_threshold, evaluate, log_loss};
+use crate::metrics::{best_f1_threshold, evaluate, log_loss, Report};
 use crate::model::boost::{BoostParams, CategoricalSplits};
 use crate::model::calibrate::{fit_isotonic, fit_platt, Calibrator};
 use crate::model::ensemble::{fit_weights, EnsembleModel, Member};
@@ -484,6 +484,24 @@ fn final_boost_rounds(boost: &BoostParams, fold_rounds: &[usize]) -> Option<usiz
     Some((libm::round(mean) as usize).clamp(1, boost.n_trees))
 }
 
+/// Metrics of out-of-fold probabilities `oof` (`NaN` where a row was never tested) on the rows
+/// that were tested, at their best-F1 threshold: a family's and the ensemble's comparison row.
+fn evaluate_out_of_fold(y: &[f64], oof: &[f64]) -> Result<Report> {
+    let (yt, pt): (Vec<f64>, Vec<f64>) = y
+        .iter()
+        .zip(oof)
+        .filter(|(_, p)| !p.is_nan())
+        .map(|(&a, &b)| (a, b))
+        .unzip();
+    let (threshold, _) = best_f1_threshold(&yt, &pt)?;
+    evaluate(&yt, &pt, threshold)
+}
+
+/// Seconds between two readings of the caller's clock, when it gives both.
+fn elapsed(started: Option<f64>, now: Option<f64>) -> Option<f64> {
+    Some(now? - started?)
+}
+
 /// Share of the whole run blending the families' out-of-fold scores gets (a few Newton fits on
 /// a handful of columns: well under a cross-validation fit).
 const BLEND_UNITS: f64 = 0.1;
@@ -585,14 +603,8 @@ pub fn train(
             }
             part.report(&stage, 1.0, "test rows predicted")?;
         }
-        let tested: Vec<usize> = (0..n).filter(|&r| !oof[r].is_nan()).collect();
-        let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], oof[r])).unzip();
-        let (threshold, _) = best_f1_threshold(&yt, &pt)?;
-        let cv = evaluate(&yt, &pt, threshold)?;
-        let seconds = match (started, clock()) {
-            (Some(a), Some(b)) => Some(b - a),
-            _ => None,
-        };
+        let cv = evaluate_out_of_fold(&y, &oof)?;
+        let seconds = elapsed(started, clock());
         progress.report_partial(
             &stage,
             ((fi + 1) * folds.len()) as f64 / units,
@@ -632,14 +644,8 @@ pub fn train(
         let started = clock();
         if let Some((nested, bias, weights)) = blend_out_of_fold(&folds, &blend_by_family, &y) {
             let p: Vec<f64> = nested.iter().map(|&z| sigmoid(z)).collect();
-            let tested: Vec<usize> = (0..n).filter(|&r| !p[r].is_nan()).collect();
-            let (yt, pt): (Vec<f64>, Vec<f64>) = tested.iter().map(|&r| (y[r], p[r])).unzip();
-            let (threshold, _) = best_f1_threshold(&yt, &pt)?;
-            let cv = evaluate(&yt, &pt, threshold)?;
-            let seconds = match (started, clock()) {
-                (Some(a), Some(b)) => Some(b - a),
-                _ => None,
-            };
+            let cv = evaluate_out_of_fold(&y, &p)?;
+            let seconds = elapsed(started, clock());
             progress.report_partial(
                 "cross-validating ensemble",
                 compared,
