@@ -663,6 +663,8 @@ fn explain(flags: &Flags) -> Res<()> {
     params.boost.n_trees = EXPLAIN_TREES;
     params.boost.num_leaves = EXPLAIN_LEAVES;
     params.boost.early_stopping_rounds = None;
+    // Exactly this shape, whatever the file's size (not the size rule's leaves).
+    params.sized = false;
     let t = Instant::now();
     let artifact = workflow::train(
         &prepared,
