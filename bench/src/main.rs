@@ -6,11 +6,14 @@
 //! ebb-bench run --data d.csv --folds d.folds --target churn [--id customer_id]
 //!               [--time snapshot_date] --name synth --out ebb_synth.json
 //!               [--models gbdt,forest,logistic] [--no-scoring]   (also gbdt_native, gbdt_encoded:
-//!               the gbdt defaults with that handling of categorical columns)
+//!               the gbdt defaults with that handling of categorical columns; gbdt_tuned: `ebb
+//!               tune`'s search on the fold's training rows, then the best configuration fitted,
+//!               with the budget of `EBB_BENCH_TUNE`, e.g. `{"trials": 9, "max_trees": 300}`)
 //! ebb-bench drift --model model.json --data current.csv [--repeats 3] --out drift.json
 //! ebb-bench explain --data synth.csv --rows 1000 --out ebb_explain.json --matrix features.csv
 //! ebb-bench progress --data synth.csv [--models gbdt,forest,logistic] [--folds 2]
 //! ebb-bench whatif --model m.json --record '{...}' --set field=value --actionable a,b [--repeats 50]
+//! ebb-bench folds --data d.csv --target churn [--cv 5] [--seed 42] --out d.folds
 //! ebb-bench forest-study --data d.csv --folds a.folds,b.folds --target churn [--id ..] [--time ..]
 //!               --name mlc_churn [--trees 50,100,150,200,300] [--leaf 5000,2000]
 //!               [--depth none,16,12] --out study.json
@@ -25,6 +28,9 @@
 //! test set as a streaming scorer would see them) from raw table cells: pipeline transform plus
 //! prediction, once in a one-thread pool and once with all threads; and it measures the JSON
 //! size of the fitted model and of the fitted pipeline.
+//!
+//! `folds` writes a folds file in `run`'s format without Python: core's seeded stratified
+//! k-fold (`data::split::stratified_kfold`), so the size study's generated tables need no venv.
 //!
 //! `drift` (for `bench/drift.sh`) times `monitor::drift_of_table` in-process on a table already
 //! parsed, the median of `--repeats` runs, with artifact loading and CSV parsing timed apart,
@@ -61,6 +67,7 @@ use std::time::Instant;
 
 use ebb_core::data::ingest::{read_csv, CsvOptions};
 use ebb_core::data::schema::{infer, InferOptions};
+use ebb_core::data::split::stratified_kfold;
 use ebb_core::data::synth::{drifted_columns, generate_csv, SynthParams};
 use ebb_core::data::table::Table;
 use ebb_core::features::{FeatureParams, FittedPipeline, Target};
@@ -73,6 +80,7 @@ use ebb_core::model::linear::{LogisticModel, LogisticParams};
 use ebb_core::monitor::{drift_of_table, DriftParams, Verdict};
 use ebb_core::progress::Reporter;
 use ebb_core::serve::artifact::Artifact;
+use ebb_core::train::tune::{tune, TuneParams};
 use ebb_core::train::{labels, TrainParams};
 use ebb_core::workflow::{self, prepare_bytes, DataFormat, PrepareOptions, RunInfo};
 use ndarray::{Array2, ArrayView2};
@@ -94,8 +102,9 @@ fn main() {
         Some("progress") => progress(&Flags::parse(&args[1..])),
         Some("whatif") => whatif(&Flags::parse(&args[1..])),
         Some("forest-study") => forest_study(&Flags::parse(&args[1..])),
+        Some("folds") => write_folds(&Flags::parse(&args[1..])),
         _ => Err(
-            "usage: ebb-bench generate|run|drift|explain|progress|whatif|forest-study --flag value ... (see the source's doc)"
+            "usage: ebb-bench generate|run|drift|explain|progress|whatif|forest-study|folds --flag value ... (see the source's doc)"
                 .into(),
         ),
     };
@@ -219,11 +228,18 @@ enum Fitted {
 
 impl Fitted {
     /// `codes`: per feature, its number of level codes for native categorical splits, else 0.
-    fn fit(family: &str, x: ArrayView2<f64>, codes: &[usize], y: &[f64]) -> Res<Fitted> {
+    /// `boost`: the boosting parameters of a gbdt family (see [`boost_params`]).
+    fn fit(
+        family: &str,
+        boost: BoostParams,
+        x: ArrayView2<f64>,
+        codes: &[usize],
+        y: &[f64],
+    ) -> Res<Fitted> {
         let e = |e: ebb_core::Error| format!("{family}: {e}");
         Ok(match family {
-            "gbdt" | "gbdt_native" | "gbdt_encoded" => Fitted::Gbdt(
-                boost_params(family)
+            "gbdt" | "gbdt_native" | "gbdt_encoded" | "gbdt_tuned" => Fitted::Gbdt(
+                boost
                     .fit_categorical_with_progress(x, codes, y, None, &mut Reporter::silent())
                     .map_err(e)?,
             ),
@@ -279,6 +295,50 @@ fn boost_params(family: &str) -> BoostParams {
         "gbdt_encoded" => p.with_categorical(CategoricalSplits::Encoded),
         _ => p,
     }
+}
+
+/// Family `gbdt_tuned`: `ebb tune`'s search (core's `train::tune::tune`, the defaults' budget or
+/// `EBB_BENCH_TUNE`'s, a JSON object of `TuneParams` fields) on a fold's training rows, whose
+/// best configuration (imbalance strategy applied) is then fitted like the default gbdt.
+fn tuned_params(train: &Table, schema: &ebb_core::data::schema::Schema) -> Res<BoostParams> {
+    let mut params = TuneParams::default();
+    if let Ok(text) = std::env::var("EBB_BENCH_TUNE") {
+        let mut value = serde_json::to_value(&params).expect("parameters serialise");
+        let extra: serde_json::Map<String, Value> =
+            serde_json::from_str(&text).map_err(|e| format!("EBB_BENCH_TUNE: {e}"))?;
+        for (k, v) in extra {
+            value[k] = v;
+        }
+        params = serde_json::from_value(value).map_err(|e| format!("EBB_BENCH_TUNE: {e}"))?;
+    }
+    let out = tune(train, schema, &params, &mut Reporter::silent(), &|| None).map_err(ebb_err)?;
+    Ok(out.best)
+}
+
+/// `folds`: core's seeded stratified k-fold as a folds file (one test fold per data row).
+fn write_folds(flags: &Flags) -> Res<()> {
+    let data = flags.need("data")?;
+    let bytes = fs::read(data).map_err(|e| format!("{data}: {e}"))?;
+    let table = read_csv(&bytes, &CsvOptions::default()).map_err(ebb_err)?;
+    let options = InferOptions::new()
+        .with_target(flags.need("target")?)
+        .with_require_target(true);
+    let schema = infer(&table, &options).map_err(ebb_err)?.schema;
+    let spec = schema.target.as_ref().ok_or("no target in the schema")?;
+    let y = complete_labels(spec.labels(&table).map_err(ebb_err)?)?;
+    let k = flags.get("cv").map_or(Ok(5), |_| flags.number("cv"))? as usize;
+    let seed = flags.get("seed").map_or(Ok(42), |_| flags.number("seed"))?;
+    let mut fold_of = vec![-1i64; y.len()];
+    for (i, fold) in stratified_kfold(&y, k, seed)
+        .map_err(ebb_err)?
+        .iter()
+        .enumerate()
+    {
+        fold.test.iter().for_each(|&r| fold_of[r] = i as i64);
+    }
+    let text: String = fold_of.iter().map(|f| format!("{f}\n")).collect();
+    let out = flags.need("out")?;
+    fs::write(out, text).map_err(|e| format!("{out}: {e}"))
 }
 
 fn target_of(family: &str) -> Target {
@@ -376,15 +436,20 @@ fn run(flags: &Flags) -> Res<()> {
 
         for (i, family) in families.iter().enumerate() {
             let t = Instant::now();
-            let native = family.starts_with("gbdt")
-                && boost_params(family).categorical == CategoricalSplits::Native;
+            let boost = if *family == "gbdt_tuned" {
+                tuned_params(&train, &schema)?
+            } else {
+                boost_params(family)
+            };
+            let native =
+                family.starts_with("gbdt") && boost.categorical == CategoricalSplits::Native;
             let (pipeline, x) = FeatureParams::for_target(target_of(family))
                 .with_native_categorical(native)
                 .fit_transform(&train, &schema, &y_train)
                 .map_err(ebb_err)?;
             let pipeline_fit = t.elapsed().as_secs_f64();
             let (t, cpu) = (Instant::now(), cpu_seconds());
-            let model = Fitted::fit(family, x.view(), &pipeline.feature_codes(), &y_train)?;
+            let model = Fitted::fit(family, boost, x.view(), &pipeline.feature_codes(), &y_train)?;
             let fit = t.elapsed().as_secs_f64();
             let fit_cpu = cpu_seconds() - cpu;
             drop(x);
@@ -598,6 +663,8 @@ fn explain(flags: &Flags) -> Res<()> {
     params.boost.n_trees = EXPLAIN_TREES;
     params.boost.num_leaves = EXPLAIN_LEAVES;
     params.boost.early_stopping_rounds = None;
+    // Exactly this shape, whatever the file's size (not the size rule's leaves).
+    params.sized = false;
     let t = Instant::now();
     let artifact = workflow::train(
         &prepared,

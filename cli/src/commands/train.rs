@@ -33,7 +33,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Exactly this many trees for gbdt and forest (gbdt then skips early stopping, which by
-    /// default picks the count on a validation split, up to 500).
+    /// default picks the count on a validation split, up to 500). It fixes the models' shape:
+    /// the size rule is off (gbdt keeps 31 leaves on small tables too; see README, "Models and
+    /// defaults").
     #[arg(long)]
     pub trees: Option<usize>,
     /// Class weighting of gradient boosting: none, balanced (each class weighs n / (2 n_class))
@@ -178,6 +180,7 @@ pub fn run(args: TrainArgs) -> CliResult {
         params.boost.n_trees = trees;
         params.boost.early_stopping_rounds = None;
         params.forest.n_trees = trees;
+        params.sized = false;
     }
     let prepared = super::prepare(&args.data, &args.columns, true, None, args.json)?;
     let trained = train_artifact(&prepared, &params, &args.data, args.json)?;

@@ -95,6 +95,7 @@ pub struct ForestParams {
     /// its scoring and training cost grow with every tree: out of fold, 150 trees scored within
     /// 0.0006 of 300 on mlc_churn (3 x 5-fold CV) and within 0.0002 on 100,000 generated rows
     /// (time split), at half the nodes walked per row (BENCHMARKS.md, "Random forest: trees").
+    /// `ebb train` gives tables of up to 5,000 rows 300 ([`crate::train::sized_forest_trees`]).
     pub n_trees: usize,
     /// Deepest allowed leaf; `None` grows until the other limits stop it (default).
     pub max_depth: Option<usize>,

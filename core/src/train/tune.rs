@@ -121,6 +121,16 @@ pub struct TuneParams {
     pub seed: u64,
     /// The knobs not searched, and the configuration of trial 0.
     pub base: BoostParams,
+    /// After the search, compare the [`Imbalance`] strategies on the best configuration (what
+    /// `ebb tune` does); `false` keeps it unweighted and skips that comparison, which costs as
+    /// many rounds again as the search (`bench/size_study.sh` measures the search alone this
+    /// way).
+    #[serde(default = "compare_imbalance")]
+    pub compare_imbalance: bool,
+}
+
+fn compare_imbalance() -> bool {
+    true
 }
 
 impl Default for TuneParams {
@@ -134,6 +144,7 @@ impl Default for TuneParams {
             folds: 5,
             seed: 42,
             base: BoostParams::default(),
+            compare_imbalance: true,
         }
     }
 }
@@ -185,6 +196,21 @@ impl TuneParams {
     pub fn with_base(mut self, base: BoostParams) -> Self {
         self.base = base;
         self
+    }
+
+    /// Sets [`TuneParams::compare_imbalance`].
+    pub fn with_compare_imbalance(mut self, compare: bool) -> Self {
+        self.compare_imbalance = compare;
+        self
+    }
+
+    /// Boosting rounds the search runs per fold, over every rung (the imbalance comparison
+    /// not included): the budget in the units a user can check.
+    pub fn search_rounds(&self) -> usize {
+        self.schedule()
+            .iter()
+            .map(|&(configs, trees)| configs * trees)
+            .sum()
     }
 
     fn check(&self) -> Result<()> {
@@ -283,7 +309,8 @@ pub struct TuneOutput {
     pub trials: Vec<Trial>,
     /// Index into `trials` of the best evaluation of the highest rung reached.
     pub best_trial: usize,
-    /// The best configuration under each imbalance strategy, in [`Imbalance::ALL`] order.
+    /// The best configuration under each imbalance strategy, in [`Imbalance::ALL`] order (empty
+    /// when [`TuneParams::compare_imbalance`] is off).
     pub imbalance: Vec<ImbalanceResult>,
     /// The strategy kept.
     pub chosen_imbalance: Imbalance,
@@ -494,12 +521,13 @@ pub fn tune(
     // Progress is counted in boosting rounds (times folds, the same for every evaluation): the
     // whole search at most, then each imbalance strategy at the full round count. Early
     // stopping only makes the fraction jump ahead.
-    let imbalance_rounds = (Imbalance::ALL.len() * params.max_trees) as f64;
-    let total_rounds = schedule
-        .iter()
-        .map(|&(configs, trees)| (configs * trees) as f64)
-        .sum::<f64>()
-        + imbalance_rounds;
+    let strategies: &[Imbalance] = if params.compare_imbalance {
+        &Imbalance::ALL
+    } else {
+        &[]
+    };
+    let imbalance_rounds = (strategies.len() * params.max_trees) as f64;
+    let total_rounds = params.search_rounds() as f64 + imbalance_rounds;
     let mut rounds_done = 0.0;
     let mut trials: Vec<Trial> = Vec::new();
     let mut alive: Vec<usize> = (0..params.trials).collect();
@@ -554,12 +582,12 @@ pub fn tune(
         .params
         .clone()
         .with_n_trees(params.max_trees);
-    let mut imbalance = Vec::with_capacity(Imbalance::ALL.len());
+    let mut imbalance = Vec::with_capacity(strategies.len());
     let search_end = 1.0 - imbalance_rounds / total_rounds;
     let mut comparison = progress.sub(search_end, 1.0);
-    for (i, strategy) in Imbalance::ALL.into_iter().enumerate() {
+    for (i, &strategy) in strategies.iter().enumerate() {
         let mut part = comparison
-            .part(i, Imbalance::ALL.len())
+            .part(i, strategies.len())
             .with_context(strategy.name());
         part.report("comparing imbalance strategies", 0.0, "")?;
         let oof = out_of_fold(&data, n, &best_config, strategy, params.seed, &mut part)?;
@@ -574,9 +602,17 @@ pub fn tune(
             calibration,
         });
     }
-    progress.report("comparing imbalance strategies", 1.0, "done")?;
-    let (winner, imbalance_explanation) = choose_imbalance(&imbalance);
-    let chosen_imbalance = imbalance[winner].strategy;
+    let (chosen_imbalance, imbalance_explanation) = if params.compare_imbalance {
+        progress.report("comparing imbalance strategies", 1.0, "done")?;
+        let (winner, text) = choose_imbalance(&imbalance);
+        (imbalance[winner].strategy, text)
+    } else {
+        progress.report("tuning", 1.0, "done")?;
+        (
+            Imbalance::None,
+            "not compared: the search kept every row at weight 1".into(),
+        )
+    };
     Ok(TuneOutput {
         best: chosen_imbalance.apply(&best_config, &y),
         trials,
@@ -673,6 +709,7 @@ mod tests {
                 folds: 2,
                 seed: 7,
                 boost: base,
+                sized: false,
                 ..TrainParams::default()
             },
             &mut Reporter::silent(),

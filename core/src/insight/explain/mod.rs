@@ -1658,6 +1658,8 @@ mod tests {
         params.boost.n_trees = 300;
         params.boost.num_leaves = 31;
         params.boost.early_stopping_rounds = None;
+        // 31 leaves exactly: not the size rule's 7.
+        params.sized = false;
         let out = train(
             &clean,
             &inference.schema,

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Issue 13's size study: does the gbdt do better with defaults that follow the table's size, or
+# with `ebb tune`'s search run by default on small tables? Every variant is fitted on the same
+# outer folds of each table (ebb-bench run: pipeline and gbdt fitted on the fold's training rows,
+# ROC-AUC on its test rows), so differences are paired fold by fold.
+#   bash bench/size_study.sh            (no Python needed; ~20-40 min on a shared 2-core machine)
+# Tables: generated 2,000 / 5,000 / 20,000 customers (ebb generate --seed 11), stratified 5-fold
+# with core's folds (seeds 42 43 44; one seed at 20,000); mlc2000, the first 2,000 rows of
+# mlc_churn, the same way; mlc_churn with bench/splits.py's folds
+# of bench/repeated.sh (seeds 42 43 44: the folds the recorded references used) when
+# EBB_STUDY_MLC_FOLDS names their directory, else core's; 100,000 generated (seed 42) with the
+# time split of "Issue 13's accuracy target" when EBB_STUDY_100K names its csv and folds prefix.
+# Environment: EBB_STUDY_VARIANTS  names of the variants below to run (default: all)
+#              EBB_STUDY_TABLES    tables to run (default: gen2000 gen5000 mlc gen20000 gen100k)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+source bench/common.sh
+out=${EBB_STUDY_OUT:-bench/out/size_study}
+mkdir -p "$out"
+# EBB_STUDY_SKIP_BUILD=1: use the binaries already in $CARGO_TARGET_DIR/release.
+[[ -n ${EBB_STUDY_SKIP_BUILD:-} ]] || cargo build --release -p ebb-bench -p ebb-cli
+bin=$CARGO_TARGET_DIR/release/ebb-bench
+ebb=$CARGO_TARGET_DIR/release/ebb
+
+# name=EBB_BENCH_BOOST (gbdt fields over the defaults), except the tuned ones below.
+declare -A variants=(
+    [base]='{}'
+    [leaves15]='{"num_leaves":15}'
+    [leaves7]='{"num_leaves":7}'
+    [minleaf50]='{"min_data_in_leaf":50}'
+    [minleaf10]='{"min_data_in_leaf":10}'
+    [lr03]='{"learning_rate":0.03,"n_trees":1000}'
+    [lr10]='{"learning_rate":0.1}'
+    [l2_1]='{"lambda_l2":1.0}'
+    [l2_10]='{"lambda_l2":10.0}'
+    [small]='{"num_leaves":15,"min_data_in_leaf":40,"lambda_l2":1.0}'
+    [tuned]='{}'
+    [tuned_ni]='{"compare_imbalance":false}'
+    [tuned7_ni]='{"compare_imbalance":false,"base":{"n_trees":500,"learning_rate":0.05,"num_leaves":7,"max_depth":null,"min_data_in_leaf":20,"min_sum_hessian_in_leaf":0.001,"lambda_l2":0.0,"min_gain_to_split":0.0,"feature_fraction":1.0,"bagging_fraction":1.0,"bagging_freq":0,"scale_pos_weight":1.0,"max_bins":255,"early_stopping_rounds":50,"validation_fraction":0.1,"seed":42}}'
+)
+# Variants run as gbdt_tuned, with EBB_BENCH_TUNE (TuneParams fields over `ebb tune`'s defaults):
+# `tuned` is `ebb tune`'s search with the weighting comparison, `tuned_ni` the search `ebb
+# train` would run by default (no weighting comparison), `tuned7_ni` the same search from 7 leaves.
+declare -A tuned=([tuned]=1 [tuned_ni]=1 [tuned7_ni]=1)
+names=${EBB_STUDY_VARIANTS:-base leaves15 leaves7 minleaf50 minleaf10 lr03 lr10 l2_1 l2_10 small tuned tuned_ni}
+tables=${EBB_STUDY_TABLES:-gen2000 mlc2000 gen5000 mlc gen20000 gen100k}
+
+# table -> "csv folds-file..." (extra run flags after a |)
+prepare() {
+    local t=$1 rows seeds files=()
+    case $t in
+        gen*00)
+            rows=${t#gen}
+            [[ -f $out/$t.csv ]] || "$ebb" generate --rows "$rows" --seed 11 --out "$out/$t.csv" >/dev/null
+            seeds="42 43 44"
+            [[ $rows -ge 20000 ]] && seeds=42
+            for s in $seeds; do
+                [[ -f $out/${t}_$s.folds ]] ||
+                    "$bin" folds --data "$out/$t.csv" --target churn --seed "$s" --out "$out/${t}_$s.folds"
+                files+=("$out/${t}_$s.folds")
+            done
+            echo "$out/$t.csv ${files[*]}"
+            ;;
+        mlc2000)
+            # The first 2,000 rows of mlc_churn: a small table that is not generated.
+            [[ -f $out/$t.csv ]] || head -2001 "$mlc" >"$out/$t.csv"
+            for s in 42 43 44; do
+                [[ -f $out/${t}_$s.folds ]] ||
+                    "$bin" folds --data "$out/$t.csv" --target churn --seed "$s" --out "$out/${t}_$s.folds"
+                files+=("$out/${t}_$s.folds")
+            done
+            echo "$out/$t.csv ${files[*]}"
+            ;;
+        mlc)
+            for s in 42 43 44; do
+                if [[ -n ${EBB_STUDY_MLC_FOLDS:-} ]]; then
+                    files+=("$EBB_STUDY_MLC_FOLDS/mlc_$s.folds")
+                else
+                    [[ -f $out/mlc_$s.folds ]] ||
+                        "$bin" folds --data "$mlc" --target churn --seed "$s" --out "$out/mlc_$s.folds"
+                    files+=("$out/mlc_$s.folds")
+                fi
+            done
+            echo "$mlc ${files[*]}"
+            ;;
+        gen100k)
+            [[ -n ${EBB_STUDY_100K:-} ]] || return 1
+            echo "$EBB_STUDY_100K.csv $EBB_STUDY_100K.folds|--id customer_id --time snapshot_date"
+            ;;
+    esac
+}
+
+for t in $tables; do
+    spec=$(prepare "$t") || { echo "size_study: skipping $t (EBB_STUDY_100K unset)" >&2; continue; }
+    extra=${spec#*|}
+    [[ $extra == "$spec" ]] && extra=""
+    read -r csv folds <<<"${spec%%|*}"
+    for v in $names; do
+        i=0
+        for f in $folds; do
+            i=$((i + 1))
+            dest=$out/${t}_${v}_$i.json
+            [[ -f $dest ]] && continue
+            echo "== $t $v folds $f" >&2
+            if [[ -n ${tuned[$v]:-} ]]; then
+                EBB_BENCH_TUNE=${variants[$v]} "$bin" run --data "$csv" --folds "$f" --target churn --name "$t" --no-scoring \
+                    --models gbdt_tuned $extra --out "$dest" 2>>"$out/log.txt"
+            else
+                EBB_BENCH_BOOST=${variants[$v]} "$bin" run --data "$csv" --folds "$f" --target churn \
+                    --name "$t" --no-scoring --models gbdt $extra --out "$dest" 2>>"$out/log.txt"
+            fi
+        done
+    done
+done
+python3 bench/size_study.py "$out"
