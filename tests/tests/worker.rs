@@ -864,7 +864,36 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
         (Some(0), Some(0))
     );
 
-    // Restart as a deployment from before the registry moved from KV to D1 (D1 has no
+    // A prediction still queued for the log (written ~100 ms after its request) is deleted
+    // with the rest, not written back by the next flush.
+    let queued_id = "queued-then-deleted";
+    let mut queued = record(&fresh, 1);
+    queued.insert("customer_id".into(), queued_id.into());
+    let (status, body) = w.call(
+        "POST",
+        "/v1/predict",
+        Some(API),
+        Some(&Value::Object(queued).to_string()),
+    );
+    assert_eq!(status, 200, "{body}");
+    let delete = || {
+        w.call(
+            "DELETE",
+            &format!("/v1/customers/{queued_id}"),
+            Some(ADMIN),
+            None,
+        )
+        .1["deleted_predictions"]
+            .as_u64()
+    };
+    assert_eq!(delete(), Some(1));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        delete(),
+        Some(0),
+        "the queued prediction was written after its deletion"
+    );
+
     // registry, KV has the document): the KV document is imported, and serves; then a corrupt
     // active model falls back to the last good.
     let (_, listing) = w.call("GET", "/v1/models", Some(API), None);

@@ -492,8 +492,16 @@ pub async fn recent_predictions(
         .collect())
 }
 
-/// Deletes a customer's predictions and labels; returns the rows removed from each.
+/// Deletes a customer's predictions and labels; returns the rows removed from each. The
+/// predictions this isolate has queued for the log but not yet written are dropped first (and
+/// counted): otherwise the next flush would write them back after the deletion.
 pub async fn delete_customer(db: &D1Database, id: &str) -> Result<(usize, usize), ApiError> {
+    let queued = with_isolate(|i| {
+        let before = i.pending_logs.len();
+        i.pending_logs
+            .retain(|row| row.customer_id.as_deref() != Some(id));
+        before - i.pending_logs.len()
+    });
     let statements = [
         "DELETE FROM predictions WHERE customer_id = ?1",
         "DELETE FROM labels WHERE customer_id = ?1",
@@ -513,7 +521,7 @@ pub async fn delete_customer(db: &D1Database, id: &str) -> Result<(usize, usize)
             .and_then(|m| m.changes)
             .unwrap_or(0)
     };
-    Ok((changes(0), changes(1)))
+    Ok((queued + changes(0), changes(1)))
 }
 
 /// A stored monitoring run.
