@@ -268,6 +268,18 @@ impl BinnedMatrix {
         &self.bins[f * self.n_rows..(f + 1) * self.n_rows]
     }
 
+    /// The same bins row by row: row `r`'s bins of every feature are
+    /// `[r * n_features..(r + 1) * n_features]`.
+    pub fn row_major(&self) -> Vec<u8> {
+        let mut out = vec![0u8; self.n_rows * self.n_features];
+        for f in 0..self.n_features {
+            for (r, &b) in self.column(f).iter().enumerate() {
+                out[r * self.n_features + f] = b;
+            }
+        }
+        out
+    }
+
     /// Bin of row `r`, feature `f`.
     pub fn get(&self, r: usize, f: usize) -> u8 {
         self.bins[f * self.n_rows + r]

@@ -601,7 +601,7 @@ impl BoostParams {
                 },
             },
         };
-        let mut learner = TreeLearner::new(mapper, n_rows, self.num_leaves);
+        let mut learner = TreeLearner::new(mapper, binned, self.num_leaves);
         let rng = Rng::new(self.seed);
         let (bag_rng, column_rng) = (rng.fork(1), rng.fork(2));
         let bagging = self.bagging_freq > 0 && self.bagging_fraction < 1.0;

@@ -371,6 +371,20 @@ impl Model {
         }
     }
 
+    /// [`Model::predict_proba`] and [`Model::blend_score`] of one row, equal bit for bit to
+    /// calling both. A boosted model given `packed` (its [`Model::pack`]) walks its trees once
+    /// for both, the packed way: scoring the test rows of every cross-validation fold was a
+    /// fifth of `ebb train --model gbdt`'s CPU when each row walked the trees twice.
+    pub fn predict_proba_and_blend(&self, packed: Option<&PackedModel>, row: &[f64]) -> (f64, f64) {
+        match (self, packed) {
+            (Model::Gbdt(m), Some(PackedModel::Trees(p))) => {
+                let raw = p.sum(m.base_score, row);
+                (sigmoid(raw), raw)
+            }
+            _ => (self.predict_proba(row), self.blend_score(row)),
+        }
+    }
+
     /// Uncalibrated probability of churn for one feature row.
     pub fn predict_proba(&self, row: &[f64]) -> f64 {
         match self {

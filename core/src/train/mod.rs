@@ -395,15 +395,20 @@ fn predict_table(
     let n = table.n_rows();
     let mut out = Vec::with_capacity(n);
     let mut blend = Vec::with_capacity(n);
+    // Boosted trees packed take a fraction of the model's size; a forest's would not.
+    let packed = match model {
+        Model::Gbdt(_) => model.pack(),
+        _ => None,
+    };
     // Row by row: a matrix of the test rows would be the run's largest allocation after the
     // training matrix is freed.
     pipeline.for_each_row(table, |i, features| {
         if i % PREDICT_REPORT_ROWS == 0 && i > 0 {
             progress.report(stage, i as f64 / n as f64, "predicting test rows")?;
         }
-        let features = features?;
-        out.push(model.predict_proba(features));
-        blend.push(model.blend_score(features));
+        let (p, b) = model.predict_proba_and_blend(packed.as_ref(), features?);
+        out.push(p);
+        blend.push(b);
         Ok(())
     })?;
     Ok((out, blend))

@@ -74,35 +74,96 @@ impl Layout {
 #[cfg(feature = "parallel")]
 const PARALLEL_MIN_WORK: usize = 64 * 1024;
 
-/// Fills one feature's histogram slice. `gh` is either indexed by row (when `rows` is `None`,
-/// meaning every row in order) or already gathered in the order of `rows`.
-fn build_feature(hist: &mut [Sums], column: &[u8], rows: Option<&[u32]>, gh: &[[f64; 2]]) {
-    hist.fill(Sums::default());
-    match rows {
-        None => {
-            for (&b, &[g, h]) in column.iter().zip(gh) {
-                let s = &mut hist[b as usize];
-                s.g += g;
-                s.h += h;
-                s.n += 1;
-            }
-        }
-        Some(rows) => {
-            for (&r, &[g, h]) in rows.iter().zip(gh) {
-                let s = &mut hist[column[r as usize] as usize];
-                s.g += g;
-                s.h += h;
-                s.n += 1;
-            }
+/// Features whose histograms one pass over every row (the root's) fills together, by columns.
+///
+/// Why: a histogram update is a load, an add and a store to the row's bin, and the next row
+/// often falls in the same bin (a yes/no flag, a plan of four levels), so one feature's updates
+/// form one long chain, each waiting for the previous store. Four features' updates are four
+/// independent chains the CPU overlaps, and the gradients are read once for all four. Each bin
+/// still receives its rows in row order, so the sums are the same bit for bit.
+const FEATURES_PER_PASS: usize = 4;
+
+/// Fills the histogram slices of `K` features in one pass over every row in order, `gh`
+/// indexed by row.
+fn build_features<const K: usize>(hists: [&mut [Sums]; K], columns: [&[u8]; K], gh: &[[f64; 2]]) {
+    let mut hists = hists;
+    for h in hists.iter_mut() {
+        h.fill(Sums::default());
+    }
+    for (i, &[g, h]) in gh.iter().enumerate() {
+        for k in 0..K {
+            let s = &mut hists[k][columns[k][i] as usize];
+            s.g += g;
+            s.h += h;
+            s.n += 1;
         }
     }
 }
 
-/// Builds the histograms of the `active` features of one leaf into `hist`.
+/// One pass of [`build_features`] over at most [`FEATURES_PER_PASS`] features.
+fn build_group(group: Vec<(usize, &mut [Sums])>, binned: &BinnedMatrix, gh: &[[f64; 2]]) {
+    let n = group.len();
+    let mut it = group.into_iter().map(|(f, h)| (h, binned.column(f)));
+    let mut next = || it.next().expect("a group holds 1 to 4 features");
+    match n {
+        4 => {
+            let (a, b, c, d) = (next(), next(), next(), next());
+            build_features([a.0, b.0, c.0, d.0], [a.1, b.1, c.1, d.1], gh)
+        }
+        3 => {
+            let (a, b, c) = (next(), next(), next());
+            build_features([a.0, b.0, c.0], [a.1, b.1, c.1], gh)
+        }
+        2 => {
+            let (a, b) = (next(), next());
+            build_features([a.0, b.0], [a.1, b.1], gh)
+        }
+        _ => {
+            let a = next();
+            build_features([a.0], [a.1], gh)
+        }
+    }
+}
+
+/// Fills the histogram slices of `features` (each with its feature index) from the gathered
+/// rows `rows` of a leaf, reading each row's bins from the row-major copy `row_bins`
+/// (`width` bins a row).
+///
+/// Why row-major here: a leaf below the root holds scattered rows, and reading a row's bin from
+/// each feature's column touches one cache line per feature and row; the row's bins side by
+/// side are one or two lines for all features. Each bin still receives its rows in row order,
+/// so the sums are the same bit for bit as the column-wise pass.
+fn build_rows(
+    features: Vec<(usize, &mut [Sums])>,
+    row_bins: &[u8],
+    width: usize,
+    rows: &[u32],
+    gh: &[[f64; 2]],
+) {
+    let mut features = features;
+    for (_, h) in features.iter_mut() {
+        h.fill(Sums::default());
+    }
+    for (&r, &[g, h]) in rows.iter().zip(gh) {
+        let start = r as usize * width;
+        let bins = &row_bins[start..start + width];
+        for (f, hist) in features.iter_mut() {
+            let s = &mut hist[bins[*f] as usize];
+            s.g += g;
+            s.h += h;
+            s.n += 1;
+        }
+    }
+}
+
+/// Builds the histograms of the `active` features of one leaf into `hist`: from every row in
+/// order (`rows` is `None`, `gh` indexed by row) by columns, or from the leaf's rows `rows`
+/// (`gh` gathered in their order) by `row_bins`, the matrix's row-major copy.
 pub(crate) fn build(
     hist: &mut [Sums],
     layout: &Layout,
     binned: &BinnedMatrix,
+    row_bins: &[u8],
     active: &[usize],
     rows: Option<&[u32]>,
     gh: &[[f64; 2]],
@@ -118,17 +179,46 @@ pub(crate) fn build(
         rest = tail;
         consumed = range.end;
     }
-    let one = |(f, slice): (usize, &mut [Sums])| build_feature(slice, binned.column(f), rows, gh);
+    // Work is split by features, never by rows: a bin's sum is then one sequence of additions
+    // in row order whatever the number of threads.
     #[cfg(feature = "parallel")]
-    {
-        let n = rows.map_or(binned.n_rows(), <[u32]>::len);
-        if n * active.len() >= PARALLEL_MIN_WORK {
-            use rayon::prelude::*;
-            slices.into_par_iter().for_each(one);
-            return;
+    let tasks = if rows.map_or(binned.n_rows(), <[u32]>::len) * active.len() >= PARALLEL_MIN_WORK {
+        rayon::current_num_threads().max(1)
+    } else {
+        1
+    };
+    #[cfg(not(feature = "parallel"))]
+    let tasks = 1;
+    let mut groups: Vec<Vec<(usize, &mut [Sums])>> = Vec::new();
+    match rows {
+        None => {
+            // By columns, a few features a pass (see FEATURES_PER_PASS).
+            let mut it = slices.into_iter().peekable();
+            while it.peek().is_some() {
+                groups.push(it.by_ref().take(FEATURES_PER_PASS).collect());
+            }
+        }
+        Some(_) => {
+            // By rows, one pass per task over its share of the features.
+            let per_task = active.len().div_ceil(tasks).max(1);
+            let mut it = slices.into_iter().peekable();
+            while it.peek().is_some() {
+                groups.push(it.by_ref().take(per_task).collect());
+            }
         }
     }
-    slices.into_iter().for_each(one);
+    let width = binned.n_features();
+    let one = |group: Vec<(usize, &mut [Sums])>| match rows {
+        None => build_group(group, binned, gh),
+        Some(rows) => build_rows(group, row_bins, width, rows, gh),
+    };
+    #[cfg(feature = "parallel")]
+    if tasks > 1 {
+        use rayon::prelude::*;
+        groups.into_par_iter().for_each(one);
+        return;
+    }
+    groups.into_iter().for_each(one);
 }
 
 /// Turns a parent's histogram into its larger child's by removing the smaller child's.
@@ -424,6 +514,70 @@ mod tests {
             one_vs_rest_max: 2,
         },
     };
+
+    #[test]
+    fn row_wise_and_column_wise_histograms_agree_bit_for_bit() {
+        use crate::rng::Rng;
+        use ndarray::Array2;
+        // Five features (more than one column pass holds), one with few bins, some missing.
+        let mut rng = Rng::new(3);
+        let n = 3_000;
+        let x = Array2::from_shape_fn((n, 5), |(_, c)| match c {
+            0 => rng.below(3) as f64,
+            1 if rng.chance(0.1) => f64::NAN,
+            _ => rng.normal(),
+        });
+        let mapper = BinMapper::fit(x.view(), 255).unwrap();
+        let binned = mapper.transform(x.view());
+        let row_bins = binned.row_major();
+        let layout = Layout::new(&mapper);
+        let gh: Vec<[f64; 2]> = (0..n).map(|_| [rng.normal(), rng.normal().abs()]).collect();
+        let all: Vec<usize> = (0..5).collect();
+        let mut by_columns = vec![Sums::default(); layout.total_bins()];
+        build(&mut by_columns, &layout, &binned, &[], &all, None, &gh);
+        // The same rows, all of them in order, through the gathered path.
+        let rows: Vec<u32> = (0..n as u32).collect();
+        let mut by_rows = vec![Sums::default(); layout.total_bins()];
+        build(
+            &mut by_rows,
+            &layout,
+            &binned,
+            &row_bins,
+            &all,
+            Some(&rows),
+            &gh,
+        );
+        let bits = |h: &[Sums]| -> Vec<(u64, u64, u32)> {
+            h.iter()
+                .map(|s| (s.g.to_bits(), s.h.to_bits(), s.n))
+                .collect()
+        };
+        assert_eq!(bits(&by_columns), bits(&by_rows));
+        // A subset of rows and of features: each active feature's bins sum its rows alone.
+        let some: Vec<u32> = (0..n as u32).filter(|r| r % 3 != 1).collect();
+        let gathered: Vec<[f64; 2]> = some.iter().map(|&r| gh[r as usize]).collect();
+        let active = [1, 3, 4];
+        let mut hist = vec![Sums::default(); layout.total_bins()];
+        build(
+            &mut hist,
+            &layout,
+            &binned,
+            &row_bins,
+            &active,
+            Some(&some),
+            &gathered,
+        );
+        for &f in &active {
+            let mut expect = vec![Sums::default(); layout.range(f).len()];
+            for (&r, &[g, h]) in some.iter().zip(&gathered) {
+                let s = &mut expect[binned.get(r as usize, f) as usize];
+                s.g += g;
+                s.h += h;
+                s.n += 1;
+            }
+            assert_eq!(bits(&hist[layout.range(f)]), bits(&expect), "feature {f}");
+        }
+    }
 
     #[test]
     fn finds_the_separating_bin_and_sends_missing_where_it_helps() {

@@ -62,6 +62,9 @@ pub(crate) struct TreeLearner {
     layout: Layout,
     /// One histogram buffer per possible leaf.
     pool: Vec<Vec<Sums>>,
+    /// The training matrix's bins row by row (`n_features` a row): histograms of leaves below
+    /// the root read their scattered rows from here ([`histogram::build`]).
+    row_bins: Vec<u8>,
     indices: Vec<u32>,
     scratch: Vec<u32>,
     /// Gradients gathered in the order of the leaf being built.
@@ -70,7 +73,8 @@ pub(crate) struct TreeLearner {
 }
 
 impl TreeLearner {
-    pub fn new(mapper: &BinMapper, n_rows: usize, num_leaves: usize) -> Self {
+    pub fn new(mapper: &BinMapper, binned: &BinnedMatrix, num_leaves: usize) -> Self {
+        let n_rows = binned.n_rows();
         let layout = Layout::new(mapper);
         let pool = (0..num_leaves)
             .map(|_| vec![Sums::default(); layout.total_bins()])
@@ -78,6 +82,7 @@ impl TreeLearner {
         TreeLearner {
             layout,
             pool,
+            row_bins: binned.row_major(),
             indices: Vec::with_capacity(n_rows),
             scratch: vec![0; n_rows],
             ordered: Vec::with_capacity(n_rows),
@@ -99,7 +104,7 @@ impl TreeLearner {
         let hist = &mut self.pool[slot];
         if rows.len() == binned.n_rows() {
             // Every row in order: read gradients and bins straight, no gather needed.
-            histogram::build(hist, &self.layout, binned, active, None, gh);
+            histogram::build(hist, &self.layout, binned, &[], active, None, gh);
         } else {
             self.ordered.clear();
             self.ordered.extend(rows.iter().map(|&r| gh[r as usize]));
@@ -107,6 +112,7 @@ impl TreeLearner {
                 hist,
                 &self.layout,
                 binned,
+                &self.row_bins,
                 active,
                 Some(rows),
                 &self.ordered,
