@@ -786,11 +786,7 @@ pub enum CategoricalEncoder {
 }
 
 // Read without serde's buffering (`crate::tagged`); nested in `Encoder`, whose tag comes first.
-impl<'de> Deserialize<'de> for CategoricalEncoder {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        tagged::deserialize(d)
-    }
-}
+tagged::deserialize_tagged!(CategoricalEncoder);
 
 impl Tagged for CategoricalEncoder {
     const NAME: &'static str = "CategoricalEncoder";
@@ -946,11 +942,7 @@ pub enum Encoder {
 }
 
 // Read without serde's buffering (`crate::tagged`).
-impl<'de> Deserialize<'de> for Encoder {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        tagged::deserialize(d)
-    }
-}
+tagged::deserialize_tagged!(Encoder);
 
 impl Tagged for Encoder {
     const NAME: &'static str = "Encoder";

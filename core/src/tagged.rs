@@ -31,6 +31,20 @@ pub(crate) trait Tagged: DeserializeOwned {
     fn read<'de, D: Deserializer<'de>>(index: usize, rest: D) -> Result<Self, D::Error>;
 }
 
+/// Implements `Deserialize` for a [`Tagged`] enum through [`deserialize`].
+macro_rules! deserialize_tagged {
+    ($enum:ty) => {
+        impl<'de> serde::Deserialize<'de> for $enum {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> core::result::Result<Self, D::Error> {
+                $crate::tagged::deserialize(d)
+            }
+        }
+    };
+}
+pub(crate) use deserialize_tagged;
+
 /// The `Deserialize` of a [`Tagged`] enum. The messages are serde's own for a missing tag
 /// (``missing field `family` ``) and an unknown one (``unknown variant `x`, expected one of
 /// ...``); a variant's fields report their errors as before, with the field named.

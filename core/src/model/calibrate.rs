@@ -57,11 +57,7 @@ pub enum Calibrator {
 }
 
 // Read without serde's buffering (`crate::tagged`), like the artifact's other tagged enums.
-impl<'de> Deserialize<'de> for Calibrator {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        tagged::deserialize(d)
-    }
-}
+tagged::deserialize_tagged!(Calibrator);
 
 impl Tagged for Calibrator {
     const NAME: &'static str = "Calibrator";

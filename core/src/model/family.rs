@@ -66,11 +66,7 @@ pub enum Model {
 }
 
 // Read without serde's buffering (`crate::tagged`): a model's trees are its biggest part.
-impl<'de> Deserialize<'de> for Model {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        tagged::deserialize(d)
-    }
-}
+tagged::deserialize_tagged!(Model);
 
 impl Tagged for Model {
     const NAME: &'static str = "Model";

@@ -35,11 +35,7 @@ pub enum Bins {
 }
 
 // Read without serde's buffering (`crate::tagged`), like the artifact's other tagged enums.
-impl<'de> Deserialize<'de> for Bins {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        tagged::deserialize(d)
-    }
-}
+tagged::deserialize_tagged!(Bins);
 
 impl Tagged for Bins {
     const NAME: &'static str = "Bins";
