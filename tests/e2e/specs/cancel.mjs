@@ -63,7 +63,7 @@ export async function run({ page, baseUrl }) {
   assert.match(first, /^(gbdt|forest|logistic)\s+0\.\d{4}/, `live row: ${first}`);
   assert.equal(await train.leaderboard.count(), 0, 'the final leaderboard waits for the model');
   await train.cancel();
-  assert.match(await app.infoText(), /^Cancelled during (training|fitting) (gbdt|forest|logistic); your data is still loaded\.$/);
+  assert.match(await app.infoText(), /^Cancelled during (training|fitting|cross-validating) (gbdt|forest|logistic); your data is still loaded\.$/);
   assert.equal(await train.leaderboard.count(), 0, 'no result from a cancelled run');
   assert.equal(await train.liveRows().count(), 0, 'no partial result after Cancel');
   assert.ok(await train.trainButton.isEnabled(), 'Train can start again');

@@ -150,6 +150,9 @@ pub fn EdgeMonitor() -> impl IntoView {
     let s = expect_context::<MonitorState>();
     let connect = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // The last answer goes while this one is read: a stale error or report must not pass
+        // for the answer to this request.
+        s.answer.set(None);
         s.pending.set(true);
         let (url, token, hours) = (
             s.url.get_untracked(),
