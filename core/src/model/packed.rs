@@ -18,7 +18,7 @@ use crate::model::ranked::RankedTrees;
 use crate::model::tree::{Tree, LEAF};
 
 /// Top bit of [`Node::children`]: missing values go left.
-const MISSING_LEFT: u32 = 1 << 31;
+pub(crate) const MISSING_LEFT: u32 = 1 << 31;
 /// Next bit of [`Node::children`]: the node splits a categorical feature, and its
 /// `threshold_or_value` is where its set of left-going level codes starts in
 /// [`PackedTrees::sets`].
@@ -52,66 +52,92 @@ pub struct PackedTrees {
     sets: Vec<u64>,
 }
 
+/// Lays out `trees` in one array, each tree breadth first so that a split's two children are
+/// adjacent (the walks step to `first` or `first + 1`). `node_at(tree, node, first)` makes the
+/// entry of `tree`'s node `node`, with `first` its left child's slot (`None` for a leaf); it is
+/// called parents before children. Returns the array and each tree's root slot.
+pub(crate) fn breadth_first<N: Copy>(
+    trees: &[Tree],
+    blank: N,
+    mut node_at: impl FnMut(&Tree, usize, Option<usize>) -> N,
+) -> (Vec<N>, Vec<u32>) {
+    let total: usize = trees.iter().map(Tree::n_nodes).sum();
+    let mut nodes = Vec::with_capacity(total);
+    let mut roots = Vec::with_capacity(trees.len());
+    // (node in the tree, its slot), parents before children.
+    let mut queue = Vec::new();
+    for tree in trees {
+        let root = nodes.len();
+        roots.push(root as u32);
+        nodes.push(blank);
+        queue.clear();
+        queue.push((0usize, root));
+        let mut next = 0;
+        while next < queue.len() {
+            let (node, slot) = queue[next];
+            next += 1;
+            if tree.is_leaf(node) {
+                nodes[slot] = node_at(tree, node, None);
+                continue;
+            }
+            let first = nodes.len();
+            nodes.extend([blank, blank]);
+            nodes[slot] = node_at(tree, node, Some(first));
+            queue.push((tree.left[node] as usize, first));
+            queue.push((tree.right[node] as usize, first + 1));
+        }
+    }
+    (nodes, roots)
+}
+
+/// The child-index flag of a split whose missing values go left.
+pub(crate) fn missing_flag(tree: &Tree, node: usize) -> u32 {
+    if tree.default_left[node] {
+        MISSING_LEFT
+    } else {
+        0
+    }
+}
+
 impl PackedTrees {
     /// Packs `trees` (kept in order). Children are renumbered breadth first so that each
     /// node's two children are adjacent.
     pub fn new(trees: &[Tree]) -> Self {
-        let total: usize = trees.iter().map(Tree::n_nodes).sum();
-        let mut nodes = Vec::with_capacity(total);
-        let mut roots = Vec::with_capacity(trees.len());
         let mut sets = Vec::new();
         let leaf = Node {
             threshold_or_value: 0.0,
             feature: LEAF,
             children: 0,
         };
-        // (node in the tree, its slot), parents before children.
-        let mut queue = Vec::new();
-        for tree in trees {
-            let root = nodes.len();
-            roots.push(root as u32);
-            nodes.push(leaf);
-            queue.clear();
-            queue.push((0usize, root));
-            let mut next = 0;
-            while next < queue.len() {
-                let (node, slot) = queue[next];
-                next += 1;
-                if tree.is_leaf(node) {
-                    nodes[slot].threshold_or_value = tree.value[node];
-                    continue;
-                }
-                let first = nodes.len();
-                nodes.extend([leaf, leaf]);
-                let missing = if tree.default_left[node] {
-                    MISSING_LEFT
-                } else {
-                    0
+        let (nodes, roots) = breadth_first(trees, leaf, |tree, node, first| {
+            let Some(first) = first else {
+                return Node {
+                    threshold_or_value: tree.value[node],
+                    ..leaf
                 };
-                nodes[slot] = match tree.left_levels(node) {
-                    Some(levels) => {
-                        let at = sets.len();
-                        sets.resize(at + SET_WORDS, 0u64);
-                        // Checked artifacts hold codes below 256; others could never match.
-                        for &c in levels.iter().filter(|&&c| c < 64 * SET_WORDS as u32) {
-                            sets[at + c as usize / 64] |= 1 << (c % 64);
-                        }
-                        Node {
-                            threshold_or_value: at as f64,
-                            feature: tree.feature[node],
-                            children: first as u32 | missing | CATEGORICAL,
-                        }
+            };
+            let missing = missing_flag(tree, node);
+            match tree.left_levels(node) {
+                Some(levels) => {
+                    let at = sets.len();
+                    sets.resize(at + SET_WORDS, 0u64);
+                    // Checked artifacts hold codes below 256; others could never match.
+                    for &c in levels.iter().filter(|&&c| c < 64 * SET_WORDS as u32) {
+                        sets[at + c as usize / 64] |= 1 << (c % 64);
                     }
-                    None => Node {
-                        threshold_or_value: tree.threshold[node],
+                    Node {
+                        threshold_or_value: at as f64,
                         feature: tree.feature[node],
-                        children: first as u32 | missing,
-                    },
-                };
-                queue.push((tree.left[node] as usize, first));
-                queue.push((tree.right[node] as usize, first + 1));
+                        children: first as u32 | missing | CATEGORICAL,
+                    }
+                }
+                None => Node {
+                    threshold_or_value: tree.threshold[node],
+                    feature: tree.feature[node],
+                    children: first as u32 | missing,
+                },
             }
-        }
+        });
         PackedTrees {
             nodes,
             roots,

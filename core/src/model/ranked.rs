@@ -15,7 +15,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::model::packed::{sum_trees, walk_block};
+use crate::model::packed::{breadth_first, missing_flag, sum_trees, walk_block, MISSING_LEFT};
 use crate::model::tree::Tree;
 
 /// Rank of a missing value (NaN, or a feature past the end of a short row); never a threshold's
@@ -23,8 +23,6 @@ use crate::model::tree::Tree;
 const MISSING: u16 = u16::MAX;
 /// [`Node::feature`] of a leaf.
 const LEAF: u16 = u16::MAX;
-/// Top bit of [`Node::children`]: missing values go left.
-const MISSING_LEFT: u32 = 1 << 31;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Node {
@@ -79,51 +77,29 @@ impl RankedTrees {
         if total >= MISSING_LEFT as usize {
             return None;
         }
-        let mut nodes = Vec::with_capacity(total);
         let mut values = Vec::new();
-        let mut roots = Vec::with_capacity(trees.len());
         let leaf = Node {
             children: 0,
             feature: LEAF,
             rank: 0,
         };
-        // (node in the tree, its slot), parents before children.
-        let mut queue = Vec::new();
-        for tree in trees {
-            let root = nodes.len();
-            roots.push(root as u32);
-            nodes.push(leaf);
-            queue.clear();
-            queue.push((0usize, root));
-            let mut next = 0;
-            while next < queue.len() {
-                let (node, slot) = queue[next];
-                next += 1;
-                if tree.is_leaf(node) {
-                    nodes[slot].children = values.len() as u32;
-                    values.push(tree.value[node]);
-                    continue;
-                }
-                let f = tree.feature[node] as usize;
-                let t = tree.threshold[node];
-                // The threshold is in the list: its index is the count of smaller ones.
-                let rank = thresholds[f].partition_point(|&u| u < t) as u16;
-                let first = nodes.len();
-                nodes.extend([leaf, leaf]);
-                let missing = if tree.default_left[node] {
-                    MISSING_LEFT
-                } else {
-                    0
+        let (nodes, roots) = breadth_first(trees, leaf, |tree, node, first| {
+            let Some(first) = first else {
+                values.push(tree.value[node]);
+                return Node {
+                    children: values.len() as u32 - 1,
+                    ..leaf
                 };
-                nodes[slot] = Node {
-                    children: first as u32 | missing,
-                    feature: f as u16,
-                    rank,
-                };
-                queue.push((tree.left[node] as usize, first));
-                queue.push((tree.right[node] as usize, first + 1));
+            };
+            let f = tree.feature[node] as usize;
+            // The threshold is in the list: its index is the count of smaller ones.
+            let rank = thresholds[f].partition_point(|&u| u < tree.threshold[node]) as u16;
+            Node {
+                children: first as u32 | missing_flag(tree, node),
+                feature: f as u16,
+                rank,
             }
-        }
+        });
         Some(RankedTrees {
             thresholds,
             nodes,
