@@ -1345,6 +1345,22 @@ mod tests {
         }
     }
 
+    /// The probabilities `artifact` gives the customers of `fuzz/fixtures/customers.csv`: what
+    /// the fixtures of earlier builds' files were scored on when they were made.
+    fn fixture_probabilities(artifact: &Artifact) -> Vec<f64> {
+        let customers = read_csv(
+            include_bytes!("../../../fuzz/fixtures/customers.csv"),
+            &CsvOptions::default(),
+        )
+        .unwrap();
+        Scorer::new(artifact)
+            .score_table(&customers)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.unwrap().probability)
+            .collect()
+    }
+
     /// A forest saved before the compact encoding (node arrays; `fuzz/fixtures/forest.json` as
     /// it was at `efa239d`) still loads, scores as that build scored it (`ebb score` of
     /// `fuzz/fixtures/customers.csv` with the `efa239d` binary), and saves back with its own
@@ -1359,17 +1375,7 @@ mod tests {
             panic!("the fixture is a forest");
         };
         assert_eq!(forest.layout, TreeLayout::NodeArrays);
-        let customers = read_csv(
-            include_bytes!("../../../fuzz/fixtures/customers.csv"),
-            &CsvOptions::default(),
-        )
-        .unwrap();
-        let scored: Vec<f64> = Scorer::new(&artifact)
-            .score_table(&customers)
-            .unwrap()
-            .into_iter()
-            .map(|s| s.unwrap().probability)
-            .collect();
+        let scored = fixture_probabilities(&artifact);
         let by_efa239d = [
             0.08234659655630715,
             0.08234659655630715,
@@ -1462,17 +1468,7 @@ mod tests {
         };
         assert!(model.categories.is_empty());
         assert!(model.trees.iter().all(|t| t.categories.is_empty()));
-        let customers = read_csv(
-            include_bytes!("../../../fuzz/fixtures/customers.csv"),
-            &CsvOptions::default(),
-        )
-        .unwrap();
-        let scored: Vec<f64> = Scorer::new(&artifact)
-            .score_table(&customers)
-            .unwrap()
-            .into_iter()
-            .map(|s| s.unwrap().probability)
-            .collect();
+        let scored = fixture_probabilities(&artifact);
         let by_cc48622 = [
             0.06296243851985142,
             0.11659808921192447,

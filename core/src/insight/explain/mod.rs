@@ -941,6 +941,25 @@ mod tests {
         phi
     }
 
+    /// Both TreeSHAP kernels give `brute_force`'s Shapley values of `x` to 1e-9, and they add
+    /// up to the tree's prediction (local accuracy for the tree alone).
+    fn assert_exact_for_tree(tree: &Tree, x: &[f64], m: usize, case: usize) {
+        let exact = brute_force(tree, x, m);
+        let phi = shap_of(tree, x);
+        for (a, b) in phi.iter().zip(&exact) {
+            assert!((a - b).abs() < 1e-9, "case {case}: {phi:?} vs {exact:?}");
+        }
+        let quick = fast_shap_of(tree, x).unwrap();
+        for (a, b) in quick.iter().zip(&exact) {
+            assert!((a - b).abs() < 1e-9, "case {case}: {quick:?} vs {exact:?}");
+        }
+        let sum: f64 = phi.iter().sum();
+        assert!(
+            (TreeInfo::new(tree).expected + sum - tree.predict(x)).abs() < 1e-9,
+            "case {case}"
+        );
+    }
+
     /// A random tree over `n_features` features, with repeated features on paths, random
     /// missing directions and random (sometimes zero) covers.
     fn random_tree(rng: &mut Rng, n_features: usize, splits: usize) -> Tree {
@@ -988,22 +1007,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let fast = shap_of(&tree, &x);
-            let exact = brute_force(&tree, &x, m);
-            for (a, b) in fast.iter().zip(&exact) {
-                assert!((a - b).abs() < 1e-9, "case {case}: {fast:?} vs {exact:?}");
-            }
-            let phi = fast_shap_of(&tree, &x).unwrap();
-            for (a, b) in phi.iter().zip(&exact) {
-                assert!((a - b).abs() < 1e-9, "case {case}: {phi:?} vs {exact:?}");
-            }
-            // Local accuracy for the tree alone.
-            let info = TreeInfo::new(&tree);
-            let sum: f64 = fast.iter().sum();
-            assert!(
-                (info.expected + sum - tree.predict(&x)).abs() < 1e-9,
-                "case {case}"
-            );
+            assert_exact_for_tree(&tree, &x, m, case);
         }
     }
 
@@ -1040,21 +1044,7 @@ mod tests {
             } else {
                 rng.below(6) as f64
             };
-            let exact = brute_force(&tree, &x, m);
-            let phi = shap_of(&tree, &x);
-            for (a, b) in phi.iter().zip(&exact) {
-                assert!((a - b).abs() < 1e-9, "case {case}: {phi:?} vs {exact:?}");
-            }
-            let quick = fast_shap_of(&tree, &x).unwrap();
-            for (a, b) in quick.iter().zip(&exact) {
-                assert!((a - b).abs() < 1e-9, "case {case}: {quick:?} vs {exact:?}");
-            }
-            let info = TreeInfo::new(&tree);
-            let sum: f64 = phi.iter().sum();
-            assert!(
-                (info.expected + sum - tree.predict(&x)).abs() < 1e-9,
-                "case {case}"
-            );
+            assert_exact_for_tree(&tree, &x, m, case);
         }
     }
 
