@@ -35,6 +35,11 @@ export class TrainPage {
     return this.page.locator('#validation-plan').innerText();
   }
 
+  /** The tree sizes training will use for the loaded data (the size rule), as the view says. */
+  async modelSize() {
+    return this.page.locator('#model-size').innerText();
+  }
+
   /** What tuning found (the sentence under the leaderboard). */
   async tuningSummary() {
     return this.page.locator('#tuning-summary').innerText();

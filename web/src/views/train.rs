@@ -8,7 +8,8 @@ use crate::app::{compute, AppState, Tab};
 use crate::compute::protocol::{
     FamilyRow, Imbalance, Request, TrainSettings, TrainSummary, TuneBudget, TuningSummary,
 };
-use crate::format::{metric, percent};
+use crate::format::{count, metric, percent};
+use ebb_core::train::{TrainParams, SMALL_TABLE_LEAVES, SMALL_TABLE_ROWS};
 
 const FAMILIES: [(&str, &str); 3] = [
     ("gbdt", "Gradient boosting (gbdt)"),
@@ -194,6 +195,12 @@ pub fn TrainView() -> impl IntoView {
                         "Change the time column in the Data view"
                     </button>
                 </p>
+                {move || {
+                    state
+                        .data
+                        .with(|d| d.as_ref().map(|d| model_size_plan(d.clean_rows)))
+                        .map(|plan| view! { <p id="model-size" class="hint">{plan}</p> })
+                }}
             </fieldset>
             <fieldset class="inline">
                 <legend>"Class imbalance (gradient boosting)"</legend>
@@ -384,6 +391,21 @@ fn validation_plan(state: AppState) -> String {
     })
 }
 
+/// The tree sizes `ebb train` picks for a table of `clean_rows` rows, from core's own rule
+/// (`TrainParams::sized_for`, what training applies), so the page cannot disagree with it.
+fn model_size_plan(clean_rows: usize) -> String {
+    let sized = TrainParams::default().sized_for(clean_rows);
+    let library = TrainParams::default();
+    format!(
+        "Model size for {} clean rows: gradient boosting grows trees of {} leaves, the forest {} trees. Both follow the table's size ({SMALL_TABLE_LEAVES} leaves under {} rows, {} from there; more forest trees on small tables, where they are cheap): README, \"Defaults that follow the table's size\".",
+        count(clean_rows),
+        sized.boost.num_leaves,
+        sized.forest.n_trees,
+        count(SMALL_TABLE_ROWS),
+        library.boost.num_leaves,
+    )
+}
+
 #[component]
 fn TuningResult(tuning: TuningSummary) -> impl IntoView {
     view! {
@@ -405,6 +427,21 @@ fn TuningResult(tuning: TuningSummary) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_size_shown_is_the_one_training_picks() {
+        let small = model_size_plan(5_000);
+        assert!(small.starts_with("Model size for 5,000 clean rows: gradient boosting grows trees of 7 leaves, the forest 300 trees."), "{small}");
+        let large = model_size_plan(100_000);
+        assert!(
+            large.contains("trees of 31 leaves, the forest 150 trees."),
+            "{large}"
+        );
+        assert!(
+            large.contains("7 leaves under 20,000 rows, 31 from there"),
+            "{large}"
+        );
+    }
 
     #[test]
     fn settings_are_checked_with_a_message_naming_the_field() {
