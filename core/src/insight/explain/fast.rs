@@ -22,9 +22,13 @@
 //! 2022, also evaluates this integral form along the tree, with polynomials instead.)
 //!
 //! Cost per row and tree: `O(splits · q)` multiply-adds on arrays of length `q`, against
-//! `O(leaves · d²)` for Algorithm 2; leaves are handled in their parent's step. Memory: a copy of
-//! the splits and leaf values, plus `q` numbers per split on a feature already split on above it. Trees with a leaf of more than [`MAX_UNIQUE`]
-//! distinct features keep Algorithm 2. Every operation runs in a fixed order, so a model is
+//! `O(leaves · d²)` for Algorithm 2. The work is three loops, each doing the same steps for
+//! every element, so that which child is a leaf never decides a branch: splits down (the factor
+//! of the branch into each split, its product, its weights), leaves (a leaf's terms in its
+//! parent's sum and contribution), splits up (sum below and contribution from the children's
+//! terms, then the split's own terms for its parent). Memory: a copy of the splits and leaves
+//! with the branch into each, plus `q` numbers per split on a feature already split on above
+//! it. Trees with a leaf of more than [`MAX_UNIQUE`] distinct features keep Algorithm 2. Every operation runs in a fixed order, so a model is
 //! explained identically on every target.
 
 use alloc::vec;
