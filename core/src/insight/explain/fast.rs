@@ -22,9 +22,13 @@
 //! 2022, also evaluates this integral form along the tree, with polynomials instead.)
 //!
 //! Cost per row and tree: `O(splits · q)` multiply-adds on arrays of length `q`, against
-//! `O(leaves · d²)` for Algorithm 2; leaves are handled in their parent's step. Memory: a copy of
-//! the splits and leaf values, plus `q` numbers per split on a feature already split on above it. Trees with a leaf of more than [`MAX_UNIQUE`]
-//! distinct features keep Algorithm 2. Every operation runs in a fixed order, so a model is
+//! `O(leaves · d²)` for Algorithm 2. The work is three loops, each doing the same steps for
+//! every element, so that which child is a leaf never decides a branch: splits down (the factor
+//! of the branch into each split, its product, its weights), leaves (a leaf's terms in its
+//! parent's sum and contribution), splits up (sum below and contribution from the children's
+//! terms, then the split's own terms for its parent). Memory: a copy of the splits and leaves
+//! with the branch into each, plus `q` numbers per split on a feature already split on above
+//! it. Trees with a leaf of more than [`MAX_UNIQUE`] distinct features keep Algorithm 2. Every operation runs in a fixed order, so a model is
 //! explained identically on every target.
 
 use alloc::vec;
@@ -121,27 +125,56 @@ struct Repeat {
     below: u32,
 }
 
+/// The branch from a split into one of its children: what the branch's factor needs besides
+/// the row's decisions at the split.
+#[derive(Debug, Clone)]
+struct Branch {
+    /// The split it leaves.
+    parent: u32,
+    /// 0 for the parent's left branch, 1 for its right.
+    side: u32,
+    /// Cover share of the branch.
+    share: f64,
+    /// `share` times the cover share of the parent's feature's earlier branches on the path (1
+    /// when none): the factor's `z` when the row followed those.
+    zero: f64,
+    /// The parent's row of `inverse_old` for the feature's old factor (row 0, all ones, when
+    /// the parent's feature was not split on above it).
+    inverse: u32,
+}
+
 /// One internal node, with what both passes read of it in one place.
 #[derive(Debug, Clone)]
 struct Split {
     threshold: f64,
-    /// Cover share of the left and of the right branch (`1 − left`, computed once).
-    shares: [f64; 2],
     feature: u32,
     /// Left and right child as a slot: a split index, or the number of splits plus a leaf
-    /// index (a leaf has a slot too, so both passes treat every child alike).
+    /// index (leaves have slots in the per-row terms, so both children are read alike).
     children: [u32; 2],
     /// Index in `repeats`, or [`FIRST`].
     repeat: u32,
-    /// What both passes need of the feature's earlier splits, set for every split so that the
-    /// kernel has no branch on whether there are any: their cover share (1 when none), the
-    /// slot whose state says whether the row followed them all (the root, always open, when
-    /// none), and the row of `inverse_old` for the old factor (row 0, all ones, when none).
-    /// Multiplying by these ones gives the same bits as leaving them out.
-    zero: f64,
+    /// Its row of the per-row corrections: its own when it is some repeat's `below` (the
+    /// leaves under that repeat are taken out of its sum), else the row after the splits',
+    /// which stays zero (subtracting zero gives the same bits as not subtracting, and which
+    /// splits are corrected is too irregular for a branch).
+    correction: u32,
+    /// What this split's own step needs of its feature's earlier splits, set for every split so
+    /// that the kernel has no branch on whether there are any: the slot whose state says
+    /// whether the row followed them all (the root, always open, when none), and the row of
+    /// `inverse_old` for the old factor (row 0, all ones, when none). Multiplying by these
+    /// ones gives the same bits as leaving them out.
     watch: u32,
     inverse: u32,
     default_left: bool,
+    /// The branch into this split (the root's is never read).
+    into: Branch,
+}
+
+/// A leaf: its value and the branch into it.
+#[derive(Debug, Clone)]
+struct Leaf {
+    value: f64,
+    into: Branch,
 }
 
 /// Whether row `x` takes split `s`'s left branch: the tree's decision, in one place for both
@@ -167,24 +200,18 @@ fn select(pick: bool, a: f64, b: f64) -> f64 {
     f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
-/// A tree's precomputed data: its splits in tree order (parents first), leaf values, and what
+/// A tree's precomputed data: its splits in tree order (parents first), its leaves, and what
 /// repeated splits on one feature need.
 #[derive(Debug, Clone)]
 pub(super) struct FastTree {
     /// Index of the tree's rule in [`RULE_SIZES`].
     rule: usize,
     splits: Vec<Split>,
-    /// Per slot: 0 for a split, the leaf's value for a leaf.
-    values: Vec<f64>,
-    /// Per split, the split above it (the root points at itself).
-    parent: Vec<u32>,
+    leaves: Vec<Leaf>,
     repeats: Vec<Repeat>,
     /// Ones at the rule's points, then per repeat `1 / (t + (1 − t) · zero)` at them.
     inverse_old: Vec<f64>,
-    /// Per slot (splits, then leaves): whether it is some repeat's `below` (its sum needs a
-    /// correction).
-    corrected: Vec<bool>,
-    /// The splits marked in `corrected`.
+    /// The splits that are some repeat's `below`, in tree order.
     targets: Vec<u32>,
     /// Per split, the level codes a categorical split sends left (empty for a threshold);
     /// empty when the tree has no categorical split.
@@ -194,11 +221,19 @@ pub(super) struct FastTree {
 /// Reusable per-row buffers, grown on demand.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Buffers {
-    /// Per slot (splits, then leaves): whether the row followed every branch on the feature of
-    /// the split above it.
+    /// Per split: the row goes left; the row has left an earlier branch on its feature; the
+    /// row followed every branch on the feature of the split above it, through to it.
+    goes_left: Vec<bool>,
+    left_before: Vec<bool>,
     open: Vec<bool>,
-    /// Four arrays of `slots × q` values: path products, the factor of the branch into each
-    /// slot, sums below, and corrections.
+    /// Per split: `Σ weighted`, and the `o − z` of the branch into it.
+    weighted_sum: Vec<f64>,
+    open_minus_zero: Vec<f64>,
+    /// Per slot (splits, then leaves): the child's term in its parent's contribution.
+    term_phi: Vec<f64>,
+    /// Arrays of `q` values: per split the path product, the factor of the branch into it and
+    /// the weights times the product; per split and one more the correction; per slot the
+    /// child's term in its parent's sum below.
     quad: Vec<f64>,
 }
 
@@ -206,8 +241,13 @@ impl Buffers {
     /// Buffers sized for trees of up to `slots` nodes with rules of up to `points` points.
     pub(super) fn with_capacity(slots: usize, points: usize) -> Self {
         Buffers {
+            goes_left: vec![false; slots],
+            left_before: vec![false; slots],
             open: vec![false; slots],
-            quad: vec![0.0; 4 * slots * points],
+            weighted_sum: vec![0.0; slots],
+            open_minus_zero: vec![0.0; slots],
+            term_phi: vec![0.0; slots],
+            quad: vec![0.0; 5 * slots * points],
         }
     }
 }
@@ -236,26 +276,33 @@ impl FastTree {
         }
         let mut parent_node = vec![u32::MAX; n];
         let mut distinct = vec![0usize; n];
+        // Per node, the branch into it, set when its parent (earlier in tree order) is read.
+        let root = Branch {
+            parent: 0,
+            side: 0,
+            share: 1.0,
+            zero: 1.0,
+            inverse: 0,
+        };
+        let mut into = vec![root; n];
         let mut splits = Vec::with_capacity(n_splits as usize);
+        let mut leaves = Vec::with_capacity(n_leaves as usize);
         let mut levels = Vec::new();
-        let mut parent = Vec::with_capacity(n_splits as usize);
-        let mut values = vec![0.0; n_splits as usize];
         let mut repeats = Vec::new();
         let mut widest = 0;
         for node in 0..n {
             let f = tree.feature[node];
             if f == LEAF {
                 widest = widest.max(distinct[node]);
-                values.push(tree.value[node]);
+                leaves.push(Leaf {
+                    value: tree.value[node],
+                    into: into[node].clone(),
+                });
                 continue;
             }
             let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
             parent_node[l] = node as u32;
             parent_node[r] = node as u32;
-            parent.push(match parent_node[node] {
-                u32::MAX => 0,
-                p => index[p as usize],
-            });
             // Walk up: the share of the feature's earlier branches, and the nearest one.
             let (mut child, mut zero, mut below) = (node, 1.0, None);
             while parent_node[child] != u32::MAX {
@@ -287,19 +334,29 @@ impl FastTree {
                 Some(rep) => (rep.zero, rep.below, repeat + 1),
                 None => (1.0, 0, 0),
             };
+            let shares = [left_share[node], 1.0 - left_share[node]];
+            for (side, child) in [l, r].into_iter().enumerate() {
+                into[child] = Branch {
+                    parent: index[node],
+                    side: side as u32,
+                    share: shares[side],
+                    zero: zero * shares[side],
+                    inverse,
+                };
+            }
             if !tree.categories.is_empty() {
                 levels.push(tree.categories[node].clone());
             }
             splits.push(Split {
                 threshold: tree.threshold[node],
-                shares: [left_share[node], 1.0 - left_share[node]],
                 feature: f,
                 children: [index[l], index[r]],
                 repeat,
-                zero,
+                correction: n_splits,
                 watch,
                 inverse,
                 default_left: tree.default_left[node],
+                into: into[node].clone(),
             });
         }
         if widest > MAX_UNIQUE {
@@ -316,21 +373,18 @@ impl FastTree {
                     .flat_map(|rep| t.iter().map(move |&t| 1.0 / (t + (1.0 - t) * rep.zero))),
             )
             .collect();
-        let mut corrected = vec![false; values.len()];
         for rep in &repeats {
-            corrected[rep.below as usize] = true;
+            splits[rep.below as usize].correction = rep.below;
         }
-        let targets = (0..corrected.len() as u32)
-            .filter(|&c| corrected[c as usize])
+        let targets = (0..n_splits)
+            .filter(|&i| splits[i as usize].correction == i)
             .collect();
         Some(FastTree {
             rule,
             splits,
-            values,
-            parent,
+            leaves,
             repeats,
             inverse_old,
-            corrected,
             targets,
             levels,
         })
@@ -343,7 +397,7 @@ impl FastTree {
 
     /// Slots (splits and leaves) of the tree: what [`Buffers`] hold per row.
     pub(super) fn n_slots(&self) -> usize {
-        self.values.len()
+        self.splits.len() + self.leaves.len()
     }
 
     /// Adds the tree's Shapley values for row `x` into `phi`.
@@ -379,111 +433,121 @@ impl FastTree {
             return;
         };
         if buffers.open.len() < slots {
-            buffers.open.resize(slots, false);
+            *buffers = Buffers::with_capacity(slots, Q);
         }
-        if buffers.quad.len() < 4 * slots * Q {
-            buffers.quad.resize(4 * slots * Q, 0.0);
+        if buffers.quad.len() < 5 * slots * Q {
+            buffers.quad.resize(5 * slots * Q, 0.0);
         }
-        let open = &mut buffers.open[..slots];
+        let goes = &mut buffers.goes_left[..k];
+        let left_before = &mut buffers.left_before[..k];
+        let open = &mut buffers.open[..k];
+        let weighted_sum = &mut buffers.weighted_sum[..k];
+        let open_minus_zero = &mut buffers.open_minus_zero[..k];
+        let term_phi = &mut buffers.term_phi[..slots];
         let (quad, _) = buffers.quad.as_chunks_mut::<Q>();
-        let (product, quad) = quad.split_at_mut(slots);
-        let (factor, quad) = quad.split_at_mut(slots);
-        let (below, quad) = quad.split_at_mut(slots);
-        let correction = &mut quad[..slots];
+        let (product, quad) = quad.split_at_mut(k);
+        let (factor, quad) = quad.split_at_mut(k);
+        let (weighted, quad) = quad.split_at_mut(k);
+        let (correction, quad) = quad.split_at_mut(k + 1);
+        let term_below = &mut quad[..slots];
         let inverses: &[[f64; Q]] = self.inverse_old.as_chunks::<Q>().0;
-        // Whether the row has left one of split `s`'s feature's earlier branches: its factor
-        // is then the cover share alone (the root, watched when there are none, is open).
-        let left_before = |s: &Split, open: &[bool]| !open[s.watch as usize];
-        // The factor of a branch the row follows or leaves, with cover share `share`, and
-        // whether the row has then followed every branch on the feature. With earlier splits
-        // on the feature the new factor is divided by the old one (`inverse`); without, zero
-        // and inverse are ones. Both forms are computed and picked: which one applies depends
-        // on the row.
-        let branch = |s: &Split, left: bool, followed: bool, share: f64| -> ([f64; Q], bool) {
-            let o = select(followed, 1.0, 0.0);
-            let z = s.zero * share;
-            let inverse = &inverses[s.inverse as usize];
+        // The factor of branch `b` at the points, given the row's decision at its parent and
+        // whether the row left an earlier branch on the parent's feature (the factor is then
+        // the cover share alone); whether the row has then followed every branch on the
+        // feature; and the branch's `o − z`. With earlier splits on the feature the new factor
+        // is divided by the old one (`inverse`); without, zero and inverse hold ones. Both
+        // forms are computed and picked: which one applies depends on the row.
+        let branch = |b: &Branch, go_left: bool, left: bool| -> ([f64; Q], bool, f64) {
+            let followed = go_left == (b.side == 0);
+            // 1 or 0 by conversion, not `select`: the compiler turns a select on `followed`,
+            // which is the row's coin flip, into a branch.
+            let o = f64::from(u8::from(followed));
+            let inverse = &inverses[b.inverse as usize];
             let mut m = [0.0; Q];
             for q in 0..Q {
-                m[q] = select(left, share, (o * t[q] + one_minus_t[q] * z) * inverse[q]);
+                m[q] = select(
+                    left,
+                    b.share,
+                    (o * t[q] + one_minus_t[q] * b.zero) * inverse[q],
+                );
             }
-            (m, followed & !left)
+            let open = followed & !left;
+            // When the row left an earlier branch, the old factor is (1 − t)·zero and
+            // o − z = −zero·share: the zeros cancel, leaving 1/(1 − t) (in `weighted`) and
+            // −share.
+            // For a branch the row did not follow `0 − zero` is `−zero` (up to the sign of a
+            // zero, which the contribution's sum, starting at +0, drops).
+            let zero = select(left, b.share, b.zero);
+            (m, open, f64::from(u8::from(open)) - zero)
         };
 
-        // Down: the row's branches, the factor of every branch and the product of factors
-        // along every path. Leaves get their factor here too (and a product nobody reads), so
-        // every child takes the same steps: no branch on which children are leaves.
-        open[0] = true;
+        // Down, splits in tree order: the factor of the branch into each split and the product
+        // of factors along its path; then the split's own decision and its weights times the
+        // product without the feature's earlier factor (every child's dot product takes them).
         product[0] = [1.0; Q];
+        open[0] = true;
         for (i, s) in self.splits.iter().enumerate() {
-            let go_left = goes_left(s, self.levels.get(i), x);
-            let left = left_before(s, open);
-            let p = product[i];
-            for side in 0..2 {
-                let (m, child_open) = branch(s, left, go_left == (side == 0), s.shares[side]);
-                let c = s.children[side] as usize;
-                open[c] = child_open;
-                factor[c] = m;
-                // A leaf's sum below is its value at every point (a split's is written going
-                // up, before its parent reads it).
-                below[c] = [self.values[c]; Q];
+            if i > 0 {
+                let b = &s.into;
+                let parent = b.parent as usize;
+                let (m, is_open, o_minus_z) = branch(b, goes[parent], left_before[parent]);
+                open[i] = is_open;
+                open_minus_zero[i] = o_minus_z;
+                factor[i] = m;
+                let p = product[parent];
                 for q in 0..Q {
-                    product[c][q] = p[q] * m[q];
+                    product[i][q] = p[q] * m[q];
                 }
             }
+            goes[i] = goes_left(s, self.levels.get(i), x);
+            // Whether the row has left one of the feature's earlier branches (the root, watched
+            // when there are none, is open).
+            let left = !open[s.watch as usize];
+            left_before[i] = left;
+            let p = &product[i];
+            let inverse = &inverses[s.inverse as usize];
+            for q in 0..Q {
+                weighted[i][q] =
+                    select(left, w_over_one_minus_t[q] * p[q], w[q] * p[q] * inverse[q]);
+            }
+            weighted_sum[i] = weighted[i].iter().sum::<f64>();
         }
 
-        // Up: sums below each split, and every split's contribution.
+        // Leaves: a leaf's term in its parent's sum below is its factor times its value, and
+        // its dot product with the parent's weights is its value times their sum (that order
+        // of rounding).
+        for (l, leaf) in self.leaves.iter().enumerate() {
+            let b = &leaf.into;
+            let parent = b.parent as usize;
+            let (m, _, o_minus_z) = branch(b, goes[parent], left_before[parent]);
+            let v = leaf.value;
+            for q in 0..Q {
+                term_below[k + l][q] = m[q] * v;
+            }
+            term_phi[k + l] = o_minus_z * (v * weighted_sum[parent]);
+        }
+
+        // Up, splits in reverse: each split's sum below and contribution from its children's
+        // terms (a child split's come first), then its own terms for its parent.
         for &target in &self.targets {
             correction[target as usize] = [0.0; Q];
         }
+        correction[k] = [0.0; Q];
         for (i, s) in self.splits.iter().enumerate().rev() {
-            let left = left_before(s, open);
-            let p = &product[i];
-            let inverse = &inverses[s.inverse as usize];
-            // Weights times the product without this feature's earlier factor; the cover share
-            // of the earlier branches enters each child's coefficient o − z. When the row left
-            // an earlier branch, the old factor is (1 − t)·zero and o − z = −zero·share: the
-            // zeros cancel, leaving 1/(1 − t) and −share.
-            let mut weighted = [0.0; Q];
-            for q in 0..Q {
-                weighted[q] = select(left, w_over_one_minus_t[q] * p[q], w[q] * p[q] * inverse[q]);
-            }
-            let zero_before = select(left, 1.0, s.zero);
-            // Σ weighted: a leaf child's dot product is its value times it.
-            let weighted_sum = weighted.iter().sum::<f64>();
-            let mut contribution = 0.0;
+            let [left_child, right_child] = s.children.map(|c| c as usize);
             let mut sum = [0.0; Q];
-            for side in 0..2 {
-                let c = s.children[side] as usize;
-                // A leaf's dot product is its value times Σ weighted (that order of rounding),
-                // a split's is summed from `below`: both are computed and the right one picked.
-                let leaf = c >= k;
-                let v = self.values[c];
-                let (b, m) = (&below[c], &factor[c]);
-                let mut dot = 0.0;
-                if self.corrected[c] {
-                    let d = &correction[c];
-                    for q in 0..Q {
-                        dot += weighted[q] * (b[q] - d[q]);
-                    }
-                } else {
-                    for q in 0..Q {
-                        dot += weighted[q] * b[q];
-                    }
-                }
-                let dot = select(leaf, v * weighted_sum, dot);
-                for q in 0..Q {
-                    sum[q] += m[q] * b[q];
-                }
-                let zero = zero_before * s.shares[side];
-                let open_minus_zero = select(open[c], 1.0 - zero, -zero);
-                contribution += open_minus_zero * dot;
+            for q in 0..Q {
+                sum[q] += term_below[left_child][q];
             }
+            for q in 0..Q {
+                sum[q] += term_below[right_child][q];
+            }
+            let mut contribution = 0.0;
+            contribution += term_phi[left_child];
+            contribution += term_phi[right_child];
             if let Some(slot) = phi.get_mut(s.feature as usize) {
                 *slot += contribution;
             }
-            below[i] = sum;
             if let Some(rep) = self.repeats.get(s.repeat as usize) {
                 // This split's leaves leave the sum of the earlier split's child: scale them by
                 // the factors in between and hand them up (descendants come first going up).
@@ -494,11 +558,27 @@ impl FastTree {
                     for q in 0..Q {
                         scaled[q] *= factor[at][q];
                     }
-                    at = self.parent[at] as usize;
+                    at = self.splits[at].into.parent as usize;
                 }
                 for q in 0..Q {
                     correction[target][q] += scaled[q];
                 }
+            }
+            if i == 0 {
+                break;
+            }
+            // The weighted dot product with the parent's weights of the sum below, without the
+            // leaves under later splits on the parent's feature.
+            let parent = &weighted[s.into.parent as usize];
+            let d = &correction[s.correction as usize];
+            let mut dot = 0.0;
+            for q in 0..Q {
+                dot += parent[q] * (sum[q] - d[q]);
+            }
+            term_phi[i] = open_minus_zero[i] * dot;
+            let m = &factor[i];
+            for q in 0..Q {
+                term_below[i][q] = m[q] * sum[q];
             }
         }
     }
