@@ -277,25 +277,31 @@ impl TreeLearner {
     ) -> usize {
         let column = binned.column(split.feature);
         let missing = mapper.missing_bin(split.feature);
-        let rows = &mut self.indices[begin..end];
-        let (mut n_left, mut n_right) = (0, 0);
-        for i in 0..rows.len() {
-            let r = rows[i];
-            let b = column[r as usize];
-            let go_left = if b == missing {
+        // Where each of the 256 bins goes, looked up per row: the rows' sides follow no pattern,
+        // so branching on them mispredicts about every other row, and each misprediction also
+        // throws away the column loads of the rows after it, whose cache misses would otherwise
+        // overlap.
+        let goes_left: [bool; 256] = core::array::from_fn(|b| {
+            let b = b as u8;
+            if b == missing {
                 split.default_left
             } else if let Some(levels) = &split.levels {
                 levels.contains(b)
             } else {
                 b <= split.bin
-            };
-            if go_left {
-                rows[n_left] = r;
-                n_left += 1;
-            } else {
-                self.scratch[n_right] = r;
-                n_right += 1;
             }
+        });
+        let rows = &mut self.indices[begin..end];
+        let (mut n_left, mut n_right) = (0, 0);
+        for i in 0..rows.len() {
+            let r = rows[i];
+            let left = goes_left[usize::from(column[r as usize])];
+            // Written to both sides, kept by one: `n_left <= i`, so `rows[n_left]` was read
+            // already, and the order within each side is the rows' order either way.
+            rows[n_left] = r;
+            self.scratch[n_right] = r;
+            n_left += usize::from(left);
+            n_right += usize::from(!left);
         }
         rows[n_left..].copy_from_slice(&self.scratch[..n_right]);
         begin + n_left
@@ -331,4 +337,52 @@ pub(crate) fn predict_binned(
         n = if go_left { t.left[n] } else { t.right[n] } as usize;
     }
     t.value[n]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn partition_keeps_each_sides_rows_in_order_and_sends_missing_its_default_way() {
+        // Values 0..=3 (one bin each) and every fifth row missing; the partitioned range starts
+        // and ends inside the index array, whose rows outside it must stay where they are.
+        let n = 40u32;
+        let x = Array2::from_shape_fn((n as usize, 1), |(r, _)| match r % 5 {
+            4 => f64::NAN,
+            v => v as f64,
+        });
+        let mapper = BinMapper::fit(x.view(), 255).unwrap();
+        let binned = mapper.transform(x.view());
+        let mut learner = TreeLearner::new(&mapper, &binned, 4);
+        for default_left in [false, true] {
+            learner.indices = (0..n).collect();
+            let split = Split {
+                gain: 1.0,
+                feature: 0,
+                bin: 1,
+                default_left,
+                levels: None,
+                left: Sums::default(),
+                right: Sums::default(),
+            };
+            let (begin, end) = (3, 37);
+            let mid = learner.partition(begin, end, &binned, &mapper, &split);
+            let goes_left = |r: &u32| {
+                let v = x[[*r as usize, 0]];
+                if v.is_nan() {
+                    default_left
+                } else {
+                    v <= 1.0
+                }
+            };
+            let (left, right): (Vec<u32>, Vec<u32>) =
+                (begin as u32..end as u32).partition(goes_left);
+            assert_eq!(learner.indices[begin..mid], left[..]);
+            assert_eq!(learner.indices[mid..end], right[..]);
+            assert_eq!(learner.indices[..begin], [0, 1, 2]);
+            assert_eq!(learner.indices[end..], [37, 38, 39]);
+        }
+    }
 }
