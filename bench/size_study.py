@@ -1,8 +1,9 @@
 """Summarises bench/size_study.sh's runs (standard library only): per table and variant, the mean
 test ROC-AUC and PR-AUC over the folds, and the paired difference from `base` (the current gbdt
-defaults) with its standard error and the folds where the variant is ahead.
+defaults), or from the variant named as the second argument, with its standard error and the
+folds where the variant is ahead.
 
-  python3 bench/size_study.py bench/out/size_study
+  python3 bench/size_study.py bench/out/size_study [BASELINE]
 """
 
 import glob
@@ -14,6 +15,7 @@ import sys
 
 def main() -> None:
     out = sys.argv[1]
+    baseline = sys.argv[2] if len(sys.argv) > 2 else "base"
     runs = {}
     for path in sorted(glob.glob(os.path.join(out, "*_*_*.json"))):
         # TABLE_VARIANT_N.json: table names have no underscore, variant names may.
@@ -27,17 +29,17 @@ def main() -> None:
         entry["cpu"].append(r["fit_cpu_seconds"])
         entry["rounds"] += r.get("rounds") or []
     tables = sorted({t for t, _ in runs}, key=lambda t: (t != "mlc", t))
-    print("| table | variant | folds | ROC-AUC | PR-AUC | Δ ROC-AUC vs base | paired SE | ahead | Δ PR-AUC | fit CPU s | rounds |")
+    print(f"| table | variant | folds | ROC-AUC | PR-AUC | Δ ROC-AUC vs {baseline} | paired SE | ahead | Δ PR-AUC | fit CPU s | rounds |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for t in tables:
-        base = runs.get((t, "base"))
-        for (tt, v), e in sorted(runs.items(), key=lambda kv: (kv[0][1] != "base", kv[0][1])):
+        base = runs.get((t, baseline))
+        for (tt, v), e in sorted(runs.items(), key=lambda kv: (kv[0][1] != baseline, kv[0][1])):
             if tt != t:
                 continue
             n = len(e["roc"])
             roc, pr = sum(e["roc"]) / n, sum(e["pr"]) / n
             delta = se = ahead = dpr = ""
-            if base and v != "base" and len(base["roc"]) == n:
+            if base and v != baseline and len(base["roc"]) == n:
                 d = [a - b for a, b in zip(e["roc"], base["roc"])]
                 mu = sum(d) / n
                 delta = f"{mu:+.4f}"

@@ -12,6 +12,8 @@
 # time split of "Issue 13's accuracy target" when EBB_STUDY_100K names its csv and folds prefix.
 # Environment: EBB_STUDY_VARIANTS  names of the variants below to run (default: all)
 #              EBB_STUDY_TABLES    tables to run (default: gen2000 gen5000 mlc gen20000 gen100k)
+#              EBB_STUDY_BASELINE  the variant the summary's paired differences are against
+#                                  (default: base; session 12's l7_* levers: leaves7)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,6 +37,29 @@ declare -A variants=(
     [l2_1]='{"lambda_l2":1.0}'
     [l2_10]='{"lambda_l2":10.0}'
     [small]='{"num_leaves":15,"min_data_in_leaf":40,"lambda_l2":1.0}'
+    # Session 12's levers, each over the shipped small-table default (`leaves7`):
+    [l7_lr03]='{"num_leaves":7,"learning_rate":0.03,"n_trees":1000}'
+    [l7_lr02]='{"num_leaves":7,"learning_rate":0.02,"n_trees":1500}'
+    [l7_ff08]='{"num_leaves":7,"feature_fraction":0.8}'
+    [l7_ff05]='{"num_leaves":7,"feature_fraction":0.5}'
+    [l7_bag08]='{"num_leaves":7,"bagging_fraction":0.8,"bagging_freq":1}'
+    [l7_l2_3]='{"num_leaves":7,"lambda_l2":3.0}'
+    [l7_minleaf10]='{"num_leaves":7,"min_data_in_leaf":10}'
+    [l7_minleaf40]='{"num_leaves":7,"min_data_in_leaf":40}'
+    [l7_val20]='{"num_leaves":7,"validation_fraction":0.2}'
+    [l7_es100]='{"num_leaves":7,"early_stopping_rounds":100}'
+    [l7_cs20]='{"num_leaves":7,"cat_smooth":20.0}'
+    [l7_mct8]='{"num_leaves":7,"max_cat_threshold":8}'
+    [l7_ff07]='{"num_leaves":7,"feature_fraction":0.7}'
+    [l7_ff05_bag08]='{"num_leaves":7,"feature_fraction":0.5,"bagging_fraction":0.8,"bagging_freq":1}'
+    [l7_d3]='{"num_leaves":8,"max_depth":3}'
+    [l15_ff05]='{"num_leaves":15,"feature_fraction":0.5}'
+    # The same with other seeds (the seed draws the early-stopping hold-out and the features).
+    [leaves7_s7]='{"num_leaves":7,"seed":7}'
+    [l7_ff08_s7]='{"num_leaves":7,"feature_fraction":0.8,"seed":7}'
+    [leaves7_s99]='{"num_leaves":7,"seed":99}'
+    [l7_ff08_s99]='{"num_leaves":7,"feature_fraction":0.8,"seed":99}'
+    [l7_ff08_cs20]='{"num_leaves":7,"feature_fraction":0.8,"cat_smooth":20.0}'
     [tuned]='{}'
     [tuned_ni]='{"compare_imbalance":false}'
     [tuned7_ni]='{"compare_imbalance":false,"base":{"n_trees":500,"learning_rate":0.05,"num_leaves":7,"max_depth":null,"min_data_in_leaf":20,"min_sum_hessian_in_leaf":0.001,"lambda_l2":0.0,"min_gain_to_split":0.0,"feature_fraction":1.0,"bagging_fraction":1.0,"bagging_freq":0,"scale_pos_weight":1.0,"max_bins":255,"early_stopping_rounds":50,"validation_fraction":0.1,"seed":42}}'
@@ -113,4 +138,4 @@ for t in $tables; do
         done
     done
 done
-python3 bench/size_study.py "$out"
+python3 bench/size_study.py "$out" "${EBB_STUDY_BASELINE:-base}"
