@@ -9,7 +9,7 @@ use crate::compute::protocol::{
     FamilyRow, Imbalance, Request, TrainSettings, TrainSummary, TuneBudget, TuningSummary,
 };
 use crate::format::{count, metric, percent};
-use ebb_core::train::{TrainParams, SMALL_TABLE_LEAVES, SMALL_TABLE_ROWS};
+use ebb_core::train::{TrainParams, SMALL_TABLE_ROWS};
 
 const FAMILIES: [(&str, &str); 3] = [
     ("gbdt", "Gradient boosting (gbdt)"),
@@ -395,15 +395,29 @@ fn validation_plan(state: AppState) -> String {
 /// (`TrainParams::sized_for`, what training applies), so the page cannot disagree with it.
 fn model_size_plan(clean_rows: usize) -> String {
     let sized = TrainParams::default().sized_for(clean_rows);
-    let library = TrainParams::default();
+    let small = TrainParams::default().sized_for(SMALL_TABLE_ROWS - 1).boost;
+    let large = TrainParams::default().sized_for(SMALL_TABLE_ROWS).boost;
     format!(
-        "Model size for {} clean rows: gradient boosting grows trees of {} leaves, the forest {} trees. Both follow the table's size ({SMALL_TABLE_LEAVES} leaves under {} rows, {} from there; more forest trees on small tables, where they are cheap): README, \"Defaults that follow the table's size\".",
+        "Model size for {} clean rows: gradient boosting grows trees of {} leaves{}, the forest {} trees. Both follow the table's size ({} leaves{}, under {} rows; {} leaves{} from there; more forest trees on small tables, where they are cheap): README, \"Defaults that follow the table's size\".",
         count(clean_rows),
         sized.boost.num_leaves,
+        features_per_tree(sized.boost.feature_fraction),
         sized.forest.n_trees,
+        small.num_leaves,
+        features_per_tree(small.feature_fraction),
         count(SMALL_TABLE_ROWS),
-        library.boost.num_leaves,
+        large.num_leaves,
+        features_per_tree(large.feature_fraction),
     )
+}
+
+/// ", each on 80% of the features" for a feature fraction below one, nothing for all of them.
+fn features_per_tree(fraction: f64) -> String {
+    if fraction < 1.0 {
+        format!(", each on {:.0}% of the features", fraction * 100.0)
+    } else {
+        String::new()
+    }
 }
 
 #[component]
@@ -431,14 +445,16 @@ mod tests {
     #[test]
     fn the_model_size_shown_is_the_one_training_picks() {
         let small = model_size_plan(5_000);
-        assert!(small.starts_with("Model size for 5,000 clean rows: gradient boosting grows trees of 7 leaves, the forest 300 trees."), "{small}");
+        assert!(small.starts_with("Model size for 5,000 clean rows: gradient boosting grows trees of 7 leaves, each on 80% of the features, the forest 300 trees."), "{small}");
         let large = model_size_plan(100_000);
         assert!(
             large.contains("trees of 31 leaves, the forest 150 trees."),
             "{large}"
         );
         assert!(
-            large.contains("7 leaves under 20,000 rows, 31 from there"),
+            large.contains(
+                "(7 leaves, each on 80% of the features, under 20,000 rows; 31 leaves from there;"
+            ),
             "{large}"
         );
     }
