@@ -293,9 +293,10 @@ impl Artifact {
         // Read as bytes, not `from_str`: request bodies are read from bytes, and one reader
         // type means one copy of serde_json's parser in the wasm builds (BENCHMARKS.md, "One
         // JSON reader"); for text that is already UTF-8 both give the same values and errors.
-        let header: Header = serde_json::from_slice(json.as_bytes()).map_err(|e| Error::Artifact {
-            message: format!("not a model artifact (invalid JSON: {e})"),
-        })?;
+        let header: Header =
+            serde_json::from_slice(json.as_bytes()).map_err(|e| Error::Artifact {
+                message: format!("not a model artifact (invalid JSON: {e})"),
+            })?;
         match header.format_version {
             None => {
                 return Err(Error::Artifact {
@@ -314,9 +315,10 @@ impl Artifact {
             }
             Some(_) => {}
         }
-        let artifact: Artifact = serde_json::from_slice(json.as_bytes()).map_err(|e| Error::Artifact {
-            message: format!("the file does not match format_version {FORMAT_VERSION}: {e}"),
-        })?;
+        let artifact: Artifact =
+            serde_json::from_slice(json.as_bytes()).map_err(|e| Error::Artifact {
+                message: format!("the file does not match format_version {FORMAT_VERSION}: {e}"),
+            })?;
         let expected = artifact.compute_hash()?;
         if expected != artifact.content_hash {
             return Err(Error::Artifact {
