@@ -242,11 +242,17 @@ impl Artifact {
             .collect()
     }
 
-    fn compute_hash(&self) -> Result<String> {
-        let mut blank = self.clone();
-        blank.model_id.clear();
-        blank.content_hash.clear();
-        let json = serde_json::to_vec(&blank).map_err(|e| Error::Artifact {
+    /// SHA-256 of the compact JSON with `model_id` and `content_hash` blank. The two are taken
+    /// out while it is written and put back, rather than blanked in a copy of the whole artifact
+    /// (the model's trees and all: time and memory at every load, and the `Clone` code of every
+    /// artifact type in the wasm builds).
+    fn compute_hash(&mut self) -> Result<String> {
+        let model_id = core::mem::take(&mut self.model_id);
+        let content_hash = core::mem::take(&mut self.content_hash);
+        let json = serde_json::to_vec(&*self);
+        self.model_id = model_id;
+        self.content_hash = content_hash;
+        let json = json.map_err(|e| Error::Artifact {
             message: format!("cannot serialise the artifact: {e}"),
         })?;
         Ok(sha256_hex(&json))
@@ -315,7 +321,7 @@ impl Artifact {
             }
             Some(_) => {}
         }
-        let artifact: Artifact =
+        let mut artifact: Artifact =
             serde_json::from_slice(json.as_bytes()).map_err(|e| Error::Artifact {
                 message: format!("the file does not match format_version {FORMAT_VERSION}: {e}"),
             })?;
