@@ -508,7 +508,8 @@ struct One<'a> {
 
 // The other answers' bodies, written straight to text like `One` (they were `json!` values:
 // a map built per answer, and every type in them compiled a second time for serde_json's
-// `Value` serializer). Keys in the order `json!`'s sorted map wrote them.
+// `Value` serializer). Keys in the order `json!`'s sorted map wrote them, except app-info's
+// details, which follow its other keys.
 
 /// `GET` and `PUT /v1/experiment`.
 #[derive(Serialize)]
