@@ -63,7 +63,7 @@ mod tests {
                 let mut ours = items.clone();
                 let mut std = items.clone();
                 sort_by(&mut ours, |a, b| b.0.cmp(&a.0));
-                std.sort_by(|a, b| b.0.cmp(&a.0));
+                std.sort_by_key(|x| core::cmp::Reverse(x.0));
                 assert_eq!(ours, std);
                 let mut ours = items.clone();
                 let mut std = items;
