@@ -36,6 +36,7 @@ pub mod insight;
 pub mod metrics;
 pub mod model;
 pub mod monitor;
+pub mod order;
 pub mod progress;
 pub mod rng;
 pub mod serve;

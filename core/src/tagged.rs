@@ -102,7 +102,8 @@ impl<'de, T: Tagged> Visitor<'de> for TaggedVisitor<T> {
             Some(after) if after != "}" => format!("{{\"{}\":\"{name}\",{after}", T::TAG),
             _ => format!("{{\"{}\":\"{name}\"}}", T::TAG),
         };
-        serde_json::from_str(&text).map_err(de::Error::custom)
+        // From bytes, like the artifact itself (`Artifact::from_json`): the same reader type.
+        serde_json::from_slice(text.as_bytes()).map_err(de::Error::custom)
     }
 }
 

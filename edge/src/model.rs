@@ -242,7 +242,7 @@ impl LoadedModel {
             Some(score) if problems.is_empty() => score,
             _ => {
                 let position = |field: &str| pipeline.inputs.iter().position(|c| c.name == field);
-                problems.sort_by_key(|p| position(&p.field));
+                ebb_core::order::sort_by_key(&mut problems, |p| position(&p.field));
                 return Err(problems);
             }
         };

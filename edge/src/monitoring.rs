@@ -225,7 +225,7 @@ fn drift_report(
     let mut unreadable = 0usize;
     for row in rows {
         let parsed: Result<serde_json::Map<String, serde_json::Value>, _> =
-            serde_json::from_str(&row.inputs);
+            serde_json::from_slice(row.inputs.as_bytes()); // the bodies' reader type, as in registry.rs
         let observed = parsed.ok().and_then(|record| {
             let read = model.scorer().read_map(&record).ok()?;
             if !model.scorer().record_errors(&read).is_empty() {

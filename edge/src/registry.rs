@@ -107,7 +107,8 @@ impl Registry {
     pub fn from_stored(json: Option<&str>) -> Result<Self, ApiError> {
         match json {
             None => Ok(Registry::default()),
-            Some(text) => serde_json::from_str(text).map_err(|e| {
+            // From bytes like every body the worker reads: one serde_json reader in the wasm.
+            Some(text) => serde_json::from_slice(text.as_bytes()).map_err(|e| {
                 ApiError::unavailable(format!(
                     "the stored registry document is unreadable ({e}): restore it or re-upload the models"
                 ))

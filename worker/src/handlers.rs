@@ -2,13 +2,15 @@
 
 use std::rc::Rc;
 
+use ebb_core::metrics::Report;
 use ebb_core::monitor::Verdict;
+use ebb_core::serve::artifact::TrainingMetrics;
 use ebb_edge::auth::Tokens;
 use ebb_edge::cors::{AllowedOrigins, Header, OriginError};
 use ebb_edge::error::Problem;
-use ebb_edge::experiment::{Arm, ExperimentRequest};
+use ebb_edge::experiment::{Arm, Experiment, ExperimentRequest};
 use ebb_edge::labels::parse_labels;
-use ebb_edge::model::{Customer, LoadedModel, Prediction};
+use ebb_edge::model::{Customer, LoadedModel, ModelSummary, Prediction};
 use ebb_edge::monitoring::{self, MonitoringReport};
 use ebb_edge::registry::{self, Registered, Registry, ARTIFACT_LIMIT, MAX_MODEL_BYTES};
 use ebb_edge::request::{
@@ -17,9 +19,9 @@ use ebb_edge::request::{
 };
 use ebb_edge::route::{query_of, Access, Route};
 use ebb_edge::{ApiError, ErrorCode};
-use serde_json::{json, Value};
+use serde::Serialize;
 use worker::{
-    event, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, ResponseBuilder,
+    event, web_sys, Context, Env, Fetch, Headers, Request, Response, ResponseBuilder,
     ScheduleContext, ScheduledEvent,
 };
 
@@ -227,16 +229,9 @@ async fn handle(
             predict(env, ctx, Customers::Batch(records), reasons).await
         }
         Route::ListModels => {
+            // The registry document itself: its `active`, `models`, `history` and `experiment`.
             let registry = store::serving_registry(env, now_ms()).await?;
-            Ok(Answer::json(
-                200,
-                &json!({
-                    "active": registry.active,
-                    "models": registry.models,
-                    "history": registry.history,
-                    "experiment": registry.experiment,
-                }),
-            ))
+            Ok(Answer::json(200, &*registry))
         }
         Route::GetModel(id) => get_model(env, &id).await,
         Route::PutModel(id) => {
@@ -265,7 +260,9 @@ async fn handle(
             let registry = store::serving_registry(env, now_ms()).await?;
             Ok(Answer::json(
                 200,
-                &json!({ "experiment": registry.experiment }),
+                &ExperimentAnswer {
+                    experiment: registry.experiment.as_ref(),
+                },
             ))
         }
         Route::PutExperiment => {
@@ -284,7 +281,12 @@ async fn handle(
                 Ok(())
             })
             .await?;
-            Ok(Answer::json(200, &json!({ "experiment": experiment })))
+            Ok(Answer::json(
+                200,
+                &ExperimentAnswer {
+                    experiment: Some(&experiment),
+                },
+            ))
         }
         Route::EndExperiment => {
             let ended = store::update_registry(env, now_ms(), |r| {
@@ -293,12 +295,17 @@ async fn handle(
                     .ok_or_else(|| ApiError::not_found("no experiment is running"))
             })
             .await?;
-            Ok(Answer::json(200, &json!({ "ended": ended })))
+            Ok(Answer::json(200, &Ended { ended }))
         }
         Route::Labels => {
             let labels = parse_labels(&body(&mut req, REQUEST_LIMIT).await?)?;
             store::save_labels(&store::db(env)?, &labels, now_ms()).await?;
-            Ok(Answer::json(200, &json!({ "stored": labels.len() })))
+            Ok(Answer::json(
+                200,
+                &Stored {
+                    stored: labels.len(),
+                },
+            ))
         }
         Route::Monitoring => {
             let hours = number_param(&query, "hours", window_hours(env), 1..=24 * 90)?;
@@ -310,7 +317,11 @@ async fn handle(
             let (predictions, labels) = store::delete_customer(&store::db(env)?, &id).await?;
             Ok(Answer::json(
                 200,
-                &json!({ "customer_id": id, "deleted_predictions": predictions, "deleted_labels": labels }),
+                &Deleted {
+                    customer_id: &id,
+                    deleted_labels: labels,
+                    deleted_predictions: predictions,
+                },
             ))
         }
     }
@@ -464,12 +475,12 @@ async fn predict(
     if batch {
         Ok(Answer::json(
             200,
-            &json!({
-                "predictions": predictions,
-                "count": predictions.len(),
-                "degraded": degraded_flag,
-                "degraded_reason": degraded,
-            }),
+            &Batch {
+                count: predictions.len(),
+                degraded: degraded_flag,
+                degraded_reason: degraded,
+                predictions: &predictions,
+            },
         ))
     } else {
         Ok(Answer::json(
@@ -486,13 +497,146 @@ async fn predict(
 /// The answer to `POST /v1/predict`: the prediction's fields and whether a fallback served it,
 /// written straight to text (not through a `serde_json::Value` map first, which cost every
 /// request a map of owned keys and values).
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct One<'a> {
     #[serde(flatten)]
     prediction: &'a Prediction,
     degraded: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     degraded_reason: Option<String>,
+}
+
+// The other answers' bodies, written straight to text like `One` (they were `json!` values:
+// a map built per answer, and every type in them compiled a second time for serde_json's
+// `Value` serializer). Keys in the order `json!`'s sorted map wrote them, except app-info's
+// details, which follow its other keys.
+
+/// `GET` and `PUT /v1/experiment`.
+#[derive(Serialize)]
+struct ExperimentAnswer<'a> {
+    experiment: Option<&'a Experiment>,
+}
+
+/// `DELETE /v1/experiment`.
+#[derive(Serialize)]
+struct Ended {
+    ended: Experiment,
+}
+
+/// `POST /v1/labels`.
+#[derive(Serialize)]
+struct Stored {
+    stored: usize,
+}
+
+/// `DELETE /v1/customers/{id}`.
+#[derive(Serialize)]
+struct Deleted<'a> {
+    customer_id: &'a str,
+    deleted_labels: usize,
+    deleted_predictions: usize,
+}
+
+/// `POST /v1/predict/batch`.
+#[derive(Serialize)]
+struct Batch<'a> {
+    count: usize,
+    degraded: bool,
+    degraded_reason: Option<String>,
+    predictions: &'a [Prediction],
+}
+
+/// `GET /v1/models/{id}`.
+#[derive(Serialize)]
+struct ModelAnswer<'a> {
+    active: bool,
+    bytes: usize,
+    summary: ModelSummary,
+    training_metrics: &'a TrainingMetrics,
+    uploaded_at_ms: u64,
+    version: &'a str,
+}
+
+/// `PUT /v1/models/{id}`.
+#[derive(Serialize)]
+struct Uploaded<'a> {
+    active: bool,
+    created: bool,
+    summary: ModelSummary,
+    version: &'a str,
+}
+
+/// `GET /v1/health` when a model serves.
+#[derive(Serialize)]
+struct Healthy<'a> {
+    active_model: &'a str,
+    degraded: bool,
+    degraded_reason: Option<String>,
+    serving_model: &'a str,
+    status: &'static str,
+}
+
+/// `GET /v1/health` when none does.
+#[derive(Serialize)]
+struct Unavailable<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active_model: Option<&'a str>,
+    degraded: bool,
+    reason: &'a str,
+    status: &'static str,
+}
+
+/// `GET /v1/app-info`; `details` only for a caller allowed to see them.
+#[derive(Serialize)]
+struct AppInfo<'a> {
+    active_model: Option<&'a str>,
+    degraded: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details_withheld: Option<&'static str>,
+    name: &'static str,
+    status: &'static str,
+    version: &'static str,
+    #[serde(flatten)]
+    details: Option<AppDetails<'a>>,
+}
+
+/// The model's side of `GET /v1/app-info`.
+#[derive(Serialize)]
+struct AppDetails<'a> {
+    experiment: Option<&'a Experiment>,
+    last_monitoring_run: Option<MonitoringRun>,
+    limits: Limits,
+    registered_models: usize,
+    serving_model: Option<ServingDetails<'a>>,
+}
+
+/// The request limits `GET /v1/app-info` states.
+#[derive(Serialize)]
+struct Limits {
+    max_batch: usize,
+    max_body_bytes: usize,
+    max_model_bytes: usize,
+}
+
+/// The serving model in `GET /v1/app-info`.
+#[derive(Serialize)]
+struct ServingDetails<'a> {
+    summary: ModelSummary,
+    training_metrics: &'a Report,
+}
+
+/// The JSON the daily check posts to `ALERT_WEBHOOK`.
+#[derive(Serialize)]
+struct Alert<'a> {
+    alert: bool,
+    flagged_columns: Vec<&'a str>,
+    model_version: &'a str,
+    predictions: u64,
+    reasons: &'a [String],
+    source: &'static str,
+    status: &'a str,
+    window_end_ms: u64,
+    window_start_ms: u64,
 }
 
 async fn get_model(env: &Env, id: &str) -> Result<Answer, ApiError> {
@@ -503,14 +647,14 @@ async fn get_model(env: &Env, id: &str) -> Result<Answer, ApiError> {
         .map_err(ApiError::unavailable)?;
     Ok(Answer::json(
         200,
-        &json!({
-            "version": id,
-            "active": registry.active.as_deref() == Some(id),
-            "uploaded_at_ms": entry.uploaded_at_ms,
-            "bytes": entry.bytes,
-            "summary": model.summary(),
-            "training_metrics": model.artifact().metrics,
-        }),
+        &ModelAnswer {
+            active: registry.active.as_deref() == Some(id),
+            bytes: entry.bytes,
+            summary: model.summary(),
+            training_metrics: &model.artifact().metrics,
+            uploaded_at_ms: entry.uploaded_at_ms,
+            version: id,
+        },
     ))
 }
 
@@ -543,12 +687,12 @@ async fn put_model(env: &Env, id: &str, bytes: &[u8], query: &str) -> Result<Ans
         } else {
             200
         },
-        &json!({
-            "version": id,
-            "created": outcome == Registered::Added,
-            "active": active,
-            "summary": summary,
-        }),
+        &Uploaded {
+            active,
+            created: outcome == Registered::Added,
+            summary,
+            version: id,
+        },
     ))
 }
 
@@ -557,23 +701,37 @@ async fn health(env: &Env) -> Result<Answer, ApiError> {
     let Some(active) = registry.active.clone() else {
         return Ok(Answer::json(
             503,
-            &json!({"status": "unavailable", "reason": "no model is active", "degraded": false}),
+            &Unavailable {
+                active_model: None,
+                degraded: false,
+                reason: "no model is active",
+                status: "unavailable",
+            },
         ));
     };
     match store::serving_model(env, &registry, &active).await {
         Ok(serving) => Ok(Answer::json(
             200,
-            &json!({
-                "status": if serving.degraded.is_some() { "degraded" } else { "ok" },
-                "degraded": serving.degraded.is_some(),
-                "degraded_reason": serving.degraded,
-                "active_model": active,
-                "serving_model": serving.model.version(),
-            }),
+            &Healthy {
+                active_model: &active,
+                degraded: serving.degraded.is_some(),
+                serving_model: serving.model.version(),
+                status: if serving.degraded.is_some() {
+                    "degraded"
+                } else {
+                    "ok"
+                },
+                degraded_reason: serving.degraded,
+            },
         )),
         Err(e) => Ok(Answer::json(
             503,
-            &json!({"status": "unavailable", "reason": e.message, "degraded": true, "active_model": active}),
+            &Unavailable {
+                active_model: Some(&active),
+                degraded: true,
+                reason: &e.message,
+                status: "unavailable",
+            },
         )),
     }
 }
@@ -589,37 +747,41 @@ async fn app_info(env: &Env, access: Access) -> Result<Answer, ApiError> {
         Some(Ok(s)) if s.degraded.is_some() => "degraded",
         Some(Ok(_)) => "ok",
     };
-    let mut info = json!({
-        "name": "ebb",
-        "version": env!("CARGO_PKG_VERSION"),
-        "status": status,
-        "degraded": status == "degraded",
-        "active_model": registry.active,
-    });
+    let mut info = AppInfo {
+        active_model: registry.active.as_deref(),
+        degraded: status == "degraded",
+        details_withheld: None,
+        details: None,
+        name: "ebb",
+        status,
+        version: env!("CARGO_PKG_VERSION"),
+    };
     if access == Access::StatusOnly {
-        info["details_withheld"] =
-            "send METRICS_TOKEN (or the API or admin token) as a bearer token for the model's details".into();
+        info.details_withheld = Some(
+            "send METRICS_TOKEN (or the API or admin token) as a bearer token for the model's details",
+        );
         return Ok(Answer::json(200, &info));
     }
     let last_run = match store::db(env) {
         Ok(db) => store::last_monitoring_run(&db).await.ok().flatten(),
         Err(_) => None,
     };
-    let model = match &serving {
-        Some(Ok(s)) => json!({
-            "summary": s.model.summary(),
-            "training_metrics": s.model.artifact().metrics.calibrated_cv,
-        }),
-        None | Some(Err(_)) => Value::Null,
-    };
-    info["serving_model"] = model;
-    info["experiment"] = json!(registry.experiment);
-    info["registered_models"] = registry.models.len().into();
-    info["last_monitoring_run"] = json!(last_run);
-    info["limits"] = json!({
-        "max_body_bytes": ebb_edge::request::MAX_BODY_BYTES,
-        "max_batch": ebb_edge::request::MAX_BATCH,
-        "max_model_bytes": MAX_MODEL_BYTES,
+    info.details = Some(AppDetails {
+        experiment: registry.experiment.as_ref(),
+        last_monitoring_run: last_run,
+        limits: Limits {
+            max_batch: ebb_edge::request::MAX_BATCH,
+            max_body_bytes: ebb_edge::request::MAX_BODY_BYTES,
+            max_model_bytes: MAX_MODEL_BYTES,
+        },
+        registered_models: registry.models.len(),
+        serving_model: match &serving {
+            Some(Ok(s)) => Some(ServingDetails {
+                summary: s.model.summary(),
+                training_metrics: &s.model.artifact().metrics.calibrated_cv,
+            }),
+            None | Some(Err(_)) => None,
+        },
     });
     Ok(Answer::json(200, &info))
 }
@@ -695,28 +857,33 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 }
 
 async fn post_alert(url: &str, report: &MonitoringReport) -> bool {
-    let body = json!({
-        "source": "ebb",
-        "alert": true,
-        "model_version": report.model_version,
-        "status": report.status,
-        "reasons": report.alert_reasons,
-        "flagged_columns": report.flagged_columns(),
-        "predictions": report.predictions,
-        "window_start_ms": report.window_start_ms,
-        "window_end_ms": report.window_end_ms,
-    });
+    let body = Alert {
+        alert: true,
+        flagged_columns: report.flagged_columns(),
+        model_version: &report.model_version,
+        predictions: report.predictions,
+        reasons: &report.alert_reasons,
+        source: "ebb",
+        status: &report.status,
+        window_end_ms: report.window_end_ms,
+        window_start_ms: report.window_start_ms,
+    };
     let headers = Headers::new();
     if headers.set("content-type", "application/json").is_err() {
         return false;
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.to_string().into()));
-    let sent = match Request::new_with_init(url, &init) {
-        Ok(request) => Fetch::Request(request).send().await,
-        Err(e) => Err(e),
+    // The runtime's own RequestInit, not worker's: converting worker's (`Request::new_with_init`)
+    // also converts its `cf` properties through serde_wasm_bindgen, ~16 KB of wasm for options
+    // this request never sets (BENCHMARKS.md, "Worker wasm size, session 12").
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers.0);
+    init.set_body(&serde_json::to_string(&body).unwrap_or_default().into());
+    let sent = match web_sys::Request::new_with_str_and_init(url, &init) {
+        Ok(request) => Fetch::Request(request.into()).send().await,
+        Err(_) => Err(worker::Error::JsError(
+            "invalid URL or options for the alert request".into(),
+        )),
     };
     match sent {
         Ok(response) if (200..300).contains(&response.status_code()) => true,

@@ -247,16 +247,32 @@ pub async fn serving_registry(env: &Env, now_ms: u64) -> Result<Rc<Registry>, Ap
 pub async fn update_registry<T>(
     env: &Env,
     now_ms: u64,
-    change: impl FnMut(&mut Registry) -> Result<T, ApiError>,
+    mut change: impl FnMut(&mut Registry) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
+    // The compare-and-swap loop is compiled once, for a change that keeps its value here, not
+    // once per caller's type (five copies of the loop's async state machine in the wasm).
+    let mut value = None;
+    write_registry(env, now_ms, &mut |r: &mut Registry| {
+        value = Some(change(r)?);
+        Ok(())
+    })
+    .await?;
+    Ok(value.expect("registry::update succeeds only after a change that succeeded"))
+}
+
+async fn write_registry(
+    env: &Env,
+    now_ms: u64,
+    change: &mut dyn FnMut(&mut Registry) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
     let kv = kv(env)?;
     let store = D1Registry {
         db: db(env)?,
         kv: &kv,
     };
-    let (value, written) = registry::update(&store, change).await?;
+    let ((), written) = registry::update(&store, change).await?;
     remember_registry(&written, now_ms);
-    Ok(value)
+    Ok(())
 }
 
 /// Stores an artifact's JSON.

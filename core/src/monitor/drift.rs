@@ -174,7 +174,7 @@ impl CurrentWindow {
             columns.push(column_drift(r, c, params, column_alpha));
         }
         reporter.step(STAGE_COLUMNS, n, n, "score distribution")?;
-        columns.sort_by(|a, b| {
+        crate::order::sort_by(&mut columns, |a, b| {
             b.verdict
                 .cmp(&a.verdict)
                 .then_with(|| b.severity().total_cmp(&a.severity()))
@@ -485,7 +485,9 @@ fn column_drift(
                 drift.js_distance = Some(js_distance(&reference.counts, &cur.counts));
             }
             let mut unseen = current.unseen.clone();
-            unseen.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.level.cmp(&b.level)));
+            crate::order::sort_by(&mut unseen, |a, b| {
+                b.count.cmp(&a.count).then_with(|| a.level.cmp(&b.level))
+            });
             drift.new_categories = unseen;
             drift.new_categories_untracked = current.unseen_untracked;
             if cur.present > 0 {

@@ -66,15 +66,16 @@ impl CurrentColumn {
         }
         if self.unseen.len() > MAX_UNSEEN_LEVELS {
             // Keep the most frequent levels named; the rest stay counted.
-            self.unseen
-                .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.level.cmp(&b.level)));
+            crate::order::sort_by(&mut self.unseen, |a, b| {
+                b.count.cmp(&a.count).then_with(|| a.level.cmp(&b.level))
+            });
             let dropped: u64 = self.unseen[MAX_UNSEEN_LEVELS..]
                 .iter()
                 .map(|l| l.count)
                 .sum();
             self.unseen_untracked += dropped;
             self.unseen.truncate(MAX_UNSEEN_LEVELS);
-            self.unseen.sort_by(|a, b| a.level.cmp(&b.level));
+            crate::order::sort_by(&mut self.unseen, |a, b| a.level.cmp(&b.level));
         }
     }
 }

@@ -242,11 +242,17 @@ impl Artifact {
             .collect()
     }
 
-    fn compute_hash(&self) -> Result<String> {
-        let mut blank = self.clone();
-        blank.model_id.clear();
-        blank.content_hash.clear();
-        let json = serde_json::to_vec(&blank).map_err(|e| Error::Artifact {
+    /// SHA-256 of the compact JSON with `model_id` and `content_hash` blank. The two are taken
+    /// out while it is written and put back, rather than blanked in a copy of the whole artifact
+    /// (the model's trees and all: time and memory at every load, and the `Clone` code of every
+    /// artifact type in the wasm builds).
+    fn compute_hash(&mut self) -> Result<String> {
+        let model_id = core::mem::take(&mut self.model_id);
+        let content_hash = core::mem::take(&mut self.content_hash);
+        let json = serde_json::to_vec(&*self);
+        self.model_id = model_id;
+        self.content_hash = content_hash;
+        let json = json.map_err(|e| Error::Artifact {
             message: format!("cannot serialise the artifact: {e}"),
         })?;
         Ok(sha256_hex(&json))
@@ -290,9 +296,13 @@ impl Artifact {
         struct Header {
             format_version: Option<u32>,
         }
-        let header: Header = serde_json::from_str(json).map_err(|e| Error::Artifact {
-            message: format!("not a model artifact (invalid JSON: {e})"),
-        })?;
+        // Read as bytes, not `from_str`: request bodies are read from bytes, and one reader
+        // type means one copy of serde_json's parser in the wasm builds (BENCHMARKS.md, "One
+        // JSON reader"); for text that is already UTF-8 both give the same values and errors.
+        let header: Header =
+            serde_json::from_slice(json.as_bytes()).map_err(|e| Error::Artifact {
+                message: format!("not a model artifact (invalid JSON: {e})"),
+            })?;
         match header.format_version {
             None => {
                 return Err(Error::Artifact {
@@ -311,9 +321,10 @@ impl Artifact {
             }
             Some(_) => {}
         }
-        let artifact: Artifact = serde_json::from_str(json).map_err(|e| Error::Artifact {
-            message: format!("the file does not match format_version {FORMAT_VERSION}: {e}"),
-        })?;
+        let mut artifact: Artifact =
+            serde_json::from_slice(json.as_bytes()).map_err(|e| Error::Artifact {
+                message: format!("the file does not match format_version {FORMAT_VERSION}: {e}"),
+            })?;
         let expected = artifact.compute_hash()?;
         if expected != artifact.content_hash {
             return Err(Error::Artifact {

@@ -225,7 +225,7 @@ impl RecordKeys {
             role(&t.name, &|_: &mut Role| {});
         }
         role(&id_field, &|r: &mut Role| r.id = true);
-        names.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::order::sort_by(&mut names, |a, b| a.0.cmp(&b.0));
         // `names` is sorted, so this is in name order too.
         let logged: Vec<(String, Logged)> = names
             .iter()

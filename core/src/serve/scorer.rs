@@ -320,7 +320,7 @@ impl<A: ArtifactRef> Scorer<A> {
                 .iter()
                 .position(|c| c.name == field)
         };
-        errors.sort_by_key(|e| position(&e.field));
+        crate::order::sort_by_key(&mut errors, |e| position(&e.field));
         Err(errors)
     }
 
