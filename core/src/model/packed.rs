@@ -8,8 +8,8 @@
 //! top bit), the two children of a node sit side by side, and every tree lies in one array, so
 //! a step is one load and a row's whole walk stays within a few hundred kilobytes.
 //!
-//! Forests are laid out by threshold rank instead ([`crate::model::ranked`], chosen by
-//! [`PackedTrees::with_ranks`]), never both: the two layouts share the walks' schedulers
+//! Packed models are laid out by threshold rank instead ([`crate::model::ranked`], chosen by
+//! [`PackedTrees::with_ranks`]) when their trees allow it, never both: the two layouts share the walks' schedulers
 //! ([`walk_block`], [`sum_trees`]) and differ only in their step.
 
 use alloc::vec::Vec;
@@ -22,11 +22,11 @@ pub(crate) const MISSING_LEFT: u32 = 1 << 31;
 /// Next bit of [`Node::children`]: the node splits a categorical feature, and its
 /// `threshold_or_value` is where its set of left-going level codes starts in
 /// [`PackedTrees::sets`].
-const CATEGORICAL: u32 = 1 << 30;
+pub(crate) const CATEGORICAL: u32 = 1 << 30;
 /// The child index bits of [`Node::children`].
-const CHILD: u32 = !(MISSING_LEFT | CATEGORICAL);
+pub(crate) const CHILD: u32 = !(MISSING_LEFT | CATEGORICAL);
 /// Words of one set of level codes: codes are below 256 (a bin is a `u8`).
-const SET_WORDS: usize = 4;
+pub(crate) const SET_WORDS: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Node {
@@ -45,7 +45,7 @@ pub struct PackedTrees {
     /// The value layout's nodes and each tree's root among them; empty when `ranked` is set.
     nodes: Vec<Node>,
     roots: Vec<u32>,
-    /// The trees by threshold rank instead, set by [`PackedTrees::with_ranks`] (forests):
+    /// The trees by threshold rank instead, set by [`PackedTrees::with_ranks`]:
     /// every walk then goes through it.
     ranked: Option<RankedTrees>,
     /// Bitsets of the level codes categorical splits send left, [`SET_WORDS`] words each.
@@ -90,6 +90,17 @@ pub(crate) fn breadth_first<N: Copy>(
     (nodes, roots)
 }
 
+/// Appends the bitset of `levels` to `sets` ([`SET_WORDS`] words) and returns where it starts.
+pub(crate) fn push_set(sets: &mut Vec<u64>, levels: &[u32]) -> usize {
+    let at = sets.len();
+    sets.resize(at + SET_WORDS, 0u64);
+    // Checked artifacts hold codes below 256; others could never match.
+    for &c in levels.iter().filter(|&&c| c < 64 * SET_WORDS as u32) {
+        sets[at + c as usize / 64] |= 1 << (c % 64);
+    }
+    at
+}
+
 /// The child-index flag of a split whose missing values go left.
 pub(crate) fn missing_flag(tree: &Tree, node: usize) -> u32 {
     if tree.default_left[node] {
@@ -119,12 +130,7 @@ impl PackedTrees {
             let missing = missing_flag(tree, node);
             match tree.left_levels(node) {
                 Some(levels) => {
-                    let at = sets.len();
-                    sets.resize(at + SET_WORDS, 0u64);
-                    // Checked artifacts hold codes below 256; others could never match.
-                    for &c in levels.iter().filter(|&&c| c < 64 * SET_WORDS as u32) {
-                        sets[at + c as usize / 64] |= 1 << (c % 64);
-                    }
+                    let at = push_set(&mut sets, levels);
                     Node {
                         threshold_or_value: at as f64,
                         feature: tree.feature[node],
@@ -147,18 +153,13 @@ impl PackedTrees {
     }
 
     /// The trees by threshold rank ([`RankedTrees`]) when they can be ranked, else
-    /// [`PackedTrees::new`]: for forests, whose deep trees are bound by cache, with few distinct
-    /// thresholds per feature. Only one layout is kept: the ranked one scores single rows too
-    /// ([`RankedTrees::sum`]), so a forest's nodes are held once, in 8 bytes each. Scores are
-    /// the same bit for bit. Trees with categorical (set) splits are not ranked: a rank stands
-    /// for a threshold.
+    /// [`PackedTrees::new`]: for forests and boosted models, whose thresholds come from at most
+    /// 255 histogram bins per feature. Only one layout is kept: the ranked one scores single
+    /// rows too ([`RankedTrees::sum`]), so the nodes are held once, in 8 bytes each. Scores are
+    /// the same bit for bit. Categorical (set) splits rank too: their feature's rank is the
+    /// level code.
     pub fn with_ranks(trees: &[Tree]) -> Self {
-        let ranked = if trees.iter().all(|t| t.categories.is_empty()) {
-            RankedTrees::new(trees)
-        } else {
-            None
-        };
-        match ranked {
+        match RankedTrees::new(trees) {
             Some(ranked) => PackedTrees {
                 nodes: Vec::new(),
                 roots: Vec::new(),
