@@ -8,8 +8,10 @@
 //! top bit), the two children of a node sit side by side, and every tree lies in one array, so
 //! a step is one load and a row's whole walk stays within a few hundred kilobytes.
 //!
-//! Packed models are laid out by threshold rank instead ([`crate::model::ranked`], chosen by
-//! [`PackedTrees::with_ranks`]) when their trees allow it, never both: the two layouts share the walks' schedulers
+//! Forests are laid out by threshold rank instead ([`crate::model::ranked`], chosen by
+//! [`PackedTrees::with_ranks`]), never both; boosted models keep this layout for single rows
+//! and walk blocks by rank ([`PackedTrees::with_block_ranks`]). The two layouts share the
+//! walks' schedulers
 //! ([`walk_block`], [`sum_trees`]) and differ only in their step.
 
 use alloc::vec::Vec;
@@ -42,11 +44,12 @@ struct Node {
 /// trees themselves would, in the same order, so scores are equal bit for bit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackedTrees {
-    /// The value layout's nodes and each tree's root among them; empty when `ranked` is set.
+    /// The value layout's nodes and each tree's root among them; empty for a forest's trees
+    /// ([`PackedTrees::with_ranks`]).
     nodes: Vec<Node>,
     roots: Vec<u32>,
-    /// The trees by threshold rank instead, set by [`PackedTrees::with_ranks`]:
-    /// every walk then goes through it.
+    /// The trees by threshold rank, set by [`PackedTrees::with_ranks`] (every walk then goes
+    /// through it) or [`PackedTrees::with_block_ranks`] (block walks go through it).
     ranked: Option<RankedTrees>,
     /// Bitsets of the level codes categorical splits send left, [`SET_WORDS`] words each.
     sets: Vec<u64>,
@@ -153,11 +156,10 @@ impl PackedTrees {
     }
 
     /// The trees by threshold rank ([`RankedTrees`]) when they can be ranked, else
-    /// [`PackedTrees::new`]: for forests and boosted models, whose thresholds come from at most
-    /// 255 histogram bins per feature. Only one layout is kept: the ranked one scores single
-    /// rows too ([`RankedTrees::sum`]), so the nodes are held once, in 8 bytes each. Scores are
-    /// the same bit for bit. Categorical (set) splits rank too: their feature's rank is the
-    /// level code.
+    /// [`PackedTrees::new`]: for forests, whose deep trees are bound by cache, with few distinct
+    /// thresholds per feature. Only one layout is kept: the ranked one scores single rows too
+    /// ([`RankedTrees::sum`]), so a forest's nodes are held once, in 8 bytes each. Scores are
+    /// the same bit for bit.
     pub fn with_ranks(trees: &[Tree]) -> Self {
         match RankedTrees::new(trees) {
             Some(ranked) => PackedTrees {
@@ -167,6 +169,19 @@ impl PackedTrees {
                 sets: Vec::new(),
             },
             None => PackedTrees::new(trees),
+        }
+    }
+
+    /// [`PackedTrees::new`] for single rows, and the trees by threshold rank for blocks when
+    /// they can be ranked: for boosted models. A block walk by rank (set splits included) is
+    /// faster than by value; a single row would first need a binary search per feature for
+    /// its ranks, about what its walk of ~5 levels a tree saves, and an allocation per row
+    /// (BENCHMARKS.md, "Scoring speed: the gbdt in the ranked layout"). Scores are the same
+    /// bit for bit either way.
+    pub fn with_block_ranks(trees: &[Tree]) -> Self {
+        PackedTrees {
+            ranked: RankedTrees::new(trees),
+            ..PackedTrees::new(trees)
         }
     }
 
@@ -182,8 +197,8 @@ impl PackedTrees {
     /// of a short row count as missing.
     pub fn sum(&self, start: f64, row: &[f64]) -> f64 {
         match &self.ranked {
-            Some(ranked) => ranked.sum(start, row),
-            None => sum_trees(
+            Some(ranked) if self.nodes.is_empty() => ranked.sum(start, row),
+            _ => sum_trees(
                 start,
                 &self.roots,
                 |at| self.step(row, at),

@@ -1,7 +1,7 @@
 //! Trees laid out for scoring by threshold rank: the batch path of `ebb score` and the
-//! dashboard (issue 13: forest scoring within 3x the boosted model's, `ebb score` within 0.5x
-//! pandas + LightGBM), and the single-row path too, so a loaded forest or boosted model holds
-//! its nodes in this layout only.
+//! dashboard for forests and boosted models (issue 13: forest scoring within 3x the boosted
+//! model's, `ebb score` within 0.5x pandas + LightGBM), and a forest's single-row path too, so a
+//! loaded forest holds its nodes in this layout only.
 //!
 //! Why a third layout: a forest walks ~15 levels per tree against gbdt's ~5, so its block walk
 //! is bound by how many nodes and row values stay in the nearest cache. A forest's split
