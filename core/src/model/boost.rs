@@ -960,7 +960,7 @@ impl BoostModel {
     }
 
     /// [`BoostModel::predict_proba`] walking `packed`, this model's trees from
-    /// [`PackedTrees::new`]: the same value bit for bit, faster.
+    /// [`PackedTrees::with_ranks`]: the same value bit for bit, faster.
     pub fn predict_proba_packed(&self, packed: &PackedTrees, row: &[f64]) -> f64 {
         sigmoid(packed.sum(self.base_score, row))
     }
@@ -1434,7 +1434,7 @@ mod tests {
             serde_json::to_string(&fit(&p)).unwrap(),
             serde_json::to_string(&native).unwrap()
         );
-        let packed = PackedTrees::new(&native.trees);
+        let packed = PackedTrees::with_ranks(&native.trees);
         let block: Vec<f64> = xt.iter().copied().collect();
         let mut out = vec![0.0; xt.nrows()];
         native.predict_proba_block(&block, &mut out);

@@ -336,13 +336,13 @@ impl Model {
 
     /// The trees laid out for fast scoring ([`Model::predict_proba_packed`],
     /// [`Model::predict_proba_block_packed`]): a forest's by threshold rank, a boosted model's
-    /// by value, an ensemble's members' each as its family's; `None` for logistic regression
+    /// by value for single rows and by rank for blocks, an ensemble's members' each as its family's; `None` for logistic regression
     /// (and an ensemble of it alone), which has no trees.
     pub fn pack(&self) -> Option<PackedModel> {
         match self {
             Model::Logistic(_) => None,
             Model::Forest(m) => Some(PackedModel::Trees(PackedTrees::with_ranks(&m.trees))),
-            Model::Gbdt(m) => Some(PackedModel::Trees(PackedTrees::new(&m.trees))),
+            Model::Gbdt(m) => Some(PackedModel::Trees(PackedTrees::with_block_ranks(&m.trees))),
             Model::Ensemble(m) => {
                 let members: Vec<Option<PackedModel>> =
                     m.members.iter().map(|member| member.model.pack()).collect();

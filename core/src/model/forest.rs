@@ -470,7 +470,7 @@ impl ForestModel {
     }
 
     /// [`ForestModel::predict_proba`] walking `packed`, this model's trees from
-    /// [`PackedTrees::new`]: the same value bit for bit, faster.
+    /// [`PackedTrees::with_ranks`]: the same value bit for bit, faster.
     pub fn predict_proba_packed(&self, packed: &PackedTrees, row: &[f64]) -> f64 {
         packed.sum(0.0, row) / self.trees.len() as f64
     }

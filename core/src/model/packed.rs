@@ -9,7 +9,9 @@
 //! a step is one load and a row's whole walk stays within a few hundred kilobytes.
 //!
 //! Forests are laid out by threshold rank instead ([`crate::model::ranked`], chosen by
-//! [`PackedTrees::with_ranks`]), never both: the two layouts share the walks' schedulers
+//! [`PackedTrees::with_ranks`]), never both; boosted models keep this layout for single rows
+//! and walk blocks by rank ([`PackedTrees::with_block_ranks`]). The two layouts share the
+//! walks' schedulers
 //! ([`walk_block`], [`sum_trees`]) and differ only in their step.
 
 use alloc::vec::Vec;
@@ -22,11 +24,11 @@ pub(crate) const MISSING_LEFT: u32 = 1 << 31;
 /// Next bit of [`Node::children`]: the node splits a categorical feature, and its
 /// `threshold_or_value` is where its set of left-going level codes starts in
 /// [`PackedTrees::sets`].
-const CATEGORICAL: u32 = 1 << 30;
+pub(crate) const CATEGORICAL: u32 = 1 << 30;
 /// The child index bits of [`Node::children`].
-const CHILD: u32 = !(MISSING_LEFT | CATEGORICAL);
+pub(crate) const CHILD: u32 = !(MISSING_LEFT | CATEGORICAL);
 /// Words of one set of level codes: codes are below 256 (a bin is a `u8`).
-const SET_WORDS: usize = 4;
+pub(crate) const SET_WORDS: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Node {
@@ -42,11 +44,12 @@ struct Node {
 /// trees themselves would, in the same order, so scores are equal bit for bit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackedTrees {
-    /// The value layout's nodes and each tree's root among them; empty when `ranked` is set.
+    /// The value layout's nodes and each tree's root among them; empty for a forest's trees
+    /// ([`PackedTrees::with_ranks`]).
     nodes: Vec<Node>,
     roots: Vec<u32>,
-    /// The trees by threshold rank instead, set by [`PackedTrees::with_ranks`] (forests):
-    /// every walk then goes through it.
+    /// The trees by threshold rank, set by [`PackedTrees::with_ranks`] (every walk then goes
+    /// through it) or [`PackedTrees::with_block_ranks`] (block walks go through it).
     ranked: Option<RankedTrees>,
     /// Bitsets of the level codes categorical splits send left, [`SET_WORDS`] words each.
     sets: Vec<u64>,
@@ -90,6 +93,17 @@ pub(crate) fn breadth_first<N: Copy>(
     (nodes, roots)
 }
 
+/// Appends the bitset of `levels` to `sets` ([`SET_WORDS`] words) and returns where it starts.
+pub(crate) fn push_set(sets: &mut Vec<u64>, levels: &[u32]) -> usize {
+    let at = sets.len();
+    sets.resize(at + SET_WORDS, 0u64);
+    // Checked artifacts hold codes below 256; others could never match.
+    for &c in levels.iter().filter(|&&c| c < 64 * SET_WORDS as u32) {
+        sets[at + c as usize / 64] |= 1 << (c % 64);
+    }
+    at
+}
+
 /// The child-index flag of a split whose missing values go left.
 pub(crate) fn missing_flag(tree: &Tree, node: usize) -> u32 {
     if tree.default_left[node] {
@@ -119,12 +133,7 @@ impl PackedTrees {
             let missing = missing_flag(tree, node);
             match tree.left_levels(node) {
                 Some(levels) => {
-                    let at = sets.len();
-                    sets.resize(at + SET_WORDS, 0u64);
-                    // Checked artifacts hold codes below 256; others could never match.
-                    for &c in levels.iter().filter(|&&c| c < 64 * SET_WORDS as u32) {
-                        sets[at + c as usize / 64] |= 1 << (c % 64);
-                    }
+                    let at = push_set(&mut sets, levels);
                     Node {
                         threshold_or_value: at as f64,
                         feature: tree.feature[node],
@@ -150,15 +159,9 @@ impl PackedTrees {
     /// [`PackedTrees::new`]: for forests, whose deep trees are bound by cache, with few distinct
     /// thresholds per feature. Only one layout is kept: the ranked one scores single rows too
     /// ([`RankedTrees::sum`]), so a forest's nodes are held once, in 8 bytes each. Scores are
-    /// the same bit for bit. Trees with categorical (set) splits are not ranked: a rank stands
-    /// for a threshold.
+    /// the same bit for bit.
     pub fn with_ranks(trees: &[Tree]) -> Self {
-        let ranked = if trees.iter().all(|t| t.categories.is_empty()) {
-            RankedTrees::new(trees)
-        } else {
-            None
-        };
-        match ranked {
+        match RankedTrees::new(trees) {
             Some(ranked) => PackedTrees {
                 nodes: Vec::new(),
                 roots: Vec::new(),
@@ -166,6 +169,19 @@ impl PackedTrees {
                 sets: Vec::new(),
             },
             None => PackedTrees::new(trees),
+        }
+    }
+
+    /// [`PackedTrees::new`] for single rows, and the trees by threshold rank for blocks when
+    /// they can be ranked: for boosted models. A block walk by rank (set splits included) is
+    /// faster than by value; a single row would first need a binary search per feature for
+    /// its ranks, about what its walk of ~5 levels a tree saves, and an allocation per row
+    /// (BENCHMARKS.md, "Scoring speed: the gbdt in the ranked layout"). Scores are the same
+    /// bit for bit either way.
+    pub fn with_block_ranks(trees: &[Tree]) -> Self {
+        PackedTrees {
+            ranked: RankedTrees::new(trees),
+            ..PackedTrees::new(trees)
         }
     }
 
@@ -181,8 +197,8 @@ impl PackedTrees {
     /// of a short row count as missing.
     pub fn sum(&self, start: f64, row: &[f64]) -> f64 {
         match &self.ranked {
-            Some(ranked) => ranked.sum(start, row),
-            None => sum_trees(
+            Some(ranked) if self.nodes.is_empty() => ranked.sum(start, row),
+            _ => sum_trees(
                 start,
                 &self.roots,
                 |at| self.step(row, at),
