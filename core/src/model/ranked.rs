@@ -335,6 +335,31 @@ mod tests {
         }
     }
 
+    /// Every row of `block` (`width` values a row, short rows padded with missing values up to
+    /// `features`) scores the same bits in a block and one at a time as the trees themselves.
+    fn assert_scores_like_the_trees(
+        ranked: &RankedTrees,
+        trees: &[Tree],
+        block: &[f64],
+        width: usize,
+        features: usize,
+        base: f64,
+    ) {
+        let n = block.len() / width;
+        let mut acc = vec![base; n];
+        ranked.add_to_block(block, width, &mut acc);
+        for (r, a) in acc.iter().enumerate() {
+            let cells = &block[r * width..(r + 1) * width];
+            let mut row = cells.to_vec();
+            row.resize(features, f64::NAN);
+            let expected = trees.iter().fold(base, |s, t| s + t.predict(&row));
+            assert_eq!(a.to_bits(), expected.to_bits(), "{n} rows, row {r}");
+            // One row at a time, short rows as they are: the same bits.
+            let single = ranked.sum(base, cells);
+            assert_eq!(single.to_bits(), expected.to_bits(), "{n} rows, row {r}");
+        }
+    }
+
     #[test]
     fn adds_like_the_trees_bit_for_bit() {
         let mut rng = Rng::new(5);
@@ -353,17 +378,7 @@ mod tests {
             (19, 4),
         ] {
             let block: Vec<f64> = (0..n * width).map(|_| value(&mut rng)).collect();
-            let mut acc = vec![0.125; n];
-            ranked.add_to_block(&block, width, &mut acc);
-            for (r, a) in acc.iter().enumerate() {
-                let mut row = block[r * width..(r + 1) * width].to_vec();
-                row.resize(features, f64::NAN);
-                let expected = trees.iter().fold(0.125, |s, t| s + t.predict(&row));
-                assert_eq!(a.to_bits(), expected.to_bits(), "{n} rows, row {r}");
-                // One row at a time, short rows as they are: the same bits.
-                let single = ranked.sum(0.125, &block[r * width..(r + 1) * width]);
-                assert_eq!(single.to_bits(), expected.to_bits(), "{n} rows, row {r}");
-            }
+            assert_scores_like_the_trees(&ranked, &trees, &block, width, features, 0.125);
         }
     }
 
@@ -433,16 +448,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let mut acc = vec![0.0; n];
-            ranked.add_to_block(&block, width, &mut acc);
-            for (r, a) in acc.iter().enumerate() {
-                let mut row = block[r * width..(r + 1) * width].to_vec();
-                row.resize(features, f64::NAN);
-                let expected = trees.iter().fold(0.0, |s, t| s + t.predict(&row));
-                assert_eq!(a.to_bits(), expected.to_bits(), "{n} rows, row {r}");
-                let single = ranked.sum(0.0, &block[r * width..(r + 1) * width]);
-                assert_eq!(single.to_bits(), expected.to_bits(), "{n} rows, row {r}");
-            }
+            assert_scores_like_the_trees(&ranked, &trees, &block, width, features, 0.0);
         }
     }
 
