@@ -71,6 +71,17 @@ declare -A tuned=([tuned]=1 [tuned_ni]=1 [tuned7_ni]=1)
 names=${EBB_STUDY_VARIANTS:-base leaves15 leaves7 minleaf50 minleaf10 lr03 lr10 l2_1 l2_10 small tuned tuned_ni}
 tables=${EBB_STUDY_TABLES:-gen2000 mlc2000 gen5000 mlc gen20000 gen100k}
 
+# table seed... -> the table's folds files, one per seed (`ebb-bench folds`, made once)
+fold_files() {
+    local t=$1 s
+    shift
+    for s in "$@"; do
+        [[ -f $out/${t}_$s.folds ]] ||
+            "$bin" folds --data "$out/$t.csv" --target churn --seed "$s" --out "$out/${t}_$s.folds"
+        echo -n "$out/${t}_$s.folds "
+    done
+}
+
 # table -> "csv folds-file..." (extra run flags after a |)
 prepare() {
     local t=$1 rows seeds files=()
@@ -80,22 +91,12 @@ prepare() {
             [[ -f $out/$t.csv ]] || "$ebb" generate --rows "$rows" --seed 11 --out "$out/$t.csv" >/dev/null
             seeds="42 43 44"
             [[ $rows -ge 20000 ]] && seeds=42
-            for s in $seeds; do
-                [[ -f $out/${t}_$s.folds ]] ||
-                    "$bin" folds --data "$out/$t.csv" --target churn --seed "$s" --out "$out/${t}_$s.folds"
-                files+=("$out/${t}_$s.folds")
-            done
-            echo "$out/$t.csv ${files[*]}"
+            echo "$out/$t.csv $(fold_files "$t" $seeds)"
             ;;
         mlc2000)
             # The first 2,000 rows of mlc_churn: a small table that is not generated.
             [[ -f $out/$t.csv ]] || head -2001 "$mlc" >"$out/$t.csv"
-            for s in 42 43 44; do
-                [[ -f $out/${t}_$s.folds ]] ||
-                    "$bin" folds --data "$out/$t.csv" --target churn --seed "$s" --out "$out/${t}_$s.folds"
-                files+=("$out/${t}_$s.folds")
-            done
-            echo "$out/$t.csv ${files[*]}"
+            echo "$out/$t.csv $(fold_files "$t" 42 43 44)"
             ;;
         mlc)
             for s in 42 43 44; do
