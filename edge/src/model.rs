@@ -109,7 +109,7 @@ impl LoadedModel {
     pub fn from_json(json: &str) -> Result<Self, ApiError> {
         // Core's loader checks the whole structure (including that the model takes the
         // pipeline's features), so nothing below can panic or loop on a crafted file.
-        let artifact = Artifact::from_json(json)
+        let artifact = Artifact::from_saved_json(json)
             .map_err(|e| ApiError::bad_request(format!("the model artifact was rejected: {e}")))?;
         if artifact.model.n_features() != artifact.pipeline.n_features() {
             return Err(ApiError::bad_request(format!(

@@ -1,6 +1,7 @@
 //! `ebb publish`: uploads a model artifact to a running edge worker (local `wrangler dev` or a
 //! deployed one) and optionally activates it. The artifact is checked locally first, so a
-//! corrupt file fails here with the same message the worker would give.
+//! corrupt file fails here with the same message the worker would give, and is sent as Ebb
+//! saves it.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,8 +40,12 @@ pub struct PublishArgs {
 
 pub fn run(args: PublishArgs) -> CliResult {
     let artifact = read_artifact(&args.model)?;
-    let text = std::fs::read_to_string(&args.model)
-        .map_err(|e| CliError::input(format!("{}: cannot read: {e}", args.model.display())))?;
+    // Sent as Ebb saves it, not as the file's bytes: the worker checks the content hash on the
+    // bytes it receives, so a file a tool reformatted (keys reordered, numbers rewritten) that
+    // loads here is accepted there too.
+    let text = artifact
+        .to_json()
+        .map_err(|e| CliError::core(&args.model, e))?;
     let base = args.to.trim_end_matches('/');
     let mut url = format!("{base}/v1/models/{}", artifact.model_id);
     if args.activate {
@@ -254,5 +259,34 @@ mod tests {
         );
         assert!(waits.is_empty());
         assert_eq!(received.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_reformatted_file_is_sent_as_ebb_saves_it() {
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fuzz/fixtures/logistic.json"
+        );
+        let saved = std::fs::read_to_string(fixture).unwrap();
+        // serde_json's `Value` writes keys in sorted order: every object reordered.
+        let value: Value = serde_json::from_str(&saved).unwrap();
+        let reformatted = serde_json::to_string(&value).unwrap();
+        assert_ne!(reformatted, saved);
+        let dir = std::env::temp_dir().join(format!("ebb-publish-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let model = dir.join("reformatted.json");
+        std::fs::write(&model, &reformatted).unwrap();
+        let created = r#"{"version":"m-1","created":true,"active":false}"#;
+        let (url, received) = fake_worker(vec![(201, "", created)]);
+        let result = run(PublishArgs {
+            model,
+            to: url,
+            token: "t".to_string(),
+            activate: false,
+            json: true,
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(result.is_ok());
+        assert_eq!(*received.lock().unwrap(), [saved]);
     }
 }

@@ -119,6 +119,80 @@ impl StreamingHash {
     }
 }
 
+/// The content hash of a saved file computed from its bytes: SHA-256 of the file without the
+/// whitespace between tokens, with the top-level `model_id` and `content_hash` values blank.
+/// Every file Ebb writes, compact or laid out by [`pretty`], is its artifact's compact JSON
+/// with whitespace added between tokens, so for those this is [`Artifact::compute_hash`]'s
+/// digest, with no second serialisation of the artifact: the edge worker then carries no
+/// writer of the artifact's types (13.6 KB of its wasm, gzipped; BENCHMARKS.md, "Worker wasm
+/// size: the content hash from the file's bytes"). A file a tool re-encoded (keys reordered,
+/// `0.5` written `5e-1`) gets another digest. `json` is JSON that was already read.
+fn saved_hash(json: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    // Bytes from `pending` up to the current position are hashed as they are.
+    let mut pending = 0;
+    let mut depth = 0usize;
+    // At depth 1 of the top-level object: whether the next string is a key, and whether the
+    // next string value is the `model_id` or the `content_hash`, to be hashed blank.
+    let mut next_is_key = false;
+    let mut blank_value = false;
+    let mut at = 0;
+    while at < json.len() {
+        match json[at] {
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                hash.update(&json[pending..at]);
+                while at < json.len() && matches!(json[at], b' ' | b'\n' | b'\r' | b'\t') {
+                    at += 1;
+                }
+                pending = at;
+            }
+            b'"' => {
+                let end = string_end(json, at);
+                if depth == 1 && next_is_key {
+                    let key = json.get(at + 1..end - 1).unwrap_or_default();
+                    blank_value = key == b"model_id" || key == b"content_hash";
+                    next_is_key = false;
+                } else if depth == 1 && blank_value {
+                    hash.update(&json[pending..at]);
+                    hash.update(b"\"\"");
+                    pending = end;
+                    blank_value = false;
+                }
+                at = end;
+            }
+            open @ (b'{' | b'[') => {
+                depth += 1;
+                next_is_key = depth == 1 && open == b'{';
+                at += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                at += 1;
+            }
+            b',' => {
+                next_is_key = depth == 1;
+                at += 1;
+            }
+            _ => at += 1,
+        }
+    }
+    hash.update(&json[pending..]);
+    hex(&hash.finalize())
+}
+
+/// The position just past the string that opens at `json[start]` (a `"`), escapes included.
+fn string_end(json: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while at < json.len() {
+        match json[at] {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    json.len()
+}
+
 /// `compact` JSON (serde_json's compact output: no whitespace outside strings) laid out byte
 /// for byte as `serde_json::to_string_pretty` lays it out: two spaces of indent per level, one
 /// value or key per line, `": "` after a key, `[]` and `{}` when empty.
@@ -283,7 +357,29 @@ impl Artifact {
     /// Loads an artifact from JSON, checking the format version first (so a newer file gets a
     /// clear "upgrade Ebb" message rather than a field error), then the content hash, then
     /// everything [`Artifact::validate`] checks: a crafted file with a valid hash is refused
-    /// with the field that is wrong before anything uses it.
+    /// with the field that is wrong before anything uses it. The content hash is checked on the
+    /// artifact as read, so a file a tool re-encoded (keys reordered, numbers rewritten) still
+    /// loads.
+    #[inline]
+    pub fn from_json(json: &str) -> Result<Artifact> {
+        Artifact::load(json, Artifact::compute_hash, "")
+    }
+
+    /// [`Artifact::from_json`] checking the content hash on the file's bytes as Ebb saved them
+    /// (`saved_hash`), for the edge worker: the same artifacts load from every file Ebb writes
+    /// and the wasm carries no second writer of the artifact's types. A file a tool re-encoded
+    /// is refused with a content hash mismatch that says to send it with `ebb publish`.
+    #[inline]
+    pub fn from_saved_json(json: &str) -> Result<Artifact> {
+        Artifact::load(
+            json,
+            |_| Ok(saved_hash(json.as_bytes())),
+            " (the edge checks the file as Ebb saved it: send one a tool reformatted with `ebb publish`, which sends it as Ebb saves it)",
+        )
+    }
+
+    /// The loading both readers share, the content hash computed by `content_hash` and the
+    /// mismatch message ending with `mismatch_hint`.
     ///
     /// `#[inline]` so that the caller's crate compiles it and the JSON reading it instantiates
     /// (serde's derived readers of every artifact type, well over 100 KB of wasm): the wasm
@@ -291,7 +387,11 @@ impl Artifact {
     /// for its compute, and loading a model is no compute worth that size (BENCHMARKS.md,
     /// "Artifact reading and the wasm size").
     #[inline]
-    pub fn from_json(json: &str) -> Result<Artifact> {
+    fn load(
+        json: &str,
+        content_hash: impl FnOnce(&mut Artifact) -> Result<String>,
+        mismatch_hint: &str,
+    ) -> Result<Artifact> {
         #[derive(Deserialize)]
         struct Header {
             format_version: Option<u32>,
@@ -325,11 +425,11 @@ impl Artifact {
             serde_json::from_slice(json.as_bytes()).map_err(|e| Error::Artifact {
                 message: format!("the file does not match format_version {FORMAT_VERSION}: {e}"),
             })?;
-        let expected = artifact.compute_hash()?;
+        let expected = content_hash(&mut artifact)?;
         if expected != artifact.content_hash {
             return Err(Error::Artifact {
                 message: format!(
-                    "content hash mismatch (stored {}, computed {expected}): the file was modified or corrupted",
+                    "content hash mismatch (stored {}, computed {expected}): the file was modified or corrupted{mismatch_hint}",
                     artifact.content_hash
                 ),
             });

@@ -1454,6 +1454,70 @@ mod tests {
         );
     }
 
+    /// The edge's loader checks the content hash on the file's bytes (`from_saved_json`): every
+    /// file Ebb writes, pretty or compact, and the files earlier builds saved, load as they do
+    /// through `from_json`; a file a tool re-encoded (keys reordered, a number rewritten) loads
+    /// through `from_json` only, and the edge's refusal says what to do.
+    #[test]
+    fn the_edge_checks_a_saved_file_by_its_bytes() {
+        let mut artifacts: Vec<Artifact> =
+            Family::ALL.iter().map(|&f| fixture(f).0.clone()).collect();
+        artifacts.push(ensemble());
+        for a in &artifacts {
+            for file in [a.to_json().unwrap(), serde_json::to_string(a).unwrap()] {
+                let back = Artifact::from_saved_json(&file).expect("a file Ebb saved loads");
+                assert_eq!(back.content_hash, a.content_hash);
+                assert_eq!(back.model_id, a.model_id);
+            }
+        }
+        for old in [
+            include_str!("../../../fuzz/fixtures/gbdt.json"),
+            include_str!("../../../fuzz/fixtures/forest.json"),
+            include_str!("../../../fuzz/fixtures/logistic.json"),
+        ] {
+            let typed = Artifact::from_json(old).unwrap();
+            let saved = Artifact::from_saved_json(old).expect("an earlier build's file loads");
+            assert_eq!(saved.content_hash, typed.content_hash);
+        }
+        let a = &fixture(Family::Logistic).0;
+        let file = a.to_json().unwrap();
+        let threshold = format!("\"threshold\": {:?}", a.threshold);
+        assert!(file.contains(&threshold), "{threshold}");
+        let exponent = format!("\"threshold\": {:e}", a.threshold);
+        let rewritten = file.replacen(&threshold, &exponent, 1);
+        let value: serde_json::Value = serde_json::from_str(&file).unwrap();
+        let mut keys: Vec<(&String, &serde_json::Value)> =
+            value.as_object().unwrap().iter().collect();
+        keys.reverse();
+        let reordered = format!(
+            "{{{}}}",
+            keys.iter()
+                .map(|(k, v)| format!("{}:{}", serde_json::to_string(k).unwrap(), v))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for re_encoded in [rewritten, reordered] {
+            assert_eq!(
+                Artifact::from_json(&re_encoded).unwrap().content_hash,
+                a.content_hash
+            );
+            let e = Artifact::from_saved_json(&re_encoded)
+                .unwrap_err()
+                .to_string();
+            assert_error(e.clone(), "content hash mismatch");
+            assert_error(e, "send one a tool reformatted with `ebb publish`");
+        }
+        // A changed value is refused by both, whitespace and all.
+        let changed = file.replacen(&threshold, "\"threshold\": 0.123", 1);
+        assert_ne!(changed, file);
+        for e in [
+            Artifact::from_json(&changed).unwrap_err(),
+            Artifact::from_saved_json(&changed).unwrap_err(),
+        ] {
+            assert_error(e.to_string(), "content hash mismatch");
+        }
+    }
+
     /// A boosted model saved before native categorical splits (`fuzz/fixtures/gbdt.json`, no
     /// `categories` anywhere) still loads, scores as that build scored it (`ebb score` of
     /// `fuzz/fixtures/customers.csv` with the `cc48622` binary) and saves back with its own
