@@ -340,9 +340,11 @@ async fn write_registry(
     Ok(())
 }
 
-/// Stores an artifact's JSON.
+/// Stores an artifact's JSON. As bytes: `KvStore::put` takes a `&str` through its generic
+/// `Serialize` path (serde_wasm_bindgen's `to_value`, and `f64::to_string` for a number), and
+/// KV keeps the same UTF-8 bytes either way, which `text()` reads back.
 pub async fn save_artifact(kv: &KvStore, version: &str, json: &str) -> Result<(), ApiError> {
-    kv.put(&model_key(version), json)
+    kv.put_bytes(&model_key(version), json.as_bytes())
         .map_err(|e| storage("storing the model", e))?
         .execute()
         .await
