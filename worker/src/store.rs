@@ -13,7 +13,9 @@ use ebb_edge::registry::{self, model_key, Registry, RegistryStore, Versioned, RE
 use ebb_edge::ApiError;
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{D1Database, D1PreparedStatement, Env, KvStore};
+use worker::{D1Database, D1PreparedStatement, Env};
+
+use crate::kv::Namespace;
 
 /// Parsed models kept per isolate (artifacts are content-addressed, so a cached version
 /// never goes stale).
@@ -88,9 +90,8 @@ pub fn storage(what: &str, e: impl Into<worker::Error>) -> ApiError {
 }
 
 /// The KV namespace of models.
-pub fn kv(env: &Env) -> Result<KvStore, ApiError> {
-    env.kv("MODELS")
-        .map_err(|e| storage("opening the MODELS KV namespace", e))
+pub fn kv(env: &Env) -> Result<Namespace, ApiError> {
+    Namespace::open(env, "MODELS").map_err(|e| storage("opening the MODELS KV namespace", e))
 }
 
 /// The D1 database of logs.
@@ -102,7 +103,7 @@ pub fn db(env: &Env) -> Result<D1Database, ApiError> {
 /// The registry row in D1, imported from KV on first use.
 struct D1Registry<'a> {
     db: D1Database,
-    kv: &'a KvStore,
+    kv: &'a Namespace,
 }
 
 /// One row of a D1 query read as an array of its columns in the statement's order
@@ -206,8 +207,7 @@ impl RegistryStore for D1Registry<'_> {
         // and both read it back.
         let text = self
             .kv
-            .get(REGISTRY_KEY)
-            .text()
+            .text(REGISTRY_KEY)
             .await
             .map_err(|e| storage("reading the KV registry to import", e))?;
         let imported = Registry::from_stored(text.as_deref())?;
@@ -340,13 +340,9 @@ async fn write_registry(
     Ok(())
 }
 
-/// Stores an artifact's JSON. As bytes: `KvStore::put` takes a `&str` through its generic
-/// `Serialize` path (serde_wasm_bindgen's `to_value`, and `f64::to_string` for a number), and
-/// KV keeps the same UTF-8 bytes either way, which `text()` reads back.
-pub async fn save_artifact(kv: &KvStore, version: &str, json: &str) -> Result<(), ApiError> {
-    kv.put_bytes(&model_key(version), json.as_bytes())
-        .map_err(|e| storage("storing the model", e))?
-        .execute()
+/// Stores an artifact's JSON.
+pub async fn save_artifact(kv: &Namespace, version: &str, json: &str) -> Result<(), ApiError> {
+    kv.put_text(&model_key(version), json)
         .await
         .map_err(|e| storage("storing the model", e))
 }
@@ -361,8 +357,7 @@ pub async fn load_model(env: &Env, version: &str) -> Result<Rc<LoadedModel>, Str
     }
     let text = kv(env)
         .map_err(|e| e.message)?
-        .get(&model_key(version))
-        .text()
+        .text(&model_key(version))
         .await
         .map_err(|e| format!("reading model {version} from KV failed: {e}"))?
         .ok_or_else(|| format!("model {version} is missing from KV"))?;
