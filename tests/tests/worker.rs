@@ -993,6 +993,14 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
         ),
         "{text}"
     );
+    // And a read of the registry row, which `first` made (failures through D1's error type).
+    let w = w.restart_with(|w| w.d1("ALTER TABLE registry RENAME COLUMN state TO state_renamed"));
+    let (status, text) = w.call_text("GET", "/v1/models", Some(API), None);
+    assert_eq!(status, 503, "{text}");
+    assert!(
+        text.contains("reading the registry failed (D1: SQLITE_ERROR, no such column)"),
+        "{text}"
+    );
 
     drop(w);
 
