@@ -109,7 +109,7 @@ struct D1Registry<'a> {
 /// One row of a D1 query read as an array of its columns in the statement's order
 /// (`raw()`), each column read by a typed getter. D1's own readers (`first::<T>`,
 /// `results::<T>`, `meta()`) compile serde_wasm_bindgen's deserializer once per row type
-/// (~13 KB of wasm for four types); a row's few columns need no deserializer.
+/// (~11 KB of wasm for four types); a row's few columns need no deserializer.
 struct RawRow<'a> {
     columns: Array,
     /// What was being read, for the message when a column is not what the statement selects.
