@@ -981,6 +981,27 @@ fn the_worker_serves_the_whole_api_in_the_real_runtime() {
             .is_ok_and(|l| l.contains("prediction log: writing 1 rows failed (D1: SQLITE_ERROR)"))
     });
 
+    // D1 failing a read: the column monitoring joins on renamed away. The 503 names the
+    // failure's kind as the runtime's `D1PreparedStatement::all` reported it (a plain
+    // JavaScript error, not its D1 variant), however the worker reads the rows.
+    let w = w.restart_with(|w| w.d1("ALTER TABLE labels RENAME COLUMN churned TO churned_renamed"));
+    let (status, text) = w.call_text("GET", "/v1/monitoring", Some(API), None);
+    assert_eq!(status, 503, "{text}");
+    assert!(
+        text.contains(
+            "querying predictions failed (UnknownJsError: D1_ERROR, SQLITE_ERROR, no such column)"
+        ),
+        "{text}"
+    );
+    // And a read of the registry row, which `first` made (failures through D1's error type).
+    let w = w.restart_with(|w| w.d1("ALTER TABLE registry RENAME COLUMN state TO state_renamed"));
+    let (status, text) = w.call_text("GET", "/v1/models", Some(API), None);
+    assert_eq!(status, 503, "{text}");
+    assert!(
+        text.contains("reading the registry failed (D1: SQLITE_ERROR, no such column)"),
+        "{text}"
+    );
+
     drop(w);
 
     // Nothing secret or personal reached the logs of any run (wrangler's stdout and stderr:

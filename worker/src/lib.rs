@@ -10,4 +10,6 @@
 #[cfg(target_arch = "wasm32")]
 mod handlers;
 #[cfg(target_arch = "wasm32")]
+mod kv;
+#[cfg(target_arch = "wasm32")]
 mod store;

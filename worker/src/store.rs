@@ -11,9 +11,11 @@ use ebb_edge::model::LoadedModel;
 use ebb_edge::monitoring::LoggedPrediction;
 use ebb_edge::registry::{self, model_key, Registry, RegistryStore, Versioned, REGISTRY_KEY};
 use ebb_edge::ApiError;
-use serde::Deserialize;
-use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, KvStore};
+use js_sys::Array;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{D1Database, D1PreparedStatement, Env};
+
+use crate::kv::Namespace;
 
 /// Parsed models kept per isolate (artifacts are content-addressed, so a cached version
 /// never goes stale).
@@ -88,9 +90,8 @@ pub fn storage(what: &str, e: impl Into<worker::Error>) -> ApiError {
 }
 
 /// The KV namespace of models.
-pub fn kv(env: &Env) -> Result<KvStore, ApiError> {
-    env.kv("MODELS")
-        .map_err(|e| storage("opening the MODELS KV namespace", e))
+pub fn kv(env: &Env) -> Result<Namespace, ApiError> {
+    Namespace::open(env, "MODELS").map_err(|e| storage("opening the MODELS KV namespace", e))
 }
 
 /// The D1 database of logs.
@@ -102,31 +103,97 @@ pub fn db(env: &Env) -> Result<D1Database, ApiError> {
 /// The registry row in D1, imported from KV on first use.
 struct D1Registry<'a> {
     db: D1Database,
-    kv: &'a KvStore,
+    kv: &'a Namespace,
 }
 
-#[derive(Deserialize)]
-struct RegistryRow {
-    state: String,
-    // D1 hands integers to JavaScript as numbers.
-    version: f64,
+/// One row of a D1 query read as an array of its columns in the statement's order
+/// (`raw()`), each column read by a typed getter. D1's own readers (`first::<T>`,
+/// `results::<T>`, `meta()`) compile serde_wasm_bindgen's deserializer once per row type
+/// (~11 KB of wasm for four types); a row's few columns need no deserializer.
+struct RawRow<'a> {
+    columns: Array,
+    /// What was being read, for the message when a column is not what the statement selects.
+    what: &'a str,
+}
+
+impl<'a> RawRow<'a> {
+    fn new(row: JsValue, what: &'a str) -> Result<Self, ApiError> {
+        match row.dyn_into::<Array>() {
+            Ok(columns) => Ok(RawRow { columns, what }),
+            Err(_) => Err(unreadable_row(what, "a row is not an array of columns")),
+        }
+    }
+
+    /// Column `k`; `None` for SQL `NULL`, an error for a value `read` does not accept.
+    fn column<T>(
+        &self,
+        k: u32,
+        expected: &str,
+        read: impl FnOnce(&JsValue) -> Option<T>,
+    ) -> Result<Option<T>, ApiError> {
+        let value = self.columns.get(k);
+        if value.is_null() || value.is_undefined() {
+            return Ok(None);
+        }
+        read(&value)
+            .map(Some)
+            .ok_or_else(|| unreadable_row(self.what, &format!("column {k} is not {expected}")))
+    }
+
+    fn optional_text(&self, k: u32) -> Result<Option<String>, ApiError> {
+        self.column(k, "text", JsValue::as_string)
+    }
+
+    fn optional_number(&self, k: u32) -> Result<Option<f64>, ApiError> {
+        self.column(k, "a number", JsValue::as_f64)
+    }
+
+    fn text(&self, k: u32) -> Result<String, ApiError> {
+        self.optional_text(k)?
+            .ok_or_else(|| unreadable_row(self.what, &format!("column {k} is NULL")))
+    }
+
+    /// A number column (D1 hands integers to JavaScript as numbers too).
+    fn number(&self, k: u32) -> Result<f64, ApiError> {
+        self.optional_number(k)?
+            .ok_or_else(|| unreadable_row(self.what, &format!("column {k} is NULL")))
+    }
+}
+
+/// A row that does not have the statement's columns: the schema and the worker disagree
+/// (a migration not applied), a storage failure to the caller.
+fn unreadable_row(what: &str, problem: &str) -> ApiError {
+    ApiError::unavailable(format!("{what} failed ({problem}); retry shortly"))
+}
+
+/// The first row `statement` returns, if any: `raw_js_value` runs it and converts a failure
+/// exactly as `first` does (through D1's error type).
+async fn first_row<'a>(
+    statement: D1PreparedStatement,
+    what: &'a str,
+) -> Result<Option<RawRow<'a>>, ApiError> {
+    let rows = statement
+        .raw_js_value()
+        .await
+        .map_err(|e| storage(what, e))?;
+    rows.into_iter()
+        .next()
+        .map(|row| RawRow::new(row, what))
+        .transpose()
 }
 
 impl D1Registry<'_> {
     async fn row(&self) -> Result<Option<Versioned>, ApiError> {
-        let row = self
+        let statement = self
             .db
-            .prepare("SELECT state, version FROM registry WHERE id = 1")
-            .first::<RegistryRow>(None)
-            .await
-            .map_err(|e| storage("reading the registry", e))?;
-        row.map(|r| {
-            Ok(Versioned {
-                registry: Registry::from_stored(Some(&r.state))?,
-                version: r.version as u64,
-            })
-        })
-        .transpose()
+            .prepare("SELECT state, version FROM registry WHERE id = 1");
+        let Some(row) = first_row(statement, "reading the registry").await? else {
+            return Ok(None);
+        };
+        Ok(Some(Versioned {
+            registry: Registry::from_stored(Some(&row.text(0)?))?,
+            version: row.number(1)? as u64,
+        }))
     }
 }
 
@@ -140,8 +207,7 @@ impl RegistryStore for D1Registry<'_> {
         // and both read it back.
         let text = self
             .kv
-            .get(REGISTRY_KEY)
-            .text()
+            .text(REGISTRY_KEY)
             .await
             .map_err(|e| storage("reading the KV registry to import", e))?;
         let imported = Registry::from_stored(text.as_deref())?;
@@ -160,28 +226,27 @@ impl RegistryStore for D1Registry<'_> {
     }
 
     async fn swap(&self, expected: u64, registry: &Registry) -> Result<bool, ApiError> {
-        let result = self
+        // `RETURNING`: the updated row comes back when the version matched, nothing when
+        // another change won, so the outcome needs no `meta()` (and no deserializer for it).
+        // `raw_js_value` converts a failure as `run` does.
+        let updated = self
             .db
             .prepare(
-                "UPDATE registry SET state = ?1, version = version + 1 WHERE id = 1 AND version = ?2",
+                "UPDATE registry SET state = ?1, version = version + 1 WHERE id = 1 AND version = ?2 RETURNING version",
             )
             .bind(&[
                 JsValue::from_str(&registry.to_json()),
                 JsValue::from_f64(expected as f64),
             ])
             .map_err(|e| storage("writing the registry", e))?
-            .run()
+            .raw_js_value()
             .await
             .map_err(|e| storage("writing the registry", e))?;
-        let changes = result
-            .meta()
-            .map_err(|e| storage("writing the registry", e))?
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
-        if changes != 1 {
+        let swapped = updated.len() == 1;
+        if !swapped {
             with_isolate(|i| i.metrics.observe_registry_conflict());
         }
-        Ok(changes == 1)
+        Ok(swapped)
     }
 
     async fn sleep(&self, ms: u64) {
@@ -276,10 +341,8 @@ async fn write_registry(
 }
 
 /// Stores an artifact's JSON.
-pub async fn save_artifact(kv: &KvStore, version: &str, json: &str) -> Result<(), ApiError> {
-    kv.put(&model_key(version), json)
-        .map_err(|e| storage("storing the model", e))?
-        .execute()
+pub async fn save_artifact(kv: &Namespace, version: &str, json: &str) -> Result<(), ApiError> {
+    kv.put_text(&model_key(version), json)
         .await
         .map_err(|e| storage("storing the model", e))
 }
@@ -294,8 +357,7 @@ pub async fn load_model(env: &Env, version: &str) -> Result<Rc<LoadedModel>, Str
     }
     let text = kv(env)
         .map_err(|e| e.message)?
-        .get(&model_key(version))
-        .text()
+        .text(&model_key(version))
         .await
         .map_err(|e| format!("reading model {version} from KV failed: {e}"))?
         .ok_or_else(|| format!("model {version} is missing from KV"))?;
@@ -461,23 +523,13 @@ pub async fn save_labels(db: &D1Database, labels: &[Label], now_ms: u64) -> Resu
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct Row {
-    customer_id: Option<String>,
-    model_version: String,
-    arm: Option<String>,
-    probability: f64,
-    inputs: String,
-    churned: Option<f64>,
-}
-
 /// The most recent `limit` predictions since `since_ms`, oldest first, with labels joined.
 pub async fn recent_predictions(
     db: &D1Database,
     since_ms: u64,
     limit: u64,
 ) -> Result<Vec<LoggedPrediction>, ApiError> {
-    let result = db
+    let statement = db
         .prepare(
             "SELECT p.customer_id, p.model_version, p.arm, p.probability, p.inputs, l.churned \
              FROM predictions p LEFT JOIN labels l ON l.customer_id = p.customer_id \
@@ -487,30 +539,41 @@ pub async fn recent_predictions(
             JsValue::from_f64(since_ms as f64),
             JsValue::from_f64(limit as f64),
         ])
-        .map_err(|e| storage("querying predictions", e))?
-        .all()
+        .map_err(|e| storage("querying predictions", e))?;
+    let rows = all_raw(&statement)
         .await
         .map_err(|e| storage("querying predictions", e))?;
-    let rows: Vec<Row> = result
-        .results()
-        .map_err(|e| storage("reading predictions", e))?;
-    Ok(rows
-        .into_iter()
-        .rev()
-        .map(|r| LoggedPrediction {
-            customer_id: r.customer_id,
-            model_version: r.model_version,
-            arm: r.arm,
-            probability: r.probability,
-            inputs: r.inputs,
-            churned: r.churned.map(|c| c as i64),
-        })
-        .collect())
+    let mut logged = Vec::with_capacity(rows.length() as usize);
+    for row in rows.iter().rev() {
+        let row = RawRow::new(row, "reading predictions")?;
+        logged.push(LoggedPrediction {
+            customer_id: row.optional_text(0)?,
+            model_version: row.text(1)?,
+            arm: row.optional_text(2)?,
+            probability: row.number(3)?,
+            inputs: row.text(4)?,
+            churned: row.optional_number(5)?.map(|c| c as i64),
+        });
+    }
+    Ok(logged)
+}
+
+/// Every row of `statement` as arrays of columns, a failure converted as
+/// `D1PreparedStatement::all` converts it (a JavaScript error, not D1's error type), so the
+/// kind a failed monitoring query reports stays the one `all()` gave it.
+async fn all_raw(statement: &D1PreparedStatement) -> worker::Result<Array> {
+    let rows = wasm_bindgen_futures::JsFuture::from(statement.inner().raw()?).await?;
+    Ok(rows.dyn_into::<Array>()?)
 }
 
 /// Deletes a customer's predictions and labels; returns the rows removed from each. The
 /// predictions this isolate has queued for the log but not yet written are dropped first (and
 /// counted): otherwise the next flush would write them back after the deletion.
+///
+/// The two statements run one after the other, each counting its rows by `RETURNING` them:
+/// D1's batch answers only with results read through `meta()`, whose deserializer is what this
+/// file avoids. Deleting is idempotent, so when the second statement fails the caller's retry
+/// (the 503 asks for one) finishes the job; that retry counts only the rows still there.
 pub async fn delete_customer(db: &D1Database, id: &str) -> Result<(usize, usize), ApiError> {
     let queued = with_isolate(|i| {
         let before = i.pending_logs.len();
@@ -519,29 +582,26 @@ pub async fn delete_customer(db: &D1Database, id: &str) -> Result<(usize, usize)
         before - i.pending_logs.len()
     });
     let statements = [
-        "DELETE FROM predictions WHERE customer_id = ?1",
-        "DELETE FROM labels WHERE customer_id = ?1",
+        "DELETE FROM predictions WHERE customer_id = ?1 RETURNING 1",
+        "DELETE FROM labels WHERE customer_id = ?1 RETURNING 1",
     ]
     .into_iter()
     .map(|sql| db.prepare(sql).bind(&[JsValue::from_str(id)]))
     .collect::<Result<Vec<_>, _>>()
     .map_err(|e| storage("preparing the deletion", e))?;
-    let results = db
-        .batch(statements)
-        .await
-        .map_err(|e| storage("deleting the customer's data", e))?;
-    let changes = |i: usize| {
-        results
-            .get(i)
-            .and_then(|r| r.meta().ok().flatten())
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-    };
-    Ok((queued + changes(0), changes(1)))
+    let mut deleted = [0; 2];
+    for (count, statement) in deleted.iter_mut().zip(statements) {
+        *count = statement
+            .raw_js_value()
+            .await
+            .map_err(|e| storage("deleting the customer's data", e))?
+            .len();
+    }
+    Ok((queued + deleted[0], deleted[1]))
 }
 
 /// A stored monitoring run.
-#[derive(Deserialize, serde::Serialize)]
+#[derive(serde::Serialize)]
 pub struct MonitoringRun {
     /// When (ms).
     pub ts_ms: f64,
@@ -582,8 +642,16 @@ pub async fn save_monitoring_run(
 
 /// The latest monitoring run, if any.
 pub async fn last_monitoring_run(db: &D1Database) -> Result<Option<MonitoringRun>, ApiError> {
-    db.prepare("SELECT ts_ms, trigger, model_version, status, alert, alert_sent FROM monitoring_runs ORDER BY id DESC LIMIT 1")
-        .first::<MonitoringRun>(None)
-        .await
-        .map_err(|e| storage("reading the last monitoring run", e))
+    let statement = db.prepare("SELECT ts_ms, trigger, model_version, status, alert, alert_sent FROM monitoring_runs ORDER BY id DESC LIMIT 1");
+    let Some(row) = first_row(statement, "reading the last monitoring run").await? else {
+        return Ok(None);
+    };
+    Ok(Some(MonitoringRun {
+        ts_ms: row.number(0)?,
+        trigger: row.text(1)?,
+        model_version: row.text(2)?,
+        status: row.text(3)?,
+        alert: row.number(4)?,
+        alert_sent: row.number(5)?,
+    }))
 }
