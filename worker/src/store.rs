@@ -569,11 +569,6 @@ async fn all_raw(statement: &D1PreparedStatement) -> worker::Result<Array> {
 /// Deletes a customer's predictions and labels; returns the rows removed from each. The
 /// predictions this isolate has queued for the log but not yet written are dropped first (and
 /// counted): otherwise the next flush would write them back after the deletion.
-///
-/// The two statements run one after the other, each counting its rows by `RETURNING` them:
-/// D1's batch answers only with results read through `meta()`, whose deserializer is what this
-/// file avoids. Deleting is idempotent, so when the second statement fails the caller's retry
-/// (the 503 asks for one) finishes the job; that retry counts only the rows still there.
 pub async fn delete_customer(db: &D1Database, id: &str) -> Result<(usize, usize), ApiError> {
     let queued = with_isolate(|i| {
         let before = i.pending_logs.len();
@@ -589,12 +584,18 @@ pub async fn delete_customer(db: &D1Database, id: &str) -> Result<(usize, usize)
     .map(|sql| db.prepare(sql).bind(&[JsValue::from_str(id)]))
     .collect::<Result<Vec<_>, _>>()
     .map_err(|e| storage("preparing the deletion", e))?;
+    // One batch, so both deletions happen or neither does. Each statement returns a row per
+    // deleted row; they are counted without reading them (`IgnoredAny`: no per-type reader,
+    // and no `meta()`, whose reader was serde_wasm_bindgen's largest).
+    let results = db
+        .batch(statements)
+        .await
+        .map_err(|e| storage("deleting the customer's data", e))?;
     let mut deleted = [0; 2];
-    for (count, statement) in deleted.iter_mut().zip(statements) {
-        *count = statement
-            .raw_js_value()
-            .await
-            .map_err(|e| storage("deleting the customer's data", e))?
+    for (count, result) in deleted.iter_mut().zip(&results) {
+        *count = result
+            .results::<serde::de::IgnoredAny>()
+            .map_err(|e| storage("counting the deleted rows", e))?
             .len();
     }
     Ok((queued + deleted[0], deleted[1]))

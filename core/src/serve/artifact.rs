@@ -124,7 +124,7 @@ impl StreamingHash {
 /// Every file Ebb writes, compact or laid out by [`pretty`], is its artifact's compact JSON
 /// with whitespace added between tokens, so for those this is [`Artifact::compute_hash`]'s
 /// digest, with no second serialisation of the artifact: the edge worker then carries no
-/// writer of the artifact's types (13.6 KB of its wasm, gzipped; BENCHMARKS.md, "Worker wasm
+/// writer of the artifact's types (10.6 KB of its wasm, gzipped; BENCHMARKS.md, "Worker wasm
 /// size: the content hash from the file's bytes"). A file a tool re-encoded (keys reordered,
 /// `0.5` written `5e-1`) gets another digest. `json` is JSON that was already read.
 fn saved_hash(json: &[u8]) -> String {
