@@ -835,9 +835,9 @@ pub fn bootstrap_ci(
             ),
         ));
     }
-    // Unstable is the same order here (values equal under `total_cmp` are the same bits) and
-    // shares the compiled sort of the tree code's thresholds.
-    values.sort_unstable_by(f64::total_cmp);
+    // One sort per report, of `n_boot` values: the shared one for short lists (values equal
+    // under `total_cmp` are the same bits, so any sort gives this order).
+    crate::order::sort_by(&mut values, f64::total_cmp);
     let tail = (1.0 - confidence) / 2.0;
     Ok((quantile(&values, tail), quantile(&values, 1.0 - tail)))
 }

@@ -105,7 +105,10 @@ impl RankedTrees {
             return None;
         }
         for list in &mut thresholds {
-            list.sort_unstable_by(f64::total_cmp);
+            // Once per model load, a few hundred thresholds a feature: the shared sort for short
+            // lists, so the edge worker carries no other `f64` sort (values equal under
+            // `total_cmp` are the same bits, so any sort gives this order).
+            crate::order::sort_by(list, f64::total_cmp);
             // -0.0 and 0.0 compare equal, so they are one threshold.
             list.dedup_by(|a, b| a == b);
             if list.len() > usize::from(MISSING) {
