@@ -16,13 +16,16 @@ build() {
     (cd worker && worker-build --profile worker)
     local wasm=worker/build/index_bg.wasm
     [[ -f $wasm ]] || wasm=$(ls worker/build/*.wasm | head -n 1)
-    # Size passes only (BENCHMARKS.md, "Worker wasm size"): drop the names section (~28 KB
-    # gzipped; panics then show function indices, not names) and fold duplicate monomorphised
-    # functions. -O/-Oz shrink the raw wasm but grow it gzipped here (inlining), so they are off.
-    # The features are the ones worker-build enables: rustc's wasm32 defaults plus exception
-    # handling for wasm-bindgen's catch wrappers; nothing newer than workerd supports.
+    # Drop the names section (~28 KB gzipped; panics then show function indices, not names),
+    # fold duplicate monomorphised functions, then binaryen's -O2 with its inlining held to
+    # functions of at most 10 bytes with one caller: plain -O/-Oz shrink the raw wasm but grow it
+    # gzipped (inlining), -O2 without that inlining takes 6 KB off it (BENCHMARKS.md, "Worker
+    # wasm size: the content hash from the file's bytes"). The features are the ones
+    # worker-build enables: rustc's wasm32 defaults plus exception handling for wasm-bindgen's
+    # catch wrappers; nothing newer than workerd supports.
     wasm-opt --strip-debug --strip-producers --duplicate-function-elimination \
         --merge-similar-functions --remove-unused-module-elements \
+        -O2 --one-caller-inline-max-function-size=10 --flexible-inline-max-function-size=0 \
         --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
         --enable-bulk-memory --enable-multivalue --enable-reference-types \
         --enable-exception-handling "$wasm" -o "$wasm.opt"
