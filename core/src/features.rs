@@ -961,7 +961,7 @@ impl Tagged for Encoder {
 }
 
 /// One raw input column of the pipeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InputColumn {
     /// Header name.
     pub name: String,
@@ -970,6 +970,12 @@ pub struct InputColumn {
     /// Fitted encoding.
     pub encoder: Encoder,
 }
+
+crate::map_struct!(InputColumn {
+    name,
+    kind,
+    encoder,
+});
 
 impl InputColumn {
     fn check(&self, max_levels: usize) -> core::result::Result<(), String> {
@@ -1127,7 +1133,7 @@ fn check_encoder(
 pub type RowErrors = Vec<(usize, Error)>;
 
 /// The fitted pipeline stored in the artifact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FittedPipeline {
     /// Model family the output feeds.
     pub target: Target,
@@ -1141,19 +1147,29 @@ pub struct FittedPipeline {
     /// the first (whose encoding is `target` and `inputs` itself); empty for a single family,
     /// and then not written, so files of single models are unchanged. The features are the
     /// first member's, then each part's in order, so each member reads one contiguous slice.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blend: Vec<BlendPart>,
 }
 
+crate::map_struct!(FittedPipeline {
+    target,
+    inputs,
+    time_column,
+    default_snapshot,
+    blend = Default::default(),
+});
+
 /// One further member's encoding of an ensemble pipeline's inputs: the encoders its own
 /// pipeline fitted, one per input (names, kinds and order are the pipeline's).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BlendPart {
     /// Model family the part's features feed.
     pub target: Target,
     /// One fitted encoder per input column, in input order.
     pub encoders: Vec<Encoder>,
 }
+
+crate::map_struct!(BlendPart { target, encoders });
 
 impl FittedPipeline {
     /// Number of model features (every member's, for an ensemble).

@@ -47,21 +47,28 @@ impl ColumnKind {
 }
 
 /// One input column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnSchema {
     /// Header name.
     pub name: String,
     /// Inferred or declared type.
     pub kind: ColumnKind,
     /// For categorical columns: the levels seen in training, most frequent first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
     /// Whether training data had missing values in this column.
     pub nullable: bool,
 }
 
+crate::map_struct!(ColumnSchema {
+    name,
+    kind,
+    categories = Default::default(),
+    nullable,
+});
+
 /// The target column and how its two raw values map to 1 (churned) and 0 (stayed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TargetSpec {
     /// Header name of the target.
     pub name: String,
@@ -71,8 +78,14 @@ pub struct TargetSpec {
     pub negative: String,
 }
 
+crate::map_struct!(TargetSpec {
+    name,
+    positive,
+    negative,
+});
+
 /// Everything known about a table's columns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schema {
     /// Every column except the target, in file order.
     pub columns: Vec<ColumnSchema>,
@@ -83,6 +96,13 @@ pub struct Schema {
     /// The time / snapshot column used for time-based validation, if any.
     pub time_column: Option<String>,
 }
+
+crate::map_struct!(Schema {
+    columns,
+    target,
+    id_column,
+    time_column,
+});
 
 /// Share (in percent) of a column's non-missing values that must parse as numbers or dates for
 /// the column to take that type; the remaining cells are bad cells that the quality report

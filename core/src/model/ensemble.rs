@@ -32,13 +32,15 @@ use super::{sigmoid, softplus};
 pub const MAX_MEMBERS: usize = 16;
 
 /// One member of an ensemble: a fitted model of a single family and its weight in the blend.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Member {
     /// Weight of the member's score in the blend (non-negative).
     pub weight: f64,
     /// The member's fitted model.
     pub model: Model,
 }
+
+crate::map_struct!(Member { weight, model });
 
 /// A weighted blend of models of single families (see the module docs).
 #[derive(Debug, Clone, Serialize, Deserialize)]
