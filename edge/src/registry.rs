@@ -41,7 +41,7 @@ pub fn model_key(version: &str) -> String {
 }
 
 /// A registered version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegisteredModel {
     /// Model id (content hash).
     pub version: String,
@@ -57,6 +57,15 @@ pub struct RegisteredModel {
     pub uploaded_at_ms: u64,
 }
 
+ebb_core::map_struct!(RegisteredModel {
+    version,
+    family,
+    cv_roc_auc,
+    threshold,
+    bytes,
+    uploaded_at_ms,
+});
+
 /// What happened to the active version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,7 +77,7 @@ pub enum Action {
 }
 
 /// One change of the active version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Activation {
     /// The version that became active.
     pub version: String,
@@ -80,8 +89,15 @@ pub struct Activation {
     pub at_ms: u64,
 }
 
+ebb_core::map_struct!(Activation {
+    version,
+    previous,
+    action,
+    at_ms,
+});
+
 /// The registry document.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Registry {
     /// Registered versions, oldest first.
     pub models: Vec<RegisteredModel>,
@@ -92,6 +108,13 @@ pub struct Registry {
     /// The running A/B experiment.
     pub experiment: Option<Experiment>,
 }
+
+ebb_core::map_struct!(Registry {
+    models,
+    active,
+    history,
+    experiment,
+});
 
 /// Whether an upload added a version or found it already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
