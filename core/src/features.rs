@@ -703,7 +703,7 @@ fn mean_std(xs: &[f64]) -> (f64, f64) {
 }
 
 /// Fitted parameters of one numeric-like column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumericEncoder {
     /// Values below are raised to this (fitted low quantile).
     pub clip_low: f64,
@@ -718,6 +718,15 @@ pub struct NumericEncoder {
     /// Whether a 1/0 missing-indicator column follows the value.
     pub missing_indicator: bool,
 }
+
+crate::map_struct!(NumericEncoder {
+    clip_low,
+    clip_high,
+    median,
+    mean,
+    scale,
+    missing_indicator,
+});
 
 impl NumericEncoder {
     fn width(&self) -> usize {
@@ -797,22 +806,33 @@ impl Tagged for CategoricalEncoder {
         index: usize,
         rest: D,
     ) -> core::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
         struct OneHot {
             levels: Vec<String>,
             other_column: bool,
             missing_indicator: bool,
         }
-        #[derive(Deserialize)]
+        crate::map_struct!(OneHot {
+            levels,
+            other_column,
+            missing_indicator,
+        });
+
         struct Encoded {
             levels: Vec<String>,
             values: Vec<f64>,
             missing_value: f64,
         }
-        #[derive(Deserialize)]
+        crate::map_struct!(Encoded {
+            levels,
+            values,
+            missing_value,
+        });
+
         struct Codes {
             levels: Vec<String>,
         }
+        crate::map_struct!(Codes { levels });
+
         Ok(match index {
             0 => {
                 let OneHot {

@@ -122,19 +122,35 @@ impl<'de, E: de::Error> Deserializer<'de> for MissingField<E> {
 }
 
 /// Implements `Deserialize` for a struct through [`MapStruct`], reading a JSON object only.
-/// Name every field, in declaration order, with its serde options:
+/// Name every field, in declaration order, with its serde options: `= EXPR` for
+/// `#[serde(default)]` (`Default::default()`) or `#[serde(default = "f")]` (`f()`), `as "name"`
+/// for `#[serde(rename = "name")]` (keep the attribute too: `Serialize` writes that name), and
+/// `, deny_unknown_fields` after the struct's name for the container attribute:
 ///
-/// ```ignore
-/// ebb_core::map_struct!(Tree {
-///     feature,                          // required (an `Option` field may be missing: `None`)
-///     cat_bitsets = Default::default(), // #[serde(default)]
-///     max_cat = default_max_cat(),      // #[serde(default = "default_max_cat")]
-///     kind as "type",                   // #[serde(rename = "type")]
-/// });
-/// ebb_core::map_struct!(Encoded, deny_unknown_fields { levels, codes });
 /// ```
+/// use serde::Serialize;
 ///
-/// Keep the struct's `#[derive(Serialize)]` and its renames: they write the same names.
+/// #[derive(Debug, Serialize)]
+/// struct Split {
+///     feature: u32,
+///     #[serde(skip_serializing_if = "Vec::is_empty")]
+///     levels: Vec<u32>,
+///     note: Option<String>,
+///     #[serde(rename = "type")]
+///     kind: String,
+/// }
+/// ebb_core::map_struct!(Split {
+///     feature,                     // required
+///     levels = Default::default(), // absent: empty
+///     note,                        // an `Option` may be absent: `None`, as with the derive
+///     kind as "type",
+/// });
+///
+/// let split: Split = serde_json::from_str(r#"{"type":"numeric","feature":3}"#).unwrap();
+/// assert!(split.levels.is_empty() && split.note.is_none());
+/// let e = serde_json::from_str::<Split>(r#"{"feature":3}"#).unwrap_err();
+/// assert_eq!(e.to_string(), "missing field `type` at line 1 column 13");
+/// ```
 #[macro_export]
 macro_rules! map_struct {
     ($ty:ident $(, $deny:ident)? {

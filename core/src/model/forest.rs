@@ -419,13 +419,19 @@ pub struct ForestModel {
 }
 
 /// [`ForestModel`] as the artifact stores it: the layout is read from the shape of `trees`.
-#[derive(Deserialize)]
 struct StoredForest {
     trees: ReadTrees,
     n_features: usize,
     impurity_decrease: Vec<f64>,
     oob: Option<OobEstimate>,
 }
+
+crate::map_struct!(StoredForest {
+    trees,
+    n_features,
+    impurity_decrease,
+    oob,
+});
 
 impl From<StoredForest> for ForestModel {
     fn from(stored: StoredForest) -> Self {

@@ -9,7 +9,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::data::schema::Schema;
@@ -326,10 +326,11 @@ impl Artifact {
     /// "Artifact reading and the wasm size").
     #[inline]
     pub fn from_json(json: &str) -> Result<Artifact> {
-        #[derive(Deserialize)]
         struct Header {
             format_version: Option<u32>,
         }
+        crate::map_struct!(Header { format_version });
+
         // Read as bytes, not `from_str`: request bodies are read from bytes, and one reader
         // type means one copy of serde_json's parser in the wasm builds (BENCHMARKS.md, "One
         // JSON reader"); for text that is already UTF-8 both give the same values and errors.

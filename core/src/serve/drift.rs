@@ -46,14 +46,16 @@ impl Tagged for Bins {
         index: usize,
         rest: D,
     ) -> core::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
         struct Numeric {
             upper_edges: Vec<f64>,
         }
-        #[derive(Deserialize)]
+        crate::map_struct!(Numeric { upper_edges });
+
         struct Categorical {
             levels: Vec<String>,
         }
+        crate::map_struct!(Categorical { levels });
+
         Ok(match index {
             0 => Bins::Numeric {
                 upper_edges: Numeric::deserialize(rest)?.upper_edges,
