@@ -124,8 +124,10 @@ impl<'de, E: de::Error> Deserializer<'de> for MissingField<E> {
 /// Implements `Deserialize` for a struct through [`MapStruct`], reading a JSON object only.
 /// Name every field, in declaration order, with its serde options: `= EXPR` for
 /// `#[serde(default)]` (`Default::default()`) or `#[serde(default = "f")]` (`f()`), `as "name"`
-/// for `#[serde(rename = "name")]` (keep the attribute too: `Serialize` writes that name), and
-/// `, deny_unknown_fields` after the struct's name for the container attribute:
+/// for `#[serde(rename = "name")]` (keep the attribute too: `Serialize` writes that name),
+/// `via Wrapper` for `#[serde(deserialize_with = ...)]` (a newtype whose `Deserialize` reads
+/// the field's value as `.0`), and `, deny_unknown_fields` after the struct's name for the
+/// container attribute:
 ///
 /// ```
 /// use serde::Serialize;
@@ -154,7 +156,7 @@ impl<'de, E: de::Error> Deserializer<'de> for MissingField<E> {
 #[macro_export]
 macro_rules! map_struct {
     ($ty:ident $(, $deny:ident)? {
-        $($field:ident $(as $rename:literal)? $(= $default:expr)?),+ $(,)?
+        $($field:ident $(as $rename:literal)? $(via $via:ty)? $(= $default:expr)?),+ $(,)?
     }) => {
         impl<'de> $crate::map_struct::__serde::Deserialize<'de> for $ty {
             fn deserialize<D: $crate::map_struct::__serde::Deserializer<'de>>(
@@ -187,7 +189,9 @@ macro_rules! map_struct {
                                     <A::Error as $crate::map_struct::__serde::de::Error>::duplicate_field(FIELDS[i]),
                                 );
                             }
-                            $field = ::core::option::Option::Some(map.next_value()?);
+                            $field = ::core::option::Option::Some(
+                                $crate::map_struct!(@value map $($via)?),
+                            );
                         })+
                         _ => {
                             map.next_value::<$crate::map_struct::__serde::de::IgnoredAny>()?;
@@ -207,6 +211,8 @@ macro_rules! map_struct {
     };
     (@name $field:ident) => { ::core::stringify!($field) };
     (@name $field:ident $rename:literal) => { $rename };
+    (@value $map:ident) => { $map.next_value()? };
+    (@value $map:ident $via:ty) => { $map.next_value::<$via>()?.0 };
     (@deny) => { false };
     (@deny deny_unknown_fields) => { true };
     (@missing $a:ident, $name:expr) => { $crate::map_struct::missing::<_, $a::Error>($name)? };
