@@ -181,13 +181,15 @@ macro_rules! map_struct {
                 const KEY: $crate::map_struct::FieldKey =
                     $crate::map_struct::FieldKey::new(FIELDS, $crate::map_struct!(@deny $($deny)?));
                 $(let mut $field = ::core::option::Option::None;)+
-                while let ::core::option::Option::Some(key) = map.next_key_seed(KEY)? {
+                // A repeated field ends the loop with its index: one error site per struct.
+                let repeated = loop {
+                    let ::core::option::Option::Some(key) = map.next_key_seed(KEY)? else {
+                        break ::core::option::Option::None;
+                    };
                     match key {
                         $(::core::option::Option::Some(i) if i == Index::$field as usize => {
                             if $field.is_some() {
-                                return ::core::result::Result::Err(
-                                    <A::Error as $crate::map_struct::__serde::de::Error>::duplicate_field(FIELDS[i]),
-                                );
+                                break ::core::option::Option::Some(i);
                             }
                             $field = ::core::option::Option::Some(
                                 $crate::map_struct!(@value map $($via)?),
@@ -197,6 +199,11 @@ macro_rules! map_struct {
                             map.next_value::<$crate::map_struct::__serde::de::IgnoredAny>()?;
                         }
                     }
+                };
+                if let ::core::option::Option::Some(i) = repeated {
+                    return ::core::result::Result::Err(
+                        <A::Error as $crate::map_struct::__serde::de::Error>::duplicate_field(FIELDS[i]),
+                    );
                 }
                 ::core::result::Result::Ok($ty {
                     $($field: match $field {
