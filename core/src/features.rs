@@ -37,7 +37,7 @@ use crate::tagged::{self, Tagged};
 
 /// Which model family the matrix is for: linear models need imputed, scaled inputs; trees
 /// handle raw scales and missing values themselves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Keep `NaN` for missing values, no scaling.
@@ -45,6 +45,8 @@ pub enum Target {
     /// Impute, add missing indicators, standard-scale.
     Linear,
 }
+
+crate::unit_enum!(Target { Trees as "trees", Linear as "linear" });
 
 /// How to encode categorical columns with many levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -121,6 +121,118 @@ impl<'de, E: de::Error> Deserializer<'de> for MissingField<E> {
     }
 }
 
+/// An enum of unit variants written as their names (`"numeric"`), read by
+/// [`deserialize_unit_enum`]; implemented by [`unit_enum!`](crate::unit_enum!).
+pub trait UnitEnum: Sized + Copy + 'static {
+    /// The enum's name in messages (``expected enum ColumnKind``, as serde says).
+    const NAME: &'static str;
+    /// The variants' names as written.
+    const VARIANTS: &'static [&'static str];
+    /// The variants, in the order of [`UnitEnum::VARIANTS`].
+    const VALUES: &'static [Self];
+}
+
+/// The `Deserialize` of a [`UnitEnum`]: serde's derive compiled a variant-name matcher and an
+/// enum reader per enum; this reads the variant's index through one visitor shared by all of
+/// them. It takes what the derive took (`"numeric"`, and serde_json's `{"numeric": null}`) and
+/// says what it said (``unknown variant `x`, expected one of ...``).
+pub fn deserialize_unit_enum<'de, T: UnitEnum, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    let index = d.deserialize_enum(
+        T::NAME,
+        T::VARIANTS,
+        VariantIndex {
+            name: T::NAME,
+            variants: T::VARIANTS,
+        },
+    )?;
+    Ok(T::VALUES[index])
+}
+
+/// Reads a unit variant as its index in `variants`.
+#[derive(Clone, Copy)]
+struct VariantIndex {
+    name: &'static str,
+    variants: &'static [&'static str],
+}
+
+impl<'de> Visitor<'de> for VariantIndex {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "enum {}", self.name)
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<usize, A::Error> {
+        let (index, variant) = data.variant_seed(self)?;
+        de::VariantAccess::unit_variant(variant)?;
+        Ok(index)
+    }
+}
+
+/// The variant's name, as the index of the variant it names.
+impl<'de> DeserializeSeed<'de> for VariantIndex {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_identifier(VariantName(self.variants))
+    }
+}
+
+struct VariantName(&'static [&'static str]);
+
+impl<'de> Visitor<'de> for VariantName {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("variant identifier")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<usize, E> {
+        self.0
+            .iter()
+            .position(|variant| *variant == name)
+            .ok_or_else(|| E::unknown_variant(name, self.0))
+    }
+}
+
+/// Implements `Deserialize` for an enum of unit variants through [`UnitEnum`]; name every
+/// variant with the name it is written as (keep `#[derive(Serialize)]` and its `rename_all`):
+///
+/// ```
+/// #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+/// #[serde(rename_all = "snake_case")]
+/// enum Side {
+///     Left,
+///     RightOnly,
+/// }
+/// ebb_core::unit_enum!(Side { Left as "left", RightOnly as "right_only" });
+///
+/// assert_eq!(serde_json::from_str::<Side>(r#""right_only""#).unwrap(), Side::RightOnly);
+/// let e = serde_json::from_str::<Side>(r#""up""#).unwrap_err();
+/// assert_eq!(
+///     e.to_string(),
+///     "unknown variant `up`, expected `left` or `right_only` at line 1 column 4"
+/// );
+/// ```
+#[macro_export]
+macro_rules! unit_enum {
+    ($ty:ident { $($variant:ident as $name:literal),+ $(,)? }) => {
+        impl<'de> $crate::map_struct::__serde::Deserialize<'de> for $ty {
+            fn deserialize<D: $crate::map_struct::__serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::map_struct::deserialize_unit_enum(d)
+            }
+        }
+
+        impl $crate::map_struct::UnitEnum for $ty {
+            const NAME: &'static str = ::core::stringify!($ty);
+            const VARIANTS: &'static [&'static str] = &[$($name),+];
+            const VALUES: &'static [Self] = &[$($ty::$variant),+];
+        }
+    };
+}
+
 /// Implements `Deserialize` for a struct through [`MapStruct`], reading a JSON object only.
 /// Name every field, in declaration order, with its serde options: `= EXPR` for
 /// `#[serde(default)]` (`Default::default()`) or `#[serde(default = "f")]` (`f()`), `as "name"`
@@ -249,6 +361,70 @@ mod tests {
             cover: Vec<f64>,
             #[serde(default)]
             categories: Vec<Vec<u32>>,
+        }
+    }
+
+    /// `ColumnKind` as serde's derive reads it.
+    mod derived_kind {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[allow(dead_code)]
+        pub enum ColumnKind {
+            Numeric,
+            Boolean,
+            Categorical,
+            Datetime,
+            Identifier,
+            Text,
+        }
+    }
+
+    #[test]
+    fn unit_enums_read_what_and_say_what_the_derive_did() {
+        use crate::data::schema::ColumnKind;
+        let read = |json: &str| {
+            let ours = serde_json::from_str::<ColumnKind>(json).map_err(|e| e.to_string());
+            let derived = serde_json::from_str::<derived_kind::ColumnKind>(json);
+            assert_eq!(
+                ours.as_ref().err(),
+                derived.as_ref().err().map(|e| e.to_string()).as_ref(),
+                "{json}"
+            );
+            // Through serde_json's `Value` too (request bodies are read that way).
+            let value = serde_json::from_str::<serde_json::Value>(json);
+            if let Ok(value) = value {
+                let ours = serde_json::from_value::<ColumnKind>(value.clone());
+                let derived = serde_json::from_value::<derived_kind::ColumnKind>(value);
+                assert_eq!(
+                    ours.as_ref().err().map(|e| e.to_string()),
+                    derived.as_ref().err().map(|e| e.to_string()),
+                    "{json} as a value"
+                );
+            }
+            ours
+        };
+        assert_eq!(read(r#""numeric""#), Ok(ColumnKind::Numeric));
+        assert_eq!(read(r#" "text" "#), Ok(ColumnKind::Text));
+        assert_eq!(read(r#"{"datetime":null}"#), Ok(ColumnKind::Datetime));
+        assert_eq!(
+            read(r#""Numeric""#),
+            Err(
+                "unknown variant `Numeric`, expected one of `numeric`, `boolean`, `categorical`, \
+                 `datetime`, `identifier`, `text` at line 1 column 9"
+                    .to_string()
+            )
+        );
+        for json in [
+            "3",
+            "null",
+            "[\"numeric\"]",
+            "{}",
+            r#"{"numeric":1}"#,
+            r#"{"nope":null}"#,
+            r#"{"numeric":null,"text":null}"#,
+            "\"numeric",
+        ] {
+            assert!(read(json).is_err(), "{json}");
         }
     }
 

@@ -9,7 +9,7 @@
 //! redo the change on what the other writer left. KV cannot do this (it has no conditional
 //! write, so two admins' read-modify-writes could each overwrite the other's change).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::experiment::Experiment;
@@ -67,7 +67,7 @@ ebb_core::map_struct!(RegisteredModel {
 });
 
 /// What happened to the active version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// `POST /v1/models/{id}/activate`.
@@ -75,6 +75,8 @@ pub enum Action {
     /// `POST /v1/rollback`.
     Rollback,
 }
+
+ebb_core::unit_enum!(Action { Activate as "activate", Rollback as "rollback" });
 
 /// One change of the active version.
 #[derive(Debug, Clone, PartialEq, Serialize)]

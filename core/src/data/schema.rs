@@ -16,7 +16,7 @@ use crate::data::table::{is_na, parse_bool, parse_number, StoredType, Table, Tex
 use crate::error::{Error, Result};
 
 /// What a column holds, as inferred from its values (or as declared in a saved schema).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnKind {
     /// Real numbers.
@@ -32,6 +32,15 @@ pub enum ColumnKind {
     /// Free text: excluded from modelling with a note.
     Text,
 }
+
+crate::unit_enum!(ColumnKind {
+    Numeric as "numeric",
+    Boolean as "boolean",
+    Categorical as "categorical",
+    Datetime as "datetime",
+    Identifier as "identifier",
+    Text as "text",
+});
 
 impl ColumnKind {
     /// Whether columns of this kind feed the model.
