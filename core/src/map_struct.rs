@@ -1,4 +1,4 @@
-//! Reading the artifact's (and the edge's) structs from JSON objects with less code per struct.
+//! Reading the artifact's (and the edge's) structs and unit enums with less code per type.
 //!
 //! serde's derived `Deserialize` for a struct compiles, per struct and per reader, a
 //! `deserialize_struct` that accepts a JSON object (`visit_map`) *and* a JSON array of the
@@ -16,6 +16,9 @@
 //! ..., expected struct Tree``, all with serde_json's line and column. The one difference: a
 //! struct written as a JSON array of its fields, which serde accepted and no Ebb file or request
 //! contains, is now ``invalid type: sequence, expected struct Tree``.
+//!
+//! [`unit_enum!`](crate::unit_enum!) does the same for enums of unit variants written as their
+//! names (`"numeric"`): one shared visitor reads the variant's index from the enum's names.
 //!
 //! Writing keeps serde's derive: the files are unchanged, byte for byte.
 
