@@ -37,7 +37,7 @@ use crate::tagged::{self, Tagged};
 
 /// Which model family the matrix is for: linear models need imputed, scaled inputs; trees
 /// handle raw scales and missing values themselves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Keep `NaN` for missing values, no scaling.
@@ -45,6 +45,8 @@ pub enum Target {
     /// Impute, add missing indicators, standard-scale.
     Linear,
 }
+
+crate::unit_enum!(Target { Trees as "trees", Linear as "linear" });
 
 /// How to encode categorical columns with many levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -703,7 +705,7 @@ fn mean_std(xs: &[f64]) -> (f64, f64) {
 }
 
 /// Fitted parameters of one numeric-like column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumericEncoder {
     /// Values below are raised to this (fitted low quantile).
     pub clip_low: f64,
@@ -718,6 +720,15 @@ pub struct NumericEncoder {
     /// Whether a 1/0 missing-indicator column follows the value.
     pub missing_indicator: bool,
 }
+
+crate::map_struct!(NumericEncoder {
+    clip_low,
+    clip_high,
+    median,
+    mean,
+    scale,
+    missing_indicator,
+});
 
 impl NumericEncoder {
     fn width(&self) -> usize {
@@ -797,22 +808,33 @@ impl Tagged for CategoricalEncoder {
         index: usize,
         rest: D,
     ) -> core::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
         struct OneHot {
             levels: Vec<String>,
             other_column: bool,
             missing_indicator: bool,
         }
-        #[derive(Deserialize)]
+        crate::map_struct!(OneHot {
+            levels,
+            other_column,
+            missing_indicator,
+        });
+
         struct Encoded {
             levels: Vec<String>,
             values: Vec<f64>,
             missing_value: f64,
         }
-        #[derive(Deserialize)]
+        crate::map_struct!(Encoded {
+            levels,
+            values,
+            missing_value,
+        });
+
         struct Codes {
             levels: Vec<String>,
         }
+        crate::map_struct!(Codes { levels });
+
         Ok(match index {
             0 => {
                 let OneHot {
@@ -961,7 +983,7 @@ impl Tagged for Encoder {
 }
 
 /// One raw input column of the pipeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InputColumn {
     /// Header name.
     pub name: String,
@@ -970,6 +992,12 @@ pub struct InputColumn {
     /// Fitted encoding.
     pub encoder: Encoder,
 }
+
+crate::map_struct!(InputColumn {
+    name,
+    kind,
+    encoder,
+});
 
 impl InputColumn {
     fn check(&self, max_levels: usize) -> core::result::Result<(), String> {
@@ -1127,7 +1155,7 @@ fn check_encoder(
 pub type RowErrors = Vec<(usize, Error)>;
 
 /// The fitted pipeline stored in the artifact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FittedPipeline {
     /// Model family the output feeds.
     pub target: Target,
@@ -1141,19 +1169,29 @@ pub struct FittedPipeline {
     /// the first (whose encoding is `target` and `inputs` itself); empty for a single family,
     /// and then not written, so files of single models are unchanged. The features are the
     /// first member's, then each part's in order, so each member reads one contiguous slice.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blend: Vec<BlendPart>,
 }
 
+crate::map_struct!(FittedPipeline {
+    target,
+    inputs,
+    time_column,
+    default_snapshot,
+    blend = Default::default(),
+});
+
 /// One further member's encoding of an ensemble pipeline's inputs: the encoders its own
 /// pipeline fitted, one per input (names, kinds and order are the pipeline's).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BlendPart {
     /// Model family the part's features feed.
     pub target: Target,
     /// One fitted encoder per input column, in input order.
     pub encoders: Vec<Encoder>,
 }
+
+crate::map_struct!(BlendPart { target, encoders });
 
 impl FittedPipeline {
     /// Number of model features (every member's, for an ensemble).

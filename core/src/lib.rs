@@ -33,6 +33,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod insight;
+pub mod map_struct;
 pub mod metrics;
 pub mod model;
 pub mod monitor;

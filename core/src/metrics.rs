@@ -366,7 +366,7 @@ pub fn brier(y: &[f64], p: &[f64]) -> Result<f64> {
 }
 
 /// Confusion counts at one threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Confusion {
     /// Churners called churners.
     pub tp: usize,
@@ -378,6 +378,13 @@ pub struct Confusion {
     #[serde(rename = "fn")]
     pub fn_: usize,
 }
+
+crate::map_struct!(Confusion {
+    tp,
+    fp,
+    tn,
+    fn_ as "fn",
+});
 
 fn ratio(num: usize, den: usize) -> f64 {
     if den == 0 {
@@ -655,7 +662,7 @@ fn ece_from(bins: &[CalibrationBin], n: usize) -> f64 {
 }
 
 /// Everything a user reads about a model's quality on one labelled set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     /// Area under the ROC curve.
     pub roc_auc: f64,
@@ -688,6 +695,24 @@ pub struct Report {
     /// Expected calibration error over [`CALIBRATION_BINS`] bins.
     pub ece: f64,
 }
+
+crate::map_struct!(Report {
+    roc_auc,
+    pr_auc,
+    log_loss,
+    brier,
+    threshold,
+    precision,
+    recall,
+    f1,
+    accuracy,
+    confusion,
+    best_f1,
+    best_f1_threshold,
+    positive_rate,
+    n,
+    ece,
+});
 
 /// Computes a [`Report`] for predicted probabilities `p`, with threshold metrics at
 /// `threshold`. Needs both classes and probabilities in `[0, 1]`.

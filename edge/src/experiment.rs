@@ -26,7 +26,7 @@ impl Arm {
 }
 
 /// A running experiment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Experiment {
     /// Version serving the control arm.
     pub control: String,
@@ -40,9 +40,16 @@ pub struct Experiment {
     pub started_at_ms: u64,
 }
 
+ebb_core::map_struct!(Experiment {
+    control,
+    treatment,
+    treatment_share,
+    salt,
+    started_at_ms,
+});
+
 /// The body of `PUT /v1/experiment`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct ExperimentRequest {
     /// Version for the control arm.
     pub control: String,
@@ -53,6 +60,16 @@ pub struct ExperimentRequest {
     /// Hash salt (default: derived from the two versions and the start time).
     pub salt: Option<String>,
 }
+
+ebb_core::map_struct!(
+    ExperimentRequest,
+    deny_unknown_fields {
+        control,
+        treatment,
+        treatment_share,
+        salt,
+    }
+);
 
 impl ExperimentRequest {
     /// Parses and checks the body; `known` says whether a version is registered.
@@ -212,6 +229,21 @@ mod tests {
         let err = ExperimentRequest::parse(&json!({"control": "m-a", "treatmnt": "m-b"}), known, 7)
             .unwrap_err();
         assert_eq!(err.status, 400);
-        assert!(err.message.contains("treatmnt"), "{err}");
+        assert!(
+            err.message.ends_with(": unknown field `treatmnt`, expected one of `control`, `treatment`, `treatment_share`, `salt`"),
+            "{err}"
+        );
+        let err = ExperimentRequest::parse(&json!({"control": "m-a"}), known, 7).unwrap_err();
+        assert!(
+            err.message.ends_with(": missing field `treatment`"),
+            "{err}"
+        );
+        let err =
+            ExperimentRequest::parse(&json!(["m-a", "m-b", 0.5, "salt"]), known, 7).unwrap_err();
+        assert!(
+            err.message
+                .ends_with(": invalid type: sequence, expected struct ExperimentRequest"),
+            "{err}"
+        );
     }
 }

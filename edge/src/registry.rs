@@ -9,7 +9,7 @@
 //! redo the change on what the other writer left. KV cannot do this (it has no conditional
 //! write, so two admins' read-modify-writes could each overwrite the other's change).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::experiment::Experiment;
@@ -41,7 +41,7 @@ pub fn model_key(version: &str) -> String {
 }
 
 /// A registered version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegisteredModel {
     /// Model id (content hash).
     pub version: String,
@@ -57,8 +57,17 @@ pub struct RegisteredModel {
     pub uploaded_at_ms: u64,
 }
 
+ebb_core::map_struct!(RegisteredModel {
+    version,
+    family,
+    cv_roc_auc,
+    threshold,
+    bytes,
+    uploaded_at_ms,
+});
+
 /// What happened to the active version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// `POST /v1/models/{id}/activate`.
@@ -67,8 +76,10 @@ pub enum Action {
     Rollback,
 }
 
+ebb_core::unit_enum!(Action { Activate as "activate", Rollback as "rollback" });
+
 /// One change of the active version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Activation {
     /// The version that became active.
     pub version: String,
@@ -80,8 +91,15 @@ pub struct Activation {
     pub at_ms: u64,
 }
 
+ebb_core::map_struct!(Activation {
+    version,
+    previous,
+    action,
+    at_ms,
+});
+
 /// The registry document.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Registry {
     /// Registered versions, oldest first.
     pub models: Vec<RegisteredModel>,
@@ -92,6 +110,13 @@ pub struct Registry {
     /// The running A/B experiment.
     pub experiment: Option<Experiment>,
 }
+
+ebb_core::map_struct!(Registry {
+    models,
+    active,
+    history,
+    experiment,
+});
 
 /// Whether an upload added a version or found it already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

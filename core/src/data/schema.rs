@@ -16,7 +16,7 @@ use crate::data::table::{is_na, parse_bool, parse_number, StoredType, Table, Tex
 use crate::error::{Error, Result};
 
 /// What a column holds, as inferred from its values (or as declared in a saved schema).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnKind {
     /// Real numbers.
@@ -33,6 +33,15 @@ pub enum ColumnKind {
     Text,
 }
 
+crate::unit_enum!(ColumnKind {
+    Numeric as "numeric",
+    Boolean as "boolean",
+    Categorical as "categorical",
+    Datetime as "datetime",
+    Identifier as "identifier",
+    Text as "text",
+});
+
 impl ColumnKind {
     /// Whether columns of this kind feed the model.
     pub fn is_model_input(self) -> bool {
@@ -47,21 +56,28 @@ impl ColumnKind {
 }
 
 /// One input column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnSchema {
     /// Header name.
     pub name: String,
     /// Inferred or declared type.
     pub kind: ColumnKind,
     /// For categorical columns: the levels seen in training, most frequent first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
     /// Whether training data had missing values in this column.
     pub nullable: bool,
 }
 
+crate::map_struct!(ColumnSchema {
+    name,
+    kind,
+    categories = Default::default(),
+    nullable,
+});
+
 /// The target column and how its two raw values map to 1 (churned) and 0 (stayed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TargetSpec {
     /// Header name of the target.
     pub name: String,
@@ -71,8 +87,14 @@ pub struct TargetSpec {
     pub negative: String,
 }
 
+crate::map_struct!(TargetSpec {
+    name,
+    positive,
+    negative,
+});
+
 /// Everything known about a table's columns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schema {
     /// Every column except the target, in file order.
     pub columns: Vec<ColumnSchema>,
@@ -83,6 +105,13 @@ pub struct Schema {
     /// The time / snapshot column used for time-based validation, if any.
     pub time_column: Option<String>,
 }
+
+crate::map_struct!(Schema {
+    columns,
+    target,
+    id_column,
+    time_column,
+});
 
 /// Share (in percent) of a column's non-missing values that must parse as numbers or dates for
 /// the column to take that type; the remaining cells are bad cells that the quality report

@@ -885,7 +885,7 @@ fn check_labels(y: &[f64], n_rows: usize, name: &'static str) -> Result<()> {
 
 /// A trained boosted ensemble. Scores are log-odds: `base_score` plus every tree's output
 /// (the learning rate is already folded into leaf values).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BoostModel {
     /// Log-odds of the weighted positive rate of the training rows.
     pub base_score: f64,
@@ -903,9 +903,19 @@ pub struct BoostModel {
     /// Per feature, its number of level codes when it is categorical and split as sets of
     /// levels ([`Tree::categories`]), else 0; empty when no feature is (and in artifacts of
     /// builds before native categorical splits).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<u32>,
 }
+
+crate::map_struct!(BoostModel {
+    base_score,
+    trees,
+    n_features,
+    best_iteration,
+    training_log,
+    gain_importance,
+    categories = Default::default(),
+});
 
 impl BoostModel {
     fn constant(base_score: f64, n_features: usize, mapper: &BinMapper) -> Self {

@@ -68,16 +68,18 @@ impl Tagged for Calibrator {
         index: usize,
         rest: D,
     ) -> core::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
         struct Platt {
             a: f64,
             b: f64,
         }
-        #[derive(Deserialize)]
+        crate::map_struct!(Platt { a, b });
+
         struct Isotonic {
             thresholds: Vec<f64>,
             values: Vec<f64>,
         }
+        crate::map_struct!(Isotonic { thresholds, values });
+
         Ok(match index {
             0 => {
                 // serde ignored any other field of a unit variant; so does this.

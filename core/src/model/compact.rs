@@ -111,12 +111,13 @@ fn derive_internal(tree: &mut Tree) {
 }
 
 /// The serialised form: per-feature threshold tables and one base64 string per tree.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct Encoded {
     thresholds: Vec<Vec<f64>>,
     nodes: Vec<String>,
 }
+
+crate::map_struct!(Encoded, deny_unknown_fields { thresholds, nodes });
 
 /// How a forest's trees are laid out in its artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -21,7 +21,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::family::{Model, PackedModel};
 use super::linear::solve_spd;
@@ -32,7 +32,7 @@ use super::{sigmoid, softplus};
 pub const MAX_MEMBERS: usize = 16;
 
 /// One member of an ensemble: a fitted model of a single family and its weight in the blend.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Member {
     /// Weight of the member's score in the blend (non-negative).
     pub weight: f64,
@@ -40,14 +40,18 @@ pub struct Member {
     pub model: Model,
 }
 
+crate::map_struct!(Member { weight, model });
+
 /// A weighted blend of models of single families (see the module docs).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EnsembleModel {
     /// Added to the weighted sum of the members' scores (log-odds).
     pub bias: f64,
     /// The members, in the order their features follow each other in a row.
     pub members: Vec<Member>,
 }
+
+crate::map_struct!(EnsembleModel { bias, members });
 
 impl EnsembleModel {
     /// Features a row holds: every member's, one member after the other.

@@ -419,13 +419,19 @@ pub struct ForestModel {
 }
 
 /// [`ForestModel`] as the artifact stores it: the layout is read from the shape of `trees`.
-#[derive(Deserialize)]
 struct StoredForest {
     trees: ReadTrees,
     n_features: usize,
     impurity_decrease: Vec<f64>,
     oob: Option<OobEstimate>,
 }
+
+crate::map_struct!(StoredForest {
+    trees,
+    n_features,
+    impurity_decrease,
+    oob,
+});
 
 impl From<StoredForest> for ForestModel {
     fn from(stored: StoredForest) -> Self {
@@ -555,11 +561,11 @@ fn clamp_proba(p: f64) -> f64 {
 }
 
 /// How well the forest predicts rows it did not train on, from each row's out-of-bag trees.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OobEstimate {
     /// Mean leaf value of the trees that did not see the row; `NaN` (`null` in JSON) for rows
     /// that were in every tree's bootstrap.
-    #[serde(with = "nan_as_null")]
+    #[serde(serialize_with = "nan_as_null::serialize")]
     pub oob_proba: Vec<f64>,
     /// Share of out-of-bag rows whose probability is on the right side of 0.5 (≥ 0.5 means 1).
     pub accuracy: f64,
@@ -567,9 +573,16 @@ pub struct OobEstimate {
     pub log_loss: f64,
     /// Area under the ROC curve over out-of-bag rows (ties count half); `NaN` (`null` in JSON)
     /// when those rows hold only one class.
-    #[serde(with = "nan_as_null_scalar")]
+    #[serde(serialize_with = "nan_as_null_scalar::serialize")]
     pub roc_auc: f64,
 }
+
+crate::map_struct!(OobEstimate {
+    oob_proba via nan_as_null::Read,
+    accuracy,
+    log_loss,
+    roc_auc via nan_as_null_scalar::Read,
+});
 
 impl OobEstimate {
     fn from_sums(sum: &[f64], count: &[u32], y: &[f64]) -> Option<Self> {
@@ -642,9 +655,14 @@ mod nan_as_null {
         s.collect_seq(v.iter().map(|x| if x.is_nan() { None } else { Some(*x) }))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-        let v = Vec::<Option<f64>>::deserialize(d)?;
-        Ok(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+    /// A list read with `null` as `NaN`.
+    pub struct Read(pub Vec<f64>);
+
+    impl<'de> Deserialize<'de> for Read {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let v = Vec::<Option<f64>>::deserialize(d)?;
+            Ok(Read(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect()))
+        }
     }
 }
 
@@ -656,8 +674,13 @@ mod nan_as_null_scalar {
         (if x.is_nan() { None } else { Some(*x) }).serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    /// A number read with `null` as `NaN`.
+    pub struct Read(pub f64);
+
+    impl<'de> Deserialize<'de> for Read {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(Read(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN)))
+        }
     }
 }
 
@@ -1384,6 +1407,27 @@ mod tests {
             assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
         }
         assert_eq!(oob.roc_auc, back_oob.roc_auc);
+    }
+
+    #[test]
+    fn an_oob_estimate_reads_null_as_nan_and_names_a_missing_field() {
+        use alloc::string::ToString;
+        let json = r#"{"oob_proba":[0.25,null],"accuracy":1.0,"log_loss":0.5,"roc_auc":null}"#;
+        let oob: OobEstimate = serde_json::from_str(json).unwrap();
+        assert_eq!(oob.oob_proba[0], 0.25);
+        assert!(oob.oob_proba[1].is_nan() && oob.roc_auc.is_nan());
+        assert_eq!(serde_json::to_string(&oob).unwrap(), json);
+        let e =
+            serde_json::from_str::<OobEstimate>(r#"{"accuracy":1.0,"log_loss":0.5}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "missing field `oob_proba` at line 1 column 31"
+        );
+        let e = serde_json::from_str::<OobEstimate>(r#"{"oob_proba":"x"}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid type: string \"x\", expected a sequence at line 1 column 16"
+        );
     }
 
     #[test]

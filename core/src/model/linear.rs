@@ -321,7 +321,7 @@ fn validate_data(x: &dyn DesignRows, y: &[f64], sample_weight: Option<&[f64]>) -
 }
 
 /// A fitted logistic regression: `P(churn) = sigmoid(intercept + row · coefficients)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogisticModel {
     /// The unpenalised constant term, in log-odds.
     pub intercept: f64,
@@ -332,6 +332,13 @@ pub struct LogisticModel {
     /// Whether the tolerance was met within `max_iter` steps.
     pub converged: bool,
 }
+
+crate::map_struct!(LogisticModel {
+    intercept,
+    coefficients,
+    iterations,
+    converged,
+});
 
 impl LogisticModel {
     /// The log-odds of churn for one row. `NaN` if the row's length differs from the number of

@@ -15,7 +15,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Marker in [`Tree::feature`] for a leaf.
 pub const LEAF: u32 = u32::MAX;
@@ -64,7 +64,7 @@ pub fn check_trees(
 
 /// A binary decision tree in flat arrays (struct-of-arrays keeps prediction cache-friendly and
 /// the JSON artifact compact).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Tree {
     /// Split feature per node, or [`LEAF`].
     pub feature: Vec<u32>,
@@ -84,9 +84,20 @@ pub struct Tree {
     /// numeric split or a leaf. The whole list is empty when no node splits a categorical,
     /// which keeps artifacts of earlier builds (that have no such field) loading, scoring and
     /// saving as they did.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<Vec<u32>>,
 }
+
+crate::map_struct!(Tree {
+    feature,
+    threshold,
+    default_left,
+    left,
+    right,
+    value,
+    cover,
+    categories = Vec::new(),
+});
 
 /// Whether a non-missing value `x` of a categorical feature is one of the level codes in
 /// `left` (sorted): a code is a whole number, so anything else (or an unknown code) is not.

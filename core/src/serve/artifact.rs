@@ -9,7 +9,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::data::schema::Schema;
@@ -25,7 +25,7 @@ use crate::serve::validate::first_non_finite;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Cross-validated metrics of one model family, as compared during training.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FamilyResult {
     /// Family name (`logistic`, `forest`, `gbdt`).
     pub name: String,
@@ -33,8 +33,10 @@ pub struct FamilyResult {
     pub cv: Report,
 }
 
+crate::map_struct!(FamilyResult { name, cv });
+
 /// What training measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainingMetrics {
     /// Every family compared, in comparison order.
     pub models: Vec<FamilyResult>,
@@ -48,8 +50,16 @@ pub struct TrainingMetrics {
     pub calibrated_cv: Report,
 }
 
+crate::map_struct!(TrainingMetrics {
+    models,
+    chosen,
+    validation,
+    calibration,
+    calibrated_cv,
+});
+
 /// Facts about the training run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainingMetadata {
     /// Clean training rows used.
     pub rows: usize,
@@ -67,8 +77,18 @@ pub struct TrainingMetadata {
     pub feature_names: Vec<String>,
 }
 
+crate::map_struct!(TrainingMetadata {
+    rows,
+    quarantined_rows,
+    seed,
+    data_hash,
+    created_at,
+    ebb_version,
+    feature_names,
+});
+
 /// The whole model artifact.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Artifact {
     /// Format version; loading rejects unknown or newer versions.
     pub format_version: u32,
@@ -93,6 +113,20 @@ pub struct Artifact {
     /// Training metadata.
     pub metadata: TrainingMetadata,
 }
+
+crate::map_struct!(Artifact {
+    format_version,
+    model_id,
+    content_hash,
+    schema,
+    pipeline,
+    model,
+    calibration,
+    threshold,
+    metrics,
+    reference,
+    metadata,
+});
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
@@ -382,7 +416,7 @@ impl Artifact {
     /// mismatch message ending with `mismatch_hint`.
     ///
     /// `#[inline]` so that the caller's crate compiles it and the JSON reading it instantiates
-    /// (serde's derived readers of every artifact type, well over 100 KB of wasm): the wasm
+    /// (the readers of every artifact type, well over 100 KB of wasm): the wasm
     /// builds optimise the worker and the dashboard for size but keep this crate at full speed
     /// for its compute, and loading a model is no compute worth that size (BENCHMARKS.md,
     /// "Artifact reading and the wasm size").
@@ -392,10 +426,11 @@ impl Artifact {
         content_hash: impl FnOnce(&mut Artifact) -> Result<String>,
         mismatch_hint: &str,
     ) -> Result<Artifact> {
-        #[derive(Deserialize)]
         struct Header {
             format_version: Option<u32>,
         }
+        crate::map_struct!(Header { format_version });
+
         // Read as bytes, not `from_str`: request bodies are read from bytes, and one reader
         // type means one copy of serde_json's parser in the wasm builds (BENCHMARKS.md, "One
         // JSON reader"); for text that is already UTF-8 both give the same values and errors.

@@ -46,14 +46,16 @@ impl Tagged for Bins {
         index: usize,
         rest: D,
     ) -> core::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
         struct Numeric {
             upper_edges: Vec<f64>,
         }
-        #[derive(Deserialize)]
+        crate::map_struct!(Numeric { upper_edges });
+
         struct Categorical {
             levels: Vec<String>,
         }
+        crate::map_struct!(Categorical { levels });
+
         Ok(match index {
             0 => Bins::Numeric {
                 upper_edges: Numeric::deserialize(rest)?.upper_edges,
@@ -66,7 +68,7 @@ impl Tagged for Bins {
 }
 
 /// A mergeable summary of one column over some rows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnSketch {
     /// Column name.
     pub name: String,
@@ -86,9 +88,20 @@ pub struct ColumnSketch {
     /// artifacts are unchanged) until a sum would overflow, as one of `1e200` already does in
     /// its square: the sums then shrink by [`RESCALE`] steps, so they stay finite for any
     /// finite input and a saved artifact always loads.
-    #[serde(default = "unit_scale", skip_serializing_if = "is_unit_scale")]
+    #[serde(skip_serializing_if = "is_unit_scale")]
     pub scale: f64,
 }
+
+crate::map_struct!(ColumnSketch {
+    name,
+    bins,
+    counts,
+    missing,
+    present,
+    sum,
+    sum_squares,
+    scale = unit_scale(),
+});
 
 /// The factor a sketch's scale grows by when a sum would overflow: two steps bring even
 /// `f64::MAX` to a value whose square is finite.
@@ -298,11 +311,13 @@ impl ColumnSketch {
 }
 
 /// Counts of scores over [`SCORE_BINS`] equal-width bins of `[0, 1]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoreHistogram {
     /// Rows per bin.
     pub counts: Vec<u64>,
 }
+
+crate::map_struct!(ScoreHistogram { counts });
 
 impl Default for ScoreHistogram {
     fn default() -> Self {
@@ -321,13 +336,15 @@ impl ScoreHistogram {
 }
 
 /// The training data's reference distributions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reference {
     /// One sketch per model input column, in pipeline input order.
     pub columns: Vec<ColumnSketch>,
     /// Distribution of the model's (calibrated) training scores.
     pub scores: ScoreHistogram,
 }
+
+crate::map_struct!(Reference { columns, scores });
 
 impl Reference {
     /// Checks a loaded reference against the pipeline it describes: one sketch per input
