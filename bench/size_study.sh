@@ -59,6 +59,13 @@ declare -A variants=(
     [l7_ff08_s7]='{"num_leaves":7,"feature_fraction":0.8,"seed":7}'
     [leaves7_s99]='{"num_leaves":7,"seed":99}'
     [l7_ff08_s99]='{"num_leaves":7,"feature_fraction":0.8,"seed":99}'
+    # Session 14: splits scored by row counts instead of hessians (CatBoost's edge on mlc_churn),
+    # over the shipped small-table default (7 leaves, 80% of the features), and the second-order
+    # gain with the same L2 for comparison.
+    [l7_ff08_rows]='{"num_leaves":7,"feature_fraction":0.8,"split_gain":"rows"}'
+    [l7_ff08_rows_l2_3]='{"num_leaves":7,"feature_fraction":0.8,"split_gain":"rows","lambda_l2":3.0}'
+    [l7_ff08_rows_l2_10]='{"num_leaves":7,"feature_fraction":0.8,"split_gain":"rows","lambda_l2":10.0}'
+    [l7_ff08_l2_10]='{"num_leaves":7,"feature_fraction":0.8,"lambda_l2":10.0}'
     [l7_ff08_cs20]='{"num_leaves":7,"feature_fraction":0.8,"cat_smooth":20.0}'
     [tuned]='{}'
     [tuned_ni]='{"compare_imbalance":false}'

@@ -7,6 +7,7 @@
 
 use alloc::vec::Vec;
 
+use super::SplitGain;
 use crate::model::binning::{BinMapper, BinnedMatrix};
 
 /// Gradient statistics of a set of rows.
@@ -264,6 +265,7 @@ pub(crate) struct SplitRules {
     pub min_data_in_leaf: u32,
     pub min_sum_hessian: f64,
     pub min_gain: f64,
+    pub gain: SplitGain,
     pub categorical: CategoricalRules,
 }
 
@@ -306,11 +308,15 @@ impl Default for CategoricalRules {
 
 impl SplitRules {
     fn score(&self, s: Sums) -> f64 {
-        s.g * s.g / (s.h + self.lambda_l2)
+        self.score_with(s, self.lambda_l2)
     }
 
     fn score_with(&self, s: Sums, l2: f64) -> f64 {
-        s.g * s.g / (s.h + l2)
+        let mass = match self.gain {
+            SplitGain::Hessian => s.h,
+            SplitGain::Rows => f64::from(s.n),
+        };
+        s.g * s.g / (mass + l2)
     }
 
     fn allows(&self, s: Sums) -> bool {
@@ -532,6 +538,7 @@ mod tests {
         min_data_in_leaf: 1,
         min_sum_hessian: 0.0,
         min_gain: 0.0,
+        gain: SplitGain::Hessian,
         categorical: CategoricalRules {
             max_levels: 32,
             smooth: 0.0,
@@ -628,6 +635,31 @@ mod tests {
         let best = best_for_feature(&hist, 0, total, &RULES).unwrap();
         assert_eq!(best.bin, 0);
         assert!(!best.default_left, "right side has more hessian");
+    }
+
+    /// Bin 0 holds rows the model already predicts with confidence (a small hessian), bins 1
+    /// and 2 uncertain rows pulling opposite ways: the second-order gain cuts off bin 0
+    /// (1²/0.05 + 1²/5 = 20.2 against 4²/2.55 + 4²/2.5 = 12.7), the row-count gain cuts between
+    /// the uncertain bins (4²/20 + 4²/10 = 2.4 against 1²/10 + 1²/20 = 0.15).
+    #[test]
+    fn the_row_count_gain_weighs_every_row_alike() {
+        let hist = [
+            s(-1.0, 0.05, 10),
+            s(-3.0, 2.5, 10),
+            s(4.0, 2.5, 10),
+            s(0.0, 0.0, 0),
+        ];
+        let total = hist.iter().fold(Sums::default(), |a, &b| a.add(b));
+        let hessian = best_for_feature(&hist, 0, total, &RULES).unwrap();
+        assert_eq!(hessian.bin, 0);
+        assert!((hessian.gain - 20.2).abs() < 1e-9, "{}", hessian.gain);
+        let rows = SplitRules {
+            gain: SplitGain::Rows,
+            ..RULES
+        };
+        let by_rows = best_for_feature(&hist, 0, total, &rows).unwrap();
+        assert_eq!(by_rows.bin, 1);
+        assert!((by_rows.gain - 2.4).abs() < 1e-9, "{}", by_rows.gain);
     }
 
     #[test]
