@@ -312,16 +312,24 @@ impl SplitRules {
     }
 
     fn score_with(&self, s: Sums, l2: f64) -> f64 {
-        let mass = match self.gain {
-            SplitGain::Hessian => s.h,
-            SplitGain::Rows => f64::from(s.n),
-        };
-        s.g * s.g / (mass + l2)
+        match self.gain {
+            SplitGain::Hessian => score_of::<false>(s, l2),
+            SplitGain::Rows => score_of::<true>(s, l2),
+        }
     }
 
     fn allows(&self, s: Sums) -> bool {
         s.n >= self.min_data_in_leaf && s.h >= self.min_sum_hessian
     }
+}
+
+/// A side's squared gradient sum over its mass plus `l2`: the mass is its rows when `ROWS`, else
+/// its hessian sum ([`SplitGain`]). A constant parameter, so the threshold scan, which scores
+/// every bin of every feature, does not test the gain kind per bin.
+#[inline]
+fn score_of<const ROWS: bool>(s: Sums, l2: f64) -> f64 {
+    let mass = if ROWS { f64::from(s.n) } else { s.h };
+    s.g * s.g / (mass + l2)
 }
 
 /// The best way found to split a leaf.
@@ -366,15 +374,29 @@ impl BinSet {
 /// missing values for this feature, missing values (seen only at prediction time) follow the
 /// side with more hessian mass, i.e. the side most training rows took.
 fn best_for_feature(hist: &[Sums], f: usize, total: Sums, rules: &SplitRules) -> Option<Split> {
+    match rules.gain {
+        SplitGain::Hessian => best_threshold::<false>(hist, f, total, rules),
+        SplitGain::Rows => best_threshold::<true>(hist, f, total, rules),
+    }
+}
+
+/// [`best_for_feature`] for one kind of gain (see [`score_of`]).
+fn best_threshold<const ROWS: bool>(
+    hist: &[Sums],
+    f: usize,
+    total: Sums,
+    rules: &SplitRules,
+) -> Option<Split> {
+    let score = |s: Sums| score_of::<ROWS>(s, rules.lambda_l2);
     let (values, missing) = hist.split_at(hist.len() - 1);
     let missing = missing[0];
-    let parent = rules.score(total);
+    let parent = score(total);
     let mut best: Option<Split> = None;
     let mut consider = |left: Sums, right: Sums, bin: usize, default_left: bool| {
         if !rules.allows(left) || !rules.allows(right) {
             return;
         }
-        let gain = rules.score(left) + rules.score(right) - parent;
+        let gain = score(left) + score(right) - parent;
         if gain > rules.min_gain && gain > best.map_or(0.0, |b| b.gain) {
             best = Some(Split {
                 gain,
