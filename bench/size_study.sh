@@ -66,6 +66,12 @@ declare -A variants=(
     [l7_ff08_rows_l2_3]='{"num_leaves":7,"feature_fraction":0.8,"split_gain":"rows","lambda_l2":3.0}'
     [l7_ff08_rows_l2_10]='{"num_leaves":7,"feature_fraction":0.8,"split_gain":"rows","lambda_l2":10.0}'
     [l7_ff08_l2_10]='{"num_leaves":7,"feature_fraction":0.8,"lambda_l2":10.0}'
+    # Symmetric (oblivious) trees of depth 6 with L2 3, as CatBoost grows them: with early
+    # stopping as the other variants, and with CatBoost's protocol of a fixed 1,000 rounds at a
+    # small rate and no minimum leaf size.
+    [sym6_l2_3]='{"tree_shape":"symmetric","lambda_l2":3.0}'
+    [sym6_rows_l2_3]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows"}'
+    [sym6_rows_fixed1000]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.015,"n_trees":1000,"early_stopping_rounds":null}'
     [l7_ff08_cs20]='{"num_leaves":7,"feature_fraction":0.8,"cat_smooth":20.0}'
     [tuned]='{}'
     [tuned_ni]='{"compare_imbalance":false}'

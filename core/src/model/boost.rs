@@ -78,6 +78,26 @@ pub enum SplitGain {
     Rows,
 }
 
+/// How each boosting tree grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TreeShape {
+    /// Best-first: the leaf whose split gains most is split next, up to `num_leaves` leaves
+    /// (LightGBM's growth).
+    #[default]
+    LeafWise,
+    /// Symmetric (oblivious): level by level, every leaf of a level takes the same cut, for
+    /// `max_depth` levels ([`SYMMETRIC_DEPTH`] when unset; `num_leaves` is not used). A leaf
+    /// whose side would be empty or too small stays a leaf. CatBoost's default trees.
+    Symmetric,
+}
+
+/// Levels of a symmetric tree when `max_depth` is unset (CatBoost's default depth).
+pub const SYMMETRIC_DEPTH: usize = 6;
+
+/// Deepest symmetric tree: a level keeps a histogram per open leaf, `2^(depth - 1)` of them.
+const MAX_SYMMETRIC_DEPTH: usize = 8;
+
 /// Hyper-parameters of gradient boosting. Defaults follow LightGBM's, with early stopping on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoostParams {
@@ -137,6 +157,9 @@ pub struct BoostParams {
     /// What a split's gain is measured against (see [`SplitGain`]).
     #[serde(default)]
     pub split_gain: SplitGain,
+    /// How trees grow (see [`TreeShape`]).
+    #[serde(default)]
+    pub tree_shape: TreeShape,
 }
 
 fn default_max_cat_threshold() -> usize {
@@ -180,6 +203,7 @@ impl Default for BoostParams {
             cat_l2: default_cat_l2(),
             min_data_per_group: default_min_data_per_group(),
             split_gain: SplitGain::default(),
+            tree_shape: TreeShape::default(),
         }
     }
 }
@@ -255,6 +279,8 @@ impl BoostParams {
         with_min_data_per_group: min_data_per_group: usize;
         /// Sets [`BoostParams::split_gain`].
         with_split_gain: split_gain: SplitGain;
+        /// Sets [`BoostParams::tree_shape`].
+        with_tree_shape: tree_shape: TreeShape;
     }
 
     fn check(&self) -> Result<()> {
@@ -276,6 +302,14 @@ impl BoostParams {
         }
         if self.max_depth == Some(0) {
             return bad("max_depth", "must be at least 1, or unset for no limit");
+        }
+        if self.tree_shape == TreeShape::Symmetric
+            && self.max_depth.is_some_and(|d| d > MAX_SYMMETRIC_DEPTH)
+        {
+            return bad(
+                "max_depth",
+                "must be at most 8 with symmetric trees (each level doubles the histograms kept), e.g. 6",
+            );
         }
         if !(self.min_sum_hessian_in_leaf >= 0.0 && self.min_sum_hessian_in_leaf.is_finite()) {
             return bad("min_sum_hessian_in_leaf", "must be a non-negative number");
@@ -610,6 +644,8 @@ impl BoostParams {
         let cfg = GrowConfig {
             num_leaves: self.num_leaves,
             max_depth: self.max_depth,
+            symmetric_depth: (self.tree_shape == TreeShape::Symmetric)
+                .then(|| self.max_depth.unwrap_or(SYMMETRIC_DEPTH)),
             learning_rate: self.learning_rate,
             rules: SplitRules {
                 lambda_l2: self.lambda_l2,
@@ -626,7 +662,7 @@ impl BoostParams {
                 },
             },
         };
-        let mut learner = TreeLearner::new(mapper, binned, self.num_leaves);
+        let mut learner = TreeLearner::new(mapper, binned, cfg.histogram_slots());
         let rng = Rng::new(self.seed);
         let (bag_rng, column_rng) = (rng.fork(1), rng.fork(2));
         let bagging = self.bagging_freq > 0 && self.bagging_fraction < 1.0;
@@ -1296,6 +1332,50 @@ mod tests {
         );
     }
 
+    /// Symmetric trees ask each level one question: every split node at one depth tests the
+    /// same feature and threshold, no tree is deeper than `max_depth`, and two levels learn XOR.
+    #[test]
+    fn symmetric_trees_share_each_levels_cut_and_learn_xor() {
+        let (x, y) = xor_data(1500, 3);
+        let (xt, yt) = xor_data(1500, 4);
+        let params = BoostParams::default()
+            .with_tree_shape(TreeShape::Symmetric)
+            .with_max_depth(Some(3))
+            .with_n_trees(60);
+        let model = params.fit(x.view(), &y, None).unwrap();
+        let test_auc = auc(&yt, &model.predict_proba_matrix(xt.view()));
+        assert!(test_auc > 0.95, "{test_auc}");
+        for t in &model.trees {
+            // Walk level by level from the root.
+            let mut level = vec![0usize];
+            for depth in 0..=3 {
+                let splits: Vec<usize> = level
+                    .iter()
+                    .copied()
+                    .filter(|&n| t.feature[n] != LEAF)
+                    .collect();
+                if depth == 3 {
+                    assert!(splits.is_empty(), "deeper than max_depth");
+                }
+                if let Some(&first) = splits.first() {
+                    for &n in &splits {
+                        assert_eq!(t.feature[n], t.feature[first]);
+                        assert_eq!(t.threshold[n], t.threshold[first]);
+                        assert_eq!(t.default_left[n], t.default_left[first]);
+                    }
+                }
+                level = splits
+                    .iter()
+                    .flat_map(|&n| [t.left[n] as usize, t.right[n] as usize])
+                    .collect();
+            }
+        }
+        let deep = BoostParams::default()
+            .with_tree_shape(TreeShape::Symmetric)
+            .with_max_depth(Some(9));
+        assert!(deep.fit(x.view(), &y, None).is_err());
+    }
+
     #[test]
     fn class_weighting_raises_positive_probabilities() {
         let (x, y) = xor_data(1000, 9);
@@ -1523,28 +1603,65 @@ mod tests {
             .is_err());
     }
 
+    /// A symmetric tree's level cuts a categorical feature as a set of levels too, ordered by
+    /// the level's sums over all its leaves; the model scores the same by row and by block.
+    #[test]
+    fn symmetric_trees_split_levels_as_sets() {
+        let (x, y) = level_data(6_000, 21);
+        let (xt, yt) = level_data(3_000, 22);
+        let model = BoostParams::default()
+            .with_n_trees(60)
+            .with_tree_shape(TreeShape::Symmetric)
+            .fit_categorical_with_progress(x.view(), &[40, 0], &y, None, &mut Reporter::silent())
+            .unwrap();
+        let splits = model
+            .trees
+            .iter()
+            .flat_map(|t| (0..t.categories.len()).filter_map(|n| t.left_levels(n)))
+            .count();
+        assert!(splits > 0, "no categorical split");
+        let a = auc(&yt, &model.predict_proba_matrix(xt.view()));
+        assert!(a > 0.8, "symmetric AUC {a}");
+        assert!(
+            model.predict_proba(&[1.0, 0.0]) < 0.3,
+            "code 1 does not churn"
+        );
+        let block: Vec<f64> = xt.iter().copied().collect();
+        let mut out = vec![0.0; xt.nrows()];
+        model.predict_proba_block(&block, &mut out);
+        for (r, &b) in out.iter().enumerate() {
+            assert_eq!(
+                model.predict_proba(&xt.row(r).to_vec()).to_bits(),
+                b.to_bits()
+            );
+        }
+    }
+
     #[cfg(feature = "parallel")]
     #[test]
     fn one_thread_and_many_threads_give_the_same_model() {
         let (x, y) = xor_data(20_000, 13);
-        let p = BoostParams::default()
+        let leaf_wise = BoostParams::default()
             .with_n_trees(15)
             .with_bagging_fraction(0.8)
             .with_bagging_freq(2);
-        let many = p.fit(x.view(), &y, None).unwrap();
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(|| p.fit(x.view(), &y, None))
-            .unwrap();
-        assert_eq!(
-            serde_json::to_string(&one).unwrap(),
-            serde_json::to_string(&many).unwrap()
-        );
-        assert_eq!(
-            one.predict_proba_matrix(x.view()),
-            many.predict_proba_matrix(x.view())
-        );
+        let symmetric = leaf_wise.clone().with_tree_shape(TreeShape::Symmetric);
+        for p in [leaf_wise, symmetric] {
+            let many = p.fit(x.view(), &y, None).unwrap();
+            let one = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap()
+                .install(|| p.fit(x.view(), &y, None))
+                .unwrap();
+            assert_eq!(
+                serde_json::to_string(&one).unwrap(),
+                serde_json::to_string(&many).unwrap()
+            );
+            assert_eq!(
+                one.predict_proba_matrix(x.view()),
+                many.predict_proba_matrix(x.view())
+            );
+        }
     }
 }

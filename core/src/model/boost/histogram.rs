@@ -546,6 +546,239 @@ pub(crate) fn best_split(
     best
 }
 
+/// The split every open leaf of one level of a symmetric tree takes: one feature and one cut,
+/// chosen by the sum of the gains it makes in the leaves it can split.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LevelSplit {
+    pub gain: f64,
+    pub feature: usize,
+    /// Rows with value bin `<= bin` go left (threshold features).
+    pub bin: u8,
+    /// Whether rows in the missing bin go left.
+    pub default_left: bool,
+    /// For a categorical feature, the value bins (level codes) going left instead of `bin`.
+    pub levels: Option<BinSet>,
+}
+
+impl LevelSplit {
+    /// This cut in one leaf (its histogram `hist`, its sums `total`): the leaf's own split, or
+    /// `None` when a side would be empty or break the rules, and the leaf then stays a leaf.
+    pub fn on_leaf(
+        &self,
+        hist: &[Sums],
+        layout: &Layout,
+        total: Sums,
+        rules: &SplitRules,
+    ) -> Option<Split> {
+        let h = &hist[layout.range(self.feature)];
+        let (values, missing) = h.split_at(h.len() - 1);
+        let mut left = Sums::default();
+        for (b, &s) in values.iter().enumerate() {
+            let goes_left = match &self.levels {
+                Some(set) => set.contains(b as u8),
+                None => b <= usize::from(self.bin),
+            };
+            if goes_left {
+                left = left.add(s);
+            }
+        }
+        if self.default_left {
+            left = left.add(missing[0]);
+        }
+        let right = total.sub(left);
+        let gain = side_gain(left, right, total, rules, self.levels.is_some())?;
+        Some(Split {
+            gain,
+            feature: self.feature,
+            bin: self.bin,
+            default_left: self.default_left,
+            levels: self.levels,
+            left,
+            right,
+        })
+    }
+}
+
+/// One leaf's gain from splitting its rows `total` into `left` and `right`, or `None` when a side
+/// is empty or breaks the rules; categorical cuts carry the extra L2 as in [`best_categorical`].
+fn side_gain(
+    left: Sums,
+    right: Sums,
+    total: Sums,
+    rules: &SplitRules,
+    categorical: bool,
+) -> Option<f64> {
+    let ok = |s: Sums| s.n > 0 && rules.allows(s);
+    if !ok(left) || !ok(right) {
+        return None;
+    }
+    let l2 = rules.lambda_l2
+        + if categorical {
+            rules.categorical.l2
+        } else {
+            0.0
+        };
+    Some(rules.score_with(left, l2) + rules.score_with(right, l2) - rules.score(total))
+}
+
+/// The best cut for one level of a symmetric tree over the `active` features: `leaves` holds each
+/// open leaf's histogram and sums. A threshold's gain is summed over the leaves it can split (a
+/// leaf whose side would be empty or too small adds nothing and stays a leaf); the missing bin
+/// is tried on both sides and, when no leaf has missing values, follows the side with more
+/// hessian mass. A categorical feature's cuts are LightGBM's ordered prefixes (see
+/// [`best_categorical`]), its levels ordered once for the level by their sums over the leaves.
+/// Ties keep the earlier feature and the lower cut.
+pub(crate) fn best_level_split(
+    leaves: &[(&[Sums], Sums)],
+    layout: &Layout,
+    active: &[usize],
+    rules: &SplitRules,
+) -> Option<LevelSplit> {
+    let mut best: Option<LevelSplit> = None;
+    let mut keep = |c: LevelSplit| {
+        if c.gain > rules.min_gain && c.gain > best.map_or(0.0, |b| b.gain) {
+            best = Some(c);
+        }
+    };
+    let mut gains: Vec<[f64; 2]> = Vec::new();
+    let mut left_hessian: Vec<f64> = Vec::new();
+    for &f in active {
+        let range = layout.range(f);
+        let n_values = range.len() - 1;
+        if layout.categorical[f] {
+            for (set, default_left, gain) in level_categorical(leaves, range, rules) {
+                keep(LevelSplit {
+                    gain,
+                    feature: f,
+                    bin: 0,
+                    default_left,
+                    levels: Some(set),
+                });
+            }
+            continue;
+        }
+        gains.clear();
+        gains.resize(n_values, [0.0; 2]);
+        left_hessian.clear();
+        left_hessian.resize(n_values, 0.0);
+        let (mut any_missing, mut total_hessian) = (false, 0.0);
+        for (hist, total) in leaves {
+            let h = &hist[range.clone()];
+            let missing = h[n_values];
+            any_missing |= missing.n > 0;
+            total_hessian += total.h;
+            let mut acc = Sums::default();
+            for (b, &s) in h[..n_values].iter().enumerate() {
+                acc = acc.add(s);
+                left_hessian[b] += acc.h;
+                if let Some(g) = side_gain(acc, total.sub(acc), *total, rules, false) {
+                    gains[b][0] += g;
+                }
+                if missing.n > 0 {
+                    let with = acc.add(missing);
+                    if let Some(g) = side_gain(with, total.sub(with), *total, rules, false) {
+                        gains[b][1] += g;
+                    }
+                } else if let Some(g) = side_gain(acc, total.sub(acc), *total, rules, false) {
+                    gains[b][1] += g;
+                }
+            }
+        }
+        for (b, &[right, left]) in gains.iter().enumerate() {
+            let default_left = if any_missing {
+                left > right
+            } else {
+                left_hessian[b] >= total_hessian - left_hessian[b]
+            };
+            keep(LevelSplit {
+                gain: if default_left { left } else { right },
+                feature: f,
+                bin: b as u8,
+                default_left,
+                levels: None,
+            });
+        }
+    }
+    best
+}
+
+/// A categorical feature's cuts for one level of a symmetric tree, each as (levels going left,
+/// whether missing goes left, gain summed over the leaves).
+fn level_categorical(
+    leaves: &[(&[Sums], Sums)],
+    range: core::ops::Range<usize>,
+    rules: &SplitRules,
+) -> Vec<(BinSet, bool, f64)> {
+    let cat = &rules.categorical;
+    let n_bins = range.len();
+    let missing_bin = n_bins - 1;
+    let mut summed = alloc::vec![Sums::default(); n_bins];
+    for (hist, _) in leaves {
+        for (s, &h) in summed.iter_mut().zip(&hist[range.clone()]) {
+            *s = s.add(h);
+        }
+    }
+    let present: Vec<usize> = (0..n_bins).filter(|&b| summed[b].n > 0).collect();
+    if present.len() < 2 {
+        return Vec::new();
+    }
+    let gain_of = |set: &BinSet| -> f64 {
+        let mut gain = 0.0;
+        for (hist, total) in leaves {
+            let h = &hist[range.clone()];
+            let left = (0..n_bins)
+                .filter(|&b| set.contains(b as u8))
+                .fold(Sums::default(), |a, b| a.add(h[b]));
+            if let Some(g) = side_gain(left, total.sub(left), *total, rules, true) {
+                gain += g;
+            }
+        }
+        gain
+    };
+    // A cut as stored in a tree: the levels going left without the missing bin, which goes
+    // left exactly when it is in the set; missing alone on the left has no form in a tree.
+    let as_cut = |set: BinSet| -> Option<(BinSet, bool)> {
+        let default_left = set.contains(missing_bin as u8);
+        let mut levels = set;
+        levels.0[missing_bin / 64] &= !(1 << (missing_bin % 64));
+        (levels != BinSet::default()).then_some((levels, default_left))
+    };
+    let mut sets = Vec::new();
+    if present.len() <= cat.one_vs_rest_max {
+        for &b in &present {
+            let mut set = BinSet::default();
+            set.insert(b);
+            sets.push(set);
+        }
+    } else {
+        let mut order: Vec<usize> = present
+            .into_iter()
+            .filter(|&b| summed[b].n as f64 >= cat.smooth)
+            .collect();
+        let ctr = |b: usize| summed[b].g / (summed[b].h + cat.smooth);
+        order.sort_by(|&a, &b| ctr(a).total_cmp(&ctr(b)));
+        let used = order.len();
+        let max_take = cat.max_levels.min(used.div_ceil(2).max(1));
+        for from_high in [false, true] {
+            let mut set = BinSet::default();
+            for i in 0..used.min(max_take) {
+                set.insert(if from_high {
+                    order[used - 1 - i]
+                } else {
+                    order[i]
+                });
+                sets.push(set);
+            }
+        }
+    }
+    sets.into_iter()
+        .filter_map(|set| {
+            let (levels, default_left) = as_cut(set)?;
+            Some((levels, default_left, gain_of(&set)))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

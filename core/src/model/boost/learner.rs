@@ -17,6 +17,8 @@ use crate::model::tree::{Tree, LEAF};
 pub(crate) struct GrowConfig {
     pub num_leaves: usize,
     pub max_depth: Option<usize>,
+    /// Grow symmetric trees of this depth instead (`num_leaves` and `max_depth` then unused).
+    pub symmetric_depth: Option<usize>,
     pub learning_rate: f64,
     pub rules: SplitRules,
 }
@@ -28,6 +30,15 @@ impl GrowConfig {
             -s.g / denom * self.learning_rate
         } else {
             0.0
+        }
+    }
+
+    /// Histograms a tree may need at once: one per leaf of a leaf-wise tree; a symmetric tree's
+    /// levels need one per open leaf, at most the leaves of its last split level.
+    pub fn histogram_slots(&self) -> usize {
+        match self.symmetric_depth {
+            Some(depth) => 1 << depth.saturating_sub(1),
+            None => self.num_leaves,
         }
     }
 
@@ -73,10 +84,11 @@ pub(crate) struct TreeLearner {
 }
 
 impl TreeLearner {
-    pub fn new(mapper: &BinMapper, binned: &BinnedMatrix, num_leaves: usize) -> Self {
+    /// A learner keeping `slots` histograms ([`GrowConfig::histogram_slots`]).
+    pub fn new(mapper: &BinMapper, binned: &BinnedMatrix, slots: usize) -> Self {
         let n_rows = binned.n_rows();
         let layout = Layout::new(mapper);
-        let pool = (0..num_leaves)
+        let pool = (0..slots.max(1))
             .map(|_| vec![Sums::default(); layout.total_bins()])
             .collect();
         TreeLearner {
@@ -86,7 +98,7 @@ impl TreeLearner {
             indices: Vec::with_capacity(n_rows),
             scratch: vec![0; n_rows],
             ordered: Vec::with_capacity(n_rows),
-            leaves: Vec::with_capacity(num_leaves),
+            leaves: Vec::with_capacity(slots.max(1)),
         }
     }
 
@@ -149,36 +161,18 @@ impl TreeLearner {
         active: &[usize],
         cfg: &GrowConfig,
     ) -> Grown {
-        self.indices.clear();
-        match bag {
-            Some(rows) => self.indices.extend_from_slice(rows),
-            None => self.indices.extend(0..binned.n_rows() as u32),
+        let mut root = self.start(binned, gh, bag);
+        if let Some(depth) = cfg.symmetric_depth {
+            return self.grow_symmetric(root, binned, mapper, gh, active, cfg, depth);
         }
-        let mut root_sums = Sums::default();
-        for &r in &self.indices {
-            let [g, h] = gh[r as usize];
-            root_sums.g += g;
-            root_sums.h += h;
-        }
-        root_sums.n = self.indices.len() as u32;
-
-        let mut tree = Tree::leaf(cfg.leaf_value(root_sums), root_sums.h);
+        let mut tree = Tree::leaf(cfg.leaf_value(root.sums), root.sums.h);
         let mut split_bins = vec![0u8];
         let mut gains = Vec::new();
-        self.leaves.clear();
-        let mut root = Leaf {
-            begin: 0,
-            end: self.indices.len(),
-            node: 0,
-            depth: 0,
-            sums: root_sums,
-            best: None,
-        };
         if cfg.num_leaves >= 2 && cfg.can_split(&root) {
             self.build_histogram(0, root.begin, root.end, binned, active, gh);
             root.best = self.find_split(0, &root, active, cfg);
         }
-        self.leaves.push(root);
+        self.leaves[0] = root;
 
         while self.leaves.len() < cfg.num_leaves {
             // Best-first: the leaf whose split gains most; ties keep the older leaf.
@@ -194,33 +188,8 @@ impl TreeLearner {
             let parent = self.leaves[slot];
             let mid = self.partition(parent.begin, parent.end, binned, mapper, &split);
 
-            let f = split.feature;
-            let left = (cfg.leaf_value(split.left), split.left.h);
-            let right = (cfg.leaf_value(split.right), split.right.h);
-            let (ln, rn) = match split.levels {
-                // A categorical feature's bins are its level codes.
-                Some(levels) => tree.split_categorical(
-                    parent.node,
-                    f,
-                    levels.to_vec(),
-                    split.default_left,
-                    left,
-                    right,
-                ),
-                None => {
-                    let threshold = if split.bin as usize + 1 >= mapper.n_bins(f) {
-                        // "Every value left, missing right": the last bin's bound is +inf,
-                        // which JSON cannot hold, and every finite value is <= f64::MAX.
-                        f64::MAX
-                    } else {
-                        mapper.threshold(f, split.bin)
-                    };
-                    tree.split(parent.node, f, threshold, split.default_left, left, right)
-                }
-            };
-            split_bins[parent.node] = split.bin;
-            split_bins.resize(tree.n_nodes(), 0);
-            gains.push((f, split.gain));
+            let (ln, rn) = add_split(&mut tree, &mut split_bins, parent.node, &split, mapper, cfg);
+            gains.push((split.feature, split.gain));
 
             let left = Leaf {
                 begin: parent.begin,
@@ -257,6 +226,156 @@ impl TreeLearner {
             }
             self.leaves[slot].best = self.find_split(slot, &left, active, cfg);
             self.leaves[new_slot].best = self.find_split(new_slot, &right, active, cfg);
+        }
+        Grown {
+            tree,
+            split_bins,
+            gains,
+        }
+    }
+
+    /// Puts the rows of `bag` (all rows when `None`) in the index array as the root leaf, the
+    /// only entry of `leaves`.
+    fn start(&mut self, binned: &BinnedMatrix, gh: &[[f64; 2]], bag: Option<&[u32]>) -> Leaf {
+        self.indices.clear();
+        match bag {
+            Some(rows) => self.indices.extend_from_slice(rows),
+            None => self.indices.extend(0..binned.n_rows() as u32),
+        }
+        let mut sums = Sums::default();
+        for &r in &self.indices {
+            let [g, h] = gh[r as usize];
+            sums.g += g;
+            sums.h += h;
+        }
+        sums.n = self.indices.len() as u32;
+        let root = Leaf {
+            begin: 0,
+            end: self.indices.len(),
+            node: 0,
+            depth: 0,
+            sums,
+            best: None,
+        };
+        self.leaves.clear();
+        self.leaves.push(root);
+        root
+    }
+
+    /// Grows a symmetric (oblivious) tree of `depth` levels from `root`: every open leaf of a
+    /// level takes the same cut ([`histogram::best_level_split`]), so a level is one question
+    /// asked of every row. A leaf whose side would be empty or break the split rules stays a
+    /// leaf. The tree is stored like any other, so scoring and TreeSHAP read it unchanged.
+    ///
+    /// Why: at a few thousand rows one cut shared by a level's leaves is a strong prior against
+    /// fitting noise (CatBoost's default trees; BENCHMARKS.md, "gbdt levers on small tables:
+    /// CatBoost's edge").
+    #[allow(clippy::too_many_arguments)]
+    fn grow_symmetric(
+        &mut self,
+        root: Leaf,
+        binned: &BinnedMatrix,
+        mapper: &BinMapper,
+        gh: &[[f64; 2]],
+        active: &[usize],
+        cfg: &GrowConfig,
+        depth: usize,
+    ) -> Grown {
+        let mut tree = Tree::leaf(cfg.leaf_value(root.sums), root.sums.h);
+        let mut split_bins = vec![0u8];
+        let mut gains = Vec::new();
+        // Open leaves (index into `leaves`, histogram slot) and the slots not in use.
+        let mut open: Vec<(usize, usize)> = Vec::new();
+        let mut free: Vec<usize> = (1..self.pool.len()).rev().collect();
+        if depth >= 1 && cfg.can_split(&root) {
+            self.build_histogram(0, root.begin, root.end, binned, active, gh);
+            open.push((0, 0));
+        }
+        for level in 0..depth {
+            if open.is_empty() {
+                break;
+            }
+            let views: Vec<(&[Sums], Sums)> = open
+                .iter()
+                .map(|&(i, slot)| (self.pool[slot].as_slice(), self.leaves[i].sums))
+                .collect();
+            let Some(cut) = histogram::best_level_split(&views, &self.layout, active, &cfg.rules)
+            else {
+                break;
+            };
+            let children_split = level + 1 < depth;
+            let mut next = Vec::with_capacity(2 * open.len());
+            for (i, slot) in core::mem::take(&mut open) {
+                let parent = self.leaves[i];
+                let Some(split) =
+                    cut.on_leaf(&self.pool[slot], &self.layout, parent.sums, &cfg.rules)
+                else {
+                    free.push(slot);
+                    continue;
+                };
+                let mid = self.partition(parent.begin, parent.end, binned, mapper, &split);
+                let (ln, rn) =
+                    add_split(&mut tree, &mut split_bins, parent.node, &split, mapper, cfg);
+                gains.push((split.feature, split.gain));
+                let left = Leaf {
+                    begin: parent.begin,
+                    end: mid,
+                    node: ln,
+                    depth: parent.depth + 1,
+                    sums: split.left,
+                    best: None,
+                };
+                let right = Leaf {
+                    begin: mid,
+                    end: parent.end,
+                    node: rn,
+                    depth: parent.depth + 1,
+                    sums: split.right,
+                    best: None,
+                };
+                let right_index = self.leaves.len();
+                self.leaves[i] = left;
+                self.leaves.push(right);
+                let (left_open, right_open) = (
+                    children_split && cfg.can_split(&left),
+                    children_split && cfg.can_split(&right),
+                );
+                if !left_open && !right_open {
+                    free.push(slot);
+                    continue;
+                }
+                // The smaller child's histogram from its rows, the larger's by subtraction in
+                // the parent's slot, as in leaf-wise growth.
+                let new_slot = free
+                    .pop()
+                    .expect("a level holds at most histogram_slots leaves");
+                let left_smaller = left.end - left.begin <= right.end - right.begin;
+                let small = if left_smaller { left } else { right };
+                self.build_histogram(new_slot, small.begin, small.end, binned, active, gh);
+                let (lo, hi) = (slot.min(new_slot), slot.max(new_slot));
+                let (head, tail) = self.pool.split_at_mut(hi);
+                if slot < new_slot {
+                    histogram::subtract(&mut head[lo], &tail[0], &self.layout, active);
+                } else {
+                    histogram::subtract(&mut tail[0], &head[lo], &self.layout, active);
+                }
+                let (left_slot, right_slot) = if left_smaller {
+                    (new_slot, slot)
+                } else {
+                    (slot, new_slot)
+                };
+                for (open_child, index, child_slot) in [
+                    (left_open, i, left_slot),
+                    (right_open, right_index, right_slot),
+                ] {
+                    if open_child {
+                        next.push((index, child_slot));
+                    } else {
+                        free.push(child_slot);
+                    }
+                }
+            }
+            open = next;
         }
         Grown {
             tree,
@@ -313,6 +432,40 @@ impl TreeLearner {
             .iter()
             .map(|l| (l.node, &self.indices[l.begin..l.end]))
     }
+}
+
+/// Splits leaf `node` of `tree` by `split` (its children's values Newton steps of their sums),
+/// recording the cut's bin for predicting binned rows; returns the children's nodes.
+fn add_split(
+    tree: &mut Tree,
+    split_bins: &mut Vec<u8>,
+    node: usize,
+    split: &Split,
+    mapper: &BinMapper,
+    cfg: &GrowConfig,
+) -> (usize, usize) {
+    let f = split.feature;
+    let left = (cfg.leaf_value(split.left), split.left.h);
+    let right = (cfg.leaf_value(split.right), split.right.h);
+    let children = match split.levels {
+        // A categorical feature's bins are its level codes.
+        Some(levels) => {
+            tree.split_categorical(node, f, levels.to_vec(), split.default_left, left, right)
+        }
+        None => {
+            let threshold = if split.bin as usize + 1 >= mapper.n_bins(f) {
+                // "Every value left, missing right": the last bin's bound is +inf, which JSON
+                // cannot hold, and every finite value is <= f64::MAX.
+                f64::MAX
+            } else {
+                mapper.threshold(f, split.bin)
+            };
+            tree.split(node, f, threshold, split.default_left, left, right)
+        }
+    };
+    split_bins[node] = split.bin;
+    split_bins.resize(tree.n_nodes(), 0);
+    children
 }
 
 /// A grown tree's output for row `r` of a matrix binned with the same mapper.
