@@ -71,6 +71,9 @@ declare -A variants=(
     # small rate and no minimum leaf size.
     [sym6_l2_3]='{"tree_shape":"symmetric","lambda_l2":3.0}'
     [sym6_rows_l2_3]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows"}'
+    [sym6_l2_3_lr10]='{"tree_shape":"symmetric","lambda_l2":3.0,"learning_rate":0.1}'
+    [sym6_l2_3_lr07]='{"tree_shape":"symmetric","lambda_l2":3.0,"learning_rate":0.07}'
+    [sym5_l2_3]='{"tree_shape":"symmetric","lambda_l2":3.0,"max_depth":5}'
     [sym6_rows_fixed1000]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.015,"n_trees":1000,"early_stopping_rounds":null}'
     [l7_ff08_cs20]='{"num_leaves":7,"feature_fraction":0.8,"cat_smooth":20.0}'
     [tuned]='{}'

@@ -34,7 +34,7 @@ pub struct TrainArgs {
     pub seed: u64,
     /// Exactly this many trees for gbdt and forest (gbdt then skips early stopping, which by
     /// default picks the count on a validation split, up to 500). It fixes the models' shape:
-    /// the size rule is off (gbdt keeps 31 leaves on small tables too; see README, "Models and
+    /// the size rule is off (gbdt grows 31 leaf-wise leaves at every size; see README, "Models and
     /// defaults").
     #[arg(long)]
     pub trees: Option<usize>,

@@ -9,6 +9,7 @@ use crate::compute::protocol::{
     FamilyRow, Imbalance, Request, TrainSettings, TrainSummary, TuneBudget, TuningSummary,
 };
 use crate::format::{count, metric, percent};
+use ebb_core::model::boost::{BoostParams, TreeShape, SYMMETRIC_DEPTH};
 use ebb_core::train::{TrainParams, SMALL_TABLE_ROWS};
 
 const FAMILIES: [(&str, &str); 3] = [
@@ -398,17 +399,30 @@ fn model_size_plan(clean_rows: usize) -> String {
     let small = TrainParams::default().sized_for(SMALL_TABLE_ROWS - 1).boost;
     let large = TrainParams::default().sized_for(SMALL_TABLE_ROWS).boost;
     format!(
-        "Model size for {} clean rows: gradient boosting grows trees of {} leaves{}, the forest {} trees. Both follow the table's size ({} leaves{}, under {} rows; {} leaves{} from there; more forest trees on small tables, where they are cheap): README, \"Defaults that follow the table's size\".",
+        "Model size for {} clean rows: gradient boosting grows {}, the forest {} trees. Both follow the table's size ({}, under {} rows; {} from there; more forest trees on small tables, where they are cheap): README, \"Defaults that follow the table's size\".",
         count(clean_rows),
-        sized.boost.num_leaves,
-        features_per_tree(sized.boost.feature_fraction),
+        boosting_trees(&sized.boost),
         sized.forest.n_trees,
-        small.num_leaves,
-        features_per_tree(small.feature_fraction),
+        boosting_trees(&small),
         count(SMALL_TABLE_ROWS),
-        large.num_leaves,
-        features_per_tree(large.feature_fraction),
+        boosting_trees(&large),
     )
+}
+
+/// "trees of 7 leaves, each on 80% of the features" or "symmetric trees of 6 levels".
+fn boosting_trees(boost: &BoostParams) -> String {
+    match boost.tree_shape {
+        TreeShape::Symmetric => format!(
+            "symmetric trees of {} levels{}",
+            boost.max_depth.unwrap_or(SYMMETRIC_DEPTH),
+            features_per_tree(boost.feature_fraction)
+        ),
+        TreeShape::LeafWise => format!(
+            "trees of {} leaves{}",
+            boost.num_leaves,
+            features_per_tree(boost.feature_fraction)
+        ),
+    }
 }
 
 /// ", each on 80% of the features" for a feature fraction below one, nothing for all of them.
@@ -448,12 +462,12 @@ mod tests {
         assert!(small.starts_with("Model size for 5,000 clean rows: gradient boosting grows trees of 7 leaves, each on 80% of the features, the forest 300 trees."), "{small}");
         let large = model_size_plan(100_000);
         assert!(
-            large.contains("trees of 31 leaves, the forest 150 trees."),
+            large.contains("grows symmetric trees of 6 levels, the forest 150 trees."),
             "{large}"
         );
         assert!(
             large.contains(
-                "(7 leaves, each on 80% of the features, under 20,000 rows; 31 leaves from there;"
+                "(trees of 7 leaves, each on 80% of the features, under 20,000 rows; symmetric trees of 6 levels from there;"
             ),
             "{large}"
         );
