@@ -23,9 +23,11 @@ LOSSGUIDE7 = dict(grow_policy="Lossguide", max_leaves=7)
 # columns as level codes (numbers, no target statistics).
 VARIANTS = {
     "default": {},
+    "plain": dict(boosting_type="Plain"),
     "ordered": dict(boosting_type="Ordered"),
     "depthwise6": dict(grow_policy="Depthwise", depth=6),
     "depth4": dict(depth=4),
+    "depth3": dict(depth=3),
     "no_random_strength": dict(random_strength=0),
     "no_bagging": dict(bootstrap_type="No"),
     "l2_0": dict(l2_leaf_reg=0.001),
@@ -33,6 +35,7 @@ VARIANTS = {
     "drop_state": dict(),
     "onehot_all": dict(one_hot_max_size=255),
     "lossguide7": LOSSGUIDE7,
+    "lossguide31": dict(grow_policy="Lossguide", max_leaves=31),
     "lossguide7_score_l2": dict(LOSSGUIDE7, score_function="L2"),
     "lossguide7_no_random_strength": dict(LOSSGUIDE7, random_strength=0),
     "lossguide7_no_bagging": dict(LOSSGUIDE7, bootstrap_type="No"),
