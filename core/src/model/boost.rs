@@ -74,7 +74,7 @@ pub enum SplitGain {
     /// rows the model already predicts with confidence (whose hessians are small). Row weights
     /// still enter through the gradients. On mlc_churn it raised ROC-AUC by about 0.002 with
     /// `lambda_l2` 3 to 10, and lost on the other tables of the size study, so it is not a
-    /// default (BENCHMARKS.md, "gbdt levers on small tables: CatBoost's edge").
+    /// default (BENCHMARKS.md, "gbdt levers: CatBoost's edge and symmetric trees").
     Rows,
 }
 
@@ -88,7 +88,8 @@ pub enum TreeShape {
     LeafWise,
     /// Symmetric (oblivious): level by level, every leaf of a level takes the same cut, for
     /// `max_depth` levels ([`SYMMETRIC_DEPTH`] when unset; `num_leaves` is not used). A leaf
-    /// whose side would be empty or too small stays a leaf. CatBoost's default trees.
+    /// whose side would be empty or too small stays a leaf. CatBoost's default trees; `ebb train`'s
+    /// from 20,000 rows (`train::sized_tree_shape`).
     Symmetric,
 }
 

@@ -267,9 +267,10 @@ impl TreeLearner {
     /// asked of every row. A leaf whose side would be empty or break the split rules stays a
     /// leaf. The tree is stored like any other, so scoring and TreeSHAP read it unchanged.
     ///
-    /// Why: at a few thousand rows one cut shared by a level's leaves is a strong prior against
-    /// fitting noise (CatBoost's default trees; BENCHMARKS.md, "gbdt levers on small tables:
-    /// CatBoost's edge").
+    /// Why: one cut shared by a level's leaves is a strong prior against fitting noise
+    /// (CatBoost's default trees); from 20,000 rows they beat leaf-wise trees on every table
+    /// measured, so they are the default there (BENCHMARKS.md, "gbdt levers: CatBoost's edge and
+    /// symmetric trees").
     #[allow(clippy::too_many_arguments)]
     fn grow_symmetric(
         &mut self,
