@@ -1048,6 +1048,43 @@ mod tests {
         }
     }
 
+    /// Symmetric trees (a level's cut repeated in every branch, features reused across
+    /// levels) are explained exactly: the fast kernel equals Algorithm 2 and both add up.
+    #[test]
+    fn symmetric_trees_are_explained_exactly() {
+        use crate::model::boost::{BoostParams, TreeShape};
+        let mut rng = Rng::new(3);
+        let n = 2_000;
+        let x = ndarray::Array2::from_shape_fn((n, 5), |_| {
+            if rng.chance(0.05) {
+                f64::NAN
+            } else {
+                rng.normal()
+            }
+        });
+        let y: Vec<f64> = (0..n)
+            .map(|r| f64::from(u8::from(x[[r, 0]] + x[[r, 1]] * x[[r, 2]] > 0.0)))
+            .collect();
+        let model = BoostParams::default()
+            .with_tree_shape(TreeShape::Symmetric)
+            .with_n_trees(20)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        for tree in &model.trees {
+            let info = TreeInfo::new(tree);
+            for r in 0..25 {
+                let row = x.row(r).to_vec();
+                let exact = shap_of(tree, &row);
+                let sum = info.expected + exact.iter().sum::<f64>();
+                assert!((sum - tree.predict(&row)).abs() < 1e-9);
+                let fast = fast_shap_of(tree, &row).unwrap();
+                for (a, b) in fast.iter().zip(&exact) {
+                    assert!((a - b).abs() < 1e-9, "{fast:?} vs {exact:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn single_split_tree_by_hand() {
         // Root splits feature 1 at 0.5: left (value 1, cover 3), right (value 5, cover 1).
