@@ -2,6 +2,7 @@
 //! (`LoadedModel::read` → `LoadedModel::predict` → `serde_json::to_string`), natively:
 //!
 //!     cargo bench -p ebb-edge --bench predict
+//!     EBB_SERVING_TREES=symmetric cargo bench -p ebb-edge --bench predict   # 6-level symmetric trees
 //!
 //! Trains a 300-tree, 31-leaf boosted model on 20,000 generated customers (no early stopping),
 //! then times 20,000 single-customer requests each without reasons and with `?explain=3`, and

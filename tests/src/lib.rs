@@ -206,7 +206,8 @@ pub fn json_record(table: &Table, row: usize) -> serde_json::Map<String, serde_j
 /// The serving benchmarks' model and requests (`edge/benches`): a 300-tree, 31-leaf boosted
 /// model trained on 20,000 synthetic customers without early stopping (the shape of the HTTP
 /// benchmark's LightGBM baseline), as artifact JSON, and the first 1,000 customers as request
-/// bodies.
+/// bodies. With `EBB_SERVING_TREES=symmetric` the 300 trees are symmetric trees of 6 levels with
+/// L2 3 (the shape `ebb train` grows from 20,000 rows) instead, to time how those serve.
 pub fn serving_benchmark() -> (String, Vec<String>) {
     use ebb_core::model::family::Family;
     let mut params = TrainParams::default()
@@ -219,6 +220,10 @@ pub fn serving_benchmark() -> (String, Vec<String>) {
     // Exactly this shape at any size: the size rule would grow symmetric trees from 20,000 rows,
     // and the serving targets are stated on this model.
     params.sized = false;
+    if std::env::var("EBB_SERVING_TREES").as_deref() == Ok("symmetric") {
+        params.boost.tree_shape = ebb_core::model::boost::TreeShape::Symmetric;
+        params.boost.lambda_l2 = ebb_core::train::LARGE_TABLE_LAMBDA_L2;
+    }
     let (artifact, table, _) = synthetic_artifact(20_000, &params);
     let bodies = (0..1000)
         .map(|r| serde_json::Value::Object(json_record(&table, r)).to_string())
