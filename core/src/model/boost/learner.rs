@@ -185,31 +185,17 @@ impl TreeLearner {
                 }
             }
             let Some((slot, split)) = pick else { break };
-            let parent = self.leaves[slot];
-            let mid = self.partition(parent.begin, parent.end, binned, mapper, &split);
-
-            let (ln, rn) = add_split(&mut tree, &mut split_bins, parent.node, &split, mapper, cfg);
-            gains.push((split.feature, split.gain));
-
-            let left = Leaf {
-                begin: parent.begin,
-                end: mid,
-                node: ln,
-                depth: parent.depth + 1,
-                sums: split.left,
-                best: None,
-            };
-            let right = Leaf {
-                begin: mid,
-                end: parent.end,
-                node: rn,
-                depth: parent.depth + 1,
-                sums: split.right,
-                best: None,
-            };
             let new_slot = self.leaves.len();
-            self.leaves[slot] = left;
-            self.leaves.push(right);
+            let (left, right) = self.split_leaf(
+                slot,
+                &split,
+                &mut tree,
+                &mut split_bins,
+                binned,
+                mapper,
+                cfg,
+            );
+            gains.push((split.feature, split.gain));
             let wanted = self.leaves.len() < cfg.num_leaves
                 && (cfg.can_split(&left) || cfg.can_split(&right));
             if !wanted {
@@ -307,36 +293,16 @@ impl TreeLearner {
             let children_split = level + 1 < depth;
             let mut next = Vec::with_capacity(2 * open.len());
             for (i, slot) in core::mem::take(&mut open) {
-                let parent = self.leaves[i];
-                let Some(split) =
-                    cut.on_leaf(&self.pool[slot], &self.layout, parent.sums, &cfg.rules)
+                let sums = self.leaves[i].sums;
+                let Some(split) = cut.on_leaf(&self.pool[slot], &self.layout, sums, &cfg.rules)
                 else {
                     free.push(slot);
                     continue;
                 };
-                let mid = self.partition(parent.begin, parent.end, binned, mapper, &split);
-                let (ln, rn) =
-                    add_split(&mut tree, &mut split_bins, parent.node, &split, mapper, cfg);
-                gains.push((split.feature, split.gain));
-                let left = Leaf {
-                    begin: parent.begin,
-                    end: mid,
-                    node: ln,
-                    depth: parent.depth + 1,
-                    sums: split.left,
-                    best: None,
-                };
-                let right = Leaf {
-                    begin: mid,
-                    end: parent.end,
-                    node: rn,
-                    depth: parent.depth + 1,
-                    sums: split.right,
-                    best: None,
-                };
                 let right_index = self.leaves.len();
-                self.leaves[i] = left;
-                self.leaves.push(right);
+                let (left, right) =
+                    self.split_leaf(i, &split, &mut tree, &mut split_bins, binned, mapper, cfg);
+                gains.push((split.feature, split.gain));
                 let (left_open, right_open) = (
                     children_split && cfg.can_split(&left),
                     children_split && cfg.can_split(&right),
@@ -383,6 +349,37 @@ impl TreeLearner {
             split_bins,
             gains,
         }
+    }
+
+    /// Splits leaf `i` by `split`: partitions its rows, adds the split to `tree`, and puts the
+    /// left child in the leaf's place and the right child at the end of `leaves`.
+    #[allow(clippy::too_many_arguments)]
+    fn split_leaf(
+        &mut self,
+        i: usize,
+        split: &Split,
+        tree: &mut Tree,
+        split_bins: &mut Vec<u8>,
+        binned: &BinnedMatrix,
+        mapper: &BinMapper,
+        cfg: &GrowConfig,
+    ) -> (Leaf, Leaf) {
+        let parent = self.leaves[i];
+        let mid = self.partition(parent.begin, parent.end, binned, mapper, split);
+        let (ln, rn) = add_split(tree, split_bins, parent.node, split, mapper, cfg);
+        let child = |begin, end, node, sums| Leaf {
+            begin,
+            end,
+            node,
+            depth: parent.depth + 1,
+            sums,
+            best: None,
+        };
+        let left = child(parent.begin, mid, ln, split.left);
+        let right = child(mid, parent.end, rn, split.right);
+        self.leaves[i] = left;
+        self.leaves.push(right);
+        (left, right)
     }
 
     /// Stable in-place partition of `indices[begin..end]` by the split; returns where the right
