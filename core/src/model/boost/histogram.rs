@@ -361,6 +361,16 @@ impl BinSet {
         self.0[b as usize / 64] & (1 << (b % 64)) != 0
     }
 
+    /// The set as a tree node stores a categorical cut: the levels going left without the
+    /// missing bin `missing_bin`, and whether missing goes left (it was in the set); `None` for
+    /// missing alone on the left, which has no form in a tree.
+    fn as_cut(self, missing_bin: usize) -> Option<(BinSet, bool)> {
+        let default_left = self.contains(missing_bin as u8);
+        let mut levels = self;
+        levels.0[missing_bin / 64] &= !(1 << (missing_bin % 64));
+        (levels != BinSet::default()).then_some((levels, default_left))
+    }
+
     /// The bins in the set, ascending.
     pub fn to_vec(self) -> Vec<u32> {
         (0..=255u8)
@@ -447,14 +457,9 @@ fn best_categorical(hist: &[Sums], f: usize, total: Sums, rules: &SplitRules) ->
             return;
         }
         if gain > rules.min_gain && gain > best.map_or(0.0, |b| b.gain) {
-            let mut levels = set;
-            let default_left = levels.contains(missing_bin as u8);
-            levels.0[missing_bin / 64] &= !(1 << (missing_bin % 64));
-            if levels == BinSet::default() {
-                // Missing alone on the left: a node stores the levels it sends left, so this cut
-                // has no form in a tree; it is skipped.
+            let Some((levels, default_left)) = set.as_cut(missing_bin) else {
                 return;
-            }
+            };
             best = Some(Split {
                 gain,
                 feature: f,
@@ -477,15 +482,8 @@ fn best_categorical(hist: &[Sums], f: usize, total: Sums, rules: &SplitRules) ->
         }
         return best;
     }
-    let mut order: Vec<usize> = present
-        .into_iter()
-        .filter(|&b| hist[b].n as f64 >= cat.smooth)
-        .collect();
-    let ctr = |b: usize| hist[b].g / (hist[b].h + cat.smooth);
-    // Stable, on a total order: equal ratios keep bin order, so the result is deterministic.
-    order.sort_by(|&a, &b| ctr(a).total_cmp(&ctr(b)));
+    let (order, max_take) = scan_order(hist, present, cat);
     let used = order.len();
-    let max_take = cat.max_levels.min(used.div_ceil(2).max(1));
     let l2 = rules.lambda_l2 + cat.l2;
     for from_high in [false, true] {
         let mut set = BinSet::default();
@@ -518,6 +516,21 @@ fn best_categorical(hist: &[Sums], f: usize, total: Sums, rules: &SplitRules) ->
         }
     }
     best
+}
+
+/// The levels a categorical cut's two scans walk, from either end: those of the `present` bins
+/// with at least `smooth` rows, ascending by smoothed mean gradient (a stable sort on a total
+/// order, so equal ratios keep bin order and the result is deterministic), and how many levels
+/// each scan may take.
+fn scan_order(hist: &[Sums], present: Vec<usize>, cat: &CategoricalRules) -> (Vec<usize>, usize) {
+    let mut order: Vec<usize> = present
+        .into_iter()
+        .filter(|&b| hist[b].n as f64 >= cat.smooth)
+        .collect();
+    let ctr = |b: usize| hist[b].g / (hist[b].h + cat.smooth);
+    order.sort_by(|&a, &b| ctr(a).total_cmp(&ctr(b)));
+    let max_take = cat.max_levels.min(order.len().div_ceil(2).max(1));
+    (order, max_take)
 }
 
 /// The best split of a leaf over the `active` features (ties keep the earlier feature, so the
@@ -735,14 +748,6 @@ fn level_categorical(
         }
         gain
     };
-    // A cut as stored in a tree: the levels going left without the missing bin, which goes
-    // left exactly when it is in the set; missing alone on the left has no form in a tree.
-    let as_cut = |set: BinSet| -> Option<(BinSet, bool)> {
-        let default_left = set.contains(missing_bin as u8);
-        let mut levels = set;
-        levels.0[missing_bin / 64] &= !(1 << (missing_bin % 64));
-        (levels != BinSet::default()).then_some((levels, default_left))
-    };
     let mut sets = Vec::new();
     if present.len() <= cat.one_vs_rest_max {
         for &b in &present {
@@ -751,14 +756,8 @@ fn level_categorical(
             sets.push(set);
         }
     } else {
-        let mut order: Vec<usize> = present
-            .into_iter()
-            .filter(|&b| summed[b].n as f64 >= cat.smooth)
-            .collect();
-        let ctr = |b: usize| summed[b].g / (summed[b].h + cat.smooth);
-        order.sort_by(|&a, &b| ctr(a).total_cmp(&ctr(b)));
+        let (order, max_take) = scan_order(&summed, present, cat);
         let used = order.len();
-        let max_take = cat.max_levels.min(used.div_ceil(2).max(1));
         for from_high in [false, true] {
             let mut set = BinSet::default();
             for i in 0..used.min(max_take) {
@@ -773,7 +772,7 @@ fn level_categorical(
     }
     sets.into_iter()
         .filter_map(|set| {
-            let (levels, default_left) = as_cut(set)?;
+            let (levels, default_left) = set.as_cut(missing_bin)?;
             Some((levels, default_left, gain_of(&set)))
         })
         .collect()
