@@ -202,24 +202,7 @@ impl TrainParams {
     pub fn sized_for(&self, rows: usize) -> TrainParams {
         let mut out = self.clone();
         if self.sized {
-            let library = BoostParams::default();
-            // Symmetric trees replace the leaf-wise shape only where nothing of it was set.
-            let shape_unset = out.boost.tree_shape == library.tree_shape
-                && out.boost.num_leaves == library.num_leaves
-                && out.boost.max_depth == library.max_depth
-                && out.boost.lambda_l2 == library.lambda_l2
-                && out.boost.learning_rate == library.learning_rate;
-            if shape_unset && sized_tree_shape(rows) == TreeShape::Symmetric {
-                out.boost.tree_shape = TreeShape::Symmetric;
-                out.boost.lambda_l2 = LARGE_TABLE_LAMBDA_L2;
-                out.boost.learning_rate = LARGE_TABLE_LEARNING_RATE;
-            }
-            if out.boost.num_leaves == library.num_leaves {
-                out.boost.num_leaves = sized_leaves(rows);
-            }
-            if out.boost.feature_fraction == BoostParams::default().feature_fraction {
-                out.boost.feature_fraction = sized_feature_fraction(rows);
-            }
+            out.boost = sized_boost(&self.boost, rows);
             if out.forest.n_trees == ForestParams::default().n_trees {
                 out.forest.n_trees = sized_forest_trees(rows);
             }
@@ -227,6 +210,33 @@ impl TrainParams {
         }
         out
     }
+}
+
+/// `boost` with gbdt's part of [`TrainParams::sized`]'s rule applied for a table of `rows` rows:
+/// the tree shape, leaves and feature fraction follow the table's size where `boost` holds the
+/// library defaults. [`tune::tune`] sizes its trial 0 with it, so that trial is the model `ebb
+/// train` fits.
+pub fn sized_boost(boost: &BoostParams, rows: usize) -> BoostParams {
+    let library = BoostParams::default();
+    let mut out = boost.clone();
+    // Symmetric trees replace the leaf-wise shape only where nothing of it was set.
+    let shape_unset = out.tree_shape == library.tree_shape
+        && out.num_leaves == library.num_leaves
+        && out.max_depth == library.max_depth
+        && out.lambda_l2 == library.lambda_l2
+        && out.learning_rate == library.learning_rate;
+    if shape_unset && sized_tree_shape(rows) == TreeShape::Symmetric {
+        out.tree_shape = TreeShape::Symmetric;
+        out.lambda_l2 = LARGE_TABLE_LAMBDA_L2;
+        out.learning_rate = LARGE_TABLE_LEARNING_RATE;
+    }
+    if out.num_leaves == library.num_leaves {
+        out.num_leaves = sized_leaves(rows);
+    }
+    if out.feature_fraction == library.feature_fraction {
+        out.feature_fraction = sized_feature_fraction(rows);
+    }
+    out
 }
 
 /// Everything training produces (the caller adds metadata to make an artifact).

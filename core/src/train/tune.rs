@@ -27,10 +27,10 @@ use crate::data::table::Table;
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, Target};
 use crate::metrics::{average_precision, log_loss, roc_auc};
-use crate::model::boost::{BoostParams, CategoricalSplits};
+use crate::model::boost::{BoostParams, CategoricalSplits, TreeShape};
 use crate::progress::Reporter;
 use crate::rng::Rng;
-use crate::train::{choose_calibration, fold_rows, labels, make_folds};
+use crate::train::{choose_calibration, fold_rows, labels, make_folds, sized_boost};
 
 /// Strategies whose ROC-AUC is within this of the best count as tied on ranking; calibrated log
 /// loss then decides. Out-of-fold AUCs of one configuration rarely differ by more than noise.
@@ -121,6 +121,12 @@ pub struct TuneParams {
     pub seed: u64,
     /// The knobs not searched, and the configuration of trial 0.
     pub base: BoostParams,
+    /// Size `base` to the table as `ebb train` sizes its defaults ([`crate::train::sized_boost`]:
+    /// where it holds the library defaults, 7 leaves and 80% of the features under 20,000 rows,
+    /// symmetric trees above), so trial 0 is the model `ebb train` fits and tuning never scores
+    /// below it; `false` tries `base` as given.
+    #[serde(default = "size_rule")]
+    pub sized: bool,
     /// After the search, compare the [`Imbalance`] strategies on the best configuration (what
     /// `ebb tune` does); `false` keeps it unweighted and skips that comparison, which costs as
     /// many rounds again as the search (`bench/size_study.sh` measures the search alone this
@@ -130,6 +136,10 @@ pub struct TuneParams {
 }
 
 fn compare_imbalance() -> bool {
+    true
+}
+
+fn size_rule() -> bool {
     true
 }
 
@@ -145,6 +155,7 @@ impl Default for TuneParams {
             seed: 42,
             base: BoostParams::default(),
             compare_imbalance: true,
+            sized: true,
         }
     }
 }
@@ -196,6 +207,22 @@ impl TuneParams {
     pub fn with_base(mut self, base: BoostParams) -> Self {
         self.base = base;
         self
+    }
+
+    /// Sizes `base` to the table (the default), or not ([`TuneParams::sized`]).
+    pub fn with_sized(mut self, sized: bool) -> Self {
+        self.sized = sized;
+        self
+    }
+
+    /// These parameters with [`TuneParams::sized`]'s rule applied for a table of `rows` rows.
+    pub fn sized_for(&self, rows: usize) -> TuneParams {
+        let mut out = self.clone();
+        if self.sized {
+            out.base = sized_boost(&self.base, rows);
+            out.sized = false;
+        }
+        out
     }
 
     /// Sets [`TuneParams::compare_imbalance`].
@@ -345,6 +372,8 @@ fn config(base: &BoostParams, seed: u64, i: usize) -> BoostParams {
     }
     let mut rng = Rng::new(seed).fork(i as u64);
     let mut p = base.clone();
+    // The search draws leaf counts, so its trees grow leaf-wise whatever shape trial 0 has.
+    p.tree_shape = TreeShape::LeafWise;
     p.learning_rate = log_uniform(&mut rng, 0.01, 0.3);
     p.num_leaves = libm::round(log_uniform(&mut rng, 4.0, 64.0)) as usize;
     p.min_data_in_leaf = libm::round(log_uniform(&mut rng, 5.0, 100.0)) as usize;
@@ -493,6 +522,7 @@ pub fn tune(
     clock: &dyn Fn() -> Option<f64>,
 ) -> Result<TuneOutput> {
     params.check()?;
+    let params = &params.sized_for(table.n_rows());
     let y = labels(table, schema)?;
     let n = y.len();
     let (folds, validation) = make_folds(table, schema, &y, params.folds, params.seed)?;
@@ -693,33 +723,52 @@ mod tests {
 
     #[test]
     fn trial_zero_scores_exactly_like_training() {
+        // Sized, trial 0 is what `ebb train` fits by default (7 leaves and 80% of the features
+        // on this small table); unsized, the base exactly as given. Either way it scores as
+        // training scores the same configuration.
         let (table, schema) = data(500);
         let base = BoostParams::default().with_n_trees(30);
-        let params = small()
-            .with_trials(1)
-            .with_halving(false)
-            .with_max_trees(30)
-            .with_base(base.clone());
-        let tuned = run(&table, &schema, &params);
-        let trained = train(
-            &table,
-            &schema,
-            &TrainParams {
-                families: alloc::vec![Family::Gbdt],
-                folds: 2,
-                seed: 7,
-                boost: base,
-                sized: false,
-                ..TrainParams::default()
-            },
-            &mut Reporter::silent(),
-            &|| None,
-        )
-        .expect("training");
-        let cv = &trained.metrics.models[0].cv;
-        assert_eq!(tuned.trials[0].cv.roc_auc, cv.roc_auc);
-        assert_eq!(tuned.trials[0].cv.log_loss, cv.log_loss);
-        assert_eq!(tuned.validation, trained.metrics.validation);
+        for sized in [true, false] {
+            let params = small()
+                .with_trials(1)
+                .with_halving(false)
+                .with_max_trees(30)
+                .with_base(base.clone())
+                .with_sized(sized);
+            let tuned = run(&table, &schema, &params);
+            let trial_zero = &tuned.trials[0].params;
+            let leaves = if sized { 7 } else { 31 };
+            assert_eq!(trial_zero.num_leaves, leaves, "sized: {sized}");
+            let trained = train(
+                &table,
+                &schema,
+                &TrainParams {
+                    families: alloc::vec![Family::Gbdt],
+                    folds: 2,
+                    seed: 7,
+                    boost: base.clone(),
+                    sized,
+                    ..TrainParams::default()
+                },
+                &mut Reporter::silent(),
+                &|| None,
+            )
+            .expect("training");
+            let cv = &trained.metrics.models[0].cv;
+            assert_eq!(tuned.trials[0].cv.roc_auc, cv.roc_auc, "sized: {sized}");
+            assert_eq!(tuned.trials[0].cv.log_loss, cv.log_loss, "sized: {sized}");
+            assert_eq!(tuned.validation, trained.metrics.validation);
+        }
+    }
+
+    #[test]
+    fn the_search_grows_leaf_wise_trees_over_a_symmetric_trial_zero() {
+        let base = BoostParams::default().with_tree_shape(TreeShape::Symmetric);
+        assert_eq!(config(&base, 7, 0).tree_shape, TreeShape::Symmetric);
+        assert!((1..6).all(|i| config(&base, 7, i).tree_shape == TreeShape::LeafWise));
+        // The draws themselves do not depend on trial 0's shape.
+        let leaf_wise = BoostParams::default();
+        assert!((1..6).all(|i| config(&base, 7, i) == config(&leaf_wise, 7, i)));
     }
 
     #[test]

@@ -373,6 +373,9 @@ pub fn tune_and_train(
         folds: params.folds,
         seed: params.seed,
         boost: search.best.clone(),
+        // The search sized its trial 0 already ([`TuneParams::sized`]); the best configuration
+        // is trained exactly as it was scored.
+        sized: false,
         ..TrainParams::default()
     };
     let trained = train(
@@ -684,5 +687,38 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_tuned_model_is_the_best_configuration_as_scored() {
+        // Trial 0 is `ebb train`'s sized default here (600 rows: 7 leaves); whichever trial
+        // wins, the saved model grows exactly its configuration, not a re-sized one.
+        let table =
+            generate_table(&SynthParams::default().with_n_customers(600).with_seed(3)).unwrap();
+        let prepared = prepare(table, String::new(), &options(), &mut Reporter::silent()).unwrap();
+        let params = crate::train::tune::TuneParams::default()
+            .with_trials(3)
+            .with_max_trees(40)
+            .with_folds(2)
+            .with_seed(5);
+        let tuned = tune_and_train(
+            &prepared,
+            &params,
+            &RunInfo::default(),
+            &|| None,
+            &mut Reporter::silent(),
+        )
+        .unwrap();
+        assert_eq!(tuned.search.trials[0].params.num_leaves, 7);
+        // Trained as scored: the final cross-validation repeats the chosen strategy's scores.
+        let chosen = tuned
+            .search
+            .imbalance
+            .iter()
+            .find(|r| r.strategy == tuned.search.chosen_imbalance)
+            .unwrap();
+        let family = &tuned.trained.summary.models[0];
+        assert_eq!(family.cv.roc_auc, chosen.cv.roc_auc);
+        assert_eq!(family.cv.log_loss, chosen.cv.log_loss);
     }
 }
