@@ -75,10 +75,26 @@ declare -A variants=(
     [sym6_l2_3_lr07]='{"tree_shape":"symmetric","lambda_l2":3.0,"learning_rate":0.07}'
     [sym5_l2_3]='{"tree_shape":"symmetric","lambda_l2":3.0,"max_depth":5}'
     [sym6_rows_fixed1000]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.015,"n_trees":1000,"early_stopping_rounds":null}'
+    # Session 15: the same protocol with the second-order gain, as CatBoost grows trees when its
+    # split score is `L2` and its noise, row sampling and target statistics are off (bench/
+    # catboost_levers.py's `ebb_like`), to find what of CatBoost's lead is not the tree shape.
+    [sym6_fixed1000]='{"tree_shape":"symmetric","lambda_l2":3.0,"min_data_in_leaf":1,"learning_rate":0.015,"n_trees":1000,"early_stopping_rounds":null}'
+    # Target statistics for categorical columns (`--categorical encoded`: one-hot up to 12 levels,
+    # out-of-fold target encoding above) instead of native set splits, CatBoost's largest single
+    # lever on mlc2000 (bench/catboost_levers.py's `ebb_like_ctr`).
+    [l7_ff08_enc]='{"num_leaves":7,"feature_fraction":0.8,"categorical":"encoded"}'
+    [sym6_rows_fixed1000_enc]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.015,"n_trees":1000,"early_stopping_rounds":null,"categorical":"encoded"}'
+    # Session 15: the symmetric member of a blend with `l7_ff08` (bench/blend_study.py), with
+    # fewer trees than CatBoost's 1,000 (a blend's model holds both members' trees).
+    [sym6_rows_fixed500_lr03]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.03,"n_trees":500,"early_stopping_rounds":null}'
+    [sym6_rows_fixed300_lr05]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null}'
+    [sym6_rows_es_lr015]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.015,"n_trees":1000}'
+    # `ebb train`'s gbdt as shipped (run as family gbdt_sized: the defaults sized to the fold).
+    [sized]='{}'
     [l7_ff08_cs20]='{"num_leaves":7,"feature_fraction":0.8,"cat_smooth":20.0}'
     [tuned]='{}'
     [tuned_ni]='{"compare_imbalance":false}'
-    [tuned7_ni]='{"compare_imbalance":false,"base":{"n_trees":500,"learning_rate":0.05,"num_leaves":7,"max_depth":null,"min_data_in_leaf":20,"min_sum_hessian_in_leaf":0.001,"lambda_l2":0.0,"min_gain_to_split":0.0,"feature_fraction":1.0,"bagging_fraction":1.0,"bagging_freq":0,"scale_pos_weight":1.0,"max_bins":255,"early_stopping_rounds":50,"validation_fraction":0.1,"seed":42}}'
+    [tuned7_ni]='{"compare_imbalance":false,"sized":false,"base":{"n_trees":500,"learning_rate":0.05,"num_leaves":7,"max_depth":null,"min_data_in_leaf":20,"min_sum_hessian_in_leaf":0.001,"lambda_l2":0.0,"min_gain_to_split":0.0,"feature_fraction":1.0,"bagging_fraction":1.0,"bagging_freq":0,"scale_pos_weight":1.0,"max_bins":255,"early_stopping_rounds":50,"validation_fraction":0.1,"seed":42}}'
 )
 # Variants run as gbdt_tuned, with EBB_BENCH_TUNE (TuneParams fields over `ebb tune`'s defaults):
 # `tuned` is `ebb tune`'s search with the weighting comparison, `tuned_ni` the search `ebb
@@ -149,8 +165,10 @@ for t in $tables; do
                 EBB_BENCH_TUNE=${variants[$v]} "$bin" run --data "$csv" --folds "$f" --target churn --name "$t" --no-scoring \
                     --models gbdt_tuned $extra --out "$dest" 2>>"$out/log.txt"
             else
+                family=gbdt
+                [[ $v == sized ]] && family=gbdt_sized
                 EBB_BENCH_BOOST=${variants[$v]} "$bin" run --data "$csv" --folds "$f" --target churn \
-                    --name "$t" --no-scoring --models gbdt $extra --out "$dest" 2>>"$out/log.txt"
+                    --name "$t" --no-scoring --predictions --models "$family" $extra --out "$dest" 2>>"$out/log.txt"
             fi
         done
     done

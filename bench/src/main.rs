@@ -8,7 +8,9 @@
 //!               [--models gbdt,forest,logistic] [--no-scoring]   (also gbdt_native, gbdt_encoded:
 //!               the gbdt defaults with that handling of categorical columns; gbdt_tuned: `ebb
 //!               tune`'s search on the fold's training rows, then the best configuration fitted,
-//!               with the budget of `EBB_BENCH_TUNE`, e.g. `{"trials": 9, "max_trees": 300}`)
+//!               with the budget of `EBB_BENCH_TUNE`, e.g. `{"trials": 9, "max_trees": 300}`;
+//!               gbdt_sized: the gbdt defaults sized to the fold's training rows as `ebb train`
+//!               sizes them; --predictions adds each row's test-fold probability, for blending)
 //! ebb-bench drift --model model.json --data current.csv [--repeats 3] --out drift.json
 //! ebb-bench explain --data synth.csv --rows 1000 --out ebb_explain.json --matrix features.csv
 //! ebb-bench progress --data synth.csv [--models gbdt,forest,logistic] [--folds 2]
@@ -80,6 +82,7 @@ use ebb_core::model::linear::{LogisticModel, LogisticParams};
 use ebb_core::monitor::{drift_of_table, DriftParams, Verdict};
 use ebb_core::progress::Reporter;
 use ebb_core::serve::artifact::Artifact;
+use ebb_core::train::sized_boost;
 use ebb_core::train::tune::{tune, TuneParams};
 use ebb_core::train::{labels, TrainParams};
 use ebb_core::workflow::{self, prepare_bytes, DataFormat, PrepareOptions, RunInfo};
@@ -238,7 +241,7 @@ impl Fitted {
     ) -> Res<Fitted> {
         let e = |e: ebb_core::Error| format!("{family}: {e}");
         Ok(match family {
-            "gbdt" | "gbdt_native" | "gbdt_encoded" | "gbdt_tuned" => Fitted::Gbdt(
+            "gbdt" | "gbdt_native" | "gbdt_encoded" | "gbdt_tuned" | "gbdt_sized" => Fitted::Gbdt(
                 boost
                     .fit_categorical_with_progress(x, codes, y, None, &mut Reporter::silent())
                     .map_err(e)?,
@@ -362,6 +365,9 @@ struct Stats {
     fit_cpu: Vec<f64>,
     pipeline_fit: Vec<f64>,
     rounds: Vec<usize>,
+    /// Each row's test-fold probability (`NaN` for rows in no test fold), kept with
+    /// `--predictions` so that variants can be blended afterwards on the same folds.
+    oof: Vec<f64>,
 }
 
 fn run(flags: &Flags) -> Res<()> {
@@ -409,7 +415,14 @@ fn run(flags: &Flags) -> Res<()> {
     let first = *test_folds
         .first()
         .ok_or("the folds file names no test fold")?;
-    let mut stats: Vec<Stats> = families.iter().map(|_| Stats::default()).collect();
+    let predictions = flags.has("predictions");
+    let mut stats: Vec<Stats> = families
+        .iter()
+        .map(|_| Stats {
+            oof: vec![f64::NAN; if predictions { table.n_rows() } else { 0 }],
+            ..Stats::default()
+        })
+        .collect();
     let mut extra: Vec<serde_json::Map<String, Value>> =
         families.iter().map(|_| serde_json::Map::new()).collect();
     let mut train_rows = 0;
@@ -436,10 +449,11 @@ fn run(flags: &Flags) -> Res<()> {
 
         for (i, family) in families.iter().enumerate() {
             let t = Instant::now();
-            let boost = if *family == "gbdt_tuned" {
-                tuned_params(&train, &schema)?
-            } else {
-                boost_params(family)
+            let boost = match *family {
+                "gbdt_tuned" => tuned_params(&train, &schema)?,
+                // `ebb train`'s gbdt: the defaults sized to the fold's training rows.
+                "gbdt_sized" => sized_boost(&boost_params(family), train.n_rows()),
+                _ => boost_params(family),
             };
             let native =
                 family.starts_with("gbdt") && boost.categorical == CategoricalSplits::Native;
@@ -465,6 +479,10 @@ fn run(flags: &Flags) -> Res<()> {
             s.fit_cpu.push(fit_cpu);
             s.pipeline_fit.push(pipeline_fit);
             s.rounds.extend(model.rounds());
+            if predictions {
+                let test_rows = (0..table.n_rows()).filter(|&r| folds[r] == k);
+                test_rows.zip(&p).for_each(|(r, &p)| s.oof[r] = p);
+            }
             eprintln!(
                 "ebb-bench: {name} fold {k}: {family}: roc {:.4} fit {fit:.2}s{}",
                 s.roc[s.roc.len() - 1],
@@ -520,6 +538,12 @@ fn run(flags: &Flags) -> Res<()> {
                 "folds".into(),
                 json!({"roc_auc": s.roc, "pr_auc": s.pr, "fit_seconds": s.fit}),
             );
+            if predictions {
+                // JSON has no NaN: rows in no test fold are null.
+                let oof: Vec<Option<f64>> =
+                    s.oof.iter().map(|p| (!p.is_nan()).then_some(*p)).collect();
+                e.insert("oof_probabilities".into(), json!(oof));
+            }
             Value::Object(e)
         })
         .collect();
