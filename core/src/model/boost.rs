@@ -14,6 +14,7 @@ mod histogram;
 mod learner;
 mod objective;
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -161,6 +162,14 @@ pub struct BoostParams {
     /// How trees grow (see [`TreeShape`]).
     #[serde(default)]
     pub tree_shape: TreeShape,
+    /// A second configuration trained on the same rows and bins, averaged with this one: the
+    /// model holds both members' trees with their values halved and the mean of their base
+    /// scores, so it scores, is explained (exactly) and serves as one boosted model. It trains a
+    /// fixed number of rounds (no early stopping) with the same `max_bins`; `ebb train` gives
+    /// small tables such a member (symmetric trees) beside its leaf-wise trees
+    /// ([`crate::train::sized_boost`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_with: Option<Box<BoostParams>>,
 }
 
 fn default_max_cat_threshold() -> usize {
@@ -205,6 +214,7 @@ impl Default for BoostParams {
             min_data_per_group: default_min_data_per_group(),
             split_gain: SplitGain::default(),
             tree_shape: TreeShape::default(),
+            average_with: None,
         }
     }
 }
@@ -282,6 +292,8 @@ impl BoostParams {
         with_split_gain: split_gain: SplitGain;
         /// Sets [`BoostParams::tree_shape`].
         with_tree_shape: tree_shape: TreeShape;
+        /// Sets [`BoostParams::average_with`].
+        with_average_with: average_with: Option<Box<BoostParams>>;
     }
 
     fn check(&self) -> Result<()> {
@@ -353,6 +365,27 @@ impl BoostParams {
                 "validation_fraction",
                 "must be strictly between 0 and 1, e.g. 0.1",
             );
+        }
+        if let Some(member) = &self.average_with {
+            member.check()?;
+            if member.average_with.is_some() {
+                return bad(
+                    "average_with",
+                    "averages with one configuration, which may not average with another",
+                );
+            }
+            if member.early_stopping_rounds.is_some() {
+                return bad(
+                    "average_with",
+                    "trains a fixed number of rounds: set its early_stopping_rounds to none",
+                );
+            }
+            if member.max_bins != self.max_bins {
+                return bad(
+                    "average_with",
+                    "shares the bins of the fit: give it the same max_bins",
+                );
+            }
         }
         Ok(())
     }
@@ -477,10 +510,50 @@ impl BoostParams {
             holdout,
             ..
         } = bins;
+        let Some(member) = &self.average_with else {
+            return self.fit_member(&mapper, &binned, holdout, y, &w, progress);
+        };
+        // Progress is shared by rounds: this configuration's at most, then the member's.
+        let share = self.n_trees as f64 / (self.n_trees + member.n_trees) as f64;
+        let first = self.fit_member(
+            &mapper,
+            &binned,
+            holdout,
+            y,
+            &w,
+            &mut progress.sub(0.0, share),
+        )?;
+        let member = BoostParams {
+            seed: self.seed,
+            ..(**member).clone()
+        };
+        let w = member.weights(y, sample_weight)?;
+        let second = member.train(
+            (&mapper, &binned),
+            y,
+            &w,
+            None,
+            &mut progress.sub(share, 1.0).with_context("averaged member"),
+        )?;
+        progress.report(STAGE, 1.0, "done")?;
+        Ok(BoostModel::average(first, second))
+    }
+
+    /// One configuration's fit of [`BoostParams::fit_bins_with_progress`] (without
+    /// [`BoostParams::average_with`]): early stopping on the hold-out and a refit, or all rounds.
+    fn fit_member(
+        &self,
+        mapper: &BinMapper,
+        binned: &BinnedMatrix,
+        holdout: Option<Holdout>,
+        y: &[f64],
+        w: &[f64],
+        progress: &mut Reporter<'_>,
+    ) -> Result<BoostModel> {
         if let Some(h) = holdout {
             let take = |idx: &[usize], v: &[f64]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
             let (yt, yv) = (take(&h.train, y), take(&h.valid, y));
-            let (wt, wv) = (take(&h.train, &w), take(&h.valid, &w));
+            let (wt, wv) = (take(&h.train, w), take(&h.valid, w));
             let probe = self.train(
                 (&h.mapper, &h.train_bins),
                 &yt,
@@ -493,16 +566,16 @@ impl BoostParams {
             // The split's bins are done with: free them before the refit.
             drop(h);
             let mut full = if probe.best_iteration == 0 {
-                BoostModel::constant(base_score(y, &w), binned.n_features(), &mapper)
+                BoostModel::constant(base_score(y, w), binned.n_features(), mapper)
             } else {
                 BoostParams {
                     n_trees: probe.best_iteration,
                     ..self.clone()
                 }
                 .train(
-                    (&mapper, &binned),
+                    (mapper, binned),
                     y,
-                    &w,
+                    w,
                     None,
                     &mut progress.sub(PROBE_SHARE, 1.0).with_context("refit"),
                 )?
@@ -511,7 +584,7 @@ impl BoostParams {
             progress.report(STAGE, 1.0, "done")?;
             return Ok(full);
         }
-        self.train((&mapper, &binned), y, &w, None, progress)
+        self.train((mapper, binned), y, w, None, progress)
     }
 
     /// Trains on `x`/`y` and uses the given validation set for early stopping (or only for the
@@ -992,6 +1065,37 @@ impl BoostModel {
         }
     }
 
+    /// The average of two models fitted on the same features ([`BoostParams::average_with`]):
+    /// every tree of both with its values halved and the mean base score, so its log-odds are
+    /// the mean of theirs and its Shapley values the mean of theirs. Rounds and the training
+    /// log are `first`'s (the rounds the final fit of `ebb train` repeats).
+    fn average(first: BoostModel, second: BoostModel) -> BoostModel {
+        let halve = |mut tree: Tree| {
+            tree.value.iter_mut().for_each(|v| *v *= 0.5);
+            tree
+        };
+        let gain_importance = first
+            .gain_importance
+            .iter()
+            .zip(&second.gain_importance)
+            .map(|(a, b)| 0.5 * (a + b))
+            .collect();
+        BoostModel {
+            base_score: 0.5 * (first.base_score + second.base_score),
+            trees: first
+                .trees
+                .into_iter()
+                .chain(second.trees)
+                .map(halve)
+                .collect(),
+            n_features: first.n_features,
+            best_iteration: first.best_iteration,
+            training_log: first.training_log,
+            gain_importance,
+            categories: first.categories,
+        }
+    }
+
     /// The log-odds score of one row. Features past the end of a short row count as missing.
     pub fn predict_raw(&self, row: &[f64]) -> f64 {
         // Four trees walked in step: each walk is a chain of dependent loads, and interleaving
@@ -1375,6 +1479,55 @@ mod tests {
             .with_tree_shape(TreeShape::Symmetric)
             .with_max_depth(Some(9));
         assert!(deep.fit(x.view(), &y, None).is_err());
+    }
+
+    #[test]
+    fn an_averaged_model_scores_the_mean_of_its_members() {
+        let (x, y) = xor_data(1200, 21);
+        let (xt, _) = xor_data(300, 22);
+        let leaf_wise = BoostParams::default().with_num_leaves(7).with_seed(5);
+        let member = BoostParams::default()
+            .with_tree_shape(TreeShape::Symmetric)
+            .with_split_gain(SplitGain::Rows)
+            .with_n_trees(40)
+            .with_early_stopping_rounds(None);
+        let averaged = leaf_wise
+            .clone()
+            .with_average_with(Some(Box::new(member.clone())));
+        let both = averaged.fit(x.view(), &y, None).unwrap();
+        let first = leaf_wise.fit(x.view(), &y, None).unwrap();
+        // The member is fitted with the outer seed (it draws nothing at these settings).
+        let second = member.with_seed(5).fit(x.view(), &y, None).unwrap();
+        assert_eq!(both.trees.len(), first.trees.len() + second.trees.len());
+        assert_eq!(both.best_iteration, first.best_iteration);
+        assert_eq!(both.training_log, first.training_log);
+        for row in xt.rows() {
+            let row = row.to_vec();
+            let mean = 0.5 * (first.predict_raw(&row) + second.predict_raw(&row));
+            assert!((both.predict_raw(&row) - mean).abs() < 1e-12);
+        }
+        // Saved and loaded, it is the same model.
+        let json = serde_json::to_string(&averaged).unwrap();
+        assert_eq!(
+            serde_json::from_str::<BoostParams>(&json).unwrap(),
+            averaged
+        );
+        // A member must train fixed rounds on the same bins, and average with nothing more.
+        let refused = |member: BoostParams| {
+            let p = leaf_wise.clone().with_average_with(Some(Box::new(member)));
+            match p.fit(x.view(), &y, None) {
+                Err(Error::InvalidParameter { name, .. }) => name,
+                other => panic!("{other:?}"),
+            }
+        };
+        let fixed = BoostParams::default().with_early_stopping_rounds(None);
+        assert_eq!(refused(BoostParams::default()), "average_with");
+        assert_eq!(refused(fixed.clone().with_max_bins(63)), "average_with");
+        let nested = fixed
+            .clone()
+            .with_average_with(Some(Box::new(fixed.clone())));
+        assert_eq!(refused(nested), "average_with");
+        assert_eq!(refused(fixed.with_learning_rate(-1.0)), "learning_rate");
     }
 
     #[test]

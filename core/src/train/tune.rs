@@ -16,6 +16,7 @@
 //! proposes and scores the same trials. The budget is counted in trials and boosting rounds, never in
 //! seconds, so the same seed gives the same model on every machine and in the browser.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -82,6 +83,11 @@ impl Imbalance {
         let n_pos = y.iter().filter(|&&v| v > 0.5).count();
         let n_neg = y.len() - n_pos;
         let mut out = params.clone().with_scale_pos_weight(1.0);
+        // An averaged member is weighted as the configuration it averages with.
+        out.average_with = params
+            .average_with
+            .as_ref()
+            .map(|member| Box::new(self.apply(member, y)));
         if n_pos == 0 || n_neg == 0 {
             return out;
         }
@@ -372,8 +378,9 @@ fn config(base: &BoostParams, seed: u64, i: usize) -> BoostParams {
     }
     let mut rng = Rng::new(seed).fork(i as u64);
     let mut p = base.clone();
-    // The search draws leaf counts, so its trees grow leaf-wise whatever shape trial 0 has.
+    // The search draws leaf counts, so its trees grow leaf-wise, alone, whatever trial 0 is.
     p.tree_shape = TreeShape::LeafWise;
+    p.average_with = None;
     p.learning_rate = log_uniform(&mut rng, 0.01, 0.3);
     p.num_leaves = libm::round(log_uniform(&mut rng, 4.0, 64.0)) as usize;
     p.min_data_in_leaf = libm::round(log_uniform(&mut rng, 5.0, 100.0)) as usize;
