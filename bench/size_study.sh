@@ -91,6 +91,22 @@ declare -A variants=(
     [sym6_rows_es_lr015]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.015,"n_trees":1000}'
     # `ebb train`'s gbdt as shipped (run as family gbdt_sized: the defaults sized to the fold).
     [sized]='{}'
+    # Session 15: the averaged member (sym6_rows_fixed300_lr05) with one setting changed, for
+    # bench/blend_study.py beside l7_ff08.
+    [m300_cs50]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"cat_smooth":50.0}'
+    [m300_mct16]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"max_cat_threshold":16}'
+    [m300_mdpg20]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"min_data_per_group":20}'
+    [m300_ff08]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"feature_fraction":0.8}'
+    [m300_bag08]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"bagging_fraction":0.8,"bagging_freq":1}'
+    [m300_d5]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"max_depth":5}'
+    [m300_l2_10]='{"tree_shape":"symmetric","lambda_l2":10.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null}'
+    [m300_hess]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"hessian","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null}'
+    [m300_d5_cs50]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"max_depth":5,"cat_smooth":50.0,"early_stopping_rounds":null}'
+    [m300_cs20]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"cat_smooth":20.0}'
+    [m300_cs100]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"cat_smooth":100.0}'
+    [m300_d5_cs20]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"max_depth":5,"cat_smooth":20.0}'
+    [m300_d4_cs50]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"max_depth":4,"cat_smooth":50.0}'
+    [m300_d4]='{"tree_shape":"symmetric","lambda_l2":3.0,"split_gain":"rows","min_data_in_leaf":1,"learning_rate":0.05,"n_trees":300,"early_stopping_rounds":null,"max_depth":4}'
     [l7_ff08_cs20]='{"num_leaves":7,"feature_fraction":0.8,"cat_smooth":20.0}'
     [tuned]='{}'
     [tuned_ni]='{"compare_imbalance":false}'
@@ -146,11 +162,17 @@ prepare() {
             [[ -n ${EBB_STUDY_100K:-} ]] || return 1
             echo "$EBB_STUDY_100K.csv $EBB_STUDY_100K.folds|--id customer_id --time snapshot_date"
             ;;
+        *)
+            # Any other table placed in the output directory as NAME.csv (session 15's
+            # confirmation tables), the same way as mlc2000.
+            [[ -f $out/$t.csv ]] || return 1
+            echo "$out/$t.csv $(fold_files "$t" 42 43 44)"
+            ;;
     esac
 }
 
 for t in $tables; do
-    spec=$(prepare "$t") || { echo "size_study: skipping $t (EBB_STUDY_100K unset)" >&2; continue; }
+    spec=$(prepare "$t") || { echo "size_study: skipping $t (EBB_STUDY_100K unset, or no $out/$t.csv)" >&2; continue; }
     extra=${spec#*|}
     [[ $extra == "$spec" ]] && extra=""
     read -r csv folds <<<"${spec%%|*}"

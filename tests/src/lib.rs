@@ -207,7 +207,9 @@ pub fn json_record(table: &Table, row: usize) -> serde_json::Map<String, serde_j
 /// model trained on 20,000 synthetic customers without early stopping (the shape of the HTTP
 /// benchmark's LightGBM baseline), as artifact JSON, and the first 1,000 customers as request
 /// bodies. With `EBB_SERVING_TREES=symmetric` the 300 trees are symmetric trees of 6 levels with
-/// L2 3 (the shape `ebb train` grows from 20,000 rows) instead, to time how those serve.
+/// L2 3 (the shape `ebb train` grows from 20,000 rows) instead, to time how those serve; with
+/// `EBB_SERVING_TREES=small` the model is `ebb train`'s default gbdt on 5,000 of the customers
+/// (7-leaf trees averaged with 300 symmetric ones, the shape of every table under 20,000 rows).
 pub fn serving_benchmark() -> (String, Vec<String>) {
     use ebb_core::model::family::Family;
     let mut params = TrainParams::default()
@@ -224,7 +226,14 @@ pub fn serving_benchmark() -> (String, Vec<String>) {
         params.boost.tree_shape = ebb_core::model::boost::TreeShape::Symmetric;
         params.boost.lambda_l2 = ebb_core::train::LARGE_TABLE_LAMBDA_L2;
     }
-    let (artifact, table, _) = synthetic_artifact(20_000, &params);
+    let small = std::env::var("EBB_SERVING_TREES").as_deref() == Ok("small");
+    if small {
+        params = TrainParams::default()
+            .with_families(vec![Family::Gbdt])
+            .with_folds(2)
+            .with_seed(1);
+    }
+    let (artifact, table, _) = synthetic_artifact(if small { 5_000 } else { 20_000 }, &params);
     let bodies = (0..1000)
         .map(|r| serde_json::Value::Object(json_record(&table, r)).to_string())
         .collect();

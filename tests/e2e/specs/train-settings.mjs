@@ -25,7 +25,7 @@ export async function run({ page, baseUrl, churnCsv, work }) {
 
   await app.show('train');
   assert.match(await train.validationPlan(), /stratified k-fold/, 'no time column: k-fold');
-  assert.match(await train.modelSize(), /5,000 clean rows: gradient boosting grows trees of 7 leaves, each on 80% of the features, averaged with 300 symmetric trees of 6 levels, the forest 300 trees\./,
+  assert.match(await train.modelSize(), /5,000 clean rows: gradient boosting grows trees of 7 leaves, each on 80% of the features, averaged with 300 symmetric trees of 5 levels, the forest 300 trees\./,
     'the size rule for 5,000 rows, as `ebb train` applies it');
   assert.deepEqual(await app.unusableControls(), []);
 

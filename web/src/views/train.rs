@@ -410,7 +410,7 @@ fn model_size_plan(clean_rows: usize) -> String {
 }
 
 /// "trees of 7 leaves, each on 80% of the features" or "symmetric trees of 6 levels", and
-/// ", averaged with 300 symmetric trees of 6 levels" when a second configuration is averaged in.
+/// ", averaged with 300 symmetric trees of 5 levels" when a second configuration is averaged in.
 fn boosting_trees(boost: &BoostParams) -> String {
     let shape = |b: &BoostParams| match b.tree_shape {
         TreeShape::Symmetric => format!(
@@ -469,7 +469,7 @@ mod tests {
     #[test]
     fn the_model_size_shown_is_the_one_training_picks() {
         let small = model_size_plan(5_000);
-        assert!(small.starts_with("Model size for 5,000 clean rows: gradient boosting grows trees of 7 leaves, each on 80% of the features, averaged with 300 symmetric trees of 6 levels, the forest 300 trees."), "{small}");
+        assert!(small.starts_with("Model size for 5,000 clean rows: gradient boosting grows trees of 7 leaves, each on 80% of the features, averaged with 300 symmetric trees of 5 levels, the forest 300 trees."), "{small}");
         let large = model_size_plan(100_000);
         assert!(
             large.contains("grows symmetric trees of 6 levels, the forest 150 trees."),
@@ -477,7 +477,7 @@ mod tests {
         );
         assert!(
             large.contains(
-                "(trees of 7 leaves, each on 80% of the features, averaged with 300 symmetric trees of 6 levels, under 20,000 rows; symmetric trees of 6 levels from there;"
+                "(trees of 7 leaves, each on 80% of the features, averaged with 300 symmetric trees of 5 levels, under 20,000 rows; symmetric trees of 6 levels from there;"
             ),
             "{large}"
         );
