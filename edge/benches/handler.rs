@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use ebb_edge::model::LoadedModel;
 
 fn handler(c: &mut Criterion) {
-    eprintln!("training a 300-tree model on 20,000 customers...");
+    eprintln!("training the benchmark model (ebb_tests::serving_benchmark; EBB_SERVING_TREES picks its shape)...");
     let (artifact, bodies) = ebb_tests::serving_benchmark();
     let model = LoadedModel::from_json(&artifact).expect("model");
     let mut group = c.benchmark_group("handler (300 trees)");

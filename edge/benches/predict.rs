@@ -52,7 +52,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 fn main() {
-    eprintln!("training a 300-tree model on 20,000 customers...");
+    eprintln!("training the benchmark model (ebb_tests::serving_benchmark; EBB_SERVING_TREES picks its shape)...");
     let (artifact, bodies) = ebb_tests::serving_benchmark();
     let model = LoadedModel::from_json(&artifact).expect("model");
     let trees = match &model.artifact().model {
