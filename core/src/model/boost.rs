@@ -225,7 +225,9 @@ macro_rules! builder {
     };
 }
 
-/// The knobs tuning searches, in words: `learning_rate 0.0500, num_leaves 31, ...`.
+/// The knobs tuning searches, in words: `learning_rate 0.0500, num_leaves 31, ...`, then the
+/// tree shape when it is not leaf-wise and the averaged member when there is one, so a tuned or
+/// sized configuration reads as what it trains.
 impl core::fmt::Display for BoostParams {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
@@ -240,7 +242,24 @@ impl core::fmt::Display for BoostParams {
             self.lambda_l2,
             self.scale_pos_weight,
             self.n_trees
-        )
+        )?;
+        if self.tree_shape == TreeShape::Symmetric {
+            write!(f, ", symmetric trees of {} levels", self.symmetric_depth())?;
+        }
+        if let Some(member) = &self.average_with {
+            write!(
+                f,
+                "; averaged with {} rounds of {} (lambda_l2 {:.4})",
+                member.n_trees,
+                match member.tree_shape {
+                    TreeShape::Symmetric =>
+                        alloc::format!("symmetric trees of {} levels", member.symmetric_depth()),
+                    TreeShape::LeafWise => alloc::format!("trees of {} leaves", member.num_leaves),
+                },
+                member.lambda_l2
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -294,6 +313,11 @@ impl BoostParams {
         with_tree_shape: tree_shape: TreeShape;
         /// Sets [`BoostParams::average_with`].
         with_average_with: average_with: Option<Box<BoostParams>>;
+    }
+
+    /// Levels of a symmetric tree: `max_depth`, or [`SYMMETRIC_DEPTH`] when it is unset.
+    pub fn symmetric_depth(&self) -> usize {
+        self.max_depth.unwrap_or(SYMMETRIC_DEPTH)
     }
 
     fn check(&self) -> Result<()> {
@@ -719,7 +743,7 @@ impl BoostParams {
             num_leaves: self.num_leaves,
             max_depth: self.max_depth,
             symmetric_depth: (self.tree_shape == TreeShape::Symmetric)
-                .then(|| self.max_depth.unwrap_or(SYMMETRIC_DEPTH)),
+                .then(|| self.symmetric_depth()),
             learning_rate: self.learning_rate,
             rules: SplitRules {
                 lambda_l2: self.lambda_l2,
@@ -1528,6 +1552,29 @@ mod tests {
             .with_average_with(Some(Box::new(fixed.clone())));
         assert_eq!(refused(nested), "average_with");
         assert_eq!(refused(fixed.with_learning_rate(-1.0)), "learning_rate");
+    }
+
+    #[test]
+    fn parameters_read_as_the_trees_they_train() {
+        let leaf_wise = BoostParams::default();
+        let text = alloc::format!("{leaf_wise}");
+        assert!(
+            text.starts_with("learning_rate 0.0500, num_leaves 31,"),
+            "{text}"
+        );
+        assert!(text.ends_with("500 rounds"), "{text}");
+        let symmetric = leaf_wise.clone().with_tree_shape(TreeShape::Symmetric);
+        assert!(alloc::format!("{symmetric}").ends_with("500 rounds, symmetric trees of 6 levels"));
+        let member = symmetric
+            .with_max_depth(Some(5))
+            .with_n_trees(300)
+            .with_lambda_l2(3.0);
+        let averaged = leaf_wise.with_average_with(Some(Box::new(member)));
+        assert!(
+            alloc::format!("{averaged}")
+                .ends_with("500 rounds; averaged with 300 rounds of symmetric trees of 5 levels (lambda_l2 3.0000)"),
+            "{averaged}"
+        );
     }
 
     #[test]

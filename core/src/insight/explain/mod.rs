@@ -891,6 +891,24 @@ mod tests {
         }
     }
 
+    /// `ebb train`'s small-table gbdt averages symmetric trees into its leaf-wise ones (one
+    /// model, values halved): explained exactly like any gbdt.
+    #[test]
+    fn the_averaged_small_table_gbdt_is_explained_exactly() {
+        let (artifact, table) = trained(Family::Gbdt);
+        let Model::Gbdt(model) = &artifact.model else {
+            panic!("gbdt expected")
+        };
+        let member = crate::train::SMALL_TABLE_MEMBER_ROUNDS;
+        assert_eq!(model.trees.len(), model.best_iteration + member);
+        let explainer = Explainer::new(artifact).unwrap();
+        let (x, _) = artifact.pipeline.transform_table(table).unwrap();
+        for r in (0..table.n_rows()).step_by(25) {
+            let e = explainer.explain_row(table, r).unwrap();
+            assert_additive(artifact, &e, &x.row(r).to_vec());
+        }
+    }
+
     fn assert_additive(artifact: &Artifact, e: &Explanation, features: &[f64]) {
         let raw = model_raw(&artifact.model, features);
         let sum: f64 = e.contributions.iter().map(|c| c.contribution).sum();
