@@ -1759,12 +1759,7 @@ mod tests {
         };
         let native = fit(&p);
         assert_eq!(native.categories, [40, 0]);
-        let splits = native
-            .trees
-            .iter()
-            .flat_map(|t| (0..t.categories.len()).filter_map(|n| t.left_levels(n)))
-            .count();
-        assert!(splits > 0, "no categorical split");
+        assert!(categorical_splits(&native) > 0, "no categorical split");
         // The best possible AUC here is about 0.83.
         let a_native = auc(&yt, &native.predict_proba_matrix(xt.view()));
         assert!(a_native > 0.8, "native AUC {a_native}");
@@ -1778,17 +1773,13 @@ mod tests {
             serde_json::to_string(&fit(&p)).unwrap(),
             serde_json::to_string(&native).unwrap()
         );
+        assert_block_matches_rows(&native, &xt);
         let packed = PackedTrees::with_ranks(&native.trees);
-        let block: Vec<f64> = xt.iter().copied().collect();
-        let mut out = vec![0.0; xt.nrows()];
-        native.predict_proba_block(&block, &mut out);
-        for (r, &b) in out.iter().enumerate() {
-            let row = xt.row(r).to_vec();
-            let one = native.predict_proba(&row);
-            assert_eq!(one.to_bits(), b.to_bits(), "row {r}");
+        for row in xt.rows() {
+            let row = row.to_vec();
             assert_eq!(
                 native.predict_proba_packed(&packed, &row).to_bits(),
-                one.to_bits()
+                native.predict_proba(&row).to_bits()
             );
         }
         let back: BoostModel =
@@ -1815,26 +1806,33 @@ mod tests {
             .with_tree_shape(TreeShape::Symmetric)
             .fit_categorical_with_progress(x.view(), &[40, 0], &y, None, &mut Reporter::silent())
             .unwrap();
-        let splits = model
-            .trees
-            .iter()
-            .flat_map(|t| (0..t.categories.len()).filter_map(|n| t.left_levels(n)))
-            .count();
-        assert!(splits > 0, "no categorical split");
+        assert!(categorical_splits(&model) > 0, "no categorical split");
         let a = auc(&yt, &model.predict_proba_matrix(xt.view()));
         assert!(a > 0.8, "symmetric AUC {a}");
         assert!(
             model.predict_proba(&[1.0, 0.0]) < 0.3,
             "code 1 does not churn"
         );
-        let block: Vec<f64> = xt.iter().copied().collect();
-        let mut out = vec![0.0; xt.nrows()];
+        assert_block_matches_rows(&model, &xt);
+    }
+
+    /// Nodes of `model` that split a categorical feature as a set of levels.
+    fn categorical_splits(model: &BoostModel) -> usize {
+        model
+            .trees
+            .iter()
+            .flat_map(|t| (0..t.categories.len()).filter_map(|n| t.left_levels(n)))
+            .count()
+    }
+
+    /// Scoring `x` as one block gives each row's own probability, bit for bit.
+    fn assert_block_matches_rows(model: &BoostModel, x: &Array2<f64>) {
+        let block: Vec<f64> = x.iter().copied().collect();
+        let mut out = vec![0.0; x.nrows()];
         model.predict_proba_block(&block, &mut out);
         for (r, &b) in out.iter().enumerate() {
-            assert_eq!(
-                model.predict_proba(&xt.row(r).to_vec()).to_bits(),
-                b.to_bits()
-            );
+            let one = model.predict_proba(&x.row(r).to_vec());
+            assert_eq!(one.to_bits(), b.to_bits(), "row {r}");
         }
     }
 
