@@ -140,14 +140,17 @@ pub fn TrainView() -> impl IntoView {
         .zip(chosen)
         .map(|((name, label), on)| {
             let id = format!("family-{name}");
+            // One unit, so a narrow screen never wraps a box away from its label.
             view! {
-                <input
-                    id=id.clone()
-                    type="checkbox"
-                    prop:checked=move || on.get()
-                    on:change=move |ev| on.set(event_target_checked(&ev))
-                />
-                <label for=id>{*label}</label>
+                <span class="choice">
+                    <input
+                        id=id.clone()
+                        type="checkbox"
+                        prop:checked=move || on.get()
+                        on:change=move |ev| on.set(event_target_checked(&ev))
+                    />
+                    <label for=id>{*label}</label>
+                </span>
             }
         })
         .collect_view();
@@ -172,23 +175,27 @@ pub fn TrainView() -> impl IntoView {
             </fieldset>
             <fieldset class="inline">
                 <legend>"Validation"</legend>
-                <label for="folds">"Folds"</label>
-                <input
-                    id="folds"
-                    type="number"
-                    min="2"
-                    max="20"
-                    prop:value=move || folds.get()
-                    on:input=move |ev| folds.set(event_target_value(&ev))
-                />
-                <label for="seed">"Seed"</label>
-                <input
-                    id="seed"
-                    type="number"
-                    min="0"
-                    prop:value=move || seed.get()
-                    on:input=move |ev| seed.set(event_target_value(&ev))
-                />
+                <span class="choice">
+                    <label for="folds">"Folds"</label>
+                    <input
+                        id="folds"
+                        type="number"
+                        min="2"
+                        max="20"
+                        prop:value=move || folds.get()
+                        on:input=move |ev| folds.set(event_target_value(&ev))
+                    />
+                </span>
+                <span class="choice">
+                    <label for="seed">"Seed"</label>
+                    <input
+                        id="seed"
+                        type="number"
+                        min="0"
+                        prop:value=move || seed.get()
+                        on:input=move |ev| seed.set(event_target_value(&ev))
+                    />
+                </span>
                 <p id="validation-plan" class="hint">
                     {move || validation_plan(state)}
                     " "
